@@ -1,0 +1,70 @@
+// @ts-check
+import { builtinModules } from 'node:module';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+/** Node built-ins, bare (`fs`, `fs/promises`, …) and `node:`-prefixed. */
+const nodeBuiltins = {
+  paths: builtinModules
+    .filter((name) => !name.startsWith('_'))
+    .map((name) => ({ name, message: 'Node built-ins are not allowed here (no I/O, must stay deterministic).' })),
+  patterns: [{ regex: '^node:', message: 'Node built-ins are not allowed here (no I/O, must stay deterministic).' }],
+};
+
+/** Packages that perform I/O or only work outside the workflow sandbox. */
+const ioLibraries = {
+  message: 'I/O libraries are not allowed here; do I/O in activities (src/activities) instead.',
+  regex: '^(@clickhouse/client|chdb|@temporalio/(client|worker|activity|testing)|cli-progress)(/.*)?$',
+};
+
+/** Relative imports reaching into the I/O layers of `src/`; erased `import type` is fine. */
+const ioLayers = {
+  message: 'Only `import type` is allowed from the I/O layers (activities, clickhouse, temporal, cli).',
+  regex: '^(\\.\\./)+(activities|clickhouse|temporal|cli)(/.*)?$',
+  allowTypeImports: true,
+};
+
+export default defineConfig(
+  globalIgnores(['node_modules/', '.tools/', '.data/', 'coverage/', 'dist/']),
+  tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Workflow code runs in Temporal's deterministic sandbox and is bundled with webpack.
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.paths,
+          patterns: [
+            ...nodeBuiltins.patterns,
+            ioLibraries,
+            { ...ioLayers, message: `${ioLayers.message} Call activities through proxyActivities.` },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Shared code is imported by workflows, so it must be pure as well.
+    files: ['src/shared/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: nodeBuiltins.paths, patterns: [...nodeBuiltins.patterns, ioLibraries, ioLayers] },
+      ],
+    },
+  },
+);

@@ -1,0 +1,18 @@
+import type { ClickHouse } from '../clickhouse/clickhouse';
+
+export interface Logger {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+}
+
+/**
+ * A named point inside a step, for observers (metrics, fault-injection tests): `insert:started`,
+ * `insert:finished`, `swap:replaced`, `cleanup:dropped`.
+ */
+export type StepPoint = 'insert:started' | 'insert:finished' | 'swap:replaced' | 'cleanup:dropped';
+
+export interface ActivityDeps {
+  clickhouse: ClickHouse;
+  log: Logger;
+  onStep?: (point: StepPoint, partition: string) => void | Promise<void>;
+}

@@ -1,0 +1,22 @@
+import { Context } from '@temporalio/activity';
+
+/** How often a running step tells Temporal it is alive; the workflow's heartbeat timeout is a few times this. */
+const HEARTBEAT_INTERVAL_MS = 3_000;
+
+/**
+ * Runs `work` while heartbeating `details()` every few seconds, so a dead worker is noticed within the heartbeat
+ * timeout and the step is retried elsewhere. `work` receives the activity's cancellation signal.
+ */
+export async function withHeartbeat<T>(
+  details: () => Record<string, unknown>,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat(details());
+  const timer = setInterval(() => ctx.heartbeat(details()), HEARTBEAT_INTERVAL_MS);
+  try {
+    return await work(ctx.cancellationSignal);
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,0 +1,35 @@
+import type { ActivityDeps } from './deps';
+import { toActivityFailure } from './errors';
+import { seedDemoEvents } from './demo-events';
+import { partitionSteps } from './partition-steps';
+import { planBackfill } from './plan-backfill';
+
+type AsyncFn = (...args: never[]) => Promise<unknown>;
+
+/** Makes every activity decide retryable vs non-retryable at the point its error leaves it. */
+function withFailureBoundary<T extends Record<string, AsyncFn>>(activities: T): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      async (...args: never[]) => {
+        try {
+          return await fn(...args);
+        } catch (err) {
+          throw toActivityFailure(err);
+        }
+      },
+    ]),
+  ) as T;
+}
+
+/** Builds the worker's activities around injected dependencies (one ClickHouse per worker process). */
+export function createActivities(deps: ActivityDeps) {
+  return withFailureBoundary({
+    planBackfill: planBackfill(deps),
+    seedDemoEvents: seedDemoEvents(deps),
+    ...partitionSteps(deps),
+  });
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ActivityDeps, Logger, StepPoint } from './deps';

@@ -1,0 +1,181 @@
+import type { ClickHouse } from '../clickhouse/clickhouse';
+import { isClickHouseError } from '../clickhouse/clickhouse-error';
+import type { BackfillPlan, PartitionPlan, TableRef } from '../shared/backfill-results';
+import type { AggregateJob } from '../shared/job-spec';
+import { partitionFromId, partitionOf } from '../shared/partitions';
+import { createTargetTable, selectAggregation } from '../sql/aggregation';
+import { aggregationShape, partitionFunction, type AggregationShape } from '../sql/aggregation-shape';
+import { columnsOf, functionsOf, type Expr } from '../sql/expression';
+import {
+  describeSelect,
+  selectAggregateCombinators,
+  selectCurrentDatabase,
+  selectFunctionKinds,
+  selectTableColumns,
+  selectTableInfo,
+} from '../sql/introspection';
+import { selectSourcePartitionStats } from '../sql/source-stats';
+import type { ActivityDeps } from './deps';
+import { JobSpecError } from './errors';
+import { withHeartbeat } from './heartbeat';
+
+export interface PlanBackfillInput {
+  job: AggregateJob;
+  from: string;
+  to: string;
+}
+
+interface Column {
+  name: string;
+  type: string;
+}
+
+/** Resolves `db.table` or `table` against the connection's current database. */
+export function resolveTable(name: string, currentDatabase: string): TableRef {
+  const [a, b] = name.split('.');
+  return b === undefined ? { database: currentDatabase, name: a } : { database: a, name: b };
+}
+
+const show = (t: TableRef): string => `${t.database}.${t.name}`;
+
+/** The metric expressions as the job wrote them, with the field each one came from. */
+function expressionsOf(shape: AggregationShape): { field: string; args: Expr[] }[] {
+  return [
+    { field: 'date.expression', args: [shape.dateExpr] },
+    ...shape.metrics.map((m) => ({ field: `metrics.${m.name}`, args: [...m.metric.params, ...m.metric.args] })),
+  ];
+}
+
+async function checkSourceColumns(ch: ClickHouse, job: AggregateJob, shape: AggregationShape, source: TableRef) {
+  const columns = await ch.rows<Column>(selectTableColumns(source));
+  if (columns.length === 0) {
+    throw new JobSpecError('source.table', `table ${show(source)} does not exist`);
+  }
+  const known = new Set(columns.map((c) => c.name));
+  const missing = (field: string, name: string) =>
+    new JobSpecError(field, `column "${name}" does not exist in ${show(source)} (it has: ${[...known].join(', ')})`);
+  if (!known.has(job.source.timeColumn)) throw missing('source.timeColumn', job.source.timeColumn);
+  job.keys.forEach((k, i) => {
+    if (!known.has(k)) throw missing(`keys.${i}`, k);
+  });
+  for (const { field, args } of expressionsOf(shape)) {
+    for (const name of args.flatMap(columnsOf)) if (!known.has(name)) throw missing(field, name);
+  }
+}
+
+async function checkFunctions(ch: ClickHouse, shape: AggregationShape) {
+  const inner = [shape.dateExpr, ...shape.metrics.flatMap((m) => [...m.metric.params, ...m.metric.args])];
+  const names = [...new Set([...inner.flatMap(functionsOf), ...shape.metrics.map((m) => m.metric.fn)])];
+  const rows = await ch.rows<{ name: string; is_aggregate: number }>(selectFunctionKinds(names));
+  const combinators = (await ch.rows<{ name: string }>(selectAggregateCombinators())).map((r) => r.name);
+  const kind = new Map(rows.map((r) => [r.name, Number(r.is_aggregate) === 1]));
+  const isAggregate = (fn: string): boolean =>
+    kind.get(fn) === true || combinators.some((c) => fn.endsWith(c) && kind.get(fn.slice(0, -c.length)) === true);
+  for (const m of shape.metrics) {
+    if (!isAggregate(m.metric.fn)) {
+      const what = kind.has(m.metric.fn) ? 'is not an aggregate function' : 'is not a known aggregate function';
+      throw new JobSpecError(`metrics.${m.name}`, `"${m.metric.fn}" ${what}; a metric must be e.g. sum(x) or count()`);
+    }
+    for (const fn of [...m.metric.params, ...m.metric.args].flatMap(functionsOf)) {
+      if (!kind.has(fn)) throw new JobSpecError(`metrics.${m.name}`, `unknown function "${fn}"`);
+      if (kind.get(fn))
+        throw new JobSpecError(`metrics.${m.name}`, `aggregate "${fn}" cannot be nested in an aggregate`);
+    }
+  }
+  for (const fn of functionsOf(shape.dateExpr)) {
+    if (!kind.has(fn)) throw new JobSpecError('date.expression', `unknown function "${fn}"`);
+    if (kind.get(fn)) throw new JobSpecError('date.expression', `"${fn}" is an aggregate; the date must be per row`);
+  }
+}
+
+async function describeOutput(ch: ClickHouse, shape: AggregationShape, source: TableRef): Promise<Column[]> {
+  try {
+    return await ch.rows<Column>(
+      describeSelect(selectAggregation(shape, source, partitionOf('1970-01-01', 'month'), 1)),
+    );
+  } catch (err) {
+    if (isClickHouseError(err)) {
+      throw new JobSpecError('metrics', `ClickHouse refused the aggregation: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Refuses an existing target whose engine, partitioning or columns differ from what the job produces. */
+async function checkExistingTarget(
+  ch: ClickHouse,
+  shape: AggregationShape,
+  target: TableRef,
+  expected: Column[],
+): Promise<boolean> {
+  const [info] = await ch.rows<{ engine: string; partition_key: string }>(selectTableInfo(target));
+  if (!info) return false;
+  const field = 'target.table';
+  if (!info.engine.endsWith('MergeTree')) {
+    throw new JobSpecError(field, `${show(target)} uses engine ${info.engine}; a MergeTree-family table is needed`);
+  }
+  const partitionKey = `${partitionFunction(shape.granularity)}(${shape.dateColumn})`;
+  if (info.partition_key !== partitionKey) {
+    throw new JobSpecError(
+      field,
+      `${show(target)} is partitioned by "${info.partition_key}", but this job writes partitions by "${partitionKey}"`,
+    );
+  }
+  const actual = await ch.rows<Column>(selectTableColumns(target));
+  const render = (cols: Column[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
+  if (render(actual) !== render(expected)) {
+    throw new JobSpecError(
+      field,
+      `${show(target)} does not match the job: it has (${render(actual)}), the job produces (${render(expected)})`,
+    );
+  }
+  return true;
+}
+
+/**
+ * Plans a backfill: checks the job against the source and an existing target, creates the target when it is
+ * missing, and lists the partitions of the range that have source rows with their salts.
+ *
+ * Durability: read-only except `CREATE TABLE IF NOT EXISTS` of the target, which runs only after every check
+ * passed; safe to retry. A job that does not fit its tables fails non-retryably naming the field.
+ */
+export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
+  return async ({ job, from, to }: PlanBackfillInput): Promise<BackfillPlan> =>
+    withHeartbeat(
+      () => ({ step: 'plan' }),
+      async () => {
+        const shape = aggregationShape(job);
+        const [{ database }] = await ch.rows<{ database: string }>(selectCurrentDatabase());
+        const source = resolveTable(job.source.table, database);
+        const target = resolveTable(job.target.table, database);
+        await checkSourceColumns(ch, job, shape, source);
+        await checkFunctions(ch, shape);
+        const output = await describeOutput(ch, shape, source);
+        const dateType = output.find((c) => c.name === shape.dateColumn)?.type ?? '';
+        if (!/^(Nullable\()?Date(32)?\)?$/.test(dateType)) {
+          throw new JobSpecError('date.expression', `"${job.date.expression}" yields ${dateType}, not a Date`);
+        }
+        const targetExisted = await checkExistingTarget(ch, shape, target, output);
+        if (!targetExisted) await ch.exec(createTargetTable(shape, source, target));
+
+        const range = {
+          start: partitionOf(from, shape.granularity).start,
+          end: partitionOf(to, shape.granularity).end,
+        };
+        const stats = await ch.rows<{ id: string; rows: string; max_rows_per_key: string }>(
+          selectSourcePartitionStats(shape, source, range),
+        );
+        const partitions: PartitionPlan[] = stats.map((s) => {
+          const maxRowsPerKey = Number(s.max_rows_per_key);
+          return {
+            ...partitionFromId(s.id, shape.granularity),
+            sourceRows: Number(s.rows),
+            maxRowsPerKey,
+            salt: Math.max(1, Math.ceil(maxRowsPerKey / job.chunkSize)),
+          };
+        });
+        log.info('planned backfill', { source: show(source), target: show(target), partitions: partitions.length });
+        return { source, target, targetCreated: !targetExisted, partitions };
+      },
+    );
+}

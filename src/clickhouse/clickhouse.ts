@@ -1,0 +1,78 @@
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import type { Statement } from './statement';
+
+/**
+ * Settings this project ever changes. Each query sends all of them: its own value where it sets one, the
+ * server's default otherwise. chDB keeps per-query settings in its session, so a setting sent once would
+ * otherwise leak into every later query; over HTTP the extra values are harmless.
+ */
+export const MANAGED_SETTINGS = [
+  'max_threads',
+  'max_insert_threads',
+  'min_insert_block_size_rows',
+  'min_insert_block_size_bytes',
+  'max_memory_usage',
+  'max_bytes_before_external_group_by',
+  'prefer_column_name_to_alias',
+  'max_execution_time',
+] as const;
+export type ManagedSetting = (typeof MANAGED_SETTINGS)[number];
+export type QuerySettings = Partial<Record<ManagedSetting, number | string>>;
+
+export interface RunOptions {
+  settings?: QuerySettings;
+  signal?: AbortSignal;
+  queryId?: string;
+}
+
+/** The project's one door to ClickHouse: parameterised statements, typed rows, settings that never leak. */
+export interface ClickHouse {
+  /** True for the in-process chDB engine, false for a server over HTTP. */
+  readonly embedded: boolean;
+  rows<T>(statement: Statement, options?: RunOptions): Promise<T[]>;
+  exec(statement: Statement, options?: RunOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Wraps a @clickhouse/client client (HTTP or chDB connection) as a {@link ClickHouse}. */
+export function wrapClient(client: ClickHouseClient, embedded: boolean): ClickHouse {
+  let defaults: Promise<ClickHouseSettings> | undefined;
+  const loadDefaults = async (): Promise<ClickHouseSettings> => {
+    const result = await client.query({
+      query: 'SELECT name, default FROM system.settings WHERE name IN {names:Array(String)}',
+      query_params: { names: [...MANAGED_SETTINGS] },
+      format: 'JSONEachRow',
+    });
+    const rows = await result.json<{ name: string; default: string }>();
+    return Object.fromEntries(rows.map((r) => [r.name, r.default])) as ClickHouseSettings;
+  };
+  const settingsFor = async (options: RunOptions | undefined): Promise<ClickHouseSettings> => {
+    defaults ??= loadDefaults();
+    return { ...(await defaults), ...(options?.settings as ClickHouseSettings | undefined) };
+  };
+
+  return {
+    embedded,
+    async rows<T>(statement: Statement, options?: RunOptions): Promise<T[]> {
+      const result = await client.query({
+        query: statement.query,
+        query_params: statement.params,
+        format: 'JSONEachRow',
+        clickhouse_settings: { ...(await settingsFor(options)), output_format_json_quote_64bit_integers: 1 },
+        abort_signal: options?.signal,
+        query_id: options?.queryId,
+      });
+      return result.json<T>();
+    },
+    async exec(statement: Statement, options?: RunOptions): Promise<void> {
+      await client.command({
+        query: statement.query,
+        query_params: statement.params,
+        clickhouse_settings: await settingsFor(options),
+        abort_signal: options?.signal,
+        query_id: options?.queryId,
+      });
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { jobSpecSchema } from './job-spec';
+import { parseIsoDate } from './partitions';
+
+const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, {
+  message: 'must be a date written YYYY-MM-DD',
+});
+
+/**
+ * Input of `backfillWorkflow`: a job and an inclusive range of days. Every partition the range touches is
+ * rebuilt whole from the source, so a range that starts mid-month still leaves that month complete.
+ */
+export const backfillInputSchema = z
+  .object({
+    job: jobSpecSchema,
+    from: isoDate,
+    to: isoDate,
+  })
+  .strict()
+  .refine((i) => i.to >= i.from, {
+    path: ['to'],
+    message: 'must not be before from',
+  });
+
+export type BackfillInput = z.infer<typeof backfillInputSchema>;
+export type BackfillInputRaw = z.input<typeof backfillInputSchema>;

@@ -1,0 +1,68 @@
+import type { PartitionGranularity } from './job-spec';
+
+/** A partition of the target, named by its ClickHouse partition ID, with its half-open date range. */
+export interface PartitionBounds {
+  /** `YYYYMM` for months, `YYYYMMDD` for days: the value of `partition_id` in `system.parts`. */
+  id: string;
+  /** First day, inclusive, `YYYY-MM-DD`. */
+  start: string;
+  /** First day after the partition, exclusive, `YYYY-MM-DD`. */
+  end: string;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Parses `YYYY-MM-DD` as a UTC calendar day; returns undefined when it is not a real date. */
+export function parseIsoDate(text: string): Date | undefined {
+  const m = ISO_DATE.exec(text);
+  if (!m) return undefined;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return formatIsoDate(d) === text ? d : undefined;
+}
+
+export function formatIsoDate(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** The partition that holds `day`. */
+export function partitionOf(day: string, granularity: PartitionGranularity): PartitionBounds {
+  const d = parseIsoDate(day);
+  if (!d) throw new RangeError(`not a date: ${JSON.stringify(day)}`);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  if (granularity === 'month') {
+    const start = new Date(Date.UTC(y, m, 1));
+    const end = new Date(Date.UTC(y, m + 1, 1));
+    return {
+      id: formatIsoDate(start).slice(0, 7).replace('-', ''),
+      start: formatIsoDate(start),
+      end: formatIsoDate(end),
+    };
+  }
+  const end = new Date(Date.UTC(y, m, d.getUTCDate() + 1));
+  return { id: day.replace(/-/g, ''), start: day, end: formatIsoDate(end) };
+}
+
+/** The partition with the given ID (`YYYYMM` or `YYYYMMDD`). */
+export function partitionFromId(id: string, granularity: PartitionGranularity): PartitionBounds {
+  const day =
+    granularity === 'month'
+      ? `${id.slice(0, 4)}-${id.slice(4, 6)}-01`
+      : `${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}`;
+  const expectedLength = granularity === 'month' ? 6 : 8;
+  const bounds = id.length === expectedLength && /^\d+$/.test(id) ? partitionOf(day, granularity) : undefined;
+  if (!bounds || bounds.id !== id) throw new RangeError(`not a ${granularity} partition ID: ${JSON.stringify(id)}`);
+  return bounds;
+}
+
+/** Every partition that the inclusive day range `[from, to]` touches, in order. */
+export function partitionsCovering(from: string, to: string, granularity: PartitionGranularity): PartitionBounds[] {
+  const out: PartitionBounds[] = [];
+  let p = partitionOf(from, granularity);
+  const last = partitionOf(to, granularity).id;
+  for (;;) {
+    out.push(p);
+    if (p.id === last) return out;
+    p = partitionOf(p.end, granularity);
+  }
+}

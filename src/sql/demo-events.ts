@@ -1,0 +1,47 @@
+import type { Statement } from '../clickhouse/statement';
+import type { TableRef } from '../shared/backfill-results';
+import { tableParam } from './table-param';
+
+/** The raw events table of the demo job: one row per event, partitioned by month. */
+export function createDemoEventsTable(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return {
+    query: [
+      `CREATE TABLE IF NOT EXISTS ${t.sql} (`,
+      '  ts DateTime, user_id UInt64, host LowCardinality(String), device_ip IPv4, ctr Float64',
+      ') ENGINE = MergeTree PARTITION BY toYYYYMM(ts) ORDER BY (user_id, host, device_ip, ts)',
+    ].join('\n'),
+    params: t.params,
+  };
+}
+
+export function countRows(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return { query: `SELECT count() AS rows FROM ${t.sql}`, params: t.params };
+}
+
+/**
+ * Inserts `rows` synthetic events spread evenly over `months` months from `start`. In month m a share of
+ * (5 + 9·m)% of the rows belongs to three heavy keys, so the largest key grows month by month and so does
+ * the salt; the other rows spread over about 200,000 users, 8 hosts and 50 device IPs each.
+ */
+export function insertDemoEvents(table: TableRef, start: string, months: number, rows: number): Statement {
+  const t = tableParam('table', table);
+  return {
+    query: [
+      `INSERT INTO ${t.sql} (ts, user_id, host, device_ip, ctr)`,
+      'SELECT ts, if(heavy, 1 + h % 3, 1000 + h % 200000) AS user_id,',
+      "  if(heavy, 'heavy.example', concat('host', toString(h % 8), '.example')) AS host,",
+      "  if(heavy, toIPv4('10.0.0.1'), toIPv4(167772160 + (h % 50))) AS device_ip,",
+      '  (h % 1000) / 1000 AS ctr',
+      'FROM (',
+      '  SELECT number, cityHash64(number) AS h,',
+      '    intDiv(number * {months:UInt32}, {rows:UInt64}) AS m,',
+      '    addSeconds(addMonths(toDateTime({start:Date}), m),',
+      '      toUInt32((number * {months:UInt32}) % {rows:UInt64} * 2419200 / {rows:UInt64})) AS ts,',
+      '    (h % 100) < 5 + 9 * m AS heavy',
+      '  FROM numbers({rows:UInt64}))',
+    ].join('\n'),
+    params: { ...t.params, start, months, rows },
+  };
+}

@@ -1,0 +1,31 @@
+import type { Statement } from '../clickhouse/statement';
+import type { TableRef } from '../shared/backfill-results';
+import { quotedTable, tableParam } from './table-param';
+
+/** `CREATE TABLE shadow AS target`: same columns, engine, partitioning and order as the live table. */
+export function createTableLike(table: TableRef, like: TableRef): Statement {
+  const t = tableParam('table', table);
+  return { query: `CREATE TABLE ${t.sql} AS ${quotedTable(like)}`, params: t.params };
+}
+
+export function dropTableIfExists(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return { query: `DROP TABLE IF EXISTS ${t.sql} SYNC`, params: t.params };
+}
+
+export function truncateTable(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return { query: `TRUNCATE TABLE ${t.sql}`, params: t.params };
+}
+
+/**
+ * Atomically replaces the target's partition with the shadow's copy of it (hard links; the shadow keeps its
+ * parts, so repeating the statement gives the same result).
+ */
+export function replacePartition(target: TableRef, from: TableRef, partitionId: string): Statement {
+  const t = tableParam('target', target);
+  return {
+    query: `ALTER TABLE ${t.sql} REPLACE PARTITION ID {partition_id:String} FROM ${quotedTable(from)}`,
+    params: { ...t.params, partition_id: partitionId },
+  };
+}

@@ -1,0 +1,36 @@
+import type { Statement } from '../clickhouse/statement';
+import type { TableRef } from '../shared/backfill-results';
+import type { PartitionBounds } from '../shared/partitions';
+import { partitionFunction, type AggregationShape } from './aggregation-shape';
+import { dateRangeFilter, rangeParams } from './aggregation';
+import { renderExpression } from './expression';
+import { quoteAllowListedIdentifier as q } from './quote-identifier';
+import { tableParam } from './table-param';
+
+/** How many counters the heavy-hitter sketch keeps: its over-estimate is at most rows / this. */
+const TOP_KEY_SKETCH_SIZE = 10_000;
+
+/**
+ * Per partition of the range that has source rows: its ID, its row count and the row count of its largest key.
+ * The largest key comes from a heavy-hitter sketch (`approx_top_count`), one pass and bounded memory; it may
+ * over-estimate slightly, which only makes the salt a little larger, never the result different.
+ */
+export function selectSourcePartitionStats(
+  shape: AggregationShape,
+  source: TableRef,
+  range: Pick<PartitionBounds, 'start' | 'end'>,
+): Statement {
+  const src = tableParam('source', source);
+  const keyTuple = `tuple(${shape.keys.map(q).join(', ')})`;
+  return {
+    query: [
+      `SELECT toString(${partitionFunction(shape.granularity)}(${renderExpression(shape.dateExpr)})) AS id,`,
+      `  count() AS rows,`,
+      `  approx_top_count(1, ${TOP_KEY_SKETCH_SIZE})(${keyTuple})[1].2 AS max_rows_per_key`,
+      `FROM ${src.sql}`,
+      `WHERE ${dateRangeFilter(shape)}`,
+      `GROUP BY id ORDER BY id`,
+    ].join('\n'),
+    params: { ...src.params, ...rangeParams(range) },
+  };
+}

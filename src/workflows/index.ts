@@ -1,0 +1,2 @@
+export { backfillWorkflow } from './backfill-workflow';
+export { backfillPartitionWorkflow } from './partition-workflow';

@@ -1,0 +1,19 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
+
+/**
+ * Starts an ephemeral Temporal dev server (in-memory, random free port) from the CLI found by
+ * {@link findTemporalCli}, so tests never download a server. Call `teardown()` on the result in `afterAll`.
+ *
+ * @param extraArgs - Extra `temporal server start-dev` arguments, e.g.
+ *   `['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=50']` to make continue-as-new kick in early.
+ * @returns The test environment (client, native connection, namespace `default`).
+ */
+export function createTestTemporal(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: findTemporalCli() },
+      extraArgs,
+    },
+  });
+}
