@@ -3,12 +3,9 @@ import { ExpressionSyntaxError, parseAggregateMetric, parseExpression } from '..
 import { isPlainIdentifier } from '../sql/quote-identifier';
 
 /** A plain ClickHouse name; anything else (quotes, spaces, dots, semicolons, backticks) is refused. */
-export const plainName = z
-  .string()
-  .max(128)
-  .refine(isPlainIdentifier, {
-    message: 'must be a plain name (letters, digits, underscores; no quotes, spaces, dots or semicolons)',
-  });
+export const plainName = z.string().max(128).refine(isPlainIdentifier, {
+  message: 'must be a plain name (letters, digits, underscores; no quotes, spaces, dots or semicolons)',
+});
 
 /** A table, optionally qualified by its database: `events` or `analytics.events`. */
 export const tableName = z

@@ -8,11 +8,13 @@ export interface BackfillWorkerOptions {
   taskQueue: string;
   clickhouse: ClickHouse;
   onStep?: ActivityDeps['onStep'];
+  /** Where activities log; JSON lines on stdout/stderr unless given. */
+  log?: ActivityDeps['log'];
   /** Pre-bundled workflow code (tests bundle once); otherwise the workflows are bundled at start. */
   workflowBundle?: { code: string };
 }
 
-function activityLogger(): ActivityDeps['log'] {
+function jsonLogger(): ActivityDeps['log'] {
   return {
     info: (message, meta) => console.log(JSON.stringify({ level: 'info', message, ...meta })),
     warn: (message, meta) => console.warn(JSON.stringify({ level: 'warn', message, ...meta })),
@@ -31,6 +33,10 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ clickhouse: options.clickhouse, log: activityLogger(), onStep: options.onStep }),
+    activities: createActivities({
+      clickhouse: options.clickhouse,
+      log: options.log ?? jsonLogger(),
+      onStep: options.onStep,
+    }),
   });
 }

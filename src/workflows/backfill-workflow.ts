@@ -64,9 +64,12 @@ export async function backfillWorkflow(raw: BackfillInputRaw): Promise<BackfillS
   progress.phase = 'running';
   progress.target = `${plan.target.database}.${plan.target.name}`;
   progress.total = plan.partitions.length;
-  progress.partitions = plan.partitions.map(
-    (p): PartitionProgress => ({ id: p.id, state: 'pending', salt: p.salt, sourceRows: p.sourceRows }),
-  );
+  progress.partitions = plan.partitions.map((p): PartitionProgress => ({
+    id: p.id,
+    state: 'pending',
+    salt: p.salt,
+    sourceRows: p.sourceRows,
+  }));
   log.info('backfill planned', { target: progress.target, partitions: progress.total, from, to });
 
   let running = 0;

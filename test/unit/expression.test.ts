@@ -181,6 +181,8 @@ describe('aggregate metrics', () => {
   });
 
   it('quotes the merge column through the allow-list', () => {
-    expect(() => renderMergeAggregate(parseAggregateMetric('sum(x)'), 'a`b')).toThrow('refusing to quote identifier "a`b"');
+    expect(() => renderMergeAggregate(parseAggregateMetric('sum(x)'), 'a`b')).toThrow(
+      'refusing to quote identifier "a`b"',
+    );
   });
 });

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { parse } from 'yaml';
+import type { ClickHouse } from '../../src/clickhouse/clickhouse';
+import type { BackfillInputRaw } from '../../src/shared/backfill-input';
+import type { JobSpecInput } from '../../src/shared/job-spec';
+import { createBackfillWorker } from '../../src/worker/create-backfill-worker';
+import { openTestClickHouse } from './chdb-env';
+import { createTestTemporal } from './temporal-env';
+
+let bundle: Promise<{ code: string }> | undefined;
+
+/** The workflow bundle, built once per test process (bundling takes seconds). */
+export function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  return bundle;
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+/** The example job of examples/events-daily.yaml, pointed at tables in `database`. */
+export function exampleJob(database: string, overrides: Partial<JobSpecInput> = {}): JobSpecInput {
+  const job = parse(readFileSync(path.resolve(__dirname, '../../examples/events-daily.yaml'), 'utf8')) as JobSpecInput;
+  return {
+    ...job,
+    source: { ...job.source, table: `${database}.events` },
+    target: { table: `${database}.events_daily` },
+    ...overrides,
+  } as JobSpecInput;
+}
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  ch: ClickHouse;
+  taskQueue: string;
+  /** Runs `fn` while an in-process worker serves `taskQueue`. */
+  withWorker<T>(fn: (worker: Worker) => Promise<T>): Promise<T>;
+  /** Starts `backfillWorkflow` and waits for its result, with a worker running. */
+  backfill(input: BackfillInputRaw, workflowId?: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** A real Temporal dev server and the embedded engine, for workflow and integration tests. */
+export async function createHarness(extraServerArgs: string[] = []): Promise<Harness> {
+  const env = await createTestTemporal(extraServerArgs);
+  const ch = openTestClickHouse();
+  const taskQueue = `test-${randomUUID()}`;
+  const withWorker = async <T>(fn: (worker: Worker) => Promise<T>): Promise<T> => {
+    const worker = await createBackfillWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      clickhouse: ch,
+      log: { info: () => undefined, warn: () => undefined },
+      workflowBundle: await workflowBundle(),
+    });
+    return worker.runUntil(fn(worker));
+  };
+  return {
+    env,
+    ch,
+    taskQueue,
+    withWorker,
+    backfill: (input, workflowId = `backfill-${randomUUID()}`) =>
+      withWorker(() => env.client.workflow.execute('backfillWorkflow', { taskQueue, workflowId, args: [input] })),
+    close: async () => {
+      await env.teardown();
+      await ch.close();
+    },
+  };
+}
