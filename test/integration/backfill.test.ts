@@ -3,18 +3,22 @@ import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-even
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 
-/** The target's rows, or a from-scratch single-level GROUP BY of the source, in one comparable form. */
+/**
+ * The target's rows, or a from-scratch single-level GROUP BY of the source, in one comparable form (float sums
+ * rounded: salting changes the order of summation, and so the last bits).
+ */
 async function digest(ch: ClickHouse, query: string): Promise<unknown[]> {
   return ch.rows({ query: `SELECT count() AS n, sum(cityHash64(*)) AS h FROM (${query})`, params: {} });
 }
 
 const singleLevel = (db: string) =>
-  `SELECT user_id, host, device_ip, toDate(ts) AS date, count() AS daily_events, sum(ctr) AS daily_sum_ctr,
-     sum(ctr * ctr) AS daily_sum_sq_ctr, arraySort(groupUniqArray(toHour(ts))) AS hours
+  `SELECT user_id, host, device_ip, toDate(ts) AS date, count() AS daily_events, round(sum(ctr), 6) AS daily_sum_ctr,
+     round(sum(ctr * ctr), 6) AS daily_sum_sq_ctr, arraySort(groupUniqArray(toHour(ts))) AS hours
    FROM ${db}.events GROUP BY user_id, host, device_ip, date`;
 
 const targetRows = (db: string) =>
-  `SELECT user_id, host, device_ip, date, daily_events, daily_sum_ctr, daily_sum_sq_ctr, arraySort(hours) AS hours
+  `SELECT user_id, host, device_ip, date, daily_events, round(daily_sum_ctr, 6) AS daily_sum_ctr,
+     round(daily_sum_sq_ctr, 6) AS daily_sum_sq_ctr, arraySort(hours) AS hours
    FROM ${db}.events_daily`;
 
 describe('backfill of a pre-aggregated table', () => {
