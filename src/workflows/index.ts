@@ -1,2 +1,3 @@
 export { backfillWorkflow } from './backfill-workflow';
 export { backfillPartitionWorkflow } from './partition-workflow';
+export { seedDemoWorkflow } from './seed-demo-workflow';

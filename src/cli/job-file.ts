@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { describeIssues } from '../shared/input-errors';
+import { jobSpecSchema, type JobSpec } from '../shared/job-spec';
+import { CliError } from './cli-error';
+
+/** Reads a YAML or JSON job file and validates it; every problem is reported with its field. */
+export function loadJobFile(file: string): JobSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read job file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    throw new CliError(`job file ${file} is not valid YAML/JSON: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = jobSpecSchema.safeParse(raw);
+  if (!parsed.success) throw new CliError(`job file ${file} is invalid:\n${describeIssues(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,39 @@
+import type { BackfillSummary, PartitionStep } from '../shared/backfill-results';
+
+const STEPS: PartitionStep[] = ['prepare', 'insert', 'validate', 'swap', 'cleanup'];
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const seconds = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(2);
+
+/** The summary a backfill returns, as a table a person reads: one line per partition, then the totals. */
+export function formatSummary(summary: BackfillSummary): string {
+  const rows = summary.partitions.map((p) => [
+    p.partition,
+    String(p.salt),
+    p.rowsRead.toLocaleString('en-US'),
+    p.rowsWritten.toLocaleString('en-US'),
+    ...STEPS.map((s) => seconds(p.stepMs[s])),
+    p.checks.every((c) => c.ok) ? `ok (${p.checks.length} checks)` : 'MISMATCH',
+  ]);
+  const rate = summary.elapsedMs > 0 ? Math.round((summary.rowsRead / summary.elapsedMs) * 1000) : 0;
+  return [
+    table(['partition', 'salt', 'rows read', 'rows written', ...STEPS.map((s) => `${s} s`), 'validation'], rows),
+    '',
+    `${summary.partitions.length} partitions swapped into ${summary.target}, ${summary.failed.length} failed; ` +
+      `${summary.rowsRead.toLocaleString('en-US')} rows read, ${summary.rowsWritten.toLocaleString('en-US')} written ` +
+      `in ${seconds(summary.elapsedMs)} s (${rate.toLocaleString('en-US')} rows/s).`,
+    ...summary.failed.map((f) => `FAILED ${f.partition}: ${f.error}`),
+  ].join('\n');
+}
+
+/** Each validation check of each partition, one line per check. */
+export function formatValidation(summary: BackfillSummary): string {
+  return summary.partitions
+    .flatMap((p) => p.checks.map((c) => `${p.partition}  ${c.ok ? 'ok      ' : 'MISMATCH'}  ${c.name}: ${c.actual}`))
+    .join('\n');
+}
