@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { CliError } from './cli-error';
+import { registerStartCommand } from './commands/start';
+
+/** The `ch-backfill` command line: it only talks to Temporal; the worker does all ClickHouse work. */
+export function buildProgram(): Command {
+  const program = new Command('ch-backfill')
+    .description('durable, partition-by-partition ClickHouse backfills on Temporal')
+    .showHelpAfterError()
+    .exitOverride();
+  registerStartCommand(program);
+  return program;
+}
+
+/** Runs the CLI; errors print as one line and set a non-zero exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    const cause = (err as { cause?: { message?: string } }).cause;
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(
+      `ch-backfill: ${err instanceof CliError || !cause?.message ? message : `${message}: ${cause.message}`}`,
+    );
+    return 1;
+  }
+}
