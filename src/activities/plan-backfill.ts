@@ -1,9 +1,10 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
+import type { Statement } from '../clickhouse/statement';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
 import type { BackfillPlan, PartitionPlan, TableRef } from '../shared/backfill-results';
 import type { AggregateJob } from '../shared/job-spec';
 import { partitionFromId, partitionOf } from '../shared/partitions';
-import { createTargetTable, selectAggregation } from '../sql/aggregation';
+import { createTargetTable, selectAggregation, selectDateExpression, selectMetric } from '../sql/aggregation';
 import { aggregationShape, partitionFunction, type AggregationShape } from '../sql/aggregation-shape';
 import { columnsOf, functionsOf, type Expr } from '../sql/expression';
 import {
@@ -88,17 +89,26 @@ async function checkFunctions(ch: ClickHouse, shape: AggregationShape) {
   }
 }
 
-async function describeOutput(ch: ClickHouse, shape: AggregationShape, source: TableRef): Promise<Column[]> {
+/** Column types of a SELECT; ClickHouse refusing it is blamed on `field`. */
+async function describe(ch: ClickHouse, select: Statement, field: string): Promise<Column[]> {
   try {
-    return await ch.rows<Column>(
-      describeSelect(selectAggregation(shape, source, partitionOf('1970-01-01', 'month'), 1)),
-    );
+    return await ch.rows<Column>(describeSelect(select));
   } catch (err) {
     if (isClickHouseError(err)) {
-      throw new JobSpecError('metrics', `ClickHouse refused the aggregation: ${err.message}`, { cause: err });
+      throw new JobSpecError(field, `ClickHouse refused it: ${err.message}`, { cause: err });
     }
     throw err;
   }
+}
+
+/** The output columns of the aggregation, after checking the date and each metric on its own. */
+async function describeOutput(ch: ClickHouse, job: AggregateJob, shape: AggregationShape, source: TableRef) {
+  const [date] = await describe(ch, selectDateExpression(shape, source), 'date.expression');
+  if (!/^(Nullable\()?Date(32)?\)?$/.test(date.type)) {
+    throw new JobSpecError('date.expression', `"${job.date.expression}" yields ${date.type}, not a Date`);
+  }
+  for (const metric of shape.metrics) await describe(ch, selectMetric(metric, source), `metrics.${metric.name}`);
+  return describe(ch, selectAggregation(shape, source, partitionOf('1970-01-01', 'month'), 1), 'metrics');
 }
 
 /** Refuses an existing target whose engine, partitioning or columns differ from what the job produces. */
@@ -150,11 +160,7 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
         const target = resolveTable(job.target.table, database);
         await checkSourceColumns(ch, job, shape, source);
         await checkFunctions(ch, shape);
-        const output = await describeOutput(ch, shape, source);
-        const dateType = output.find((c) => c.name === shape.dateColumn)?.type ?? '';
-        if (!/^(Nullable\()?Date(32)?\)?$/.test(dateType)) {
-          throw new JobSpecError('date.expression', `"${job.date.expression}" yields ${dateType}, not a Date`);
-        }
+        const output = await describeOutput(ch, job, shape, source);
         const targetExisted = await checkExistingTarget(ch, shape, target, output);
         if (!targetExisted) await ch.exec(createTargetTable(shape, source, target));
 

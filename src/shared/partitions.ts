@@ -45,18 +45,19 @@ export function partitionOf(day: string, granularity: PartitionGranularity): Par
 
 /** The partition with the given ID (`YYYYMM` or `YYYYMMDD`). */
 export function partitionFromId(id: string, granularity: PartitionGranularity): PartitionBounds {
+  const refuse = () => new RangeError(`not a ${granularity} partition ID: ${JSON.stringify(id)}`);
   const day =
     granularity === 'month'
       ? `${id.slice(0, 4)}-${id.slice(4, 6)}-01`
       : `${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}`;
   const expectedLength = granularity === 'month' ? 6 : 8;
-  const bounds = id.length === expectedLength && /^\d+$/.test(id) ? partitionOf(day, granularity) : undefined;
-  if (!bounds || bounds.id !== id) throw new RangeError(`not a ${granularity} partition ID: ${JSON.stringify(id)}`);
-  return bounds;
+  if (id.length !== expectedLength || !/^\d+$/.test(id) || !parseIsoDate(day)) throw refuse();
+  return partitionOf(day, granularity);
 }
 
 /** Every partition that the inclusive day range `[from, to]` touches, in order. */
 export function partitionsCovering(from: string, to: string, granularity: PartitionGranularity): PartitionBounds[] {
+  if (to < from) throw new RangeError(`range ends (${to}) before it starts (${from})`);
   const out: PartitionBounds[] = [];
   let p = partitionOf(from, granularity);
   const last = partitionOf(to, granularity).id;

@@ -96,3 +96,18 @@ export function createTargetTable(shape: AggregationShape, source: TableRef, tar
     params: { ...dst.params, ...select.params },
   };
 }
+
+/** The date expression alone over the source: DESCRIBE it to learn its type without the metrics in the way. */
+export function selectDateExpression(shape: AggregationShape, source: TableRef): Statement {
+  const src = tableParam('source', source);
+  return {
+    query: `SELECT ${renderExpression(shape.dateExpr)} AS ${q(shape.dateColumn)} FROM ${src.sql}`,
+    params: src.params,
+  };
+}
+
+/** One metric alone over the source: DESCRIBE it to learn whether ClickHouse accepts it, and its type. */
+export function selectMetric(metric: AggregationShape['metrics'][number], source: TableRef): Statement {
+  const src = tableParam('source', source);
+  return { query: `SELECT ${renderAggregate(metric.metric)} AS ${q(metric.name)} FROM ${src.sql}`, params: src.params };
+}
