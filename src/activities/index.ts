@@ -1,8 +1,11 @@
 import type { ActivityDeps } from './deps';
 import { toActivityFailure } from './errors';
+import { checkClusterLoad } from './cluster-load';
 import { seedDemoEvents } from './demo-events';
 import { partitionSteps } from './partition-steps';
 import { planBackfill } from './plan-backfill';
+import { dailySteps } from './daily-steps';
+import { referenceValidation } from './reference-validation';
 
 type AsyncFn = (...args: never[]) => Promise<unknown>;
 
@@ -26,8 +29,11 @@ function withFailureBoundary<T extends Record<string, AsyncFn>>(activities: T): 
 export function createActivities(deps: ActivityDeps) {
   return withFailureBoundary({
     planBackfill: planBackfill(deps),
+    checkClusterLoad: checkClusterLoad(deps),
     seedDemoEvents: seedDemoEvents(deps),
     ...partitionSteps(deps),
+    ...dailySteps(deps),
+    ...referenceValidation(deps),
   });
 }
 

@@ -1,6 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error';
+import { registerCancelCommand } from './commands/cancel';
+import { registerListCommand } from './commands/list';
+import { registerPauseCommand } from './commands/pause';
+import { registerResumeCommand } from './commands/resume';
+import { registerRetryFailedCommand } from './commands/retry-failed';
 import { registerStartCommand } from './commands/start';
+import { registerValidateCommand } from './commands/validate';
+import { registerScheduleCommand } from './commands/schedule';
+import { registerStatusCommand } from './commands/status';
 
 /** The `ch-backfill` command line: it only talks to Temporal; the worker does all ClickHouse work. */
 export function buildProgram(): Command {
@@ -9,6 +17,14 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerStartCommand(program);
+  registerValidateCommand(program);
+  registerScheduleCommand(program);
+  registerStatusCommand(program);
+  registerPauseCommand(program);
+  registerResumeCommand(program);
+  registerCancelCommand(program);
+  registerRetryFailedCommand(program);
+  registerListCommand(program);
   return program;
 }
 

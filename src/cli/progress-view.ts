@@ -4,21 +4,61 @@ import { progressQuery, type BackfillProgress } from '../shared/progress';
 
 const POLL_MS = 500;
 
-function describe(p: BackfillProgress): string {
-  const running = p.partitions.filter((x) => x.state === 'running').map((x) => x.id);
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** `1h 02m 03s` style; undefined when unknown. */
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return 'unknown';
+  const s = Math.round(ms / 1000);
+  const [h, m, sec] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
+  return h ? `${h}h ${String(m).padStart(2, '0')}m` : m ? `${m}m ${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}
+
+/** The pause reasons of a progress, one phrase, or '' when running. */
+export function pauseReason(p: BackfillProgress): string {
+  const reasons = [p.pause?.manual && `by operator: ${p.pause.manual}`, p.pause?.load && `for load: ${p.pause.load}`];
+  return reasons.filter(Boolean).join('; ');
+}
+
+/** The one-line status next to the bar: phase, current steps, rate, ETA and the pause reason. */
+export function describeProgress(p: BackfillProgress): string {
+  const current = p.partitions.filter((x) => x.step).map((x) => `${x.id} ${x.step}`);
   return [
     p.phase,
-    running.length ? `running ${running.join(', ')}` : '',
-    `${p.rowsWritten.toLocaleString('en-US')} rows written`,
+    pauseReason(p),
+    current.join(', '),
+    `${count(p.rowsPerSecond)} rows/s`,
+    p.phase === 'running' ? `ETA ${formatDuration(p.etaMs)}` : '',
     p.failed ? `${p.failed} failed` : '',
   ]
     .filter(Boolean)
     .join(' | ');
 }
 
+/** A full status report: the overall line, then one line per partition that is not pending. */
+export function formatProgress(workflowId: string, p: BackfillProgress): string {
+  const pending = p.partitions.filter((x) => x.state === 'pending').length;
+  const lines = [
+    `${workflowId} → ${p.target ?? '?'}: ${p.phase}${pauseReason(p) ? ` (${pauseReason(p)})` : ''}`,
+    `partitions: ${p.done} swapped, ${p.failed} failed, ${pending} pending of ${p.total}; parallelism ${p.parallelism}`,
+    `rows: ${count(p.rowsRead)} read, ${count(p.rowsWritten)} written; ${count(p.rowsPerSecond)} rows/s; ` +
+      `ETA ${formatDuration(p.etaMs)}`,
+    ...(p.lastLoadReason ? [`last load pause: ${p.lastLoadReason}`] : []),
+    ...(p.continuedAsNew ? [`continued as new ${p.continuedAsNew} times`] : []),
+  ];
+  for (const x of p.partitions.filter((y) => y.state !== 'pending')) {
+    const rows = x.result ? `, ${count(x.result.rowsRead)} → ${count(x.result.rowsWritten)} rows` : '';
+    const took = x.startedAt && x.finishedAt ? `, ${formatDuration(x.finishedAt - x.startedAt)}` : '';
+    const what = x.step ? `${x.state} (${x.step})` : x.state;
+    lines.push(`  ${x.id}  ${what}  salt ${x.salt}${rows}${took}${x.error ? `: ${x.error}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
 /**
- * Shows a live progress bar of a running backfill (partitions done / total) by polling its `progress` query,
- * until `until` settles. Query errors while the workflow starts are ignored.
+ * Shows a live progress bar of a running backfill (partitions done / total, rows/s, ETA, current steps, pause
+ * reason) by polling its `progress` query, until `until` settles. Query errors while the workflow starts are
+ * ignored.
  */
 export async function showProgress(handle: WorkflowHandle, until: Promise<unknown>): Promise<void> {
   const bar = new SingleBar(
@@ -37,7 +77,7 @@ export async function showProgress(handle: WorkflowHandle, until: Promise<unknow
     try {
       const p = await handle.query(progressQuery);
       bar.setTotal(Math.max(p.total, 1));
-      bar.update(p.done + p.failed, { status: describe(p) });
+      bar.update(p.done + p.failed, { status: describeProgress(p) });
     } catch {
       // The workflow may not have started its first task yet.
     }

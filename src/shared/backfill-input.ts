@@ -15,9 +15,14 @@ export const backfillInputSchema = z
     job: jobSpecSchema,
     from: isoDate,
     to: isoDate,
+    /** Only these partition ids of the range (e.g. the failed ones of an earlier run); all when absent. */
+    partitions: z
+      .array(z.string().regex(/^\d{6}(\d{2})?$/))
+      .min(1)
+      .optional(),
   })
   .strict()
-  .refine((i) => i.to >= i.from, {
+  .refine((i) => !parseIsoDate(i.from) || !parseIsoDate(i.to) || i.to >= i.from, {
     path: ['to'],
     message: 'must not be before from',
   });

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ExpressionSyntaxError, parseAggregateMetric, parseExpression } from '../sql/expression';
 import { isPlainIdentifier } from '../sql/quote-identifier';
+import { loadThresholdsSchema } from './load-thresholds';
+import { dailyJobSchema } from './daily-job';
 
 /** A plain ClickHouse name; anything else (quotes, spaces, dots, semicolons, backticks) is refused. */
 export const plainName = z.string().max(128).refine(isPlainIdentifier, {
@@ -82,6 +84,10 @@ export const aggregateJobSchema = z
     parallelism: z.number().int().positive().max(64).default(1),
     insertSettings: insertSettingsSchema.default({}),
     validation: validationSchema.default({ mode: 'full', relativeTolerance: 1e-9 }),
+    /** When the backfill pauses itself for cluster load; defaults in src/shared/load-thresholds.ts. */
+    load: loadThresholdsSchema.prefault({}),
+    /** Settings of the daily incremental run; defaults apply when absent. */
+    daily: dailyJobSchema.optional(),
   })
   .strict()
   .superRefine((job, ctx) => {

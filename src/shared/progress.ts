@@ -1,27 +1,54 @@
-import { defineQuery } from '@temporalio/workflow';
-import type { PartitionResult } from './backfill-results';
+import type { PartitionResult, PartitionStep } from './backfill-results';
 
-export type PartitionState = 'pending' | 'running' | 'swapped' | 'failed';
+export { progressQuery } from './messages';
+
+/**
+ * pending: not started; running: a step is under way (see `step`); validated: the shadow matched the source and
+ * the swap is next; swapped: the live table holds the new partition; failed; cancelled: stopped by a cancel
+ * before its swap (the live table keeps its old partition).
+ */
+export type PartitionState = 'pending' | 'running' | 'validated' | 'swapped' | 'failed' | 'cancelled';
 
 export interface PartitionProgress {
   id: string;
   state: PartitionState;
+  /** The step under way while running, or `paused` while the partition waits for a resume. */
+  step?: PartitionStep | 'paused';
   salt: number;
   sourceRows: number;
+  startedAt?: number;
+  stepStartedAt?: number;
+  finishedAt?: number;
   result?: PartitionResult;
   error?: string;
 }
 
-/** Where a backfill stands: answered by the `progress` query at any time. */
+/** Why a backfill is paused: by an operator (`manual`), by the cluster's load (`load`), or both. */
+export interface PauseState {
+  manual?: string;
+  load?: string;
+  since?: number;
+}
+
+/** Where a backfill stands: answered by the `progress` query at any time, also after it closed. */
 export interface BackfillProgress {
-  phase: 'planning' | 'running' | 'completed' | 'failed';
+  phase: 'planning' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
   target?: string;
   partitions: PartitionProgress[];
   done: number;
   failed: number;
   total: number;
+  rowsRead: number;
   rowsWritten: number;
   startedAt: number;
+  /** Rows of the source read per second by the partitions done so far (wall clock since the start). */
+  rowsPerSecond: number;
+  /** Estimated milliseconds to go, from `rowsPerSecond` and the source rows of the partitions not yet done. */
+  etaMs?: number;
+  parallelism: number;
+  pause?: PauseState;
+  /** Why the last load check found the cluster busy (also kept after an automatic resume). */
+  lastLoadReason?: string;
+  /** How many times this backfill continued as new. */
+  continuedAsNew: number;
 }
-
-export const progressQuery = defineQuery<BackfillProgress>('progress');

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from './backfill-search-attributes';
 import { findTemporalCli } from './temporal-cli-path';
 
 /** gRPC port of the local Temporal dev server (also published by `temporal-dev.yml`). */
@@ -95,6 +96,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   mkdirSync(path.dirname(dbFile), { recursive: true });
   const args = ['server', 'start-dev', '--db-filename', dbFile, '--ip', HOST, '--port', String(port)];
   args.push('--ui-port', String(uiPort), '--log-level', 'warn');
+  args.push(...BACKFILL_SEARCH_ATTRIBUTE_ARGS);
   if (opts.namespace && opts.namespace !== 'default') {
     args.push('--namespace', opts.namespace);
   }

@@ -1,25 +1,52 @@
 import {
   ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
   condition,
-  executeChild,
+  continueAsNew,
+  isCancellation,
   log,
   proxyActivities,
   setHandler,
+  sleep,
+  startChild,
   workflowInfo,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { backfillInputSchema, type BackfillInputRaw } from '../shared/backfill-input';
-import type { BackfillPlan, BackfillSummary, PartitionPlan, PartitionTask } from '../shared/backfill-results';
+import { backfillInputSchema, type BackfillInput, type BackfillInputRaw } from '../shared/backfill-input';
+import type {
+  BackfillPlan,
+  BackfillSummary,
+  PartitionPlan,
+  PartitionResult,
+  PartitionTask,
+} from '../shared/backfill-results';
 import type { AggregateJob } from '../shared/job-spec';
-import { progressQuery, type BackfillProgress, type PartitionProgress } from '../shared/progress';
+import { assessLoad } from '../shared/load-thresholds';
+import {
+  partitionStepSignal,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  setParallelismUpdate,
+  type PauseRequest,
+} from '../shared/messages';
+import type { BackfillProgress, PartitionProgress } from '../shared/progress';
 import { parseInput } from './parse-input';
 import { backfillPartitionWorkflow } from './partition-workflow';
 
-const { planBackfill } = proxyActivities<Activities>({
+const { planBackfill, checkClusterLoad, dropShadow } = proxyActivities<Activities>({
   startToCloseTimeout: '2h',
   heartbeatTimeout: '20s',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
 });
+
+/** What a backfill hands to its next run when it continues as new: the plan and where it stands. */
+export interface BackfillCarry {
+  plan: BackfillPlan;
+  progress: BackfillProgress;
+}
 
 /** The innermost message of a failure chain: for a failed child, the activity's own words. */
 function rootMessage(err: unknown): string {
@@ -38,79 +65,238 @@ function partitionTask(job: AggregateJob, plan: BackfillPlan, partition: Partiti
   };
 }
 
+/** Progress with its rates as of now (the query's answer). */
+function withRates(progress: BackfillProgress): BackfillProgress {
+  const elapsedS = (Date.now() - progress.startedAt) / 1000;
+  const rowsPerSecond = elapsedS > 0 ? Math.round(progress.rowsRead / elapsedS) : 0;
+  const remaining = progress.partitions
+    .filter((p) => p.state !== 'swapped' && p.state !== 'failed')
+    .reduce((n, p) => n + p.sourceRows, 0);
+  const paused = progress.pause?.manual !== undefined || progress.pause?.load !== undefined;
+  return {
+    ...progress,
+    phase: progress.phase === 'running' && paused ? 'paused' : progress.phase,
+    rowsPerSecond,
+    etaMs: rowsPerSecond > 0 ? Math.round((remaining / rowsPerSecond) * 1000) : undefined,
+  };
+}
+
+/** A done partition's result as carried into the next run: the passing checks are summarised away. */
+function compact(result: PartitionResult): PartitionResult {
+  return { ...result, checks: result.checks.filter((c) => !c.ok) };
+}
+
 /**
  * Backfills the target partition by partition: plans the range, then runs one child workflow per partition
- * (`<workflowId>/<partition>`), at most `job.parallelism` at a time, and returns a summary.
+ * (`<workflowId>/<partition>`), at most `parallelism` at a time, and returns a summary.
+ *
+ * Messages (src/shared/messages.ts): signals `pause {reason, now?}` and `resume`, update `setParallelism`,
+ * query `progress` (per partition: state, current step, rows, salt, timings; overall counts, rows/s, ETA,
+ * pause reasons). While paused no partition and no step starts; pause and resume are forwarded to the running
+ * partitions. Before starting each partition the cluster's load is checked against `job.load`; over a
+ * threshold the backfill pauses itself (reason names the signal and value), re-checks every
+ * `checkIntervalSeconds` on a durable timer and resumes after `cooldownSeconds` below every threshold. A manual
+ * pause outlasts an automatic resume.
+ *
+ * Cancellation: the running partitions are cancelled (each drops its shadow; one already swapping completes),
+ * then every shadow of a started partition is dropped again, non-cancellably. The workflow ends Canceled; its
+ * `progress` query (still answered after closing) has phase `cancelled` and says per partition which were
+ * `swapped` (the live table holds them) and which `cancelled` (the live table keeps its old data).
  *
  * Durability: the plan and every child's completion are recorded in history, so after any crash the backfill
- * resumes with the partitions not yet swapped. A failed partition does not stop the others; the workflow then
- * fails with every failed partition named, and the summary in the failure's details.
+ * resumes with the partitions not yet swapped. When Temporal suggests it, the backfill waits for its running
+ * partitions and handlers, then continues as new, carrying the plan, progress and pause state. A failed
+ * partition does not stop the others; the workflow then fails with every failed partition named, and the
+ * summary in the failure's details.
  */
-export async function backfillWorkflow(raw: BackfillInputRaw): Promise<BackfillSummary> {
-  const { job, from, to } = parseInput(backfillInputSchema, raw, 'backfillWorkflow');
+export async function backfillWorkflow(raw: BackfillInputRaw, carried?: BackfillCarry): Promise<BackfillSummary> {
+  const input: BackfillInput = parseInput(backfillInputSchema, raw, 'backfillWorkflow');
+  const { job, from, to } = input;
   const { workflowId } = workflowInfo();
-  const progress: BackfillProgress = {
+  const progress: BackfillProgress = carried?.progress ?? {
     phase: 'planning',
     partitions: [],
     done: 0,
     failed: 0,
     total: 0,
+    rowsRead: 0,
     rowsWritten: 0,
     startedAt: Date.now(),
+    rowsPerSecond: 0,
+    parallelism: job.parallelism,
+    continuedAsNew: 0,
   };
-  setHandler(progressQuery, () => progress);
-
-  const plan = await planBackfill({ job, from, to });
-  progress.phase = 'running';
-  progress.target = `${plan.target.database}.${plan.target.name}`;
-  progress.total = plan.partitions.length;
-  progress.partitions = plan.partitions.map((p): PartitionProgress => ({
-    id: p.id,
-    state: 'pending',
-    salt: p.salt,
-    sourceRows: p.sourceRows,
-  }));
-  log.info('backfill planned', { target: progress.target, partitions: progress.total, from, to });
-
-  let running = 0;
-  const runPartition = async (partition: PartitionPlan, entry: PartitionProgress): Promise<void> => {
-    entry.state = 'running';
-    try {
-      entry.result = await executeChild(backfillPartitionWorkflow, {
-        workflowId: `${workflowId}/${partition.id}`,
-        args: [partitionTask(job, plan, partition)],
-      });
-      entry.state = 'swapped';
-      progress.done++;
-      progress.rowsWritten += entry.result.rowsWritten;
-      log.info('partition done', { partition: partition.id, rows: entry.result.rowsWritten });
-    } catch (err) {
-      entry.state = 'failed';
-      entry.error = rootMessage(err);
-      progress.failed++;
-      log.warn('partition failed', { partition: partition.id, error: entry.error });
-    } finally {
-      running--;
+  const pause = (progress.pause ??= {});
+  const isPaused = () => pause.manual !== undefined || pause.load !== undefined;
+  const running = new Map<string, ChildWorkflowHandle<typeof backfillPartitionWorkflow>>();
+  const tell = (request: PauseRequest | undefined) => {
+    for (const child of running.values()) {
+      // A child may finish between our deciding and its receiving: then the signal has nothing to do.
+      const sent = request ? child.signal(pauseSignal, request) : child.signal(resumeSignal);
+      sent.catch(() => undefined);
+    }
+  };
+  const setPause = (kind: 'manual' | 'load', reason: string | undefined, now = false) => {
+    const wasPaused = isPaused();
+    pause[kind] = reason;
+    if (isPaused() && (!wasPaused || now)) {
+      pause.since ??= Date.now();
+      tell({ reason: pause.manual ?? pause.load, now });
+    } else if (!isPaused() && wasPaused) {
+      pause.since = undefined;
+      tell(undefined);
     }
   };
 
-  const children: Promise<void>[] = [];
-  for (const [i, partition] of plan.partitions.entries()) {
-    await condition(() => running < job.parallelism);
-    running++;
-    children.push(runPartition(partition, progress.partitions[i]));
+  setHandler(progressQuery, () => withRates(progress));
+  setHandler(pauseSignal, (request = {}) => setPause('manual', request.reason ?? 'paused by an operator', request.now));
+  setHandler(resumeSignal, () => setPause('manual', undefined));
+  setHandler(
+    setParallelismUpdate,
+    (parallelism) => {
+      const previous = progress.parallelism;
+      progress.parallelism = parallelism;
+      return previous;
+    },
+    {
+      validator: (parallelism) => {
+        if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64) {
+          throw new Error('parallelism must be a whole number from 1 to 64');
+        }
+      },
+    },
+  );
+  const byId = new Map<string, PartitionProgress>();
+  setHandler(partitionStepSignal, ({ partition, step, at }) => {
+    const entry = byId.get(partition);
+    if (!entry || (entry.state !== 'running' && entry.state !== 'validated')) return;
+    entry.step = step;
+    entry.stepStartedAt = at;
+    if (step === 'swap') entry.state = 'validated';
+  });
+
+  const plan = carried?.plan ?? (await planBackfill({ job, from, to }));
+  const wanted = input.partitions && new Set(input.partitions);
+  const partitions = wanted ? plan.partitions.filter((p) => wanted.has(p.id)) : plan.partitions;
+  if (!carried) {
+    progress.phase = 'running';
+    progress.target = `${plan.target.database}.${plan.target.name}`;
+    progress.total = partitions.length;
+    progress.partitions = partitions.map((p): PartitionProgress => ({
+      id: p.id,
+      state: 'pending',
+      salt: p.salt,
+      sourceRows: p.sourceRows,
+    }));
+    log.info('backfill planned', { target: progress.target, partitions: progress.total, from, to });
   }
-  await Promise.all(children);
+  for (const entry of progress.partitions) byId.set(entry.id, entry);
+
+  /** Pauses for load while the cluster is over a threshold; returns once it stayed below for the cool-down. */
+  const waitForCalm = async (): Promise<void> => {
+    if (!job.load.enabled) return;
+    const sample = () => checkClusterLoad({ source: plan.source, target: plan.target });
+    let verdict = assessLoad(await sample(), job.load);
+    if (!verdict.overloaded) return;
+    let calmSince: number | undefined;
+    for (;;) {
+      if (verdict.overloaded) {
+        calmSince = undefined;
+        progress.lastLoadReason = verdict.reason;
+        if (pause.load !== verdict.reason) log.warn('paused for cluster load', { reason: verdict.reason });
+        setPause('load', verdict.reason);
+      } else {
+        calmSince ??= Date.now();
+        if (Date.now() - calmSince >= job.load.cooldownSeconds * 1000) break;
+      }
+      await sleep(job.load.checkIntervalSeconds * 1000);
+      verdict = assessLoad(await sample(), job.load);
+    }
+    log.info('cluster load back below thresholds: resuming', { cooldownSeconds: job.load.cooldownSeconds });
+    setPause('load', undefined);
+  };
+
+  const runPartition = async (partition: PartitionPlan, entry: PartitionProgress): Promise<void> => {
+    entry.state = 'running';
+    entry.startedAt = Date.now();
+    try {
+      const child = await startChild(backfillPartitionWorkflow, {
+        workflowId: `${workflowId}/${partition.id}`,
+        args: [partitionTask(job, plan, partition)],
+      });
+      running.set(partition.id, child);
+      if (isPaused()) child.signal(pauseSignal, { reason: pause.manual ?? pause.load }).catch(() => undefined);
+      entry.result = await child.result();
+      entry.state = 'swapped';
+      progress.done++;
+      progress.rowsRead += entry.result.rowsRead;
+      progress.rowsWritten += entry.result.rowsWritten;
+      log.info('partition done', { partition: partition.id, rows: entry.result.rowsWritten });
+    } catch (err) {
+      if (isCancellation(err) && CancellationScope.current().consideredCancelled) {
+        entry.state = 'cancelled';
+      } else {
+        entry.state = 'failed';
+        entry.error = rootMessage(err);
+        progress.failed++;
+        log.warn('partition failed', { partition: partition.id, error: entry.error });
+      }
+    } finally {
+      entry.step = undefined;
+      entry.finishedAt = Date.now();
+      running.delete(partition.id);
+    }
+  };
+
+  const inFlight: Promise<void>[] = [];
+  const planned = new Map(partitions.map((p) => [p.id, p]));
+  try {
+    for (const entry of progress.partitions) {
+      if (entry.state !== 'pending') continue;
+      const ready = () => running.size < progress.parallelism && !isPaused();
+      await condition(ready);
+      await waitForCalm();
+      await condition(ready);
+      if (workflowInfo().continueAsNewSuggested) {
+        await condition(() => running.size === 0);
+        await Promise.all(inFlight);
+        await condition(allHandlersFinished);
+        progress.continuedAsNew++;
+        for (const p of progress.partitions) if (p.result) p.result = compact(p.result);
+        log.info('continuing as new', { done: progress.done, total: progress.total });
+        return await continueAsNew<typeof backfillWorkflow>(input, { plan: { ...plan, partitions }, progress });
+      }
+      const partition = planned.get(entry.id);
+      if (partition) inFlight.push(runPartition(partition, entry));
+    }
+    await Promise.all(inFlight);
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    await CancellationScope.nonCancellable(async () => {
+      await Promise.all(inFlight);
+      for (const entry of progress.partitions) {
+        if (entry.state === 'running' || entry.state === 'validated') entry.state = 'cancelled';
+        if (entry.state !== 'cancelled') continue;
+        const partition = planned.get(entry.id);
+        if (partition) await dropShadow(partitionTask(job, plan, partition));
+      }
+    });
+    progress.phase = 'cancelled';
+    log.warn('backfill cancelled', {
+      swapped: progress.partitions.filter((p) => p.state === 'swapped').map((p) => p.id),
+    });
+    throw err;
+  }
 
   const results = progress.partitions.flatMap((p) => (p.result ? [p.result] : []));
   const summary: BackfillSummary = {
     workflowId,
-    target: progress.target,
+    target: progress.target ?? '',
     from,
     to,
     partitions: results,
     failed: progress.partitions.flatMap((p) => (p.error ? [{ partition: p.id, error: p.error }] : [])),
-    rowsRead: results.reduce((n, r) => n + r.rowsRead, 0),
+    rowsRead: progress.rowsRead,
     rowsWritten: progress.rowsWritten,
     elapsedMs: Date.now() - progress.startedAt,
   };

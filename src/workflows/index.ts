@@ -1,3 +1,5 @@
 export { backfillWorkflow } from './backfill-workflow';
 export { backfillPartitionWorkflow } from './partition-workflow';
 export { seedDemoWorkflow } from './seed-demo-workflow';
+export { dailyIncrementalWorkflow } from './daily-incremental-workflow';
+export { validateWorkflow } from './validate-workflow';

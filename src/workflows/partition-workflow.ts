@@ -1,6 +1,15 @@
-import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PartitionResult, PartitionTask } from '../shared/backfill-results';
+import type { PartitionResult, PartitionStep, PartitionTask } from '../shared/backfill-results';
+import { partitionStepSignal, pauseSignal, resumeSignal, type PauseRequest } from '../shared/messages';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 };
 
@@ -18,20 +27,73 @@ const insertStep = proxyActivities<Activities>({
 
 /**
  * Rebuilds one partition of the target: fresh shadow table, (salted) INSERT, validation against the source,
- * atomic `REPLACE PARTITION` into the target, shadow dropped.
+ * atomic `REPLACE PARTITION` into the target, shadow dropped. Reports each step it starts to its parent backfill
+ * (signal `partitionStep`), so the backfill's `progress` query shows it.
+ *
+ * Pause: on `pause` no further step starts until `resume`; `pause` with `now` also cancels a running INSERT,
+ * which is redone from a truncated shadow after the resume, so no row is lost or doubled.
  *
  * Durability: each step is an idempotent activity, so after a crash the workflow resumes at the first step not
  * yet recorded as complete and repeats it safely (the insert truncates first; the swap can be repeated). The
- * target changes only in the swap, atomically. On a failure the shadow is dropped and the target keeps what it
- * had.
+ * target changes only in the swap, atomically. On a failure or cancellation before the swap the shadow is
+ * dropped and the target keeps what it had; once the swap has started, a cancellation no longer interrupts it,
+ * and the workflow completes (the partition counts as swapped).
  */
 export async function backfillPartitionWorkflow(task: PartitionTask): Promise<PartitionResult> {
+  let pause: PauseRequest | undefined;
+  let insertScope: CancellationScope | undefined;
+  let insertInterrupted = false;
+  setHandler(pauseSignal, (request = {}) => {
+    pause = request;
+    if (request.now && insertScope) {
+      insertInterrupted = true;
+      insertScope.cancel();
+    }
+  });
+  setHandler(resumeSignal, () => {
+    pause = undefined;
+  });
+
+  const parent = workflowInfo().parent;
+  const report = (step: PartitionStep | 'paused'): void => {
+    if (!parent) return;
+    // Best effort: a progress report must never fail the partition.
+    getExternalWorkflowHandle(parent.workflowId)
+      .signal(partitionStepSignal, { partition: task.partition.id, step, at: Date.now() })
+      .catch(() => undefined);
+  };
+  const startStep = async (step: PartitionStep): Promise<void> => {
+    if (pause) {
+      report('paused');
+      await condition(() => pause === undefined);
+    }
+    report(step);
+  };
+
   try {
+    await startStep('prepare');
     const prepare = await steps.prepareShadow(task);
-    const insert = await insertStep.insertPartition(task);
+    let insert;
+    for (;;) {
+      await startStep('insert');
+      insertScope = new CancellationScope();
+      insertInterrupted = false;
+      try {
+        insert = await insertScope.run(() => insertStep.insertPartition(task));
+        break;
+      } catch (err) {
+        if (!(insertInterrupted && isCancellation(err))) throw err;
+      } finally {
+        insertScope = undefined;
+      }
+    }
+    await startStep('validate');
     const validate = await steps.validateShadow(task);
-    const swap = await steps.swapPartition(task);
-    const cleanup = await steps.dropShadow(task);
+    await startStep('swap');
+    const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
+      swap: await steps.swapPartition(task),
+      cleanup: await steps.dropShadow(task),
+    }));
     return {
       partition: task.partition.id,
       salt: task.partition.salt,

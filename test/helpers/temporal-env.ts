@@ -1,9 +1,10 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from '../../src/temporal/backfill-search-attributes';
 import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
 
 /**
  * Starts an ephemeral Temporal dev server (in-memory, random free port) from the CLI found by
- * {@link findTemporalCli}, so tests never download a server. Call `teardown()` on the result in `afterAll`.
+ * {@link findTemporalCli}, so tests never download a server, with the backfill search attributes registered. Call `teardown()` on the result in `afterAll`.
  *
  * @param extraArgs - Extra `temporal server start-dev` arguments, e.g.
  *   `['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=50']` to make continue-as-new kick in early.
@@ -13,7 +14,7 @@ export function createTestTemporal(extraArgs: string[] = []): Promise<TestWorkfl
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: findTemporalCli() },
-      extraArgs,
+      extraArgs: [...BACKFILL_SEARCH_ATTRIBUTE_ARGS, ...extraArgs],
     },
   });
 }

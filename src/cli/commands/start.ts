@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import type { backfillWorkflow } from '../../workflows';
 import { formatSummary } from '../summary-table';
 import { loadJobFile } from '../job-file';
 import { showProgress } from '../progress-view';
-import { connectTemporalClient, taskQueueFromEnv } from '../temporal-client';
+import { startBackfill } from '../backfill-search';
+import { connectTemporalClient } from '../temporal-client';
 
 interface StartOptions {
   job: string;
@@ -27,11 +27,7 @@ export function registerStartCommand(program: Command): void {
       const job = loadJobFile(options.job);
       const client = await connectTemporalClient();
       const workflowId = options.workflowId ?? `backfill-${job.target.table}-${options.from}-${options.to}`;
-      const handle = await client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
-        taskQueue: taskQueueFromEnv(),
-        workflowId,
-        args: [{ job, from: options.from, to: options.to }],
-      });
+      const handle = await startBackfill(client, { job, from: options.from, to: options.to }, workflowId);
       console.log(`started ${workflowId}`);
       if (!options.wait) return;
       const result = handle.result();

@@ -1,0 +1,126 @@
+import { performance } from 'node:perf_hooks';
+import { valuesAgree } from '../src/activities/partition-steps';
+import type { ClickHouse } from '../src/clickhouse/clickhouse';
+import { connectClickHouse } from '../src/clickhouse/connect';
+import { createTargetTable, insertAggregation } from '../src/sql/aggregation';
+import { aggregationShape } from '../src/sql/aggregation-shape';
+import { countRows, createDemoEventsTable, insertDemoEvents } from '../src/sql/demo-events';
+import { createTableLike, dropTableIfExists, truncateTable } from '../src/sql/partition-ops';
+import { selectSourcePartitionStats } from '../src/sql/source-stats';
+import { selectPartitionTotals, selectSourceTotals } from '../src/sql/totals';
+import type {
+  ClickHouseTask,
+  ClickHouseTaskResult,
+  ProbeTask,
+  RawInsertTask,
+  SeedTask,
+  TaskReply,
+  VerifyTask,
+} from './messages';
+
+/** Milliseconds `work` takes. */
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+async function seed(ch: ClickHouse, task: SeedTask) {
+  await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: task.source.database } });
+  await ch.exec(createDemoEventsTable(task.source));
+  const ms = await timed(() => ch.exec(insertDemoEvents(task.source, task.start, task.months, task.rows)));
+  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.source));
+  return { rows: Number(rows), ms };
+}
+
+async function rawInsert(ch: ClickHouse, task: RawInsertTask) {
+  const shape = aggregationShape(task.job);
+  await ch.exec(dropTableIfExists(task.into));
+  await ch.exec(createTargetTable(shape, task.source, task.into));
+  const insertMs = await timed(() =>
+    ch.exec(insertAggregation(shape, task.source, task.into, task.range, 1), { settings: task.job.insertSettings }),
+  );
+  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.into));
+  return { insertMs, rowsWritten: Number(rows) };
+}
+
+async function probe(ch: ClickHouse, task: ProbeTask) {
+  const shape = aggregationShape(task.job);
+  const whole = { start: task.partitions[0].start, end: task.partitions[task.partitions.length - 1].end };
+  const planStatsMs = await timed(() => ch.rows(selectSourcePartitionStats(shape, task.source, whole)));
+  let sourceCountMs = 0;
+  let partitionTotalsMs = 0;
+  let insertPlannedSaltMs = 0;
+  let insertUnsaltedMs = 0;
+  await ch.exec(dropTableIfExists(task.scratch));
+  await ch.exec(createTableLike(task.scratch, task.target));
+  const insertAlone = async (p: ProbeTask['partitions'][number], salt: number): Promise<number> => {
+    await ch.exec(truncateTable(task.scratch));
+    const statement = insertAggregation(shape, task.source, task.scratch, p, salt);
+    return timed(() => ch.exec(statement, { settings: task.job.insertSettings }));
+  };
+  for (const p of task.partitions) {
+    sourceCountMs += await timed(() => ch.rows(selectSourceTotals(shape, task.source, p, false)));
+    partitionTotalsMs += await timed(() => ch.rows(selectPartitionTotals(shape, task.target, p.id)));
+    insertPlannedSaltMs += await insertAlone(p, p.salt);
+    insertUnsaltedMs += await insertAlone(p, 1);
+  }
+  await ch.exec(dropTableIfExists(task.scratch));
+  return { planStatsMs, sourceCountMs, partitionTotalsMs, insertPlannedSaltMs, insertUnsaltedMs };
+}
+
+async function verify(ch: ClickHouse, task: VerifyTask) {
+  const shape = aggregationShape(task.job);
+  const mismatches: string[] = [];
+  for (const partition of task.partitions) {
+    const totals = [];
+    for (const table of task.tables) {
+      const [row] = await ch.rows<Record<string, string>>(selectPartitionTotals(shape, table, partition));
+      totals.push(row);
+    }
+    const [first, ...rest] = totals;
+    rest.forEach((other, i) => {
+      const differs = Object.keys(first).some((k) => !valuesAgree(first[k], other[k], 1e-9));
+      if (differs) {
+        const [a, b] = [task.tables[0], task.tables[i + 1]].map((t) => `${t.database}.${t.name}`);
+        mismatches.push(`${partition}: ${a} ${JSON.stringify(first)} vs ${b} ${JSON.stringify(other)}`);
+      }
+    });
+  }
+  return { mismatches };
+}
+
+function run(ch: ClickHouse, task: ClickHouseTask): Promise<ClickHouseTaskResult> {
+  switch (task.kind) {
+    case 'seed':
+      return seed(ch, task);
+    case 'raw-insert':
+      return rawInsert(ch, task);
+    case 'probe':
+      return probe(ch, task);
+    case 'verify':
+      return verify(ch, task);
+  }
+}
+
+/**
+ * Child entry: opens the embedded engine on `CLICKHOUSE_DATA_DIR`, warms it up (the first query starts the
+ * engine, which a running worker has long done), runs the one task it is sent, replies with the result and its
+ * own peak RSS, and exits, releasing the data directory.
+ */
+process.once('message', (task: ClickHouseTask) => {
+  void (async () => {
+    const ch = connectClickHouse();
+    let reply: TaskReply;
+    try {
+      await ch.rows({ query: 'SELECT 1', params: {} });
+      const result = await run(ch, task);
+      reply = { ok: true, result, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+    } catch (err) {
+      reply = { ok: false, error: err instanceof Error ? err.message : String(err), peakRssBytes: 0 };
+    } finally {
+      await ch.close();
+    }
+    process.send?.(reply, () => process.exit(0));
+  })();
+});

@@ -1,0 +1,71 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/**
+ * Where a backfill's time went, as the histories of the parent and its partition children record it. With
+ * `parallelism: 1` the children run one after another, so wall time splits exactly into: the parent's own time
+ * outside its children, the children's time outside their activities, and the activities' time.
+ */
+export interface HistoryTimings {
+  /** The parent's `planBackfill` activity, scheduled to completed. */
+  planMs: number;
+  /** The parent's first workflow task: a fresh worker builds its workflow sandbox once. */
+  firstWorkflowTaskMs: number;
+  /** Each child from its first to its last history event, summed. */
+  childrenMs: number;
+  /** The children's activities, scheduled to completed, summed (their step timers run inside). */
+  childActivitiesMs: number;
+}
+
+const eventMs = (e: HistoryEvent | undefined): number => tsToMs(e?.eventTime);
+
+/** Each span from an opening event to the event that names it as its start. */
+function spans(
+  events: HistoryEvent[],
+  opens: (e: HistoryEvent) => boolean,
+  openerOf: (e: HistoryEvent) => unknown,
+): { opened: HistoryEvent; ms: number }[] {
+  const byId = new Map(events.map((e) => [String(e.eventId), e]));
+  return events.flatMap((closer) => {
+    const opened = byId.get(String(openerOf(closer)));
+    return opened && opens(opened) ? [{ opened, ms: eventMs(closer) - eventMs(opened) }] : [];
+  });
+}
+
+const activities = (events: HistoryEvent[]) =>
+  spans(
+    events,
+    (e) => e.activityTaskScheduledEventAttributes != null,
+    (e) => e.activityTaskCompletedEventAttributes?.scheduledEventId,
+  );
+
+const sum = (xs: { ms: number }[]): number => xs.reduce((n, x) => n + x.ms, 0);
+
+/** Reads the histories of a finished backfill and its partition children (`<workflowId>/<partition>`). */
+export async function historyTimings(
+  client: Client,
+  workflowId: string,
+  partitions: string[],
+): Promise<HistoryTimings> {
+  const history = async (id: string) => (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const parent = await history(workflowId);
+  const children = await Promise.all(partitions.map((p) => history(`${workflowId}/${p}`)));
+
+  const plan = activities(parent).find(
+    (a) => a.opened.activityTaskScheduledEventAttributes?.activityType?.name === 'planBackfill',
+  );
+  const [firstTask] = spans(
+    parent,
+    (e) => e.workflowTaskScheduledEventAttributes != null,
+    (e) => e.workflowTaskCompletedEventAttributes?.scheduledEventId,
+  );
+  if (!plan || !firstTask) throw new Error(`no completed plan in the history of ${workflowId}`);
+  return {
+    planMs: plan.ms,
+    firstWorkflowTaskMs: firstTask.ms,
+    childrenMs: children.reduce((n, c) => n + eventMs(c[c.length - 1]) - eventMs(c[0]), 0),
+    childActivitiesMs: children.reduce((n, c) => n + sum(activities(c)), 0),
+  };
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { isPlainIdentifier } from '../sql/quote-identifier';
+
+const name = z.string().max(128).refine(isPlainIdentifier, { message: 'must be a plain name' });
+const table = z
+  .string()
+  .max(257)
+  .refine((t) => t.split('.').length <= 2 && t.split('.').every(isPlainIdentifier), {
+    message: 'must be a plain table name, optionally as database.table',
+  });
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Milliseconds of a duration written `500ms`, `30s`, `10m`, `2h` or `1d`; undefined when it is not one. */
+export function durationMs(text: string): number | undefined {
+  const m = DURATION.exec(text);
+  return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : undefined;
+}
+
+const duration = z.string().refine((t) => (durationMs(t) ?? 0) > 0, {
+  message: 'must be a positive duration such as 30s, 10m, 2h or 1d',
+});
+
+/**
+ * When a day's raw data counts as complete. Structured, never a SQL string:
+ * - `next-day-rows`: the source holds rows whose time column is at or after the next midnight;
+ * - `watermark`: `max(column)` of a watermark table is at or after the next midnight.
+ */
+export const readinessSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('next-day-rows') }).strict(),
+  z.object({ kind: z.literal('watermark'), table, column: name }).strict(),
+]);
+export type Readiness = z.infer<typeof readinessSchema>;
+
+/** The daily incremental run's settings in a job: readiness check, how often to re-check, and until when. */
+export const dailyJobSchema = z
+  .object({
+    readiness: readinessSchema.default({ kind: 'next-day-rows' }),
+    /** Time between two readiness checks (a durable timer). */
+    pollInterval: duration.default('10m'),
+    /** How long after the run starts the readiness check is re-tried before the run fails. */
+    deadline: duration.default('12h'),
+  })
+  .strict();
+export type DailyJob = z.infer<typeof dailyJobSchema>;
+
+export const DAILY_DEFAULTS: DailyJob = dailyJobSchema.parse({});
+
+/** A readiness check in words, for logs and failure messages. */
+export function describeReadiness(r: Readiness): string {
+  return r.kind === 'next-day-rows'
+    ? 'source rows at or after the next midnight exist'
+    : `max(${r.column}) of ${r.table} is at or after the next midnight`;
+}

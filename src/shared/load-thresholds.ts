@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * When a backfill pauses itself for cluster load, and for how long it waits. A value above its threshold is
+ * overload; a threshold left out is not checked. Intervals are in seconds and become durable workflow timers.
+ */
+export const loadThresholdsSchema = z
+  .object({
+    /** Off: the backfill never pauses itself. */
+    enabled: z.boolean().default(true),
+    /** Queries running on the server (`system.processes`). */
+    maxRunningQueries: z.number().int().nonnegative().default(100),
+    /** Memory of the largest running query, bytes (`system.processes.memory_usage`). */
+    maxQueryMemoryBytes: z.number().int().nonnegative().optional(),
+    /** Merges under way (`system.merges`). */
+    maxActiveMerges: z.number().int().nonnegative().default(64),
+    /** Unfinished mutations on the target (`system.mutations`, `is_done = 0`). */
+    maxPendingMutations: z.number().int().nonnegative().default(0),
+    /**
+     * Active parts in the fullest partition of the source or target (`system.parts`); well below the server's
+     * `parts_to_delay_insert` (1000 by default; 150 before 24.x), where inserts start to be delayed.
+     */
+    maxPartsPerPartition: z.number().int().positive().default(300),
+    /** `system.metrics` BackgroundMergesAndMutationsPoolTask. */
+    maxBackgroundPoolTasks: z.number().int().nonnegative().default(64),
+    /** `system.metrics` DelayedInserts: any delayed insert means the server is already throttling. */
+    maxDelayedInserts: z.number().int().nonnegative().default(0),
+    /** `system.metrics` MemoryTracking, bytes. */
+    maxMemoryTrackingBytes: z.number().int().nonnegative().optional(),
+    /** How often the load is checked again while paused for it. */
+    checkIntervalSeconds: z.number().positive().default(30),
+    /** How long the load must stay below every threshold before the backfill resumes on its own. */
+    cooldownSeconds: z.number().nonnegative().default(120),
+  })
+  .strict();
+
+export type LoadThresholds = z.infer<typeof loadThresholdsSchema>;
+export type LoadThresholdsInput = z.input<typeof loadThresholdsSchema>;
+
+/** One reading of the cluster's load signals, as `checkClusterLoad` takes it. */
+export interface LoadSample {
+  runningQueries: number;
+  maxQueryMemoryBytes: number;
+  activeMerges: number;
+  pendingMutations: number;
+  /** The fullest partition of the source or target, `db.table/partition_id` and its active parts. */
+  maxPartsPerPartition: number;
+  fullestPartition?: string;
+  backgroundPoolTasks: number;
+  delayedInserts: number;
+  memoryTrackingBytes: number;
+}
+
+export interface LoadVerdict {
+  overloaded: boolean;
+  /** Every signal over its threshold, named with its value and limit, e.g. `parts per partition 412 > 300 (…)`. */
+  reason?: string;
+}
+
+/** Decides from one sample whether the cluster is too busy for the next heavy step. Pure: no I/O. */
+export function assessLoad(sample: LoadSample, t: LoadThresholds): LoadVerdict {
+  if (!t.enabled) return { overloaded: false };
+  const checks: [string, number, number | undefined, string?][] = [
+    ['running queries', sample.runningQueries, t.maxRunningQueries],
+    ['largest query memory bytes', sample.maxQueryMemoryBytes, t.maxQueryMemoryBytes],
+    ['active merges', sample.activeMerges, t.maxActiveMerges],
+    ['pending mutations on the target', sample.pendingMutations, t.maxPendingMutations],
+    ['parts per partition', sample.maxPartsPerPartition, t.maxPartsPerPartition, sample.fullestPartition],
+    ['BackgroundMergesAndMutationsPoolTask', sample.backgroundPoolTasks, t.maxBackgroundPoolTasks],
+    ['DelayedInserts', sample.delayedInserts, t.maxDelayedInserts],
+    ['MemoryTracking bytes', sample.memoryTrackingBytes, t.maxMemoryTrackingBytes],
+  ];
+  const over = checks
+    .filter(([, value, limit]) => limit !== undefined && value > limit)
+    .map(([name, value, limit, where]) => `${name} ${value} > ${limit}${where ? ` (${where})` : ''}`);
+  return over.length ? { overloaded: true, reason: over.join('; ') } : { overloaded: false };
+}

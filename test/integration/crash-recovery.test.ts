@@ -1,0 +1,307 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { decodeTimeoutType } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { ClickHouse } from '../../src/clickhouse/clickhouse';
+import { openEmbeddedClickHouse } from '../../src/clickhouse/connect';
+import type { BackfillInputRaw } from '../../src/shared/backfill-input';
+import type { BackfillSummary } from '../../src/shared/backfill-results';
+import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { exampleJob, workflowBundle } from '../helpers/backfill-harness';
+import { createTestTemporal } from '../helpers/temporal-env';
+
+/*
+ * Workers here are separate processes that kill themselves with SIGKILL at one step point (see
+ * test/fixtures/crash-worker.ts); a fresh worker then finishes the backfill. chDB lets one process at a time use
+ * a data directory, so this file has its own, and opens it only while no worker runs.
+ */
+
+const root = path.resolve(__dirname, '..', '..');
+const runDir = path.join(root, '.data', 'test', `crash-${process.env.JEST_WORKER_ID ?? '0'}-${process.pid}`);
+const dataDir = path.join(runDir, 'chdb');
+const bundleFile = path.join(runDir, 'workflow-bundle.js');
+const db = 'crash_recovery';
+const events = { database: db, name: 'events' };
+const taskQueue = `crash-${randomUUID()}`;
+// Small chunks salt the aggregation, which makes January's INSERT last seconds: the kill lands inside it.
+const job = exampleJob(db, { chunkSize: 2_000 });
+
+async function withClickHouse<T>(fn: (ch: ClickHouse) => Promise<T>): Promise<T> {
+  const ch = openEmbeddedClickHouse(dataDir);
+  try {
+    return await fn(ch);
+  } finally {
+    await ch.close();
+  }
+}
+
+interface Digest {
+  rows: number;
+  hash: string;
+}
+
+/**
+ * The target's rows, or a from-scratch single-level GROUP BY of the source, for some months, in one comparable
+ * form (float sums rounded: salting changes the order of summation, and so the last bits).
+ */
+async function digest(ch: ClickHouse, query: string, months: number[]): Promise<Digest> {
+  const [row] = await ch.rows<{ rows: string; hash: string }>({
+    query: `SELECT count() AS rows, sum(cityHash64(*)) AS hash FROM (${query})`,
+    params: { months },
+  });
+  return { rows: Number(row.rows), hash: row.hash };
+}
+
+const singleLevel = `SELECT user_id, host, device_ip, toDate(ts) AS date, count() AS daily_events,
+    round(sum(ctr), 6) AS daily_sum_ctr, round(sum(ctr * ctr), 6) AS daily_sum_sq_ctr,
+    arraySort(groupUniqArray(toHour(ts))) AS hours
+  FROM ${db}.events WHERE toYYYYMM(ts) IN {months:Array(UInt32)} GROUP BY user_id, host, device_ip, date`;
+
+const targetRows = `SELECT user_id, host, device_ip, date, daily_events, round(daily_sum_ctr, 6) AS daily_sum_ctr,
+    round(daily_sum_sq_ctr, 6) AS daily_sum_sq_ctr, arraySort(hours) AS hours
+  FROM ${db}.events_daily WHERE toYYYYMM(date) IN {months:Array(UInt32)}`;
+
+async function shadowTables(ch: ClickHouse): Promise<string[]> {
+  const rows = await ch.rows<{ name: string }>({
+    query: "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE '%\\_v2\\_%' ORDER BY name",
+    params: { db },
+  });
+  return rows.map((r) => r.name);
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  logFile: string;
+  stepLog: string;
+}
+
+const running = new Set<ChildProcess>();
+
+function startWorker(
+  env: TestWorkflowEnvironment,
+  name: string,
+  crash?: { at: string; marker: string },
+): WorkerProcess {
+  const logFile = path.join(runDir, `${name}.log`);
+  const stepLog = path.join(runDir, `${name}.steps`);
+  writeFileSync(stepLog, '');
+  const output = openSync(logFile, 'w');
+  // Node itself (tsx only as a loader), so the process the test spawns is the worker that gets killed.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, '..', 'fixtures', 'crash-worker.ts')],
+    {
+      cwd: root,
+      stdio: ['ignore', output, output],
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        CLICKHOUSE_DATA_DIR: dataDir,
+        WORKFLOW_BUNDLE: bundleFile,
+        STEP_LOG: stepLog,
+        CRASH_AT: crash?.at ?? '',
+        CRASH_MARKER: crash?.marker ?? '',
+      },
+    },
+  );
+  running.add(child);
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    running.delete(child);
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+  });
+  return { child, exited, logFile, stepLog };
+}
+
+async function stopWorker(worker: WorkerProcess): Promise<void> {
+  worker.child.kill('SIGTERM');
+  const fallback = setTimeout(() => worker.child.kill('SIGKILL'), 30_000);
+  await worker.exited;
+  clearTimeout(fallback);
+}
+
+const stepsOf = (worker: WorkerProcess): string[] => readFileSync(worker.stepLog, 'utf8').split('\n').filter(Boolean);
+const logTail = (worker: WorkerProcess): string =>
+  readFileSync(worker.logFile, 'utf8').split('\n').slice(-20).join('\n');
+
+interface ActivityAttempt {
+  attempt: number;
+  lastFailure: string | undefined;
+}
+
+/** Each completed or failed execution of `activity` in a workflow, with its attempt and the previous failure. */
+async function activityAttempts(env: TestWorkflowEnvironment, workflowId: string, activity: string) {
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  const scheduledIds = new Set(
+    (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity)
+      .map((e) => String(e.eventId)),
+  );
+  return (history.events ?? []).flatMap((e): ActivityAttempt[] => {
+    const started = e.activityTaskStartedEventAttributes;
+    if (!started || !scheduledIds.has(String(started.scheduledEventId))) return [];
+    const timeout = started.lastFailure?.timeoutFailureInfo?.timeoutType;
+    return [
+      { attempt: started.attempt ?? 0, lastFailure: timeout ? `${decodeTimeoutType(timeout)} timeout` : undefined },
+    ];
+  });
+}
+
+interface CrashRun {
+  workflowId: string;
+  summary: BackfillSummary;
+  killed: WorkerProcess;
+  recovered: WorkerProcess;
+  marker: string;
+  /** The crashed partition right after the kill, before any worker touched the data again. */
+  atCrash: { target: Digest; singleLevel: Digest; shadows: string[] };
+}
+
+/**
+ * Runs a backfill on a worker that kills itself at `crashAt` (`<point>@<partition>`), checks the data directory
+ * while no worker runs, then lets a fresh worker finish the backfill and stops it.
+ */
+async function backfillThroughCrash(
+  env: TestWorkflowEnvironment,
+  input: BackfillInputRaw,
+  crashAt: string,
+): Promise<CrashRun> {
+  const name = crashAt.replace(/[:@]/g, '-');
+  const marker = path.join(runDir, `${name}.fired`);
+  const workflowId = `crash-${name}-${randomUUID()}`;
+  const killed = startWorker(env, `${name}-killed`, { at: crashAt, marker });
+  const handle = await env.client.workflow.start('backfillWorkflow', { taskQueue, workflowId, args: [input] });
+  const result = handle.result() as Promise<BackfillSummary>;
+  const first = await Promise.race([
+    killed.exited,
+    result.then(
+      () => 'completed',
+      () => 'failed',
+    ),
+  ]);
+  if (typeof first === 'string') {
+    await stopWorker(killed);
+    throw new Error(`the backfill ${first} before the worker was killed at ${crashAt}:\n${logTail(killed)}`);
+  }
+  if (first.signal !== 'SIGKILL') {
+    throw new Error(`the worker exited with ${JSON.stringify(first)}, not by SIGKILL:\n${logTail(killed)}`);
+  }
+
+  const crashMonth = Number(crashAt.split('@')[1]);
+  const atCrash = await withClickHouse(async (ch) => ({
+    target: await digest(ch, targetRows, [crashMonth]),
+    singleLevel: await digest(ch, singleLevel, [crashMonth]),
+    shadows: await shadowTables(ch),
+  }));
+
+  const recovered = startWorker(env, `${name}-recovered`);
+  try {
+    const summary = await result;
+    return { workflowId, summary, killed, recovered, marker, atCrash };
+  } catch (err) {
+    throw new Error(`the backfill failed after the restart: ${String(err)}\n${logTail(recovered)}`);
+  } finally {
+    await stopWorker(recovered);
+  }
+}
+
+/** The SIGKILL landed where asked, in the first worker, and the killed step ran again in the fresh one. */
+function expectKilledAt(run: CrashRun, point: string, partition: string): void {
+  expect(JSON.parse(readFileSync(run.marker, 'utf8'))).toEqual({ point, partition, pid: run.killed.child.pid });
+  // The last point the killed worker reached is the crash point: nothing after it ran in that process.
+  expect(stepsOf(run.killed).at(-1)).toBe(`${point} ${partition}`);
+  expect(stepsOf(run.recovered)).toContain(`${point} ${partition}`);
+  expect(
+    stepsOf(run.recovered)
+      .filter((s) => s.endsWith(` ${partition}`))
+      .at(-1),
+  ).toBe(`cleanup:dropped ${partition}`);
+}
+
+/** The target holds exactly the single-level aggregation of those months, and no shadow table is left. */
+async function expectTargetMatchesSource(months: number[]): Promise<void> {
+  await withClickHouse(async (ch) => {
+    expect(await digest(ch, targetRows, months)).toEqual(await digest(ch, singleLevel, months));
+    expect(await shadowTables(ch)).toEqual([]);
+  });
+}
+
+describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
+  let env: TestWorkflowEnvironment;
+
+  beforeAll(async () => {
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(bundleFile, (await workflowBundle()).code);
+    await withClickHouse(async (ch) => {
+      await ch.exec({ query: 'CREATE DATABASE {db:Identifier}', params: { db } });
+      await ch.exec(createDemoEventsTable(events));
+      await ch.exec(insertDemoEvents(events, '2024-01-01', 1, 600_000));
+      await ch.exec(insertDemoEvents(events, '2024-02-01', 2, 200_000));
+    });
+    env = await createTestTemporal();
+  });
+
+  afterAll(async () => {
+    for (const child of running) child.kill('SIGKILL');
+    await env?.teardown();
+    if (running.size === 0) rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('a kill during the INSERT leaves the target untouched, and the retried insert fills it exactly once', async () => {
+    const run = await backfillThroughCrash(env, { job, from: '2024-01-01', to: '2024-01-31' }, 'insert:started@202401');
+
+    expectKilledAt(run, 'insert:started', '202401');
+    expect(run.atCrash.target.rows).toBe(0);
+    expect(run.atCrash.shadows).toEqual(['events_daily_v2_202401']);
+    expect(await activityAttempts(env, `${run.workflowId}/202401`, 'insertPartition')).toEqual([
+      { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
+    ]);
+    expect(run.summary.rowsRead).toBe(600_000);
+    await expectTargetMatchesSource([202401]);
+  });
+
+  it('a kill between the INSERT and the swap leaves the target untouched, and the partition is swapped in once', async () => {
+    const run = await backfillThroughCrash(
+      env,
+      { job, from: '2024-02-01', to: '2024-02-29' },
+      'insert:finished@202402',
+    );
+
+    expectKilledAt(run, 'insert:finished', '202402');
+    expect(run.atCrash.target.rows).toBe(0);
+    expect(run.atCrash.shadows).toEqual(['events_daily_v2_202402']);
+    expect(await activityAttempts(env, `${run.workflowId}/202402`, 'insertPartition')).toEqual([
+      { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
+    ]);
+    expect(run.summary.rowsRead).toBe(100_000);
+    await expectTargetMatchesSource([202402]);
+  });
+
+  it('a kill after REPLACE PARTITION committed over rows already there repeats the swap: one copy, none stale', async () => {
+    // Late events make February's target partition (filled by the previous test) stale.
+    const stale = await withClickHouse(async (ch) => {
+      await ch.exec(insertDemoEvents(events, '2024-02-01', 1, 20_000));
+      return { target: await digest(ch, targetRows, [202402]), singleLevel: await digest(ch, singleLevel, [202402]) };
+    });
+    expect(stale.target.rows).toBeGreaterThan(0);
+    expect(stale.target).not.toEqual(stale.singleLevel);
+
+    const run = await backfillThroughCrash(env, { job, from: '2024-02-01', to: '2024-03-31' }, 'swap:replaced@202402');
+
+    expectKilledAt(run, 'swap:replaced', '202402');
+    // The kill landed in the worst window: the target already holds the new partition, the activity never finished.
+    expect(run.atCrash.target).toEqual(run.atCrash.singleLevel);
+    expect(run.atCrash.shadows).toEqual(['events_daily_v2_202402']);
+    expect(await activityAttempts(env, `${run.workflowId}/202402`, 'swapPartition')).toEqual([
+      { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
+    ]);
+    expect(run.summary.partitions.map((p) => p.partition)).toEqual(['202402', '202403']);
+    expect(run.summary.rowsRead).toBe(220_000);
+    await expectTargetMatchesSource([202401, 202402, 202403]);
+  });
+});

@@ -1,0 +1,258 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import type { ClickHouse } from '../../src/clickhouse/clickhouse';
+import type { StepPoint } from '../../src/activities';
+import { pauseSignal, progressQuery, resumeSignal } from '../../src/shared/messages';
+import type { BackfillProgress } from '../../src/shared/progress';
+import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { runCli } from '../../src/cli';
+import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
+import { createBackfillWorker } from '../../src/worker/create-backfill-worker';
+import { exampleJob, workflowBundle } from '../helpers/backfill-harness';
+import { freshDatabase, openTestClickHouse } from '../helpers/chdb-env';
+import { createTestTemporal } from '../helpers/temporal-env';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+
+const run = promisify(execFile);
+
+/** The target, and a from-scratch single-level GROUP BY of the source, in one comparable digest. */
+async function digest(ch: ClickHouse, query: string): Promise<unknown[]> {
+  return ch.rows({ query: `SELECT count() AS n, sum(cityHash64(*)) AS h FROM (${query})`, params: {} });
+}
+const singleLevel = (db: string) =>
+  `SELECT user_id, host, device_ip, toDate(ts) AS date, count() AS daily_events, round(sum(ctr), 6) AS s,
+     round(sum(ctr * ctr), 6) AS sq, arraySort(groupUniqArray(toHour(ts))) AS hours
+   FROM ${db}.events GROUP BY user_id, host, device_ip, date`;
+const targetRows = (db: string) =>
+  `SELECT user_id, host, device_ip, date, daily_events, round(daily_sum_ctr, 6) AS s,
+     round(daily_sum_sq_ctr, 6) AS sq, arraySort(hours) AS hours FROM ${db}.events_daily`;
+
+/** Polls the `progress` query until `ok` holds (the workflow may not have answered yet). */
+async function progressUntil(
+  handle: WorkflowHandle,
+  ok: (p: BackfillProgress) => boolean,
+  what: string,
+): Promise<BackfillProgress> {
+  for (let i = 0; i < 600; i++) {
+    const p = await handle.query(progressQuery).catch(() => undefined);
+    if (p && ok(p)) return p;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`progress never showed: ${what}`);
+}
+
+/**
+ * A gate in the worker's `insert:started` point: while closed, inserts of the named partitions wait there
+ * (until opened, or until their activity is cancelled).
+ */
+class InsertGate {
+  private readonly closed = new Set<string>();
+  private open: (() => void)[] = [];
+  readonly started: string[] = [];
+
+  close(partition: string): void {
+    this.closed.add(partition);
+  }
+
+  release(): void {
+    this.closed.clear();
+    this.open.splice(0).forEach((f) => f());
+  }
+
+  onStep = async (point: StepPoint, partition: string): Promise<void> => {
+    if (point !== 'insert:started') return;
+    this.started.push(partition);
+    if (!this.closed.has(partition)) return;
+    const signal = Context.current().cancellationSignal;
+    await new Promise<void>((resolve) => {
+      this.open.push(resolve);
+      signal.addEventListener('abort', () => resolve());
+    });
+  };
+}
+
+describe('operating a running backfill', () => {
+  let env: TestWorkflowEnvironment;
+  let ch: ClickHouse;
+  let db: string;
+  const gate = new InsertGate();
+  const taskQueue = `test-${randomUUID()}`;
+
+  const withWorker = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const worker = await createBackfillWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      clickhouse: ch,
+      log: { info: () => undefined, warn: () => undefined },
+      onStep: gate.onStep,
+      workflowBundle: await workflowBundle(),
+    });
+    return worker.runUntil(fn());
+  };
+  const start = (database: string, extra: Record<string, unknown> = {}) =>
+    env.client.workflow.start('backfillWorkflow', {
+      taskQueue,
+      workflowId: `backfill-${randomUUID()}`,
+      args: [{ job: exampleJob(database, { chunkSize: 2_000 }), from: '2024-01-01', to: '2024-03-31', ...extra }],
+    });
+  const temporal = (...args: string[]) =>
+    run(findTemporalCli(), [...args, '--address', env.address, '--namespace', env.namespace ?? 'default']);
+
+  beforeAll(async () => {
+    env = await createTestTemporal();
+    ch = openTestClickHouse();
+    db = await freshDatabase(ch, 'operate');
+    const events = { database: db, name: 'events' };
+    await ch.exec(createDemoEventsTable(events));
+    await ch.exec(insertDemoEvents(events, '2024-01-01', 3, 60_000));
+  });
+  afterAll(async () => {
+    await env?.teardown();
+    await ch?.close();
+  });
+  afterEach(() => gate.release());
+
+  it('a pause sent with the Temporal CLI holds every new step until resume, then the target is complete', async () => {
+    gate.close('202401');
+    await withWorker(async () => {
+      const handle = await start(db);
+      await progressUntil(handle, (p) => p.partitions[0]?.step === 'insert', 'the first insert running');
+      await temporal(
+        'workflow',
+        'signal',
+        '--workflow-id',
+        handle.workflowId,
+        '--name',
+        'pause',
+        '--input',
+        '{"reason":"merges"}',
+      );
+      await progressUntil(handle, (p) => p.pause?.manual === 'merges', 'the pause received');
+      gate.release();
+      const paused = await progressUntil(handle, (p) => p.partitions[0].step === 'paused', 'the partition paused');
+      expect(paused.phase).toBe('paused');
+      expect(paused.partitions.map((p) => p.state)).toEqual(['running', 'pending', 'pending']);
+
+      const { stdout } = await temporal('workflow', 'query', '--workflow-id', handle.workflowId, '--name', 'progress');
+      expect(stdout).toContain('"pause":{"manual":"merges"');
+      // Still held: nothing moved while paused.
+      const later = await handle.query(progressQuery);
+      expect(later.partitions.map((p) => [p.state, p.step])).toEqual([
+        ['running', 'paused'],
+        ['pending', undefined],
+        ['pending', undefined],
+      ]);
+
+      await handle.signal(resumeSignal);
+      await handle.result();
+      const done = await handle.query(progressQuery);
+      expect(done.phase).toBe('completed');
+      expect(done.partitions.map((p) => p.state)).toEqual(['swapped', 'swapped', 'swapped']);
+      expect(done.done).toBe(3);
+      expect(done.rowsRead).toBe(60_000);
+    });
+    expect(await digest(ch, targetRows(db))).toEqual(await digest(ch, singleLevel(db)));
+  });
+
+  it('pause --now cancels the running insert, which is redone after resume without losing or doubling rows', async () => {
+    const db2 = await freshDatabase(ch, 'operate_now');
+    const events = { database: db2, name: 'events' };
+    await ch.exec(createDemoEventsTable(events));
+    await ch.exec(insertDemoEvents(events, '2024-01-01', 3, 60_000));
+    gate.started.length = 0;
+    gate.close('202402');
+    await withWorker(async () => {
+      const handle = await start(db2);
+      await progressUntil(handle, (p) => p.partitions[1]?.step === 'insert', 'the second insert running');
+      await handle.signal(pauseSignal, { reason: 'maintenance', now: true });
+      const paused = await progressUntil(handle, (p) => p.partitions[1].step === 'paused', 'the insert interrupted');
+      expect(paused.partitions.map((p) => p.state)).toEqual(['swapped', 'running', 'pending']);
+      expect(paused.pause?.manual).toBe('maintenance');
+
+      gate.release();
+      await handle.signal(resumeSignal);
+      await handle.result();
+    });
+    expect(gate.started.filter((p) => p === '202402')).toHaveLength(2);
+    expect(await digest(ch, targetRows(db2))).toEqual(await digest(ch, singleLevel(db2)));
+  });
+
+  it('cancel stops the running partition, drops every shadow and reports which partitions were swapped in', async () => {
+    const db3 = await freshDatabase(ch, 'operate_cancel');
+    const events = { database: db3, name: 'events' };
+    await ch.exec(createDemoEventsTable(events));
+    await ch.exec(insertDemoEvents(events, '2024-01-01', 3, 60_000));
+    gate.close('202402');
+    await withWorker(async () => {
+      const handle = await start(db3);
+      await progressUntil(handle, (p) => p.partitions[1]?.step === 'insert', 'the second insert running');
+      await handle.cancel();
+      const failure = await handle.result().catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+
+      const after = await handle.query(progressQuery);
+      expect(after.phase).toBe('cancelled');
+      expect(after.partitions.map((p) => p.state)).toEqual(['swapped', 'cancelled', 'pending']);
+    });
+    const shadows = await ch.rows({
+      query: "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE '%\\_v2\\_%'",
+      params: { db: db3 },
+    });
+    expect(shadows).toEqual([]);
+    const live = await ch.rows<{ p: string }>({
+      query: `SELECT DISTINCT _partition_id AS p FROM ${db3}.events_daily ORDER BY p`,
+      params: {},
+    });
+    expect(live.map((r) => r.p)).toEqual(['202401']);
+  });
+  it('our CLI pauses, shows status, resumes and cancels; an unknown id is one error line and exit code 1', async () => {
+    const db4 = await freshDatabase(ch, 'operate_cli');
+    const events = { database: db4, name: 'events' };
+    await ch.exec(createDemoEventsTable(events));
+    await ch.exec(insertDemoEvents(events, '2024-01-01', 3, 60_000));
+    const cli = async (...args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const log = jest.spyOn(console, 'log').mockImplementation((m: string) => void out.push(m));
+      const error = jest.spyOn(console, 'error').mockImplementation((m: string) => void err.push(m));
+      process.env.TEMPORAL_ADDRESS = env.address;
+      try {
+        const code = await runCli(['node', 'ch-backfill', ...args]);
+        return { code, out: out.join('\n'), err: err.join('\n') };
+      } finally {
+        log.mockRestore();
+        error.mockRestore();
+      }
+    };
+    gate.close('202401');
+    await withWorker(async () => {
+      const handle = await start(db4);
+      const id = handle.workflowId;
+      await progressUntil(handle, (p) => p.partitions[0]?.step === 'insert', 'the first insert running');
+      expect((await cli('pause', id, '--reason', 'merges')).code).toBe(0);
+      gate.release();
+      await progressUntil(handle, (p) => p.partitions[0].step === 'paused', 'the partition paused');
+      const status = await cli('status', id);
+      expect(status.out).toContain('paused (by operator: merges)');
+      expect(status.out).toContain('202401  running (paused)');
+
+      gate.close('202403');
+      expect((await cli('resume', id)).code).toBe(0);
+      await progressUntil(handle, (p) => p.partitions[2].step === 'insert', 'the third insert running');
+      const cancelled = await cli('cancel', id);
+      expect(cancelled.code).toBe(0);
+      expect(cancelled.out).toContain('swapped in (kept): 202401, 202402');
+      expect(cancelled.out).toContain('stopped before the swap: 202403');
+    });
+
+    const missing = await cli('status', 'no-such-backfill');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toBe('ch-backfill: no backfill with workflow id no-such-backfill');
+  });
+});
