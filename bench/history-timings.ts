@@ -17,6 +17,8 @@ export interface HistoryTimings {
   childrenMs: number;
   /** The children's activities, scheduled to completed, summed (their step timers run inside). */
   childActivitiesMs: number;
+  /** Attempts beyond the first of the children's activities: their failures and backoffs count as overhead. */
+  childActivityRetries: number;
 }
 
 const eventMs = (e: HistoryEvent | undefined): number => tsToMs(e?.eventTime);
@@ -67,5 +69,8 @@ export async function historyTimings(
     firstWorkflowTaskMs: firstTask.ms,
     childrenMs: children.reduce((n, c) => n + eventMs(c[c.length - 1]) - eventMs(c[0]), 0),
     childActivitiesMs: children.reduce((n, c) => n + sum(activities(c)), 0),
+    childActivityRetries: children
+      .flat()
+      .reduce((n, e) => n + Math.max(0, (e.activityTaskStartedEventAttributes?.attempt ?? 1) - 1), 0),
   };
 }

@@ -67,6 +67,7 @@ export function figures(run: TemporalRun, raw: RawRun, sourceRows: number) {
     overheadPerPartitionMs: (run.wallMs - steps.insert) / partitions,
     stepTotalsMs: { plan: h.planMs, ...steps },
     orchestrationMs,
+    activityRetries: h.childActivityRetries,
     rowsWritten: run.summary.rowsWritten,
     workerReadyRssBytes: run.workerReadyRssBytes,
     workerPeakRssBytes: run.workerPeakRssBytes,
@@ -127,6 +128,7 @@ export function renderReport(results: BenchResults): string {
         ...all.map((f) => per(f.orchestrationMs[what as keyof typeof f.orchestrationMs])),
       ]),
       ['wall', ...all.map((f) => per(f.wallMs))],
+      ['partition activity retries (failures and backoffs above)', ...all.map((f) => String(f.activityRetries))],
     ],
   );
   const memory = table(

@@ -29,3 +29,13 @@ export function replacePartition(target: TableRef, from: TableRef, partitionId: 
     params: { ...t.params, partition_id: partitionId },
   };
 }
+
+/** Rows in one partition's active parts, from the parts' metadata (reads no data). */
+export function selectActivePartitionRows(table: TableRef, partitionId: string): Statement {
+  return {
+    query:
+      'SELECT toString(sum(rows)) AS rows FROM system.parts ' +
+      'WHERE database = {db:String} AND table = {name:String} AND partition_id = {partition_id:String} AND active',
+    params: { db: table.database, name: table.name, partition_id: partitionId },
+  };
+}

@@ -172,7 +172,7 @@ describe('source partition statistics', () => {
   ] as const)('by %s, names each partition with %s of the date expression', (partitionBy, fn) => {
     const stmt = selectSourcePartitionStats(shapeOf({ partitionBy }), source, february);
     expect(stmt.query).toContain(`SELECT toString(${fn}(toDate(\`ts\`))) AS id`);
-    expect(stmt.query).toContain('approx_top_count(1, 10000)(tuple(`user_id`, `host`, `device_ip`))');
+    expect(stmt.query).toContain('approx_top_count(1, 10000)(cityHash64(`user_id`, `host`, `device_ip`))');
     expect(stmt.params).toMatchObject({ source_db: 'raw', source: 'events', range_start: '2024-02-01' });
   });
 });
