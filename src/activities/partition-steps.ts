@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import type { PartitionTask, ValidationCheck } from '../shared/backfill-results';
 import { insertAggregation } from '../sql/aggregation';
@@ -5,6 +6,7 @@ import { additiveMetrics, aggregationShape, rowCountMetric, type AggregationShap
 import {
   createTableLike,
   dropTableIfExists,
+  killQueriesWithIdPrefix,
   replacePartition,
   selectActivePartitionRows,
   truncateTable,
@@ -81,17 +83,28 @@ export function partitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
     /**
      * Inserts the (salted) aggregation of the partition into the shadow, with the job's insert settings.
      * Durability: truncates the shadow first, so a retried insert never adds to a partial one; heartbeats
-     * while the query runs; on cancellation the query is abandoned and the retry truncates again.
+     * while the query runs. On a server, the INSERT runs under a query id derived from workflow, activity and
+     * attempt: an earlier attempt's query still running there (its worker died, or it was cancelled) is killed
+     * before the truncate, and a cancelled attempt kills its own. chDB runs queries one at a time, so there the
+     * truncate simply waits for an abandoned insert to end.
      */
     async insertPartition(task: PartitionTask): Promise<InsertResult> {
       const shape = aggregationShape(task.job);
+      const { workflowExecution, activityId, attempt } = Context.current().info;
+      const queryIdPrefix = `${workflowExecution?.workflowId ?? task.shadow.name}-${activityId}-`;
+      const queryId = `${queryIdPrefix}${attempt}`;
+      const killEarlier = () => (ch.embedded ? Promise.resolve() : ch.exec(killQueriesWithIdPrefix(queryIdPrefix)));
       return runStep(task, 'insert', async (signal) => {
+        await killEarlier();
         await ch.exec(truncateTable(task.shadow), { signal });
         await onStep?.('insert:started', task.partition.id);
-        await ch.exec(insertAggregation(shape, task.source, task.shadow, task.partition, task.partition.salt), {
-          signal,
-          settings: task.job.insertSettings,
-        });
+        const insert = insertAggregation(shape, task.source, task.shadow, task.partition, task.partition.salt);
+        try {
+          await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
+        } catch (err) {
+          if (signal.aborted) await killEarlier();
+          throw err;
+        }
         await onStep?.('insert:finished', task.partition.id);
         const [{ rows }] = await ch.rows<{ rows: string }>(selectActivePartitionRows(task.shadow, task.partition.id));
         return { rowsWritten: Number(rows) };

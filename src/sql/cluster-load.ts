@@ -32,8 +32,3 @@ export function selectClusterLoad(source: TableRef, target: TableRef): Statement
     },
   };
 }
-
-/** Stops a query by id on a server (chDB has no KILL QUERY: there an abort only stops the wait). */
-export function killQuery(queryId: string): Statement {
-  return { query: 'KILL QUERY WHERE query_id = {query_id:String} SYNC', params: { query_id: queryId } };
-}

@@ -39,3 +39,11 @@ export function selectActivePartitionRows(table: TableRef, partitionId: string):
     params: { db: table.database, name: table.name, partition_id: partitionId },
   };
 }
+
+/**
+ * Stops every running query whose id starts with `prefix` (earlier attempts of the same step) and waits until
+ * they are gone, so a retried step never races its predecessor on the server.
+ */
+export function killQueriesWithIdPrefix(prefix: string): Statement {
+  return { query: 'KILL QUERY WHERE startsWith(query_id, {prefix:String}) SYNC', params: { prefix } };
+}

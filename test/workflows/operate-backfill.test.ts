@@ -6,7 +6,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { StepPoint } from '../../src/activities';
-import { pauseSignal, progressQuery, resumeSignal } from '../../src/shared/messages';
+import { pauseSignal, progressQuery, resumeSignal, setParallelismUpdate } from '../../src/shared/messages';
 import type { BackfillProgress } from '../../src/shared/progress';
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
 import { runCli } from '../../src/cli';
@@ -69,6 +69,7 @@ class InsertGate {
     if (!this.closed.has(partition)) return;
     const signal = Context.current().cancellationSignal;
     await new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
       this.open.push(resolve);
       signal.addEventListener('abort', () => resolve());
     });
@@ -147,6 +148,9 @@ describe('operating a running backfill', () => {
         ['pending', undefined],
         ['pending', undefined],
       ]);
+
+      expect(await handle.executeUpdate(setParallelismUpdate, { args: [2] })).toBe(1);
+      expect((await handle.query(progressQuery)).parallelism).toBe(2);
 
       await handle.signal(resumeSignal);
       await handle.result();

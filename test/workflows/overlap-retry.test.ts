@@ -36,6 +36,7 @@ describe('one backfill per target partition, and retrying the failed ones', () =
     if (partition === '202401' && holdJanuary === undefined) {
       const signal = Context.current().cancellationSignal;
       await new Promise<void>((resolve) => {
+        if (signal.aborted) return resolve();
         holdJanuary = resolve;
         signal.addEventListener('abort', () => resolve());
       });
@@ -87,7 +88,7 @@ describe('one backfill per target partition, and retrying the failed ones', () =
       workflowBundle: await workflowBundle(),
     });
     await worker.runUntil(async () => {
-      const started = await cli('start', '--job', jobFile, '--from', '2024-01-15', '--to', '2024-03-31');
+      const started = await cli('start', '--job', jobFile, '--from', '2024-01-15', '--to', '2024-03-31', '--no-wait');
       expect(started).toMatchObject({ code: 0 });
       const id = started.out.match(/^started (\S+)/)?.[1] ?? '';
       expect(id).not.toBe('');
@@ -104,7 +105,8 @@ describe('one backfill per target partition, and retrying the failed ones', () =
       const listed = await cli('list', '--running');
       expect(listed.out).toContain(`${id}  RUNNING  ${target}  3 partitions 202401…202403`);
 
-      holdJanuary?.();
+      while (!holdJanuary) await new Promise((r) => setTimeout(r, 100));
+      holdJanuary();
       await expect(env.client.workflow.getHandle(id).result()).rejects.toThrow();
       const retried = await cli('retry-failed', id);
       expect(retried).toMatchObject({ code: 0, out: `started ${id}-retry for 1 failed partition(s): 202402` });

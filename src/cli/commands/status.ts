@@ -13,7 +13,11 @@ export function registerStatusCommand(program: Command): void {
     .action(async (workflowId: string, options: { watch?: boolean }) => {
       const client = await connectTemporalClient();
       const handle = client.workflow.getHandle(workflowId);
-      if (options.watch) await showProgress(handle, handle.result().catch(() => undefined));
+      if (options.watch)
+        await showProgress(
+          handle,
+          handle.result().catch(() => undefined),
+        );
       const progress = await handle.query(progressQuery).catch(queryFailure(workflowId));
       console.log(formatProgress(workflowId, progress));
     });
