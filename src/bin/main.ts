@@ -11,6 +11,7 @@ import { DEFAULT_TASK_QUEUE } from '../shared/task-queue';
 import { withTemporal } from '../temporal/connection';
 import { createBackfillWorker } from '../worker/create-backfill-worker';
 import type { backfillWorkflow, seedDemoWorkflow } from '../workflows';
+import { innermostMessage } from '../shared/failure-message';
 
 const DATA_DIR = '.data';
 const JOB_FILE = 'examples/events-daily.yaml';
@@ -79,7 +80,7 @@ async function main(): Promise<number> {
           } catch (err) {
             const details = err instanceof WorkflowFailedError ? failureSummary(err) : undefined;
             if (details) console.log(`\n${formatSummary(details)}`);
-            console.error(`\nBackfill failed: ${rootMessage(err)}`);
+            console.error(`\nBackfill failed: ${innermostMessage(err)}`);
             return 1;
           }
         });
@@ -90,12 +91,6 @@ async function main(): Promise<number> {
     },
     { dataDir: DATA_DIR, log },
   );
-}
-
-function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown };
-  while (e.cause) e = e.cause as typeof e;
-  return e.message ?? String(err);
 }
 
 function failureSummary(err: WorkflowFailedError): BackfillSummary | undefined {

@@ -35,6 +35,7 @@ import {
 import type { BackfillProgress, PartitionProgress } from '../shared/progress';
 import { parseInput } from './parse-input';
 import { backfillPartitionWorkflow } from './partition-workflow';
+import { innermostMessage } from '../shared/failure-message';
 
 const { planBackfill, checkClusterLoad, dropShadow } = proxyActivities<Activities>({
   startToCloseTimeout: '2h',
@@ -46,13 +47,6 @@ const { planBackfill, checkClusterLoad, dropShadow } = proxyActivities<Activitie
 export interface BackfillCarry {
   plan: BackfillPlan;
   progress: BackfillProgress;
-}
-
-/** The innermost message of a failure chain: for a failed child, the activity's own words. */
-function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
 }
 
 function partitionTask(job: AggregateJob, plan: BackfillPlan, partition: PartitionPlan): PartitionTask {
@@ -237,7 +231,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
         entry.state = 'cancelled';
       } else {
         entry.state = 'failed';
-        entry.error = rootMessage(err);
+        entry.error = innermostMessage(err);
         progress.failed++;
         log.warn('partition failed', { partition: partition.id, error: entry.error });
       }
