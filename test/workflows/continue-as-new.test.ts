@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { BackfillSummary } from '../../src/shared/backfill-results';
 import { progressQuery } from '../../src/shared/messages';
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
-
-async function digest(ch: ClickHouse, query: string): Promise<unknown[]> {
-  return ch.rows({ query: `SELECT count() AS n, sum(cityHash64(*)) AS h FROM (${query})`, params: {} });
-}
+import { targetAndSingleLevel } from '../helpers/target-digest';
 
 describe('a long backfill of many daily partitions', () => {
   let h: Harness;
@@ -46,9 +42,7 @@ describe('a long backfill of many daily partitions', () => {
     expect(summary.partitions).toHaveLength(28);
     expect(new Set(summary.partitions.map((p) => p.partition)).size).toBe(28);
     expect(summary.rowsRead).toBe(2_800);
-    const singleLevel = `SELECT user_id, host, device_ip, toDate(ts) AS date, count() AS c FROM ${db}.events
-      GROUP BY user_id, host, device_ip, date`;
-    const target = `SELECT user_id, host, device_ip, date, daily_events AS c FROM ${db}.events_daily`;
-    expect(await digest(h.ch, target)).toEqual(await digest(h.ch, singleLevel));
+    const { target, expected } = await targetAndSingleLevel(h.ch, db);
+    expect(target).toEqual(expected);
   });
 });

@@ -1,28 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { pauseSignal, progressQuery, resumeSignal } from '../../src/shared/messages';
-import type { BackfillProgress } from '../../src/shared/progress';
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
-
-async function digest(ch: ClickHouse, query: string): Promise<unknown[]> {
-  return ch.rows({ query: `SELECT count() AS n, sum(cityHash64(*)) AS h FROM (${query})`, params: {} });
-}
-
-async function progressUntil(
-  handle: WorkflowHandle,
-  ok: (p: BackfillProgress) => boolean,
-  what: string,
-): Promise<BackfillProgress> {
-  for (let i = 0; i < 600; i++) {
-    const p = await handle.query(progressQuery).catch(() => undefined);
-    if (p && ok(p)) return p;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`progress never showed: ${what}`);
-}
+import { progressUntil } from '../helpers/progress-until';
+import { targetAndSingleLevel } from '../helpers/target-digest';
 
 describe('automatic pause under cluster load', () => {
   let h: Harness;
@@ -71,9 +53,7 @@ describe('automatic pause under cluster load', () => {
       expect(done.phase).toBe('completed');
       expect(done.lastLoadReason).toMatch(/^parts per partition/);
     });
-    const singleLevel = `SELECT user_id, host, device_ip, toDate(ts) AS date, count() AS c FROM ${db}.events
-      GROUP BY user_id, host, device_ip, date`;
-    const target = `SELECT user_id, host, device_ip, date, daily_events AS c FROM ${db}.events_daily`;
-    expect(await digest(h.ch, target)).toEqual(await digest(h.ch, singleLevel));
+    const { target, expected } = await targetAndSingleLevel(h.ch, db);
+    expect(target).toEqual(expected);
   });
 });

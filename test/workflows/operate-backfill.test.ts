@@ -2,12 +2,11 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { StepPoint } from '../../src/activities';
 import { pauseSignal, progressQuery, resumeSignal, setParallelismUpdate } from '../../src/shared/messages';
-import type { BackfillProgress } from '../../src/shared/progress';
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
 import { runCli } from '../../src/cli';
 import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
@@ -15,35 +14,11 @@ import { createBackfillWorker } from '../../src/worker/create-backfill-worker';
 import { exampleJob, workflowBundle } from '../helpers/backfill-harness';
 import { freshDatabase, openTestClickHouse } from '../helpers/chdb-env';
 import { createTestTemporal } from '../helpers/temporal-env';
+import { progressUntil } from '../helpers/progress-until';
+import { targetAndSingleLevel } from '../helpers/target-digest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
 const run = promisify(execFile);
-
-/** The target, and a from-scratch single-level GROUP BY of the source, in one comparable digest. */
-async function digest(ch: ClickHouse, query: string): Promise<unknown[]> {
-  return ch.rows({ query: `SELECT count() AS n, sum(cityHash64(*)) AS h FROM (${query})`, params: {} });
-}
-const singleLevel = (db: string) =>
-  `SELECT user_id, host, device_ip, toDate(ts) AS date, count() AS daily_events, round(sum(ctr), 6) AS s,
-     round(sum(ctr * ctr), 6) AS sq, arraySort(groupUniqArray(toHour(ts))) AS hours
-   FROM ${db}.events GROUP BY user_id, host, device_ip, date`;
-const targetRows = (db: string) =>
-  `SELECT user_id, host, device_ip, date, daily_events, round(daily_sum_ctr, 6) AS s,
-     round(daily_sum_sq_ctr, 6) AS sq, arraySort(hours) AS hours FROM ${db}.events_daily`;
-
-/** Polls the `progress` query until `ok` holds (the workflow may not have answered yet). */
-async function progressUntil(
-  handle: WorkflowHandle,
-  ok: (p: BackfillProgress) => boolean,
-  what: string,
-): Promise<BackfillProgress> {
-  for (let i = 0; i < 600; i++) {
-    const p = await handle.query(progressQuery).catch(() => undefined);
-    if (p && ok(p)) return p;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`progress never showed: ${what}`);
-}
 
 /**
  * A gate in the worker's `insert:started` point: while closed, inserts of the named partitions wait there
@@ -160,7 +135,8 @@ describe('operating a running backfill', () => {
       expect(done.done).toBe(3);
       expect(done.rowsRead).toBe(60_000);
     });
-    expect(await digest(ch, targetRows(db))).toEqual(await digest(ch, singleLevel(db)));
+    const { target, expected } = await targetAndSingleLevel(ch, db);
+    expect(target).toEqual(expected);
   });
 
   it('pause --now cancels the running insert, which is redone after resume without losing or doubling rows', async () => {
@@ -183,7 +159,8 @@ describe('operating a running backfill', () => {
       await handle.result();
     });
     expect(gate.started.filter((p) => p === '202402')).toHaveLength(2);
-    expect(await digest(ch, targetRows(db2))).toEqual(await digest(ch, singleLevel(db2)));
+    const { target, expected } = await targetAndSingleLevel(ch, db2);
+    expect(target).toEqual(expected);
   });
 
   it('cancel stops the running partition, drops every shadow and reports which partitions were swapped in', async () => {

@@ -14,10 +14,7 @@ import { createBackfillWorker } from '../../src/worker/create-backfill-worker';
 import { exampleJob, workflowBundle } from '../helpers/backfill-harness';
 import { freshDatabase, openTestClickHouse } from '../helpers/chdb-env';
 import { createTestTemporal } from '../helpers/temporal-env';
-
-async function digest(ch: ClickHouse, query: string): Promise<unknown[]> {
-  return ch.rows({ query: `SELECT count() AS n, sum(cityHash64(*)) AS h FROM (${query})`, params: {} });
-}
+import { targetAndSingleLevel } from '../helpers/target-digest';
 
 describe('one backfill per target partition, and retrying the failed ones', () => {
   let env: TestWorkflowEnvironment;
@@ -113,9 +110,7 @@ describe('one backfill per target partition, and retrying the failed ones', () =
       const summary = (await env.client.workflow.getHandle(`${id}-retry`).result()) as BackfillSummary;
       expect(summary.partitions.map((p) => p.partition)).toEqual(['202402']);
     });
-    const singleLevel = `SELECT user_id, host, device_ip, toDate(ts) AS date, count() AS c FROM ${db}.events
-      GROUP BY user_id, host, device_ip, date`;
-    const targetRows = `SELECT user_id, host, device_ip, date, daily_events AS c FROM ${target}`;
-    expect(await digest(ch, targetRows)).toEqual(await digest(ch, singleLevel));
+    const digests = await targetAndSingleLevel(ch, db);
+    expect(digests.target).toEqual(digests.expected);
   });
 });
