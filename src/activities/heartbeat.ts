@@ -12,6 +12,8 @@ export async function withHeartbeat<T>(
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const ctx = Context.current();
+  // Local activities cannot heartbeat (their workflow task is kept alive instead); they still get cancellation.
+  if (ctx.info.isLocal) return work(ctx.cancellationSignal);
   ctx.heartbeat(details());
   const timer = setInterval(() => ctx.heartbeat(details()), HEARTBEAT_INTERVAL_MS);
   try {

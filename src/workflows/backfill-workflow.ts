@@ -7,6 +7,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   startChild,
@@ -37,9 +38,15 @@ import { parseInput } from './parse-input';
 import { backfillPartitionWorkflow } from './partition-workflow';
 import { innermostMessage } from '../shared/failure-message';
 
-const { planBackfill, checkClusterLoad, dropShadow } = proxyActivities<Activities>({
+const { planBackfill, dropShadow } = proxyActivities<Activities>({
   startToCloseTimeout: '2h',
   heartbeatTimeout: '20s',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
+});
+
+// A few system-table reads: run in the worker without a server round trip for each partition.
+const { checkClusterLoad } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
 });
 
@@ -210,9 +217,15 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     setPause('load', undefined);
   };
 
+  // Slots are taken before the child is started: `running` only learns of a child once its start resolved, and
+  // the loop must not start another partition in between.
+  let active = 0;
   const runPartition = async (partition: PartitionPlan, entry: PartitionProgress): Promise<void> => {
+    active++;
     entry.state = 'running';
     entry.startedAt = Date.now();
+    entry.step = 'prepare';
+    entry.stepStartedAt = entry.startedAt;
     try {
       const child = await startChild(backfillPartitionWorkflow, {
         workflowId: `${workflowId}/${partition.id}`,
@@ -239,6 +252,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
       entry.step = undefined;
       entry.finishedAt = Date.now();
       running.delete(partition.id);
+      active--;
     }
   };
 
@@ -247,12 +261,12 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
   try {
     for (const entry of progress.partitions) {
       if (entry.state !== 'pending') continue;
-      const ready = () => running.size < progress.parallelism && !isPaused();
+      const ready = () => active < progress.parallelism && !isPaused();
       await condition(ready);
       await waitForCalm();
       await condition(ready);
       if (workflowInfo().continueAsNewSuggested) {
-        await condition(() => running.size === 0);
+        await condition(() => active === 0);
         await Promise.all(inFlight);
         await condition(allHandlersFinished);
         progress.continuedAsNew++;

@@ -4,6 +4,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -16,6 +17,13 @@ const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '2h',
   heartbeatTimeout: '20s',
+  retry,
+});
+
+// Creating and dropping the shadow take milliseconds: local activities spare each a server round trip, and a
+// crash during one simply re-runs it on replay (both are idempotent).
+const quickSteps = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '5m',
   retry,
 });
 
@@ -62,17 +70,20 @@ export async function backfillPartitionWorkflow(task: PartitionTask): Promise<Pa
       .signal(partitionStepSignal, { partition: task.partition.id, step, at: Date.now() })
       .catch(() => undefined);
   };
+  // Each report costs a workflow task here and one in the parent, so the first step goes unreported: the
+  // parent marks a partition as preparing when it starts it.
   const startStep = async (step: PartitionStep): Promise<void> => {
-    if (pause) {
+    const paused = pause !== undefined;
+    if (paused) {
       report('paused');
       await condition(() => pause === undefined);
     }
-    report(step);
+    if (step !== 'prepare' || paused) report(step);
   };
 
   try {
     await startStep('prepare');
-    const prepare = await steps.prepareShadow(task);
+    const prepare = await quickSteps.prepareShadow(task);
     let insert;
     for (;;) {
       await startStep('insert');
@@ -92,7 +103,7 @@ export async function backfillPartitionWorkflow(task: PartitionTask): Promise<Pa
     await startStep('swap');
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
       swap: await steps.swapPartition(task),
-      cleanup: await steps.dropShadow(task),
+      cleanup: await quickSteps.dropShadow(task),
     }));
     return {
       partition: task.partition.id,
@@ -109,7 +120,7 @@ export async function backfillPartitionWorkflow(task: PartitionTask): Promise<Pa
       },
     };
   } catch (err) {
-    await CancellationScope.nonCancellable(() => steps.dropShadow(task));
+    await CancellationScope.nonCancellable(() => quickSteps.dropShadow(task));
     throw err;
   }
 }

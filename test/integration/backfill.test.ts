@@ -1,5 +1,6 @@
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
+import { progressQuery } from '../../src/shared/messages';
 import { freshDatabase } from '../helpers/chdb-env';
 import { targetAndSingleLevel } from '../helpers/target-digest';
 
@@ -40,5 +41,21 @@ describe('backfill of a pre-aggregated table', () => {
       params: { db },
     });
     expect(shadows).toEqual([]);
+  });
+
+  it('runs at most `parallelism` partitions at a time', async () => {
+    const progress = await h.withWorker(async () => {
+      const handle = await h.env.client.workflow.start('backfillWorkflow', {
+        taskQueue: h.taskQueue,
+        workflowId: `backfill-window-${Date.now()}`,
+        args: [{ job: exampleJob(db, { chunkSize: 3_000, parallelism: 1 }), from: '2024-01-01', to: '2024-03-31' }],
+      });
+      await handle.result();
+      return handle.query(progressQuery);
+    });
+
+    const spans = progress.partitions.map((p) => [p.startedAt ?? NaN, p.finishedAt ?? NaN]).sort((a, b) => a[0] - b[0]);
+    expect(spans).toHaveLength(3);
+    for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1]);
   });
 });
