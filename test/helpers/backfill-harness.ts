@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { parse } from 'yaml';
+import type { ActivityDeps } from '../../src/activities';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { BackfillInputRaw } from '../../src/shared/backfill-input';
 import type { JobSpecInput } from '../../src/shared/job-spec';
@@ -43,8 +44,8 @@ export interface Harness {
   env: TestWorkflowEnvironment;
   ch: ClickHouse;
   taskQueue: string;
-  /** Runs `fn` while an in-process worker serves `taskQueue`. */
-  withWorker<T>(fn: (worker: Worker) => Promise<T>): Promise<T>;
+  /** Runs `fn` while an in-process worker serves `taskQueue`, telling `onStep` of every step point. */
+  withWorker<T>(fn: (worker: Worker) => Promise<T>, options?: { onStep?: ActivityDeps['onStep'] }): Promise<T>;
   /** Starts `backfillWorkflow` and waits for its result, with a worker running. */
   backfill(input: BackfillInputRaw, workflowId?: string): Promise<unknown>;
   close(): Promise<void>;
@@ -55,13 +56,14 @@ export async function createHarness(extraServerArgs: string[] = []): Promise<Har
   const env = await createTestTemporal(extraServerArgs);
   const ch = openTestClickHouse();
   const taskQueue = `test-${randomUUID()}`;
-  const withWorker = async <T>(fn: (worker: Worker) => Promise<T>): Promise<T> => {
+  const withWorker: Harness['withWorker'] = async (fn, options = {}) => {
     const worker = await createBackfillWorker({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue,
       clickhouse: ch,
       log: { info: () => undefined, warn: () => undefined },
+      onStep: options.onStep,
       workflowBundle: await workflowBundle(),
     });
     return worker.runUntil(fn(worker));

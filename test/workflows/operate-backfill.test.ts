@@ -8,13 +8,11 @@ import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { StepPoint } from '../../src/activities';
 import { pauseSignal, progressQuery, resumeSignal, setParallelismUpdate } from '../../src/shared/messages';
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
-import { runCli } from '../../src/cli';
 import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
-import { createBackfillWorker } from '../../src/worker/create-backfill-worker';
-import { exampleJob, workflowBundle } from '../helpers/backfill-harness';
-import { freshDatabase, openTestClickHouse } from '../helpers/chdb-env';
-import { createTestTemporal } from '../helpers/temporal-env';
+import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
+import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
+import { runCliCaptured } from '../helpers/run-cli-captured';
 import { targetAndSingleLevel } from '../helpers/target-digest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
@@ -52,27 +50,16 @@ class InsertGate {
 }
 
 describe('operating a running backfill', () => {
+  let h: Harness;
   let env: TestWorkflowEnvironment;
   let ch: ClickHouse;
   let db: string;
   const gate = new InsertGate();
-  const taskQueue = `test-${randomUUID()}`;
 
-  const withWorker = async <T>(fn: () => Promise<T>): Promise<T> => {
-    const worker = await createBackfillWorker({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
-      taskQueue,
-      clickhouse: ch,
-      log: { info: () => undefined, warn: () => undefined },
-      onStep: gate.onStep,
-      workflowBundle: await workflowBundle(),
-    });
-    return worker.runUntil(fn());
-  };
+  const withWorker = <T>(fn: () => Promise<T>): Promise<T> => h.withWorker(fn, { onStep: gate.onStep });
   const start = (database: string, extra: Record<string, unknown> = {}) =>
     env.client.workflow.start('backfillWorkflow', {
-      taskQueue,
+      taskQueue: h.taskQueue,
       workflowId: `backfill-${randomUUID()}`,
       args: [{ job: exampleJob(database, { chunkSize: 2_000 }), from: '2024-01-01', to: '2024-03-31', ...extra }],
     });
@@ -80,17 +67,14 @@ describe('operating a running backfill', () => {
     run(findTemporalCli(), [...args, '--address', env.address, '--namespace', env.namespace ?? 'default']);
 
   beforeAll(async () => {
-    env = await createTestTemporal();
-    ch = openTestClickHouse();
+    h = await createHarness();
+    ({ env, ch } = h);
     db = await freshDatabase(ch, 'operate');
     const events = { database: db, name: 'events' };
     await ch.exec(createDemoEventsTable(events));
     await ch.exec(insertDemoEvents(events, '2024-01-01', 3, 60_000));
   });
-  afterAll(async () => {
-    await env?.teardown();
-    await ch?.close();
-  });
+  afterAll(() => h?.close());
   afterEach(() => gate.release());
 
   it('a pause sent with the Temporal CLI holds every new step until resume, then the target is complete', async () => {
@@ -197,20 +181,7 @@ describe('operating a running backfill', () => {
     const events = { database: db4, name: 'events' };
     await ch.exec(createDemoEventsTable(events));
     await ch.exec(insertDemoEvents(events, '2024-01-01', 3, 60_000));
-    const cli = async (...args: string[]) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const log = jest.spyOn(console, 'log').mockImplementation((m: string) => void out.push(m));
-      const error = jest.spyOn(console, 'error').mockImplementation((m: string) => void err.push(m));
-      process.env.TEMPORAL_ADDRESS = env.address;
-      try {
-        const code = await runCli(['node', 'ch-backfill', ...args]);
-        return { code, out: out.join('\n'), err: err.join('\n') };
-      } finally {
-        log.mockRestore();
-        error.mockRestore();
-      }
-    };
+    const cli = (...args: string[]) => runCliCaptured({ TEMPORAL_ADDRESS: env.address }, ...args);
     gate.close('202401');
     await withWorker(async () => {
       const handle = await start(db4);
