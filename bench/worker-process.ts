@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { connectClickHouse } from '../src/clickhouse/connect';
-import { temporalConnectionOptionsFromEnv } from '../src/temporal/connection';
-import { createBackfillWorker } from '../src/worker/create-backfill-worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { runWorkerFromEnv } from '../src/worker/run-worker-from-env';
 import type { WorkerCommand, WorkerReply } from './messages';
 
 const reply = (message: WorkerReply): Promise<void> =>
@@ -16,30 +14,18 @@ const reply = (message: WorkerReply): Promise<void> =>
  */
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const temporal = temporalConnectionOptionsFromEnv();
-  const clickhouse = connectClickHouse();
-  const connection = await NativeConnection.connect(temporal.connectionOptions);
-  try {
-    const worker = await createBackfillWorker({
-      connection,
-      namespace: temporal.namespace,
-      taskQueue: process.env.TEMPORAL_TASK_QUEUE ?? '',
-      clickhouse,
-      log: { info: () => undefined, warn: (message, meta) => console.warn(message, meta ?? '') },
-      workflowBundle: { code: readFileSync(process.env.BENCH_WORKFLOW_BUNDLE ?? '', 'utf8') },
-    });
-    // A long-running worker has its engine started long before a backfill arrives.
-    await clickhouse.rows({ query: 'SELECT 1', params: {} });
-    process.once('message', (command: WorkerCommand) => {
-      if (command.kind === 'stop') worker.shutdown();
-    });
-    const running = worker.run();
-    await reply({ kind: 'ready', rssBytes: process.memoryUsage().rss });
-    await running;
-  } finally {
-    await connection.close();
-    await clickhouse.close();
-  }
+  await runWorkerFromEnv({
+    log: { info: () => undefined, warn: (message, meta) => console.warn(message, meta ?? '') },
+    workflowBundle: { code: readFileSync(process.env.BENCH_WORKFLOW_BUNDLE ?? '', 'utf8') },
+    onReady: async ({ clickhouse, stop }) => {
+      // A long-running worker has its engine started long before a backfill arrives.
+      await clickhouse.rows({ query: 'SELECT 1', params: {} });
+      process.once('message', (command: WorkerCommand) => {
+        if (command.kind === 'stop') stop();
+      });
+      await reply({ kind: 'ready', rssBytes: process.memoryUsage().rss });
+    },
+  });
   await reply({ kind: 'stopped', peakRssBytes: process.resourceUsage().maxRSS * 1024 });
 }
 

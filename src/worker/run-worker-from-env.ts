@@ -1,0 +1,45 @@
+import { NativeConnection } from '@temporalio/worker';
+import type { ActivityDeps } from '../activities';
+import type { ClickHouse } from '../clickhouse/clickhouse';
+import { connectClickHouse } from '../clickhouse/connect';
+import { DEFAULT_TASK_QUEUE } from '../shared/task-queue';
+import { temporalConnectionOptionsFromEnv } from '../temporal/connection';
+import { createBackfillWorker } from './create-backfill-worker';
+
+export interface RunWorkerOptions {
+  env?: NodeJS.ProcessEnv;
+  onStep?: ActivityDeps['onStep'];
+  log?: ActivityDeps['log'];
+  workflowBundle?: { code: string };
+  /** Called once the worker is serving, with its ClickHouse and a way to shut it down. */
+  onReady?: (ready: { clickhouse: ClickHouse; stop: () => void }) => void | Promise<void>;
+}
+
+/**
+ * Serves the backfill workflows and activities on `TEMPORAL_TASK_QUEUE` (default `clickhouse-backfill`) against
+ * the Temporal server and ClickHouse configured in the environment, until shut down (SIGINT/SIGTERM or `stop`);
+ * then closes both connections.
+ */
+export async function runWorkerFromEnv(options: RunWorkerOptions = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  const temporal = temporalConnectionOptionsFromEnv(env);
+  const clickhouse = connectClickHouse(env);
+  const connection = await NativeConnection.connect(temporal.connectionOptions);
+  try {
+    const worker = await createBackfillWorker({
+      connection,
+      namespace: temporal.namespace,
+      taskQueue: env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE,
+      clickhouse,
+      onStep: options.onStep,
+      log: options.log,
+      workflowBundle: options.workflowBundle,
+    });
+    const running = worker.run();
+    await options.onReady?.({ clickhouse, stop: () => worker.shutdown() });
+    await running;
+  } finally {
+    await connection.close();
+    await clickhouse.close();
+  }
+}
