@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { valuesAgree } from '../src/activities/partition-steps';
+import { valuesAgree } from '../src/activities/validation-check';
 import type { ClickHouse } from '../src/clickhouse/clickhouse';
 import { connectClickHouse } from '../src/clickhouse/connect';
 import { createTargetTable, insertAggregation } from '../src/sql/aggregation';

@@ -19,9 +19,10 @@ import { metricTotalAlias, selectPartitionTotals, selectSourceTotals } from '../
 import type { ActivityDeps } from './deps';
 import { SwapVerificationError, ValidationMismatchError } from './errors';
 import { withHeartbeat } from './heartbeat';
-import { valuesAgree } from './partition-steps';
-import { planBackfill, resolveTable } from './plan-backfill';
-import { selectCurrentDatabase } from '../sql/introspection';
+import { planBackfill } from './plan-backfill';
+import { tableResolver } from './table-resolver';
+import { validationCheck } from './validation-check';
+import { shadowTableFor } from '../shared/shadow-table';
 
 /** One day to load into its month (or day) partition of the target, as planned. */
 export interface DailyTask {
@@ -76,8 +77,7 @@ export function dailySteps(deps: ActivityDeps) {
      */
     async checkDailyReadiness({ job, day }: DayInput): Promise<ReadinessResult> {
       const readiness = (job.daily ?? DAILY_DEFAULTS).readiness;
-      const [{ database }] = await ch.rows<{ database: string }>(selectCurrentDatabase());
-      const source = resolveTable(job.source.table, database);
+      const source = (await tableResolver(ch))(job.source.table);
       const [row] = await ch.rows<{ ready: number | boolean; seen: string }>(
         selectReadiness(readiness, source, job.source.timeColumn, nextDay(day)),
       );
@@ -97,7 +97,7 @@ export function dailySteps(deps: ActivityDeps) {
         maxRowsPerKey: 0,
         salt: 1,
       };
-      const shadow = { database: planned.target.database, name: `${planned.target.name}_v2_${day.replace(/-/g, '')}` };
+      const shadow = shadowTableFor(planned.target, day.replace(/-/g, ''));
       return { job, day, source: planned.source, target: planned.target, shadow, partition };
     },
 
@@ -139,12 +139,7 @@ export function dailySteps(deps: ActivityDeps) {
       const [live] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.target, task.partition.id, task.day));
       const checks: ValidationCheck[] = [];
       const add = (name: string, expected: string | number, actual: string | number, tolerance: number) =>
-        checks.push({
-          name,
-          expected: String(expected),
-          actual: String(actual),
-          ok: valuesAgree(expected, actual, tolerance),
-        });
+        checks.push(validationCheck(name, expected, actual, tolerance));
       const counter = rowCountMetric(shape);
       additiveMetrics(shape).forEach((m, i) => {
         const alias = metricTotalAlias(i);

@@ -1,7 +1,6 @@
 import type { ActivityDeps } from './deps';
-import { resolveTable } from './plan-backfill';
+import { tableResolver } from './table-resolver';
 import { countRows, createDemoEventsTable, insertDemoEvents } from '../sql/demo-events';
-import { selectCurrentDatabase } from '../sql/introspection';
 import { truncateTable } from '../sql/partition-ops';
 import { withHeartbeat } from './heartbeat';
 
@@ -22,8 +21,7 @@ export function seedDemoEvents({ clickhouse: ch, log }: ActivityDeps) {
     withHeartbeat(
       () => ({ step: 'seed-demo-events' }),
       async () => {
-        const [{ database }] = await ch.rows<{ database: string }>(selectCurrentDatabase());
-        const table = resolveTable(input.table, database);
+        const table = (await tableResolver(ch))(input.table);
         await ch.exec(createDemoEventsTable(table));
         const [{ rows }] = await ch.rows<{ rows: string }>(countRows(table));
         if (Number(rows) >= input.rows) return { rows: Number(rows), generated: false };

@@ -15,6 +15,7 @@ import { metricTotalAlias, selectPartitionTotals, selectSourceTotals } from '../
 import type { ActivityDeps } from './deps';
 import { SwapVerificationError, ValidationMismatchError } from './errors';
 import { withHeartbeat } from './heartbeat';
+import { validationCheck } from './validation-check';
 
 export interface StepTiming {
   durationMs: number;
@@ -34,20 +35,6 @@ type Totals = Record<string, string | number>;
 async function shadowTotals(ch: ClickHouse, shape: AggregationShape, task: PartitionTask): Promise<Totals> {
   const [totals] = await ch.rows<Totals>(selectPartitionTotals(shape, task.shadow, task.partition.id));
   return totals;
-}
-
-/** Equal as exact integers, or within a relative tolerance when either side is a float. */
-export function valuesAgree(expected: string | number, actual: string | number, relativeTolerance: number): boolean {
-  const e = String(expected);
-  const a = String(actual);
-  if (/^-?\d+$/.test(e) && /^-?\d+$/.test(a)) return BigInt(e) === BigInt(a);
-  const x = Number(e);
-  const y = Number(a);
-  return Math.abs(x - y) <= relativeTolerance * Math.max(Math.abs(x), Math.abs(y));
-}
-
-function check(name: string, expected: string | number, actual: string | number, tolerance: number): ValidationCheck {
-  return { name, expected: String(expected), actual: String(actual), ok: valuesAgree(expected, actual, tolerance) };
 }
 
 /** Runs one step of a partition: heartbeating which step and for how long, and timing it. */
@@ -126,11 +113,13 @@ export function partitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
         const counter = rowCountMetric(shape);
         additiveMetrics(shape).forEach((m, i) => {
           const alias = metricTotalAlias(i);
-          if (m.name === counter) checks.push(check(`sum(${m.name}) = source rows`, source.rows, shadow[alias], 0));
+          if (m.name === counter)
+            checks.push(validationCheck(`sum(${m.name}) = source rows`, source.rows, shadow[alias], 0));
           else if (mode === 'full')
-            checks.push(check(`sum(${m.name})`, source[alias], shadow[alias], relativeTolerance));
+            checks.push(validationCheck(`sum(${m.name})`, source[alias], shadow[alias], relativeTolerance));
         });
-        if (mode === 'full') checks.push(check('rows = distinct keys and dates', source.groups, shadow.rows, 0));
+        if (mode === 'full')
+          checks.push(validationCheck('rows = distinct keys and dates', source.groups, shadow.rows, 0));
         if (checks.some((c) => !c.ok)) throw new ValidationMismatchError(task.partition.id, checks);
         return { rowsRead: Number(source.rows), checks };
       });

@@ -10,7 +10,6 @@ import { columnsOf, functionsOf, type Expr } from '../sql/expression';
 import {
   describeSelect,
   selectAggregateCombinators,
-  selectCurrentDatabase,
   selectFunctionKinds,
   selectTableColumns,
   selectTableInfo,
@@ -19,6 +18,7 @@ import { selectSourcePartitionStats } from '../sql/source-stats';
 import type { ActivityDeps } from './deps';
 import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
+import { tableResolver } from './table-resolver';
 
 export interface PlanBackfillInput {
   job: AggregateJob;
@@ -29,12 +29,6 @@ export interface PlanBackfillInput {
 interface Column {
   name: string;
   type: string;
-}
-
-/** Resolves `db.table` or `table` against the connection's current database. */
-export function resolveTable(name: string, currentDatabase: string): TableRef {
-  const [a, b] = name.split('.');
-  return b === undefined ? { database: currentDatabase, name: a } : { database: a, name: b };
 }
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
@@ -155,9 +149,9 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
       () => ({ step: 'plan' }),
       async () => {
         const shape = aggregationShape(job);
-        const [{ database }] = await ch.rows<{ database: string }>(selectCurrentDatabase());
-        const source = resolveTable(job.source.table, database);
-        const target = resolveTable(job.target.table, database);
+        const resolve = await tableResolver(ch);
+        const source = resolve(job.source.table);
+        const target = resolve(job.target.table);
         await checkSourceColumns(ch, job, shape, source);
         await checkFunctions(ch, shape);
         const output = await describeOutput(ch, job, shape, source);

@@ -2,7 +2,7 @@ import type { ClickHouse } from '../clickhouse/clickhouse';
 import type { TableRef } from '../shared/backfill-results';
 import { describeReference, type Row, type ValidateInput, type ValidationReport } from '../shared/validate-input';
 import { additiveMetrics, aggregationShape } from '../sql/aggregation-shape';
-import { selectCurrentDatabase, selectTableColumns } from '../sql/introspection';
+import { selectTableColumns } from '../sql/introspection';
 import {
   selectKeysOnlyIn,
   selectMetricSums,
@@ -15,8 +15,8 @@ import {
 import type { ActivityDeps } from './deps';
 import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
-import { valuesAgree } from './partition-steps';
-import { resolveTable } from './plan-backfill';
+import { tableResolver } from './table-resolver';
+import { valuesAgree } from './validation-check';
 
 type Raw = Record<string, string | number | boolean>;
 
@@ -59,9 +59,9 @@ export function referenceValidation({ clickhouse: ch }: ActivityDeps) {
       return withHeartbeat(
         () => ({ step: 'compare', reference: describeReference(input.reference) }),
         async (signal) => {
-          const [{ database }] = await ch.rows<{ database: string }>(selectCurrentDatabase());
-          const target = resolveTable(input.job.target.table, database);
-          const refTable = input.reference.kind === 'table' ? resolveTable(input.reference.table, database) : undefined;
+          const resolve = await tableResolver(ch);
+          const target = resolve(input.job.target.table);
+          const refTable = input.reference.kind === 'table' ? resolve(input.reference.table) : undefined;
           const shape = await compareShape(ch, input, target);
           const tolerance = input.relativeTolerance ?? input.job.validation.relativeTolerance;
           const range = { from: input.from, to: input.to };

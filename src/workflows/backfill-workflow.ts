@@ -37,6 +37,7 @@ import type { BackfillProgress, PartitionProgress } from '../shared/progress';
 import { parseInput } from './parse-input';
 import { backfillPartitionWorkflow } from './partition-workflow';
 import { innermostMessage } from '../shared/failure-message';
+import { shadowTableFor } from '../shared/shadow-table';
 
 const { planBackfill, dropShadow } = proxyActivities<Activities>({
   startToCloseTimeout: '2h',
@@ -61,7 +62,7 @@ function partitionTask(job: AggregateJob, plan: BackfillPlan, partition: Partiti
     job,
     source: plan.source,
     target: plan.target,
-    shadow: { database: plan.target.database, name: `${plan.target.name}_v2_${partition.id}` },
+    shadow: shadowTableFor(plan.target, partition.id),
     partition,
   };
 }

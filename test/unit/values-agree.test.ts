@@ -1,4 +1,4 @@
-import { valuesAgree } from '../../src/activities/partition-steps';
+import { valuesAgree } from '../../src/activities/validation-check';
 
 describe('valuesAgree on integers: exact', () => {
   it.each([
