@@ -26,8 +26,8 @@ function fileLogger(file: string) {
 }
 
 /**
- * `npm start`: the whole product on the embedded default. Starts a Temporal dev server (unless `TEMPORAL_ADDRESS`
- * is set) and a worker on the embedded engine, generates skewed demo events if the source is empty, backfills
+ * `npm start`: the whole product on the embedded default. Starts a Temporal dev server (unless the configuration
+ * names a server) and a worker on the embedded engine, generates skewed demo events if the source is empty, backfills
  * six months partition by partition with a live progress bar, and prints the summary and the validation results.
  * Exits 0 only when every partition validated. Running it again while a backfill is unfinished resumes it.
  */

@@ -1,74 +1,91 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TLSConfig } from '@temporalio/client';
+import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from '@temporalio/envconfig';
+import type { NativeConnectionOptions } from '@temporalio/worker';
 import { DEFAULT_TEMPORAL_PORT, startDevServer } from './dev-server';
-
-/**
- * Options accepted by both `Connection.connect` (@temporalio/client) and
- * `NativeConnection.connect` (@temporalio/worker).
- */
-export interface TemporalConnectionOptions {
-  address: string;
-  tls?: TLSConfig | boolean;
-  apiKey?: string;
-}
 
 /** Where and how to reach Temporal. */
 export interface TemporalTarget {
   /** `host:port` of the Temporal frontend. */
   address: string;
   namespace: string;
-  connectionOptions: TemporalConnectionOptions;
+  /** Accepted by both `Connection.connect` (@temporalio/client) and `NativeConnection.connect` (@temporalio/worker). */
+  connectionOptions: NativeConnectionOptions;
 }
 
-function readPemFile(envName: string, file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new Error(`Cannot read ${envName} file '${file}': ${(err as Error).message}`);
-  }
+/** A {@link TemporalTarget} and whether the configuration named a server at all (else: a local dev server). */
+export interface TemporalConfig extends TemporalTarget {
+  addressConfigured: boolean;
+  /** The API key, if any: a credential that must never reach a log line. */
+  apiKey?: string;
+}
+
+/** Names this tool once read, and the standard variables that replace them. */
+const RETIRED_VARIABLES: Record<string, string> = {
+  TEMPORAL_TLS_CERT: 'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  TEMPORAL_TLS_KEY: 'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  TEMPORAL_TLS_CA: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+};
+
+/**
+ * The environment as envconfig should see it. An exported but empty variable (`TEMPORAL_ADDRESS=` in an env file)
+ * means unset, as it did for this tool before; only `TEMPORAL_GRPC_META_*` keep their empty values, which remove a
+ * header a profile sets.
+ */
+function meaningfulEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined && (entry[1] !== '' || entry[0].startsWith('TEMPORAL_GRPC_META_')),
+    ),
+  );
 }
 
 /**
- * Builds Temporal connection settings from environment variables:
- * - `TEMPORAL_ADDRESS` (default `127.0.0.1:7233`),
- * - `TEMPORAL_NAMESPACE` (default `default`),
- * - `TEMPORAL_TLS_CERT` + `TEMPORAL_TLS_KEY`: paths of a PEM client certificate and key (mTLS),
- * - `TEMPORAL_TLS_CA`: optional path of a PEM CA certificate for servers with a private CA,
- * - `TEMPORAL_API_KEY`: API key (implies TLS), e.g. for Temporal Cloud.
+ * Reads the Temporal client configuration the standard way (`@temporalio/envconfig`, as the Temporal CLI and the
+ * other SDKs do): the profile `TEMPORAL_PROFILE` (default `default`) of the TOML file `TEMPORAL_CONFIG_FILE`
+ * (default `~/.config/temporalio/temporal.toml`, optional), overridden by the environment variables
+ * `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS`, `TEMPORAL_TLS_CLIENT_CERT_PATH`,
+ * `TEMPORAL_TLS_CLIENT_KEY_PATH`, `TEMPORAL_TLS_SERVER_CA_CERT_PATH`, `TEMPORAL_TLS_SERVER_NAME`, their `*_DATA`
+ * forms and `TEMPORAL_GRPC_META_*`. Without an address the local dev server's `127.0.0.1:7233` is used, without a
+ * namespace `default`. An API key turns TLS on unless `TEMPORAL_TLS=false`.
  *
  * @param env - Environment to read; defaults to `process.env`.
- * @returns Address, namespace and options for `Connection.connect` / `NativeConnection.connect`.
- * @throws Error if only one of `TEMPORAL_TLS_CERT` / `TEMPORAL_TLS_KEY` is set or a PEM file cannot be read.
+ * @throws Error naming the standard replacement when a retired variable (`TEMPORAL_TLS_CERT`, …) is set, when only
+ *   one of the client certificate and key is configured, or when the profile or a PEM file cannot be read.
  */
-export function temporalConnectionOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): TemporalTarget {
-  const address = env.TEMPORAL_ADDRESS || `127.0.0.1:${DEFAULT_TEMPORAL_PORT}`;
-  const namespace = env.TEMPORAL_NAMESPACE || 'default';
-  const { TEMPORAL_TLS_CERT: certFile, TEMPORAL_TLS_KEY: keyFile, TEMPORAL_TLS_CA: caFile } = env;
-  const apiKey = env.TEMPORAL_API_KEY || undefined;
-
-  if (Boolean(certFile) !== Boolean(keyFile)) {
-    throw new Error(
-      'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (paths of the PEM client certificate and key).',
-    );
+export function temporalConfigFromEnv(env: NodeJS.ProcessEnv = process.env): TemporalConfig {
+  const vars = meaningfulEnv(env);
+  for (const [retired, standard] of Object.entries(RETIRED_VARIABLES)) {
+    if (vars[retired] !== undefined) {
+      throw new Error(`${retired} is no longer read: set the standard Temporal variable ${standard} instead.`);
+    }
   }
-  const tlsConfig: TLSConfig = {};
-  if (certFile && keyFile) {
-    tlsConfig.clientCertPair = {
-      crt: readPemFile('TEMPORAL_TLS_CERT', certFile),
-      key: readPemFile('TEMPORAL_TLS_KEY', keyFile),
-    };
+  let profile: ClientConfigProfile;
+  let connectionOptions: NativeConnectionOptions;
+  try {
+    profile = loadClientConfigProfile({ overrideEnvVars: vars });
+    // envconfig would silently connect without mTLS when only one half of the pair is given.
+    if (Boolean(profile.tls?.clientCert) !== Boolean(profile.tls?.clientKey)) {
+      throw new Error(
+        'a TLS client certificate and key must be set together ' +
+          '(TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH, or tls.client_cert_* and tls.client_key_*)',
+      );
+    }
+    connectionOptions = toClientOptions(profile).connectionOptions;
+  } catch (err) {
+    const where =
+      `profile '${vars.TEMPORAL_PROFILE ?? 'default'}'` +
+      (vars.TEMPORAL_CONFIG_FILE ? ` of ${vars.TEMPORAL_CONFIG_FILE}` : '');
+    throw new Error(`Temporal client configuration (${where}): ${(err as Error).message}`, { cause: err });
   }
-  if (caFile) {
-    tlsConfig.serverRootCACertificate = readPemFile('TEMPORAL_TLS_CA', caFile);
-  }
-  // An API key (e.g. Temporal Cloud) is only ever sent over TLS.
-  const tls = Object.keys(tlsConfig).length > 0 ? tlsConfig : apiKey ? true : undefined;
-
-  const connectionOptions: TemporalConnectionOptions = { address };
-  if (tls !== undefined) connectionOptions.tls = tls;
-  if (apiKey) connectionOptions.apiKey = apiKey;
-  return { address, namespace, connectionOptions };
+  const address = profile.address ?? `127.0.0.1:${DEFAULT_TEMPORAL_PORT}`;
+  return {
+    address,
+    namespace: profile.namespace ?? 'default',
+    connectionOptions: { ...connectionOptions, address },
+    addressConfigured: profile.address !== undefined,
+    ...(profile.apiKey ? { apiKey: profile.apiKey } : {}),
+  };
 }
 
 /** Options for {@link withTemporal}. */
@@ -85,28 +102,27 @@ export interface WithTemporalOptions {
 }
 
 /**
- * Runs `fn` against Temporal. If `TEMPORAL_ADDRESS` is set, the configured server is used as is (see
- * {@link temporalConnectionOptionsFromEnv}). Otherwise a local dev server is started (gRPC port 7233 and UI port
- * 8233 unless `opts` say otherwise) with its database at `<dataDir>/temporal.db`, and stopped when `fn` settles or
- * the process receives SIGINT/SIGTERM.
+ * Runs `fn` against Temporal. If the configuration names a server (`TEMPORAL_ADDRESS` or a profile's `address`,
+ * see {@link temporalConfigFromEnv}), that server is used as is. Otherwise a local dev server is started (gRPC port
+ * 7233 and UI port 8233 unless `opts` say otherwise) with its database at `<dataDir>/temporal.db`, and stopped when
+ * `fn` settles or the process receives SIGINT/SIGTERM.
  *
  * @param fn - Work to do; receives the address, namespace and connection options to use.
  * @param opts - Data directory, logger, and optionally the environment and dev server ports.
  * @returns Whatever `fn` returns.
  */
 export async function withTemporal<T>(fn: (t: TemporalTarget) => Promise<T>, opts: WithTemporalOptions): Promise<T> {
-  const env = opts.env ?? process.env;
-  const target = temporalConnectionOptionsFromEnv(env);
-  if (env.TEMPORAL_ADDRESS) {
-    opts.log(`Using Temporal at ${target.address} (namespace ${target.namespace})`);
-    return fn(target);
+  const config = temporalConfigFromEnv(opts.env ?? process.env);
+  if (config.addressConfigured) {
+    opts.log(`Using Temporal at ${config.address} (namespace ${config.namespace})`);
+    return fn(config);
   }
 
   const server = await startDevServer({
     dbFile: path.join(opts.dataDir, 'temporal.db'),
     port: opts.port,
     uiPort: opts.uiPort,
-    namespace: target.namespace,
+    namespace: config.namespace,
     log: opts.log,
   });
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -120,7 +136,7 @@ export async function withTemporal<T>(fn: (t: TemporalTarget) => Promise<T>, opt
   try {
     return await fn({
       address: server.address,
-      namespace: target.namespace,
+      namespace: config.namespace,
       connectionOptions: { address: server.address },
     });
   } finally {

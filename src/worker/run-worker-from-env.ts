@@ -3,7 +3,7 @@ import type { ActivityDeps } from '../activities';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { connectClickHouse } from '../clickhouse/connect';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queue';
-import { temporalConnectionOptionsFromEnv } from '../temporal/connection';
+import { temporalConfigFromEnv } from '../temporal/connection';
 import { createBackfillWorker } from './create-backfill-worker';
 
 export interface RunWorkerOptions {
@@ -22,7 +22,7 @@ export interface RunWorkerOptions {
  */
 export async function runWorkerFromEnv(options: RunWorkerOptions = {}): Promise<void> {
   const env = options.env ?? process.env;
-  const temporal = temporalConnectionOptionsFromEnv(env);
+  const temporal = temporalConfigFromEnv(env);
   const clickhouse = connectClickHouse(env);
   const connection = await NativeConnection.connect(temporal.connectionOptions);
   try {
