@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error';
 import { registerCancelCommand } from './commands/cancel';
+import { registerDevServerCommand } from './commands/dev-server';
 import { registerListCommand } from './commands/list';
 import { registerPauseCommand } from './commands/pause';
 import { registerResumeCommand } from './commands/resume';
@@ -10,7 +11,10 @@ import { registerValidateCommand } from './commands/validate';
 import { registerScheduleCommand } from './commands/schedule';
 import { registerStatusCommand } from './commands/status';
 
-/** The `ch-backfill` command line: it only talks to Temporal; the worker does all ClickHouse work. */
+/**
+ * The `ch-backfill` command line: it only talks to Temporal (and `dev-server` runs one); the worker does all
+ * ClickHouse work.
+ */
 export function buildProgram(): Command {
   const program = new Command('ch-backfill')
     .description('durable, partition-by-partition ClickHouse backfills on Temporal')
@@ -25,6 +29,7 @@ export function buildProgram(): Command {
   registerCancelCommand(program);
   registerRetryFailedCommand(program);
   registerListCommand(program);
+  registerDevServerCommand(program);
   return program;
 }
 

@@ -33,10 +33,22 @@ export interface DevServerOptions {
   log?: (msg: string) => void;
 }
 
+/** How a dev server process ended. */
+export interface DevServerExit {
+  /** E.g. `exited with code 1`, `was killed by SIGINT`. */
+  reason: string;
+  /** Exit code 0, or ended by SIGINT/SIGTERM (a stop, or Ctrl-C reaching it through the terminal). */
+  clean: boolean;
+}
+
 /** A running dev server started by {@link startDevServer}. */
 export interface DevServer {
   /** `host:port` of the gRPC frontend, ready for `Connection.connect({ address })`. */
   address: string;
+  /** URL of the Web UI. */
+  uiUrl: string;
+  /** Resolves once the server process has exited. */
+  exited: Promise<DevServerExit>;
   /** Sends SIGTERM and waits for the process to exit (SIGKILL after 5 s). Safe to call repeatedly. */
   stop(): Promise<void>;
 }
@@ -117,15 +129,15 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   });
   const stderrDone = new Promise<void>((resolve) => stderrLines.once('close', resolve));
 
-  const exited = new Promise<void>((resolve) => {
+  const exited = new Promise<DevServerExit>((resolve) => {
     child.on('error', (err) => {
       exitReason ??= `could not be run: ${err.message}`;
-      resolve();
+      resolve({ reason: exitReason, clean: false });
     });
     child.once('exit', (code, signal) => {
       exitReason ??= signal ? `was killed by ${signal}` : `exited with code ${code}`;
       if (!stopRequested) log(`Temporal dev server ${exitReason}`);
-      resolve();
+      resolve({ reason: exitReason, clean: code === 0 || signal === 'SIGINT' || signal === 'SIGTERM' });
     });
   });
   // Do not leave an orphaned server behind if this process exits without calling stop().
@@ -164,6 +176,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
 
   const address = `${HOST}:${port}`;
-  log(`Temporal dev server ready at ${address} (UI http://${HOST}:${uiPort}, database ${dbFile})`);
-  return { address, stop };
+  const uiUrl = `http://${HOST}:${uiPort}`;
+  log(`Temporal dev server ready at ${address} (UI ${uiUrl}, database ${dbFile})`);
+  return { address, uiUrl, exited, stop };
 }
