@@ -2,8 +2,10 @@ import { mkdirSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { errorLine } from '../cli/error-line';
 import { loadJobFile } from '../cli/job-file';
 import { showProgress } from '../cli/progress-view';
+import { nameWorkflowFailures } from '../cli/temporal-client';
 import { formatSummary, formatValidation } from '../cli/summary-table';
 import { connectClickHouse } from '../clickhouse/connect';
 import type { BackfillSummary } from '../shared/backfill-results';
@@ -11,7 +13,6 @@ import { DEFAULT_TASK_QUEUE } from '../shared/task-queue';
 import { withTemporal } from '../temporal/connection';
 import { createBackfillWorker } from '../worker/create-backfill-worker';
 import type { backfillWorkflow, seedDemoWorkflow } from '../workflows';
-import { innermostMessage } from '../shared/failure-message';
 
 const DATA_DIR = '.data';
 const JOB_FILE = 'examples/events-daily.yaml';
@@ -40,7 +41,9 @@ async function main(): Promise<number> {
     async (t) => {
       const clickhouse = connectClickHouse();
       const connection = await NativeConnection.connect(t.connectionOptions);
-      const client = new Client({ connection: await Connection.connect(t.connectionOptions), namespace: t.namespace });
+      const client = nameWorkflowFailures(
+        new Client({ connection: await Connection.connect(t.connectionOptions), namespace: t.namespace }),
+      );
       const taskQueue = process.env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE;
       const worker = await createBackfillWorker({
         connection,
@@ -80,7 +83,7 @@ async function main(): Promise<number> {
           } catch (err) {
             const details = err instanceof WorkflowFailedError ? failureSummary(err) : undefined;
             if (details) console.log(`\n${formatSummary(details)}`);
-            console.error(`\nBackfill failed: ${innermostMessage(err)}`);
+            console.error(`\n${errorLine(err)}`);
             return 1;
           }
         });
@@ -101,7 +104,7 @@ function failureSummary(err: WorkflowFailedError): BackfillSummary | undefined {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    console.error(err instanceof Error ? err.message : err);
+    console.error(errorLine(err));
     process.exit(1);
   },
 );

@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { CliError } from './cli-error';
 import { registerCancelCommand } from './commands/cancel';
 import { registerDevServerCommand } from './commands/dev-server';
 import { registerListCommand } from './commands/list';
@@ -8,6 +7,7 @@ import { registerResumeCommand } from './commands/resume';
 import { registerRetryFailedCommand } from './commands/retry-failed';
 import { registerStartCommand } from './commands/start';
 import { registerValidateCommand } from './commands/validate';
+import { errorLine } from './error-line';
 import { registerScheduleCommand } from './commands/schedule';
 import { registerStatusCommand } from './commands/status';
 
@@ -40,11 +40,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    const cause = (err as { cause?: { message?: string } }).cause;
-    const message = err instanceof Error ? err.message : String(err);
-    console.error(
-      `ch-backfill: ${err instanceof CliError || !cause?.message ? message : `${message}: ${cause.message}`}`,
-    );
+    console.error(`ch-backfill: ${errorLine(err)}`);
     return 1;
   }
 }
