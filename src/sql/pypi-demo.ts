@@ -1,0 +1,193 @@
+import type { Statement } from '../clickhouse/statement';
+import type { TableRef } from '../shared/backfill-results';
+import { quotedTable, tableParam } from './table-param';
+
+/**
+ * The PyPI downloads tables of ClickHouse's "Backfilling data" guide, on generated rows: the raw `pypi` table,
+ * its materialized-view targets `pypi_downloads` (downloads per project) and `pypi_downloads_per_day` (per
+ * project and hour, named as in the guide), the views feeding them, and the Null-engine fill of the guide's
+ * tuning section.
+ */
+
+/**
+ * The raw downloads: one row per download, as in the guide plus `url`. Partitioned by month (the guide's table
+ * is unpartitioned) so that backfills have partitions to move.
+ */
+export function createPypiTable(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return {
+    query: [
+      `CREATE TABLE IF NOT EXISTS ${t.sql} (`,
+      '  timestamp DateTime, country_code LowCardinality(String), url String, project String,',
+      '  type LowCardinality(String), installer LowCardinality(String), python_minor LowCardinality(String),',
+      '  system LowCardinality(String)',
+      ') ENGINE = MergeTree PARTITION BY toYYYYMM(timestamp) ORDER BY (project, timestamp)',
+    ].join('\n'),
+    params: t.params,
+  };
+}
+
+/** How many projects the generator draws from: ranks above it fold back into the tail. */
+export const PYPI_PROJECTS = 50_000;
+
+/** The ten most downloaded projects, by rank; the others are named `project-<rank>`. */
+export const PYPI_TOP_PROJECTS = [
+  'boto3',
+  'urllib3',
+  'botocore',
+  'requests',
+  'setuptools',
+  'certifi',
+  'idna',
+  'charset-normalizer',
+  'typing-extensions',
+  'python-dateutil',
+];
+
+/**
+ * Inserts `rows` generated downloads spread evenly over [`start`, `end`) (`YYYY-MM-DD hh:mm:ss`), all inside
+ * ClickHouse from `numbers()`. Each row hashes its number, so the data is the same on every run.
+ *
+ * Projects follow a power law like real downloads: the rank is ⌊u^-4⌋ for u uniform in (0, 1], so rank r is drawn
+ * with probability r^-0.25 − (r+1)^-0.25 — about 16 % for the first project, 45 % for the first ten and 68 % for
+ * the first hundred. Ranks above {@link PYPI_PROJECTS} (about 7 % of rows) spread evenly over all projects.
+ */
+export function insertPypiRows(table: TableRef, rows: number, start: string, end: string): Statement {
+  const t = tableParam('table', table);
+  return {
+    query: [
+      `INSERT INTO ${t.sql} (timestamp, country_code, url, project, type, installer, python_minor, system)`,
+      'SELECT timestamp,',
+      "  ['US', 'US', 'US', 'CN', 'DE', 'GB', 'IN', 'FR', 'JP', 'SG', 'BR', 'IE'][1 + h2 % 12] AS country_code,",
+      "  concat('https://files.pythonhosted.org/packages/', lower(hex(h2 % 65536)), '/', project, '-',",
+      "    toString(1 + h3 % 9), '.', toString(h3 % 30), '.0', if(type = 'sdist', '.tar.gz', '-py3-none-any.whl')) AS url,",
+      '  project,',
+      "  if(h3 % 10 = 0, 'sdist', 'bdist_wheel') AS type,",
+      "  ['pip', 'pip', 'pip', 'pip', 'uv', 'uv', 'poetry', 'pdm', 'bandersnatch', 'requests'][1 + h3 % 10] AS installer,",
+      "  ['3.8', '3.9', '3.10', '3.10', '3.11', '3.11', '3.12', '3.12', '3.13'][1 + h2 % 9] AS python_minor,",
+      "  ['Linux', 'Linux', 'Linux', 'Linux', 'Windows', 'Darwin'][1 + h3 % 6] AS system",
+      'FROM (',
+      '  SELECT h2, h3,',
+      "    addSeconds({start:DateTime}, intDiv(number * dateDiff('second', {start:DateTime}, {end:DateTime}),",
+      '      {rows:UInt64})) AS timestamp,',
+      '    pow((h1 % 1000000 + 1) / 1000000, -4) AS drawn,',
+      `    if(drawn >= ${PYPI_PROJECTS + 1}, 1 + h2 % ${PYPI_PROJECTS}, toUInt32(drawn)) AS rank,`,
+      '    if(rank <= length({top_projects:Array(String)}), {top_projects:Array(String)}[rank],',
+      "      concat('project-', toString(rank))) AS project",
+      '  FROM (',
+      '    SELECT number, cityHash64(number) AS h1, cityHash64(number, 2) AS h2, cityHash64(number, 3) AS h3',
+      '    FROM numbers({rows:UInt64})))',
+    ].join('\n'),
+    params: { ...t.params, rows, start, end, top_projects: PYPI_TOP_PROJECTS },
+  };
+}
+
+/** Downloads per project, the guide's first view target: a SummingMergeTree adds up the counts of each project. */
+export function createPypiDownloadsTable(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return {
+    query: `CREATE TABLE IF NOT EXISTS ${t.sql} (project String, count Int64) ENGINE = SummingMergeTree ORDER BY project`,
+    params: t.params,
+  };
+}
+
+/** Downloads per project and hour, the guide's second view target (`pypi_downloads_per_day`). */
+export function createPypiDownloadsPerDayTable(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return {
+    query: [
+      `CREATE TABLE IF NOT EXISTS ${t.sql} (hour DateTime, project String, count Int64)`,
+      'ENGINE = SummingMergeTree ORDER BY (project, hour)',
+    ].join('\n'),
+    params: t.params,
+  };
+}
+
+// A materialized view stores its SELECT as text, and servers before 25.8 take no parameter after TO, so the three
+// names of a view go through the allow-list quoting helper rather than as parameters.
+
+/**
+ * `pypi_downloads_mv`: counts the downloads of each inserted block per project into `target`. `source` is `pypi`
+ * or a Null table with a `project` column, which makes an INSERT into it a block-by-block fill of `target`.
+ */
+export function createPypiDownloadsView(view: TableRef, source: TableRef, target: TableRef): Statement {
+  return {
+    query: [
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${quotedTable(view)} TO ${quotedTable(target)}`,
+      `AS SELECT project, count() AS count FROM ${quotedTable(source)} GROUP BY project`,
+    ].join('\n'),
+    params: {},
+  };
+}
+
+/** `pypi_downloads_per_day_mv`: counts the downloads of each inserted block per hour and project into `target`. */
+export function createPypiDownloadsPerDayView(view: TableRef, source: TableRef, target: TableRef): Statement {
+  return {
+    query: [
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${quotedTable(view)} TO ${quotedTable(target)}`,
+      'AS SELECT toStartOfHour(timestamp) AS hour, project, count() AS count',
+      `FROM ${quotedTable(source)} GROUP BY hour, project`,
+    ].join('\n'),
+    params: {},
+  };
+}
+
+/** The guide's plain backfill of a view target: the view's query over the whole source in one INSERT … SELECT. */
+export function insertPypiDownloads(source: TableRef, target: TableRef): Statement {
+  const src = tableParam('source', source);
+  const dst = tableParam('target', target);
+  return {
+    query: `INSERT INTO ${dst.sql} (project, count) SELECT project, count() AS count FROM ${src.sql} GROUP BY project`,
+    params: { ...src.params, ...dst.params },
+  };
+}
+
+/** A Null-engine table with only the column `pypi_downloads_mv` reads: it stores nothing and feeds its views. */
+export function createPypiProjectsNullTable(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return { query: `CREATE TABLE IF NOT EXISTS ${t.sql} (project String) ENGINE = Null`, params: t.params };
+}
+
+/** The Null-engine fill: streams the source's `project` column into `nullTable`, whose views aggregate each block. */
+export function insertPypiProjects(source: TableRef, nullTable: TableRef): Statement {
+  const src = tableParam('source', source);
+  const dst = tableParam('target', nullTable);
+  return {
+    query: `INSERT INTO ${dst.sql} (project) SELECT project FROM ${src.sql}`,
+    params: { ...src.params, ...dst.params },
+  };
+}
+
+/**
+ * One row summing up a downloads-per-project table whatever its merge state: projects, total downloads, and an
+ * order-independent digest of every (project, downloads) pair. Two tables agree when all three are equal.
+ */
+export function selectPypiDownloadsDigest(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return {
+    query: [
+      'SELECT toString(count()) AS projects, toString(sum(n)) AS downloads,',
+      '  toString(groupBitXor(cityHash64(project, n))) AS digest',
+      `FROM (SELECT project, sum(count) AS n FROM ${t.sql} GROUP BY project)`,
+    ].join('\n'),
+    params: t.params,
+  };
+}
+
+/**
+ * The shape of a `pypi` table: rows, first and last timestamp, distinct projects, and the share of rows held by the
+ * most downloaded project and by the ten most downloaded ones.
+ */
+export function selectPypiProfile(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return {
+    query: [
+      'SELECT toString(sum(downloads)) AS rows, toString(min(first)) AS first, toString(max(last)) AS last,',
+      '  toString(count()) AS projects, max(downloads) / sum(downloads) AS top1_share,',
+      '  arraySum(arraySlice(arrayReverseSort(groupArray(downloads)), 1, 10)) / sum(downloads) AS top10_share',
+      `FROM (SELECT project, count() AS downloads, min(timestamp) AS first, max(timestamp) AS last FROM ${t.sql}`,
+      '  GROUP BY project)',
+    ].join('\n'),
+    params: t.params,
+  };
+}

@@ -1,0 +1,99 @@
+import type { Statement } from '../../src/clickhouse/statement';
+import type { TableRef } from '../../src/shared/backfill-results';
+import {
+  createPypiDownloadsPerDayTable,
+  createPypiDownloadsPerDayView,
+  createPypiDownloadsTable,
+  createPypiDownloadsView,
+  createPypiProjectsNullTable,
+  createPypiTable,
+  insertPypiDownloads,
+  insertPypiProjects,
+  insertPypiRows,
+  PYPI_TOP_PROJECTS,
+  selectPypiDownloadsDigest,
+  selectPypiProfile,
+} from '../../src/sql/pypi-demo';
+
+const pypi: TableRef = { database: 'demo', name: 'pypi' };
+const downloads: TableRef = { database: 'demo', name: 'pypi_downloads' };
+const view: TableRef = { database: 'demo', name: 'pypi_downloads_mv' };
+const nullTable: TableRef = { database: 'demo', name: 'pypi_null' };
+
+/** Names of the `{name:Type}` placeholders of a query. */
+const placeholders = (query: string): string[] => [
+  ...new Set([...query.matchAll(/\{(\w+):[^}]+\}/g)].map((m) => m[1])),
+];
+
+describe('the PyPI demo statements', () => {
+  const byTableParams: Record<string, Statement> = {
+    createPypiTable: createPypiTable(pypi),
+    insertPypiRows: insertPypiRows(pypi, 1000, '2024-10-01 00:00:00', '2024-12-17 09:00:00'),
+    createPypiDownloadsTable: createPypiDownloadsTable(downloads),
+    createPypiDownloadsPerDayTable: createPypiDownloadsPerDayTable(downloads),
+    insertPypiDownloads: insertPypiDownloads(pypi, downloads),
+    createPypiProjectsNullTable: createPypiProjectsNullTable(nullTable),
+    insertPypiProjects: insertPypiProjects(pypi, nullTable),
+    selectPypiDownloadsDigest: selectPypiDownloadsDigest(downloads),
+    selectPypiProfile: selectPypiProfile(pypi),
+  };
+
+  it.each(Object.entries(byTableParams))('%s names its tables only as Identifier parameters', (_, stmt) => {
+    expect(stmt.query).not.toMatch(/\bdemo\b|`/);
+    expect(placeholders(stmt.query).sort()).toEqual(Object.keys(stmt.params).sort());
+  });
+
+  it('passes the row count, the time range and the top project names as parameters', () => {
+    const stmt = insertPypiRows(pypi, 1000, '2024-10-01 00:00:00', '2024-12-17 09:00:00');
+    expect(stmt.params).toMatchObject({
+      rows: 1000,
+      start: '2024-10-01 00:00:00',
+      end: '2024-12-17 09:00:00',
+      top_projects: PYPI_TOP_PROJECTS,
+    });
+    expect(stmt.query).toContain('FROM numbers({rows:UInt64})');
+    expect(stmt.query).not.toContain('2024');
+    expect(stmt.query).not.toContain('boto3');
+  });
+
+  it('partitions the raw table by month and orders it as the guide does', () => {
+    expect(createPypiTable(pypi).query).toContain(
+      'ENGINE = MergeTree PARTITION BY toYYYYMM(timestamp) ORDER BY (project, timestamp)',
+    );
+  });
+
+  it('renders the view targets as the guide’s SummingMergeTree tables', () => {
+    expect(createPypiDownloadsTable(downloads).query).toContain(
+      '(project String, count Int64) ENGINE = SummingMergeTree ORDER BY project',
+    );
+    expect(createPypiDownloadsPerDayTable(downloads).query).toContain(
+      '(hour DateTime, project String, count Int64)\nENGINE = SummingMergeTree ORDER BY (project, hour)',
+    );
+  });
+
+  it('renders the views with allow-listed, quoted names and no parameters', () => {
+    const perProject = createPypiDownloadsView(view, nullTable, downloads);
+    expect(perProject).toEqual({
+      query:
+        'CREATE MATERIALIZED VIEW IF NOT EXISTS `demo`.`pypi_downloads_mv` TO `demo`.`pypi_downloads`\n' +
+        'AS SELECT project, count() AS count FROM `demo`.`pypi_null` GROUP BY project',
+      params: {},
+    });
+    const perHour = createPypiDownloadsPerDayView(view, pypi, downloads);
+    expect(perHour.query).toContain('SELECT toStartOfHour(timestamp) AS hour, project, count() AS count');
+    expect(perHour.query).toContain('FROM `demo`.`pypi` GROUP BY hour, project');
+  });
+
+  it.each(['pypi; DROP TABLE x', 'a`b', 'db.t'])('refuses to render a view over the table name %j', (name) => {
+    const bad = { database: 'demo', name };
+    expect(() => createPypiDownloadsView(view, bad, downloads)).toThrow('refusing to quote identifier');
+    expect(() => createPypiDownloadsPerDayView(view, pypi, bad)).toThrow('refusing to quote identifier');
+  });
+
+  it('gives the Null table only the column the view reads', () => {
+    expect(createPypiProjectsNullTable(nullTable).query).toBe(
+      'CREATE TABLE IF NOT EXISTS {table_db:Identifier}.{table:Identifier} (project String) ENGINE = Null',
+    );
+    expect(insertPypiProjects(pypi, nullTable).query).toContain('(project) SELECT project FROM');
+  });
+});
