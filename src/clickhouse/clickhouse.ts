@@ -11,10 +11,13 @@ export const MANAGED_SETTINGS = [
   'max_insert_threads',
   'min_insert_block_size_rows',
   'min_insert_block_size_bytes',
+  'min_insert_block_size_rows_for_materialized_views',
+  'min_insert_block_size_bytes_for_materialized_views',
   'max_memory_usage',
   'max_bytes_before_external_group_by',
   'prefer_column_name_to_alias',
   'max_execution_time',
+  'log_comment',
 ] as const;
 export type ManagedSetting = (typeof MANAGED_SETTINGS)[number];
 export type QuerySettings = Partial<Record<ManagedSetting, number | string>>;
