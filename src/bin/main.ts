@@ -1,7 +1,7 @@
 import { mkdirSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { errorLine } from '../cli/error-line';
 import { loadJobFile } from '../cli/job-file';
 import { showProgress } from '../cli/progress-view';
@@ -12,19 +12,13 @@ import type { BackfillSummary } from '../shared/backfill-results';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queue';
 import { withTemporal } from '../temporal/connection';
 import { createBackfillWorker } from '../worker/create-backfill-worker';
+import { installJsonLogging } from '../worker/json-logger';
 import type { backfillWorkflow, seedDemoWorkflow } from '../workflows';
 
 const DATA_DIR = '.data';
 const JOB_FILE = 'examples/events-daily.yaml';
 const DEMO = { start: '2024-01-01', months: 6, rows: 6_000_000 };
 const RANGE = { from: '2024-01-01', to: '2024-06-30' };
-
-/** Activity logs go to a file so they do not tear through the progress bar. */
-function fileLogger(file: string) {
-  const write = (level: string) => (message: string, meta?: Record<string, unknown>) =>
-    appendFileSync(file, `${JSON.stringify({ time: new Date().toISOString(), level, message, ...meta })}\n`);
-  return { info: write('info'), warn: write('warn') };
-}
 
 /**
  * `npm start`: the whole product on the embedded default. Starts a Temporal dev server (unless the configuration
@@ -34,7 +28,9 @@ function fileLogger(file: string) {
  */
 async function main(): Promise<number> {
   mkdirSync(DATA_DIR, { recursive: true });
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Worker logs go to a file so they do not tear through the progress bar.
+  const logFile = path.join(DATA_DIR, 'worker.log');
+  installJsonLogging(process.env, (line) => appendFileSync(logFile, line));
   const job = loadJobFile(JOB_FILE);
   const log = (m: string) => console.error(m);
   return withTemporal(
@@ -50,7 +46,6 @@ async function main(): Promise<number> {
         namespace: t.namespace,
         taskQueue,
         clickhouse,
-        log: fileLogger(path.join(DATA_DIR, 'worker.log')),
       });
       log(`Temporal at ${t.address} (Web UI http://localhost:8233 for a local dev server); worker on ${taskQueue}`);
       try {

@@ -1,6 +1,8 @@
+import { log as activityLog } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { ClickHouse } from '../clickhouse/clickhouse';
+import { activityLogContext } from './activity-log-context';
 
 export interface BackfillWorkerOptions {
   connection: NativeConnection;
@@ -8,17 +10,13 @@ export interface BackfillWorkerOptions {
   taskQueue: string;
   clickhouse: ClickHouse;
   onStep?: ActivityDeps['onStep'];
-  /** Where activities log; JSON lines on stdout/stderr unless given. */
+  /**
+   * Where activities log. By default the activity context logger, so lines reach the Runtime's logger (see
+   * `installJsonLogging`) with the workflow id, partition and step attached.
+   */
   log?: ActivityDeps['log'];
   /** Pre-bundled workflow code (tests bundle once); otherwise the workflows are bundled at start. */
   workflowBundle?: { code: string };
-}
-
-function jsonLogger(): ActivityDeps['log'] {
-  return {
-    info: (message, meta) => console.log(JSON.stringify({ level: 'info', message, ...meta })),
-    warn: (message, meta) => console.warn(JSON.stringify({ level: 'warn', message, ...meta })),
-  };
 }
 
 /**
@@ -30,12 +28,13 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
+    interceptors: { activity: [activityLogContext] },
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({
       clickhouse: options.clickhouse,
-      log: options.log ?? jsonLogger(),
+      log: options.log ?? activityLog,
       onStep: options.onStep,
     }),
   });
