@@ -142,6 +142,19 @@ export function insertPypiDownloads(source: TableRef, target: TableRef): Stateme
   };
 }
 
+/** The plain backfill of the per-hour target: the view's query over the whole source in one INSERT … SELECT. */
+export function insertPypiDownloadsPerDay(source: TableRef, target: TableRef): Statement {
+  const src = tableParam('source', source);
+  const dst = tableParam('target', target);
+  return {
+    query: [
+      `INSERT INTO ${dst.sql} (hour, project, count)`,
+      `SELECT toStartOfHour(timestamp) AS hour, project, count() AS count FROM ${src.sql} GROUP BY hour, project`,
+    ].join('\n'),
+    params: { ...src.params, ...dst.params },
+  };
+}
+
 /** A Null-engine table with only the column `pypi_downloads_mv` reads: it stores nothing and feeds its views. */
 export function createPypiProjectsNullTable(table: TableRef): Statement {
   const t = tableParam('table', table);
@@ -158,17 +171,49 @@ export function insertPypiProjects(source: TableRef, nullTable: TableRef): State
   };
 }
 
+/** A Null-engine table with the two columns `pypi_downloads_per_day_mv` reads, as in the guide. */
+export function createPypiTimestampsNullTable(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return {
+    query: `CREATE TABLE IF NOT EXISTS ${t.sql} (timestamp DateTime, project String) ENGINE = Null`,
+    params: t.params,
+  };
+}
+
+/** The guide's Null-engine fill of the per-hour view: streams `timestamp` and `project` into `nullTable`. */
+export function insertPypiTimestamps(source: TableRef, nullTable: TableRef): Statement {
+  const src = tableParam('source', source);
+  const dst = tableParam('target', nullTable);
+  return {
+    query: `INSERT INTO ${dst.sql} (timestamp, project) SELECT timestamp, project FROM ${src.sql}`,
+    params: { ...src.params, ...dst.params },
+  };
+}
+
 /**
- * One row summing up a downloads-per-project table whatever its merge state: projects, total downloads, and an
- * order-independent digest of every (project, downloads) pair. Two tables agree when all three are equal.
+ * One row summing up a downloads-per-project table whatever its merge state: `groups` (projects), total downloads,
+ * and an order-independent digest of every (project, downloads) pair. Two tables agree when all three are equal.
  */
 export function selectPypiDownloadsDigest(table: TableRef): Statement {
   const t = tableParam('table', table);
   return {
     query: [
-      'SELECT toString(count()) AS projects, toString(sum(n)) AS downloads,',
+      'SELECT toString(count()) AS groups, toString(sum(n)) AS downloads,',
       '  toString(groupBitXor(cityHash64(project, n))) AS digest',
       `FROM (SELECT project, sum(count) AS n FROM ${t.sql} GROUP BY project)`,
+    ].join('\n'),
+    params: t.params,
+  };
+}
+
+/** The same for a downloads-per-hour table, whose `groups` are (hour, project) pairs. */
+export function selectPypiDownloadsPerDayDigest(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return {
+    query: [
+      'SELECT toString(count()) AS groups, toString(sum(n)) AS downloads,',
+      '  toString(groupBitXor(cityHash64(hour, project, n))) AS digest',
+      `FROM (SELECT hour, project, sum(count) AS n FROM ${t.sql} GROUP BY hour, project)`,
     ].join('\n'),
     params: t.params,
   };

@@ -8,11 +8,15 @@ import {
   createPypiDownloadsView,
   createPypiProjectsNullTable,
   createPypiTable,
+  createPypiTimestampsNullTable,
   insertPypiDownloads,
+  insertPypiDownloadsPerDay,
   insertPypiProjects,
   insertPypiRows,
+  insertPypiTimestamps,
   PYPI_TOP_PROJECTS,
   selectPypiDownloadsDigest,
+  selectPypiDownloadsPerDayDigest,
   selectPypiProfile,
 } from '../../src/sql/pypi-demo';
 import { freshDatabase, openTestClickHouse } from '../helpers/chdb-env';
@@ -31,7 +35,7 @@ interface Profile {
 }
 
 interface Digest {
-  projects: string;
+  groups: string;
   downloads: string;
   digest: string;
 }
@@ -130,5 +134,22 @@ describe('the PyPI-like generator and the guide’s views', () => {
     const [stored] = await ch.rows<{ rows: string }>(countRows(nullTable));
     expect(stored.rows).toBe('0');
     expect(await digestOf('pypi_downloads_v2')).toEqual(await digestOf('pypi_downloads'));
+  });
+
+  it('fills the per-hour target through a Null table with the same counts as the view and the plain INSERT', async () => {
+    const nullTable = table('pypi_timestamps_null');
+    const [filled, plain] = [table('pypi_downloads_per_day_v2'), table('pypi_downloads_per_day_plain')];
+    await ch.exec(createPypiTimestampsNullTable(nullTable));
+    for (const target of [filled, plain]) await ch.exec(createPypiDownloadsPerDayTable(target));
+    await ch.exec(createPypiDownloadsPerDayView(table('pypi_downloads_per_day_mv_v2'), nullTable, filled));
+    await ch.exec(insertPypiTimestamps(table('pypi'), nullTable), {
+      settings: { min_insert_block_size_rows: 0, min_insert_block_size_bytes: 65536 },
+    });
+    await ch.exec(insertPypiDownloadsPerDay(table('pypi'), plain));
+    const digest = async (target: TableRef) => (await ch.rows<Digest>(selectPypiDownloadsPerDayDigest(target)))[0];
+    const viaView = await digest(table('pypi_downloads_per_day'));
+    expect(viaView.downloads).toBe(String(ROWS));
+    expect(await digest(filled)).toEqual(viaView);
+    expect(await digest(plain)).toEqual(viaView);
   });
 });

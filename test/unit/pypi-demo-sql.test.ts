@@ -7,11 +7,15 @@ import {
   createPypiDownloadsView,
   createPypiProjectsNullTable,
   createPypiTable,
+  createPypiTimestampsNullTable,
   insertPypiDownloads,
+  insertPypiDownloadsPerDay,
   insertPypiProjects,
   insertPypiRows,
+  insertPypiTimestamps,
   PYPI_TOP_PROJECTS,
   selectPypiDownloadsDigest,
+  selectPypiDownloadsPerDayDigest,
   selectPypiProfile,
 } from '../../src/sql/pypi-demo';
 
@@ -34,7 +38,11 @@ describe('the PyPI demo statements', () => {
     insertPypiDownloads: insertPypiDownloads(pypi, downloads),
     createPypiProjectsNullTable: createPypiProjectsNullTable(nullTable),
     insertPypiProjects: insertPypiProjects(pypi, nullTable),
+    insertPypiDownloadsPerDay: insertPypiDownloadsPerDay(pypi, downloads),
+    createPypiTimestampsNullTable: createPypiTimestampsNullTable(nullTable),
+    insertPypiTimestamps: insertPypiTimestamps(pypi, nullTable),
     selectPypiDownloadsDigest: selectPypiDownloadsDigest(downloads),
+    selectPypiDownloadsPerDayDigest: selectPypiDownloadsPerDayDigest(downloads),
     selectPypiProfile: selectPypiProfile(pypi),
   };
 
@@ -88,6 +96,23 @@ describe('the PyPI demo statements', () => {
     const bad = { database: 'demo', name };
     expect(() => createPypiDownloadsView(view, bad, downloads)).toThrow('refusing to quote identifier');
     expect(() => createPypiDownloadsPerDayView(view, pypi, bad)).toThrow('refusing to quote identifier');
+  });
+
+  it('backfills the per-hour target with the view’s own query', () => {
+    expect(insertPypiDownloadsPerDay(pypi, downloads).query).toBe(
+      'INSERT INTO {target_db:Identifier}.{target:Identifier} (hour, project, count)\n' +
+        'SELECT toStartOfHour(timestamp) AS hour, project, count() AS count ' +
+        'FROM {source_db:Identifier}.{source:Identifier} GROUP BY hour, project',
+    );
+  });
+
+  it('gives the per-hour Null table the two columns of the guide', () => {
+    expect(createPypiTimestampsNullTable(nullTable).query).toContain(
+      '(timestamp DateTime, project String) ENGINE = Null',
+    );
+    expect(insertPypiTimestamps(pypi, nullTable).query).toContain(
+      '(timestamp, project) SELECT timestamp, project FROM',
+    );
   });
 
   it('gives the Null table only the column the view reads', () => {
