@@ -1,6 +1,7 @@
 import type { BackfillSummary, PartitionStep } from '../src/shared/backfill-results';
 import type { HistoryTimings } from './history-timings';
 import type { ProbeResult, RawInsertResult } from './messages';
+import { renderNullEngineReport, type NullEngineResults } from './null-engine-fill';
 
 /** Ratio of the Temporal backfill's wall time to the raw INSERT's that the issue asks for. */
 export const RATIO_TARGET = 1.1;
@@ -32,6 +33,7 @@ export interface BenchResults {
   raw: RawRun;
   probe: ProbeResult;
   mismatches: string[];
+  nullEngine?: NullEngineResults;
 }
 
 const ORCHESTRATION_LABELS = {
@@ -165,6 +167,7 @@ export function renderReport(results: BenchResults): string {
     '',
     queries,
     ...(results.mismatches.length > 0 ? ['', 'Mismatches:', ...results.mismatches] : []),
+    ...(results.nullEngine ? ['', renderNullEngineReport(results.nullEngine)] : []),
   ].join('\n');
 }
 
@@ -186,5 +189,6 @@ export function reportJson(results: BenchResults): Record<string, unknown> {
     },
     probe: results.probe,
     mismatches: results.mismatches,
+    nullEngine: results.nullEngine,
   };
 }

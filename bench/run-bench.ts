@@ -12,6 +12,7 @@ import { partitionsCovering } from '../src/shared/partitions';
 import { startDevServer } from '../src/temporal/dev-server';
 import { forkChild } from './child-process';
 import { historyTimings } from './history-timings';
+import { runNullEngineBench } from './null-engine-fill';
 import type {
   ClickHouseTask,
   PeakRss,
@@ -26,6 +27,8 @@ import type {
 import { renderReport, reportJson, type TemporalRun } from './report';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
+/** Rows of the PyPI-like table of the Null-engine comparison; 0 skips it. */
+const PYPI_ROWS = Number(process.env.BENCH_PYPI_ROWS ?? 20_000_000);
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const START = '2024-01-01';
 const MONTHS = 6;
@@ -133,8 +136,17 @@ async function temporalRun(client: Client, address: string, label: string, job: 
  */
 async function main(): Promise<void> {
   if (!Number.isInteger(ROWS) || ROWS < MONTHS) throw new Error(`BENCH_ROWS must be an integer ≥ ${MONTHS}`);
+  if (!Number.isInteger(PYPI_ROWS) || PYPI_ROWS < 0) throw new Error('BENCH_PYPI_ROWS must be an integer ≥ 0');
   rmSync(ROOT, { recursive: true, force: true });
   mkdirSync(ROOT, { recursive: true });
+
+  log(
+    PYPI_ROWS > 0
+      ? `Null-engine fill on ${PYPI_ROWS.toLocaleString('en-US')} PyPI-like rows`
+      : 'Null-engine fill skipped',
+  );
+  const nullEngine =
+    PYPI_ROWS > 0 ? await runNullEngineBench(path.join(ROOT, 'pypi-chdb'), PYPI_ROWS, VERBOSE) : undefined;
   const source = table('events');
   const job = benchJob('events_daily');
   const partitions = partitionsCovering(FROM, TO, job.partitionBy);
@@ -204,6 +216,7 @@ async function main(): Promise<void> {
       raw: { ...raw, settings: job.insertSettings as Record<string, number>, peakRssBytes: rawPeakRssBytes },
       probe,
       mismatches: verified.mismatches,
+      nullEngine,
     };
     console.log(renderReport(results));
     console.log(JSON.stringify(reportJson(results)));
