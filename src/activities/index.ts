@@ -6,6 +6,7 @@ import { partitionSteps } from './partition-steps';
 import { planBackfill } from './plan-backfill';
 import { dailySteps } from './daily-steps';
 import { referenceValidation } from './reference-validation';
+import { clickHouseDoctor } from './doctor';
 
 type AsyncFn = (...args: never[]) => Promise<unknown>;
 
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...partitionSteps(deps),
     ...dailySteps(deps),
     ...referenceValidation(deps),
+    ...clickHouseDoctor(deps),
   });
 }
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCancelCommand } from './commands/cancel';
 import { registerDevServerCommand } from './commands/dev-server';
+import { registerDoctorCommand } from './commands/doctor';
 import { registerListCommand } from './commands/list';
 import { registerPauseCommand } from './commands/pause';
 import { registerResumeCommand } from './commands/resume';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRetryFailedCommand(program);
   registerListCommand(program);
   registerDevServerCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 

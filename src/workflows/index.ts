@@ -3,3 +3,4 @@ export { backfillPartitionWorkflow } from './partition-workflow';
 export { seedDemoWorkflow } from './seed-demo-workflow';
 export { dailyIncrementalWorkflow } from './daily-incremental-workflow';
 export { validateWorkflow } from './validate-workflow';
+export { doctorWorkflow } from './doctor-workflow';
