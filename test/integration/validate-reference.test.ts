@@ -179,6 +179,7 @@ describe('validation of the target against a reference (the legacy Spark output)
       expect(out[1]).toMatch(/^MISMATCH: /);
       expect(out[1]).toContain(`first differing keys: user_id=${firstKey.user_id}`);
       expect(out[2]).toContain('validation failed');
+      expect(out[2]).toMatch(/\(workflow validate-\S+\)$/);
     } finally {
       log.mockRestore();
       error.mockRestore();

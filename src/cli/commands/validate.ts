@@ -76,11 +76,12 @@ export function registerValidateCommand(program: Command): void {
         fullDiff: options.fullDiff,
         ...(options.tolerance ? { relativeTolerance: Number(options.tolerance) } : {}),
       };
+      const workflowId = `validate-${job.target.table}-${input.from}-${input.to}-${randomUUID().slice(0, 8)}`;
       let report: ValidationReport;
       try {
         report = await client.workflow.execute<typeof validateWorkflow>('validateWorkflow', {
           taskQueue: taskQueueFromEnv(),
-          workflowId: `validate-${job.target.table}-${input.from}-${input.to}-${randomUUID().slice(0, 8)}`,
+          workflowId,
           args: [input],
         });
       } catch (err) {
@@ -90,6 +91,8 @@ export function registerValidateCommand(program: Command): void {
         report = details as ValidationReport;
       }
       console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
-      if (!report.ok) throw new CliError('validation failed: the target differs from the reference');
+      if (!report.ok) {
+        throw new CliError(`validation failed: the target differs from the reference (workflow ${workflowId})`);
+      }
     });
 }
