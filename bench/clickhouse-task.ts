@@ -60,7 +60,7 @@ async function probe(ch: ClickHouse, task: ProbeTask) {
     return timed(() => ch.exec(statement, { settings: task.job.insertSettings }));
   };
   for (const p of task.partitions) {
-    sourceCountMs += await timed(() => ch.rows(selectSourceTotals(shape, task.source, p, false)));
+    sourceCountMs += await timed(() => ch.rows(selectSourceTotals(shape, task.source, p, false, false)));
     partitionTotalsMs += await timed(() => ch.rows(selectPartitionTotals(shape, task.target, p.id)));
     insertPlannedSaltMs += await insertAlone(p, p.salt);
     insertUnsaltedMs += await insertAlone(p, 1);

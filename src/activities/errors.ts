@@ -1,10 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { isClickHouseError, type ClickHouseError } from '../clickhouse/clickhouse-error';
 import type { ValidationCheck } from '../shared/backfill-results';
+import { FailureType } from '../shared/failure-types';
 
 /** The job does not fit the source or target it names: retrying cannot help. */
 export class JobSpecError extends Error {
-  override readonly name = 'JobSpecError';
+  override readonly name = FailureType.JobSpec;
   constructor(
     readonly field: string,
     message: string,
@@ -16,7 +17,7 @@ export class JobSpecError extends Error {
 
 /** The shadow table disagrees with the source: the partition is not swapped in. */
 export class ValidationMismatchError extends Error {
-  override readonly name = 'ValidationMismatchError';
+  override readonly name = FailureType.ValidationMismatch;
   constructor(
     readonly partition: string,
     readonly checks: ValidationCheck[],
@@ -27,6 +28,11 @@ export class ValidationMismatchError extends Error {
         failed.map((c) => `${c.name}: expected ${c.expected}, got ${c.actual}`).join('; '),
     );
   }
+}
+
+/** A rollback's backup table is gone (dropped when its retention ended): there is nothing to restore from. */
+export class BackupMissingError extends Error {
+  override readonly name = FailureType.BackupMissing;
 }
 
 /** After a swap the target partition does not hold what the shadow held; the swap is retried. */
@@ -62,7 +68,7 @@ export function isPermanentClickHouseError(err: unknown): err is ClickHouseError
 
 /** Decides, where an activity's error leaves it, whether Temporal may retry it. */
 export function toActivityFailure(err: unknown): unknown {
-  if (err instanceof JobSpecError || err instanceof ValidationMismatchError) {
+  if (err instanceof JobSpecError || err instanceof ValidationMismatchError || err instanceof BackupMissingError) {
     return ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true, cause: err });
   }
   if (isPermanentClickHouseError(err)) {

@@ -7,6 +7,7 @@ import { planBackfill } from './plan-backfill';
 import { dailySteps } from './daily-steps';
 import { referenceValidation } from './reference-validation';
 import { clickHouseDoctor } from './doctor';
+import { inputResolvers } from './resolve-input';
 
 type AsyncFn = (...args: never[]) => Promise<unknown>;
 
@@ -36,6 +37,7 @@ export function createActivities(deps: ActivityDeps) {
     ...dailySteps(deps),
     ...referenceValidation(deps),
     ...clickHouseDoctor(deps),
+    ...inputResolvers(),
   });
 }
 

@@ -1,19 +1,25 @@
 import { Context } from '@temporalio/activity';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import type { PartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
+import { nextDay } from '../shared/daily-input';
 import { insertAggregation } from '../sql/aggregation';
 import { additiveMetrics, aggregationShape, rowCountMetric, type AggregationShape } from '../sql/aggregation-shape';
+import { deleteDay, selectDaySplitTotals } from '../sql/daily-ops';
 import {
+  attachPartitionFrom,
   createTableLike,
+  createTableLikeIfNotExists,
+  dropPartition,
   dropTableIfExists,
   killQueriesWithIdPrefix,
   replacePartition,
   selectActivePartitionRows,
+  selectTableExists,
   truncateTable,
 } from '../sql/partition-ops';
 import { metricTotalAlias, selectPartitionTotals, selectSourceTotals } from '../sql/totals';
 import type { ActivityDeps } from './deps';
-import { SwapVerificationError, ValidationMismatchError } from './errors';
+import { BackupMissingError, SwapVerificationError, ValidationMismatchError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { validationCheck } from './validation-check';
 
@@ -21,20 +27,40 @@ export interface StepTiming {
   durationMs: number;
 }
 
-export interface InsertResult extends StepTiming {
+export interface BuildResult extends StepTiming {
+  /** Rows the build put into the shadow (for a day: that day's rows). */
   rowsWritten: number;
 }
 
 export interface ValidateResult extends StepTiming {
+  /** Rows of the source (or backup) the shadow was built from. */
   rowsRead: number;
   checks: ValidationCheck[];
+  /** Rows in the shadow's partition and in the live partition now (part metadata). */
+  shadowRows: number;
+  liveRows: number;
+}
+
+export interface BackupResult extends StepTiming {
+  backupRows: number;
+}
+
+export interface SwapResult extends StepTiming {
+  /** `replaced` from the shadow, or `dropped` because the shadow holds nothing in the partition. */
+  action: 'replaced' | 'dropped' | 'unchanged';
 }
 
 type Totals = Record<string, string | number>;
 
-async function shadowTotals(ch: ClickHouse, shape: AggregationShape, task: PartitionTask): Promise<Totals> {
-  const [totals] = await ch.rows<Totals>(selectPartitionTotals(shape, task.shadow, task.partition.id));
-  return totals;
+/** Rows of one partition's active parts, from metadata (reads no data). */
+async function partitionRows(ch: ClickHouse, table: TableRef, partitionId: string): Promise<number> {
+  const [{ rows }] = await ch.rows(selectActivePartitionRows(table, partitionId));
+  return Number(rows);
+}
+
+async function tableExists(ch: ClickHouse, table: TableRef): Promise<boolean> {
+  const [{ present }] = await ch.rows(selectTableExists(table));
+  return Number(present) === 1;
 }
 
 /** Runs one step of a partition: heartbeating which step and for how long, and timing it. */
@@ -49,9 +75,53 @@ async function runStep<T extends object>(
   return { ...result, durationMs: Date.now() - started };
 }
 
+/** The checks of a rebuilt partition against the source partition. */
+async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: PartitionTask) {
+  const { mode, relativeTolerance } = task.job.validation;
+  const counter = rowCountMetric(shape);
+  // Without a count() metric the row-count check has nothing to sum: compare output rows with distinct keys and
+  // dates instead, in every mode, so that validation can always fail.
+  const groups = mode === 'full' || counter === undefined;
+  const [source] = await ch.rows<Totals>(selectSourceTotals(shape, task.source, task.partition, groups, mode === 'full'));
+  const [shadow] = await ch.rows<Totals>(selectPartitionTotals(shape, task.shadow, task.partition.id));
+  const checks: ValidationCheck[] = [];
+  additiveMetrics(shape).forEach((m, i) => {
+    const alias = metricTotalAlias(i);
+    if (m.name === counter) checks.push(validationCheck(`sum(${m.name}) = source rows`, source.rows, shadow[alias], 0));
+    else if (mode === 'full')
+      checks.push(validationCheck(`sum(${m.name})`, source[alias], shadow[alias], relativeTolerance));
+  });
+  if (groups) checks.push(validationCheck('rows = distinct keys and dates', source.groups, shadow.rows, 0));
+  return { rowsRead: Number(source.rows), checks };
+}
+
+/** The checks of a partition with one day rebuilt: that day against the source, the other days against the live. */
+async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: PartitionTask, day: string) {
+  const { mode, relativeTolerance } = task.job.validation;
+  const counter = rowCountMetric(shape);
+  const groups = mode === 'full' || counter === undefined;
+  const range = { start: day, end: nextDay(day) };
+  const [source] = await ch.rows<Totals>(selectSourceTotals(shape, task.source, range, groups, mode === 'full'));
+  const [shadow] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.shadow, task.partition.id, day));
+  const [live] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.target, task.partition.id, day));
+  const checks: ValidationCheck[] = [];
+  const add = (name: string, expected: string | number, actual: string | number, tolerance: number) =>
+    checks.push(validationCheck(name, expected, actual, tolerance));
+  additiveMetrics(shape).forEach((m, i) => {
+    const alias = metricTotalAlias(i);
+    if (m.name === counter) add(`${day}: sum(${m.name}) = source rows`, source.rows, shadow[`day_${alias}`], 0);
+    else if (mode === 'full') add(`${day}: sum(${m.name})`, source[alias], shadow[`day_${alias}`], relativeTolerance);
+    // Same rows, but float sums depend on the order of parts: exact for integers, within tolerance for floats.
+    add(`other days: sum(${m.name}) unchanged`, live[`other_${alias}`], shadow[`other_${alias}`], relativeTolerance);
+  });
+  if (groups) add(`${day}: rows = distinct keys`, source.groups, shadow.day_rows, 0);
+  add('other days: rows unchanged', live.other_rows, shadow.other_rows, 0);
+  return { rowsRead: Number(source.rows), checks };
+}
+
 /**
- * Partition steps over a shadow table (`<target>_v2_<partition>`, the guide's `_v2` convention). The live
- * target is touched only by `swapPartition`, with one atomic `REPLACE PARTITION`.
+ * The steps of one partition writer over its own shadow table (`<target>_v2_<partition>_<writer>`). The live
+ * target changes only in `swapPartition`, atomically; every other step touches the shadow or the backup only.
  */
 export function partitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
   return {
@@ -68,84 +138,136 @@ export function partitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
     },
 
     /**
-     * Inserts the (salted) aggregation of the partition into the shadow, with the job's insert settings.
-     * Durability: truncates the shadow first, so a retried insert never adds to a partial one; heartbeats
-     * while the query runs. On a server, the INSERT runs under a query id derived from workflow, activity and
-     * attempt: an earlier attempt's query still running there (its worker died, or it was cancelled) is killed
-     * before the truncate, and a cancelled attempt kills its own. chDB runs queries one at a time, so there the
-     * truncate simply waits for an abandoned insert to end.
+     * Fills the shadow's partition as the task's build says: the (salted) aggregation of the source partition; the
+     * live partition (hard links) with one day deleted and re-aggregated; or the backup's copy of the partition.
+     *
+     * Durability: truncates the shadow first, so a retry never adds to a partial one; heartbeats while it runs. On
+     * a server the heavy query runs under a query id derived from the partition workflow's run: a retried or
+     * redone build (after a crash, or `pause --now`) finds every earlier build query of the run by that prefix and
+     * kills it (`KILL QUERY … SYNC`, which waits) before its truncate, and a cancelled build kills its own query
+     * before it reports the cancellation. chDB has no KILL QUERY and runs one query at a time, so there the
+     * truncate waits for an abandoned query to end, then clears what it wrote.
      */
-    async insertPartition(task: PartitionTask): Promise<InsertResult> {
+    async buildShadow(task: PartitionTask): Promise<BuildResult> {
       const shape = aggregationShape(task.job);
       const { workflowExecution, activityId, attempt } = Context.current().info;
-      const queryIdPrefix = `${workflowExecution?.workflowId ?? task.shadow.name}-${activityId}-`;
-      const queryId = `${queryIdPrefix}${attempt}`;
+      const run = workflowExecution ? `${workflowExecution.workflowId}/${workflowExecution.runId}` : task.shadow.name;
+      const queryIdPrefix = `${run}/build/`;
+      const queryId = `${queryIdPrefix}${activityId}-${attempt}`;
       const killEarlier = () => (ch.embedded ? Promise.resolve() : ch.exec(killQueriesWithIdPrefix(queryIdPrefix)));
+      const { build, partition } = task;
       return runStep(task, 'insert', async (signal) => {
+        if (build.kind === 'restore' && build.rows > 0 && !(await tableExists(ch, build.from))) {
+          throw new BackupMissingError(
+            `backup table ${build.from.database}.${build.from.name} no longer exists (dropped when its retention ended)`,
+          );
+        }
         await killEarlier();
         await ch.exec(truncateTable(task.shadow), { signal });
-        await onStep?.('insert:started', task.partition.id);
-        const insert = insertAggregation(shape, task.source, task.shadow, task.partition, task.partition.salt);
+        await onStep?.('insert:started', partition.id);
         try {
-          await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
+          if (build.kind === 'rebuild') {
+            const insert = insertAggregation(shape, task.source, task.shadow, partition, partition.salt);
+            await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
+          } else if (build.kind === 'day') {
+            await ch.exec(attachPartitionFrom(task.shadow, task.target, partition.id), { signal });
+            await ch.exec(deleteDay(task.shadow, shape.dateColumn, build.day), { signal });
+            const range = { start: build.day, end: nextDay(build.day) };
+            const insert = insertAggregation(shape, task.source, task.shadow, range, partition.salt);
+            await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
+          } else if (build.rows > 0) {
+            await ch.exec(attachPartitionFrom(task.shadow, build.from, partition.id), { signal });
+          }
         } catch (err) {
           if (signal.aborted) await killEarlier();
           throw err;
         }
-        await onStep?.('insert:finished', task.partition.id);
-        const [{ rows }] = await ch.rows<{ rows: string }>(selectActivePartitionRows(task.shadow, task.partition.id));
-        return { rowsWritten: Number(rows) };
+        await onStep?.('insert:finished', partition.id);
+        if (build.kind === 'day') {
+          const [split] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.shadow, partition.id, build.day));
+          return { rowsWritten: Number(split.day_rows) };
+        }
+        return { rowsWritten: await partitionRows(ch, task.shadow, partition.id) };
       });
     },
 
     /**
-     * Compares the shadow with the source: the row-count metric sums to the source's rows; in full mode also
-     * one output row per distinct key and date, and each additive metric's total within tolerance.
+     * Checks the shadow: a rebuilt partition against the source (the row-count metric sums to the source's rows,
+     * or, without one, output rows equal distinct keys and dates; in full mode also distinct keys and each additive
+     * metric's total within tolerance); a rebuilt day against the source for that day and against the live table
+     * for the other days; a restored partition against its backup. Also reports the shadow's and the live
+     * partition's row counts, for the shrink guard.
      * Durability: read-only. A mismatch fails the partition non-retryably; the live table is untouched.
      */
     async validateShadow(task: PartitionTask): Promise<ValidateResult> {
       const shape = aggregationShape(task.job);
-      const { mode, relativeTolerance } = task.job.validation;
+      const { build, partition } = task;
       return runStep(task, 'validate', async () => {
-        const [source] = await ch.rows<Totals>(selectSourceTotals(shape, task.source, task.partition, mode === 'full'));
-        const shadow = await shadowTotals(ch, shape, task);
-        const checks: ValidationCheck[] = [];
-        const counter = rowCountMetric(shape);
-        additiveMetrics(shape).forEach((m, i) => {
-          const alias = metricTotalAlias(i);
-          if (m.name === counter)
-            checks.push(validationCheck(`sum(${m.name}) = source rows`, source.rows, shadow[alias], 0));
-          else if (mode === 'full')
-            checks.push(validationCheck(`sum(${m.name})`, source[alias], shadow[alias], relativeTolerance));
-        });
-        if (mode === 'full')
-          checks.push(validationCheck('rows = distinct keys and dates', source.groups, shadow.rows, 0));
-        if (checks.some((c) => !c.ok)) throw new ValidationMismatchError(task.partition.id, checks);
-        return { rowsRead: Number(source.rows), checks };
+        const shadowRows = await partitionRows(ch, task.shadow, partition.id);
+        let outcome: { rowsRead: number; checks: ValidationCheck[] };
+        if (build.kind === 'rebuild') outcome = await rebuildChecks(ch, shape, task);
+        else if (build.kind === 'day') outcome = await dayChecks(ch, shape, task, build.day);
+        else {
+          // The backup must still hold what the backfill recorded keeping: nothing else may have touched it.
+          outcome = {
+            rowsRead: build.rows,
+            checks: [validationCheck('rows = rows kept before the backfill', build.rows, shadowRows, 0)],
+          };
+        }
+        const label = build.kind === 'day' ? `${partition.id} (day ${build.day})` : partition.id;
+        if (outcome.checks.some((c) => !c.ok)) throw new ValidationMismatchError(label, outcome.checks);
+        return { ...outcome, shadowRows, liveRows: await partitionRows(ch, task.target, partition.id) };
       });
     },
 
     /**
-     * Swaps the shadow's partition into the target with one atomic `REPLACE PARTITION`, then checks from the
-     * parts' metadata that the target partition holds exactly the shadow's rows (REPLACE hard-links the shadow's
-     * parts, so equal row counts mean the same data; a difference means something else wrote there meanwhile,
-     * and the retried swap replaces it again).
-     * Durability: REPLACE leaves the shadow intact, so repeating it after a crash gives the same target.
+     * Keeps the live partition's parts in the writer's backup table by hard links (`ATTACH PARTITION … FROM`), so
+     * `rollback` can restore it. Runs after validation and before the swap.
+     * Durability: creates the backup table if missing, drops the partition there, then attaches it from the live
+     * table; the live table has not changed yet (the swap comes after this step completes), so a retry keeps the
+     * same rows.
      */
-    async swapPartition(task: PartitionTask): Promise<StepTiming> {
-      const rowsIn = async (table: TableRef) =>
-        (await ch.rows<{ rows: string }>(selectActivePartitionRows(table, task.partition.id)))[0].rows;
+    async backupPartition(task: PartitionTask): Promise<BackupResult> {
+      const backup = task.backup;
+      if (!backup) throw new Error(`partition ${task.partition.id}: backupPartition called without a backup table`);
+      return runStep(task, 'backup', async () => {
+        await ch.exec(createTableLikeIfNotExists(backup, task.target));
+        await ch.exec(dropPartition(backup, task.partition.id));
+        await ch.exec(attachPartitionFrom(backup, task.target, task.partition.id));
+        await onStep?.('backup:kept', task.partition.id);
+        return { backupRows: await partitionRows(ch, backup, task.partition.id) };
+      });
+    },
+
+    /**
+     * Makes the live partition equal the shadow's, atomically: `REPLACE PARTITION` from the shadow, or, when the
+     * shadow holds nothing in the partition (the source has no rows there), `DROP PARTITION` — never a REPLACE from
+     * an empty source, whose outcome depends on the server version. Then checks from part metadata that the target
+     * partition holds exactly the shadow's rows (REPLACE hard-links the shadow's parts; a difference means
+     * something else wrote there meanwhile, and the retried swap replaces it again).
+     * Durability: the shadow stays intact, so repeating the swap after a crash gives the same target.
+     */
+    async swapPartition(task: PartitionTask): Promise<SwapResult> {
+      const id = task.partition.id;
       return runStep(task, 'swap', async () => {
-        await ch.exec(replacePartition(task.target, task.shadow, task.partition.id));
-        await onStep?.('swap:replaced', task.partition.id);
-        const [shadow, target] = [await rowsIn(task.shadow), await rowsIn(task.target)];
-        if (shadow !== target) {
+        const shadowRows = await partitionRows(ch, task.shadow, id);
+        let action: SwapResult['action'] = 'unchanged';
+        if (shadowRows > 0) {
+          await ch.exec(replacePartition(task.target, task.shadow, id));
+          action = 'replaced';
+        } else if ((await partitionRows(ch, task.target, id)) > 0) {
+          await ch.exec(dropPartition(task.target, id));
+          action = 'dropped';
+        }
+        await onStep?.('swap:replaced', id);
+        const targetRows = await partitionRows(ch, task.target, id);
+        if (targetRows !== shadowRows) {
           throw new SwapVerificationError(
-            `partition ${task.partition.id} of the target holds ${target} rows after the swap, the shadow ${shadow}`,
+            `partition ${id} of the target holds ${targetRows} rows after the swap, the shadow ${shadowRows}`,
           );
         }
-        log.info('partition swapped in', { partition: task.partition.id, rows: shadow });
-        return {};
+        log.info('partition swapped in', { partition: id, rows: targetRows, action });
+        return { action };
       });
     },
 
@@ -156,6 +278,15 @@ export function partitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
         await onStep?.('cleanup:dropped', task.partition.id);
         return {};
       });
+    },
+
+    /**
+     * Drops a writer's backup table once its retention has ended. Durability: `DROP TABLE IF EXISTS`, a no-op
+     * when repeated.
+     */
+    async dropBackup(backup: TableRef): Promise<void> {
+      await ch.exec(dropTableIfExists(backup));
+      log.info('backup dropped', { backup: `${backup.database}.${backup.name}` });
     },
   };
 }

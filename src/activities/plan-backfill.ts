@@ -14,6 +14,7 @@ import {
   selectTableColumns,
   selectTableInfo,
 } from '../sql/introspection';
+import { selectPartitionRowsBetween } from '../sql/partition-ops';
 import { selectSourcePartitionStats } from '../sql/source-stats';
 import type { ActivityDeps } from './deps';
 import { JobSpecError } from './errors';
@@ -137,8 +138,36 @@ async function checkExistingTarget(
 }
 
 /**
+ * Every partition of the range that the source or the live target has rows in, in order: a range means the whole
+ * range, so a partition the source lost is planned too (with no source rows), and its swap empties it.
+ */
+function mergePartitions(
+  stats: { id: string; rows: string; max_rows_per_key: string }[],
+  live: { id: string; live_rows: string }[],
+  job: AggregateJob,
+): PartitionPlan[] {
+  const targetRows = new Map(live.map((p) => [p.id, Number(p.live_rows)]));
+  const planned = new Map<string, PartitionPlan>();
+  for (const s of stats) {
+    const maxRowsPerKey = Number(s.max_rows_per_key);
+    planned.set(s.id, {
+      ...partitionFromId(s.id, job.partitionBy),
+      sourceRows: Number(s.rows),
+      targetRows: targetRows.get(s.id) ?? 0,
+      maxRowsPerKey,
+      salt: Math.max(1, Math.ceil(maxRowsPerKey / job.chunkSize)),
+    });
+  }
+  for (const [id, rows] of targetRows) {
+    if (!planned.has(id))
+      planned.set(id, { ...partitionFromId(id, job.partitionBy), sourceRows: 0, targetRows: rows, maxRowsPerKey: 0, salt: 1 });
+  }
+  return [...planned.values()].sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/**
  * Plans a backfill: checks the job against the source and an existing target, creates the target when it is
- * missing, and lists the partitions of the range that have source rows with their salts.
+ * missing, and lists the partitions of the range that the source or the target has rows in, with their salts.
  *
  * Durability: read-only except `CREATE TABLE IF NOT EXISTS` of the target, which runs only after every check
  * passed; safe to retry. A job that does not fit its tables fails non-retryably naming the field.
@@ -158,22 +187,11 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
         const targetExisted = await checkExistingTarget(ch, shape, target, output);
         if (!targetExisted) await ch.exec(createTargetTable(shape, source, target));
 
-        const range = {
-          start: partitionOf(from, shape.granularity).start,
-          end: partitionOf(to, shape.granularity).end,
-        };
-        const stats = await ch.rows<{ id: string; rows: string; max_rows_per_key: string }>(
-          selectSourcePartitionStats(shape, source, range),
-        );
-        const partitions: PartitionPlan[] = stats.map((s) => {
-          const maxRowsPerKey = Number(s.max_rows_per_key);
-          return {
-            ...partitionFromId(s.id, shape.granularity),
-            sourceRows: Number(s.rows),
-            maxRowsPerKey,
-            salt: Math.max(1, Math.ceil(maxRowsPerKey / job.chunkSize)),
-          };
-        });
+        const first = partitionOf(from, shape.granularity);
+        const last = partitionOf(to, shape.granularity);
+        const stats = await ch.rows(selectSourcePartitionStats(shape, source, { start: first.start, end: last.end }));
+        const live = targetExisted ? await ch.rows(selectPartitionRowsBetween(target, first.id, last.id)) : [];
+        const partitions = mergePartitions(stats, live, job);
         log.info('planned backfill', { source: show(source), target: show(target), partitions: partitions.length });
         return { source, target, targetCreated: !targetExisted, partitions };
       },

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerApproveCommands } from './commands/approve';
 import { registerCancelCommand } from './commands/cancel';
 import { registerDevServerCommand } from './commands/dev-server';
 import { registerDoctorCommand } from './commands/doctor';
@@ -6,6 +7,7 @@ import { registerListCommand } from './commands/list';
 import { registerPauseCommand } from './commands/pause';
 import { registerResumeCommand } from './commands/resume';
 import { registerRetryFailedCommand } from './commands/retry-failed';
+import { registerRollbackCommand } from './commands/rollback';
 import { registerStartCommand } from './commands/start';
 import { registerValidateCommand } from './commands/validate';
 import { errorLine } from './error-line';
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerResumeCommand(program);
   registerCancelCommand(program);
   registerRetryFailedCommand(program);
+  registerApproveCommands(program);
+  registerRollbackCommand(program);
   registerListCommand(program);
   registerDevServerCommand(program);
   registerDoctorCommand(program);

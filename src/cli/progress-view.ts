@@ -1,6 +1,6 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { WorkflowHandle } from '@temporalio/client';
-import { progressQuery, type BackfillProgress } from '../shared/progress';
+import { progressQuery, type BackfillProgress, type PartitionProgress } from '../shared/progress';
 
 const POLL_MS = 500;
 
@@ -20,9 +20,26 @@ export function pauseReason(p: BackfillProgress): string {
   return reasons.filter(Boolean).join('; ');
 }
 
+/** What one partition is doing, in a few words: its step, whom it waits for, or the shrink awaiting approval. */
+export function describePartitionActivity(x: PartitionProgress): string | undefined {
+  if (x.state === 'waiting') return `${x.id} waiting for ${x.waitingFor ?? 'another writer'}`;
+  if (x.step === 'awaiting-approval' && x.shrink) {
+    return `${x.id} awaiting approval: ${count(x.shrink.liveRows)} → ${count(x.shrink.newRows)} rows (approve or reject)`;
+  }
+  return x.step && `${x.id} ${x.step}`;
+}
+
+/** What a finished partition's result says, e.g. `source empty, 199,503 rows removed`. */
+export function describeResult(x: PartitionProgress): string {
+  const r = x.result;
+  if (!r) return '';
+  if (r.emptied) return `, source empty, ${count(r.rowsBefore)} rows removed`;
+  return `, ${count(r.rowsRead)} → ${count(r.rowsWritten)} rows`;
+}
+
 /** The one-line status next to the bar: phase, current steps, rate, ETA and the pause reason. */
 export function describeProgress(p: BackfillProgress): string {
-  const current = p.partitions.filter((x) => x.step).map((x) => `${x.id} ${x.step}`);
+  const current = p.partitions.flatMap((x) => describePartitionActivity(x) ?? []);
   return [
     p.phase,
     pauseReason(p),
@@ -41,16 +58,17 @@ export function formatProgress(workflowId: string, p: BackfillProgress): string 
   const lines = [
     `${workflowId} → ${p.target ?? '?'}: ${p.phase}${pauseReason(p) ? ` (${pauseReason(p)})` : ''}`,
     `partitions: ${p.done} swapped, ${p.failed} failed, ${pending} pending of ${p.total}; parallelism ${p.parallelism}`,
+    ...(p.backup ? [`previous partitions kept in ${p.backup} (for rollback)`] : []),
     `rows: ${count(p.rowsRead)} read, ${count(p.rowsWritten)} written; ${count(p.rowsPerSecond)} rows/s; ` +
       `ETA ${formatDuration(p.etaMs)}`,
     ...(p.lastLoadReason ? [`last load pause: ${p.lastLoadReason}`] : []),
     ...(p.continuedAsNew ? [`continued as new ${p.continuedAsNew} times`] : []),
   ];
   for (const x of p.partitions.filter((y) => y.state !== 'pending')) {
-    const rows = x.result ? `, ${count(x.result.rowsRead)} → ${count(x.result.rowsWritten)} rows` : '';
     const took = x.startedAt && x.finishedAt ? `, ${formatDuration(x.finishedAt - x.startedAt)}` : '';
-    const what = x.step ? `${x.state} (${x.step})` : x.state;
-    lines.push(`  ${x.id}  ${what}  salt ${x.salt}${rows}${took}${x.error ? `: ${x.error}` : ''}`);
+    const activity = describePartitionActivity(x)?.slice(x.id.length + 1);
+    const what = activity ? `${x.state} (${activity})` : x.state;
+    lines.push(`  ${x.id}  ${what}  salt ${x.salt}${describeResult(x)}${took}${x.error ? `: ${x.error}` : ''}`);
   }
   return lines.join('\n');
 }

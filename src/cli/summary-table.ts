@@ -1,6 +1,6 @@
 import type { BackfillSummary, PartitionStep } from '../shared/backfill-results';
 
-const STEPS: PartitionStep[] = ['prepare', 'insert', 'validate', 'swap', 'cleanup'];
+const STEPS: PartitionStep[] = ['prepare', 'insert', 'validate', 'backup', 'swap', 'cleanup'];
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -27,6 +27,10 @@ export function formatSummary(summary: BackfillSummary): string {
     `${summary.partitions.length} partitions swapped into ${summary.target}, ${summary.failed.length} failed; ` +
       `${summary.rowsRead.toLocaleString('en-US')} rows read, ${summary.rowsWritten.toLocaleString('en-US')} written ` +
       `in ${seconds(summary.elapsedMs)} s (${rate.toLocaleString('en-US')} rows/s).`,
+    ...summary.partitions
+      .filter((p) => p.emptied)
+      .map((p) => `${p.partition}: source empty, ${p.rowsBefore.toLocaleString('en-US')} rows removed`),
+    ...(summary.backup ? [`Replaced partitions are kept in ${summary.backup} for rollback.`] : []),
     ...summary.failed.map((f) => `FAILED ${f.partition}: ${f.error}`),
   ].join('\n');
 }

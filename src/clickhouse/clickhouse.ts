@@ -32,7 +32,7 @@ export interface RunOptions {
 export interface ClickHouse {
   /** True for the in-process chDB engine, false for a server over HTTP. */
   readonly embedded: boolean;
-  rows<T>(statement: Statement, options?: RunOptions): Promise<T[]>;
+  rows<T>(statement: Statement<T>, options?: RunOptions): Promise<T[]>;
   exec(statement: Statement, options?: RunOptions): Promise<void>;
   close(): Promise<void>;
 }
@@ -50,13 +50,17 @@ export function wrapClient(client: ClickHouseClient, embedded: boolean): ClickHo
     return Object.fromEntries(rows.map((r) => [r.name, r.default])) as ClickHouseSettings;
   };
   const settingsFor = async (options: RunOptions | undefined): Promise<ClickHouseSettings> => {
-    defaults ??= loadDefaults();
+    // A failed first read is not kept: the next query asks again, so a passing outage never sticks to the worker.
+    defaults ??= loadDefaults().catch((err: unknown) => {
+      defaults = undefined;
+      throw err;
+    });
     return { ...(await defaults), ...(options?.settings as ClickHouseSettings | undefined) };
   };
 
   return {
     embedded,
-    async rows<T>(statement: Statement, options?: RunOptions): Promise<T[]> {
+    async rows<T>(statement: Statement<T>, options?: RunOptions): Promise<T[]> {
       const result = await client.query({
         query: statement.query,
         query_params: statement.params,

@@ -20,6 +20,8 @@ export const backfillInputSchema = z
       .array(z.string().regex(/^\d{6}(\d{2})?$/))
       .min(1)
       .optional(),
+    /** Swap partitions that shrink past the job's `safety.maxShrink` without waiting for an operator. */
+    allowShrink: z.boolean().default(false),
   })
   .strict()
   .refine((i) => !parseIsoDate(i.from) || !parseIsoDate(i.to) || i.to >= i.from, {

@@ -7,9 +7,11 @@ export interface TableRef {
   name: string;
 }
 
-/** One partition to rebuild, as planned from the source. */
+/** One partition of the range, as planned from the source and the target. */
 export interface PartitionPlan extends PartitionBounds {
   sourceRows: number;
+  /** Rows the live target partition held when planned (part metadata); 0 when it had none. */
+  targetRows: number;
   /** Rows of the largest key in this partition (approximate from above: it only sizes the salt). */
   maxRowsPerKey: number;
   /** Number of inner groups per key: 1 means a plain single-level aggregation. */
@@ -20,16 +22,41 @@ export interface BackfillPlan {
   source: TableRef;
   target: TableRef;
   targetCreated: boolean;
+  /**
+   * Every partition of the range with source rows, and every partition of the range the target holds rows in:
+   * one with target rows and no source rows is emptied, so the range ends equal to the source.
+   */
   partitions: PartitionPlan[];
 }
 
-/** What every partition step needs: the job, the resolved tables and the partition. */
+/**
+ * How a partition writer fills its shadow:
+ * - `rebuild`: the job's aggregation of the whole partition from the source (nothing when the source has none);
+ * - `day`: the live partition with one day re-aggregated from the source (the daily run);
+ * - `restore`: the copy of the partition kept in `from` before an earlier swap (rollback), which held `rows` rows;
+ *   0 means the partition did not exist before, so the restore empties it.
+ */
+export type ShadowBuild =
+  | { kind: 'rebuild' }
+  | { kind: 'day'; day: string }
+  | { kind: 'restore'; from: TableRef; rows: number };
+
+/** What the partition workflow needs: the job, the resolved tables, the partition and how to build it. */
 export interface PartitionTask {
   job: AggregateJob;
   source: TableRef;
   target: TableRef;
+  /** This writer's shadow of the partition (see src/shared/writer-tables.ts). */
   shadow: TableRef;
   partition: PartitionPlan;
+  build: ShadowBuild;
+  /** Where the live partition's parts are kept (hard links) before the swap, for rollback; none: not kept. */
+  backup?: TableRef;
+  /**
+   * A validated shadow with more than this fraction fewer rows than the live partition waits for `approve` or
+   * `reject`; absent: no guard (`--allow-shrink`, rollback).
+   */
+  maxShrink?: number;
 }
 
 export interface ValidationCheck {
@@ -39,13 +66,19 @@ export interface ValidationCheck {
   ok: boolean;
 }
 
-export type PartitionStep = 'prepare' | 'insert' | 'validate' | 'swap' | 'cleanup';
+export type PartitionStep = 'prepare' | 'insert' | 'validate' | 'backup' | 'swap' | 'cleanup';
 
 export interface PartitionResult {
   partition: string;
   salt: number;
   rowsRead: number;
   rowsWritten: number;
+  /** Rows the live partition held just before the swap. */
+  rowsBefore: number;
+  /** The source had no rows for the partition: the target partition was emptied (`rowsBefore` rows removed). */
+  emptied: boolean;
+  /** Rows kept in the backup table for rollback (0: the live partition was empty); absent: no backup taken. */
+  backupRows?: number;
   checks: ValidationCheck[];
   stepMs: Partial<Record<PartitionStep, number>>;
 }
@@ -60,4 +93,6 @@ export interface BackfillSummary {
   rowsRead: number;
   rowsWritten: number;
   elapsedMs: number;
+  /** The table holding the replaced partitions for `rollback`, until its retention ends. */
+  backup?: string;
 }

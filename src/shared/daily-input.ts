@@ -42,6 +42,8 @@ export const dailyInputSchema = z
       .refine((s) => parseIsoDate(s) !== undefined, { message: 'must be a date written YYYY-MM-DD' })
       .optional(),
     timezone: z.string().refine(isTimeZone, { message: 'must be an IANA time zone such as UTC or Europe/Paris' }),
+    /** Swap a month that shrinks past the job's `safety.maxShrink` without waiting for an operator. */
+    allowShrink: z.boolean().default(false),
   })
   .strict();
 

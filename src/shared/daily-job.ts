@@ -18,7 +18,8 @@ export function durationMs(text: string): number | undefined {
   return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : undefined;
 }
 
-const duration = z.string().refine((t) => (durationMs(t) ?? 0) > 0, {
+/** A positive duration written `500ms`, `30s`, `10m`, `2h` or `1d`. */
+export const durationSchema = z.string().refine((t) => (durationMs(t) ?? 0) > 0, {
   message: 'must be a positive duration such as 30s, 10m, 2h or 1d',
 });
 
@@ -38,9 +39,9 @@ export const dailyJobSchema = z
   .object({
     readiness: readinessSchema.default({ kind: 'next-day-rows' }),
     /** Time between two readiness checks (a durable timer). */
-    pollInterval: duration.default('10m'),
+    pollInterval: durationSchema.default('10m'),
     /** How long after the run starts the readiness check is re-tried before the run fails. */
-    deadline: duration.default('12h'),
+    deadline: durationSchema.default('12h'),
   })
   .strict();
 export type DailyJob = z.infer<typeof dailyJobSchema>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ExpressionSyntaxError, parseAggregateMetric, parseExpression } from '../sql/expression';
 import { isPlainIdentifier } from '../sql/quote-identifier';
 import { loadThresholdsSchema } from './load-thresholds';
-import { dailyJobSchema } from './daily-job';
+import { dailyJobSchema, durationSchema } from './daily-job';
 
 /** A plain ClickHouse name; anything else (quotes, spaces, dots, semicolons, backticks) is refused. */
 export const plainName = z.string().max(128).refine(isPlainIdentifier, {
@@ -56,6 +56,27 @@ export const validationSchema = z
   .strict();
 
 /**
+ * How a job writes the live table: what to do when another job holds a partition, when to ask before a
+ * partition shrinks, and how long replaced partitions are kept for `rollback`.
+ */
+export const safetySchema = z
+  .object({
+    /** `wait`: re-check on a durable timer until the partition is free; `fail`: fail that partition at once. */
+    whenPartitionBusy: z.enum(['wait', 'fail']).default('wait'),
+    /** Seconds between two attempts to take a busy partition. */
+    busyRecheckSeconds: z.number().int().positive().max(3600).default(10),
+    /**
+     * A validated partition holding more than this fraction fewer rows than the live one waits for an
+     * operator's `approve` or `reject` (0.1: 10 % fewer). 1 never asks.
+     */
+    maxShrink: z.number().min(0).max(1).default(0.1),
+    /** How long the live partitions a backfill replaced are kept for `rollback`, e.g. `7d`. */
+    backupRetention: durationSchema.default('7d'),
+  })
+  .strict();
+export type Safety = z.infer<typeof safetySchema>;
+
+/**
  * A pre-aggregation job: per key columns and date, one row of aggregate metrics, built from raw events.
  * The same object is accepted from a YAML/JSON job file and as workflow input.
  */
@@ -88,6 +109,8 @@ export const aggregateJobSchema = z
     load: loadThresholdsSchema.prefault({}),
     /** Settings of the daily incremental run; defaults apply when absent. */
     daily: dailyJobSchema.optional(),
+    /** Locks, shrink guard and backups; defaults in {@link safetySchema}. */
+    safety: safetySchema.prefault({}),
   })
   .strict()
   .superRefine((job, ctx) => {

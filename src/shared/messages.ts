@@ -15,6 +15,20 @@ export interface PauseRequest {
  */
 export const pauseSignal = defineSignal<[PauseRequest?]>('pause');
 
+/** Addresses one partition of a job (`approve`/`reject` sent to a backfill, which forwards them). */
+export interface PartitionRef {
+  partition: string;
+}
+
+/**
+ * `approve`: a partition waiting because it would shrink past `safety.maxShrink` goes on with its swap. Accepted
+ * by the partition workflow (no input) and by a backfill (`{ partition }`, forwarded).
+ */
+export const approveSignal = defineSignal<[PartitionRef?]>('approve');
+
+/** `reject`: a partition waiting for approval fails without touching the live table; its shadow is dropped. */
+export const rejectSignal = defineSignal<[PartitionRef?]>('reject');
+
 /** `resume`: lifts a manual pause. An automatic pause for cluster load lifts itself after its cool-down. */
 export const resumeSignal = defineSignal('resume');
 
@@ -24,11 +38,21 @@ export const setParallelismUpdate = defineUpdate<number, [number]>('setParalleli
 /** `progress`: where a backfill stands, per partition and overall (see {@link BackfillProgress}). */
 export const progressQuery = defineQuery<BackfillProgress>('progress');
 
-/** Sent by a partition workflow to its backfill when it starts a step, so `progress` shows the current step. */
+/** What a partition workflow is doing: a step, paused, or waiting for an operator to approve a shrink. */
+export type PartitionActivity = PartitionStep | 'paused' | 'awaiting-approval';
+
+/** Row counts of a partition that would shrink past the job's `safety.maxShrink`. */
+export interface ShrinkReport {
+  liveRows: number;
+  newRows: number;
+}
+
+/** Sent by a partition workflow to its parent when it starts a step, so `progress` shows the current step. */
 export interface StepReport {
   partition: string;
-  step: PartitionStep | 'paused';
+  step: PartitionActivity;
   at: number;
+  shrink?: ShrinkReport;
 }
 
 export const partitionStepSignal = defineSignal<[StepReport]>('partitionStep');

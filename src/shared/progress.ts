@@ -1,19 +1,24 @@
-import type { PartitionResult, PartitionStep } from './backfill-results';
+import type { PartitionResult } from './backfill-results';
+import type { PartitionActivity, ShrinkReport } from './messages';
 
 export { progressQuery } from './messages';
 
 /**
- * pending: not started; running: a step is under way (see `step`); validated: the shadow matched the source and
+ * pending: not started; waiting: another job holds the partition (`waitingFor` names its workflow); running: a step is under way (see `step`); validated: the shadow matched the source and
  * the swap is next; swapped: the live table holds the new partition; failed; cancelled: stopped by a cancel
  * before its swap (the live table keeps its old partition).
  */
-export type PartitionState = 'pending' | 'running' | 'validated' | 'swapped' | 'failed' | 'cancelled';
+export type PartitionState = 'pending' | 'waiting' | 'running' | 'validated' | 'swapped' | 'failed' | 'cancelled';
 
 export interface PartitionProgress {
   id: string;
   state: PartitionState;
-  /** The step under way while running, or `paused` while the partition waits for a resume. */
-  step?: PartitionStep | 'paused';
+  /** The step under way while running; `paused` while it waits for a resume; `awaiting-approval` for a shrink. */
+  step?: PartitionActivity;
+  /** While `waiting`: the workflow id holding the partition. */
+  waitingFor?: string;
+  /** While `awaiting-approval`: the live and the new row counts. */
+  shrink?: ShrinkReport;
   salt: number;
   sourceRows: number;
   startedAt?: number;
@@ -49,6 +54,8 @@ export interface BackfillProgress {
   pause?: PauseState;
   /** Why the last load check found the cluster busy (also kept after an automatic resume). */
   lastLoadReason?: string;
+  /** The table keeping the replaced partitions for `rollback` (`database.table`). */
+  backup?: string;
   /** How many times this backfill continued as new. */
   continuedAsNew: number;
 }

@@ -3,20 +3,8 @@ import type { TableRef } from '../shared/backfill-results';
 import type { Readiness } from '../shared/daily-job';
 import { additiveMetrics, type AggregationShape } from './aggregation-shape';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
-import { quotedTable, tableParam } from './table-param';
+import { tableParam } from './table-param';
 import { metricTotalAlias } from './totals';
-
-/**
- * Copies one partition of `from` into `into` by hard links (`ATTACH PARTITION … FROM`): cheap, and a no-op when
- * `from` has nothing in that partition.
- */
-export function attachPartitionFrom(into: TableRef, from: TableRef, partitionId: string): Statement {
-  const t = tableParam('into', into);
-  return {
-    query: `ALTER TABLE ${t.sql} ATTACH PARTITION ID {partition_id:String} FROM ${quotedTable(from)}`,
-    params: { ...t.params, partition_id: partitionId },
-  };
-}
 
 /** Deletes one day's rows from a (shadow) table, waiting for the mutation to finish. */
 export function deleteDay(table: TableRef, dateColumn: string, day: string): Statement {
@@ -24,15 +12,6 @@ export function deleteDay(table: TableRef, dateColumn: string, day: string): Sta
   return {
     query: `ALTER TABLE ${t.sql} DELETE WHERE ${q(dateColumn)} = {day:Date} SETTINGS mutations_sync = 2`,
     params: { ...t.params, day },
-  };
-}
-
-/** Drops one partition of the target: the atomic way to empty it when the new month holds no rows at all. */
-export function dropPartition(table: TableRef, partitionId: string): Statement {
-  const t = tableParam('table', table);
-  return {
-    query: `ALTER TABLE ${t.sql} DROP PARTITION ID {partition_id:String}`,
-    params: { ...t.params, partition_id: partitionId },
   };
 }
 
@@ -56,19 +35,13 @@ export function selectDaySplitTotals(shape: AggregationShape, table: TableRef, p
   } satisfies Statement;
 }
 
-/** Whether a table has any active part in a partition (REPLACE PARTITION refuses a source without one). */
-export function selectHasParts(table: TableRef, partitionId: string): Statement {
-  return {
-    query: [
-      'SELECT count() > 0 AS has_parts FROM system.parts',
-      'WHERE database = {db:String} AND table = {name:String} AND partition_id = {partition_id:String} AND active',
-    ].join('\n'),
-    params: { db: table.database, name: table.name, partition_id: partitionId },
-  };
-}
-
 /** `ready` (0/1) and what was seen, for a structured readiness check of the day before `next_day`. */
-export function selectReadiness(readiness: Readiness, source: TableRef, timeColumn: string, nextDay: string) {
+export function selectReadiness(
+  readiness: Readiness,
+  source: TableRef,
+  timeColumn: string,
+  nextDay: string,
+): Statement<{ ready: number | boolean; seen: string }> {
   if (readiness.kind === 'next-day-rows') {
     const src = tableParam('source', source);
     return {
@@ -77,7 +50,7 @@ export function selectReadiness(readiness: Readiness, source: TableRef, timeColu
         `FROM (SELECT 1 FROM ${src.sql} WHERE ${q(timeColumn)} >= toDateTime({next_day:Date}) LIMIT 1)`,
       ].join('\n'),
       params: { ...src.params, next_day: nextDay },
-    } satisfies Statement;
+    };
   }
   const [db, name] = readiness.table.includes('.') ? readiness.table.split('.') : [source.database, readiness.table];
   const wm = tableParam('watermark', { database: db, name });
@@ -89,5 +62,5 @@ export function selectReadiness(readiness: Readiness, source: TableRef, timeColu
       `FROM ${wm.sql}`,
     ].join('\n'),
     params: { ...wm.params, next_day: nextDay },
-  } satisfies Statement;
+  };
 }

@@ -19,7 +19,7 @@ export function selectSourcePartitionStats(
   shape: AggregationShape,
   source: TableRef,
   range: Pick<PartitionBounds, 'start' | 'end'>,
-): Statement {
+): Statement<{ id: string; rows: string; max_rows_per_key: string }> {
   const src = tableParam('source', source);
   // Hashing the key first makes the sketch several times cheaper; a collision can only over-estimate.
   const keyHash = `cityHash64(${shape.keys.map(q).join(', ')})`;

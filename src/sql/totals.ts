@@ -11,20 +11,20 @@ import { tableParam } from './table-param';
 export const metricTotalAlias = (i: number): string => `metric_${i}`;
 
 /**
- * Totals of one date range of the source: its row count and, when `full`, the number of distinct keys+dates
- * (the row count the target must have) and each additive metric's aggregate over all rows.
+ * Totals of one date range of the source: its row count; with `groups`, the number of distinct keys+dates (the
+ * row count the target must have); with `metrics`, each additive metric's aggregate over all rows.
  */
 export function selectSourceTotals(
   shape: AggregationShape,
   source: TableRef,
   range: Pick<PartitionBounds, 'start' | 'end'>,
-  full: boolean,
+  groups: boolean,
+  metrics: boolean,
 ): Statement {
   const src = tableParam('source', source);
   const columns = ['count() AS rows'];
-  if (full) {
-    const group = [...shape.keys.map(q), renderExpression(shape.dateExpr)].join(', ');
-    columns.push(`uniqExact(${group}) AS groups`);
+  if (groups) columns.push(`uniqExact(${[...shape.keys.map(q), renderExpression(shape.dateExpr)].join(', ')}) AS groups`);
+  if (metrics) {
     additiveMetrics(shape).forEach((m, i) => columns.push(`${renderAggregate(m.metric)} AS ${metricTotalAlias(i)}`));
   }
   return {

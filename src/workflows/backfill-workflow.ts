@@ -10,34 +10,39 @@ import {
   proxyLocalActivities,
   setHandler,
   sleep,
-  startChild,
+  upsertSearchAttributes,
   workflowInfo,
-  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { backfillInputSchema, type BackfillInput, type BackfillInputRaw } from '../shared/backfill-input';
+import type { BackfillInput, BackfillInputRaw } from '../shared/backfill-input';
 import type {
   BackfillPlan,
   BackfillSummary,
   PartitionPlan,
   PartitionResult,
   PartitionTask,
+  TableRef,
 } from '../shared/backfill-results';
-import type { AggregateJob } from '../shared/job-spec';
+import { innermostMessage } from '../shared/failure-message';
+import { FailureType } from '../shared/failure-types';
 import { assessLoad } from '../shared/load-thresholds';
 import {
+  approveSignal,
   partitionStepSignal,
   pauseSignal,
   progressQuery,
+  rejectSignal,
   resumeSignal,
   setParallelismUpdate,
   type PauseRequest,
 } from '../shared/messages';
 import type { BackfillProgress, PartitionProgress } from '../shared/progress';
-import { parseInput } from './parse-input';
-import { backfillPartitionWorkflow } from './partition-workflow';
-import { innermostMessage } from '../shared/failure-message';
-import { shadowTableFor } from '../shared/shadow-table';
+import { backfillPartitionsKey, backfillTargetKey } from '../shared/search-attributes';
+import { backupTableFor, shadowTableFor, writerTag } from '../shared/writer-tables';
+import { BackfillPause } from './backfill-pause';
+import { keepBackupFor } from './backup-retention-workflow';
+import { applyStepReport } from './partition-progress';
+import { startPartitionWriter, type PartitionWriter } from './partition-writer';
 
 const { planBackfill, dropShadow } = proxyActivities<Activities>({
   startToCloseTimeout: '2h',
@@ -45,27 +50,20 @@ const { planBackfill, dropShadow } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
 });
 
-// A few system-table reads: run in the worker without a server round trip for each partition.
-const { checkClusterLoad } = proxyLocalActivities<Activities>({
+// A few system-table reads, and the input's defaults: in the worker, without a server round trip each.
+const { checkClusterLoad, resolveBackfillInput } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
 });
 
-/** What a backfill hands to its next run when it continues as new: the plan and where it stands. */
+/** What a backfill hands to its next run when it continues as new: its input, the plan and where it stands. */
 export interface BackfillCarry {
+  input: BackfillInput;
   plan: BackfillPlan;
   progress: BackfillProgress;
 }
 
-function partitionTask(job: AggregateJob, plan: BackfillPlan, partition: PartitionPlan): PartitionTask {
-  return {
-    job,
-    source: plan.source,
-    target: plan.target,
-    shadow: shadowTableFor(plan.target, partition.id),
-    partition,
-  };
-}
+const qualified = (t: TableRef): string => `${t.database}.${t.name}`;
 
 /** Progress with its rates as of now (the query's answer). */
 function withRates(progress: BackfillProgress): BackfillProgress {
@@ -89,32 +87,41 @@ function compact(result: PartitionResult): PartitionResult {
 }
 
 /**
- * Backfills the target partition by partition: plans the range, then runs one child workflow per partition
- * (`<workflowId>/<partition>`), at most `parallelism` at a time, and returns a summary.
+ * Backfills the target partition by partition: plans the range, then runs one partition workflow per partition
+ * (under the partition's lock id, see src/workflows/partition-writer.ts), at most `parallelism` at a time, and
+ * returns a summary. A range means the whole range: every partition of it that the source or the target has
+ * rows in ends equal to the job's aggregation of the source, and a partition the source no longer has is
+ * emptied. Partitions outside the range are never touched.
  *
- * Messages (src/shared/messages.ts): signals `pause {reason, now?}` and `resume`, update `setParallelism`,
- * query `progress` (per partition: state, current step, rows, salt, timings; overall counts, rows/s, ETA,
- * pause reasons). While paused no partition and no step starts; pause and resume are forwarded to the running
- * partitions. Before starting each partition the cluster's load is checked against `job.load`; over a
- * threshold the backfill pauses itself (reason names the signal and value), re-checks every
- * `checkIntervalSeconds` on a durable timer and resumes after `cooldownSeconds` below every threshold. A manual
- * pause outlasts an automatic resume.
+ * Messages (src/shared/messages.ts): signals `pause {reason, now?}`, `resume`, `approve {partition}` and `reject
+ * {partition}` (forwarded to that partition), update `setParallelism`, query `progress` (per partition: state,
+ * current step, whom it waits for, rows, salt, timings; overall counts, rows/s, ETA, pause reasons). While
+ * paused no partition and no step starts. Before starting each partition the cluster's load is checked against
+ * `job.load`; over a threshold the backfill pauses itself, re-checks every `checkIntervalSeconds` on a durable
+ * timer and resumes after `cooldownSeconds` below every threshold. A manual pause outlasts an automatic resume.
  *
- * Cancellation: the running partitions are cancelled (each drops its shadow; one already swapping completes),
- * then every shadow of a started partition is dropped again, non-cancellably. The workflow ends Canceled; its
- * `progress` query (still answered after closing) has phase `cancelled` and says per partition which were
- * `swapped` (the live table holds them) and which `cancelled` (the live table keeps its old data).
+ * Another job writing one of the partitions makes that partition wait (state `waiting`, `waitingFor` its
+ * writer), or fail at once with `safety.whenPartitionBusy: fail`. A partition that would shrink past
+ * `safety.maxShrink` waits for `approve`/`reject` unless the input says `allowShrink`.
  *
- * Durability: the plan and every child's completion are recorded in history, so after any crash the backfill
- * resumes with the partitions not yet swapped. When Temporal suggests it, the backfill waits for its running
- * partitions and handlers, then continues as new, carrying the plan, progress and pause state. A failed
- * partition does not stop the others; the workflow then fails with every failed partition named, and the
- * summary in the failure's details.
+ * Rollback: each swapped partition's previous contents are kept in `<target>_backup_<writer>` (hard links) and
+ * restored by `rollbackWorkflow`; a `backupRetentionWorkflow` drops that table after `safety.backupRetention`.
+ *
+ * Cancellation: the running partitions are cancelled (each drops its shadow; one already swapping completes).
+ * The workflow ends Canceled; its `progress` query (still answered after closing) has phase `cancelled` and says
+ * per partition which were `swapped` (the live table holds them) and which `cancelled`.
+ *
+ * Durability: the input's defaults, the plan and every child's completion are recorded in history, so after any
+ * crash the backfill resumes with the partitions not yet swapped. When Temporal suggests it, the backfill waits
+ * for its running partitions and handlers, then continues as new, carrying input, plan, progress and pause
+ * state. A failed partition does not stop the others; the workflow then fails with every failed partition named,
+ * and the summary in the failure's details.
  */
 export async function backfillWorkflow(raw: BackfillInputRaw, carried?: BackfillCarry): Promise<BackfillSummary> {
-  const input: BackfillInput = parseInput(backfillInputSchema, raw, 'backfillWorkflow');
+  const input = carried?.input ?? (await resolveBackfillInput(raw));
   const { job, from, to } = input;
-  const { workflowId } = workflowInfo();
+  const { workflowId, firstExecutionRunId } = workflowInfo();
+  const tag = writerTag(workflowId, firstExecutionRunId);
   const progress: BackfillProgress = carried?.progress ?? {
     phase: 'planning',
     partitions: [],
@@ -128,31 +135,23 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     parallelism: job.parallelism,
     continuedAsNew: 0,
   };
-  const pause = (progress.pause ??= {});
-  const isPaused = () => pause.manual !== undefined || pause.load !== undefined;
-  const running = new Map<string, ChildWorkflowHandle<typeof backfillPartitionWorkflow>>();
-  const tell = (request: PauseRequest | undefined) => {
+  const running = new Map<string, PartitionWriter>();
+  const pause = new BackfillPause((progress.pause ??= {}), (request: PauseRequest | undefined) => {
     for (const child of running.values()) {
       // A child may finish between our deciding and its receiving: then the signal has nothing to do.
       const sent = request ? child.signal(pauseSignal, request) : child.signal(resumeSignal);
       sent.catch(() => undefined);
     }
-  };
-  const setPause = (kind: 'manual' | 'load', reason: string | undefined, now = false) => {
-    const wasPaused = isPaused();
-    pause[kind] = reason;
-    if (isPaused() && (!wasPaused || now)) {
-      pause.since ??= Date.now();
-      tell({ reason: pause.manual ?? pause.load, now });
-    } else if (!isPaused() && wasPaused) {
-      pause.since = undefined;
-      tell(undefined);
-    }
-  };
+  });
 
   setHandler(progressQuery, () => withRates(progress));
-  setHandler(pauseSignal, (request = {}) => setPause('manual', request.reason ?? 'paused by an operator', request.now));
-  setHandler(resumeSignal, () => setPause('manual', undefined));
+  setHandler(pauseSignal, (request = {}) => pause.set('manual', request.reason ?? 'paused by an operator', request.now));
+  setHandler(resumeSignal, () => pause.set('manual', undefined));
+  const forward = (decision: typeof approveSignal) => (ref?: { partition: string }) => {
+    if (ref) running.get(ref.partition)?.signal(decision).catch(() => undefined);
+  };
+  setHandler(approveSignal, forward(approveSignal));
+  setHandler(rejectSignal, forward(rejectSignal));
   setHandler(
     setParallelismUpdate,
     (parallelism) => {
@@ -169,20 +168,20 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     },
   );
   const byId = new Map<string, PartitionProgress>();
-  setHandler(partitionStepSignal, ({ partition, step, at }) => {
-    const entry = byId.get(partition);
-    if (!entry || (entry.state !== 'running' && entry.state !== 'validated')) return;
-    entry.step = step;
-    entry.stepStartedAt = at;
-    if (step === 'swap') entry.state = 'validated';
-  });
+  setHandler(partitionStepSignal, (report) => applyStepReport(byId.get(report.partition), report));
 
   const plan = carried?.plan ?? (await planBackfill({ job, from, to }));
+  const backup = backupTableFor(plan.target, tag);
   const wanted = input.partitions && new Set(input.partitions);
   const partitions = wanted ? plan.partitions.filter((p) => wanted.has(p.id)) : plan.partitions;
+  upsertSearchAttributes([
+    { key: backfillTargetKey, value: qualified(plan.target) },
+    { key: backfillPartitionsKey, value: partitions.map((p) => p.id) },
+  ]);
   if (!carried) {
     progress.phase = 'running';
-    progress.target = `${plan.target.database}.${plan.target.name}`;
+    progress.target = qualified(plan.target);
+    progress.backup = qualified(backup);
     progress.total = partitions.length;
     progress.partitions = partitions.map((p): PartitionProgress => ({
       id: p.id,
@@ -193,6 +192,17 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     log.info('backfill planned', { target: progress.target, partitions: progress.total, from, to });
   }
   for (const entry of progress.partitions) byId.set(entry.id, entry);
+
+  const taskFor = (partition: PartitionPlan): PartitionTask => ({
+    job,
+    source: plan.source,
+    target: plan.target,
+    shadow: shadowTableFor(plan.target, partition.id, tag),
+    partition,
+    build: { kind: 'rebuild' },
+    backup,
+    maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
+  });
 
   /** Pauses for load while the cluster is over a threshold; returns once it stayed below for the cool-down. */
   const waitForCalm = async (): Promise<void> => {
@@ -205,8 +215,8 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
       if (verdict.overloaded) {
         calmSince = undefined;
         progress.lastLoadReason = verdict.reason;
-        if (pause.load !== verdict.reason) log.warn('paused for cluster load', { reason: verdict.reason });
-        setPause('load', verdict.reason);
+        if (progress.pause?.load !== verdict.reason) log.warn('paused for cluster load', { reason: verdict.reason });
+        pause.set('load', verdict.reason);
       } else {
         calmSince ??= Date.now();
         if (Date.now() - calmSince >= job.load.cooldownSeconds * 1000) break;
@@ -215,7 +225,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
       verdict = assessLoad(await sample(), job.load);
     }
     log.info('cluster load back below thresholds: resuming', { cooldownSeconds: job.load.cooldownSeconds });
-    setPause('load', undefined);
+    pause.set('load', undefined);
   };
 
   // Slots are taken before the child is started: `running` only learns of a child once its start resolved, and
@@ -228,18 +238,24 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     entry.step = 'prepare';
     entry.stepStartedAt = entry.startedAt;
     try {
-      const child = await startChild(backfillPartitionWorkflow, {
-        workflowId: `${workflowId}/${partition.id}`,
-        args: [partitionTask(job, plan, partition)],
+      const child = await startPartitionWriter(taskFor(partition), job.safety, (holder) => {
+        entry.state = 'waiting';
+        entry.waitingFor = holder;
+        entry.step = undefined;
       });
+      entry.state = 'running';
+      entry.waitingFor = undefined;
+      entry.step ??= 'prepare';
       running.set(partition.id, child);
-      if (isPaused()) child.signal(pauseSignal, { reason: pause.manual ?? pause.load }).catch(() => undefined);
+      if (pause.paused) child.signal(pauseSignal, { reason: pause.reason }).catch(() => undefined);
       entry.result = await child.result();
       entry.state = 'swapped';
       progress.done++;
       progress.rowsRead += entry.result.rowsRead;
       progress.rowsWritten += entry.result.rowsWritten;
-      log.info('partition done', { partition: partition.id, rows: entry.result.rowsWritten });
+      if (entry.result.emptied) {
+        log.info('partition emptied: source has no rows', { partition: partition.id, removed: entry.result.rowsBefore });
+      } else log.info('partition done', { partition: partition.id, rows: entry.result.rowsWritten });
     } catch (err) {
       if (isCancellation(err) && CancellationScope.current().consideredCancelled) {
         entry.state = 'cancelled';
@@ -251,6 +267,8 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
       }
     } finally {
       entry.step = undefined;
+      entry.waitingFor = undefined;
+      entry.shrink = undefined;
       entry.finishedAt = Date.now();
       running.delete(partition.id);
       active--;
@@ -262,7 +280,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
   try {
     for (const entry of progress.partitions) {
       if (entry.state !== 'pending') continue;
-      const ready = () => active < progress.parallelism && !isPaused();
+      const ready = () => active < progress.parallelism && !pause.paused;
       await condition(ready);
       await waitForCalm();
       await condition(ready);
@@ -273,7 +291,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
         progress.continuedAsNew++;
         for (const p of progress.partitions) if (p.result) p.result = compact(p.result);
         log.info('continuing as new', { done: progress.done, total: progress.total });
-        return await continueAsNew<typeof backfillWorkflow>(input, { plan: { ...plan, partitions }, progress });
+        return await continueAsNew<typeof backfillWorkflow>(input, { input, plan: { ...plan, partitions }, progress });
       }
       const partition = planned.get(entry.id);
       if (partition) inFlight.push(runPartition(partition, entry));
@@ -286,9 +304,11 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
       for (const entry of progress.partitions) {
         if (entry.state === 'running' || entry.state === 'validated') entry.state = 'cancelled';
         if (entry.state !== 'cancelled') continue;
+        // Each shadow belongs to this backfill alone (its name carries the writer tag): safe to drop again.
         const partition = planned.get(entry.id);
-        if (partition) await dropShadow(partitionTask(job, plan, partition));
+        if (partition) await dropShadow(taskFor(partition));
       }
+      await keepBackupFor(backup, job.safety.backupRetention);
     });
     progress.phase = 'cancelled';
     log.warn('backfill cancelled', {
@@ -296,6 +316,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     });
     throw err;
   }
+  await keepBackupFor(backup, job.safety.backupRetention);
 
   const results = progress.partitions.flatMap((p) => (p.result ? [p.result] : []));
   const summary: BackfillSummary = {
@@ -308,6 +329,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     rowsRead: progress.rowsRead,
     rowsWritten: progress.rowsWritten,
     elapsedMs: Date.now() - progress.startedAt,
+    backup: progress.backup,
   };
   if (summary.failed.length > 0) {
     progress.phase = 'failed';
@@ -315,7 +337,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
       message:
         `${summary.failed.length} of ${progress.total} partitions failed: ` +
         summary.failed.map((f) => `${f.partition} (${f.error})`).join('; '),
-      type: 'PartitionsFailed',
+      type: FailureType.PartitionsFailed,
       nonRetryable: true,
       details: [summary],
     });

@@ -1,14 +1,28 @@
-import { ApplicationFailure, CancellationScope, log, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { FailureType } from '../shared/failure-types';
 import type { ValidationCheck } from '../shared/backfill-results';
-import { dailyInputSchema, dayBefore, type DailyInputRaw } from '../shared/daily-input';
+import { dayBefore, type DailyInputRaw } from '../shared/daily-input';
 import { DAILY_DEFAULTS, durationMs } from '../shared/daily-job';
-import { parseInput } from './parse-input';
+import { shadowTableFor, writerTag } from '../shared/writer-tables';
+import { innermostMessage } from '../shared/failure-message';
+import { partitionStepSignal, progressQuery } from '../shared/messages';
+import type { BackfillProgress, PartitionProgress } from '../shared/progress';
+import { applyStepReport } from './partition-progress';
+import { startPartitionWriter } from './partition-writer';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 };
 
-const steps = proxyActivities<Activities>({ startToCloseTimeout: '2h', heartbeatTimeout: '20s', retry });
+const { resolveDailyInput } = proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry });
 
 const check = proxyActivities<Activities>({ startToCloseTimeout: '5m', retry: { ...retry, maximumAttempts: 5 } });
 
@@ -36,24 +50,44 @@ function dayToLoad(input: { date?: string; timezone: string }): { day: string; n
   if (!nominal) {
     throw ApplicationFailure.nonRetryable(
       'no date given and not started by a Schedule (no TemporalScheduledStartTime): pass date (YYYY-MM-DD)',
-      'InvalidInput',
+      FailureType.InvalidInput,
     );
   }
   return { day: dayBefore(nominal, input.timezone), nominalTime: nominal.toISOString() };
 }
 
 /**
- * Loads one day into the target's month partition: waits for the day's raw data to be complete (re-checking on
- * a durable timer until the job's deadline), then builds a shadow of the partition with that day replaced, checks
- * it, and swaps it in with one atomic `REPLACE PARTITION`.
+ * Loads one day into the target's partition: waits for the day's raw data to be complete (re-checking on a durable
+ * timer until the job's deadline), then hands the day to the partition workflow, under the partition's lock like
+ * every writer: a shadow of the live partition with that day deleted and re-aggregated, checked against the source
+ * (the day) and the live table (the other days), and swapped in with one atomic `REPLACE PARTITION`. A partition
+ * another job is writing is waited for (or fails at once with `safety.whenPartitionBusy: fail`).
  *
- * Durability: the readiness wait is a server-side timer, so it survives worker restarts; every step is an
- * idempotent activity (the shadow is rebuilt from scratch on retry, the swap can be repeated). Re-running a day
- * leaves exactly one copy of it and the other days untouched. A readiness deadline fails non-retryably
- * (`DailyNotReady`), leaving the target as it was; the run can simply be started again.
+ * Query `progress` answers like a backfill's, with the one partition: `ch-backfill status <id>` shows whom a
+ * waiting run waits for, or a shrink awaiting `approve` (sent to the partition workflow's id).
+ *
+ * Durability: the readiness wait and a busy partition's wait are server-side timers, so they survive worker
+ * restarts; the partition workflow's steps are idempotent. Re-running a day leaves exactly one copy of it and the
+ * other days untouched. A readiness deadline fails non-retryably (`DailyNotReady`), leaving the target as it was;
+ * the run can simply be started again.
  */
 export async function dailyIncrementalWorkflow(raw: DailyInputRaw): Promise<DailyResult> {
-  const input = parseInput(dailyInputSchema, raw, 'dailyIncrementalWorkflow');
+  const progress: BackfillProgress = {
+    phase: 'planning',
+    partitions: [],
+    done: 0,
+    failed: 0,
+    total: 0,
+    rowsRead: 0,
+    rowsWritten: 0,
+    startedAt: Date.now(),
+    rowsPerSecond: 0,
+    parallelism: 1,
+    continuedAsNew: 0,
+  };
+  setHandler(progressQuery, () => progress);
+  setHandler(partitionStepSignal, (report) => applyStepReport(progress.partitions[0], report));
+  const input = await resolveDailyInput(raw);
   const job = input.job;
   const { day, nominalTime } = dayToLoad(input);
   const daily = job.daily ?? DAILY_DEFAULTS;
@@ -69,30 +103,55 @@ export async function dailyIncrementalWorkflow(raw: DailyInputRaw): Promise<Dail
       throw ApplicationFailure.nonRetryable(
         `day ${day} is not ready: "${readiness.check}" was still false (${readiness.seen}) after ` +
           `${readinessChecks} checks, at the deadline of ${daily.deadline}; the target is unchanged, start the run again`,
-        'DailyNotReady',
+        FailureType.DailyNotReady,
       );
     }
     log.info('day not ready yet', { day, seen: readiness.seen });
     await sleep(pollMs);
   }
 
-  const task = await steps.planDay({ job, day });
+  const { source, target, partition } = await check.planDay({ job, day });
+  progress.target = `${target.database}.${target.name}`;
+  const entry: PartitionProgress = { id: partition.id, state: 'running', salt: partition.salt, sourceRows: 0 };
+  progress.partitions = [entry];
+  progress.total = 1;
+  progress.phase = 'running';
+  const { workflowId, firstExecutionRunId } = workflowInfo();
+  const writer = await startPartitionWriter(
+    {
+      job,
+      source,
+      target,
+      shadow: shadowTableFor(target, partition.id, writerTag(workflowId, firstExecutionRunId)),
+      partition,
+      build: { kind: 'day', day },
+      maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
+    },
+    job.safety,
+    (holder) => {
+      if (entry.waitingFor !== holder) log.info('partition busy: waiting', { partition: partition.id, holder });
+      Object.assign(entry, { state: 'waiting', waitingFor: holder, step: undefined });
+    },
+  );
+  Object.assign(entry, { state: 'running', waitingFor: undefined, step: 'prepare', startedAt: Date.now() });
+  let result;
   try {
-    await steps.buildDayShadow(task);
-    const validation = await steps.validateDayShadow(task);
-    await steps.swapDay(task);
-    await steps.dropDayShadow(task);
-    return {
-      day,
-      nominalTime,
-      partition: task.partition.id,
-      readinessChecks,
-      sourceRows: validation.sourceRows,
-      rowsWritten: validation.rowsWritten,
-      checks: validation.checks,
-    };
+    result = await writer.result();
   } catch (err) {
-    await CancellationScope.nonCancellable(() => steps.dropDayShadow(task));
+    Object.assign(entry, { state: 'failed', step: undefined, error: innermostMessage(err), finishedAt: Date.now() });
+    progress.failed = 1;
+    progress.phase = 'failed';
     throw err;
   }
+  Object.assign(entry, { state: 'swapped', step: undefined, result, finishedAt: Date.now() });
+  Object.assign(progress, { done: 1, rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, phase: 'completed' });
+  return {
+    day,
+    nominalTime,
+    partition: partition.id,
+    readinessChecks,
+    sourceRows: result.rowsRead,
+    rowsWritten: result.rowsWritten,
+    checks: result.checks,
+  };
 }

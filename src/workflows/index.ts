@@ -1,5 +1,7 @@
 export { backfillWorkflow } from './backfill-workflow';
-export { backfillPartitionWorkflow } from './partition-workflow';
+export { partitionWorkflow } from './partition-workflow';
+export { rollbackWorkflow } from './rollback-workflow';
+export { backupRetentionWorkflow } from './backup-retention-workflow';
 export { seedDemoWorkflow } from './seed-demo-workflow';
 export { dailyIncrementalWorkflow } from './daily-incremental-workflow';
 export { validateWorkflow } from './validate-workflow';

@@ -1,4 +1,6 @@
 import {
+  ActivityCancellationType,
+  ApplicationFailure,
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
@@ -9,8 +11,19 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PartitionResult, PartitionStep, PartitionTask } from '../shared/backfill-results';
-import { partitionStepSignal, pauseSignal, resumeSignal, type PauseRequest } from '../shared/messages';
+import type { PartitionResult, PartitionTask } from '../shared/backfill-results';
+import { FailureType } from '../shared/failure-types';
+import {
+  approveSignal,
+  partitionStepSignal,
+  pauseSignal,
+  rejectSignal,
+  resumeSignal,
+  type PartitionActivity,
+  type PauseRequest,
+  type ShrinkReport,
+} from '../shared/messages';
+import { PartitionControl } from './partition-control';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 };
 
@@ -27,79 +40,97 @@ const quickSteps = proxyLocalActivities<Activities>({
   retry,
 });
 
-const insertStep = proxyActivities<Activities>({
+// A cancelled build (pause --now) is waited for until the activity has stopped its query, so the redo never runs
+// next to its predecessor.
+const buildStep = proxyActivities<Activities>({
   startToCloseTimeout: '24h',
   heartbeatTimeout: '20s',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry,
 });
 
 /**
- * Rebuilds one partition of the target: fresh shadow table, (salted) INSERT, validation against the source,
- * atomic `REPLACE PARTITION` into the target, shadow dropped. Reports each step it starts to its parent backfill
- * (signal `partitionStep`), so the backfill's `progress` query shows it.
+ * The one writer of one target partition. Its workflow id is the partition's lock
+ * (`partition:<database>.<table>/<partition>`, see src/shared/partition-lock.ts): every job kind (backfill, daily
+ * run, rollback) starts it as a child under that id, and Temporal refuses a second running workflow with it.
  *
- * Pause: on `pause` no further step starts until `resume`; `pause` with `now` also cancels a running INSERT,
- * which is redone from a truncated shadow after the resume, so no row is lost or doubled.
+ * Steps: a fresh shadow (this writer's own table); the build (a rebuilt partition, a rebuilt day, or a restored
+ * backup); validation; the shrink guard (a partition losing more than `maxShrink` of its live rows waits for an
+ * `approve` or `reject` signal); a backup of the live partition (hard links, for rollback); the swap (`REPLACE
+ * PARTITION`, or `DROP PARTITION` when the shadow holds nothing) with a check of the result; the shadow dropped.
+ * Each step is reported to the parent (signal `partitionStep`) so its `progress` shows it.
+ *
+ * Pause: on `pause` no further step starts until `resume`; `pause` with `now` also cancels a running build and
+ * waits until its query has stopped; the build is redone from a truncated shadow after the resume.
  *
  * Durability: each step is an idempotent activity, so after a crash the workflow resumes at the first step not
- * yet recorded as complete and repeats it safely (the insert truncates first; the swap can be repeated). The
- * target changes only in the swap, atomically. On a failure or cancellation before the swap the shadow is
- * dropped and the target keeps what it had; once the swap has started, a cancellation no longer interrupts it,
- * and the workflow completes (the partition counts as swapped).
+ * recorded as complete and repeats it safely. The target changes only in the swap, atomically. On a failure,
+ * rejection or cancellation before the swap the shadow is dropped and the target keeps what it had; once the
+ * swap has started, a cancellation no longer interrupts it and the workflow completes.
  */
-export async function backfillPartitionWorkflow(task: PartitionTask): Promise<PartitionResult> {
-  let pause: PauseRequest | undefined;
-  let insertScope: CancellationScope | undefined;
-  let insertInterrupted = false;
-  setHandler(pauseSignal, (request = {}) => {
-    pause = request;
-    if (request.now && insertScope) {
-      insertInterrupted = true;
-      insertScope.cancel();
-    }
-  });
-  setHandler(resumeSignal, () => {
-    pause = undefined;
-  });
+export async function partitionWorkflow(task: PartitionTask): Promise<PartitionResult> {
+  const control = new PartitionControl();
+  setHandler(pauseSignal, (request: PauseRequest = {}) => control.pause(request));
+  setHandler(resumeSignal, () => control.resume());
+  setHandler(approveSignal, () => control.decide('approve'));
+  setHandler(rejectSignal, () => control.decide('reject'));
 
   const parent = workflowInfo().parent;
-  const report = (step: PartitionStep | 'paused'): void => {
+  const report = (step: PartitionActivity, shrink?: ShrinkReport): void => {
     if (!parent) return;
     // Best effort: a progress report must never fail the partition.
     getExternalWorkflowHandle(parent.workflowId)
-      .signal(partitionStepSignal, { partition: task.partition.id, step, at: Date.now() })
+      .signal(partitionStepSignal, { partition: task.partition.id, step, at: Date.now(), shrink })
       .catch(() => undefined);
   };
-  // Each report costs a workflow task here and one in the parent, so the first step goes unreported: the
-  // parent marks a partition as preparing when it starts it.
-  const startStep = async (step: PartitionStep): Promise<void> => {
-    const paused = pause !== undefined;
+  const startStep = async (step: PartitionActivity): Promise<void> => {
+    const paused = control.paused;
     if (paused) {
       report('paused');
-      await condition(() => pause === undefined);
+      await condition(() => !control.paused);
     }
+    // The parent marks a partition as preparing when it starts it: that first report would only cost two tasks.
     if (step !== 'prepare' || paused) report(step);
   };
 
   try {
     await startStep('prepare');
     const prepare = await quickSteps.prepareShadow(task);
-    let insert;
+    let build;
     for (;;) {
       await startStep('insert');
-      insertScope = new CancellationScope();
-      insertInterrupted = false;
+      const scope = new CancellationScope();
+      control.enterInterruptible(() => scope.cancel());
       try {
-        insert = await insertScope.run(() => insertStep.insertPartition(task));
+        build = await scope.run(() => buildStep.buildShadow(task));
         break;
       } catch (err) {
-        if (!(insertInterrupted && isCancellation(err))) throw err;
+        if (!(control.interrupted && isCancellation(err))) throw err;
       } finally {
-        insertScope = undefined;
+        control.leaveInterruptible();
       }
     }
     await startStep('validate');
     const validate = await steps.validateShadow(task);
+    if (control.needsApproval(task.maxShrink, validate.liveRows, validate.shadowRows)) {
+      report('awaiting-approval', { liveRows: validate.liveRows, newRows: validate.shadowRows });
+      await condition(() => control.decision !== undefined);
+      if (control.decision === 'reject') {
+        throw ApplicationFailure.create({
+          message:
+            `partition ${task.partition.id} rejected by an operator: it would shrink from ` +
+            `${validate.liveRows} to ${validate.shadowRows} rows; the live partition is unchanged`,
+          type: FailureType.ShrinkRejected,
+          nonRetryable: true,
+        });
+      }
+    }
+    // An empty live partition needs no backup: rolling it back means emptying it again.
+    let backup;
+    if (task.backup && validate.liveRows > 0) {
+      await startStep('backup');
+      backup = await steps.backupPartition(task);
+    }
     await startStep('swap');
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
       swap: await steps.swapPartition(task),
@@ -109,12 +140,16 @@ export async function backfillPartitionWorkflow(task: PartitionTask): Promise<Pa
       partition: task.partition.id,
       salt: task.partition.salt,
       rowsRead: validate.rowsRead,
-      rowsWritten: insert.rowsWritten,
+      rowsWritten: build.rowsWritten,
+      rowsBefore: validate.liveRows,
+      emptied: swap.action === 'dropped',
+      backupRows: task.backup ? (backup?.backupRows ?? 0) : undefined,
       checks: validate.checks,
       stepMs: {
         prepare: prepare.durationMs,
-        insert: insert.durationMs,
+        insert: build.durationMs,
         validate: validate.durationMs,
+        backup: backup?.durationMs,
         swap: swap.durationMs,
         cleanup: cleanup.durationMs,
       },

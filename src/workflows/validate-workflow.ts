@@ -1,17 +1,21 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { FailureType } from '../shared/failure-types';
 import {
   describeMismatches,
-  validateInputSchema,
   type ValidateInputRaw,
   type ValidationReport,
 } from '../shared/validate-input';
-import { parseInput } from './parse-input';
 
 const { compareWithReference } = proxyActivities<Activities>({
   startToCloseTimeout: '6h',
   heartbeatTimeout: '20s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
+});
+
+const { resolveValidateInput } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { maximumAttempts: 3 },
 });
 
 /**
@@ -23,12 +27,12 @@ const { compareWithReference } = proxyActivities<Activities>({
  * Durability: a single read-only activity, retried on transient errors; nothing is written.
  */
 export async function validateWorkflow(raw: ValidateInputRaw): Promise<ValidationReport> {
-  const input = parseInput(validateInputSchema, raw, 'validateWorkflow');
+  const input = await resolveValidateInput(raw);
   const report = await compareWithReference(input);
   if (!report.ok) {
     throw ApplicationFailure.create({
       message: `${report.target} differs from ${report.reference}:\n${describeMismatches(report).join('\n')}`,
-      type: 'ValidationMismatch',
+      type: FailureType.ReferenceMismatch,
       nonRetryable: true,
       details: [report],
     });

@@ -9,7 +9,9 @@ import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { openEmbeddedClickHouse } from '../../src/clickhouse/connect';
 import type { BackfillInputRaw } from '../../src/shared/backfill-input';
 import type { BackfillSummary } from '../../src/shared/backfill-results';
+import type { RollbackInputRaw, RollbackSummary } from '../../src/shared/rollback-input';
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { partitionLockId } from '../../src/shared/partition-lock';
 import { exampleJob, workflowBundle } from '../helpers/backfill-harness';
 import { createTestTemporal } from '../helpers/temporal-env';
 
@@ -64,13 +66,17 @@ const targetRows = `SELECT user_id, host, device_ip, date, daily_events, round(d
     round(daily_sum_sq_ctr, 6) AS daily_sum_sq_ctr, arraySort(hours) AS hours
   FROM ${db}.events_daily WHERE toYYYYMM(date) IN {months:Array(UInt32)}`;
 
+/** Shadow tables left in the database, without their writer tag: `events_daily_v2_202401`. */
 async function shadowTables(ch: ClickHouse): Promise<string[]> {
   const rows = await ch.rows<{ name: string }>({
     query: "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE '%\\_v2\\_%' ORDER BY name",
     params: { db },
   });
-  return rows.map((r) => r.name);
+  return rows.map((r) => r.name.replace(/_[0-9a-f]{8}$/, ''));
 }
+
+/** The partition workflow (the lock) of one target partition. */
+const lockOf = (partition: string): string => partitionLockId({ database: db, name: 'events_daily' }, partition);
 
 interface WorkerProcess {
   child: ChildProcess;
@@ -151,9 +157,9 @@ async function activityAttempts(env: TestWorkflowEnvironment, workflowId: string
   });
 }
 
-interface CrashRun {
+interface CrashRun<T = BackfillSummary> {
   workflowId: string;
-  summary: BackfillSummary;
+  summary: T;
   killed: WorkerProcess;
   recovered: WorkerProcess;
   marker: string;
@@ -162,20 +168,22 @@ interface CrashRun {
 }
 
 /**
- * Runs a backfill on a worker that kills itself at `crashAt` (`<point>@<partition>`), checks the data directory
- * while no worker runs, then lets a fresh worker finish the backfill and stops it.
+ * Runs a workflow (a backfill unless said otherwise) on a worker that kills itself at `crashAt`
+ * (`<point>@<partition>`), checks the data directory while no worker runs, then lets a fresh worker finish the
+ * workflow and stops it.
  */
-async function backfillThroughCrash(
+async function backfillThroughCrash<T = BackfillSummary>(
   env: TestWorkflowEnvironment,
-  input: BackfillInputRaw,
+  input: BackfillInputRaw | RollbackInputRaw,
   crashAt: string,
-): Promise<CrashRun> {
+  workflowType = 'backfillWorkflow',
+): Promise<CrashRun<T>> {
   const name = crashAt.replace(/[:@]/g, '-');
-  const marker = path.join(runDir, `${name}.fired`);
+  const marker = path.join(runDir, `${name}-${workflowType}.fired`);
   const workflowId = `crash-${name}-${randomUUID()}`;
-  const killed = startWorker(env, `${name}-killed`, { at: crashAt, marker });
-  const handle = await env.client.workflow.start('backfillWorkflow', { taskQueue, workflowId, args: [input] });
-  const result = handle.result() as Promise<BackfillSummary>;
+  const killed = startWorker(env, `${name}-${workflowType}-killed`, { at: crashAt, marker });
+  const handle = await env.client.workflow.start(workflowType, { taskQueue, workflowId, args: [input] });
+  const result = handle.result() as Promise<T>;
   const first = await Promise.race([
     killed.exited,
     result.then(
@@ -198,7 +206,7 @@ async function backfillThroughCrash(
     shadows: await shadowTables(ch),
   }));
 
-  const recovered = startWorker(env, `${name}-recovered`);
+  const recovered = startWorker(env, `${name}-${workflowType}-recovered`);
   try {
     const summary = await result;
     return { workflowId, summary, killed, recovered, marker, atCrash };
@@ -210,7 +218,7 @@ async function backfillThroughCrash(
 }
 
 /** The SIGKILL landed where asked, in the first worker, and the killed step ran again in the fresh one. */
-function expectKilledAt(run: CrashRun, point: string, partition: string): void {
+function expectKilledAt<T>(run: CrashRun<T>, point: string, partition: string): void {
   expect(JSON.parse(readFileSync(run.marker, 'utf8'))).toEqual({ point, partition, pid: run.killed.child.pid });
   // The last point the killed worker reached is the crash point: nothing after it ran in that process.
   expect(stepsOf(run.killed).at(-1)).toBe(`${point} ${partition}`);
@@ -258,7 +266,7 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
     expectKilledAt(run, 'insert:started', '202401');
     expect(run.atCrash.target.rows).toBe(0);
     expect(run.atCrash.shadows).toEqual(['events_daily_v2_202401']);
-    expect(await activityAttempts(env, `${run.workflowId}/202401`, 'insertPartition')).toEqual([
+    expect(await activityAttempts(env, lockOf('202401'), 'buildShadow')).toEqual([
       { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
     ]);
     expect(run.summary.rowsRead).toBe(600_000);
@@ -275,7 +283,7 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
     expectKilledAt(run, 'insert:finished', '202402');
     expect(run.atCrash.target.rows).toBe(0);
     expect(run.atCrash.shadows).toEqual(['events_daily_v2_202402']);
-    expect(await activityAttempts(env, `${run.workflowId}/202402`, 'insertPartition')).toEqual([
+    expect(await activityAttempts(env, lockOf('202402'), 'buildShadow')).toEqual([
       { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
     ]);
     expect(run.summary.rowsRead).toBe(100_000);
@@ -297,11 +305,46 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
     // The kill landed in the worst window: the target already holds the new partition, the activity never finished.
     expect(run.atCrash.target).toEqual(run.atCrash.singleLevel);
     expect(run.atCrash.shadows).toEqual(['events_daily_v2_202402']);
-    expect(await activityAttempts(env, `${run.workflowId}/202402`, 'swapPartition')).toEqual([
+    expect(await activityAttempts(env, lockOf('202402'), 'swapPartition')).toEqual([
       { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
     ]);
     expect(run.summary.partitions.map((p) => p.partition)).toEqual(['202402', '202403']);
     expect(run.summary.rowsRead).toBe(220_000);
     await expectTargetMatchesSource([202401, 202402, 202403]);
+  });
+
+  it('kills after the backup was kept and after a rollback restored it leave the partition as before the backfill', async () => {
+    const before = await withClickHouse(async (ch) => {
+      const kept = await digest(ch, targetRows, [202403]);
+      await ch.exec(insertDemoEvents(events, '2024-03-01', 1, 30_000));
+      return kept;
+    });
+    expect(before.rows).toBeGreaterThan(0);
+
+    const backfill = await backfillThroughCrash(env, { job, from: '2024-03-01', to: '2024-03-31' }, 'backup:kept@202403');
+    expectKilledAt(backfill, 'backup:kept', '202403');
+    expect(backfill.atCrash.target).toEqual(before);
+    expect(await activityAttempts(env, lockOf('202403'), 'backupPartition')).toEqual([
+      { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
+    ]);
+    await expectTargetMatchesSource([202403]);
+    const [march] = backfill.summary.partitions;
+    expect(march.backupRows).toBe(before.rows);
+
+    const rollback: RollbackInputRaw = {
+      backfill: backfill.workflowId,
+      job,
+      target: `${db}.events_daily`,
+      backup: backfill.summary.backup ?? '',
+      partitions: [{ id: '202403', rows: march.backupRows ?? 0 }],
+    };
+    const restored = await backfillThroughCrash<RollbackSummary>(env, rollback, 'swap:replaced@202403', 'rollbackWorkflow');
+    expectKilledAt(restored, 'swap:replaced', '202403');
+    expect(restored.atCrash.target).toEqual(before);
+    expect(restored.summary.partitions).toEqual([{ partition: '202403', rows: before.rows, emptied: false }]);
+    await withClickHouse(async (ch) => {
+      expect(await digest(ch, targetRows, [202403])).toEqual(before);
+      expect(await shadowTables(ch)).toEqual([]);
+    });
   });
 });

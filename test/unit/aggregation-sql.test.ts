@@ -38,8 +38,8 @@ function everyStatement(shape: AggregationShape, tables = { source, target, shad
     'insertAggregation, salt 1': insertAggregation(shape, tables.source, tables.shadow, range, 1),
     'insertAggregation, salt 8': insertAggregation(shape, tables.source, tables.shadow, range, 8),
     createTargetTable: createTargetTable(shape, tables.source, tables.target),
-    'selectSourceTotals, full': selectSourceTotals(shape, tables.source, range, true),
-    'selectSourceTotals, fast': selectSourceTotals(shape, tables.source, range, false),
+    'selectSourceTotals, full': selectSourceTotals(shape, tables.source, range, true, true),
+    'selectSourceTotals, fast': selectSourceTotals(shape, tables.source, range, false, false),
     selectPartitionTotals: selectPartitionTotals(shape, tables.shadow, id),
     selectSourcePartitionStats: selectSourcePartitionStats(shape, tables.source, range),
     dropTableIfExists: dropTableIfExists(tables.shadow),
@@ -140,7 +140,7 @@ describe('createTargetTable', () => {
 
 describe('totals for validation', () => {
   it('full: rows, distinct keys and dates, and only the additive metrics (sum, count)', () => {
-    const stmt = selectSourceTotals(shapeOf(), source, february, true);
+    const stmt = selectSourceTotals(shapeOf(), source, february, true, true);
     expect(stmt.query).toContain('count() AS rows');
     expect(stmt.query).toContain('uniqExact(`user_id`, `host`, `device_ip`, toDate(`ts`)) AS groups');
     expect(stmt.query).toContain('count() AS metric_0, sum(`ctr`) AS metric_1, sum((`ctr` * `ctr`)) AS metric_2 FROM');
@@ -150,7 +150,7 @@ describe('totals for validation', () => {
   });
 
   it('fast: only the row count', () => {
-    const stmt = selectSourceTotals(shapeOf(), source, february, false);
+    const stmt = selectSourceTotals(shapeOf(), source, february, false, false);
     expect(stmt.query).toMatch(/^SELECT count\(\) AS rows FROM /);
   });
 
@@ -268,7 +268,7 @@ function everyStatementOrRefusal(shape: AggregationShape): Record<string, string
     }
   };
   return Object.fromEntries([
-    render('selectSourceTotals', () => selectSourceTotals(shape, source, february, true)),
+    render('selectSourceTotals', () => selectSourceTotals(shape, source, february, true, true)),
     render('selectPartitionTotals', () => selectPartitionTotals(shape, shadow, '202402')),
     render('selectSourcePartitionStats', () => selectSourcePartitionStats(shape, source, february)),
   ]);

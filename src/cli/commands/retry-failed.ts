@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { defaultPayloadConverter } from '@temporalio/common';
-import type { BackfillInputRaw } from '../../shared/backfill-input';
 import { progressQuery } from '../../shared/progress';
-import { startBackfill } from '../backfill-search';
+import { startBackfill } from '../start-backfill';
 import { CliError } from '../cli-error';
 import { connectTemporalClient } from '../temporal-client';
-import { queryFailure } from './backfill-handle';
+import { backfillInputOf, queryFailure } from './backfill-handle';
 
 /**
  * `retry-failed <id>`: starts a new backfill (`<id>-retry` unless `--workflow-id`) of only the partitions that
@@ -25,10 +23,7 @@ export function registerRetryFailedCommand(program: Command): void {
       const failed = progress.partitions.filter((p) => p.state === 'failed').map((p) => p.id);
       if (failed.length === 0) throw new CliError(`backfill ${workflowId} has no failed partitions`);
 
-      const history = await handle.fetchHistory();
-      const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-      if (!payload) throw new CliError(`backfill ${workflowId}: its input is not in its history`);
-      const input = defaultPayloadConverter.fromPayload<BackfillInputRaw>(payload);
+      const input = await backfillInputOf(handle);
       const retryId = options.workflowId ?? `${workflowId}-retry`;
       await startBackfill(client, { ...input, partitions: failed }, retryId);
       console.log(`started ${retryId} for ${failed.length} failed partition(s): ${failed.join(', ')}`);

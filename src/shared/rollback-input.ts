@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import type { TableRef } from './backfill-results';
+import { jobSpecSchema } from './job-spec';
+import { isPlainIdentifier } from '../sql/quote-identifier';
+
+/** A table named `database.table`, as a backfill resolved it. */
+const qualifiedTable = z
+  .string()
+  .max(257)
+  .refine((t) => t.split('.').length === 2 && t.split('.').every(isPlainIdentifier), {
+    message: 'must be a plain table name written database.table',
+  });
+
+/**
+ * Input of `rollbackWorkflow`: which partitions of which backfill to restore, from the backup table that
+ * backfill kept. `ch-backfill rollback` fills it from the backfill's input and `progress`.
+ */
+export const rollbackInputSchema = z
+  .object({
+    /** Workflow id of the backfill being rolled back (for messages). */
+    backfill: z.string().min(1),
+    job: jobSpecSchema,
+    target: qualifiedTable,
+    backup: qualifiedTable,
+    /** Each partition with the rows its backup holds (0: it did not exist before the backfill). */
+    partitions: z
+      .array(
+        z
+          .object({
+            id: z.string().regex(/^\d{6}(\d{2})?$/, { message: 'must be a partition id such as 202401 or 20240115' }),
+            rows: z.number().int().nonnegative(),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+
+export type RollbackInput = z.infer<typeof rollbackInputSchema>;
+export type RollbackInputRaw = z.input<typeof rollbackInputSchema>;
+
+export interface RollbackSummary {
+  backfill: string;
+  target: string;
+  /** Per partition: rows it holds again; `emptied` when it did not exist before the backfill (it is empty now). */
+  partitions: { partition: string; rows: number; emptied: boolean }[];
+}
+
+/** `database.table` → its reference (the schema has checked the form). */
+export function tableRefOf(qualified: string): TableRef {
+  const [database, name] = qualified.split('.');
+  return { database, name };
+}
