@@ -45,15 +45,20 @@ const activities = (events: HistoryEvent[]) =>
 
 const sum = (xs: { ms: number }[]): number => xs.reduce((n, x) => n + x.ms, 0);
 
-/** Reads the histories of a finished backfill and its partition children (`<workflowId>/<partition>`). */
-export async function historyTimings(
-  client: Client,
-  workflowId: string,
-  partitions: string[],
-): Promise<HistoryTimings> {
-  const history = async (id: string) => (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+/**
+ * Reads the histories of a finished backfill and of the partition workflows it started (each named by its
+ * partition's lock, so the exact runs are taken from the parent's history).
+ */
+export async function historyTimings(client: Client, workflowId: string): Promise<HistoryTimings> {
+  const history = async (id: string, runId?: string) =>
+    (await client.workflow.getHandle(id, runId).fetchHistory()).events ?? [];
   const parent = await history(workflowId);
-  const children = await Promise.all(partitions.map((p) => history(`${workflowId}/${p}`)));
+  const started = parent.flatMap((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution ?? []);
+  const children = await Promise.all(
+    started
+      .filter((w) => w.workflowId?.startsWith('partition:'))
+      .map((w) => history(w.workflowId ?? '', w.runId ?? undefined)),
+  );
 
   const plan = activities(parent).find(
     (a) => a.opened.activityTaskScheduledEventAttributes?.activityType?.name === 'planBackfill',

@@ -8,7 +8,7 @@ export const RATIO_TARGET = 1.1;
 /** Time outside the INSERT per partition that the issue allows. */
 export const OVERHEAD_TARGET_MS = 300;
 
-const STEPS: PartitionStep[] = ['prepare', 'insert', 'validate', 'swap', 'cleanup'];
+const STEPS: PartitionStep[] = ['prepare', 'insert', 'validate', 'backup', 'swap', 'cleanup'];
 
 /** One full backfill through Temporal, run by its own worker process. */
 export interface TemporalRun {

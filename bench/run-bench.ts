@@ -106,11 +106,7 @@ async function temporalRun(client: Client, address: string, label: string, job: 
   });
   const summary = (await handle.result()) as BackfillSummary;
   const wallMs = performance.now() - started;
-  const history = await historyTimings(
-    client,
-    handle.workflowId,
-    summary.partitions.map((p) => p.partition),
-  );
+  const history = await historyTimings(client, handle.workflowId);
 
   worker.send({ kind: 'stop' });
   const stopped = await worker.next();
