@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import type { PartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
 import { nextDay } from '../shared/daily-input';
@@ -82,7 +83,9 @@ async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: Part
   // Without a count() metric the row-count check has nothing to sum: compare output rows with distinct keys and
   // dates instead, in every mode, so that validation can always fail.
   const groups = mode === 'full' || counter === undefined;
-  const [source] = await ch.rows<Totals>(selectSourceTotals(shape, task.source, task.partition, groups, mode === 'full'));
+  const [source] = await ch.rows<Totals>(
+    selectSourceTotals(shape, task.source, task.partition, groups, mode === 'full'),
+  );
   const [shadow] = await ch.rows<Totals>(selectPartitionTotals(shape, task.shadow, task.partition.id));
   const checks: ValidationCheck[] = [];
   additiveMetrics(shape).forEach((m, i) => {
@@ -163,9 +166,9 @@ export function partitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
           );
         }
         await killEarlier();
-        await ch.exec(truncateTable(task.shadow), { signal });
-        await onStep?.('insert:started', partition.id);
         try {
+          await ch.exec(truncateTable(task.shadow), { signal });
+          await onStep?.('insert:started', partition.id);
           if (build.kind === 'rebuild') {
             const insert = insertAggregation(shape, task.source, task.shadow, partition, partition.salt);
             await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
@@ -179,8 +182,11 @@ export function partitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
             await ch.exec(attachPartitionFrom(task.shadow, build.from, partition.id), { signal });
           }
         } catch (err) {
-          if (signal.aborted) await killEarlier();
-          throw err;
+          if (!signal.aborted) throw err;
+          // Cancelled (pause --now, or the partition cancelled): stop our query, then report a cancellation, not
+          // the aborted query's error, so the workflow redoes the build instead of failing the partition.
+          await killEarlier();
+          throw new CancelledFailure('the build was cancelled', undefined, err as Error);
         }
         await onStep?.('insert:finished', partition.id);
         if (build.kind === 'day') {

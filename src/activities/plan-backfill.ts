@@ -160,7 +160,13 @@ function mergePartitions(
   }
   for (const [id, rows] of targetRows) {
     if (!planned.has(id))
-      planned.set(id, { ...partitionFromId(id, job.partitionBy), sourceRows: 0, targetRows: rows, maxRowsPerKey: 0, salt: 1 });
+      planned.set(id, {
+        ...partitionFromId(id, job.partitionBy),
+        sourceRows: 0,
+        targetRows: rows,
+        maxRowsPerKey: 0,
+        salt: 1,
+      });
   }
   return [...planned.values()].sort((a, b) => a.id.localeCompare(b.id));
 }

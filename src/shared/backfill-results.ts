@@ -37,9 +37,7 @@ export interface BackfillPlan {
  *   0 means the partition did not exist before, so the restore empties it.
  */
 export type ShadowBuild =
-  | { kind: 'rebuild' }
-  | { kind: 'day'; day: string }
-  | { kind: 'restore'; from: TableRef; rows: number };
+  { kind: 'rebuild' } | { kind: 'day'; day: string } | { kind: 'restore'; from: TableRef; rows: number };
 
 /** What the partition workflow needs: the job, the resolved tables, the partition and how to build it. */
 export interface PartitionTask {

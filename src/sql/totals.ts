@@ -23,7 +23,8 @@ export function selectSourceTotals(
 ): Statement {
   const src = tableParam('source', source);
   const columns = ['count() AS rows'];
-  if (groups) columns.push(`uniqExact(${[...shape.keys.map(q), renderExpression(shape.dateExpr)].join(', ')}) AS groups`);
+  if (groups)
+    columns.push(`uniqExact(${[...shape.keys.map(q), renderExpression(shape.dateExpr)].join(', ')}) AS groups`);
   if (metrics) {
     additiveMetrics(shape).forEach((m, i) => columns.push(`${renderAggregate(m.metric)} AS ${metricTotalAlias(i)}`));
   }

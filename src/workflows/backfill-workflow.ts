@@ -145,10 +145,16 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
   });
 
   setHandler(progressQuery, () => withRates(progress));
-  setHandler(pauseSignal, (request = {}) => pause.set('manual', request.reason ?? 'paused by an operator', request.now));
+  setHandler(pauseSignal, (request = {}) =>
+    pause.set('manual', request.reason ?? 'paused by an operator', request.now),
+  );
   setHandler(resumeSignal, () => pause.set('manual', undefined));
   const forward = (decision: typeof approveSignal) => (ref?: { partition: string }) => {
-    if (ref) running.get(ref.partition)?.signal(decision).catch(() => undefined);
+    if (ref)
+      running
+        .get(ref.partition)
+        ?.signal(decision)
+        .catch(() => undefined);
   };
   setHandler(approveSignal, forward(approveSignal));
   setHandler(rejectSignal, forward(rejectSignal));
@@ -254,7 +260,10 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
       progress.rowsRead += entry.result.rowsRead;
       progress.rowsWritten += entry.result.rowsWritten;
       if (entry.result.emptied) {
-        log.info('partition emptied: source has no rows', { partition: partition.id, removed: entry.result.rowsBefore });
+        log.info('partition emptied: source has no rows', {
+          partition: partition.id,
+          removed: entry.result.rowsBefore,
+        });
       } else log.info('partition done', { partition: partition.id, rows: entry.result.rowsWritten });
     } catch (err) {
       if (isCancellation(err) && CancellationScope.current().consideredCancelled) {

@@ -1,11 +1,7 @@
 import { ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FailureType } from '../shared/failure-types';
-import {
-  describeMismatches,
-  type ValidateInputRaw,
-  type ValidationReport,
-} from '../shared/validate-input';
+import { describeMismatches, type ValidateInputRaw, type ValidationReport } from '../shared/validate-input';
 
 const { compareWithReference } = proxyActivities<Activities>({
   startToCloseTimeout: '6h',

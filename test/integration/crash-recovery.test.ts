@@ -321,7 +321,11 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
     });
     expect(before.rows).toBeGreaterThan(0);
 
-    const backfill = await backfillThroughCrash(env, { job, from: '2024-03-01', to: '2024-03-31' }, 'backup:kept@202403');
+    const backfill = await backfillThroughCrash(
+      env,
+      { job, from: '2024-03-01', to: '2024-03-31' },
+      'backup:kept@202403',
+    );
     expectKilledAt(backfill, 'backup:kept', '202403');
     expect(backfill.atCrash.target).toEqual(before);
     expect(await activityAttempts(env, lockOf('202403'), 'backupPartition')).toEqual([
@@ -338,7 +342,12 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
       backup: backfill.summary.backup ?? '',
       partitions: [{ id: '202403', rows: march.backupRows ?? 0 }],
     };
-    const restored = await backfillThroughCrash<RollbackSummary>(env, rollback, 'swap:replaced@202403', 'rollbackWorkflow');
+    const restored = await backfillThroughCrash<RollbackSummary>(
+      env,
+      rollback,
+      'swap:replaced@202403',
+      'rollbackWorkflow',
+    );
     expectKilledAt(restored, 'swap:replaced', '202403');
     expect(restored.atCrash.target).toEqual(before);
     expect(restored.summary.partitions).toEqual([{ partition: '202403', rows: before.rows, emptied: false }]);

@@ -130,10 +130,14 @@ describe('the live table: whole ranges, a shrink guard and rollback', () => {
     expect(waiting.partitions[0].shrink?.liveRows).toBe(Number(marchBefore.rows));
     expect(waiting.partitions[0].shrink?.newRows).toBeLessThan(Number(marchBefore.rows) * 0.9);
     const status = await cli('status', rejected.workflowId);
-    expect(status.out).toContain(`202403  running (awaiting approval: ${Number(marchBefore.rows).toLocaleString('en-US')} →`);
+    expect(status.out).toContain(
+      `202403  running (awaiting approval: ${Number(marchBefore.rows).toLocaleString('en-US')} →`,
+    );
     expect(await cli('reject', rejected.workflowId, '202403')).toMatchObject({ code: 0 });
     await expect(rejected.result()).rejects.toMatchObject({
-      cause: { message: expect.stringMatching(/^1 of 1 partitions failed: 202403 \(partition 202403 rejected by an operator/) },
+      cause: {
+        message: expect.stringMatching(/^1 of 1 partitions failed: 202403 \(partition 202403 rejected by an operator/),
+      },
     });
     expect(await monthDigest(202403)).toEqual(marchBefore);
     expect(await tablesLike('%\\_v2\\_%')).toEqual([]);

@@ -29,15 +29,24 @@ export function registerRollbackCommand(program: Command): void {
       const ids = swapped.map((p) => p.id);
       const unknown = (options.partition ?? []).filter((p) => !ids.includes(p));
       if (unknown.length > 0) {
-        throw new CliError(`--partition ${unknown.join(', ')}: not swapped by ${workflowId} (it swapped ${ids.join(', ') || 'none'})`);
+        throw new CliError(
+          `--partition ${unknown.join(', ')}: not swapped by ${workflowId} (it swapped ${ids.join(', ') || 'none'})`,
+        );
       }
       const chosen = options.partition ?? ids;
       const partitions = swapped
         .filter((p) => chosen.includes(p.id))
         .map((p) => ({ id: p.id, rows: p.result?.backupRows ?? 0 }));
-      if (partitions.length === 0) throw new CliError(`backfill ${workflowId} swapped no partition: nothing to roll back`);
+      if (partitions.length === 0)
+        throw new CliError(`backfill ${workflowId} swapped no partition: nothing to roll back`);
       const { job } = await backfillInputOf(handle);
-      const input: RollbackInputRaw = { backfill: workflowId, job, target: progress.target, backup: progress.backup, partitions };
+      const input: RollbackInputRaw = {
+        backfill: workflowId,
+        job,
+        target: progress.target,
+        backup: progress.backup,
+        partitions,
+      };
       const rollbackId = `rollback-${workflowId}`;
       const summary = await client.workflow.execute<typeof rollbackWorkflow>('rollbackWorkflow', {
         taskQueue: taskQueueFromEnv(),
@@ -47,7 +56,9 @@ export function registerRollbackCommand(program: Command): void {
         staticSummary: `rollback of ${workflowId} on ${progress.target}: ${chosen.join(', ')}`,
       });
       for (const p of summary.partitions) {
-        console.log(`${p.partition}: ${p.emptied ? 'emptied (it did not exist before)' : `restored, ${p.rows.toLocaleString('en-US')} rows`}`);
+        console.log(
+          `${p.partition}: ${p.emptied ? 'emptied (it did not exist before)' : `restored, ${p.rows.toLocaleString('en-US')} rows`}`,
+        );
       }
       console.log(`rolled back ${summary.partitions.length} partition(s) of ${summary.target} (${rollbackId})`);
     });

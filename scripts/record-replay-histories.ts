@@ -1,0 +1,178 @@
+/**
+ * Records the histories replayed by test/workflows/replay.test.ts: real runs of every workflow we ship, on a
+ * local dev server and a scratch embedded engine, written to test/replay/histories/<scenario>.json.
+ *
+ * Run with `npm run record-histories` after a deliberate, replay-compatible change to workflow code whose new
+ * histories the fixtures should also cover. Never re-record to make a failing replay test pass: a failure means
+ * running workflows would break on the new code. Guard the change with `patched()` instead (see README,
+ * "Changing workflow code").
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { parse } from 'yaml';
+import { openEmbeddedClickHouse } from '../src/clickhouse/connect';
+import type { BackfillSummary } from '../src/shared/backfill-results';
+import { jobSpecSchema, type JobSpecInput } from '../src/shared/job-spec';
+import { pauseSignal, progressQuery, resumeSignal } from '../src/shared/messages';
+import { createDemoEventsTable, insertDemoEvents } from '../src/sql/demo-events';
+import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from '../src/temporal/backfill-search-attributes';
+import { findTemporalCli } from '../src/temporal/temporal-cli-path';
+import { createBackfillWorker } from '../src/worker/create-backfill-worker';
+
+const run = promisify(execFile);
+const root = path.resolve(__dirname, '..');
+const out = path.join(root, 'test', 'replay', 'histories');
+const quiet = { info: () => undefined, warn: () => undefined };
+
+/**
+ * Every run of a workflow (following continue-as-new) and, recursively, of the children it started, each in the
+ * JSON form `temporal workflow show --output json` prints (the form replay reads).
+ */
+async function histories(
+  client: Client,
+  address: string,
+  workflowId: string,
+  runId?: string,
+): Promise<{ workflowId: string; history: unknown }[]> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const args = ['workflow', 'show', '--output', 'json', '--address', address, '--workflow-id', workflowId];
+  const { stdout } = await run(findTemporalCli(), runId ? [...args, '--run-id', runId] : args, {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const collected = [{ workflowId, history: JSON.parse(stdout) as unknown }];
+  for (const e of history.events ?? []) {
+    const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+    if (child?.workflowId && child.runId) {
+      collected.push(...(await histories(client, address, child.workflowId, child.runId)));
+    }
+    const next = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    if (next) collected.push(...(await histories(client, address, workflowId, next)));
+  }
+  return collected;
+}
+
+async function until(handle: WorkflowHandle, ok: (p: Awaited<ReturnType<typeof query>>) => boolean): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const p = await query(handle).catch(() => undefined);
+    if (p && ok(p)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${handle.workflowId}: the expected progress never came`);
+}
+const query = (handle: WorkflowHandle) => handle.query(progressQuery);
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'record-histories-'));
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: findTemporalCli() },
+      extraArgs: [
+        ...BACKFILL_SEARCH_ATTRIBUTE_ARGS,
+        '--dynamic-config-value',
+        'limit.historyCount.suggestContinueAsNew=150',
+      ],
+    },
+  });
+  const ch = openEmbeddedClickHouse(dataDir);
+  try {
+    const db = 'replay';
+    await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db } });
+    await ch.exec(createDemoEventsTable({ database: db, name: 'events' }));
+    await ch.exec(insertDemoEvents({ database: db, name: 'events' }, '2024-01-01', 3, 30_000));
+    const example = parse(readFileSync(path.join(root, 'examples', 'events-daily.yaml'), 'utf8')) as JobSpecInput;
+    const job = jobSpecSchema.parse({
+      ...example,
+      source: { ...example.source, table: `${db}.events` },
+      target: { table: `${db}.events_daily` },
+    });
+    const taskQueue = `record-${randomUUID()}`;
+    const worker = await createBackfillWorker({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      clickhouse: ch,
+      log: quiet,
+      workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows') }),
+    });
+    const { client } = env;
+    const start = (type: string, id: string, input: unknown) =>
+      client.workflow.start(type, { taskQueue, workflowId: id, args: [input] });
+
+    const scenarios: Record<string, () => Promise<WorkflowHandleWithFirstExecutionRunId>> = {
+      'backfill-paused': async () => {
+        const handle = await start('backfillWorkflow', 'replay-paused', { job, from: '2024-01-01', to: '2024-03-31' });
+        await handle.signal(pauseSignal, { reason: 'recorded pause' });
+        await until(handle, (p) => p.pause?.manual === 'recorded pause');
+        await handle.signal(resumeSignal);
+        await handle.result();
+        return handle;
+      },
+      'backfill-continued-as-new': async () => {
+        const daily = { ...job, partitionBy: 'day' as const, target: { table: `${db}.events_by_day` } };
+        const handle = await start('backfillWorkflow', 'replay-continued', {
+          job: daily,
+          from: '2024-01-01',
+          to: '2024-01-20',
+        });
+        const summary = (await handle.result()) as BackfillSummary;
+        if ((await query(handle)).continuedAsNew === 0) throw new Error(`no continue-as-new in ${summary.workflowId}`);
+        return handle;
+      },
+      'backfill-cancelled': async () => {
+        const handle = await start('backfillWorkflow', 'replay-cancelled', {
+          job,
+          from: '2024-01-01',
+          to: '2024-03-31',
+        });
+        await until(handle, (p) => p.done >= 1);
+        await handle.cancel();
+        await handle.result().catch(() => undefined);
+        return handle;
+      },
+      'daily-run': async () => {
+        const handle = await start('dailyIncrementalWorkflow', 'replay-daily', {
+          job,
+          date: '2024-02-10',
+          timezone: 'UTC',
+        });
+        await handle.result();
+        return handle;
+      },
+      rollback: async () => {
+        const { target, backup, partitions } = await query(client.workflow.getHandle('replay-paused'));
+        const swapped = partitions.map((p) => ({ id: p.id, rows: p.result?.backupRows ?? 0 }));
+        const input = { backfill: 'replay-paused', job, target, backup, partitions: swapped };
+        const handle = await start('rollbackWorkflow', 'replay-rollback', input);
+        await handle.result();
+        return handle;
+      },
+    };
+
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    await worker.runUntil(async () => {
+      for (const [name, run] of Object.entries(scenarios)) {
+        const handle = await run();
+        const recorded = await histories(client, env.address, handle.workflowId, handle.firstExecutionRunId);
+        writeFileSync(path.join(out, `${name}.json`), `${JSON.stringify(recorded)}\n`);
+        console.log(`recorded ${name}: ${recorded.length} histories`);
+      }
+    });
+  } finally {
+    await ch.close();
+    await env.teardown();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../helpers/backfill-harness';
+
+/*
+ * Histories of real runs (a backfill paused and resumed, one that continued as new, a cancelled one, a daily run,
+ * a rollback; with every partition workflow they started), recorded by `npm run record-histories`, replayed
+ * against the current workflow code. A change that would break a running workflow's replay fails here.
+ */
+const dir = path.resolve(__dirname, '..', 'replay', 'histories');
+const recorded = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .flatMap((file) =>
+    (JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { workflowId: string; history: unknown }[]).map(
+      (h, i) => [`${file.replace(/\.json$/, '')} #${i} ${h.workflowId}`, h] as const,
+    ),
+  );
+
+describe('recorded histories replay against the current workflow code', () => {
+  it('has a recording of every scenario', () => {
+    expect(readdirSync(dir).sort()).toEqual([
+      'backfill-cancelled.json',
+      'backfill-continued-as-new.json',
+      'backfill-paused.json',
+      'daily-run.json',
+      'rollback.json',
+    ]);
+  });
+
+  it.each(recorded)('%s replays deterministically', async (_name, { workflowId, history }) => {
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId),
+    ).resolves.toBeUndefined();
+  });
+});
