@@ -8,6 +8,7 @@ import { showProgress } from '../cli/progress-view';
 import { nameWorkflowFailures } from '../cli/temporal-client';
 import { formatSummary, formatValidation } from '../cli/summary-table';
 import { connectClickHouse } from '../clickhouse/connect';
+import { backfillInputSchema } from '../shared/backfill-input';
 import type { BackfillSummary } from '../shared/backfill-results';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queue';
 import { withTemporal } from '../temporal/connection';
@@ -62,7 +63,11 @@ async function main(): Promise<number> {
           );
           const workflowId = `backfill-${job.target.table}-${RANGE.from}-${RANGE.to}`;
           const handle = await client.workflow
-            .start<typeof backfillWorkflow>('backfillWorkflow', { taskQueue, workflowId, args: [{ job, ...RANGE }] })
+            .start<typeof backfillWorkflow>('backfillWorkflow', {
+              taskQueue,
+              workflowId,
+              args: [backfillInputSchema.parse({ job, ...RANGE })],
+            })
             .catch((err) => {
               if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
               log(`Resuming the unfinished backfill ${workflowId}`);

@@ -7,7 +7,7 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import type { dailyIncrementalWorkflow } from '../../workflows';
-import { isTimeZone } from '../../shared/daily-input';
+import { dailyInputSchema, isTimeZone } from '../../shared/daily-input';
 import type { JobSpec } from '../../shared/job-spec';
 import { parseIsoDate } from '../../shared/partitions';
 import { CliError } from '../cli-error';
@@ -40,7 +40,8 @@ export function dailyScheduleOptions(spec: DailyScheduleSpec): ScheduleOptions {
       workflowType: 'dailyIncrementalWorkflow',
       workflowId: `${scheduleId}-run`,
       taskQueue: spec.taskQueue,
-      args: [{ job: spec.job, timezone: spec.timezone }],
+      // Every default applied here, where the input enters: the schedule's runs replay what it recorded.
+      args: [dailyInputSchema.parse({ job: spec.job, timezone: spec.timezone })],
     },
     policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '1 day' },
   };
@@ -185,7 +186,7 @@ export function registerScheduleCommand(program: Command): void {
         taskQueue: taskQueueFromEnv(),
         workflowId,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-        args: [{ job, date: options.date, timezone: 'UTC' }],
+        args: [dailyInputSchema.parse({ job, date: options.date, timezone: 'UTC' })],
       });
       console.log(
         `loaded ${result.day} into partition ${result.partition}: ${result.rowsWritten} rows from ${result.sourceRows} source rows`,
