@@ -15,8 +15,6 @@ export const MANAGED_SETTINGS = [
   'min_insert_block_size_bytes_for_materialized_views',
   'max_memory_usage',
   'max_bytes_before_external_group_by',
-  'prefer_column_name_to_alias',
-  'max_execution_time',
   'log_comment',
 ] as const;
 export type ManagedSetting = (typeof MANAGED_SETTINGS)[number];

@@ -36,11 +36,3 @@ export function selectAggregateCombinators(): Statement {
 export function describeSelect(select: Statement): Statement {
   return { query: `DESCRIBE (${select.query})`, params: select.params };
 }
-
-export function selectTablesLike(database: string, prefix: string): Statement {
-  return {
-    query:
-      'SELECT name FROM system.tables WHERE database = {db:String} AND startsWith(name, {prefix:String}) ORDER BY name',
-    params: { db: database, prefix },
-  };
-}
