@@ -7,9 +7,10 @@ export interface Logger {
 
 /**
  * A named point inside a step, for observers (metrics, fault-injection tests): `insert:started`,
- * `insert:finished`, `backup:kept`, `swap:replaced`, `cleanup:dropped`.
+ * `insert:finished`, `backup:kept`, `swap:replaced`, `move:done` (a view partition appended), `cleanup:dropped`.
  */
-export type StepPoint = 'insert:started' | 'insert:finished' | 'backup:kept' | 'swap:replaced' | 'cleanup:dropped';
+export type StepPoint =
+  'insert:started' | 'insert:finished' | 'backup:kept' | 'swap:replaced' | 'move:done' | 'cleanup:dropped';
 
 export interface ActivityDeps {
   clickhouse: ClickHouse;

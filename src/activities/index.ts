@@ -4,6 +4,7 @@ import { checkClusterLoad } from './cluster-load';
 import { seedDemoEvents } from './demo-events';
 import { partitionSteps } from './partition-steps';
 import { planBackfill } from './plan-backfill';
+import { viewPlanning } from './plan-view';
 import { dailySteps } from './daily-steps';
 import { referenceValidation } from './reference-validation';
 import { clickHouseDoctor } from './doctor';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     checkClusterLoad: checkClusterLoad(deps),
     seedDemoEvents: seedDemoEvents(deps),
     ...partitionSteps(deps),
+    ...viewPlanning(deps),
     ...dailySteps(deps),
     ...referenceValidation(deps),
     ...clickHouseDoctor(deps),

@@ -1,7 +1,6 @@
-import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { ClickHouse } from '../clickhouse/clickhouse';
-import type { PartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
+import type { AggregatePartitionTask, PartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
 import { nextDay } from '../shared/daily-input';
 import { insertAggregation } from '../sql/aggregation';
 import { additiveMetrics, aggregationShape, rowCountMetric, type AggregationShape } from '../sql/aggregation-shape';
@@ -12,72 +11,29 @@ import {
   createTableLikeIfNotExists,
   dropPartition,
   dropTableIfExists,
-  killQueriesWithIdPrefix,
   replacePartition,
-  selectActivePartitionRows,
-  selectTableExists,
   truncateTable,
 } from '../sql/partition-ops';
 import { metricTotalAlias, selectPartitionTotals, selectSourceTotals } from '../sql/totals';
 import type { ActivityDeps } from './deps';
 import { BackupMissingError, SwapVerificationError, ValidationMismatchError } from './errors';
-import { withHeartbeat } from './heartbeat';
+import {
+  buildQueries,
+  partitionRows,
+  runStep,
+  tableExists,
+  type BuildResult,
+  type BackupResult,
+  type StepTiming,
+  type SwapResult,
+  type Totals,
+  type ValidateResult,
+} from './step-runner';
+import { viewPartitionSteps } from './view-steps';
 import { validationCheck } from './validation-check';
 
-export interface StepTiming {
-  durationMs: number;
-}
-
-export interface BuildResult extends StepTiming {
-  /** Rows the build put into the shadow (for a day: that day's rows). */
-  rowsWritten: number;
-}
-
-export interface ValidateResult extends StepTiming {
-  /** Rows of the source (or backup) the shadow was built from. */
-  rowsRead: number;
-  checks: ValidationCheck[];
-  /** Rows in the shadow's partition and in the live partition now (part metadata). */
-  shadowRows: number;
-  liveRows: number;
-}
-
-export interface BackupResult extends StepTiming {
-  backupRows: number;
-}
-
-export interface SwapResult extends StepTiming {
-  /** `replaced` from the shadow, or `dropped` because the shadow holds nothing in the partition. */
-  action: 'replaced' | 'dropped' | 'unchanged';
-}
-
-type Totals = Record<string, string | number>;
-
-/** Rows of one partition's active parts, from metadata (reads no data). */
-async function partitionRows(ch: ClickHouse, table: TableRef, partitionId: string): Promise<number> {
-  const [{ rows }] = await ch.rows(selectActivePartitionRows(table, partitionId));
-  return Number(rows);
-}
-
-async function tableExists(ch: ClickHouse, table: TableRef): Promise<boolean> {
-  const [{ present }] = await ch.rows(selectTableExists(table));
-  return Number(present) === 1;
-}
-
-/** Runs one step of a partition: heartbeating which step and for how long, and timing it. */
-async function runStep<T extends object>(
-  task: PartitionTask,
-  step: string,
-  work: (signal: AbortSignal) => Promise<T>,
-): Promise<T & StepTiming> {
-  const started = Date.now();
-  const details = () => ({ partition: task.partition.id, step, elapsedMs: Date.now() - started });
-  const result = await withHeartbeat(details, work);
-  return { ...result, durationMs: Date.now() - started };
-}
-
 /** The checks of a rebuilt partition against the source partition. */
-async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: PartitionTask) {
+async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask) {
   const { mode, relativeTolerance } = task.job.validation;
   const counter = rowCountMetric(shape);
   // Without a count() metric the row-count check has nothing to sum: compare output rows with distinct keys and
@@ -99,7 +55,7 @@ async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: Part
 }
 
 /** The checks of a partition with one day rebuilt: that day against the source, the other days against the live. */
-async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: PartitionTask, day: string) {
+async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask, day: string) {
   const { mode, relativeTolerance } = task.job.validation;
   const counter = rowCountMetric(shape);
   const groups = mode === 'full' || counter === undefined;
@@ -126,13 +82,16 @@ async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: Partitio
  * The steps of one partition writer over its own shadow table (`<target>_v2_<partition>_<writer>`). The live
  * target changes only in `swapPartition`, atomically; every other step touches the shadow or the backup only.
  */
-export function partitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
+export function partitionSteps(deps: ActivityDeps) {
+  const { clickhouse: ch, log, onStep } = deps;
+  const view = viewPartitionSteps(deps);
   return {
     /**
      * Creates the shadow table afresh, shaped like the target.
      * Durability: drop-if-exists then create, so a retry after any crash starts from the same empty table.
      */
     async prepareShadow(task: PartitionTask): Promise<StepTiming> {
+      if (task.swap === 'append') return view.prepare(task);
       return runStep(task, 'prepare', async () => {
         await ch.exec(dropTableIfExists(task.shadow));
         await ch.exec(createTableLike(task.shadow, task.target));
@@ -152,12 +111,9 @@ export function partitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
      * truncate waits for an abandoned query to end, then clears what it wrote.
      */
     async buildShadow(task: PartitionTask): Promise<BuildResult> {
+      if (task.swap === 'append') return view.build(task);
       const shape = aggregationShape(task.job);
-      const { workflowExecution, activityId, attempt } = Context.current().info;
-      const run = workflowExecution ? `${workflowExecution.workflowId}/${workflowExecution.runId}` : task.shadow.name;
-      const queryIdPrefix = `${run}/build/`;
-      const queryId = `${queryIdPrefix}${activityId}-${attempt}`;
-      const killEarlier = () => (ch.embedded ? Promise.resolve() : ch.exec(killQueriesWithIdPrefix(queryIdPrefix)));
+      const { queryId, killEarlier } = buildQueries(ch, task);
       const { build, partition } = task;
       return runStep(task, 'insert', async (signal) => {
         if (build.kind === 'restore' && build.rows > 0 && !(await tableExists(ch, build.from))) {
@@ -206,6 +162,7 @@ export function partitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
      * Durability: read-only. A mismatch fails the partition non-retryably; the live table is untouched.
      */
     async validateShadow(task: PartitionTask): Promise<ValidateResult> {
+      if (task.swap === 'append') return view.validate(task);
       const shape = aggregationShape(task.job);
       const { build, partition } = task;
       return runStep(task, 'validate', async () => {
@@ -254,6 +211,7 @@ export function partitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
      * Durability: the shadow stays intact, so repeating the swap after a crash gives the same target.
      */
     async swapPartition(task: PartitionTask): Promise<SwapResult> {
+      if (task.swap === 'append') return view.append(task);
       const id = task.partition.id;
       return runStep(task, 'swap', async () => {
         const shadowRows = await partitionRows(ch, task.shadow, id);
@@ -279,6 +237,7 @@ export function partitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
 
     /** Drops the shadow table. Durability: `DROP TABLE IF EXISTS`, a no-op when repeated. */
     async dropShadow(task: PartitionTask): Promise<StepTiming> {
+      if (task.swap === 'append') return view.drop(task);
       return runStep(task, 'cleanup', async () => {
         await ch.exec(dropTableIfExists(task.shadow));
         await onStep?.('cleanup:dropped', task.partition.id);

@@ -6,6 +6,7 @@ import { FailureType } from '../shared/failure-types';
 import { describeIssues } from '../shared/input-errors';
 import { rollbackInputSchema, type RollbackInput } from '../shared/rollback-input';
 import { validateInputSchema, type ValidateInput } from '../shared/validate-input';
+import { viewBackfillInputSchema, type ViewBackfillInput } from '../shared/view-input';
 
 /** Parses `raw` with `schema`, defaults applied; bad input fails non-retryably, one line per field. */
 function resolve<S extends z.ZodType>(schema: S, raw: unknown, workflow: string): z.infer<S> {
@@ -38,6 +39,9 @@ export function inputResolvers() {
     },
     async resolveRollbackInput(raw: unknown): Promise<RollbackInput> {
       return resolve(rollbackInputSchema, raw, 'rollbackWorkflow');
+    },
+    async resolveViewBackfillInput(raw: unknown): Promise<ViewBackfillInput> {
+      return resolve(viewBackfillInputSchema, raw, 'viewBackfillWorkflow');
     },
     async resolveValidateInput(raw: unknown): Promise<ValidateInput> {
       return resolve(validateInputSchema, raw, 'validateWorkflow');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describeIssues } from '../shared/input-errors';
-import { jobSpecSchema, type JobSpec } from '../shared/job-spec';
+import { jobSpecSchema, type AggregateJob, type JobSpec } from '../shared/job-spec';
 import { CliError } from './cli-error';
 
 /** Reads a YAML or JSON job file and validates it; every problem is reported with its field. */
@@ -21,4 +21,13 @@ export function loadJobFile(file: string): JobSpec {
   const parsed = jobSpecSchema.safeParse(raw);
   if (!parsed.success) throw new CliError(`job file ${file} is invalid:\n${describeIssues(parsed.error)}`);
   return parsed.data;
+}
+
+/** A job file for the commands that take aggregate jobs only (validate, schedule, daily): a view job is refused. */
+export function loadAggregateJobFile(file: string): AggregateJob {
+  const job = loadJobFile(file);
+  if (job.kind !== 'aggregate') {
+    throw new CliError(`job file ${file} is a ${job.kind} job; this command takes aggregate jobs (use start for it)`);
+  }
+  return job;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jobSpecSchema } from './job-spec';
+import { aggregateJobSpecSchema } from './job-spec';
 import { parseIsoDate } from './partitions';
 
 const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, {
@@ -12,7 +12,7 @@ const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, {
  */
 export const backfillInputSchema = z
   .object({
-    job: jobSpecSchema,
+    job: aggregateJobSpecSchema,
     from: isoDate,
     to: isoDate,
     /** Only these partition ids of the range (e.g. the failed ones of an earlier run); all when absent. */

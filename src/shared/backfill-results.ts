@@ -1,4 +1,4 @@
-import type { AggregateJob } from './job-spec';
+import type { AggregateJob, ViewJob } from './job-spec';
 import type { PartitionBounds } from './partitions';
 
 /** A table with its database resolved, as the plan fixes it for every later step. */
@@ -39,15 +39,21 @@ export interface BackfillPlan {
 export type ShadowBuild =
   { kind: 'rebuild' } | { kind: 'day'; day: string } | { kind: 'restore'; from: TableRef; rows: number };
 
-/** What the partition workflow needs: the job, the resolved tables, the partition and how to build it. */
-export interface PartitionTask {
-  job: AggregateJob;
+/** What every partition workflow needs: the resolved tables and the partition. */
+interface PartitionTaskBase {
   source: TableRef;
   target: TableRef;
   /** This writer's shadow of the partition (see src/shared/writer-tables.ts). */
   shadow: TableRef;
   partition: PartitionPlan;
+}
+
+/** What the partition workflow needs for an aggregate job: the job, the partition and how to build it. */
+export interface AggregatePartitionTask extends PartitionTaskBase {
+  job: AggregateJob;
   build: ShadowBuild;
+  /** Absent (or `replace`): the swap makes the live partition equal the shadow (`REPLACE PARTITION`). */
+  swap?: 'replace';
   /** Where the live partition's parts are kept (hard links) before the swap, for rollback; none: not kept. */
   backup?: TableRef;
   /**
@@ -56,6 +62,21 @@ export interface PartitionTask {
    */
   maxShrink?: number;
 }
+
+/**
+ * A view job's partition: the view's SELECT over the partition's source rows before `cutoff` (epoch seconds), by
+ * the job's `fill` method, validated, then appended to the live target with `MOVE PARTITION`, because the live
+ * view writes the same partition. No shrink guard and no backup: an append removes nothing from the live table.
+ */
+export interface ViewPartitionTask extends PartitionTaskBase {
+  job: ViewJob;
+  build: { kind: 'view-fill'; cutoff: number };
+  swap: 'append';
+  backup?: undefined;
+  maxShrink?: undefined;
+}
+
+export type PartitionTask = AggregatePartitionTask | ViewPartitionTask;
 
 export interface ValidationCheck {
   name: string;

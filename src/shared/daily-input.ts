@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jobSpecSchema } from './job-spec';
+import { aggregateJobSpecSchema } from './job-spec';
 import { formatIsoDate, parseIsoDate } from './partitions';
 
 /** True when `tz` is an IANA time zone the runtime knows (`UTC`, `Europe/Paris`, …). */
@@ -36,7 +36,7 @@ export function nextDay(day: string): string {
  */
 export const dailyInputSchema = z
   .object({
-    job: jobSpecSchema,
+    job: aggregateJobSpecSchema,
     date: z
       .string()
       .refine((s) => parseIsoDate(s) !== undefined, { message: 'must be a date written YYYY-MM-DD' })

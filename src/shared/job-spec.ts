@@ -127,9 +127,115 @@ export const aggregateJobSchema = z
     }
   });
 
-/** Every job kind; more kinds (plain copies with dependent materialized views) join this union. */
-export const jobSpecSchema = z.discriminatedUnion('kind', [aggregateJobSchema]);
+/** A cutoff written in a job: UTC to the second, e.g. `2024-12-17T09:00:00Z`. */
+const CUTOFF = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})Z$/;
+
+/**
+ * Epoch seconds of a job's cutoff text, or undefined when it is not a real UTC time inside the DateTime range.
+ * The result is a safe integer, so it renders as digits only.
+ */
+export function parseCutoff(text: string): number | undefined {
+  const m = CUTOFF.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  const back = new Date(ms);
+  if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return undefined;
+  const seconds = ms / 1000;
+  return Number.isSafeInteger(seconds) && seconds > 0 && seconds < 2 ** 32 ? seconds : undefined;
+}
+
+/** The view's INSERT settings: the aggregate kind's, plus the block sizes of the Null-engine fill's view. */
+export const viewInsertSettingsSchema = z
+  .object({
+    ...insertSettingsSchema.shape,
+    min_insert_block_size_rows_for_materialized_views: z.number().int().nonnegative(),
+    min_insert_block_size_bytes_for_materialized_views: z.number().int().nonnegative(),
+  })
+  .partial()
+  .strict();
+
+/**
+ * Adding a materialized view to a table that already holds data (the ClickHouse guide's scenario 2): the view
+ * is created for rows from a cutoff on, and the rows before it are backfilled into its target, partition by
+ * partition. The view's SELECT is given in parts, each parsed by the expression grammar and re-rendered.
+ */
+export const viewJobSchema = z
+  .object({
+    kind: z.literal('view'),
+    name: plainName.optional(),
+    /** The table the view reads, and its DateTime/DateTime64 column the cutoff applies to. */
+    source: z.object({ table: tableName, timeColumn: plainName }).strict(),
+    target: z
+      .object({
+        table: tableName,
+        /** SummingMergeTree: only count()/sum() aggregates; AggregatingMergeTree stores `-State` values. */
+        engine: z.enum(['SummingMergeTree', 'AggregatingMergeTree']).default('SummingMergeTree'),
+        /**
+         * `none`: one partition (the guide's `pypi_downloads`); `month`/`day`: by the first groupBy column, which
+         * must be a Date or DateTime.
+         */
+        partitionBy: z.enum(['none', 'month', 'day']).default('none'),
+      })
+      .strict(),
+    /** The materialized view to create (its name, in the target's database unless qualified). */
+    view: z.object({ name: tableName }).strict(),
+    /** Output column → expression over the source (also the target's ORDER BY, in this order). */
+    groupBy: z
+      .record(plainName, z.string().superRefine(parsedWith(parseExpression)))
+      .refine((g) => Object.keys(g).length > 0, { message: 'needs at least one column' }),
+    /** Output column → one aggregate call, e.g. `count: count()`. */
+    aggregates: z
+      .record(plainName, z.string().superRefine(parsedWith(parseAggregateMetric)))
+      .refine((a) => Object.keys(a).length > 0, { message: 'needs at least one aggregate' }),
+    /** Optional row filter of the view, same grammar (no string literals). */
+    where: z.string().superRefine(parsedWith(parseExpression)).optional(),
+    /**
+     * `auto`: the moment `cutoffMarginSeconds` ahead of the plan, chosen when the workflow starts; or
+     * a UTC time (`2024-12-17T09:00:00Z`) that must still be ahead, unless the view already exists with it.
+     */
+    cutoff: z
+      .string()
+      .refine((c) => c === 'auto' || parseCutoff(c) !== undefined, {
+        message: 'must be auto or a UTC time written YYYY-MM-DDThh:mm:ssZ',
+      })
+      .default('auto'),
+    /** How far ahead an automatic cutoff lies: time for the view's CREATE to land before the first row it owns. */
+    cutoffMarginSeconds: z.number().int().min(3).max(86_400).default(60),
+    /** How long after the cutoff the fill waits, for rows timestamped before it that arrive late. */
+    latenessSeconds: z.number().int().nonnegative().max(86_400).default(5),
+    /**
+     * `ranged`: `INSERT … SELECT <view query>` per partition; `null`: the guide's Null-engine path (a Null table
+     * of the needed columns, and a copy of the view reading it and writing the shadow), memory bounded by blocks.
+     */
+    fill: z.enum(['ranged', 'null']).default('ranged'),
+    parallelism: z.number().int().positive().max(64).default(1),
+    insertSettings: viewInsertSettingsSchema.default({}),
+    load: loadThresholdsSchema.prefault({}),
+    safety: safetySchema.prefault({}),
+  })
+  .strict()
+  .superRefine((job, ctx) => {
+    const seen = new Set<string>();
+    for (const name of [...Object.keys(job.groupBy), ...Object.keys(job.aggregates)]) {
+      if (seen.has(name)) {
+        ctx.addIssue({ code: 'custom', path: ['aggregates'], message: `output column "${name}" is named twice` });
+      }
+      seen.add(name);
+    }
+  });
+
+/**
+ * Every job kind. The backfill, daily run, rollback and reference validation take aggregate jobs
+ * ({@link aggregateJobSpecSchema}); a view job runs as `viewBackfillWorkflow`.
+ */
+export const jobSpecSchema = z.discriminatedUnion('kind', [aggregateJobSchema, viewJobSchema]);
+
+/** The jobs a backfill, daily run, rollback or reference validation takes. */
+export const aggregateJobSpecSchema = z.discriminatedUnion('kind', [aggregateJobSchema]);
 
 export type AggregateJob = z.infer<typeof aggregateJobSchema>;
+export type ViewJob = z.infer<typeof viewJobSchema>;
+export type ViewJobInput = z.input<typeof viewJobSchema>;
 export type JobSpec = z.infer<typeof jobSpecSchema>;
-export type JobSpecInput = z.input<typeof jobSpecSchema>;
+export type JobSpecInput = z.input<typeof aggregateJobSpecSchema>;

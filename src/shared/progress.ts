@@ -35,10 +35,15 @@ export interface PauseState {
   since?: number;
 }
 
-/** Where a backfill stands: answered by the `progress` query at any time, also after it closed. */
+/**
+ * Where a backfill stands: answered by the `progress` query at any time, also after it closed. `waiting`: a view
+ * backfill waits for its cutoff to pass.
+ */
 export interface BackfillProgress {
-  phase: 'planning' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+  phase: 'planning' | 'waiting' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
   target?: string;
+  /** A view backfill's cutoff (UTC): the view writes rows from it on, the backfill the rows before. */
+  cutoff?: string;
   partitions: PartitionProgress[];
   done: number;
   failed: number;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TableRef } from './backfill-results';
-import { jobSpecSchema } from './job-spec';
+import { aggregateJobSpecSchema } from './job-spec';
 import { isPlainIdentifier } from '../sql/quote-identifier';
 
 /** A table named `database.table`, as a backfill resolved it. */
@@ -19,7 +19,7 @@ export const rollbackInputSchema = z
   .object({
     /** Workflow id of the backfill being rolled back (for messages). */
     backfill: z.string().min(1),
-    job: jobSpecSchema,
+    job: aggregateJobSpecSchema,
     target: qualifiedTable,
     backup: qualifiedTable,
     /** Each partition with the rows its backup holds (0: it did not exist before the backfill). */

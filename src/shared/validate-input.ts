@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jobSpecSchema, tableName } from './job-spec';
+import { aggregateJobSpecSchema, tableName } from './job-spec';
 import { parseIsoDate } from './partitions';
 
 const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, {
@@ -47,7 +47,7 @@ export function describeReference(r: Reference): string {
 /** Input of `validateWorkflow`: the job's target compared with a reference over an inclusive range of days. */
 export const validateInputSchema = z
   .object({
-    job: jobSpecSchema,
+    job: aggregateJobSpecSchema,
     reference: referenceSchema,
     from: isoDate,
     to: isoDate,

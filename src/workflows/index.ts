@@ -6,3 +6,4 @@ export { seedDemoWorkflow } from './seed-demo-workflow';
 export { dailyIncrementalWorkflow } from './daily-incremental-workflow';
 export { validateWorkflow } from './validate-workflow';
 export { doctorWorkflow } from './doctor-workflow';
+export { viewBackfillWorkflow } from './view-backfill-workflow';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createOrUpdateDailySchedule } from '../../src/cli/commands/schedule';
 import { dayBefore } from '../../src/shared/daily-input';
 import type { DailyInputRaw } from '../../src/shared/daily-input';
-import { jobSpecSchema, type JobSpecInput } from '../../src/shared/job-spec';
+import { aggregateJobSchema, type JobSpecInput } from '../../src/shared/job-spec';
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
 import type { DailyResult } from '../../src/workflows/daily-incremental-workflow';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
@@ -145,7 +145,7 @@ describe('daily incremental run', () => {
     await addEventsOn('2024-06-16', 5);
     const scheduleId = `daily-test-${randomUUID()}`;
     const spec = {
-      job: jobSpecSchema.parse(job()),
+      job: aggregateJobSchema.parse(job()),
       cron: '0 3 * * *',
       timezone: 'UTC',
       taskQueue: h.taskQueue,

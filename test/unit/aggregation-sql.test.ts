@@ -1,6 +1,6 @@
 import type { Statement } from '../../src/clickhouse/statement';
 import type { TableRef } from '../../src/shared/backfill-results';
-import { jobSpecSchema, type JobSpecInput } from '../../src/shared/job-spec';
+import { aggregateJobSchema, type JobSpecInput } from '../../src/shared/job-spec';
 import { createTargetTable, insertAggregation, selectAggregation } from '../../src/sql/aggregation';
 import { aggregationShape, type AggregationShape } from '../../src/sql/aggregation-shape';
 import { createTableLike, dropTableIfExists, replacePartition, truncateTable } from '../../src/sql/partition-ops';
@@ -23,7 +23,7 @@ const exampleJob: JobSpecInput = {
 };
 
 const shapeOf = (overrides: Partial<JobSpecInput> = {}): AggregationShape =>
-  aggregationShape(jobSpecSchema.parse({ ...exampleJob, ...overrides }));
+  aggregationShape(aggregateJobSchema.parse({ ...exampleJob, ...overrides }));
 
 const source: TableRef = { database: 'raw', name: 'events' };
 const target: TableRef = { database: 'agg', name: 'events_daily' };

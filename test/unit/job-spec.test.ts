@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import type { z } from 'zod';
 import { backfillInputSchema } from '../../src/shared/backfill-input';
 import { describeIssues } from '../../src/shared/input-errors';
-import { jobSpecSchema } from '../../src/shared/job-spec';
+import { aggregateJobSpecSchema, jobSpecSchema } from '../../src/shared/job-spec';
 
 /** The smallest valid job: every optional field left to its default. */
 const minimalJob = () => ({
@@ -34,13 +34,13 @@ function jobMessage(edit: (job: Record<string, unknown>) => void): string | unde
 describe('a valid job', () => {
   it('the example job file parses as it is', () => {
     const file = path.resolve(__dirname, '../../examples/events-daily.yaml');
-    const parsed = jobSpecSchema.parse(parse(readFileSync(file, 'utf8')));
+    const parsed = aggregateJobSpecSchema.parse(parse(readFileSync(file, 'utf8')));
     expect(parsed).toMatchObject({ kind: 'aggregate', keys: ['user_id', 'host', 'device_ip'], chunkSize: 50_000 });
     expect(Object.keys(parsed.metrics)).toEqual(['daily_events', 'daily_sum_ctr', 'daily_sum_sq_ctr', 'hours']);
   });
 
   it('gets the documented defaults for every field left out', () => {
-    const job = jobSpecSchema.parse(minimalJob());
+    const job = aggregateJobSpecSchema.parse(minimalJob());
     expect(job).toMatchObject({
       chunkSize: 1_000_000,
       parallelism: 1,
@@ -52,7 +52,7 @@ describe('a valid job', () => {
   });
 
   it('keeps a validation mode given without a tolerance, and defaults the tolerance', () => {
-    const job = jobSpecSchema.parse({ ...minimalJob(), validation: { mode: 'fast' } });
+    const job = aggregateJobSpecSchema.parse({ ...minimalJob(), validation: { mode: 'fast' } });
     expect(job.validation).toEqual({ mode: 'fast', relativeTolerance: 1e-9 });
   });
 

@@ -8,14 +8,14 @@ import {
 } from '@temporalio/client';
 import type { dailyIncrementalWorkflow } from '../../workflows';
 import { dailyInputSchema, isTimeZone } from '../../shared/daily-input';
-import type { JobSpec } from '../../shared/job-spec';
+import type { AggregateJob } from '../../shared/job-spec';
 import { parseIsoDate } from '../../shared/partitions';
 import { CliError } from '../cli-error';
-import { loadJobFile } from '../job-file';
+import { loadAggregateJobFile } from '../job-file';
 import { connectTemporalClient, taskQueueFromEnv } from '../temporal-client';
 
 export interface DailyScheduleSpec {
-  job: JobSpec;
+  job: AggregateJob;
   cron: string;
   timezone: string;
   taskQueue: string;
@@ -23,7 +23,7 @@ export interface DailyScheduleSpec {
 }
 
 /** One schedule per target: `daily-<target table>`. */
-export const dailyScheduleId = (job: JobSpec): string => `daily-${job.target.table}`;
+export const dailyScheduleId = (job: AggregateJob): string => `daily-${job.target.table}`;
 
 /**
  * The Schedule: a cron in a time zone starting `dailyIncrementalWorkflow` (no date: the workflow derives the day
@@ -82,7 +82,7 @@ interface ScheduleIdOption {
 
 function scheduleIdOf(options: ScheduleIdOption): string {
   if (options.scheduleId) return options.scheduleId;
-  if (options.job) return dailyScheduleId(loadJobFile(options.job));
+  if (options.job) return dailyScheduleId(loadAggregateJobFile(options.job));
   throw new CliError('give --job <file> or --schedule-id <id>');
 }
 
@@ -109,7 +109,7 @@ export function registerScheduleCommand(program: Command): void {
     .option('--schedule-id <id>', 'schedule id (default: daily-<target>)')
     .action(async (options: { job: string; cron: string; timezone: string; scheduleId?: string }) => {
       if (!isTimeZone(options.timezone)) throw new CliError(`--timezone: unknown time zone ${options.timezone}`);
-      const job = loadJobFile(options.job);
+      const job = loadAggregateJobFile(options.job);
       const client = await connectTemporalClient();
       const spec = { job, cron: options.cron, timezone: options.timezone, taskQueue: taskQueueFromEnv() };
       const outcome = await createOrUpdateDailySchedule(client, { ...spec, scheduleId: options.scheduleId });
@@ -179,7 +179,7 @@ export function registerScheduleCommand(program: Command): void {
     .requiredOption('--date <YYYY-MM-DD>', 'the day to load')
     .action(async (options: { job: string; date: string }) => {
       isoDay(options.date, '--date');
-      const job = loadJobFile(options.job);
+      const job = loadAggregateJobFile(options.job);
       const client = await connectTemporalClient();
       const workflowId = `${dailyScheduleId(job)}-manual`;
       const result = await client.workflow.execute<typeof dailyIncrementalWorkflow>('dailyIncrementalWorkflow', {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { validateWorkflow } from '../../workflows';
 import { describeMismatches, referenceFromArgument, type ValidationReport } from '../../shared/validate-input';
 import { CliError } from '../cli-error';
-import { loadJobFile } from '../job-file';
+import { loadAggregateJobFile } from '../job-file';
 import { connectTemporalClient, taskQueueFromEnv } from '../temporal-client';
 
 interface ValidateOptions {
@@ -66,7 +66,7 @@ export function registerValidateCommand(program: Command): void {
     .option('--tolerance <relative>', "relative tolerance for floats (default: the job's)")
     .option('--json', 'print the report as JSON', false)
     .action(async (options: ValidateOptions) => {
-      const job = loadJobFile(options.job);
+      const job = loadAggregateJobFile(options.job);
       const client = await connectTemporalClient();
       const input = {
         job,

@@ -1,0 +1,325 @@
+import type { ClickHouse } from '../clickhouse/clickhouse';
+import { isClickHouseError } from '../clickhouse/clickhouse-error';
+import type { Statement } from '../clickhouse/statement';
+import type { PartitionPlan, TableRef } from '../shared/backfill-results';
+import { parseCutoff, type ViewJob } from '../shared/job-spec';
+import { partitionFromId } from '../shared/partitions';
+import { columnsOf, functionsOf } from '../sql/expression';
+import {
+  describeSelect,
+  selectAggregateCombinators,
+  selectFunctionKinds,
+  selectTableColumns,
+  selectTableInfo,
+} from '../sql/introspection';
+import {
+  UNPARTITIONED_ID,
+  additiveAggregates,
+  createLiveView,
+  createViewTarget,
+  liveViewSelect,
+  selectExpression,
+  selectViewDefinition,
+  selectViewOutput,
+  selectViewPartitions,
+  viewPartitionKey,
+  viewShape,
+  type ViewShape,
+} from '../sql/view';
+import { selectPartitionRowsBetween } from '../sql/partition-ops';
+import type { ActivityDeps } from './deps';
+import { JobSpecError } from './errors';
+import { withHeartbeat } from './heartbeat';
+import { tableResolver } from './table-resolver';
+
+interface Column {
+  name: string;
+  type: string;
+}
+
+/** The tables of a view job, resolved, and the cutoff it runs with (epoch seconds). */
+export interface ViewPlan {
+  source: TableRef;
+  target: TableRef;
+  view: TableRef;
+  cutoff: number;
+  /** The view already existed with exactly this definition (a job run again): nothing is created. */
+  viewExisted: boolean;
+  targetExisted: boolean;
+}
+
+const show = (t: TableRef): string => `${t.database}.${t.name}`;
+const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+
+/** Column types of a SELECT; ClickHouse refusing it is blamed on `field`. */
+async function describe(ch: ClickHouse, select: Statement, field: string): Promise<Column[]> {
+  try {
+    return await ch.rows<Column>(describeSelect(select));
+  } catch (err) {
+    if (isClickHouseError(err)) throw new JobSpecError(field, `ClickHouse refused it: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+/** Source columns exist, the time column is a DateTime, and no output name hides a source column. */
+async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, source: TableRef): Promise<void> {
+  const columns = await ch.rows<Column>(selectTableColumns(source));
+  if (columns.length === 0) throw new JobSpecError('source.table', `table ${show(source)} does not exist`);
+  const types = new Map(columns.map((c) => [c.name, c.type]));
+  const missing = (field: string, name: string) =>
+    new JobSpecError(
+      field,
+      `column "${name}" does not exist in ${show(source)} (it has: ${[...types.keys()].join(', ')})`,
+    );
+  const time = types.get(job.source.timeColumn);
+  if (time === undefined) throw missing('source.timeColumn', job.source.timeColumn);
+  if (!/^DateTime(64)?(\(.*\))?$/.test(time)) {
+    throw new JobSpecError('source.timeColumn', `"${job.source.timeColumn}" is ${time}; the cutoff needs a DateTime`);
+  }
+  const fields = [
+    ...shape.groupBy.map((g) => ({ field: `groupBy.${g.name}`, exprs: [g.expr] })),
+    ...shape.aggregates.map((a) => ({ field: `aggregates.${a.name}`, exprs: [...a.metric.params, ...a.metric.args] })),
+    ...(shape.where ? [{ field: 'where', exprs: [shape.where] }] : []),
+  ];
+  for (const { field, exprs } of fields) {
+    for (const name of exprs.flatMap(columnsOf)) if (!types.has(name)) throw missing(field, name);
+  }
+  // ClickHouse lets an output alias stand for the source column of the same name in WHERE and in other columns:
+  // only a plain copy of the column (`project: project`) may reuse its name.
+  for (const g of shape.groupBy) {
+    if (types.has(g.name) && !(g.expr.kind === 'column' && g.expr.name === g.name)) {
+      throw new JobSpecError(
+        `groupBy.${g.name}`,
+        `"${g.name}" is a column of ${show(source)}; name the output otherwise`,
+      );
+    }
+  }
+  for (const a of shape.aggregates) {
+    if (types.has(a.name)) {
+      throw new JobSpecError(
+        `aggregates.${a.name}`,
+        `"${a.name}" is a column of ${show(source)}; name the output otherwise`,
+      );
+    }
+  }
+}
+
+/** Aggregates are aggregate calls (additive ones only for a SummingMergeTree); groupBy and where are per row. */
+async function checkFunctions(ch: ClickHouse, shape: ViewShape): Promise<void> {
+  const perRow = [
+    ...shape.groupBy.map((g) => ({ field: `groupBy.${g.name}`, expr: g.expr })),
+    ...shape.aggregates.flatMap((a) =>
+      [...a.metric.params, ...a.metric.args].map((expr) => ({ field: `aggregates.${a.name}`, expr })),
+    ),
+    ...(shape.where ? [{ field: 'where', expr: shape.where }] : []),
+  ];
+  const names = [
+    ...new Set([...perRow.flatMap((p) => functionsOf(p.expr)), ...shape.aggregates.map((a) => a.metric.fn)]),
+  ];
+  const kind = new Map(
+    (await ch.rows<{ name: string; is_aggregate: number }>(selectFunctionKinds(names))).map((r) => [
+      r.name,
+      Number(r.is_aggregate) === 1,
+    ]),
+  );
+  const combinators = (await ch.rows<{ name: string }>(selectAggregateCombinators())).map((r) => r.name);
+  const isAggregate = (fn: string): boolean =>
+    kind.get(fn) === true || combinators.some((c) => fn.endsWith(c) && kind.get(fn.slice(0, -c.length)) === true);
+  for (const a of shape.aggregates) {
+    if (!isAggregate(a.metric.fn)) {
+      throw new JobSpecError(`aggregates.${a.name}`, `"${a.metric.fn}" is not an aggregate function`);
+    }
+  }
+  for (const { field, expr } of perRow) {
+    for (const fn of functionsOf(expr)) {
+      if (!kind.has(fn)) throw new JobSpecError(field, `unknown function "${fn}"`);
+      if (kind.get(fn)) throw new JobSpecError(field, `aggregate "${fn}" is not allowed here (it must be per row)`);
+    }
+  }
+  if (shape.engine === 'SummingMergeTree') {
+    const additive = new Set(additiveAggregates(shape).map((a) => a.name));
+    for (const a of shape.aggregates) {
+      if (!additive.has(a.name)) {
+        throw new JobSpecError(
+          `aggregates.${a.name}`,
+          `a SummingMergeTree target can only add up count() and sum(); use target.engine: AggregatingMergeTree`,
+        );
+      }
+    }
+  }
+}
+
+/** The view's output columns, each groupBy checked on its own first; the partition column must be a date. */
+async function describeOutput(ch: ClickHouse, shape: ViewShape, source: TableRef): Promise<Column[]> {
+  for (const g of shape.groupBy) await describe(ch, selectExpression(g.expr, g.name, source), `groupBy.${g.name}`);
+  const output = await describe(ch, selectViewOutput(shape, source), 'aggregates');
+  if (shape.partitionBy !== 'none' && !/^(Date|Date32|DateTime|DateTime64)(\(.*\))?$/.test(output[0].type)) {
+    throw new JobSpecError(
+      'target.partitionBy',
+      `partitions are by the first groupBy column, "${output[0].name}", which is ${output[0].type}, not a date`,
+    );
+  }
+  return output;
+}
+
+/** Refuses an existing target whose engine, partitioning, order or columns differ from what the view writes. */
+async function checkExistingTarget(
+  ch: ClickHouse,
+  shape: ViewShape,
+  target: TableRef,
+  expected: Column[],
+): Promise<boolean> {
+  const [info] = await ch.rows<{ engine: string; partition_key: string; sorting_key: string }>(selectTableInfo(target));
+  if (!info) return false;
+  const field = 'target.table';
+  const differs = (what: string, actual: string, wanted: string) =>
+    new JobSpecError(field, `${show(target)} has ${what} "${actual}", the job needs "${wanted}"`);
+  if (info.engine !== shape.engine) throw differs('engine', info.engine, shape.engine);
+  if (info.partition_key !== viewPartitionKey(shape)) {
+    throw differs('partition key', info.partition_key, viewPartitionKey(shape));
+  }
+  const order = shape.groupBy.map((g) => g.name).join(', ');
+  // A one-column key created as `ORDER BY (project)` shows as "(project)".
+  const sortingKey = info.sorting_key.replace(/^\((.*)\)$/, '$1');
+  if (sortingKey !== order) throw differs('sorting key', info.sorting_key, order);
+  const actual = await ch.rows<Column>(selectTableColumns(target));
+  const render = (cols: Column[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
+  if (render(actual) !== render(expected)) throw differs('columns', render(actual), render(expected));
+  return true;
+}
+
+/** Whether the view exists with exactly the job's definition; another definition (or another target) refuses. */
+async function viewMatches(ch: ClickHouse, shape: ViewShape, plan: Omit<ViewPlan, 'viewExisted' | 'targetExisted'>) {
+  const [existing] = await ch.rows(selectViewDefinition(plan.view, liveViewSelect(shape, plan.source, plan.cutoff)));
+  if (!existing) return false;
+  const same =
+    existing.engine === 'MaterializedView' &&
+    existing.target_database === plan.target.database &&
+    existing.target_table === plan.target.name &&
+    existing.stored === existing.expected;
+  if (!same) {
+    throw new JobSpecError(
+      'view.name',
+      `${show(plan.view)} already exists with another definition (${existing.engine} to ` +
+        `${existing.target_database}.${existing.target_table}: ${existing.stored}); the job would create ` +
+        `${existing.expected} to ${show(plan.target)}. Drop it, or give the job its cutoff if it is this job's view`,
+    );
+  }
+  return true;
+}
+
+/** Resolves the job's tables the same way in every activity. */
+async function resolveTables(ch: ClickHouse, job: ViewJob) {
+  const resolve = await tableResolver(ch);
+  const target = resolve(job.target.table);
+  const view = job.view.name.includes('.')
+    ? resolve(job.view.name)
+    : { database: target.database, name: job.view.name };
+  return { source: resolve(job.source.table), target, view };
+}
+
+export interface ViewPlanInput {
+  job: ViewJob;
+}
+
+export interface CreateViewInput {
+  job: ViewJob;
+  cutoff: number;
+}
+
+/** Seconds that must be left before the cutoff when the view is created, or rows at the cutoff could be missed. */
+const MIN_LEAD_SECONDS = 2;
+
+/**
+ * The activities of a `kind: view` job: plan (checks only), create (target and view), and list the partitions to
+ * fill once the cutoff has passed.
+ */
+export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
+  return {
+    /**
+     * Checks the job against its tables before any DDL (source, time column, functions, an existing target's
+     * engine, keys and columns, an existing view's definition) and fixes the cutoff: the job's, which must still
+     * be ahead unless the view already exists with it; or, for `auto`, now + `cutoffMarginSeconds`
+     * (whole seconds). The result is recorded in the workflow's history, so the cutoff never changes afterwards.
+     *
+     * Durability: read-only; a retry may pick a later automatic cutoff, which is fine as nothing exists yet.
+     */
+    async planViewBackfill({ job }: ViewPlanInput): Promise<ViewPlan> {
+      return withHeartbeat(
+        () => ({ step: 'plan' }),
+        async () => {
+          const shape = viewShape(job);
+          const tables = await resolveTables(ch, job);
+          await checkSource(ch, job, shape, tables.source);
+          await checkFunctions(ch, shape);
+          const output = await describeOutput(ch, shape, tables.source);
+          const targetExisted = await checkExistingTarget(ch, shape, tables.target, output);
+          const now = Math.floor(Date.now() / 1000);
+          const cutoff =
+            job.cutoff === 'auto' ? now + job.cutoffMarginSeconds : (parseCutoff(job.cutoff) ?? Number.NaN);
+          const viewExisted = await viewMatches(ch, shape, { ...tables, cutoff });
+          if (!viewExisted && cutoff < now + MIN_LEAD_SECONDS) {
+            throw new JobSpecError(
+              'cutoff',
+              `${job.cutoff} is already past (now ${isoOf(now)}): give a later one or auto`,
+            );
+          }
+          log.info('planned view backfill', { view: show(tables.view), cutoff: isoOf(cutoff), viewExisted });
+          return { ...tables, cutoff, viewExisted, targetExisted };
+        },
+      );
+    },
+
+    /**
+     * Creates the target when missing and the live view with `WHERE <time> >= cutoff` (the guide's scenario 2,
+     * step 1). Refuses to create the view once the cutoff is too close: rows between the cutoff and a late view
+     * would be written by neither the view nor the fill.
+     *
+     * Durability: `IF NOT EXISTS` for both, and an existing view must have exactly this definition; a retry after
+     * the view landed finds it and changes nothing.
+     */
+    async createViewAndTarget({ job, cutoff }: CreateViewInput): Promise<void> {
+      const shape = viewShape(job);
+      const tables = await resolveTables(ch, job);
+      if (await viewMatches(ch, shape, { ...tables, cutoff })) return;
+      if (Date.now() / 1000 > cutoff - MIN_LEAD_SECONDS) {
+        throw new JobSpecError('cutoff', `${isoOf(cutoff)} passed before the view could be created; run the job again`);
+      }
+      await ch.exec(createViewTarget(shape, tables.source, tables.target));
+      await ch.exec(createLiveView(shape, tables.view, tables.source, tables.target, cutoff));
+      // Another writer may have created a view of that name in between: ours must be the one there.
+      if (!(await viewMatches(ch, shape, { ...tables, cutoff }))) throw new Error(`${show(tables.view)} vanished`);
+      log.info('view created', { view: show(tables.view), cutoff: isoOf(cutoff) });
+    },
+
+    /**
+     * The target partitions holding source rows before the cutoff (one `all` partition for an unpartitioned
+     * target), with their source rows and the live rows the target holds now. Durability: read-only.
+     */
+    async listViewPartitions({ job, cutoff }: CreateViewInput): Promise<PartitionPlan[]> {
+      return withHeartbeat(
+        () => ({ step: 'list partitions' }),
+        async () => {
+          const shape = viewShape(job);
+          const { source, target } = await resolveTables(ch, job);
+          const stats = await ch.rows(selectViewPartitions(shape, source, cutoff));
+          const live = new Map(
+            (shape.partitionBy === 'none'
+              ? await ch.rows(selectPartitionRowsBetween(target, UNPARTITIONED_ID, UNPARTITIONED_ID))
+              : await ch.rows(selectPartitionRowsBetween(target, stats[0]?.id ?? '0', stats.at(-1)?.id ?? '0'))
+            ).map((p) => [p.id, Number(p.live_rows)]),
+          );
+          return stats.map((s) => ({
+            ...(shape.partitionBy === 'none'
+              ? { id: s.id, start: '', end: '' }
+              : partitionFromId(s.id, shape.partitionBy)),
+            sourceRows: Number(s.rows),
+            targetRows: live.get(s.id) ?? 0,
+            maxRowsPerKey: 0,
+            salt: 1,
+          }));
+        },
+      );
+    },
+  };
+}

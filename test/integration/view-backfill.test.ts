@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { parse } from 'yaml';
+import type { ClickHouse } from '../../src/clickhouse/clickhouse';
+import type { TableRef } from '../../src/shared/backfill-results';
+import type { ViewJobInput } from '../../src/shared/job-spec';
+import type { ViewBackfillInputRaw, ViewBackfillSummary } from '../../src/shared/view-input';
+import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
+import { createHarness, type Harness } from '../helpers/backfill-harness';
+import { freshDatabase } from '../helpers/chdb-env';
+
+/** An example job of examples/, pointed at tables in `db`, with a short cutoff margin. */
+export function pypiViewJob(file: string, db: string, overrides: Partial<ViewJobInput> = {}): ViewJobInput {
+  const job = parse(readFileSync(path.resolve(__dirname, '../../examples', file), 'utf8')) as ViewJobInput;
+  return {
+    ...job,
+    source: { ...job.source, table: `${db}.pypi` },
+    target: { ...job.target, table: `${db}.${job.target.table}` },
+    cutoffMarginSeconds: 4,
+    latenessSeconds: 1,
+    ...overrides,
+  };
+}
+
+/** `YYYY-MM-DD hh:mm:ss` (UTC) of a moment, as insertPypiRows takes it. */
+const sqlTime = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+
+/**
+ * Live ingestion: every 100 ms, 500 rows timestamped over the last 100 ms go into `pypi`, until stopped. Returns
+ * how many rows it inserted.
+ */
+export function startIngestion(ch: ClickHouse, pypi: TableRef): { stop: () => Promise<number> } {
+  let stopped = false;
+  let rows = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      const now = Date.now();
+      await ch.exec(insertPypiRows(pypi, 500, sqlTime(now - 1000), sqlTime(now)));
+      rows += 500;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return rows;
+    },
+  };
+}
+
+/**
+ * `{ groups, total, digest }` of the target read as the view's groups (every merge state summed), and the same of
+ * the view's query over the whole source: equal means each source row is counted exactly once.
+ */
+async function compare(ch: ClickHouse, db: string, target: string, keys: string, count: string, group: string) {
+  const digest = async (inner: string) => {
+    const [row] = await ch.rows<{ groups: string; total: string; digest: string }>({
+      query: `SELECT toString(count()) AS groups, toString(sum(n)) AS total,
+        toString(groupBitXor(cityHash64(${keys}, n))) AS digest FROM (${inner})`,
+      params: {},
+    });
+    return row;
+  };
+  return {
+    target: await digest(`SELECT ${keys}, ${count} AS n FROM ${db}.${target} GROUP BY ${keys}`),
+    source: await digest(`SELECT ${group}, count() AS n FROM ${db}.pypi GROUP BY ${keys}`),
+  };
+}
+
+async function tablesOf(ch: ClickHouse, db: string): Promise<string[]> {
+  const rows = await ch.rows<{ name: string }>({
+    query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+    params: { db },
+  });
+  return rows.map((r) => r.name);
+}
+
+describe('kind: view — a materialized view added to a table with data, while ingestion goes on', () => {
+  let h: Harness;
+  let db: string;
+  let pypi: TableRef;
+
+  beforeAll(async () => {
+    h = await createHarness();
+    db = await freshDatabase(h.ch, 'view');
+    pypi = { database: db, name: 'pypi' };
+    await h.ch.exec(createPypiTable(pypi));
+    await h.ch.exec(insertPypiRows(pypi, 300_000, '2024-01-01 00:00:00', '2024-03-01 00:00:00'));
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const run = (input: ViewBackfillInputRaw) =>
+    h.withWorker(async () => {
+      const ingestion = startIngestion(h.ch, pypi);
+      try {
+        const summary = (await h.env.client.workflow.execute('viewBackfillWorkflow', {
+          taskQueue: h.taskQueue,
+          workflowId: `view-${randomUUID()}`,
+          args: [input],
+        })) as ViewBackfillSummary;
+        // Rows go on arriving after the fill: the view alone must count them.
+        await new Promise((r) => setTimeout(r, 500));
+        return { summary, ingested: await ingestion.stop() };
+      } catch (err) {
+        await ingestion.stop();
+        throw err;
+      }
+    });
+
+  it('pypi_downloads (SummingMergeTree, unpartitioned, ranged fill): every row counted once', async () => {
+    const { summary, ingested } = await run({ job: pypiViewJob('pypi-downloads.yaml', db) });
+
+    expect(ingested).toBeGreaterThan(0);
+    expect(summary.partitions.map((p) => p.partition)).toEqual(['all']);
+    expect(summary.partitions[0].checks.every((c) => c.ok)).toBe(true);
+    // The fill read the history and the rows ingested before the cutoff; the view got the rest.
+    expect(summary.rowsRead).toBeGreaterThan(300_000);
+    const { target, source } = await compare(h.ch, db, 'pypi_downloads', 'project', 'sum(count)', 'project');
+    expect(target).toEqual(source);
+    expect(Number(source.total)).toBe(300_000 + ingested);
+    expect((await tablesOf(h.ch, db)).filter((t) => t.includes('_v2_'))).toEqual([]);
+  });
+
+  it('per hour (AggregatingMergeTree, by month, Null-engine fill): every row counted once', async () => {
+    const job = pypiViewJob('pypi-downloads-per-day.yaml', db, {
+      target: { table: `${db}.pypi_hourly_states`, engine: 'AggregatingMergeTree', partitionBy: 'month' },
+      view: { name: 'pypi_hourly_states_mv' },
+      aggregates: { count: 'count()', projects_seen: 'uniq(installer)' },
+    });
+    const { summary } = await run({ job });
+
+    const months = summary.partitions.map((p) => p.partition);
+    expect(months.slice(0, 2)).toEqual(['202401', '202402']);
+    expect(summary.partitions.every((p) => p.checks.every((c) => c.ok))).toBe(true);
+    const { target, source } = await compare(
+      h.ch,
+      db,
+      'pypi_hourly_states',
+      'hour, project',
+      'countMerge(count)',
+      'toStartOfHour(timestamp) AS hour, project',
+    );
+    expect(target).toEqual(source);
+    const [types] = await h.ch.rows<{ t: string }>({
+      query: `SELECT type AS t FROM system.columns WHERE database = {db:String} AND table = 'pypi_hourly_states' AND name = 'projects_seen'`,
+      params: { db },
+    });
+    expect(types.t).toBe('AggregateFunction(uniq, String)');
+    expect((await tablesOf(h.ch, db)).filter((t) => t.includes('_v2_'))).toEqual([]);
+  });
+
+  describe('bad input is refused before any DDL, naming the field', () => {
+    const refusal = async (job: ViewJobInput): Promise<string> => {
+      const before = await tablesOf(h.ch, db);
+      const err = await h
+        .withWorker(() =>
+          h.env.client.workflow.execute('viewBackfillWorkflow', {
+            taskQueue: h.taskQueue,
+            workflowId: `view-bad-${randomUUID()}`,
+            args: [{ job }],
+          }),
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect(await tablesOf(h.ch, db)).toEqual(before);
+      let cause = (err as Error).cause as Error | undefined;
+      while (cause?.cause) cause = cause.cause as Error;
+      return cause?.message ?? '';
+    };
+    const base = () =>
+      pypiViewJob('pypi-downloads.yaml', db, { target: { table: `${db}.fresh_target` }, view: { name: 'fresh_mv' } });
+
+    it('a view of that name with another definition', async () => {
+      // pypi_downloads_mv exists from the first test, with another cutoff.
+      const job = pypiViewJob('pypi-downloads.yaml', db);
+      expect(await refusal(job)).toMatch(/^view\.name: .*pypi_downloads_mv already exists with another definition/);
+    });
+
+    it('a target whose columns do not fit the SELECT', async () => {
+      await h.ch.exec({
+        query: `CREATE TABLE ${db}.wrong_target (project String, count Float64) ENGINE = SummingMergeTree ORDER BY project`,
+        params: {},
+      });
+      const job = { ...base(), target: { table: `${db}.wrong_target` } };
+      expect(await refusal(job)).toMatch(/^target\.table: .*has columns "project String, count Float64"/);
+    });
+
+    it('a missing time column', async () => {
+      const job = { ...base(), source: { table: `${db}.pypi`, timeColumn: 'ts' } };
+      expect(await refusal(job)).toMatch(/^source\.timeColumn: column "ts" does not exist/);
+    });
+
+    it('a cutoff already past', async () => {
+      const job = { ...base(), cutoff: '2024-01-15T00:00:00Z' };
+      expect(await refusal(job)).toMatch(/^cutoff: 2024-01-15T00:00:00Z is already past/);
+    });
+
+    it('a non-additive aggregate into a SummingMergeTree', async () => {
+      const job = { ...base(), aggregates: { count: 'count()', users: 'uniq(country_code)' } };
+      expect(await refusal(job)).toMatch(/^aggregates\.users: a SummingMergeTree target can only add up/);
+    });
+  });
+});
