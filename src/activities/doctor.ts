@@ -5,6 +5,7 @@ import type { TableRef } from '../shared/backfill-results';
 import { selectClusterLoad } from '../sql/cluster-load';
 import { createProbeTable, insertProbeRow, PROBE_PARTITION_ID, selectServerVersion } from '../sql/doctor-probe';
 import { selectCurrentDatabase } from '../sql/introspection';
+import { movePartitionTo } from '../sql/view';
 import {
   attachPartitionFrom,
   createTableLike,
@@ -37,8 +38,8 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
  * ClickHouse as the worker sees it (in embedded mode only the worker may open the data directory): reachable, its
  * version, and every kind of statement a backfill runs, each tried for real on a scratch table and its shadow in
  * the target database: CREATE TABLE, CREATE TABLE … AS, INSERT … SELECT with the job's settings, ALTER TABLE …
- * REPLACE / ATTACH … FROM / DROP PARTITION, TRUNCATE, the system tables the plan and the load check read, and DROP
- * TABLE. A missing privilege or a settings constraint fails its line with ClickHouse's own reason.
+ * REPLACE / ATTACH … FROM / MOVE … TO TABLE / DROP PARTITION, TRUNCATE, the system tables the plan and the load
+ * check read, and DROP TABLE. A missing privilege or a settings constraint fails its line with ClickHouse's reason.
  */
 export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
   return {
@@ -85,6 +86,7 @@ export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
           ],
           ['ALTER TABLE … REPLACE PARTITION … FROM', exec(replacePartition(table, shadow, PROBE_PARTITION_ID))],
           ['ALTER TABLE … ATTACH PARTITION … FROM', exec(attachPartitionFrom(shadow, table, PROBE_PARTITION_ID))],
+          ['ALTER TABLE … MOVE PARTITION … TO TABLE', exec(movePartitionTo(shadow, table, PROBE_PARTITION_ID))],
           ['ALTER TABLE … DROP PARTITION', exec(dropPartition(table, PROBE_PARTITION_ID))],
           ['TRUNCATE TABLE', exec(truncateTable(shadow))],
           [

@@ -69,6 +69,7 @@ describe('ch-backfill doctor', () => {
       'CREATE TABLE in default',
       'ALTER TABLE … REPLACE PARTITION … FROM',
       'ALTER TABLE … ATTACH PARTITION … FROM',
+      'ALTER TABLE … MOVE PARTITION … TO TABLE',
       'ALTER TABLE … DROP PARTITION',
       'SELECT on system.parts, processes, merges, mutations, metrics',
     ]) {
