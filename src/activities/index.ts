@@ -5,6 +5,7 @@ import { seedDemoEvents } from './demo-events';
 import { partitionSteps } from './partition-steps';
 import { planBackfill } from './plan-backfill';
 import { viewPlanning } from './plan-view';
+import { pypiExample } from './pypi-example';
 import { dailySteps } from './daily-steps';
 import { referenceValidation } from './reference-validation';
 import { clickHouseDoctor } from './doctor';
@@ -36,6 +37,7 @@ export function createActivities(deps: ActivityDeps) {
     seedDemoEvents: seedDemoEvents(deps),
     ...partitionSteps(deps),
     ...viewPlanning(deps),
+    ...pypiExample(deps),
     ...dailySteps(deps),
     ...referenceValidation(deps),
     ...clickHouseDoctor(deps),

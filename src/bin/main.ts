@@ -14,18 +14,29 @@ import { DEFAULT_TASK_QUEUE } from '../shared/task-queue';
 import { withTemporal } from '../temporal/connection';
 import { createBackfillWorker } from '../worker/create-backfill-worker';
 import { installJsonLogging } from '../worker/json-logger';
-import type { backfillWorkflow, seedDemoWorkflow } from '../workflows';
+import type { ViewBackfillSummary } from '../shared/view-input';
+import type {
+  backfillWorkflow,
+  checkPypiExampleWorkflow,
+  preparePypiExampleWorkflow,
+  pypiIngestionWorkflow,
+  seedDemoWorkflow,
+  viewBackfillWorkflow,
+} from '../workflows';
 
 const DATA_DIR = '.data';
 const JOB_FILE = 'examples/events-daily.yaml';
 const DEMO = { start: '2024-01-01', months: 6, rows: 6_000_000 };
 const RANGE = { from: '2024-01-01', to: '2024-06-30' };
+const PYPI_JOB_FILE = 'examples/pypi-downloads.yaml';
+const PYPI = { rows: 5_000_000, days: 90, batch: 2_000, intervalMs: 200 };
 
 /**
  * `npm start`: the whole product on the embedded default. Starts a Temporal dev server (unless the configuration
  * names a server) and a worker on the embedded engine, generates skewed demo events if the source is empty, backfills
  * six months partition by partition with a live progress bar, and prints the summary and the validation results.
  * Exits 0 only when every partition validated. Running it again while a backfill is unfinished resumes it.
+ * `npm start -- --example pypi` runs the guide's view scenario instead (see {@link runPypiExample}).
  */
 async function main(): Promise<number> {
   mkdirSync(DATA_DIR, { recursive: true });
@@ -50,6 +61,11 @@ async function main(): Promise<number> {
       });
       log(`Temporal at ${t.address} (Web UI http://localhost:8233 for a local dev server); worker on ${taskQueue}`);
       try {
+        if (process.argv.includes('--example')) {
+          const example = process.argv[process.argv.indexOf('--example') + 1];
+          if (example !== 'pypi') throw new Error(`unknown example ${JSON.stringify(example)}; there is: pypi`);
+          return await worker.runUntil(() => runPypiExample(client, taskQueue, log));
+        }
         return await worker.runUntil(async () => {
           const seeded = await client.workflow.execute<typeof seedDemoWorkflow>('seedDemoWorkflow', {
             taskQueue,
@@ -94,6 +110,67 @@ async function main(): Promise<number> {
     },
     { dataDir: DATA_DIR, log },
   );
+}
+
+/**
+ * `npm start -- --example pypi`: the ClickHouse guide's scenario 2 on generated PyPI downloads. Fills `pypi` with
+ * history, starts a live ingestion into it, adds the view `pypi_downloads_mv` (examples/pypi-downloads.yaml) with
+ * the view backfill, stops the ingestion, and checks that `pypi_downloads` equals the view's query over every row,
+ * those ingested during the backfill included. Returns 0 only then.
+ */
+async function runPypiExample(client: Client, taskQueue: string, log: (m: string) => void): Promise<number> {
+  const job = loadJobFile(PYPI_JOB_FILE);
+  if (job.kind !== 'view') throw new Error(`${PYPI_JOB_FILE} is not a view job`);
+  const tables = { source: job.source.table, target: job.target.table, view: job.view.name };
+  const started = Date.now();
+  const id = (what: string) => `pypi-example-${what}-${started}`;
+  const prepared = await client.workflow.execute<typeof preparePypiExampleWorkflow>('preparePypiExampleWorkflow', {
+    taskQueue,
+    workflowId: id('prepare'),
+    args: [{ ...tables, rows: PYPI.rows, days: PYPI.days }],
+  });
+  log(`${prepared.rows.toLocaleString('en-US')} PyPI downloads of the last ${PYPI.days} days in ${tables.source}`);
+  const ingestion = await client.workflow.start<typeof pypiIngestionWorkflow>('pypiIngestionWorkflow', {
+    taskQueue,
+    workflowId: id('ingestion'),
+    args: [{ source: tables.source, batch: PYPI.batch, intervalMs: PYPI.intervalMs }],
+  });
+  log(`Live ingestion: ${PYPI.batch} rows every ${PYPI.intervalMs} ms into ${tables.source} (${ingestion.workflowId})`);
+  const handle = await client.workflow.start<typeof viewBackfillWorkflow>('viewBackfillWorkflow', {
+    taskQueue,
+    workflowId: id('view'),
+    args: [{ job }],
+  });
+  log(`Adding ${tables.view} → ${tables.target} with its backfill (${handle.workflowId})`);
+  const result = handle.result();
+  await showProgress(handle, result);
+  let summary: ViewBackfillSummary;
+  try {
+    summary = await result;
+  } catch (err) {
+    console.error(`\n${errorLine(err)}`);
+    return 1;
+  } finally {
+    // A few more seconds of ingestion: rows after the backfill are the view's alone.
+    await new Promise((r) => setTimeout(r, 2_000));
+    await ingestion.cancel();
+    await ingestion.result();
+  }
+  console.log(`\n${formatSummary(summary)}\n\nValidation:\n${formatValidation(summary)}`);
+  const check = await client.workflow.execute<typeof checkPypiExampleWorkflow>('checkPypiExampleWorkflow', {
+    taskQueue,
+    workflowId: id('check'),
+    args: [{ ...tables, since: started }],
+  });
+  const same = JSON.stringify(check.target) === JSON.stringify(check.source);
+  console.log(
+    `\ncutoff ${summary.cutoff}; ${check.rows.toLocaleString('en-US')} rows in ${tables.source}, ` +
+      `${check.ingested.toLocaleString('en-US')} of them ingested during the run\n` +
+      `${tables.target}: ${check.target.groups} projects, ${check.target.downloads} downloads, digest ${check.target.digest}\n` +
+      `view query over ${tables.source}: ${check.source.groups} projects, ${check.source.downloads} downloads, ` +
+      `digest ${check.source.digest}\n${same ? 'OK: every row counted exactly once' : 'MISMATCH'}`,
+  );
+  return same ? 0 : 1;
 }
 
 function failureSummary(err: WorkflowFailedError): BackfillSummary | undefined {

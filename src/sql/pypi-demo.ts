@@ -236,3 +236,27 @@ export function selectPypiProfile(table: TableRef): Statement {
     params: t.params,
   };
 }
+
+/** Rows of the `pypi` table, and how many of them have a timestamp from `since` on (the live ingestion's). */
+export function countPypiRows(table: TableRef, since: string): Statement<{ rows: string; recent: string }> {
+  const t = tableParam('table', table);
+  return {
+    query: `SELECT toString(count()) AS rows, toString(countIf(timestamp >= {since:DateTime})) AS recent FROM ${t.sql}`,
+    params: { ...t.params, since },
+  };
+}
+
+/** {@link selectPypiDownloadsDigest} of the view's query over the whole source: what the view target must equal. */
+export function selectPypiSourceDownloadsDigest(
+  source: TableRef,
+): Statement<{ groups: string; downloads: string; digest: string }> {
+  const t = tableParam('table', source);
+  return {
+    query: [
+      'SELECT toString(count()) AS groups, toString(sum(n)) AS downloads,',
+      '  toString(groupBitXor(cityHash64(project, n))) AS digest',
+      `FROM (SELECT project, count() AS n FROM ${t.sql} GROUP BY project)`,
+    ].join('\n'),
+    params: t.params,
+  };
+}

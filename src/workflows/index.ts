@@ -7,3 +7,4 @@ export { dailyIncrementalWorkflow } from './daily-incremental-workflow';
 export { validateWorkflow } from './validate-workflow';
 export { doctorWorkflow } from './doctor-workflow';
 export { viewBackfillWorkflow } from './view-backfill-workflow';
+export { checkPypiExampleWorkflow, preparePypiExampleWorkflow, pypiIngestionWorkflow } from './pypi-example-workflows';

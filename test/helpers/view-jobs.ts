@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { ClickHouse } from '../../src/clickhouse/clickhouse';
+import type { TableRef } from '../../src/shared/backfill-results';
+import type { ViewJobInput } from '../../src/shared/job-spec';
+import { insertPypiRows } from '../../src/sql/pypi-demo';
+
+/** An example job of examples/, pointed at tables in `db`, with a short cutoff margin. */
+export function pypiViewJob(file: string, db: string, overrides: Partial<ViewJobInput> = {}): ViewJobInput {
+  const job = parse(readFileSync(path.resolve(__dirname, '../../examples', file), 'utf8')) as ViewJobInput;
+  return {
+    ...job,
+    source: { ...job.source, table: `${db}.pypi` },
+    target: { ...job.target, table: `${db}.${job.target.table}` },
+    cutoffMarginSeconds: 4,
+    latenessSeconds: 1,
+    ...overrides,
+  };
+}
+
+/** `YYYY-MM-DD hh:mm:ss` (UTC) of a moment, as insertPypiRows takes it. */
+const sqlTime = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+
+/**
+ * Live ingestion: every 100 ms, 500 rows timestamped over the last 100 ms go into `pypi`, until stopped. Returns
+ * how many rows it inserted.
+ */
+export function startIngestion(ch: ClickHouse, pypi: TableRef): { stop: () => Promise<number> } {
+  let stopped = false;
+  let rows = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      const now = Date.now();
+      await ch.exec(insertPypiRows(pypi, 500, sqlTime(now - 1000), sqlTime(now)));
+      rows += 500;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return rows;
+    },
+  };
+}
