@@ -58,7 +58,9 @@ export function formatProgress(workflowId: string, p: BackfillProgress): string 
   const lines = [
     `${workflowId} → ${p.target ?? '?'}: ${p.phase}${pauseReason(p) ? ` (${pauseReason(p)})` : ''}`,
     `partitions: ${p.done} swapped, ${p.failed} failed, ${pending} pending of ${p.total}; parallelism ${p.parallelism}`,
-    ...(p.backup ? [`previous partitions kept in ${p.backup} (for rollback)`] : []),
+    ...(p.backup && p.partitions.some((x) => (x.result?.backupRows ?? 0) > 0)
+      ? [`the partitions replaced are kept in ${p.backup} (for rollback)`]
+      : []),
     `rows: ${count(p.rowsRead)} read, ${count(p.rowsWritten)} written; ${count(p.rowsPerSecond)} rows/s; ` +
       `ETA ${formatDuration(p.etaMs)}`,
     ...(p.lastLoadReason ? [`last load pause: ${p.lastLoadReason}`] : []),

@@ -30,7 +30,9 @@ export function formatSummary(summary: BackfillSummary): string {
     ...summary.partitions
       .filter((p) => p.emptied)
       .map((p) => `${p.partition}: source empty, ${p.rowsBefore.toLocaleString('en-US')} rows removed`),
-    ...(summary.backup ? [`Replaced partitions are kept in ${summary.backup} for rollback.`] : []),
+    ...(summary.backup && summary.partitions.some((p) => (p.backupRows ?? 0) > 0)
+      ? [`The partitions replaced are kept in ${summary.backup} for rollback.`]
+      : []),
     ...summary.failed.map((f) => `FAILED ${f.partition}: ${f.error}`),
   ].join('\n');
 }
