@@ -64,3 +64,20 @@ export interface BackfillProgress {
   /** How many times this backfill continued as new. */
   continuedAsNew: number;
 }
+
+/** The progress of a job that has not planned yet, started now. */
+export function initialProgress(parallelism: number): BackfillProgress {
+  return {
+    phase: 'planning',
+    partitions: [],
+    done: 0,
+    failed: 0,
+    total: 0,
+    rowsRead: 0,
+    rowsWritten: 0,
+    startedAt: Date.now(),
+    rowsPerSecond: 0,
+    parallelism,
+    continuedAsNew: 0,
+  };
+}

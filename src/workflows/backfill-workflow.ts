@@ -36,7 +36,7 @@ import {
   setParallelismUpdate,
   type PauseRequest,
 } from '../shared/messages';
-import type { BackfillProgress, PartitionProgress } from '../shared/progress';
+import { initialProgress, type BackfillProgress, type PartitionProgress } from '../shared/progress';
 import { backfillPartitionsKey, backfillTargetKey } from '../shared/search-attributes';
 import { backupTableFor, shadowTableFor, writerTag } from '../shared/writer-tables';
 import { BackfillPause } from './backfill-pause';
@@ -122,19 +122,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
   const { job, from, to } = input;
   const { workflowId, firstExecutionRunId } = workflowInfo();
   const tag = writerTag(workflowId, firstExecutionRunId);
-  const progress: BackfillProgress = carried?.progress ?? {
-    phase: 'planning',
-    partitions: [],
-    done: 0,
-    failed: 0,
-    total: 0,
-    rowsRead: 0,
-    rowsWritten: 0,
-    startedAt: Date.now(),
-    rowsPerSecond: 0,
-    parallelism: job.parallelism,
-    continuedAsNew: 0,
-  };
+  const progress = carried?.progress ?? initialProgress(job.parallelism);
   const running = new Map<string, PartitionWriter>();
   const pause = new BackfillPause((progress.pause ??= {}), (request: PauseRequest | undefined) => {
     for (const child of running.values()) {

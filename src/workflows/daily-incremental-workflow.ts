@@ -16,7 +16,7 @@ import { DAILY_DEFAULTS, durationMs } from '../shared/daily-job';
 import { shadowTableFor, writerTag } from '../shared/writer-tables';
 import { innermostMessage } from '../shared/failure-message';
 import { partitionStepSignal, progressQuery } from '../shared/messages';
-import type { BackfillProgress, PartitionProgress } from '../shared/progress';
+import { initialProgress, type PartitionProgress } from '../shared/progress';
 import { applyStepReport } from './partition-progress';
 import { startPartitionWriter } from './partition-writer';
 
@@ -72,19 +72,7 @@ function dayToLoad(input: { date?: string; timezone: string }): { day: string; n
  * the run can simply be started again.
  */
 export async function dailyIncrementalWorkflow(raw: DailyInputRaw): Promise<DailyResult> {
-  const progress: BackfillProgress = {
-    phase: 'planning',
-    partitions: [],
-    done: 0,
-    failed: 0,
-    total: 0,
-    rowsRead: 0,
-    rowsWritten: 0,
-    startedAt: Date.now(),
-    rowsPerSecond: 0,
-    parallelism: 1,
-    continuedAsNew: 0,
-  };
+  const progress = initialProgress(1);
   setHandler(progressQuery, () => progress);
   setHandler(partitionStepSignal, (report) => applyStepReport(progress.partitions[0], report));
   const input = await resolveDailyInput(raw);
