@@ -274,6 +274,12 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
 
   const inFlight: Promise<void>[] = [];
   const planned = new Map(partitions.map((p) => [p.id, p]));
+  // A backup exists only if a started partition had live rows (an empty one is not kept): only then is there a
+  // table for the retention timer to drop.
+  const keepBackup = async (): Promise<void> => {
+    const kept = progress.partitions.some((p) => p.state !== 'pending' && (planned.get(p.id)?.targetRows ?? 0) > 0);
+    if (kept) await keepBackupFor(backup, job.safety.backupRetention);
+  };
   try {
     for (const entry of progress.partitions) {
       if (entry.state !== 'pending') continue;
@@ -305,7 +311,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
         const partition = planned.get(entry.id);
         if (partition) await dropShadow(taskFor(partition));
       }
-      await keepBackupFor(backup, job.safety.backupRetention);
+      await keepBackup();
     });
     progress.phase = 'cancelled';
     log.warn('backfill cancelled', {
@@ -313,7 +319,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     });
     throw err;
   }
-  await keepBackupFor(backup, job.safety.backupRetention);
+  await keepBackup();
 
   const results = progress.partitions.flatMap((p) => (p.result ? [p.result] : []));
   const summary: BackfillSummary = {
