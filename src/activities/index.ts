@@ -1,3 +1,6 @@
+import { Context } from '@temporalio/activity';
+import { MetricName } from '../shared/backfill-metrics';
+import { FailureType } from '../shared/failure-types';
 import type { ActivityDeps } from './deps';
 import { toActivityFailure } from './errors';
 import { checkClusterLoad } from './cluster-load';
@@ -13,7 +16,10 @@ import { inputResolvers } from './resolve-input';
 
 type AsyncFn = (...args: never[]) => Promise<unknown>;
 
-/** Makes every activity decide retryable vs non-retryable at the point its error leaves it. */
+/**
+ * Makes every activity decide retryable vs non-retryable at the point its error leaves it, and counts the
+ * validation failures (`ch_backfill_validation_failures`, per activity type) as they leave.
+ */
 function withFailureBoundary<T extends Record<string, AsyncFn>>(activities: T): T {
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => [
@@ -22,7 +28,14 @@ function withFailureBoundary<T extends Record<string, AsyncFn>>(activities: T): 
         try {
           return await fn(...args);
         } catch (err) {
-          throw toActivityFailure(err);
+          const failure = toActivityFailure(err);
+          const type = (failure as { type?: unknown }).type;
+          if (type === FailureType.ValidationMismatch || type === FailureType.ReferenceMismatch) {
+            Context.current()
+              .metricMeter.createCounter(MetricName.validationFailures, 'failures', 'Validations that found a mismatch')
+              .add(1);
+          }
+          throw failure;
         }
       },
     ]),

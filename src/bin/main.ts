@@ -13,7 +13,7 @@ import type { BackfillSummary } from '../shared/backfill-results';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queue';
 import { withTemporal } from '../temporal/connection';
 import { createBackfillWorker } from '../worker/create-backfill-worker';
-import { installJsonLogging } from '../worker/json-logger';
+import { installWorkerRuntime } from '../worker/worker-runtime';
 import type { ViewBackfillSummary } from '../shared/view-input';
 import type {
   backfillWorkflow,
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
   mkdirSync(DATA_DIR, { recursive: true });
   // Worker logs go to a file so they do not tear through the progress bar.
   const logFile = path.join(DATA_DIR, 'worker.log');
-  installJsonLogging(process.env, (line) => appendFileSync(logFile, line));
+  installWorkerRuntime(process.env, (line) => appendFileSync(logFile, line));
   const job = loadJobFile(JOB_FILE);
   const log = (m: string) => console.error(m);
   return withTemporal(

@@ -55,6 +55,8 @@ export interface LoadVerdict {
   overloaded: boolean;
   /** Every signal over its threshold, named with its value and limit, e.g. `parts per partition 412 > 300 (…)`. */
   reason?: string;
+  /** The names of the signals over their thresholds (`parts per partition`, …): a metric's label. */
+  signals?: string[];
 }
 
 /** Decides from one sample whether the cluster is too busy for the next heavy step. Pure: no I/O. */
@@ -70,8 +72,13 @@ export function assessLoad(sample: LoadSample, t: LoadThresholds): LoadVerdict {
     ['DelayedInserts', sample.delayedInserts, t.maxDelayedInserts],
     ['MemoryTracking bytes', sample.memoryTrackingBytes, t.maxMemoryTrackingBytes],
   ];
-  const over = checks
-    .filter(([, value, limit]) => limit !== undefined && value > limit)
-    .map(([name, value, limit, where]) => `${name} ${value} > ${limit}${where ? ` (${where})` : ''}`);
-  return over.length ? { overloaded: true, reason: over.join('; ') } : { overloaded: false };
+  const over = checks.filter(([, value, limit]) => limit !== undefined && value > limit);
+  if (over.length === 0) return { overloaded: false };
+  return {
+    overloaded: true,
+    reason: over
+      .map(([name, value, limit, where]) => `${name} ${value} > ${limit}${where ? ` (${where})` : ''}`)
+      .join('; '),
+    signals: over.map(([name]) => name),
+  };
 }

@@ -12,7 +12,7 @@ export interface BackfillWorkerOptions {
   onStep?: ActivityDeps['onStep'];
   /**
    * Where activities log. By default the activity context logger, so lines reach the Runtime's logger (see
-   * `installJsonLogging`) with the workflow id, partition and step attached.
+   * `installWorkerRuntime`) with the workflow id, partition and step attached.
    */
   log?: ActivityDeps['log'];
   /** Pre-bundled workflow code (tests bundle once); otherwise the workflows are bundled at start. */

@@ -1,5 +1,5 @@
 import type { LogLevel, LogMetadata } from '@temporalio/common';
-import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
+import { DefaultLogger, type LogEntry, type LogExporterConfig } from '@temporalio/worker';
 import { temporalConfigFromEnv } from '../temporal/connection';
 
 const LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -78,17 +78,17 @@ export function jsonLineLogger({ level, write, redact = [] }: JsonLoggerOptions)
 }
 
 /**
- * Routes all of this process's Temporal logging (the SDK's, workflows' `log`, activities' context logger, and the
- * native core's, forwarded) into {@link jsonLineLogger} at `LOG_LEVEL`, redacting the configured credentials.
- * Must run before anything creates the Temporal runtime (a connection or worker).
+ * The Runtime options that route all of this process's Temporal logging (the SDK's, workflows' `log`, activities'
+ * context logger, and the native core's, forwarded) into {@link jsonLineLogger} at `LOG_LEVEL`, redacting the
+ * configured credentials. Installed by `installWorkerRuntime` (src/worker/worker-runtime.ts).
  */
-export function installJsonLogging(
-  env: NodeJS.ProcessEnv = process.env,
-  write: (line: string) => void = (line) => void process.stdout.write(line),
-): void {
+export function jsonRuntimeLogging(
+  env: NodeJS.ProcessEnv,
+  write: (line: string) => void,
+): { logger: DefaultLogger; logging: LogExporterConfig } {
   const level = logLevelFromEnv(env);
-  Runtime.install({
+  return {
     logger: jsonLineLogger({ level, write, redact: credentialsFromEnv(env) }),
-    telemetryOptions: { logging: { forward: {}, filter: { core: level, other: 'ERROR' } } },
-  });
+    logging: { forward: {}, filter: { core: level, other: 'ERROR' } },
+  };
 }

@@ -6,6 +6,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  metricMeter,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -15,6 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { BackfillInput, BackfillInputRaw } from '../shared/backfill-input';
+import { loadPausedSeconds } from '../shared/backfill-metrics';
 import type {
   BackfillPlan,
   BackfillSummary,
@@ -205,9 +207,13 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     let verdict = assessLoad(await sample(), job.load);
     if (!verdict.overloaded) return;
     let calmSince: number | undefined;
+    // Every wait below is paused for load, the cool-down included: counted against the signals last over.
+    const pausedSeconds = loadPausedSeconds(metricMeter, qualified(plan.target));
+    let signals: string[] = [];
     for (;;) {
       if (verdict.overloaded) {
         calmSince = undefined;
+        signals = verdict.signals ?? [];
         progress.lastLoadReason = verdict.reason;
         if (progress.pause?.load !== verdict.reason) log.warn('paused for cluster load', { reason: verdict.reason });
         pause.set('load', verdict.reason);
@@ -215,7 +221,9 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
         calmSince ??= Date.now();
         if (Date.now() - calmSince >= job.load.cooldownSeconds * 1000) break;
       }
+      const asleepSince = Date.now();
       await sleep(job.load.checkIntervalSeconds * 1000);
+      for (const signal of signals) pausedSeconds.add(Date.now() - asleepSince, signal);
       verdict = assessLoad(await sample(), job.load);
     }
     log.info('cluster load back below thresholds: resuming', { cooldownSeconds: job.load.cooldownSeconds });

@@ -5,13 +5,16 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  metricMeter,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PartitionResult, PartitionTask } from '../shared/backfill-results';
+import { partitionMetrics } from '../shared/backfill-metrics';
+import type { PartitionResult, PartitionStep, PartitionTask } from '../shared/backfill-results';
+import { innermostFailureType } from '../shared/failure-message';
 import { FailureType } from '../shared/failure-types';
 import {
   approveSignal,
@@ -24,6 +27,7 @@ import {
   type ShrinkReport,
 } from '../shared/messages';
 import { PartitionControl } from './partition-control';
+import { stepSummary } from './step-summaries';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 };
 
@@ -67,6 +71,10 @@ const buildStep = proxyActivities<Activities>({
  * recorded as complete and repeats it safely. The target changes only in the swap, atomically. On a failure,
  * rejection or cancellation before the swap the shadow is dropped and the target keeps what it had; once the
  * swap has started, a cancellation no longer interrupts it and the workflow completes.
+ *
+ * Metrics (src/shared/backfill-metrics.ts): on completion the rows read and written and the partition swapped (and
+ * emptied); on a failure the partition failed, labelled with the failure type. Each step carries a summary
+ * (`insert 202401 · salt 3`) for the Web UI's timeline.
  */
 export async function partitionWorkflow(task: PartitionTask): Promise<PartitionResult> {
   const control = new PartitionControl();
@@ -76,6 +84,9 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
   setHandler(rejectSignal, () => control.decide('reject'));
 
   const parent = workflowInfo().parent;
+  const metrics = partitionMetrics(metricMeter, `${task.target.database}.${task.target.name}`);
+  // Call-site options: only the step's summary, which the Web UI shows in the timeline.
+  const about = (step: PartitionStep) => ({ summary: stepSummary(task, step) });
   const report = (step: PartitionActivity, shrink?: ShrinkReport): void => {
     if (!parent) return;
     // Best effort: a progress report must never fail the partition.
@@ -95,14 +106,14 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
 
   try {
     await startStep('prepare');
-    const prepare = await quickSteps.prepareShadow(task);
+    const prepare = await quickSteps.prepareShadow.executeWithOptions(about('prepare'), [task]);
     let build;
     for (;;) {
       await startStep('insert');
       const scope = new CancellationScope();
       control.enterInterruptible(() => scope.cancel());
       try {
-        build = await scope.run(() => buildStep.buildShadow(task));
+        build = await scope.run(() => buildStep.buildShadow.executeWithOptions(about('insert'), [task]));
         break;
       } catch (err) {
         if (!(control.interrupted && isCancellation(err))) throw err;
@@ -111,7 +122,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       }
     }
     await startStep('validate');
-    const validate = await steps.validateShadow(task);
+    const validate = await steps.validateShadow.executeWithOptions(about('validate'), [task]);
     if (control.needsApproval(task.maxShrink, validate.liveRows, validate.shadowRows)) {
       report('awaiting-approval', { liveRows: validate.liveRows, newRows: validate.shadowRows });
       await condition(() => control.decision !== undefined);
@@ -129,13 +140,17 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     let backup;
     if (task.backup && validate.liveRows > 0) {
       await startStep('backup');
-      backup = await steps.backupPartition(task);
+      backup = await steps.backupPartition.executeWithOptions(about('backup'), [task]);
     }
     await startStep('swap');
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
-      swap: await steps.swapPartition(task),
-      cleanup: await quickSteps.dropShadow(task),
+      swap: await steps.swapPartition.executeWithOptions(about('swap'), [task]),
+      cleanup: await quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]),
     }));
+    metrics.rowsRead.add(validate.rowsRead);
+    metrics.rowsWritten.add(build.rowsWritten);
+    metrics.swapped.add(1);
+    if (swap.action === 'dropped') metrics.emptied.add(1);
     return {
       partition: task.partition.id,
       salt: task.partition.salt,
@@ -155,7 +170,8 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       },
     };
   } catch (err) {
-    await CancellationScope.nonCancellable(() => quickSteps.dropShadow(task));
+    if (!isCancellation(err)) metrics.failed.add(1, { reason: innermostFailureType(err) });
+    await CancellationScope.nonCancellable(() => quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]));
     throw err;
   }
 }

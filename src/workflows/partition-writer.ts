@@ -11,6 +11,7 @@ import { FailureType } from '../shared/failure-types';
 import type { Safety } from '../shared/job-spec';
 import { partitionLockId } from '../shared/partition-lock';
 import { partitionWorkflow } from './partition-workflow';
+import { partitionWorkflowSummary } from './step-summaries';
 
 export type PartitionWriter = ChildWorkflowHandle<typeof partitionWorkflow>;
 
@@ -34,7 +35,7 @@ export async function startPartitionWriter(
         workflowId,
         args: [task],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        staticSummary: `${task.build.kind} ${task.target.database}.${task.target.name} partition ${task.partition.id}`,
+        ...partitionWorkflowSummary(task),
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

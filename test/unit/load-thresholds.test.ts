@@ -26,12 +26,17 @@ describe('the cluster load decision', () => {
 
   it('names the signal, its value, the limit and the fullest partition when parts pile up', () => {
     const verdict = assessLoad({ ...calm, maxPartsPerPartition: 412 }, defaults);
-    expect(verdict).toEqual({ overloaded: true, reason: 'parts per partition 412 > 300 (db.events/202401)' });
+    expect(verdict).toEqual({
+      overloaded: true,
+      reason: 'parts per partition 412 > 300 (db.events/202401)',
+      signals: ['parts per partition'],
+    });
   });
 
   it('names every signal over its threshold at once', () => {
     const verdict = assessLoad({ ...calm, delayedInserts: 2, pendingMutations: 1, activeMerges: 70 }, defaults);
     expect(verdict.reason).toBe('active merges 70 > 64; pending mutations on the target 1 > 0; DelayedInserts 2 > 0');
+    expect(verdict.signals).toEqual(['active merges', 'pending mutations on the target', 'DelayedInserts']);
   });
 
   it('checks memory only when a limit is given', () => {

@@ -1,0 +1,58 @@
+import type { PartitionStep, PartitionTask, TableRef } from '../shared/backfill-results';
+
+const qualified = (t: TableRef): string => `${t.database}.${t.name}`;
+
+/** What the build of `task` does, in a few words: `salt 3`, `day 2024-01-05 · salt 1`, `from <backup>`. */
+function buildWords(task: PartitionTask): string {
+  const { build, partition } = task;
+  switch (build.kind) {
+    case 'rebuild':
+      return `salt ${partition.salt}`;
+    case 'day':
+      return `day ${build.day} · salt ${partition.salt}`;
+    case 'restore':
+      return build.rows > 0 ? `restore from ${qualified(build.from)}` : 'restore: empty it';
+    case 'view-fill':
+      return `view rows before ${new Date(build.cutoff * 1000).toISOString()}`;
+  }
+}
+
+/**
+ * The one-line summary of one step of a partition, shown by the Temporal Web UI in the workflow's timeline and
+ * event list so it reads like `status` without opening payloads: `insert 202401 · salt 3`, `swap 202401 into
+ * analytics.events_daily`.
+ */
+export function stepSummary(task: PartitionTask, step: PartitionStep): string {
+  const id = task.partition.id;
+  switch (step) {
+    case 'prepare':
+      return `prepare shadow ${qualified(task.shadow)}`;
+    case 'insert':
+      return `insert ${id} · ${buildWords(task)}`;
+    case 'validate':
+      return `validate ${id} against ${task.build.kind === 'restore' ? 'its backup' : qualified(task.source)}`;
+    case 'backup':
+      return `backup ${id} into ${task.backup ? qualified(task.backup) : '(none)'}`;
+    case 'swap':
+      return `${task.swap === 'append' ? 'move' : 'swap'} ${id} into ${qualified(task.target)}`;
+    case 'cleanup':
+      return `drop shadow ${qualified(task.shadow)}`;
+  }
+}
+
+/**
+ * The static summary and details of a partition workflow, for the Web UI's workflow list and its header: which
+ * partition of which table, and how it is built.
+ */
+export function partitionWorkflowSummary(task: PartitionTask): { staticSummary: string; staticDetails: string } {
+  return {
+    staticSummary: `${task.build.kind} ${qualified(task.target)} partition ${task.partition.id} · ${buildWords(task)}`,
+    staticDetails: [
+      `**target** ${qualified(task.target)}, partition ${task.partition.id}`,
+      `**source** ${qualified(task.source)} (${task.partition.sourceRows} rows)`,
+      `**job** ${task.job.kind}${task.job.name ? ` ${task.job.name}` : ''}, build ${task.build.kind}`,
+      `**shadow** ${qualified(task.shadow)}`,
+      ...(task.backup ? [`**backup** ${qualified(task.backup)}`] : []),
+    ].join('\n\n'),
+  };
+}

@@ -1,0 +1,160 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { BackfillSummary } from '../../src/shared/backfill-results';
+import { exampleJob } from '../helpers/backfill-harness';
+import { createTestTemporal } from '../helpers/temporal-env';
+
+const REPO = path.resolve(__dirname, '..', '..');
+
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The samples of a Prometheus text exposition. */
+function parseScrape(text: string): Sample[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (!match) throw new Error(`not a sample line: ${line}`);
+      const labels = Object.fromEntries(
+        [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+      );
+      return { name: match[1], labels, value: Number(match[3]) };
+    });
+}
+
+/** The sum of the samples named `name` whose labels include `labels`. */
+function total(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+  return samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
+}
+
+/**
+ * `npm run worker` as its own process with `METRICS_PORT` (the Temporal Runtime, which holds the exporter, can be
+ * installed once per process), serving a real two-month backfill; its endpoint is scraped while it runs and after.
+ */
+describe('the worker serves Prometheus metrics on METRICS_PORT', () => {
+  const taskQueue = `worker-metrics-${randomUUID()}`;
+  let env: TestWorkflowEnvironment;
+  let summary: BackfillSummary;
+  let before: Sample[];
+  let after: Sample[];
+  let scrapeText: string;
+
+  beforeAll(async () => {
+    env = await createTestTemporal();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/metrics`;
+    let stderr = '';
+    const worker = spawn(process.execPath, ['--import', 'tsx', 'src/bin/worker.ts'], {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        CLICKHOUSE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'worker-metrics-chdb-')),
+        METRICS_PORT: String(port),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    worker.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<void>((resolve) => worker.once('close', () => resolve()));
+    const scrape = async () => {
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    try {
+      const run = (workflowType: string, input: unknown) =>
+        env.client.workflow.execute(workflowType, {
+          taskQueue,
+          workflowId: `metrics-${workflowType}-${randomUUID()}`,
+          args: [input],
+          workflowExecutionTimeout: '2m',
+        });
+      await run('seedDemoWorkflow', { table: 'events', start: '2024-01-01', months: 2, rows: 20_000 });
+      before = parseScrape(await scrape());
+      summary = (await run('backfillWorkflow', {
+        job: exampleJob('default'),
+        from: '2024-01-01',
+        to: '2024-02-29',
+      })) as BackfillSummary;
+      // Workflow metrics reach the exporter through a sink after the workflow task: give them a moment.
+      for (let i = 0; i < 50; i++) {
+        scrapeText = await scrape();
+        after = parseScrape(scrapeText);
+        if (total(after, 'ch_backfill_partitions_swapped_total') >= 2) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      worker.kill('SIGTERM');
+      await exited;
+    }
+    expect(stderr.trim()).toBe('');
+  });
+
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it("serves the SDK's own metrics (task latencies, slots)", () => {
+    expect(before.some((s) => s.name.startsWith('temporal_'))).toBe(true);
+    expect(total(after, 'temporal_workflow_completed_total', { workflow_type: 'partitionWorkflow' })).toBe(2);
+    expect(total(after, 'temporal_activity_execution_latency_count', { activity_type: 'buildShadow' })).toBe(2);
+    expect(after.some((s) => s.name === 'temporal_worker_task_slots_available')).toBe(true);
+  });
+
+  it('counts the rows read and written, and the partitions swapped, exactly as the summary says', () => {
+    const target = { target: 'default.events_daily' };
+    expect(summary.partitions.map((p) => p.partition)).toEqual(['202401', '202402']);
+    expect(summary.rowsWritten).toBeGreaterThan(0);
+    expect(total(before, 'ch_backfill_rows_written_total')).toBe(0);
+    expect(total(after, 'ch_backfill_rows_written_total', target)).toBe(summary.rowsWritten);
+    expect(total(after, 'ch_backfill_rows_read_total', target)).toBe(summary.rowsRead);
+    expect(summary.rowsRead).toBe(20_000);
+    expect(total(after, 'ch_backfill_partitions_swapped_total', target)).toBe(2);
+    expect(total(after, 'ch_backfill_partitions_emptied_total')).toBe(0);
+    expect(total(after, 'ch_backfill_partitions_failed_total')).toBe(0);
+    expect(total(after, 'ch_backfill_validation_failures_total')).toBe(0);
+  });
+
+  it('puts one INSERT per partition into the step-duration histogram, with its total time', () => {
+    const insert = { step: 'insert', target: 'default.events_daily' };
+    expect(total(after, 'ch_backfill_step_duration_seconds_count', insert)).toBe(2);
+    const insertSeconds = summary.partitions.reduce((s, p) => s + (p.stepMs.insert ?? 0), 0) / 1000;
+    expect(total(after, 'ch_backfill_step_duration_seconds_sum', insert)).toBeCloseTo(insertSeconds, 1);
+    expect(total(after, 'ch_backfill_step_duration_seconds_bucket', { ...insert, le: '+Inf' })).toBe(2);
+    expect(total(after, 'ch_backfill_step_duration_seconds_count', { step: 'swap' })).toBe(2);
+  });
+
+  it('prints a scrape excerpt', () => {
+    const ours = scrapeText
+      .split('\n')
+      .filter((l) => /^ch_backfill_(rows|partitions_swapped|step_duration_seconds_count)/.test(l));
+    console.log(`scrape excerpt:\n${ours.join('\n')}`);
+    expect(ours.length).toBeGreaterThan(3);
+  });
+});
