@@ -28,6 +28,16 @@ export default defineConfig(
   globalIgnores(['node_modules/', '.tools/', '.data/', 'coverage/', 'dist/']),
   tseslint.configs.recommended,
   {
+    // Type information for the promise rules: a promise nobody awaits or handles is a lost error, and in workflow
+    // code a step that silently runs out of order.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': [
         'error',

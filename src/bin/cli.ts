@@ -1,3 +1,4 @@
 import { runCli } from '../cli';
 
-runCli(process.argv).then((code) => process.exit(code));
+// runCli never rejects: it prints every error as one line and returns the exit code.
+void runCli(process.argv).then((code) => process.exit(code));
