@@ -41,7 +41,7 @@ export function describeResult(x: PartitionProgress): string {
 export function describeProgress(p: BackfillProgress): string {
   const current = p.partitions.flatMap((x) => describePartitionActivity(x) ?? []);
   return [
-    p.phase,
+    p.phase === 'waiting' && p.cutoff ? `waiting for the cutoff ${p.cutoff}` : p.phase,
     pauseReason(p),
     current.join(', '),
     `${count(p.rowsPerSecond)} rows/s`,
@@ -57,6 +57,7 @@ export function formatProgress(workflowId: string, p: BackfillProgress): string 
   const pending = p.partitions.filter((x) => x.state === 'pending').length;
   const lines = [
     `${workflowId} → ${p.target ?? '?'}: ${p.phase}${pauseReason(p) ? ` (${pauseReason(p)})` : ''}`,
+    ...(p.cutoff ? [`cutoff ${p.cutoff}: the view writes the rows from it on, the backfill the rows before it`] : []),
     `partitions: ${p.done} swapped, ${p.failed} failed, ${pending} pending of ${p.total}; parallelism ${p.parallelism}`,
     ...(p.backup && p.partitions.some((x) => (x.result?.backupRows ?? 0) > 0)
       ? [`the partitions replaced are kept in ${p.backup} (for rollback)`]

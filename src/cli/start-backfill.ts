@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { backfillInputSchema, type BackfillInput } from '../shared/backfill-input';
 import { describeIssues } from '../shared/input-errors';
-import type { backfillWorkflow } from '../workflows';
+import { viewBackfillInputSchema, type ViewBackfillInput } from '../shared/view-input';
+import type { backfillWorkflow, viewBackfillWorkflow } from '../workflows';
 import { CliError } from './cli-error';
 import { taskQueueFromEnv } from './temporal-client';
 
@@ -19,5 +20,21 @@ export async function startBackfill(client: Client, raw: unknown, workflowId: st
     workflowId,
     args: [input],
     staticSummary: `backfill ${input.job.target.table} ${input.from} … ${input.to}`,
+  });
+}
+
+/**
+ * Starts a view backfill (`kind: view`) with every default of its input applied here, as {@link startBackfill}
+ * does. Its range is everything before the cutoff the workflow fixes, so it takes no days.
+ */
+export async function startViewBackfill(client: Client, raw: unknown, workflowId: string) {
+  const parsed = viewBackfillInputSchema.safeParse(raw);
+  if (!parsed.success) throw new CliError(`invalid view backfill input:\n${describeIssues(parsed.error)}`);
+  const input: ViewBackfillInput = parsed.data;
+  return client.workflow.start<typeof viewBackfillWorkflow>('viewBackfillWorkflow', {
+    taskQueue: taskQueueFromEnv(),
+    workflowId,
+    args: [input],
+    staticSummary: `view ${input.job.view.name} → ${input.job.target.table}, backfill before cutoff ${input.job.cutoff}`,
   });
 }

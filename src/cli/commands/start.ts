@@ -1,40 +1,88 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
+import type { ViewBackfillSummary } from '../../shared/view-input';
+import { CliError } from '../cli-error';
 import { formatSummary } from '../summary-table';
 import { loadJobFile } from '../job-file';
 import { showProgress } from '../progress-view';
-import { startBackfill } from '../start-backfill';
+import { startBackfill, startViewBackfill } from '../start-backfill';
 import { connectTemporalClient } from '../temporal-client';
 
 interface StartOptions {
   job: string;
-  from: string;
-  to: string;
+  from?: string;
+  to?: string;
   workflowId?: string;
   wait: boolean;
   allowShrink?: boolean;
 }
 
-/** `start --job <file> --from <day> --to <day>`: starts a backfill on the worker's task queue. */
+/**
+ * `start --job <file> [--from <day> --to <day>]`: starts a backfill on the worker's task queue. An aggregate job
+ * needs the range of days; a view job (`kind: view`) takes none: it backfills every row before its cutoff.
+ */
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
-    .description('start a backfill of a job over an inclusive range of days')
+    .description('start a backfill: an aggregate job over an inclusive range of days, or a view job')
     .requiredOption('--job <file>', 'job file (YAML or JSON)')
-    .requiredOption('--from <YYYY-MM-DD>', 'first day; its whole partition is rebuilt')
-    .requiredOption('--to <YYYY-MM-DD>', 'last day; its whole partition is rebuilt')
-    .option('--workflow-id <id>', 'workflow id (default: backfill-<target>-<from>-<to>)')
-    .option('--allow-shrink', "swap partitions that shrink past the job's safety.maxShrink without asking")
+    .option('--from <YYYY-MM-DD>', 'aggregate jobs: first day; its whole partition is rebuilt')
+    .option('--to <YYYY-MM-DD>', 'aggregate jobs: last day; its whole partition is rebuilt')
+    .option(
+      '--workflow-id <id>',
+      'workflow id (default: backfill-<target>-<from>-<to>, view jobs view-backfill-<view>)',
+    )
+    .option(
+      '--allow-shrink',
+      "aggregate jobs: swap partitions that shrink past the job's safety.maxShrink without asking",
+    )
     .option('--no-wait', 'return once started instead of following progress')
     .action(async (options: StartOptions) => {
       const job = loadJobFile(options.job);
+      if (job.kind === 'view') {
+        if (options.from !== undefined || options.to !== undefined) {
+          throw new CliError(
+            `${options.job} is a view job: it backfills every row before its cutoff (the job's cutoff, auto: ` +
+              'a minute ahead), so --from/--to do not apply',
+          );
+        }
+        if (options.allowShrink) {
+          throw new CliError(
+            `${options.job} is a view job: its partitions are appended, never replaced, so --allow-shrink does not apply`,
+          );
+        }
+      } else if (options.from === undefined || options.to === undefined) {
+        throw new CliError(`${options.job} is an aggregate job: give the range of days with --from and --to`);
+      }
       const client = await connectTemporalClient();
-      const workflowId = options.workflowId ?? `backfill-${job.target.table}-${options.from}-${options.to}`;
-      const input = { job, from: options.from, to: options.to, allowShrink: options.allowShrink ?? false };
-      const handle = await startBackfill(client, input, workflowId);
-      console.log(`started ${workflowId}`);
-      if (!options.wait) return;
-      const result = handle.result();
-      await showProgress(handle, result);
-      console.log(formatSummary(await result));
+      if (job.kind === 'view') {
+        const handle = await startViewBackfill(client, { job }, options.workflowId ?? `view-backfill-${job.view.name}`);
+        console.log(`started ${handle.workflowId}`);
+        if (!options.wait) return;
+        const summary = await follow(handle, handle.result());
+        console.log(`${formatSummary(summary)}\n${viewLine(summary)}`);
+        return;
+      }
+      const handle = await startBackfill(
+        client,
+        { job, from: options.from, to: options.to, allowShrink: options.allowShrink ?? false },
+        options.workflowId ?? `backfill-${job.target.table}-${options.from}-${options.to}`,
+      );
+      console.log(`started ${handle.workflowId}`);
+      if (options.wait) console.log(formatSummary(await follow(handle, handle.result())));
     });
+}
+
+/** Shows the live progress bar until the backfill closes, then returns its result. */
+async function follow<T>(handle: WorkflowHandle, result: Promise<T>): Promise<T> {
+  await showProgress(handle, result);
+  return result;
+}
+
+/** What a finished view backfill leaves: the view owns the rows from the cutoff on, the backfill the older ones. */
+function viewLine(summary: ViewBackfillSummary): string {
+  return (
+    `${summary.view} writes the rows from ${summary.cutoff} on into ${summary.target}; ` +
+    `the ${summary.rowsRead.toLocaleString('en-US')} rows before it were backfilled.`
+  );
 }

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ClickHouse } from '../../src/clickhouse/clickhouse';
+import type { ViewJobInput } from '../../src/shared/job-spec';
+import type { TableRef } from '../../src/shared/backfill-results';
+import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
+import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
+import { freshDatabase } from '../helpers/chdb-env';
+import { progressUntil } from '../helpers/progress-until';
+import { runCliCaptured } from '../helpers/run-cli-captured';
+import { pypiViewJob, startIngestion } from '../helpers/view-jobs';
+
+/*
+ * A view job (`kind: view`) driven through `ch-backfill` alone: start with the live bar and the summary, status,
+ * pause, resume and cancel. Every check reads the target's contents.
+ */
+
+/** `{ groups, total, digest }` of the target's groups summed, and of the view's query over all of `pypi`. */
+async function targetAndView(ch: ClickHouse, db: string, target: string, keys: string, group: string) {
+  const digest = async (inner: string) => {
+    const [row] = await ch.rows<{ groups: string; total: string; digest: string }>({
+      query: `SELECT toString(count()) AS groups, toString(sum(n)) AS total,
+        toString(groupBitXor(cityHash64(${keys}, n))) AS digest FROM (${inner})`,
+      params: {},
+    });
+    return row;
+  };
+  return {
+    target: await digest(`SELECT ${keys}, sum(count) AS n FROM ${db}.${target} GROUP BY ${keys}`),
+    view: await digest(`SELECT ${group}, count() AS n FROM ${db}.pypi GROUP BY ${keys}`),
+  };
+}
+
+describe('ch-backfill with a view job: start, status, pause, resume, cancel', () => {
+  let h: Harness;
+  let db: string;
+  let pypi: TableRef;
+  let stopWorker: () => void;
+  let worker: Promise<unknown>;
+
+  const cli = (...args: string[]) =>
+    runCliCaptured({ TEMPORAL_ADDRESS: h.env.address, TEMPORAL_TASK_QUEUE: h.taskQueue }, ...args);
+  const jobFile = (job: ViewJobInput): string => {
+    const file = path.join(tmpdir(), `view-job-${randomUUID()}.json`);
+    writeFileSync(file, JSON.stringify(job));
+    return file;
+  };
+  const tables = async (): Promise<string[]> =>
+    (
+      await h.ch.rows<{ name: string }>({
+        query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+        params: { db },
+      })
+    ).map((r) => r.name);
+  const rowsOf = async (table: string): Promise<number> => {
+    const [row] = await h.ch.rows<{ n: string }>({
+      query: `SELECT toString(count()) AS n FROM ${db}.${table}`,
+      params: {},
+    });
+    return Number(row.n);
+  };
+  /** The months of `pypi` (history, and the month the ingestion of an earlier test wrote into). */
+  const months = async (): Promise<number> => {
+    const [row] = await h.ch.rows<{ n: string }>({
+      query: `SELECT toString(uniqExact(toYYYYMM(timestamp))) AS n FROM ${db}.pypi`,
+      params: {},
+    });
+    return Number(row.n);
+  };
+  /** The per-hour example on its own target and view, so that each test starts from nothing. */
+  const hourlyJob = (name: string): ViewJobInput =>
+    pypiViewJob('pypi-downloads-per-day.yaml', db, {
+      target: { table: `${db}.${name}`, partitionBy: 'month' },
+      view: { name: `${name}_mv` },
+    });
+
+  beforeAll(async () => {
+    h = await createHarness();
+    db = await freshDatabase(h.ch, 'viewcli');
+    pypi = { database: db, name: 'pypi' };
+    await h.ch.exec(createPypiTable(pypi));
+    await h.ch.exec(insertPypiRows(pypi, 100_000, '2024-01-01 00:00:00', '2024-03-01 00:00:00'));
+    const stopped = new Promise<void>((resolve) => (stopWorker = resolve));
+    worker = h.withWorker(() => stopped);
+  });
+
+  afterAll(async () => {
+    stopWorker?.();
+    await worker;
+    await h?.close();
+  });
+
+  it('refuses --from/--to and --allow-shrink for a view job (and an aggregate job without them), before anything is started or created', async () => {
+    const file = jobFile(pypiViewJob('pypi-downloads.yaml', db));
+    const before = await tables();
+
+    const ranged = await cli('start', '--job', file, '--from', '2024-01-01', '--to', '2024-01-31');
+    const shrink = await cli('start', '--job', file, '--allow-shrink');
+
+    expect(ranged.code).toBe(1);
+    expect(ranged.err).toContain('is a view job: it backfills every row before its cutoff');
+    expect(ranged.err).toContain('--from/--to do not apply');
+    expect(shrink.code).toBe(1);
+    expect(shrink.err).toContain('--allow-shrink does not apply');
+    const aggregate = path.join(tmpdir(), `aggregate-job-${randomUUID()}.json`);
+    writeFileSync(aggregate, JSON.stringify(exampleJob(db)));
+    const unranged = await cli('start', '--job', aggregate);
+    expect(unranged.code).toBe(1);
+    expect(unranged.err).toContain('is an aggregate job: give the range of days with --from and --to');
+    expect(await tables()).toEqual(before);
+  });
+
+  it('start follows the view backfill to its summary; the target counts every row once, ingestion included', async () => {
+    const file = jobFile(pypiViewJob('pypi-downloads.yaml', db));
+    const ingestion = startIngestion(h.ch, pypi);
+    let run;
+    try {
+      run = await cli('start', '--job', file);
+      // Rows arriving after the fill are the view's alone.
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await ingestion.stop();
+    }
+
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('started view-backfill-pypi_downloads_mv');
+    expect(run.out).toContain(`1 partitions swapped into ${db}.pypi_downloads, 0 failed`);
+    expect(run.out).toMatch(
+      new RegExp(
+        `${db}\\.pypi_downloads_mv writes the rows from \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ on into ${db}\\.pypi_downloads`,
+      ),
+    );
+    const { target, view } = await targetAndView(h.ch, db, 'pypi_downloads', 'project', 'project');
+    expect(target).toEqual(view);
+    expect(Number(view.total)).toBeGreaterThan(100_000);
+    expect((await tables()).filter((t) => t.includes('_v2_'))).toEqual([]);
+
+    const status = await cli('status', 'view-backfill-pypi_downloads_mv');
+    expect(status.out).toContain(`view-backfill-pypi_downloads_mv → ${db}.pypi_downloads: completed`);
+    expect(status.out).toMatch(/cutoff \S+Z: the view writes the rows from it on, the backfill the rows before it/);
+    expect(status.out).toContain('partitions: 1 swapped, 0 failed, 0 pending of 1');
+  });
+
+  it('pause holds every partition after the cutoff, status says so, resume completes it exactly', async () => {
+    const id = `view-cli-pause-${randomUUID()}`;
+    const started = await cli('start', '--job', jobFile(hourlyJob('hourly_paused')), '--workflow-id', id, '--no-wait');
+    expect(started.out).toBe(`started ${id}`);
+    expect((await cli('pause', id, '--reason', 'cli test')).code).toBe(0);
+
+    const handle = h.env.client.workflow.getHandle(id);
+    await progressUntil(handle, (p) => p.phase === 'paused', 'paused after the cutoff');
+    const paused = await cli('status', id);
+    expect(paused.out).toContain(`${id} → ${db}.hourly_paused: paused (by operator: cli test)`);
+    const n = await months();
+    expect(paused.out).toContain(`partitions: 0 swapped, 0 failed, ${n} pending of ${n}`);
+    // The view exists but no row reached it after the cutoff, and nothing was moved in.
+    expect(await rowsOf('hourly_paused')).toBe(0);
+
+    expect((await cli('resume', id)).code).toBe(0);
+    await handle.result();
+    const done = await cli('status', id);
+    expect(done.out).toContain(`partitions: ${n} swapped, 0 failed, 0 pending of ${n}`);
+    const { target, view } = await targetAndView(
+      h.ch,
+      db,
+      'hourly_paused',
+      'hour, project',
+      'toStartOfHour(timestamp) AS hour, project',
+    );
+    expect(target).toEqual(view);
+  });
+
+  it('cancel of a paused view backfill moves nothing into the target and leaves no shadow', async () => {
+    const id = `view-cli-cancel-${randomUUID()}`;
+    await cli('start', '--job', jobFile(hourlyJob('hourly_cancelled')), '--workflow-id', id, '--no-wait');
+    await cli('pause', id);
+    await progressUntil(h.env.client.workflow.getHandle(id), (p) => p.phase === 'paused', 'paused after the cutoff');
+
+    const cancelled = await cli('cancel', id);
+
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.out).toContain(`${id}: cancelled`);
+    expect(cancelled.out).toContain('swapped in (kept): none');
+    expect(cancelled.out).toContain(`never started: ${await months()}`);
+    expect(await rowsOf('hourly_cancelled')).toBe(0);
+    expect((await tables()).filter((t) => t.startsWith('hourly_cancelled_v2_'))).toEqual([]);
+  });
+});
