@@ -51,9 +51,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A real Temporal dev server and the embedded engine, for workflow and integration tests. */
-export async function createHarness(extraServerArgs: string[] = []): Promise<Harness> {
-  const env = await createTestTemporal(extraServerArgs);
+/**
+ * A real Temporal dev server and the embedded engine, for workflow and integration tests; with `uiPort`, the
+ * server's Web UI on that port.
+ */
+export async function createHarness(extraServerArgs: string[] = [], uiPort?: number): Promise<Harness> {
+  const env = await createTestTemporal(extraServerArgs, uiPort);
   const ch = openTestClickHouse();
   const taskQueue = `test-${randomUUID()}`;
   const withWorker: Harness['withWorker'] = async (fn, options = {}) => {

@@ -8,12 +8,14 @@ import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
  *
  * @param extraArgs - Extra `temporal server start-dev` arguments, e.g.
  *   `['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=50']` to make continue-as-new kick in early.
+ * @param uiPort - Serve the Web UI on this port (none by default).
  * @returns The test environment (client, native connection, namespace `default`).
  */
-export function createTestTemporal(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
+export function createTestTemporal(extraArgs: string[] = [], uiPort?: number): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: findTemporalCli() },
+      ...(uiPort ? { ui: true, uiPort } : {}),
       extraArgs: [...BACKFILL_SEARCH_ATTRIBUTE_ARGS, ...extraArgs],
     },
   });

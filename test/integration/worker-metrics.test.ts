@@ -1,27 +1,15 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { BackfillSummary } from '../../src/shared/backfill-results';
 import { exampleJob } from '../helpers/backfill-harness';
+import { freePort } from '../helpers/free-port';
 import { createTestTemporal } from '../helpers/temporal-env';
 
 const REPO = path.resolve(__dirname, '..', '..');
-
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Sample {
   name: string;
