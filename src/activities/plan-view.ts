@@ -1,9 +1,16 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
 import type { Statement } from '../clickhouse/statement';
-import type { PartitionPlan, TableRef } from '../shared/backfill-results';
+import type { PartitionPlan, TableRef, ViewPartitionTask } from '../shared/backfill-results';
+import {
+  DESCRIBED_WRITER_TAG,
+  type DescribedStatement,
+  type ViewDescription,
+  type ViewPlan,
+} from '../shared/view-input';
 import { parseCutoff, type ViewJob } from '../shared/job-spec';
 import { partitionFromId } from '../shared/partitions';
+import { shadowTableFor } from '../shared/writer-tables';
 import { columnsOf, functionsOf } from '../sql/expression';
 import {
   describeSelect,
@@ -31,21 +38,11 @@ import type { ActivityDeps } from './deps';
 import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { tableResolver } from './table-resolver';
+import { viewPartitionStatements } from './view-steps';
 
 interface Column {
   name: string;
   type: string;
-}
-
-/** The tables of a view job, resolved, and the cutoff it runs with (epoch seconds). */
-export interface ViewPlan {
-  source: TableRef;
-  target: TableRef;
-  view: TableRef;
-  cutoff: number;
-  /** The view already existed with exactly this definition (a job run again): nothing is created. */
-  viewExisted: boolean;
-  targetExisted: boolean;
 }
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
@@ -231,10 +228,45 @@ export interface CreateViewInput {
 const MIN_LEAD_SECONDS = 2;
 
 /**
- * The activities of a `kind: view` job: plan (checks only), create (target and view), and list the partitions to
- * fill once the cutoff has passed.
+ * The activities of a `kind: view` job: plan (checks only), create (target and view), list the partitions to
+ * fill once the cutoff has passed, and describe all of it without running any DDL (a dry run).
  */
 export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
+  const plan = async (job: ViewJob): Promise<ViewPlan> => {
+    const shape = viewShape(job);
+    const tables = await resolveTables(ch, job);
+    await checkSource(ch, job, shape, tables.source);
+    await checkFunctions(ch, shape);
+    const output = await describeOutput(ch, shape, tables.source);
+    const targetExisted = await checkExistingTarget(ch, shape, tables.target, output);
+    const now = Math.floor(Date.now() / 1000);
+    const cutoff = job.cutoff === 'auto' ? now + job.cutoffMarginSeconds : (parseCutoff(job.cutoff) ?? Number.NaN);
+    const viewExisted = await viewMatches(ch, shape, { ...tables, cutoff });
+    if (!viewExisted && cutoff < now + MIN_LEAD_SECONDS) {
+      throw new JobSpecError('cutoff', `${job.cutoff} is already past (now ${isoOf(now)}): give a later one or auto`);
+    }
+    return { ...tables, cutoff, viewExisted, targetExisted };
+  };
+
+  const partitionsBefore = async (job: ViewJob, cutoff: number): Promise<PartitionPlan[]> => {
+    const shape = viewShape(job);
+    const { source, target } = await resolveTables(ch, job);
+    const stats = await ch.rows(selectViewPartitions(shape, source, cutoff));
+    const live = new Map(
+      (shape.partitionBy === 'none'
+        ? await ch.rows(selectPartitionRowsBetween(target, UNPARTITIONED_ID, UNPARTITIONED_ID))
+        : await ch.rows(selectPartitionRowsBetween(target, stats[0]?.id ?? '0', stats.at(-1)?.id ?? '0'))
+      ).map((p) => [p.id, Number(p.live_rows)]),
+    );
+    return stats.map((s) => ({
+      ...(shape.partitionBy === 'none' ? { id: s.id, start: '', end: '' } : partitionFromId(s.id, shape.partitionBy)),
+      sourceRows: Number(s.rows),
+      targetRows: live.get(s.id) ?? 0,
+      maxRowsPerKey: 0,
+      salt: 1,
+    }));
+  };
+
   return {
     /**
      * Checks the job against its tables before any DDL (source, time column, functions, an existing target's
@@ -248,26 +280,66 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
       return withHeartbeat(
         () => ({ step: 'plan' }),
         async () => {
-          const shape = viewShape(job);
-          const tables = await resolveTables(ch, job);
-          await checkSource(ch, job, shape, tables.source);
-          await checkFunctions(ch, shape);
-          const output = await describeOutput(ch, shape, tables.source);
-          const targetExisted = await checkExistingTarget(ch, shape, tables.target, output);
-          const now = Math.floor(Date.now() / 1000);
-          const cutoff =
-            job.cutoff === 'auto' ? now + job.cutoffMarginSeconds : (parseCutoff(job.cutoff) ?? Number.NaN);
-          const viewExisted = await viewMatches(ch, shape, { ...tables, cutoff });
-          if (!viewExisted && cutoff < now + MIN_LEAD_SECONDS) {
-            throw new JobSpecError(
-              'cutoff',
-              `${job.cutoff} is already past (now ${isoOf(now)}): give a later one or auto`,
-            );
-          }
-          log.info('planned view backfill', { view: show(tables.view), cutoff: isoOf(cutoff), viewExisted });
-          return { ...tables, cutoff, viewExisted, targetExisted };
+          const planned = await plan(job);
+          log.info('planned view backfill', {
+            view: show(planned.view),
+            cutoff: isoOf(planned.cutoff),
+            viewExisted: planned.viewExisted,
+          });
+          return planned;
         },
       );
+    },
+
+    /**
+     * A dry run: the same checks and cutoff as `planViewBackfill`, then every statement a run started now would
+     * send, rendered by the same functions the run uses: the target and the view (unless they exist), then each
+     * partition's steps (shadows named with {@link DESCRIBED_WRITER_TAG}). Validation's reads are left out.
+     *
+     * Durability: read-only; creates nothing, so repeating it is harmless.
+     */
+    async describeViewBackfill({ job }: ViewPlanInput): Promise<ViewDescription> {
+      const planned = await plan(job);
+      const shape = viewShape(job);
+      const partitions = await partitionsBefore(job, planned.cutoff);
+      const statements: DescribedStatement[] = [
+        ...(planned.targetExisted
+          ? []
+          : [{ step: 'create the target', ...createViewTarget(shape, planned.source, planned.target) }]),
+        ...(planned.viewExisted
+          ? []
+          : [
+              {
+                step: 'create the view',
+                ...createLiveView(shape, planned.view, planned.source, planned.target, planned.cutoff),
+              },
+            ]),
+      ];
+      for (const partition of partitions) {
+        const task: ViewPartitionTask = {
+          job,
+          source: planned.source,
+          target: planned.target,
+          shadow: shadowTableFor(planned.target, partition.id, DESCRIBED_WRITER_TAG),
+          partition,
+          build: { kind: 'view-fill', cutoff: planned.cutoff },
+          swap: 'append',
+        };
+        const steps = viewPartitionStatements(task);
+        const at = (step: string) => `partition ${partition.id}: ${step}`;
+        statements.push(
+          ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
+          { step: at('fill'), ...steps.truncate },
+          { step: at('fill'), ...steps.insert, settings: job.insertSettings as Record<string, number> },
+          { step: at('move'), ...steps.move },
+          ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
+        );
+      }
+      return {
+        plan: planned,
+        partitions: partitions.map((p) => ({ id: p.id, sourceRows: p.sourceRows })),
+        statements: statements.map(({ step, query, params, settings }) => ({ step, query, params, settings })),
+      };
     },
 
     /**
@@ -299,26 +371,7 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
     async listViewPartitions({ job, cutoff }: CreateViewInput): Promise<PartitionPlan[]> {
       return withHeartbeat(
         () => ({ step: 'list partitions' }),
-        async () => {
-          const shape = viewShape(job);
-          const { source, target } = await resolveTables(ch, job);
-          const stats = await ch.rows(selectViewPartitions(shape, source, cutoff));
-          const live = new Map(
-            (shape.partitionBy === 'none'
-              ? await ch.rows(selectPartitionRowsBetween(target, UNPARTITIONED_ID, UNPARTITIONED_ID))
-              : await ch.rows(selectPartitionRowsBetween(target, stats[0]?.id ?? '0', stats.at(-1)?.id ?? '0'))
-            ).map((p) => [p.id, Number(p.live_rows)]),
-          );
-          return stats.map((s) => ({
-            ...(shape.partitionBy === 'none'
-              ? { id: s.id, start: '', end: '' }
-              : partitionFromId(s.id, shape.partitionBy)),
-            sourceRows: Number(s.rows),
-            targetRows: live.get(s.id) ?? 0,
-            maxRowsPerKey: 0,
-            salt: 1,
-          }));
-        },
+        () => partitionsBefore(job, cutoff),
       );
     },
   };

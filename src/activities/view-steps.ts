@@ -1,4 +1,5 @@
 import { CancelledFailure } from '@temporalio/common';
+import type { Statement } from '../clickhouse/statement';
 import type { TableRef, ValidationCheck, ViewPartitionTask } from '../shared/backfill-results';
 import { createTableLike, dropTableIfExists, truncateTable } from '../sql/partition-ops';
 import {
@@ -38,6 +39,46 @@ export function nullFillObjects(shadow: TableRef): { nullTable: TableRef; view: 
   };
 }
 
+/** The statements of one view partition's steps, in the order they run: what the steps and a dry run use. */
+export interface ViewPartitionStatements {
+  /** The shadow afresh (after dropping what a crashed attempt left), and the Null-engine fill's objects. */
+  prepare: Statement[];
+  /** Empties the shadow before every fill attempt. */
+  truncate: Statement;
+  /** The fill, run with the job's `insertSettings`. */
+  insert: Statement;
+  /** Appends the shadow's partition to the live target. */
+  move: Statement;
+  /** Drops the Null-engine fill's objects and the shadow. */
+  drop: Statement[];
+}
+
+/** Renders every statement of a view partition's steps from its task (see {@link ViewPartitionStatements}). */
+export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionStatements {
+  const shape = viewShape(task.job);
+  const { nullTable, view } = nullFillObjects(task.shadow);
+  const { partition, build } = task;
+  // The view first: it writes into the shadow and reads the Null table.
+  const dropHelpers = [dropViewIfExists(view), dropTableIfExists(nullTable)];
+  const nullFill = task.job.fill === 'null';
+  return {
+    prepare: [
+      ...dropHelpers,
+      dropTableIfExists(task.shadow),
+      createTableLike(task.shadow, task.target),
+      ...(nullFill
+        ? [createNullFillTable(shape, nullTable, task.source), createNullFillView(shape, view, nullTable, task.shadow)]
+        : []),
+    ],
+    truncate: truncateTable(task.shadow),
+    insert: nullFill
+      ? insertNullFill(shape, task.source, nullTable, partition.id, build.cutoff)
+      : insertViewRange(shape, task.source, task.shadow, partition.id, build.cutoff),
+    move: movePartitionTo(task.shadow, task.target, partition.id),
+    drop: [...dropHelpers, dropTableIfExists(task.shadow)],
+  };
+}
+
 /**
  * The steps of a view job's partition, run by the partition workflow's activities when the task says `swap:
  * 'append'`. The shadow gets the view's SELECT over the partition's rows before the cutoff; the live target gets
@@ -47,44 +88,29 @@ export function nullFillObjects(shadow: TableRef): { nullTable: TableRef; view: 
  * scheduled; the move takes the parts out of the shadow atomically, so a retried move finds nothing left to move.
  */
 export function viewPartitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
-  const dropHelpers = async (task: ViewPartitionTask): Promise<void> => {
-    const { nullTable, view } = nullFillObjects(task.shadow);
-    // The view first: it writes into the shadow and reads the Null table.
-    await ch.exec(dropViewIfExists(view));
-    await ch.exec(dropTableIfExists(nullTable));
+  const execAll = async (statements: Statement[]): Promise<void> => {
+    for (const statement of statements) await ch.exec(statement);
   };
 
   return {
     /** The shadow afresh, shaped like the target; for a Null-engine fill also the Null table and the view copy. */
     async prepare(task: ViewPartitionTask): Promise<StepTiming> {
       return runStep(task, 'prepare', async () => {
-        await dropHelpers(task);
-        await ch.exec(dropTableIfExists(task.shadow));
-        await ch.exec(createTableLike(task.shadow, task.target));
-        if (task.job.fill === 'null') {
-          const shape = viewShape(task.job);
-          const { nullTable, view } = nullFillObjects(task.shadow);
-          await ch.exec(createNullFillTable(shape, nullTable, task.source));
-          await ch.exec(createNullFillView(shape, view, nullTable, task.shadow));
-        }
+        await execAll(viewPartitionStatements(task).prepare);
         return {};
       });
     },
 
     /** Truncates the shadow, then fills it: one INSERT … SELECT of the view's query, or one INSERT into the Null table. */
     async build(task: ViewPartitionTask): Promise<BuildResult> {
-      const shape = viewShape(task.job);
       const { queryId, killEarlier } = buildQueries(ch, task);
-      const { partition, build } = task;
+      const { partition } = task;
+      const { truncate, insert } = viewPartitionStatements(task);
       return runStep(task, 'insert', async (signal) => {
         await killEarlier();
         try {
-          await ch.exec(truncateTable(task.shadow), { signal });
+          await ch.exec(truncate, { signal });
           await onStep?.('insert:started', partition.id);
-          const insert =
-            task.job.fill === 'null'
-              ? insertNullFill(shape, task.source, nullFillObjects(task.shadow).nullTable, partition.id, build.cutoff)
-              : insertViewRange(shape, task.source, task.shadow, partition.id, build.cutoff);
           await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
         } catch (err) {
           if (!signal.aborted) throw err;
@@ -134,7 +160,7 @@ export function viewPartitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps
     async append(task: ViewPartitionTask): Promise<SwapResult> {
       const id = task.partition.id;
       return runStep(task, 'swap', async () => {
-        await ch.exec(movePartitionTo(task.shadow, task.target, id));
+        await ch.exec(viewPartitionStatements(task).move);
         await onStep?.('move:done', id);
         const left = await partitionRows(ch, task.shadow, id);
         if (left !== 0) {
@@ -148,8 +174,7 @@ export function viewPartitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps
     /** Drops the shadow and the Null-engine fill's objects. Durability: every drop is `IF EXISTS`. */
     async drop(task: ViewPartitionTask): Promise<StepTiming> {
       return runStep(task, 'cleanup', async () => {
-        await dropHelpers(task);
-        await ch.exec(dropTableIfExists(task.shadow));
+        await execAll(viewPartitionStatements(task).drop);
         await onStep?.('cleanup:dropped', task.partition.id);
         return {};
       });

@@ -1,8 +1,10 @@
-import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { TimeoutFailure } from '@temporalio/common';
 import { backfillInputSchema, type BackfillInput } from '../shared/backfill-input';
 import { describeIssues } from '../shared/input-errors';
 import { viewBackfillInputSchema, type ViewBackfillInput } from '../shared/view-input';
-import type { backfillWorkflow, viewBackfillWorkflow } from '../workflows';
+import type { backfillWorkflow, describeViewBackfillWorkflow, viewBackfillWorkflow } from '../workflows';
 import { CliError } from './cli-error';
 import { taskQueueFromEnv } from './temporal-client';
 
@@ -37,4 +39,27 @@ export async function startViewBackfill(client: Client, raw: unknown, workflowId
     args: [input],
     staticSummary: `view ${input.job.view.name} → ${input.job.target.table}, backfill before cutoff ${input.job.cutoff}`,
   });
+}
+
+/**
+ * A view job's dry run: `describeViewBackfillWorkflow` on the worker (in embedded mode only the worker may open the
+ * data directory), with the input parsed as {@link startViewBackfill} parses it. Nothing is created.
+ */
+export async function describeViewBackfill(client: Client, raw: unknown) {
+  const parsed = viewBackfillInputSchema.safeParse(raw);
+  if (!parsed.success) throw new CliError(`invalid view backfill input:\n${describeIssues(parsed.error)}`);
+  const taskQueue = taskQueueFromEnv();
+  return client.workflow
+    .execute<typeof describeViewBackfillWorkflow>('describeViewBackfillWorkflow', {
+      taskQueue,
+      workflowId: `describe-view-${randomUUID()}`,
+      args: [parsed.data],
+      workflowExecutionTimeout: '1m',
+    })
+    .catch((err: unknown) => {
+      if (err instanceof WorkflowFailedError && err.cause instanceof TimeoutFailure) {
+        throw new CliError(`the dry run got no answer within 1 minute: is a worker serving task queue ${taskQueue}?`);
+      }
+      throw err;
+    });
 }

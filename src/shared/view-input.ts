@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { viewJobSchema } from './job-spec';
-import type { BackfillSummary } from './backfill-results';
+import type { BackfillSummary, TableRef } from './backfill-results';
 
 /** Input of `viewBackfillWorkflow`: a `kind: view` job. Its range is everything before the cutoff. */
 export const viewBackfillInputSchema = z.object({ job: viewJobSchema }).strict();
@@ -17,3 +17,36 @@ export interface ViewBackfillSummary extends BackfillSummary {
   /** The cutoff, UTC (`YYYY-MM-DDThh:mm:ssZ`): rows from it on are the view's, older rows the backfill's. */
   cutoff: string;
 }
+
+/** The tables of a view job, resolved, and the cutoff it runs with (epoch seconds). */
+export interface ViewPlan {
+  source: TableRef;
+  target: TableRef;
+  view: TableRef;
+  cutoff: number;
+  /** The view already existed with exactly this definition (a job run again): nothing is created. */
+  viewExisted: boolean;
+  targetExisted: boolean;
+}
+
+/** One statement of a dry run: the step that runs it, its text and parameters exactly as sent, and its settings. */
+export interface DescribedStatement {
+  step: string;
+  query: string;
+  params: Record<string, unknown>;
+  settings?: Record<string, number>;
+}
+
+/** What a view job would do if started now: the answer of the `describeViewBackfill` activity (a dry run). */
+export interface ViewDescription {
+  plan: ViewPlan;
+  /** The partitions holding rows before the cutoff so far (a partition may still gain rows until the cutoff). */
+  partitions: { id: string; sourceRows: number }[];
+  statements: DescribedStatement[];
+}
+
+/**
+ * The writer tag a dry run names shadows with: a run's shadows carry its own tag, 8 hex digits of its workflow
+ * and run ids (src/shared/writer-tables.ts), which exist only once it is started.
+ */
+export const DESCRIBED_WRITER_TAG = 'TAG';

@@ -8,3 +8,4 @@ export { validateWorkflow } from './validate-workflow';
 export { doctorWorkflow } from './doctor-workflow';
 export { viewBackfillWorkflow } from './view-backfill-workflow';
 export { checkPypiExampleWorkflow, preparePypiExampleWorkflow, pypiIngestionWorkflow } from './pypi-example-workflows';
+export { describeViewBackfillWorkflow } from './describe-view-workflow';

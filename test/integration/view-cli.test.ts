@@ -144,6 +144,76 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
     expect(status.out).toContain('partitions: 1 swapped, 0 failed, 0 pending of 1');
   });
 
+  it('start --dry-run prints every statement and creates nothing; the view it prints is the one the run creates', async () => {
+    // A fixed cutoff, so that the dry run and the run plan the same one.
+    const cutoff = new Date((Math.ceil(Date.now() / 1000) + 12) * 1000).toISOString().replace('.000Z', 'Z');
+    const job = pypiViewJob('pypi-downloads.yaml', db, {
+      target: { table: `${db}.dry_target` },
+      view: { name: 'dry_mv' },
+      cutoff,
+    });
+    const file = jobFile(job);
+    const before = await tables();
+
+    const dry = await cli('start', '--job', file, '--dry-run');
+
+    expect(dry.err).toBe('');
+    expect(dry.code).toBe(0);
+    expect(await tables()).toEqual(before);
+    expect(dry.out).toContain(`dry run of ${file}: nothing was created or changed`);
+    expect(dry.out).toContain(`view ${db}.dry_mv (to create) → target ${db}.dry_target (to create)`);
+    expect(dry.out).toContain(`cutoff ${cutoff}: the view writes the rows from it on`);
+    const steps = [...dry.out.matchAll(/^-- (.+)$/gm)].map((m) => m[1]).filter((l) => !/^(params|settings):/.test(l));
+    expect(steps).toEqual([
+      'create the target',
+      'create the view',
+      ...['prepare', 'prepare', 'prepare', 'prepare', 'fill', 'fill', 'move', 'cleanup', 'cleanup', 'cleanup'].map(
+        (step) => `partition all: ${step}`,
+      ),
+    ]);
+    expect(dry.out).toContain(
+      'ALTER TABLE {shadow_db:Identifier}.{shadow:Identifier} MOVE PARTITION ID {partition_id:String}',
+    );
+    expect(dry.out).toContain(`"shadow":"dry_target_v2_all_TAG"`);
+    const printed = /^CREATE MATERIALIZED VIEW IF NOT EXISTS [^;]*;$/m.exec(dry.out)?.[0] ?? '';
+    expect(printed).toContain(`\`${db}\`.\`dry_mv\` TO \`${db}\`.\`dry_target\``);
+    expect(printed).toContain(`toDateTime(${Date.parse(cutoff) / 1000})`);
+
+    const run = await cli('start', '--job', file);
+
+    expect(run.code).toBe(0);
+    const [created] = await h.ch.rows<{ same: number; target: string }>({
+      query: `SELECT formatQuerySingleLine(as_select) = formatQuerySingleLine({printed:String}) AS same,
+        target_table AS target FROM system.tables WHERE database = {db:String} AND name = 'dry_mv'`,
+      params: { db, printed: printed.slice(printed.indexOf('\nAS ') + 4, -1) },
+    });
+    expect(created).toEqual({ same: 1, target: 'dry_target' });
+    const { target, view } = await targetAndView(h.ch, db, 'dry_target', 'project', 'project');
+    expect(target).toEqual(view);
+  });
+
+  it('start --dry-run refuses a bad view job as the run would, before any DDL; an aggregate job takes no --dry-run', async () => {
+    const before = await tables();
+    const past = jobFile(
+      pypiViewJob('pypi-downloads.yaml', db, {
+        target: { table: `${db}.late_target` },
+        view: { name: 'late_mv' },
+        cutoff: '2020-01-01T00:00:00Z',
+      }),
+    );
+    const aggregate = path.join(tmpdir(), `aggregate-job-${randomUUID()}.json`);
+    writeFileSync(aggregate, JSON.stringify(exampleJob(db)));
+
+    const late = await cli('start', '--job', past, '--dry-run');
+    const unsupported = await cli('start', '--job', aggregate, '--dry-run');
+
+    expect(late.code).toBe(1);
+    expect(late.err).toContain('2020-01-01T00:00:00Z is already past');
+    expect(unsupported.code).toBe(1);
+    expect(unsupported.err).toContain('is an aggregate job: --dry-run describes view jobs');
+    expect(await tables()).toEqual(before);
+  });
+
   it('pause holds every partition after the cutoff, status says so, resume completes it exactly', async () => {
     const id = `view-cli-pause-${randomUUID()}`;
     const started = await cli('start', '--job', jobFile(hourlyJob('hourly_paused')), '--workflow-id', id, '--no-wait');

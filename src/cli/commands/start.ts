@@ -5,7 +5,8 @@ import { CliError } from '../cli-error';
 import { formatSummary } from '../summary-table';
 import { loadJobFile } from '../job-file';
 import { showProgress } from '../progress-view';
-import { startBackfill, startViewBackfill } from '../start-backfill';
+import { describeViewBackfill, startBackfill, startViewBackfill } from '../start-backfill';
+import { formatViewDescription } from '../view-description';
 import { connectTemporalClient } from '../temporal-client';
 
 interface StartOptions {
@@ -15,6 +16,7 @@ interface StartOptions {
   workflowId?: string;
   wait: boolean;
   allowShrink?: boolean;
+  dryRun?: boolean;
 }
 
 /**
@@ -36,6 +38,7 @@ export function registerStartCommand(program: Command): void {
       '--allow-shrink',
       "aggregate jobs: swap partitions that shrink past the job's safety.maxShrink without asking",
     )
+    .option('--dry-run', 'view jobs: check the job and print every statement a run would send, creating nothing')
     .option('--no-wait', 'return once started instead of following progress')
     .action(async (options: StartOptions) => {
       const job = loadJobFile(options.job);
@@ -51,10 +54,16 @@ export function registerStartCommand(program: Command): void {
             `${options.job} is a view job: its partitions are appended, never replaced, so --allow-shrink does not apply`,
           );
         }
+      } else if (options.dryRun) {
+        throw new CliError(`${options.job} is an aggregate job: --dry-run describes view jobs`);
       } else if (options.from === undefined || options.to === undefined) {
         throw new CliError(`${options.job} is an aggregate job: give the range of days with --from and --to`);
       }
       const client = await connectTemporalClient();
+      if (job.kind === 'view' && options.dryRun) {
+        console.log(formatViewDescription(options.job, job, await describeViewBackfill(client, { job })));
+        return;
+      }
       if (job.kind === 'view') {
         const handle = await startViewBackfill(client, { job }, options.workflowId ?? `view-backfill-${job.view.name}`);
         console.log(`started ${handle.workflowId}`);

@@ -1,0 +1,35 @@
+import type { TableRef } from '../shared/backfill-results';
+import type { ViewJob } from '../shared/job-spec';
+import { DESCRIBED_WRITER_TAG, type ViewDescription } from '../shared/view-input';
+
+const show = (t: TableRef): string => `${t.database}.${t.name}`;
+const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+
+/**
+ * A view job's dry run as a person reads it: the tables, the cutoff, the partitions to fill, then every statement
+ * in the order a run sends it, each ending in `;`, with its parameters and settings as `--` lines after it.
+ */
+export function formatViewDescription(file: string, job: ViewJob, d: ViewDescription): string {
+  const { plan } = d;
+  const exists = (yes: boolean) => (yes ? 'exists' : 'to create');
+  const cutoff =
+    job.cutoff === 'auto'
+      ? `${isoOf(plan.cutoff)} if started now (auto: ${job.cutoffMarginSeconds} s after the run plans)`
+      : isoOf(plan.cutoff);
+  const lines = [
+    `dry run of ${file}: nothing was created or changed`,
+    `source ${show(plan.source)} → view ${show(plan.view)} (${exists(plan.viewExisted)}) → ` +
+      `target ${show(plan.target)} (${exists(plan.targetExisted)})`,
+    `cutoff ${cutoff}: the view writes the rows from it on, the backfill the rows before it`,
+    `partitions with rows before the cutoff so far: ${
+      d.partitions.map((p) => `${p.id} (${p.sourceRows.toLocaleString('en-US')} rows)`).join(', ') || 'none'
+    }`,
+    `shadows are named <target>_v2_<partition>_${DESCRIBED_WRITER_TAG}: a run's tag is 8 hex digits of its ids`,
+  ];
+  for (const st of d.statements) {
+    lines.push('', `-- ${st.step}`, `${st.query};`);
+    if (Object.keys(st.params).length > 0) lines.push(`-- params: ${JSON.stringify(st.params)}`);
+    if (st.settings && Object.keys(st.settings).length > 0) lines.push(`-- settings: ${JSON.stringify(st.settings)}`);
+  }
+  return lines.join('\n');
+}
