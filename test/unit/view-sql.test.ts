@@ -1,0 +1,262 @@
+import type { Statement } from '../../src/clickhouse/statement';
+import type { TableRef } from '../../src/shared/backfill-results';
+import { viewJobSchema, type ViewJobInput } from '../../src/shared/job-spec';
+import {
+  createLiveView,
+  createNullFillTable,
+  createNullFillView,
+  createViewTarget,
+  dropViewIfExists,
+  insertNullFill,
+  insertViewRange,
+  liveViewSelect,
+  movePartitionTo,
+  selectExpression,
+  selectViewDefinition,
+  selectViewOutput,
+  selectViewPartitions,
+  selectViewSourceTotals,
+  selectViewTableTotals,
+  viewShape,
+  type ViewShape,
+} from '../../src/sql/view';
+import { hostileStrings, notRefused } from '../helpers/hostile-strings';
+
+/** examples/pypi-downloads-per-day.yaml, with a filter and a non-additive aggregate. */
+const hourlyJob: ViewJobInput = {
+  kind: 'view',
+  source: { table: 'raw.pypi', timeColumn: 'timestamp' },
+  target: { table: 'agg.pypi_hourly', engine: 'AggregatingMergeTree', partitionBy: 'month' },
+  view: { name: 'pypi_hourly_mv' },
+  groupBy: { hour: 'toStartOfHour(timestamp)', project: 'project' },
+  aggregates: { count: 'count()', installers: 'uniq(installer)' },
+  where: 'size > 0',
+};
+
+const shapeOf = (overrides: Partial<ViewJobInput> = {}): ViewShape =>
+  viewShape(viewJobSchema.parse({ ...hourlyJob, ...overrides }));
+
+const source: TableRef = { database: 'raw', name: 'pypi' };
+const target: TableRef = { database: 'agg', name: 'pypi_hourly' };
+const view: TableRef = { database: 'agg', name: 'pypi_hourly_mv' };
+const shadow: TableRef = { database: 'agg', name: 'pypi_hourly_v2_202402_0badcafe' };
+const nullTable: TableRef = { database: 'agg', name: 'pypi_hourly_v2_202402_0badcafe_null' };
+const CUTOFF = 1_734_426_000; // 2024-12-17T09:00:00Z
+
+/** Every statement that takes its tables as parameters, for properties that must hold of all of them. */
+function parameterised(shape: ViewShape, tables = { source, target, shadow, nullTable, view }, id = '202402') {
+  return {
+    selectViewOutput: selectViewOutput(shape, tables.source),
+    selectExpression: selectExpression(shape.groupBy[0].expr, 'hour', tables.source),
+    createViewTarget: createViewTarget(shape, tables.source, tables.target),
+    selectViewPartitions: selectViewPartitions(shape, tables.source, CUTOFF),
+    insertViewRange: insertViewRange(shape, tables.source, tables.shadow, id, CUTOFF),
+    createNullFillTable: createNullFillTable(shape, tables.nullTable, tables.source),
+    insertNullFill: insertNullFill(shape, tables.source, tables.nullTable, id, CUTOFF),
+    selectViewSourceTotals: selectViewSourceTotals(shape, tables.source, id, CUTOFF),
+    selectViewTableTotals: selectViewTableTotals(shape, tables.shadow, id),
+    dropViewIfExists: dropViewIfExists(tables.view),
+  } satisfies Record<string, Statement>;
+}
+
+/** Names of the `{name:Type}` placeholders of a query. */
+const placeholders = (query: string): string[] => [...query.matchAll(/\{(\w+):[^}]+\}/g)].map((m) => m[1]);
+
+describe('the live view', () => {
+  const shape = shapeOf();
+
+  it("is the view's SELECT over rows from the cutoff on, the cutoff a checked integer literal", () => {
+    expect(liveViewSelect(shape, source, CUTOFF)).toBe(
+      [
+        'SELECT toStartOfHour(`timestamp`) AS `hour`, `project` AS `project`, ' +
+          'countState() AS `count`, uniqState(`installer`) AS `installers`',
+        'FROM `raw`.`pypi`',
+        `WHERE ((\`size\` > 0)) AND (\`timestamp\` >= toDateTime(${CUTOFF}))`,
+        'GROUP BY `hour`, `project`',
+      ].join('\n'),
+    );
+  });
+
+  it('stores plain count()/sum() into a SummingMergeTree', () => {
+    const summing = shapeOf({ target: { table: 'agg.t', engine: 'SummingMergeTree' }, aggregates: { n: 'count()' } });
+    expect(liveViewSelect(summing, source, CUTOFF)).toContain('count() AS `n`');
+  });
+
+  it('is created IF NOT EXISTS, TO the target, with no parameter (a view stores its text)', () => {
+    const create = createLiveView(shape, view, source, target, CUTOFF);
+    expect(create.query).toBe(
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS \`agg\`.\`pypi_hourly_mv\` TO \`agg\`.\`pypi_hourly\`\nAS ${liveViewSelect(shape, source, CUTOFF)}`,
+    );
+    expect(create.params).toEqual({});
+  });
+
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53])('refuses to render cutoff %p', (cutoff) => {
+    expect(() => liveViewSelect(shape, source, cutoff)).toThrow(/^refusing to render cutoff/);
+  });
+
+  it('is compared with an existing view through parameters only', () => {
+    const s = selectViewDefinition(view, "SELECT 1 -- '");
+    expect(s.query).not.toMatch(/['"]/);
+    expect(s.params).toEqual({ db: 'agg', name: 'pypi_hourly_mv', expected: "SELECT 1 -- '" });
+  });
+});
+
+describe('the fill of one partition', () => {
+  const shape = shapeOf();
+
+  it("ranged: the view's SELECT over the partition's rows before the cutoff, into the shadow's named columns", () => {
+    const s = insertViewRange(shape, source, shadow, '202402', CUTOFF);
+    expect(s.query.split('\n')[0]).toBe(
+      'INSERT INTO {into_db:Identifier}.{into:Identifier} (`hour`, `project`, `count`, `installers`)',
+    );
+    expect(s.query).toContain(
+      'WHERE ((`size` > 0)) AND (`timestamp` < toDateTime({cutoff:UInt32})) ' +
+        'AND (toYYYYMM(toStartOfHour(`timestamp`)) = {partition_key:UInt32})',
+    );
+    expect(s.params).toMatchObject({ cutoff: CUTOFF, partition_key: 202402, into: shadow.name });
+  });
+
+  it('of an unpartitioned target takes no partition key', () => {
+    const all = shapeOf({ target: { table: 'agg.t', engine: 'SummingMergeTree' }, aggregates: { n: 'count()' } });
+    const s = insertViewRange(all, source, shadow, 'all', CUTOFF);
+    expect(s.query).not.toContain('partition_key');
+    expect(s.params).not.toHaveProperty('partition_key');
+  });
+
+  it('Null engine: a table of only the columns the view reads, and a copy of the view from it into the shadow', () => {
+    expect(createNullFillTable(shape, nullTable, source).query).toBe(
+      'CREATE TABLE {table_db:Identifier}.{table:Identifier} ENGINE = Null EMPTY AS SELECT ' +
+        '`timestamp`, `project`, `installer`, `size` FROM {source_db:Identifier}.{source:Identifier}',
+    );
+    const copy = createNullFillView(shape, { database: 'agg', name: 'x_mv' }, nullTable, shadow).query;
+    expect(copy.split('\n')[0]).toBe('CREATE MATERIALIZED VIEW `agg`.`x_mv` TO `agg`.`pypi_hourly_v2_202402_0badcafe`');
+    expect(copy).toContain('FROM `agg`.`pypi_hourly_v2_202402_0badcafe_null`\nWHERE ((`size` > 0))\n');
+    expect(insertNullFill(shape, source, nullTable, '202402', CUTOFF).query).toContain(
+      'SELECT `timestamp`, `project`, `installer`, `size` FROM {source_db:Identifier}.{source:Identifier}',
+    );
+  });
+
+  it('is moved in by partition ID as a parameter, the target allow-list quoted', () => {
+    const s = movePartitionTo(shadow, target, '202402');
+    expect(s.query).toBe(
+      'ALTER TABLE {shadow_db:Identifier}.{shadow:Identifier} MOVE PARTITION ID {partition_id:String} ' +
+        'TO TABLE `agg`.`pypi_hourly`',
+    );
+    expect(s.params).toEqual({ shadow_db: 'agg', shadow: shadow.name, partition_id: '202402' });
+  });
+
+  it('is validated by -Merge totals of the additive aggregates only', () => {
+    const s = selectViewTableTotals(shape, shadow, '202402');
+    expect(s.query).toContain('toString(countMerge(`count`)) AS total_0');
+    expect(s.query).not.toContain('installers');
+  });
+});
+
+describe('every parameterised statement', () => {
+  it.each(Object.entries(parameterised(shapeOf())))(
+    '%s: has a parameter for each placeholder, and no other',
+    (_, s) => {
+      expect(new Set(placeholders(s.query))).toEqual(new Set(Object.keys(s.params)));
+    },
+  );
+
+  it.each(Object.entries(parameterised(shapeOf())))('%s: carries no string literal', (_, s) => {
+    expect(s.query).not.toMatch(/['"]/);
+  });
+});
+
+describe('hostile strings never reach the SQL text of a view job', () => {
+  const hostile = hostileStrings();
+  const shape = shapeOf();
+  const refusal = /^refusing to quote identifier/;
+
+  it('as database or table names: they travel only as Identifier parameters', () => {
+    const leaks = hostile.flatMap((h) => {
+      const t = { database: h, name: h };
+      return Object.entries(parameterised(shape, { source: t, target: t, shadow: t, nullTable: t, view: t }))
+        .filter(([, s]) => s.query.includes('Zq9') || !Object.values(s.params).includes(h))
+        .map(([name]) => `${name} with ${JSON.stringify(h)}`);
+    });
+    expect(leaks).toEqual([]);
+  });
+
+  it('as a partition ID: it travels only as a parameter', () => {
+    const leaks = hostile.flatMap((h) =>
+      Object.entries({ ...parameterised(shape, undefined, h), movePartitionTo: movePartitionTo(shadow, target, h) })
+        .filter(([, s]) => s.query.includes('Zq9'))
+        .map(([name]) => `${name} with ${JSON.stringify(h)}`),
+    );
+    expect(leaks).toEqual([]);
+  });
+
+  it('where the grammar takes no parameter (the view, its TO table, MOVE … TO TABLE), rendering refuses them', () => {
+    const accepted = hostile.flatMap((h) => {
+      const bad = [
+        { database: h, name: 'x' },
+        { database: 'agg', name: h },
+      ];
+      return bad.flatMap((t) =>
+        [
+          notRefused(() => createLiveView(shape, t, source, target, CUTOFF), refusal),
+          notRefused(() => createLiveView(shape, view, t, target, CUTOFF), refusal),
+          notRefused(() => createLiveView(shape, view, source, t, CUTOFF), refusal),
+          notRefused(() => createNullFillView(shape, t, nullTable, shadow), refusal),
+          notRefused(() => createNullFillView(shape, view, t, shadow), refusal),
+          notRefused(() => createNullFillView(shape, view, nullTable, t), refusal),
+          notRefused(() => movePartitionTo(shadow, t, '202402'), refusal),
+        ].filter((outcome) => outcome !== undefined),
+      );
+    });
+    expect(accepted).toEqual([]);
+  });
+
+  it('as output, time or source column names that slipped past the schema, rendering refuses them or leaves them out', () => {
+    const accepted = hostile.flatMap((h) => {
+      const shapes: ViewShape[] = [
+        { ...shape, groupBy: [...shape.groupBy, { name: h, expr: { kind: 'column', name: 'project' } }] },
+        { ...shape, groupBy: [shape.groupBy[0], { name: 'project', expr: { kind: 'column', name: h } }] },
+        { ...shape, aggregates: [...shape.aggregates, { name: h, metric: { fn: 'count', params: [], args: [] } }] },
+        { ...shape, timeColumn: h },
+      ];
+      return shapes.flatMap((bad) =>
+        [
+          notRefused(() => liveViewSelect(bad, source, CUTOFF), refusal),
+          notRefused(() => insertViewRange(bad, source, shadow, '202402', CUTOFF), refusal),
+          // The others render a part of the names: each refuses or leaves the string out.
+          ...Object.entries({
+            createViewTarget: () => createViewTarget(bad, source, target),
+            createNullFillView: () => createNullFillView(bad, view, nullTable, shadow),
+            selectViewPartitions: () => selectViewPartitions(bad, source, CUTOFF),
+            createNullFillTable: () => createNullFillTable(bad, nullTable, source),
+            insertNullFill: () => insertNullFill(bad, source, nullTable, '202402', CUTOFF),
+            selectViewSourceTotals: () => selectViewSourceTotals(bad, source, '202402', CUTOFF),
+            selectViewTableTotals: () => selectViewTableTotals(bad, shadow, '202402'),
+          }).flatMap(([name, render]) => {
+            const outcome = notRefused(render, refusal);
+            return outcome?.includes('Zq9') ? [`${name}: ${outcome}`] : [];
+          }),
+        ].filter((outcome) => outcome !== undefined),
+      );
+    });
+    expect(accepted).toEqual([]);
+  });
+
+  it('as function names or numbers in a parsed tree that slipped past the parser, rendering refuses them', () => {
+    const accepted = hostile.flatMap((h) => {
+      const badFunction: ViewShape = {
+        ...shape,
+        aggregates: [{ name: 'n', metric: { fn: h, params: [], args: [] } }],
+      };
+      const badNumber: ViewShape = {
+        ...shape,
+        where: { kind: 'binary', op: '>', left: { kind: 'column', name: 'size' }, right: { kind: 'number', text: h } },
+      };
+      return [
+        notRefused(() => liveViewSelect(badFunction, source, CUTOFF), /^refusing to render function name/),
+        notRefused(() => liveViewSelect(badNumber, source, CUTOFF), /^refusing to render number/),
+        notRefused(() => selectViewPartitions(badNumber, source, CUTOFF), /^refusing to render number/),
+      ].filter((outcome) => outcome !== undefined);
+    });
+    expect(accepted).toEqual([]);
+  });
+});
