@@ -193,6 +193,11 @@ describe('operating a running backfill', () => {
       const status = await cli('status', id);
       expect(status.out).toContain('paused (by operator: merges)');
       expect(status.out).toContain('202401  running (paused)');
+      // The grid above: one row for 2024, January running, the later months pending (no terminal: letters).
+      expect(status.out.split('\n').slice(0, 2)).toEqual([
+        expect.stringMatching(/^2024 r\.+$/),
+        '. pending  r running',
+      ]);
 
       gate.close('202403');
       expect((await cli('resume', id)).code).toBe(0);
