@@ -1,6 +1,7 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { WorkflowHandle } from '@temporalio/client';
 import { progressQuery, type BackfillProgress, type PartitionProgress } from '../shared/progress';
+import { partitionGrid } from './partition-grid';
 
 const POLL_MS = 500;
 
@@ -67,13 +68,47 @@ export function formatProgress(workflowId: string, p: BackfillProgress): string 
     ...(p.lastLoadReason ? [`last load pause: ${p.lastLoadReason}`] : []),
     ...(p.continuedAsNew ? [`continued as new ${p.continuedAsNew} times`] : []),
   ];
-  for (const x of p.partitions.filter((y) => y.state !== 'pending')) {
+  // A long backfill lists only the partitions worth a line (under way, failed, emptied); the grid shows the rest.
+  const started = p.partitions.filter((y) => y.state !== 'pending');
+  const listed = started.length <= LIST_ALL_UP_TO ? started : started.filter(worthALine);
+  if (listed.length < started.length) {
+    lines.push(`  (${started.length - listed.length} swapped partitions not listed: see the grid)`);
+  }
+  for (const x of listed) {
     const took = x.startedAt && x.finishedAt ? `, ${formatDuration(x.finishedAt - x.startedAt)}` : '';
     const activity = describePartitionActivity(x)?.slice(x.id.length + 1);
     const what = activity ? `${x.state} (${activity})` : x.state;
     lines.push(`  ${x.id}  ${what}  salt ${x.salt}${describeResult(x)}${took}${x.error ? `: ${x.error}` : ''}`);
   }
   return lines.join('\n');
+}
+
+/** Up to this many started partitions, `status` lists every one; beyond, only those {@link worthALine}. */
+const LIST_ALL_UP_TO = 36;
+
+const worthALine = (x: PartitionProgress): boolean => x.state !== 'swapped' || x.result?.emptied === true;
+
+/**
+ * Follows a backfill until `until` settles, for `status --watch`: on a terminal the screen is redrawn every poll
+ * with the partition grid above the status line, like watch(1); otherwise each new status line is printed once.
+ * Ends with the full status (grid, overall lines, partitions).
+ */
+export async function watchProgress(handle: WorkflowHandle, until: Promise<unknown>, tty: boolean): Promise<void> {
+  let settled = false;
+  void until.finally(() => (settled = true)).catch(() => undefined);
+  let last = '';
+  while (!settled) {
+    const p = await handle.query(progressQuery).catch(() => undefined);
+    if (p) {
+      const line = describeProgress(p);
+      if (tty) process.stdout.write(`\x1b[H\x1b[J${partitionGrid(p.partitions, true)}\n\n${line}\n`);
+      else if (line !== last) console.log(line);
+      last = line;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  const p = await handle.query(progressQuery);
+  console.log([partitionGrid(p.partitions, tty), formatProgress(handle.workflowId, p)].filter(Boolean).join('\n'));
 }
 
 /**

@@ -176,6 +176,31 @@ describe('operating a running backfill', () => {
     });
     expect(live.map((r) => r.p)).toEqual(['202401']);
   });
+  it('status --watch follows a running backfill line by line and ends, with the grid, when it completes', async () => {
+    const db5 = await freshDatabase(ch, 'operate_watch');
+    const events = { database: db5, name: 'events' };
+    await ch.exec(createDemoEventsTable(events));
+    await ch.exec(insertDemoEvents(events, '2024-01-01', 3, 30_000));
+    gate.close('202402');
+    const watched = await withWorker(async () => {
+      const handle = await start(db5);
+      const watching = runCliCaptured({ TEMPORAL_ADDRESS: env.address }, 'status', handle.workflowId, '--watch');
+      await progressUntil(handle, (p) => p.partitions[1]?.step === 'insert', 'the second insert running');
+      // The watcher's output is only seen when it returns: hold the insert long enough for it to connect and poll.
+      await new Promise((r) => setTimeout(r, 3_000));
+      gate.release();
+      return watching;
+    });
+    expect(watched.code).toBe(0);
+    const lines = watched.out.split('\n');
+    expect(lines.some((l) => l.startsWith('running | 202402 insert'))).toBe(true);
+    // It ended with the backfill: the grid (one row for 2024, three swapped months), then the final status.
+    const grid = lines.findIndex((l) => l === '2024 sss');
+    expect(grid).toBeGreaterThan(0);
+    expect(lines[grid + 1]).toBe('s swapped');
+    expect(lines[grid + 2]).toMatch(/: completed$/);
+  });
+
   it('our CLI pauses, shows status, resumes and cancels; an unknown id is one error line and exit code 1', async () => {
     const db4 = await freshDatabase(ch, 'operate_cli');
     const events = { database: db4, name: 'events' };
