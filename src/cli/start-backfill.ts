@@ -3,6 +3,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { TimeoutFailure } from '@temporalio/common';
 import { backfillInputSchema, type BackfillInput } from '../shared/backfill-input';
 import { describeIssues } from '../shared/input-errors';
+import { partitionsCovering } from '../shared/partitions';
 import { viewBackfillInputSchema, type ViewBackfillInput } from '../shared/view-input';
 import type { backfillWorkflow, describeViewBackfillWorkflow, viewBackfillWorkflow } from '../workflows';
 import { CliError } from './cli-error';
@@ -22,7 +23,20 @@ export async function startBackfill(client: Client, raw: unknown, workflowId: st
     workflowId,
     args: [input],
     staticSummary: `backfill ${input.job.target.table} ${input.from} … ${input.to}`,
+    staticDetails: backfillDetails(input),
   });
+}
+
+/** What the Web UI shows under the backfill's summary: target, range, partitions and the job, one per line. */
+function backfillDetails(input: BackfillInput): string {
+  const ids = input.partitions ?? partitionsCovering(input.from, input.to, input.job.partitionBy).map((p) => p.id);
+  const shown = ids.length > 12 ? [...ids.slice(0, 6), '…', ...ids.slice(-6)] : ids;
+  return [
+    `target: ${input.job.target.table} (from ${input.job.source.table})`,
+    `range: ${input.from} … ${input.to}, ${ids.length} ${input.job.partitionBy} partitions: ${shown.join(' ')}`,
+    `job: kind ${input.job.kind}${input.job.name ? `, ${input.job.name}` : ''}, parallelism ${input.job.parallelism}` +
+      `, validation ${input.job.validation.mode}${input.allowShrink ? ', shrinks allowed' : ''}`,
+  ].join('\n');
 }
 
 /**

@@ -243,6 +243,14 @@ describe('one writer per target partition, whoever starts it', () => {
         expect(retried).toMatchObject({ code: 0, out: `started ${id}-retry for 1 failed partition(s): 202402` });
         const summary = (await env.client.workflow.getHandle(`${id}-retry`).result()) as BackfillSummary;
         expect(summary.partitions.map((p) => p.partition)).toEqual(['202402']);
+        // What the Web UI shows for the backfill our CLI started, without opening its input.
+        const described = await env.client.workflow.getHandle(id).describe();
+        expect(await described.staticSummary()).toBe(`backfill ${db2}.events_daily 2024-01-15 … 2024-03-31`);
+        expect((await described.staticDetails())?.split('\n')).toEqual([
+          `target: ${db2}.events_daily (from ${db2}.events)`,
+          'range: 2024-01-15 … 2024-03-31, 3 month partitions: 202401 202402 202403',
+          'job: kind aggregate, events_daily, parallelism 1, validation full',
+        ]);
       },
       { onStep },
     );
