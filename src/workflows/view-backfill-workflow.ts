@@ -16,7 +16,7 @@ import { innermostMessage } from '../shared/failure-message';
 import { FailureType } from '../shared/failure-types';
 import { assessLoad } from '../shared/load-thresholds';
 import { partitionStepSignal, pauseSignal, progressQuery, resumeSignal, type PauseRequest } from '../shared/messages';
-import type { BackfillProgress, PartitionProgress } from '../shared/progress';
+import { initialProgress, type PartitionProgress } from '../shared/progress';
 import type { ViewBackfillInputRaw, ViewBackfillSummary } from '../shared/view-input';
 import { shadowTableFor, writerTag } from '../shared/writer-tables';
 import { BackfillPause } from './backfill-pause';
@@ -62,19 +62,7 @@ export async function viewBackfillWorkflow(raw: ViewBackfillInputRaw): Promise<V
   const { job } = await resolveViewBackfillInput(raw);
   const { workflowId, firstExecutionRunId } = workflowInfo();
   const tag = writerTag(workflowId, firstExecutionRunId);
-  const progress: BackfillProgress = {
-    phase: 'planning',
-    partitions: [],
-    done: 0,
-    failed: 0,
-    total: 0,
-    rowsRead: 0,
-    rowsWritten: 0,
-    startedAt: Date.now(),
-    rowsPerSecond: 0,
-    parallelism: job.parallelism,
-    continuedAsNew: 0,
-  };
+  const progress = initialProgress(job.parallelism);
   const running = new Map<string, PartitionWriter>();
   const pause = new BackfillPause((progress.pause = {}), (request: PauseRequest | undefined) => {
     for (const child of running.values()) {
