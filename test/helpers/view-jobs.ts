@@ -45,3 +45,30 @@ export function startIngestion(ch: ClickHouse, pypi: TableRef): { stop: () => Pr
     },
   };
 }
+
+/**
+ * `{ groups, total, digest }` of the target read as the view's groups (`count` merges every state, e.g.
+ * `sum(count)`), and the same of the view's query over the whole source: equal means each source row is counted
+ * exactly once.
+ */
+export async function targetAndSource(
+  ch: ClickHouse,
+  db: string,
+  target: string,
+  keys: string,
+  count: string,
+  group: string,
+) {
+  const digest = async (inner: string) => {
+    const [row] = await ch.rows<{ groups: string; total: string; digest: string }>({
+      query: `SELECT toString(count()) AS groups, toString(sum(n)) AS total,
+        toString(groupBitXor(cityHash64(${keys}, n))) AS digest FROM (${inner})`,
+      params: {},
+    });
+    return row;
+  };
+  return {
+    target: await digest(`SELECT ${keys}, ${count} AS n FROM ${db}.${target} GROUP BY ${keys}`),
+    source: await digest(`SELECT ${group}, count() AS n FROM ${db}.pypi GROUP BY ${keys}`),
+  };
+}

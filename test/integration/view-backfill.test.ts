@@ -6,27 +6,8 @@ import type { ViewJobInput } from '../../src/shared/job-spec';
 import type { ViewBackfillInputRaw, ViewBackfillSummary } from '../../src/shared/view-input';
 import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
-import { pypiViewJob, startIngestion } from '../helpers/view-jobs';
+import { pypiViewJob, startIngestion, targetAndSource } from '../helpers/view-jobs';
 import { freshDatabase } from '../helpers/chdb-env';
-
-/**
- * `{ groups, total, digest }` of the target read as the view's groups (every merge state summed), and the same of
- * the view's query over the whole source: equal means each source row is counted exactly once.
- */
-async function compare(ch: ClickHouse, db: string, target: string, keys: string, count: string, group: string) {
-  const digest = async (inner: string) => {
-    const [row] = await ch.rows<{ groups: string; total: string; digest: string }>({
-      query: `SELECT toString(count()) AS groups, toString(sum(n)) AS total,
-        toString(groupBitXor(cityHash64(${keys}, n))) AS digest FROM (${inner})`,
-      params: {},
-    });
-    return row;
-  };
-  return {
-    target: await digest(`SELECT ${keys}, ${count} AS n FROM ${db}.${target} GROUP BY ${keys}`),
-    source: await digest(`SELECT ${group}, count() AS n FROM ${db}.pypi GROUP BY ${keys}`),
-  };
-}
 
 async function tablesOf(ch: ClickHouse, db: string): Promise<string[]> {
   const rows = await ch.rows<{ name: string }>({
@@ -79,7 +60,7 @@ describe('kind: view — a materialized view added to a table with data, while i
     expect(summary.partitions[0].checks.every((c) => c.ok)).toBe(true);
     // The fill read the history and the rows ingested before the cutoff; the view got the rest.
     expect(summary.rowsRead).toBeGreaterThan(300_000);
-    const { target, source } = await compare(h.ch, db, 'pypi_downloads', 'project', 'sum(count)', 'project');
+    const { target, source } = await targetAndSource(h.ch, db, 'pypi_downloads', 'project', 'sum(count)', 'project');
     expect(target).toEqual(source);
     expect(Number(source.total)).toBe(300_000 + ingested);
     expect((await tablesOf(h.ch, db)).filter((t) => t.includes('_v2_'))).toEqual([]);
@@ -96,7 +77,7 @@ describe('kind: view — a materialized view added to a table with data, while i
     const months = summary.partitions.map((p) => p.partition);
     expect(months.slice(0, 2)).toEqual(['202401', '202402']);
     expect(summary.partitions.every((p) => p.checks.every((c) => c.ok))).toBe(true);
-    const { target, source } = await compare(
+    const { target, source } = await targetAndSource(
       h.ch,
       db,
       'pypi_hourly_states',

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { ViewJobInput } from '../../src/shared/job-spec';
 import type { TableRef } from '../../src/shared/backfill-results';
 import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
@@ -10,28 +9,12 @@ import { createHarness, exampleJob, type Harness } from '../helpers/backfill-har
 import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
 import { runCliCaptured } from '../helpers/run-cli-captured';
-import { pypiViewJob, startIngestion } from '../helpers/view-jobs';
+import { pypiViewJob, startIngestion, targetAndSource } from '../helpers/view-jobs';
 
 /*
  * A view job (`kind: view`) driven through `ch-backfill` alone: start with the live bar and the summary, status,
  * pause, resume and cancel. Every check reads the target's contents.
  */
-
-/** `{ groups, total, digest }` of the target's groups summed, and of the view's query over all of `pypi`. */
-async function targetAndView(ch: ClickHouse, db: string, target: string, keys: string, group: string) {
-  const digest = async (inner: string) => {
-    const [row] = await ch.rows<{ groups: string; total: string; digest: string }>({
-      query: `SELECT toString(count()) AS groups, toString(sum(n)) AS total,
-        toString(groupBitXor(cityHash64(${keys}, n))) AS digest FROM (${inner})`,
-      params: {},
-    });
-    return row;
-  };
-  return {
-    target: await digest(`SELECT ${keys}, sum(count) AS n FROM ${db}.${target} GROUP BY ${keys}`),
-    view: await digest(`SELECT ${group}, count() AS n FROM ${db}.pypi GROUP BY ${keys}`),
-  };
-}
 
 describe('ch-backfill with a view job: start, status, pause, resume, cancel', () => {
   let h: Harness;
@@ -133,7 +116,14 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
         `${db}\\.pypi_downloads_mv writes the rows from \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ on into ${db}\\.pypi_downloads`,
       ),
     );
-    const { target, view } = await targetAndView(h.ch, db, 'pypi_downloads', 'project', 'project');
+    const { target, source: view } = await targetAndSource(
+      h.ch,
+      db,
+      'pypi_downloads',
+      'project',
+      'sum(count)',
+      'project',
+    );
     expect(target).toEqual(view);
     expect(Number(view.total)).toBeGreaterThan(100_000);
     expect((await tables()).filter((t) => t.includes('_v2_'))).toEqual([]);
@@ -188,7 +178,7 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
       params: { db, printed: printed.slice(printed.indexOf('\nAS ') + 4, -1) },
     });
     expect(created).toEqual({ same: 1, target: 'dry_target' });
-    const { target, view } = await targetAndView(h.ch, db, 'dry_target', 'project', 'project');
+    const { target, source: view } = await targetAndSource(h.ch, db, 'dry_target', 'project', 'sum(count)', 'project');
     expect(target).toEqual(view);
   });
 
@@ -233,11 +223,12 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
     await handle.result();
     const done = await cli('status', id);
     expect(done.out).toContain(`partitions: ${n} swapped, 0 failed, 0 pending of ${n}`);
-    const { target, view } = await targetAndView(
+    const { target, source: view } = await targetAndSource(
       h.ch,
       db,
       'hourly_paused',
       'hour, project',
+      'sum(count)',
       'toStartOfHour(timestamp) AS hour, project',
     );
     expect(target).toEqual(view);
