@@ -1,18 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeTimeoutType } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
-import { openEmbeddedClickHouse } from '../../src/clickhouse/connect';
 import type { BackfillInputRaw } from '../../src/shared/backfill-input';
 import type { BackfillSummary } from '../../src/shared/backfill-results';
 import type { RollbackInputRaw, RollbackSummary } from '../../src/shared/rollback-input';
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
 import { partitionLockId } from '../../src/shared/partition-lock';
 import { exampleJob, workflowBundle } from '../helpers/backfill-harness';
+import {
+  CrashWorkers,
+  crashRunDirs,
+  withClickHouse as withDataDir,
+  type WorkerProcess,
+} from '../helpers/crash-workers';
 import { createTestTemporal } from '../helpers/temporal-env';
 
 /*
@@ -21,24 +24,15 @@ import { createTestTemporal } from '../helpers/temporal-env';
  * a data directory, so this file has its own, and opens it only while no worker runs.
  */
 
-const root = path.resolve(__dirname, '..', '..');
-const runDir = path.join(root, '.data', 'test', `crash-${process.env.JEST_WORKER_ID ?? '0'}-${process.pid}`);
-const dataDir = path.join(runDir, 'chdb');
-const bundleFile = path.join(runDir, 'workflow-bundle.js');
+const dirs = crashRunDirs('crash');
+const { runDir, bundleFile } = dirs;
 const db = 'crash_recovery';
 const events = { database: db, name: 'events' };
 const taskQueue = `crash-${randomUUID()}`;
+const workers = new CrashWorkers(dirs, taskQueue);
+const withClickHouse = <T>(fn: (ch: ClickHouse) => Promise<T>): Promise<T> => withDataDir(dirs.dataDir, fn);
 // Small chunks salt the aggregation, which makes January's INSERT last seconds: the kill lands inside it.
 const job = exampleJob(db, { chunkSize: 2_000 });
-
-async function withClickHouse<T>(fn: (ch: ClickHouse) => Promise<T>): Promise<T> {
-  const ch = openEmbeddedClickHouse(dataDir);
-  try {
-    return await fn(ch);
-  } finally {
-    await ch.close();
-  }
-}
 
 interface Digest {
   rows: number;
@@ -77,62 +71,6 @@ async function shadowTables(ch: ClickHouse): Promise<string[]> {
 
 /** The partition workflow (the lock) of one target partition. */
 const lockOf = (partition: string): string => partitionLockId({ database: db, name: 'events_daily' }, partition);
-
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  logFile: string;
-  stepLog: string;
-}
-
-const running = new Set<ChildProcess>();
-
-function startWorker(
-  env: TestWorkflowEnvironment,
-  name: string,
-  crash?: { at: string; marker: string },
-): WorkerProcess {
-  const logFile = path.join(runDir, `${name}.log`);
-  const stepLog = path.join(runDir, `${name}.steps`);
-  writeFileSync(stepLog, '');
-  const output = openSync(logFile, 'w');
-  // Node itself (tsx only as a loader), so the process the test spawns is the worker that gets killed.
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(__dirname, '..', 'fixtures', 'crash-worker.ts')],
-    {
-      cwd: root,
-      stdio: ['ignore', output, output],
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        CLICKHOUSE_DATA_DIR: dataDir,
-        WORKFLOW_BUNDLE: bundleFile,
-        STEP_LOG: stepLog,
-        CRASH_AT: crash?.at ?? '',
-        CRASH_MARKER: crash?.marker ?? '',
-      },
-    },
-  );
-  running.add(child);
-  const exited = once(child, 'exit').then(([code, signal]) => {
-    running.delete(child);
-    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
-  });
-  return { child, exited, logFile, stepLog };
-}
-
-async function stopWorker(worker: WorkerProcess): Promise<void> {
-  worker.child.kill('SIGTERM');
-  const fallback = setTimeout(() => worker.child.kill('SIGKILL'), 30_000);
-  await worker.exited;
-  clearTimeout(fallback);
-}
-
-const stepsOf = (worker: WorkerProcess): string[] => readFileSync(worker.stepLog, 'utf8').split('\n').filter(Boolean);
-const logTail = (worker: WorkerProcess): string =>
-  readFileSync(worker.logFile, 'utf8').split('\n').slice(-20).join('\n');
 
 interface ActivityAttempt {
   attempt: number;
@@ -181,7 +119,7 @@ async function backfillThroughCrash<T = BackfillSummary>(
   const name = crashAt.replace(/[:@]/g, '-');
   const marker = path.join(runDir, `${name}-${workflowType}.fired`);
   const workflowId = `crash-${name}-${randomUUID()}`;
-  const killed = startWorker(env, `${name}-${workflowType}-killed`, { at: crashAt, marker });
+  const killed = workers.start(env.address, `${name}-${workflowType}-killed`, { at: crashAt, marker });
   const handle = await env.client.workflow.start(workflowType, { taskQueue, workflowId, args: [input] });
   const result = handle.result() as Promise<T>;
   const first = await Promise.race([
@@ -192,11 +130,11 @@ async function backfillThroughCrash<T = BackfillSummary>(
     ),
   ]);
   if (typeof first === 'string') {
-    await stopWorker(killed);
-    throw new Error(`the backfill ${first} before the worker was killed at ${crashAt}:\n${logTail(killed)}`);
+    await workers.stop(killed);
+    throw new Error(`the backfill ${first} before the worker was killed at ${crashAt}:\n${killed.logTail()}`);
   }
   if (first.signal !== 'SIGKILL') {
-    throw new Error(`the worker exited with ${JSON.stringify(first)}, not by SIGKILL:\n${logTail(killed)}`);
+    throw new Error(`the worker exited with ${JSON.stringify(first)}, not by SIGKILL:\n${killed.logTail()}`);
   }
 
   const crashMonth = Number(crashAt.split('@')[1]);
@@ -206,14 +144,14 @@ async function backfillThroughCrash<T = BackfillSummary>(
     shadows: await shadowTables(ch),
   }));
 
-  const recovered = startWorker(env, `${name}-${workflowType}-recovered`);
+  const recovered = workers.start(env.address, `${name}-${workflowType}-recovered`);
   try {
     const summary = await result;
     return { workflowId, summary, killed, recovered, marker, atCrash };
   } catch (err) {
-    throw new Error(`the backfill failed after the restart: ${String(err)}\n${logTail(recovered)}`);
+    throw new Error(`the backfill failed after the restart: ${String(err)}\n${recovered.logTail()}`);
   } finally {
-    await stopWorker(recovered);
+    await workers.stop(recovered);
   }
 }
 
@@ -221,10 +159,11 @@ async function backfillThroughCrash<T = BackfillSummary>(
 function expectKilledAt<T>(run: CrashRun<T>, point: string, partition: string): void {
   expect(JSON.parse(readFileSync(run.marker, 'utf8'))).toEqual({ point, partition, pid: run.killed.child.pid });
   // The last point the killed worker reached is the crash point: nothing after it ran in that process.
-  expect(stepsOf(run.killed).at(-1)).toBe(`${point} ${partition}`);
-  expect(stepsOf(run.recovered)).toContain(`${point} ${partition}`);
+  expect(run.killed.steps().at(-1)).toBe(`${point} ${partition}`);
+  expect(run.recovered.steps()).toContain(`${point} ${partition}`);
   expect(
-    stepsOf(run.recovered)
+    run.recovered
+      .steps()
       .filter((s) => s.endsWith(` ${partition}`))
       .at(-1),
   ).toBe(`cleanup:dropped ${partition}`);
@@ -255,9 +194,9 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
   });
 
   afterAll(async () => {
-    for (const child of running) child.kill('SIGKILL');
+    workers.killAll();
     await env?.teardown();
-    if (running.size === 0) rmSync(runDir, { recursive: true, force: true });
+    if (workers.idle) rmSync(runDir, { recursive: true, force: true });
   });
 
   it('a kill during the INSERT leaves the target untouched, and the retried insert fills it exactly once', async () => {

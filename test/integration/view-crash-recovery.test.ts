@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
-import { openEmbeddedClickHouse } from '../../src/clickhouse/connect';
 import type { ViewBackfillSummary } from '../../src/shared/view-input';
 import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
 import { workflowBundle } from '../helpers/backfill-harness';
+import { CrashWorkers, crashRunDirs, withClickHouse as withDataDir } from '../helpers/crash-workers';
 import { createTestTemporal } from '../helpers/temporal-env';
 import { pypiViewJob } from '../helpers/view-jobs';
 
@@ -18,60 +16,12 @@ import { pypiViewJob } from '../helpers/view-jobs';
  * exactly once: a move is never repeated into a second copy, and a fill is never redone after a move.
  */
 
-const root = path.resolve(__dirname, '..', '..');
-const runDir = path.join(root, '.data', 'test', `view-crash-${process.env.JEST_WORKER_ID ?? '0'}-${process.pid}`);
-const dataDir = path.join(runDir, 'chdb');
-const bundleFile = path.join(runDir, 'workflow-bundle.js');
+const dirs = crashRunDirs('view-crash');
+const { runDir, bundleFile } = dirs;
 const db = 'view_crash';
 const taskQueue = `view-crash-${randomUUID()}`;
-const running = new Set<ChildProcess>();
-
-async function withClickHouse<T>(fn: (ch: ClickHouse) => Promise<T>): Promise<T> {
-  const ch = openEmbeddedClickHouse(dataDir);
-  try {
-    return await fn(ch);
-  } finally {
-    await ch.close();
-  }
-}
-
-function startWorker(env: TestWorkflowEnvironment, name: string, crash?: { at: string; marker: string }) {
-  const stepLog = path.join(runDir, `${name}.steps`);
-  writeFileSync(stepLog, '');
-  const output = openSync(path.join(runDir, `${name}.log`), 'w');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(__dirname, '..', 'fixtures', 'crash-worker.ts')],
-    {
-      cwd: root,
-      stdio: ['ignore', output, output],
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        CLICKHOUSE_DATA_DIR: dataDir,
-        WORKFLOW_BUNDLE: bundleFile,
-        STEP_LOG: stepLog,
-        CRASH_AT: crash?.at ?? '',
-        CRASH_MARKER: crash?.marker ?? '',
-      },
-    },
-  );
-  running.add(child);
-  const exited = once(child, 'exit').then(([code, signal]) => {
-    running.delete(child);
-    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
-  });
-  const steps = () => readFileSync(stepLog, 'utf8').split('\n').filter(Boolean);
-  return { child, exited, steps };
-}
-
-async function stopWorker(worker: ReturnType<typeof startWorker>): Promise<void> {
-  worker.child.kill('SIGTERM');
-  const fallback = setTimeout(() => worker.child.kill('SIGKILL'), 30_000);
-  await worker.exited;
-  clearTimeout(fallback);
-}
+const workers = new CrashWorkers(dirs, taskQueue);
+const withClickHouse = <T>(fn: (ch: ClickHouse) => Promise<T>): Promise<T> => withDataDir(dirs.dataDir, fn);
 
 /** Per (hour, project): the target's summed counts and the view's query over the whole source, in one digest. */
 async function digests(ch: ClickHouse, target: string, month: number) {
@@ -124,9 +74,9 @@ describe('crash recovery of a view backfill: a worker killed with SIGKILL', () =
   });
 
   afterAll(async () => {
-    for (const child of running) child.kill('SIGKILL');
+    workers.killAll();
     await env?.teardown();
-    if (running.size === 0) rmSync(runDir, { recursive: true, force: true });
+    if (workers.idle) rmSync(runDir, { recursive: true, force: true });
   });
 
   it.each([
@@ -135,7 +85,7 @@ describe('crash recovery of a view backfill: a worker killed with SIGKILL', () =
     ['right after the move landed', 'move:done', 'view_moved', 'all'],
   ] as const)('%s: the target counts every row once', async (_, point, target, atCrash) => {
     const marker = path.join(runDir, `${target}.fired`);
-    const killed = startWorker(env, `${target}-killed`, { at: `${point}@202401`, marker });
+    const killed = workers.start(env.address, `${target}-killed`, { at: `${point}@202401`, marker });
     const job = pypiViewJob('pypi-downloads-per-day.yaml', db, {
       target: { table: `${db}.${target}`, engine: 'SummingMergeTree', partitionBy: 'month' },
       view: { name: `${target}_mv` },
@@ -163,13 +113,13 @@ describe('crash recovery of a view backfill: a worker killed with SIGKILL', () =
       expect(crashed.target).toEqual(crashed.source);
     }
 
-    const recovered = startWorker(env, `${target}-recovered`);
+    const recovered = workers.start(env.address, `${target}-recovered`);
     try {
       const summary = await result;
       expect(summary.partitions.map((p) => p.partition)).toEqual(['202401', '202402']);
       expect(recovered.steps()).toContain(`${point} 202401`);
     } finally {
-      await stopWorker(recovered);
+      await workers.stop(recovered);
     }
     await withClickHouse(async (ch) => {
       for (const month of [202401, 202402]) {
