@@ -1,5 +1,5 @@
 import { log as activityLog } from '@temporalio/activity';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { activityLogContext } from './activity-log-context';
@@ -15,8 +15,11 @@ export interface BackfillWorkerOptions {
    * `installWorkerRuntime`) with the workflow id, partition and step attached.
    */
   log?: ActivityDeps['log'];
-  /** Pre-bundled workflow code (tests bundle once); otherwise the workflows are bundled at start. */
-  workflowBundle?: { code: string };
+  /**
+   * Pre-bundled workflow code (the build's dist/workflow-bundle.js, or a bundle tests make once); otherwise the
+   * workflows are bundled at start, which takes seconds.
+   */
+  workflowBundle?: WorkflowBundleOption;
 }
 
 /**

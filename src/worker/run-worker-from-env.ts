@@ -1,4 +1,4 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { connectClickHouse } from '../clickhouse/connect';
@@ -10,7 +10,7 @@ export interface RunWorkerOptions {
   env?: NodeJS.ProcessEnv;
   onStep?: ActivityDeps['onStep'];
   log?: ActivityDeps['log'];
-  workflowBundle?: { code: string };
+  workflowBundle?: WorkflowBundleOption;
   /** Called once the worker is serving, with its ClickHouse and a way to shut it down. */
   onReady?: (ready: { clickhouse: ClickHouse; stop: () => void }) => void | Promise<void>;
 }
