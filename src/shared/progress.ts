@@ -47,6 +47,8 @@ export interface SnapshotProgress {
   source: string;
   /** The snapshot table (`database.table`). */
   table: string;
+  /** How many times a confirm led to an attempt at the snapshot (each after a `confirm`). */
+  attempts: number;
   /** Rows the snapshot holds, once taken. */
   rows?: number;
   /** Why an earlier confirm did not lead to a snapshot (rows kept arriving): the job waits for another. */
