@@ -33,5 +33,5 @@ export function snapshotLines(workflowId: string, s: SnapshotProgress): string[]
       `rows of the snapshot ${s.table}`
     : undefined;
   if (s.state === 'inserts-may-resume') return [since ?? snapshotPhrase(workflowId, s)];
-  return [snapshotPhrase(workflowId, s), ...(since ? [since] : [])];
+  return [...(since ? [since] : []), snapshotPhrase(workflowId, s)];
 }
