@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { StepPoint } from '../../src/activities';
 import type { TableRef } from '../../src/shared/backfill-results';
@@ -13,7 +10,7 @@ import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
 import { runCliCaptured } from '../helpers/run-cli-captured';
-import { pypiViewJob, startIngestion, targetAndSource } from '../helpers/view-jobs';
+import { pypiMonths, pypiViewJob, startIngestion, tablesOf, targetAndSource, viewJobFile } from '../helpers/view-jobs';
 
 /*
  * A view job over a source without a usable time column (`cutoff: snapshot`, the guide's last scenario), driven
@@ -34,11 +31,7 @@ describe('kind: view with cutoff: snapshot — a view over a table without a tim
 
   const cli = (...args: string[]) =>
     runCliCaptured({ TEMPORAL_ADDRESS: h.env.address, TEMPORAL_TASK_QUEUE: h.taskQueue }, ...args);
-  const jobFile = (job: ViewJobInput): string => {
-    const file = path.join(tmpdir(), `snapshot-job-${randomUUID()}.json`);
-    writeFileSync(file, JSON.stringify(job));
-    return file;
-  };
+  const jobFile = viewJobFile;
   /** The guide's hourly view over `pypi` by snapshot, on its own target and view. */
   const snapshotJob = (name: string, overrides: Partial<ViewJobInput> = {}): ViewJobInput =>
     pypiViewJob('pypi-downloads-per-day-snapshot.yaml', db, {
@@ -46,13 +39,7 @@ describe('kind: view with cutoff: snapshot — a view over a table without a tim
       view: { name: `${name}_mv` },
       ...overrides,
     });
-  const tables = async (): Promise<string[]> =>
-    (
-      await h.ch.rows<{ name: string }>({
-        query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
-        params: { db },
-      })
-    ).map((r) => r.name);
+  const tables = (): Promise<string[]> => tablesOf(h.ch, db);
   const sourceRows = async (): Promise<number> => {
     const [row] = await h.ch.rows<{ n: string }>({
       query: `SELECT toString(count()) AS n FROM ${db}.pypi`,
@@ -63,13 +50,7 @@ describe('kind: view with cutoff: snapshot — a view over a table without a tim
   /** The target read per (hour, project) next to the view's query over every row of `pypi`. */
   const hourly = (target: string) =>
     targetAndSource(h.ch, db, target, 'hour, project', 'sum(count)', 'toStartOfHour(timestamp) AS hour, project');
-  const months = async (): Promise<number> => {
-    const [row] = await h.ch.rows<{ n: string }>({
-      query: `SELECT toString(uniqExact(toYYYYMM(timestamp))) AS n FROM ${db}.pypi`,
-      params: {},
-    });
-    return Number(row.n);
-  };
+  const months = (): Promise<number> => pypiMonths(h.ch, db);
   const awaitingConfirm = (id: string) =>
     progressUntil(h.env.client.workflow.getHandle(id), (p) => p.snapshot?.state === 'awaiting-confirm', 'confirm');
 
