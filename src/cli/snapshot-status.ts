@@ -9,7 +9,7 @@ export function snapshotPhrase(workflowId: string, s: SnapshotProgress): string 
     case 'awaiting-confirm':
       return (
         `waiting for confirm: pause inserts into ${s.source}, then run ch-backfill confirm ${workflowId}` +
-        (s.retryReason ? ` (the last confirm took no snapshot: ${s.retryReason})` : '')
+        (s.retryReason ? ` (the last confirm created nothing: ${s.retryReason})` : '')
       );
     case 'snapshotting':
       return `taking the snapshot ${s.table}: keep inserts into ${s.source} paused`;

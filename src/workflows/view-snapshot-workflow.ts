@@ -138,7 +138,7 @@ export async function viewSnapshotWorkflow(
         snapshot.state = 'awaiting-confirm';
         snapshot.retryReason = created.reason;
         progress.phase = 'waiting';
-        log.warn('no snapshot: rows kept arriving; waiting for another confirm', { reason: created.reason });
+        log.warn('nothing created: rows kept arriving; waiting for another confirm', { reason: created.reason });
       }
       snapshot.state = 'inserts-may-resume';
       snapshot.insertsMayResumeAt = Date.now();

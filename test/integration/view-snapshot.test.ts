@@ -198,7 +198,7 @@ describe('kind: view with cutoff: snapshot — a view over a table without a tim
     atStep = undefined;
     expect(refused.code).toBe(1);
     expect(refused.err).toContain(
-      `no snapshot taken: ${db}.pypi went from ${rowsBefore} to ${rowsBefore + 1_000} rows while it was snapshotted`,
+      `nothing was created: ${db}.pypi went from ${rowsBefore} to ${rowsBefore + 1_000} rows while it was snapshotted`,
     );
     expect(refused.err).toContain(`run ch-backfill confirm ${id} again`);
     expect((await tables()).filter((t) => t.startsWith('busy') || t.includes('_snapshot_'))).toEqual([]);
@@ -206,7 +206,7 @@ describe('kind: view with cutoff: snapshot — a view over a table without a tim
     expect(status.out).toContain(
       `waiting for confirm: pause inserts into ${db}.pypi, then run ch-backfill confirm ${id}`,
     );
-    expect(status.out).toContain('(the last confirm took no snapshot:');
+    expect(status.out).toContain('(the last confirm created nothing:');
 
     const confirmed = await cli('confirm', id);
 

@@ -40,7 +40,7 @@ async function afterAttempt(handle: WorkflowHandle, attempts: number): Promise<B
 function reply(workflowId: string, s: SnapshotProgress): string {
   if (s.state === 'awaiting-confirm') {
     throw new CliError(
-      `no snapshot taken: ${s.retryReason ?? 'rows kept arriving'}; keep inserts into ${s.source} paused and run ` +
+      `nothing was created: ${s.retryReason ?? 'rows kept arriving'}; keep inserts into ${s.source} paused and run ` +
         `ch-backfill confirm ${workflowId} again`,
     );
   }
@@ -50,7 +50,7 @@ function reply(workflowId: string, s: SnapshotProgress): string {
 /**
  * `confirm <id>`: tells a `cutoff: snapshot` view job that inserts into its source are paused. The job then takes
  * its snapshot and creates its view; `confirm` waits for that and prints that inserts may resume (exit 0), or why
- * not (exit 1): rows kept arriving, so the job took no snapshot and waits for another confirm; or the job ended.
+ * not (exit 1): rows kept arriving, so the job created nothing and waits for another confirm; or the job ended.
  * A job that is already past its snapshot just gets its answer again.
  */
 export function registerConfirmCommand(program: Command): void {
