@@ -7,10 +7,18 @@ export interface Logger {
 
 /**
  * A named point inside a step, for observers (metrics, fault-injection tests): `insert:started`,
- * `insert:finished`, `backup:kept`, `swap:replaced`, `move:done` (a view partition appended), `cleanup:dropped`.
+ * `insert:finished`, `backup:kept`, `swap:replaced`, `move:done` (a view partition appended), `cleanup:dropped`;
+ * for a snapshot job `snapshot:attached` (one source partition attached to the snapshot) and `view:created`.
  */
 export type StepPoint =
-  'insert:started' | 'insert:finished' | 'backup:kept' | 'swap:replaced' | 'move:done' | 'cleanup:dropped';
+  | 'insert:started'
+  | 'insert:finished'
+  | 'backup:kept'
+  | 'swap:replaced'
+  | 'move:done'
+  | 'cleanup:dropped'
+  | 'snapshot:attached'
+  | 'view:created';
 
 export interface ActivityDeps {
   clickhouse: ClickHouse;

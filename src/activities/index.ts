@@ -8,6 +8,7 @@ import { seedDemoEvents } from './demo-events';
 import { partitionSteps } from './partition-steps';
 import { planBackfill } from './plan-backfill';
 import { viewPlanning } from './plan-view';
+import { viewSnapshotSteps } from './view-snapshot';
 import { pypiExample } from './pypi-example';
 import { dailySteps } from './daily-steps';
 import { referenceValidation } from './reference-validation';
@@ -50,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
     seedDemoEvents: seedDemoEvents(deps),
     ...partitionSteps(deps),
     ...viewPlanning(deps),
+    ...viewSnapshotSteps(deps),
     ...pypiExample(deps),
     ...dailySteps(deps),
     ...referenceValidation(deps),

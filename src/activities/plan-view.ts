@@ -8,7 +8,7 @@ import {
   type ViewDescription,
   type ViewPlan,
 } from '../shared/view-input';
-import { parseCutoff, type ViewJob } from '../shared/job-spec';
+import { SNAPSHOT_CUTOFF, parseCutoff, type ViewJob } from '../shared/job-spec';
 import { partitionFromId } from '../shared/partitions';
 import { shadowTableFor } from '../shared/writer-tables';
 import { columnsOf, functionsOf } from '../sql/expression';
@@ -58,20 +58,32 @@ async function describe(ch: ClickHouse, select: Statement, field: string): Promi
   }
 }
 
-/** Source columns exist, the time column is a DateTime, and no output name hides a source column. */
+/** How a refusal of the time column points to the job without one. */
+const WITHOUT_TIME_COLUMN =
+  'for a source without a usable time column, omit source.timeColumn and set cutoff: snapshot';
+
+/**
+ * Source columns exist, the time column (if the job has one) is a DateTime, and no output name hides a source
+ * column.
+ */
 async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, source: TableRef): Promise<void> {
   const columns = await ch.rows<Column>(selectTableColumns(source));
   if (columns.length === 0) throw new JobSpecError('source.table', `table ${show(source)} does not exist`);
   const types = new Map(columns.map((c) => [c.name, c.type]));
-  const missing = (field: string, name: string) =>
-    new JobSpecError(
-      field,
-      `column "${name}" does not exist in ${show(source)} (it has: ${[...types.keys()].join(', ')})`,
-    );
-  const time = types.get(job.source.timeColumn);
-  if (time === undefined) throw missing('source.timeColumn', job.source.timeColumn);
-  if (!/^DateTime(64)?(\(.*\))?$/.test(time)) {
-    throw new JobSpecError('source.timeColumn', `"${job.source.timeColumn}" is ${time}; the cutoff needs a DateTime`);
+  const absent = (name: string) =>
+    `column "${name}" does not exist in ${show(source)} (it has: ${[...types.keys()].join(', ')})`;
+  const missing = (field: string, name: string) => new JobSpecError(field, absent(name));
+  const { timeColumn } = job.source;
+  if (timeColumn !== undefined) {
+    const time = types.get(timeColumn);
+    if (time === undefined)
+      throw new JobSpecError('source.timeColumn', `${absent(timeColumn)}; ${WITHOUT_TIME_COLUMN}`);
+    if (!/^DateTime(64)?(\(.*\))?$/.test(time)) {
+      throw new JobSpecError(
+        'source.timeColumn',
+        `"${timeColumn}" is ${time}; the cutoff needs a DateTime (${WITHOUT_TIME_COLUMN})`,
+      );
+    }
   }
   const fields = [
     ...shape.groupBy.map((g) => ({ field: `groupBy.${g.name}`, exprs: [g.expr] })),
@@ -185,8 +197,15 @@ async function checkExistingTarget(
   return true;
 }
 
-/** Whether the view exists with exactly the job's definition; another definition (or another target) refuses. */
-async function viewMatches(ch: ClickHouse, shape: ViewShape, plan: Omit<ViewPlan, 'viewExisted' | 'targetExisted'>) {
+/**
+ * Whether the view exists with exactly the job's definition (`cutoff` undefined: a snapshot job's view, over every
+ * row); another definition (or another target) refuses.
+ */
+export async function viewMatches(
+  ch: ClickHouse,
+  shape: ViewShape,
+  plan: { source: TableRef; target: TableRef; view: TableRef; cutoff: number | undefined },
+): Promise<boolean> {
   const [existing] = await ch.rows(selectViewDefinition(plan.view, liveViewSelect(shape, plan.source, plan.cutoff)));
   if (!existing) return false;
   const same =
@@ -215,6 +234,81 @@ async function resolveTables(ch: ClickHouse, job: ViewJob) {
   return { source: resolve(job.source.table), target, view };
 }
 
+/**
+ * The checks every view job passes before any DDL: the source and its columns (and time column), the functions,
+ * the SELECT's output, and an existing target's engine, keys and columns. Returns the resolved tables and whether
+ * the target exists.
+ */
+export async function checkViewJob(ch: ClickHouse, job: ViewJob) {
+  const shape = viewShape(job);
+  const tables = await resolveTables(ch, job);
+  await checkSource(ch, job, shape, tables.source);
+  await checkFunctions(ch, shape);
+  const output = await describeOutput(ch, shape, tables.source);
+  const targetExisted = await checkExistingTarget(ch, shape, tables.target, output);
+  return { shape, tables, targetExisted };
+}
+
+/**
+ * The target partitions holding rows of `source` before the cutoff (all its rows when `cutoff` is undefined: a
+ * snapshot), one `all` partition for an unpartitioned target, with their source rows and the live rows the target
+ * holds now. Read-only.
+ */
+export async function viewPartitions(
+  ch: ClickHouse,
+  shape: ViewShape,
+  source: TableRef,
+  target: TableRef,
+  cutoff: number | undefined,
+): Promise<PartitionPlan[]> {
+  const stats = await ch.rows(selectViewPartitions(shape, source, cutoff));
+  const live = new Map(
+    (shape.partitionBy === 'none'
+      ? await ch.rows(selectPartitionRowsBetween(target, UNPARTITIONED_ID, UNPARTITIONED_ID))
+      : await ch.rows(selectPartitionRowsBetween(target, stats[0]?.id ?? '0', stats.at(-1)?.id ?? '0'))
+    ).map((p) => [p.id, Number(p.live_rows)]),
+  );
+  return stats.map((s) => ({
+    ...(shape.partitionBy === 'none' ? { id: s.id, start: '', end: '' } : partitionFromId(s.id, shape.partitionBy)),
+    sourceRows: Number(s.rows),
+    targetRows: live.get(s.id) ?? 0,
+    maxRowsPerKey: 0,
+    salt: 1,
+  }));
+}
+
+/**
+ * A dry run's statements of each partition's steps, as a run's partition writers send them (shadows named with
+ * {@link DESCRIBED_WRITER_TAG}), filling from `tables.source` before `cutoff` (all of it when undefined).
+ */
+export function describePartitions(
+  job: ViewJob,
+  tables: { source: TableRef; target: TableRef },
+  partitions: PartitionPlan[],
+  cutoff: number | undefined,
+): DescribedStatement[] {
+  return partitions.flatMap((partition) => {
+    const task: ViewPartitionTask = {
+      job,
+      source: tables.source,
+      target: tables.target,
+      shadow: shadowTableFor(tables.target, partition.id, DESCRIBED_WRITER_TAG),
+      partition,
+      build: { kind: 'view-fill', cutoff },
+      swap: 'append',
+    };
+    const steps = viewPartitionStatements(task);
+    const at = (step: string) => `partition ${partition.id}: ${step}`;
+    return [
+      ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
+      { step: at('fill'), ...steps.truncate },
+      { step: at('fill'), ...steps.insert, settings: job.insertSettings as Record<string, number> },
+      { step: at('move'), ...steps.move },
+      ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
+    ];
+  });
+}
+
 export interface ViewPlanInput {
   job: ViewJob;
 }
@@ -233,12 +327,14 @@ const MIN_LEAD_SECONDS = 2;
  */
 export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
   const plan = async (job: ViewJob): Promise<ViewPlan> => {
-    const shape = viewShape(job);
-    const tables = await resolveTables(ch, job);
-    await checkSource(ch, job, shape, tables.source);
-    await checkFunctions(ch, shape);
-    const output = await describeOutput(ch, shape, tables.source);
-    const targetExisted = await checkExistingTarget(ch, shape, tables.target, output);
+    if (job.cutoff === SNAPSHOT_CUTOFF) {
+      throw new JobSpecError(
+        'cutoff',
+        'a cutoff: snapshot job runs as viewSnapshotWorkflow (ch-backfill start picks it); ' +
+          'viewBackfillWorkflow needs cutoff auto or a UTC time',
+      );
+    }
+    const { shape, tables, targetExisted } = await checkViewJob(ch, job);
     const now = Math.floor(Date.now() / 1000);
     const cutoff = job.cutoff === 'auto' ? now + job.cutoffMarginSeconds : (parseCutoff(job.cutoff) ?? Number.NaN);
     const viewExisted = await viewMatches(ch, shape, { ...tables, cutoff });
@@ -249,22 +345,8 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
   };
 
   const partitionsBefore = async (job: ViewJob, cutoff: number): Promise<PartitionPlan[]> => {
-    const shape = viewShape(job);
     const { source, target } = await resolveTables(ch, job);
-    const stats = await ch.rows(selectViewPartitions(shape, source, cutoff));
-    const live = new Map(
-      (shape.partitionBy === 'none'
-        ? await ch.rows(selectPartitionRowsBetween(target, UNPARTITIONED_ID, UNPARTITIONED_ID))
-        : await ch.rows(selectPartitionRowsBetween(target, stats[0]?.id ?? '0', stats.at(-1)?.id ?? '0'))
-      ).map((p) => [p.id, Number(p.live_rows)]),
-    );
-    return stats.map((s) => ({
-      ...(shape.partitionBy === 'none' ? { id: s.id, start: '', end: '' } : partitionFromId(s.id, shape.partitionBy)),
-      sourceRows: Number(s.rows),
-      targetRows: live.get(s.id) ?? 0,
-      maxRowsPerKey: 0,
-      salt: 1,
-    }));
+    return viewPartitions(ch, viewShape(job), source, target, cutoff);
   };
 
   return {
@@ -315,26 +397,7 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
               },
             ]),
       ];
-      for (const partition of partitions) {
-        const task: ViewPartitionTask = {
-          job,
-          source: planned.source,
-          target: planned.target,
-          shadow: shadowTableFor(planned.target, partition.id, DESCRIBED_WRITER_TAG),
-          partition,
-          build: { kind: 'view-fill', cutoff: planned.cutoff },
-          swap: 'append',
-        };
-        const steps = viewPartitionStatements(task);
-        const at = (step: string) => `partition ${partition.id}: ${step}`;
-        statements.push(
-          ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
-          { step: at('fill'), ...steps.truncate },
-          { step: at('fill'), ...steps.insert, settings: job.insertSettings as Record<string, number> },
-          { step: at('move'), ...steps.move },
-          ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
-        );
-      }
+      statements.push(...describePartitions(job, planned, partitions, planned.cutoff));
       return {
         plan: planned,
         partitions: partitions.map((p) => ({ id: p.id, sourceRows: p.sourceRows })),

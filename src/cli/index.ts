@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerApproveCommands } from './commands/approve';
 import { registerCancelCommand } from './commands/cancel';
+import { registerConfirmCommand } from './commands/confirm';
 import { registerDevServerCommand } from './commands/dev-server';
 import { registerDoctorCommand } from './commands/doctor';
 import { registerListCommand } from './commands/list';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerCancelCommand(program);
   registerRetryFailedCommand(program);
   registerApproveCommands(program);
+  registerConfirmCommand(program);
   registerRollbackCommand(program);
   registerListCommand(program);
   registerDevServerCommand(program);

@@ -2,6 +2,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { WorkflowHandle } from '@temporalio/client';
 import { progressQuery, type BackfillProgress, type PartitionProgress } from '../shared/progress';
 import { partitionGrid } from './partition-grid';
+import { snapshotLines, snapshotPhrase } from './snapshot-status';
 
 const POLL_MS = 500;
 
@@ -38,11 +39,15 @@ export function describeResult(x: PartitionProgress): string {
   return `, ${count(r.rowsRead)} → ${count(r.rowsWritten)} rows`;
 }
 
-/** The one-line status next to the bar: phase, current steps, rate, ETA and the pause reason. */
-export function describeProgress(p: BackfillProgress): string {
+/**
+ * The one-line status next to the bar: phase, current steps, rate, ETA and the pause reason (and what a snapshot
+ * job asks of the operator: the confirm command names `workflowId`).
+ */
+export function describeProgress(p: BackfillProgress, workflowId: string): string {
   const current = p.partitions.flatMap((x) => describePartitionActivity(x) ?? []);
   return [
     p.phase === 'waiting' && p.cutoff ? `waiting for the cutoff ${p.cutoff}` : p.phase,
+    p.snapshot ? snapshotPhrase(workflowId, p.snapshot) : '',
     pauseReason(p),
     current.join(', '),
     `${count(p.rowsPerSecond)} rows/s`,
@@ -59,6 +64,7 @@ export function formatProgress(workflowId: string, p: BackfillProgress): string 
   const lines = [
     `${workflowId} → ${p.target ?? '?'}: ${p.phase}${pauseReason(p) ? ` (${pauseReason(p)})` : ''}`,
     ...(p.cutoff ? [`cutoff ${p.cutoff}: the view writes the rows from it on, the backfill the rows before it`] : []),
+    ...(p.snapshot ? snapshotLines(workflowId, p.snapshot) : []),
     `partitions: ${p.done} swapped, ${p.failed} failed, ${pending} pending of ${p.total}; parallelism ${p.parallelism}`,
     ...(p.backup && p.partitions.some((x) => (x.result?.backupRows ?? 0) > 0)
       ? [`the partitions replaced are kept in ${p.backup} (for rollback)`]
@@ -100,7 +106,7 @@ export async function watchProgress(handle: WorkflowHandle, until: Promise<unkno
   while (!settled) {
     const p = await handle.query(progressQuery).catch(() => undefined);
     if (p) {
-      const line = describeProgress(p);
+      const line = describeProgress(p, handle.workflowId);
       if (tty) process.stdout.write(`\x1b[H\x1b[J${partitionGrid(p.partitions, true)}\n\n${line}\n`);
       else if (line !== last) console.log(line);
       last = line;
@@ -133,7 +139,7 @@ export async function showProgress(handle: WorkflowHandle, until: Promise<unknow
     try {
       const p = await handle.query(progressQuery);
       bar.setTotal(Math.max(p.total, 1));
-      bar.update(p.done + p.failed, { status: describeProgress(p) });
+      bar.update(p.done + p.failed, { status: describeProgress(p, handle.workflowId) });
     } catch {
       // The workflow may not have started its first task yet.
     }

@@ -5,7 +5,12 @@ import { backfillInputSchema, type BackfillInput } from '../shared/backfill-inpu
 import { describeIssues } from '../shared/input-errors';
 import { partitionsCovering } from '../shared/partitions';
 import { viewBackfillInputSchema, type ViewBackfillInput } from '../shared/view-input';
-import type { backfillWorkflow, describeViewBackfillWorkflow, viewBackfillWorkflow } from '../workflows';
+import type {
+  backfillWorkflow,
+  describeViewBackfillWorkflow,
+  viewBackfillWorkflow,
+  viewSnapshotWorkflow,
+} from '../workflows';
 import { CliError } from './cli-error';
 import { taskQueueFromEnv } from './temporal-client';
 
@@ -39,14 +44,19 @@ function backfillDetails(input: BackfillInput): string {
   ].join('\n');
 }
 
+/** A view job's workflow input, every default applied; bad input refused naming each field. */
+function parseViewInput(raw: unknown): ViewBackfillInput {
+  const parsed = viewBackfillInputSchema.safeParse(raw);
+  if (!parsed.success) throw new CliError(`invalid view backfill input:\n${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
 /**
  * Starts a view backfill (`kind: view`) with every default of its input applied here, as {@link startBackfill}
  * does. Its range is everything before the cutoff the workflow fixes, so it takes no days.
  */
 export async function startViewBackfill(client: Client, raw: unknown, workflowId: string) {
-  const parsed = viewBackfillInputSchema.safeParse(raw);
-  if (!parsed.success) throw new CliError(`invalid view backfill input:\n${describeIssues(parsed.error)}`);
-  const input: ViewBackfillInput = parsed.data;
+  const input = parseViewInput(raw);
   return client.workflow.start<typeof viewBackfillWorkflow>('viewBackfillWorkflow', {
     taskQueue: taskQueueFromEnv(),
     workflowId,
@@ -56,18 +66,31 @@ export async function startViewBackfill(client: Client, raw: unknown, workflowId
 }
 
 /**
+ * Starts a `cutoff: snapshot` view job as `viewSnapshotWorkflow`, its input parsed as {@link startViewBackfill}
+ * parses it. The workflow then waits for `ch-backfill confirm <workflowId>`.
+ */
+export async function startViewSnapshot(client: Client, raw: unknown, workflowId: string) {
+  const input = parseViewInput(raw);
+  return client.workflow.start<typeof viewSnapshotWorkflow>('viewSnapshotWorkflow', {
+    taskQueue: taskQueueFromEnv(),
+    workflowId,
+    args: [input],
+    staticSummary: `view ${input.job.view.name} → ${input.job.target.table}, backfill from a snapshot of ${input.job.source.table}`,
+  });
+}
+
+/**
  * A view job's dry run: `describeViewBackfillWorkflow` on the worker (in embedded mode only the worker may open the
  * data directory), with the input parsed as {@link startViewBackfill} parses it. Nothing is created.
  */
 export async function describeViewBackfill(client: Client, raw: unknown) {
-  const parsed = viewBackfillInputSchema.safeParse(raw);
-  if (!parsed.success) throw new CliError(`invalid view backfill input:\n${describeIssues(parsed.error)}`);
+  const input = parseViewInput(raw);
   const taskQueue = taskQueueFromEnv();
   return client.workflow
     .execute<typeof describeViewBackfillWorkflow>('describeViewBackfillWorkflow', {
       taskQueue,
       workflowId: `describe-view-${randomUUID()}`,
-      args: [parsed.data],
+      args: [input],
       workflowExecutionTimeout: '1m',
     })
     .catch((err: unknown) => {

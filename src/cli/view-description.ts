@@ -1,6 +1,6 @@
 import type { TableRef } from '../shared/backfill-results';
 import type { ViewJob } from '../shared/job-spec';
-import { DESCRIBED_WRITER_TAG, type ViewDescription } from '../shared/view-input';
+import { DESCRIBED_WRITER_TAG, type DescribedStatement, type ViewDescription } from '../shared/view-input';
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
 const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
@@ -25,8 +25,15 @@ export function formatViewDescription(file: string, job: ViewJob, d: ViewDescrip
       d.partitions.map((p) => `${p.id} (${p.sourceRows.toLocaleString('en-US')} rows)`).join(', ') || 'none'
     }`,
     `shadows are named <target>_v2_<partition>_${DESCRIBED_WRITER_TAG}: a run's tag is 8 hex digits of its ids`,
+    formatStatements(d.statements),
   ];
-  for (const st of d.statements) {
+  return lines.join('\n');
+}
+
+/** A dry run's statements, each after a blank line and its step, ending in `;`, its params and settings after it. */
+export function formatStatements(statements: DescribedStatement[]): string {
+  const lines: string[] = [];
+  for (const st of statements) {
     lines.push('', `-- ${st.step}`, `${st.query};`);
     if (Object.keys(st.params).length > 0) lines.push(`-- params: ${JSON.stringify(st.params)}`);
     if (st.settings && Object.keys(st.settings).length > 0) lines.push(`-- settings: ${JSON.stringify(st.settings)}`);

@@ -67,10 +67,11 @@ export interface AggregatePartitionTask extends PartitionTaskBase {
  * A view job's partition: the view's SELECT over the partition's source rows before `cutoff` (epoch seconds), by
  * the job's `fill` method, validated, then appended to the live target with `MOVE PARTITION`, because the live
  * view writes the same partition. No shrink guard and no backup: an append removes nothing from the live table.
+ * Without `cutoff` (a `cutoff: snapshot` job) the source is the job's snapshot and the fill reads all of it.
  */
 export interface ViewPartitionTask extends PartitionTaskBase {
   job: ViewJob;
-  build: { kind: 'view-fill'; cutoff: number };
+  build: { kind: 'view-fill'; cutoff?: number };
   swap: 'append';
   backup?: undefined;
   maxShrink?: undefined;

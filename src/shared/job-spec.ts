@@ -156,16 +156,27 @@ export const viewInsertSettingsSchema = z
   .strict();
 
 /**
+ * The `cutoff` of a view job over a source without a usable time column (the guide's last scenario): inserts are
+ * paused by an operator, the source is snapshotted, the view created, and its target filled from the snapshot.
+ */
+export const SNAPSHOT_CUTOFF = 'snapshot';
+
+/**
  * Adding a materialized view to a table that already holds data (the ClickHouse guide's scenario 2): the view
  * is created for rows from a cutoff on, and the rows before it are backfilled into its target, partition by
- * partition. The view's SELECT is given in parts, each parsed by the expression grammar and re-rendered.
+ * partition. With `cutoff: snapshot` and no time column (the guide's last scenario) the view takes every row
+ * inserted after it exists, and the rows before come from a snapshot taken while inserts are paused. The view's
+ * SELECT is given in parts, each parsed by the expression grammar and re-rendered.
  */
 export const viewJobSchema = z
   .object({
     kind: z.literal('view'),
     name: plainName.optional(),
-    /** The table the view reads, and its DateTime/DateTime64 column the cutoff applies to. */
-    source: z.object({ table: tableName, timeColumn: plainName }).strict(),
+    /**
+     * The table the view reads, and its DateTime/DateTime64 column the cutoff applies to (none with `cutoff:
+     * snapshot`).
+     */
+    source: z.object({ table: tableName, timeColumn: plainName.optional() }).strict(),
     target: z
       .object({
         table: tableName,
@@ -192,12 +203,13 @@ export const viewJobSchema = z
     where: z.string().superRefine(parsedWith(parseExpression)).optional(),
     /**
      * `auto`: the moment `cutoffMarginSeconds` ahead of the plan, chosen when the workflow starts; or
-     * a UTC time (`2024-12-17T09:00:00Z`) that must still be ahead, unless the view already exists with it.
+     * a UTC time (`2024-12-17T09:00:00Z`) that must still be ahead, unless the view already exists with it; or
+     * `snapshot`: no time column, the source is snapshotted while an operator keeps inserts paused.
      */
     cutoff: z
       .string()
-      .refine((c) => c === 'auto' || parseCutoff(c) !== undefined, {
-        message: 'must be auto or a UTC time written YYYY-MM-DDThh:mm:ssZ',
+      .refine((c) => c === 'auto' || c === SNAPSHOT_CUTOFF || parseCutoff(c) !== undefined, {
+        message: 'must be auto, snapshot or a UTC time written YYYY-MM-DDThh:mm:ssZ',
       })
       .default('auto'),
     /** How far ahead an automatic cutoff lies: time for the view's CREATE to land before the first row it owns. */
@@ -222,6 +234,25 @@ export const viewJobSchema = z
         ctx.addIssue({ code: 'custom', path: ['aggregates'], message: `output column "${name}" is named twice` });
       }
       seen.add(name);
+    }
+    const snapshot = job.cutoff === SNAPSHOT_CUTOFF;
+    if (!snapshot && job.source.timeColumn === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source', 'timeColumn'],
+        message:
+          'required: the DateTime column the cutoff applies to; for a source without one, omit it and set ' +
+          'cutoff: snapshot (inserts are paused while the source is snapshotted)',
+      });
+    }
+    if (snapshot && job.source.timeColumn !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source', 'timeColumn'],
+        message:
+          'not used with cutoff: snapshot (the view takes every row inserted once it exists); remove it, or ' +
+          'give cutoff: auto to split the rows by it instead',
+      });
     }
   });
 

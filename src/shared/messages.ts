@@ -32,6 +32,12 @@ export const rejectSignal = defineSignal<[PartitionRef?]>('reject');
 /** `resume`: lifts a manual pause. An automatic pause for cluster load lifts itself after its cool-down. */
 export const resumeSignal = defineSignal('resume');
 
+/**
+ * `confirm`: an operator says inserts into a `cutoff: snapshot` job's source are paused, so the job may snapshot
+ * the source and create its view; `progress` (`snapshot.state`) then says when inserts may resume.
+ */
+export const confirmSignal = defineSignal('confirm');
+
 /** `setParallelism`: how many partitions run at once from now on; returns the previous value. */
 export const setParallelismUpdate = defineUpdate<number, [number]>('setParallelism');
 

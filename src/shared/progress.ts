@@ -36,14 +36,38 @@ export interface PauseState {
 }
 
 /**
+ * Where a `cutoff: snapshot` view job stands with its source: `awaiting-confirm` (inserts must be paused, then
+ * `confirm`), `snapshotting` (the snapshot is being taken and the view created: inserts must stay paused),
+ * `inserts-may-resume` (the view exists and the snapshot holds every row before it), then `dropped` once the
+ * backfill no longer needs the snapshot, or `kept` when partitions failed (they can be refilled from it).
+ */
+export interface SnapshotProgress {
+  state: 'awaiting-confirm' | 'snapshotting' | 'inserts-may-resume' | 'dropped' | 'kept';
+  /** The source whose inserts the operator pauses (`database.table`). */
+  source: string;
+  /** The snapshot table (`database.table`). */
+  table: string;
+  /** How many times a confirm led to an attempt at the snapshot (each after a `confirm`). */
+  attempts: number;
+  /** Rows the snapshot holds, once taken. */
+  rows?: number;
+  /** Why an earlier confirm did not lead to a snapshot (rows kept arriving): the job waits for another. */
+  retryReason?: string;
+  /** When the view was created and inserts could resume (epoch ms). */
+  insertsMayResumeAt?: number;
+}
+
+/**
  * Where a backfill stands: answered by the `progress` query at any time, also after it closed. `waiting`: a view
- * backfill waits for its cutoff to pass.
+ * backfill waits for its cutoff to pass, or a snapshot job for the operator's `confirm`.
  */
 export interface BackfillProgress {
   phase: 'planning' | 'waiting' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
   target?: string;
   /** A view backfill's cutoff (UTC): the view writes rows from it on, the backfill the rows before. */
   cutoff?: string;
+  /** A `cutoff: snapshot` view job's snapshot of its source. */
+  snapshot?: SnapshotProgress;
   partitions: PartitionProgress[];
   done: number;
   failed: number;

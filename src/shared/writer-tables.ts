@@ -22,6 +22,14 @@ export function shadowTableFor(target: TableRef, partitionId: string, tag: strin
   return { database: target.database, name: `${target.name}_v2_${partitionId}_${tag}` };
 }
 
+/**
+ * The snapshot a `cutoff: snapshot` view job takes of its source: `<source>_snapshot_<writer tag>`, in the
+ * source's database (ATTACH PARTITION … FROM needs both tables on the same disks).
+ */
+export function snapshotTableFor(source: TableRef, tag: string): TableRef {
+  return { database: source.database, name: `${source.name}_snapshot_${tag}` };
+}
+
 /** Where one writer keeps the live partitions it replaced, for `rollback`: `<target>_backup_<writer tag>`. */
 export function backupTableFor(target: TableRef, tag: string): TableRef {
   return { database: target.database, name: `${target.name}_backup_${tag}` };

@@ -26,7 +26,8 @@ export interface ViewShape {
   groupBy: { name: string; expr: Expr }[];
   aggregates: { name: string; metric: AggregateMetric }[];
   where?: Expr;
-  timeColumn: string;
+  /** The column the cutoff applies to; none for a snapshot job, whose view and fill read every row. */
+  timeColumn?: string;
   engine: ViewJob['target']['engine'];
   partitionBy: ViewJob['target']['partitionBy'];
 }
@@ -96,6 +97,22 @@ function partitionParams(shape: ViewShape, partitionId: string): Record<string, 
 const renderStored = (shape: ViewShape, metric: AggregateMetric): string =>
   shape.engine === 'AggregatingMergeTree' ? renderStateAggregate(metric) : renderAggregate(metric);
 
+/**
+ * The cutoff condition `<time> <op> <cutoff>` of a job with a time column. A snapshot job (no time column) has
+ * none: its view reads every row, its fill the whole snapshot. A cutoff missing on one side refuses to render, so
+ * a timed job's view or fill can never lose its cutoff by mistake.
+ */
+function cutoffCondition(shape: ViewShape, cutoff: number | undefined, render: (time: string) => string): string[] {
+  if ((cutoff === undefined) !== (shape.timeColumn === undefined)) {
+    throw new Error(`refusing to render a cutoff ${cutoff} with time column ${shape.timeColumn}`);
+  }
+  return shape.timeColumn === undefined ? [] : [render(q(shape.timeColumn))];
+}
+
+/** `WHERE (c1) AND (c2) …`, or nothing without conditions. */
+const whereClause = (conditions: string[]): string[] =>
+  conditions.length > 0 ? [`WHERE ${conditions.map((w) => `(${w})`).join(' AND ')}`] : [];
+
 /** `SELECT <groupBy> AS …, <aggregates> AS … FROM <from> WHERE <conditions> GROUP BY …` */
 function renderSelect(shape: ViewShape, from: string, conditions: string[]): string {
   const columns = [
@@ -106,22 +123,35 @@ function renderSelect(shape: ViewShape, from: string, conditions: string[]): str
   return [
     `SELECT ${columns.join(', ')}`,
     `FROM ${from}`,
-    ...(where.length > 0 ? [`WHERE ${where.map((w) => `(${w})`).join(' AND ')}`] : []),
+    ...whereClause(where),
     `GROUP BY ${shape.groupBy.map((g) => q(g.name)).join(', ')}`,
   ].join('\n');
 }
 
 /**
- * The live view's SELECT: rows from the cutoff on. The cutoff is rendered as a checked integer literal (a view
- * stores its SELECT as text, and servers before 25.8 take no parameter in it), names through the allow-list.
+ * The live view's SELECT: rows from the cutoff on (every row for a snapshot job, `cutoff` undefined). The cutoff is
+ * rendered as a checked integer literal (a view stores its SELECT as text, and servers before 25.8 take no
+ * parameter in it), names through the allow-list.
  */
-export function liveViewSelect(shape: ViewShape, source: TableRef, cutoff: number): string {
-  if (!Number.isSafeInteger(cutoff) || cutoff <= 0) throw new Error(`refusing to render cutoff ${cutoff}`);
-  return renderSelect(shape, quotedTable(source), [`${q(shape.timeColumn)} >= toDateTime(${cutoff})`]);
+export function liveViewSelect(shape: ViewShape, source: TableRef, cutoff: number | undefined): string {
+  if (cutoff !== undefined && (!Number.isSafeInteger(cutoff) || cutoff <= 0)) {
+    throw new Error(`refusing to render cutoff ${cutoff}`);
+  }
+  const from = cutoffCondition(shape, cutoff, (time) => `${time} >= toDateTime(${cutoff})`);
+  return renderSelect(shape, quotedTable(source), from);
 }
 
-/** `CREATE MATERIALIZED VIEW IF NOT EXISTS <view> TO <target> AS <live SELECT>` (the guide's scenario 2, step 1). */
-export function createLiveView(shape: ViewShape, view: TableRef, source: TableRef, target: TableRef, cutoff: number) {
+/**
+ * `CREATE MATERIALIZED VIEW IF NOT EXISTS <view> TO <target> AS <live SELECT>` (the guide's scenario 2, step 1;
+ * step 4 of its last scenario, without a cutoff).
+ */
+export function createLiveView(
+  shape: ViewShape,
+  view: TableRef,
+  source: TableRef,
+  target: TableRef,
+  cutoff: number | undefined,
+) {
   return {
     query: `CREATE MATERIALIZED VIEW IF NOT EXISTS ${quotedTable(view)} TO ${quotedTable(target)}\nAS ${liveViewSelect(shape, source, cutoff)}`,
     params: {},
@@ -178,32 +208,43 @@ export function createViewTarget(shape: ViewShape, source: TableRef, target: Tab
   };
 }
 
-/** Rows before the cutoff (and passing the view's filter) per target partition: what the backfill must fill. */
+/**
+ * Rows before the cutoff (every row of a snapshot, `cutoff` undefined) passing the view's filter, per target
+ * partition: what the backfill must fill.
+ */
 export function selectViewPartitions(
   shape: ViewShape,
   source: TableRef,
-  cutoff: number,
+  cutoff: number | undefined,
 ): Statement<{ id: string; rows: string }> {
   const src = tableParam('source', source);
   const fn = partitionFunction(shape);
   const where = [
     ...(shape.where ? [renderExpression(shape.where)] : []),
-    `${q(shape.timeColumn)} < toDateTime({cutoff:UInt32})`,
-  ].map((w) => `(${w})`);
+    ...cutoffCondition(shape, cutoff, (time) => `${time} < toDateTime({cutoff:UInt32})`),
+  ];
   const id = fn ? `toString(${fn}(${renderExpression(shape.groupBy[0].expr)}))` : '{all:String}';
   return {
     query: [
       `SELECT ${id} AS id, toString(count()) AS rows FROM ${src.sql}`,
-      `WHERE ${where.join(' AND ')}`,
+      ...whereClause(where),
       'GROUP BY id HAVING count() > 0 ORDER BY id',
     ].join('\n'),
-    params: { ...src.params, cutoff, ...(fn ? {} : { all: UNPARTITIONED_ID }) },
+    params: { ...src.params, ...cutoffParam(cutoff), ...(fn ? {} : { all: UNPARTITIONED_ID }) },
   };
 }
 
-/** The source rows of one target partition before the cutoff, as `WHERE` conditions of the fill and its checks. */
-function fillConditions(shape: ViewShape): string[] {
-  return [`${q(shape.timeColumn)} < toDateTime({cutoff:UInt32})`, ...partitionFilter(shape)];
+const cutoffParam = (cutoff: number | undefined): Record<string, number> => (cutoff === undefined ? {} : { cutoff });
+
+/**
+ * The source rows of one target partition before the cutoff (all of them for a snapshot), as `WHERE` conditions
+ * of the fill and its checks.
+ */
+function fillConditions(shape: ViewShape, cutoff: number | undefined): string[] {
+  return [
+    ...cutoffCondition(shape, cutoff, (time) => `${time} < toDateTime({cutoff:UInt32})`),
+    ...partitionFilter(shape),
+  ];
 }
 
 /** The ranged fill: the view's SELECT over one partition's rows before the cutoff, into the shadow. */
@@ -212,13 +253,13 @@ export function insertViewRange(
   source: TableRef,
   into: TableRef,
   partitionId: string,
-  cutoff: number,
+  cutoff: number | undefined,
 ): Statement {
   const src = tableParam('source', source);
   const dst = tableParam('into', into);
   return {
-    query: `INSERT INTO ${dst.sql} (${viewColumns(shape).map(q).join(', ')})\n${renderSelect(shape, src.sql, fillConditions(shape))}`,
-    params: { ...src.params, ...dst.params, cutoff, ...partitionParams(shape, partitionId) },
+    query: `INSERT INTO ${dst.sql} (${viewColumns(shape).map(q).join(', ')})\n${renderSelect(shape, src.sql, fillConditions(shape, cutoff))}`,
+    params: { ...src.params, ...dst.params, ...cutoffParam(cutoff), ...partitionParams(shape, partitionId) },
   };
 }
 
@@ -246,7 +287,7 @@ export function insertNullFill(
   source: TableRef,
   nullTable: TableRef,
   partitionId: string,
-  cutoff: number,
+  cutoff: number | undefined,
 ): Statement {
   const src = tableParam('source', source);
   const dst = tableParam('into', nullTable);
@@ -255,11 +296,9 @@ export function insertNullFill(
     query: [
       `INSERT INTO ${dst.sql} (${columns})`,
       `SELECT ${columns} FROM ${src.sql}`,
-      `WHERE ${fillConditions(shape)
-        .map((w) => `(${w})`)
-        .join(' AND ')}`,
+      ...whereClause(fillConditions(shape, cutoff)),
     ].join('\n'),
-    params: { ...src.params, ...dst.params, cutoff, ...partitionParams(shape, partitionId) },
+    params: { ...src.params, ...dst.params, ...cutoffParam(cutoff), ...partitionParams(shape, partitionId) },
   };
 }
 
@@ -267,14 +306,14 @@ export function insertNullFill(
 export const viewTotalAlias = (i: number): string => `total_${i}`;
 
 /**
- * Totals of one partition's source rows before the cutoff (and passing the view's filter): rows, distinct groups
- * (the rows the target holds once merged), and each additive aggregate.
+ * Totals of one partition's source rows before the cutoff (all of a snapshot's) passing the view's filter: rows,
+ * distinct groups (the rows the target holds once merged), and each additive aggregate.
  */
 export function selectViewSourceTotals(
   shape: ViewShape,
   source: TableRef,
   partitionId: string,
-  cutoff: number,
+  cutoff: number | undefined,
 ): Statement<Record<string, string>> {
   const src = tableParam('source', source);
   const columns = [
@@ -282,10 +321,10 @@ export function selectViewSourceTotals(
     `toString(uniqExact(${shape.groupBy.map((g) => renderExpression(g.expr)).join(', ')})) AS groups`,
     ...additiveAggregates(shape).map((a, i) => `toString(${renderAggregate(a.metric)}) AS ${viewTotalAlias(i)}`),
   ];
-  const where = [...(shape.where ? [renderExpression(shape.where)] : []), ...fillConditions(shape)];
+  const where = [...(shape.where ? [renderExpression(shape.where)] : []), ...fillConditions(shape, cutoff)];
   return {
-    query: `SELECT ${columns.join(', ')} FROM ${src.sql} WHERE ${where.map((w) => `(${w})`).join(' AND ')}`,
-    params: { ...src.params, cutoff, ...partitionParams(shape, partitionId) },
+    query: [`SELECT ${columns.join(', ')} FROM ${src.sql}`, ...whereClause(where)].join(' '),
+    params: { ...src.params, ...cutoffParam(cutoff), ...partitionParams(shape, partitionId) },
   };
 }
 

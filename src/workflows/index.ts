@@ -7,5 +7,6 @@ export { dailyIncrementalWorkflow } from './daily-incremental-workflow';
 export { validateWorkflow } from './validate-workflow';
 export { doctorWorkflow } from './doctor-workflow';
 export { viewBackfillWorkflow } from './view-backfill-workflow';
+export { viewSnapshotWorkflow } from './view-snapshot-workflow';
 export { checkPypiExampleWorkflow, preparePypiExampleWorkflow, pypiIngestionWorkflow } from './pypi-example-workflows';
 export { describeViewBackfillWorkflow } from './describe-view-workflow';

@@ -13,7 +13,9 @@ function buildWords(task: PartitionTask): string {
     case 'restore':
       return build.rows > 0 ? `restore from ${qualified(build.from)}` : 'restore: empty it';
     case 'view-fill':
-      return `view rows before ${new Date(build.cutoff * 1000).toISOString()}`;
+      return build.cutoff === undefined
+        ? `view rows of ${qualified(task.source)}`
+        : `view rows before ${new Date(build.cutoff * 1000).toISOString()}`;
   }
 }
 

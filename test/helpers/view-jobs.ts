@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
@@ -71,4 +73,29 @@ export async function targetAndSource(
     target: await digest(`SELECT ${keys}, ${count} AS n FROM ${db}.${target} GROUP BY ${keys}`),
     source: await digest(`SELECT ${group}, count() AS n FROM ${db}.pypi GROUP BY ${keys}`),
   };
+}
+
+/** Writes a job to a temporary JSON file, for `ch-backfill start --job`. */
+export function viewJobFile(job: ViewJobInput): string {
+  const file = path.join(tmpdir(), `view-job-${randomUUID()}.json`);
+  writeFileSync(file, JSON.stringify(job));
+  return file;
+}
+
+/** The tables of database `db`, by name. */
+export async function tablesOf(ch: ClickHouse, db: string): Promise<string[]> {
+  const rows = await ch.rows<{ name: string }>({
+    query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+    params: { db },
+  });
+  return rows.map((r) => r.name);
+}
+
+/** How many months `db.pypi` holds rows in (history, and the months live ingestion wrote into). */
+export async function pypiMonths(ch: ClickHouse, db: string): Promise<number> {
+  const [row] = await ch.rows<{ n: string }>({
+    query: `SELECT toString(uniqExact(toYYYYMM(timestamp))) AS n FROM ${db}.pypi`,
+    params: {},
+  });
+  return Number(row.n);
 }

@@ -1,21 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { TableRef } from '../../src/shared/backfill-results';
 import type { ViewJobInput } from '../../src/shared/job-spec';
 import type { ViewBackfillInputRaw, ViewBackfillSummary } from '../../src/shared/view-input';
 import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
-import { pypiViewJob, startIngestion, targetAndSource } from '../helpers/view-jobs';
+import { pypiViewJob, startIngestion, tablesOf, targetAndSource } from '../helpers/view-jobs';
 import { freshDatabase } from '../helpers/chdb-env';
-
-async function tablesOf(ch: ClickHouse, db: string): Promise<string[]> {
-  const rows = await ch.rows<{ name: string }>({
-    query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
-    params: { db },
-  });
-  return rows.map((r) => r.name);
-}
 
 describe('kind: view — a materialized view added to a table with data, while ingestion goes on', () => {
   let h: Harness;

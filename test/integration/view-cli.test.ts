@@ -9,7 +9,7 @@ import { createHarness, exampleJob, type Harness } from '../helpers/backfill-har
 import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
 import { runCliCaptured } from '../helpers/run-cli-captured';
-import { pypiViewJob, startIngestion, targetAndSource } from '../helpers/view-jobs';
+import { pypiMonths, pypiViewJob, startIngestion, tablesOf, targetAndSource, viewJobFile } from '../helpers/view-jobs';
 
 /*
  * A view job (`kind: view`) driven through `ch-backfill` alone: start with the live bar and the summary, status,
@@ -25,18 +25,8 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
 
   const cli = (...args: string[]) =>
     runCliCaptured({ TEMPORAL_ADDRESS: h.env.address, TEMPORAL_TASK_QUEUE: h.taskQueue }, ...args);
-  const jobFile = (job: ViewJobInput): string => {
-    const file = path.join(tmpdir(), `view-job-${randomUUID()}.json`);
-    writeFileSync(file, JSON.stringify(job));
-    return file;
-  };
-  const tables = async (): Promise<string[]> =>
-    (
-      await h.ch.rows<{ name: string }>({
-        query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
-        params: { db },
-      })
-    ).map((r) => r.name);
+  const jobFile = viewJobFile;
+  const tables = (): Promise<string[]> => tablesOf(h.ch, db);
   const rowsOf = async (table: string): Promise<number> => {
     const [row] = await h.ch.rows<{ n: string }>({
       query: `SELECT toString(count()) AS n FROM ${db}.${table}`,
@@ -45,13 +35,7 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
     return Number(row.n);
   };
   /** The months of `pypi` (history, and the month the ingestion of an earlier test wrote into). */
-  const months = async (): Promise<number> => {
-    const [row] = await h.ch.rows<{ n: string }>({
-      query: `SELECT toString(uniqExact(toYYYYMM(timestamp))) AS n FROM ${db}.pypi`,
-      params: {},
-    });
-    return Number(row.n);
-  };
+  const months = (): Promise<number> => pypiMonths(h.ch, db);
   /** The per-hour example on its own target and view, so that each test starts from nothing. */
   const hourlyJob = (name: string): ViewJobInput =>
     pypiViewJob('pypi-downloads-per-day.yaml', db, {

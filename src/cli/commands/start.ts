@@ -1,11 +1,14 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import type { ViewBackfillSummary } from '../../shared/view-input';
+import { SNAPSHOT_CUTOFF } from '../../shared/job-spec';
+import type { SnapshotDescription, ViewSnapshotSummary } from '../../shared/snapshot-input';
+import type { ViewBackfillSummary, ViewDescription } from '../../shared/view-input';
 import { CliError } from '../cli-error';
 import { formatSummary } from '../summary-table';
 import { loadJobFile } from '../job-file';
 import { showProgress } from '../progress-view';
-import { describeViewBackfill, startBackfill, startViewBackfill } from '../start-backfill';
+import { formatSnapshotDescription } from '../snapshot-description';
+import { describeViewBackfill, startBackfill, startViewBackfill, startViewSnapshot } from '../start-backfill';
 import { formatViewDescription } from '../view-description';
 import { connectTemporalClient } from '../temporal-client';
 
@@ -45,8 +48,11 @@ export function registerStartCommand(program: Command): void {
       if (job.kind === 'view') {
         if (options.from !== undefined || options.to !== undefined) {
           throw new CliError(
-            `${options.job} is a view job: it backfills every row before its cutoff (the job's cutoff, auto: ` +
-              'a minute ahead), so --from/--to do not apply',
+            job.cutoff === SNAPSHOT_CUTOFF
+              ? `${options.job} is a view job with cutoff: snapshot: it backfills every row of its snapshot, so ` +
+                  '--from/--to do not apply'
+              : `${options.job} is a view job: it backfills every row before its cutoff (the job's cutoff, auto: ` +
+                  'a minute ahead), so --from/--to do not apply',
           );
         }
         if (options.allowShrink) {
@@ -61,7 +67,21 @@ export function registerStartCommand(program: Command): void {
       }
       const client = await connectTemporalClient();
       if (job.kind === 'view' && options.dryRun) {
-        console.log(formatViewDescription(options.job, job, await describeViewBackfill(client, { job })));
+        const described = await describeViewBackfill(client, { job });
+        console.log(
+          job.cutoff === SNAPSHOT_CUTOFF
+            ? formatSnapshotDescription(options.job, described as SnapshotDescription)
+            : formatViewDescription(options.job, job, described as ViewDescription),
+        );
+        return;
+      }
+      if (job.kind === 'view' && job.cutoff === SNAPSHOT_CUTOFF) {
+        const handle = await startViewSnapshot(client, { job }, options.workflowId ?? `view-backfill-${job.view.name}`);
+        console.log(`started ${handle.workflowId}`);
+        console.log(`pause inserts into ${job.source.table}, then run: ch-backfill confirm ${handle.workflowId}`);
+        if (!options.wait) return;
+        const summary = await follow(handle, handle.result());
+        console.log(`${formatSummary(summary)}\n${snapshotLine(summary)}`);
         return;
       }
       if (job.kind === 'view') {
@@ -86,6 +106,15 @@ export function registerStartCommand(program: Command): void {
 async function follow<T>(handle: WorkflowHandle, result: Promise<T>): Promise<T> {
   await showProgress(handle, result);
   return result;
+}
+
+/** What a finished snapshot job leaves: the view owns every row inserted since it exists, the backfill the rest. */
+function snapshotLine(summary: ViewSnapshotSummary): string {
+  return (
+    `${summary.view} writes every row inserted since ${summary.insertsMayResumeAt} into ${summary.target}; ` +
+    `the ${summary.snapshotRows.toLocaleString('en-US')} rows of the snapshot ${summary.snapshot} were ` +
+    'backfilled, and the snapshot dropped.'
+  );
 }
 
 /** What a finished view backfill leaves: the view owns the rows from the cutoff on, the backfill the older ones. */
