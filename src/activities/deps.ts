@@ -7,10 +7,18 @@ export interface Logger {
 
 /**
  * A named point inside a step, for observers (metrics, fault-injection tests): `insert:started`,
- * `insert:finished`, `backup:kept`, `swap:replaced`, `move:done` (a view partition appended), `cleanup:dropped`.
+ * `insert:finished`, `backup:kept`, `swap:replaced`, `move:done` (a view partition appended; an import batch's
+ * tables all moved), `move:table` (one table of an import batch moved; partition `<id>/<live table>`),
+ * `cleanup:dropped`.
  */
 export type StepPoint =
-  'insert:started' | 'insert:finished' | 'backup:kept' | 'swap:replaced' | 'move:done' | 'cleanup:dropped';
+  | 'insert:started'
+  | 'insert:finished'
+  | 'backup:kept'
+  | 'swap:replaced'
+  | 'move:done'
+  | 'move:table'
+  | 'cleanup:dropped';
 
 export interface ActivityDeps {
   clickhouse: ClickHouse;

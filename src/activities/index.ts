@@ -7,6 +7,7 @@ import { checkClusterLoad } from './cluster-load';
 import { seedDemoEvents } from './demo-events';
 import { partitionSteps } from './partition-steps';
 import { planBackfill } from './plan-backfill';
+import { importPlanning } from './plan-import';
 import { viewPlanning } from './plan-view';
 import { pypiExample } from './pypi-example';
 import { dailySteps } from './daily-steps';
@@ -50,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
     seedDemoEvents: seedDemoEvents(deps),
     ...partitionSteps(deps),
     ...viewPlanning(deps),
+    ...importPlanning(deps),
     ...pypiExample(deps),
     ...dailySteps(deps),
     ...referenceValidation(deps),

@@ -14,7 +14,7 @@ import {
 import type { Activities } from '../activities';
 import { partitionMetrics } from '../shared/backfill-metrics';
 import type { PartitionResult, PartitionStep, PartitionTask } from '../shared/backfill-results';
-import { innermostFailureType } from '../shared/failure-message';
+import { innermostFailureType, innermostMessage } from '../shared/failure-message';
 import { FailureType } from '../shared/failure-types';
 import {
   approveSignal,
@@ -104,6 +104,9 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     if (step !== 'prepare' || paused) report(step);
   };
 
+  // An import batch that began moving keeps its duplicates on a failure: some live tables may already hold the
+  // batch, and what the others lack is still in their duplicates (a retried move would finish it).
+  let moving = false;
   try {
     await startStep('prepare');
     const prepare = await quickSteps.prepareShadow.executeWithOptions(about('prepare'), [task]);
@@ -143,6 +146,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       backup = await steps.backupPartition.executeWithOptions(about('backup'), [task]);
     }
     await startStep('swap');
+    moving = task.swap === 'move-all';
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
       swap: await steps.swapPartition.executeWithOptions(about('swap'), [task]),
       cleanup: await quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]),
@@ -171,6 +175,15 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     };
   } catch (err) {
     if (!isCancellation(err)) metrics.failed.add(1, { reason: innermostFailureType(err) });
+    if (moving) {
+      throw ApplicationFailure.create({
+        message:
+          `batch ${task.partition.id} failed once its move into the live tables had begun; its duplicates are ` +
+          `kept (each holds what its live table still lacks): ${innermostMessage(err)}`,
+        type: FailureType.MoveIncomplete,
+        nonRetryable: true,
+      });
+    }
     await CancellationScope.nonCancellable(() => quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]));
     throw err;
   }
