@@ -1,9 +1,9 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
-import type { ImportPartitionTask, TableRef } from '../shared/backfill-results';
+import type { TableRef } from '../shared/backfill-results';
 import {
   formatCheckpoint,
-  importDuplicates,
+  importBatchTask,
   type ImportBatch,
   type ImportDescription,
   type ImportPlan,
@@ -222,32 +222,6 @@ async function resolveTables(ch: ClickHouse, job: ImportJob) {
 
 export interface ImportPlanInput {
   job: ImportJob;
-}
-
-/** The task of one batch for one writer (its tag): what the partition workflow runs, and what a dry run renders. */
-export function importBatchTask(
-  job: ImportJob,
-  plan: ImportPlan,
-  batch: ImportBatch,
-  tag: string,
-): ImportPartitionTask {
-  return {
-    job,
-    source: plan.source,
-    target: plan.target,
-    shadow: shadowTableFor(plan.target, batch.id, tag),
-    partition: batch,
-    build: {
-      kind: 'import-batch',
-      checkpoint: plan.checkpoint,
-      fromMicros: batch.fromMicros,
-      toMicros: batch.toMicros,
-      partitionKey: plan.partitionKey,
-      columns: plan.columns,
-    },
-    swap: 'move-all',
-    duplicates: importDuplicates(plan, batch.id, tag),
-  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { importJobSchema } from './job-spec';
-import type { BackfillSummary, PartitionPlan, TableRef } from './backfill-results';
+import { importJobSchema, type ImportJob } from './job-spec';
+import type { BackfillSummary, ImportPartitionTask, PartitionPlan, TableRef } from './backfill-results';
 import type { DescribedStatement } from './view-input';
 import { shadowTableFor } from './writer-tables';
 
@@ -91,6 +91,32 @@ export function importDuplicates(plan: ImportPlan, partitionId: string, tag: str
   return {
     targets: plan.targets.map((t) => ({ ...t, copy: copyOf(t.table) })),
     views: plan.views.map((v) => ({ view: v.view, copy: copyOf(v.view), into: copyOf(v.target), select: v.select })),
+  };
+}
+
+/** The task of one batch for one writer (its tag): what the partition workflow runs, and what a dry run renders. */
+export function importBatchTask(
+  job: ImportJob,
+  plan: ImportPlan,
+  batch: ImportBatch,
+  tag: string,
+): ImportPartitionTask {
+  return {
+    job,
+    source: plan.source,
+    target: plan.target,
+    shadow: shadowTableFor(plan.target, batch.id, tag),
+    partition: batch,
+    build: {
+      kind: 'import-batch',
+      checkpoint: plan.checkpoint,
+      fromMicros: batch.fromMicros,
+      toMicros: batch.toMicros,
+      partitionKey: plan.partitionKey,
+      columns: plan.columns,
+    },
+    swap: 'move-all',
+    duplicates: importDuplicates(plan, batch.id, tag),
   };
 }
 

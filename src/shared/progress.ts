@@ -44,6 +44,8 @@ export interface BackfillProgress {
   target?: string;
   /** A view backfill's cutoff (UTC): the view writes rows from it on, the backfill the rows before. */
   cutoff?: string;
+  /** An import's checkpoint (UTC): history before it is loaded, ingestion writes the rows from it on. */
+  checkpoint?: string;
   partitions: PartitionProgress[];
   done: number;
   failed: number;
