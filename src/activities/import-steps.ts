@@ -73,7 +73,7 @@ export function importBatchStatements(task: ImportPartitionTask): ImportBatchSta
 
 /** Rows of every partition of `table`, from part metadata. */
 async function partitionsOf(ch: ClickHouse, table: TableRef): Promise<{ id: string; rows: number }[]> {
-  return (await ch.rows(selectTablePartitions(table))).map((p) => ({ id: p.id, rows: Number(p.rows) }));
+  return (await ch.rows(selectTablePartitions(table))).map((p) => ({ id: p.id, rows: Number(p.part_rows) }));
 }
 
 /**

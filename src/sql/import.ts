@@ -179,10 +179,11 @@ export function selectImportBatchRows(
 }
 
 /** Every partition of a table holding active rows, with its rows (part metadata: reads no data). */
-export function selectTablePartitions(table: TableRef): Statement<{ id: string; rows: string }> {
+export function selectTablePartitions(table: TableRef): Statement<{ id: string; part_rows: string }> {
   return {
     query: [
-      'SELECT partition_id AS id, toString(sum(rows)) AS rows FROM system.parts',
+      // Not aliased `rows`: HAVING would then read the alias (a String) instead of the column.
+      'SELECT partition_id AS id, toString(sum(rows)) AS part_rows FROM system.parts',
       'WHERE database = {db:String} AND table = {name:String} AND active',
       'GROUP BY partition_id HAVING sum(rows) > 0 ORDER BY partition_id',
     ].join('\n'),
@@ -224,13 +225,15 @@ export function selectTargetTotals(table: TableRef, target: ImportTarget): State
  * holds exactly the batch) give over the batch, added up over the views that write the target.
  */
 export function selectViewsTotals(selects: string[], target: ImportTarget): Statement<Record<string, string>> {
-  const inner = selects.map(
-    (select) =>
-      `SELECT ${['count() AS rows', ...target.totals.map((c, i) => `${readTotal(c)} AS ${importTotalAlias(i)}`)].join(', ')} FROM (\n${select}\n)`,
-  );
+  // Inner aliases differ from the outer ones: ClickHouse would read `sum(rows)` as the outer alias `rows`.
+  const part = (i: number): string => `part_${i}`;
+  const inner = selects.map((select) => {
+    const columns = ['count() AS part_rows', ...target.totals.map((c, i) => `${readTotal(c)} AS ${part(i)}`)];
+    return `SELECT ${columns.join(', ')} FROM (\n${select}\n)`;
+  });
   const outer = [
-    'toString(sum(rows)) AS rows',
-    ...target.totals.map((_, i) => `toString(sum(${importTotalAlias(i)})) AS ${importTotalAlias(i)}`),
+    'toString(sum(part_rows)) AS rows',
+    ...target.totals.map((_, i) => `toString(sum(${part(i)})) AS ${importTotalAlias(i)}`),
   ];
   return { query: `SELECT ${outer.join(', ')} FROM (\n${inner.join('\nUNION ALL\n')}\n)`, params: {} };
 }
