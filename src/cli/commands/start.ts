@@ -53,12 +53,13 @@ export function registerStartCommand(program: Command): void {
           job.kind === 'view'
             ? "it backfills every row before its cutoff (the job's cutoff, auto: a minute ahead)"
             : "it loads every history row before its checkpoint (the job's checkpoint, auto: the live table's first row)";
+        const kind = `${job.kind === 'import' ? 'an' : 'a'} ${job.kind} job`;
         if (options.from !== undefined || options.to !== undefined) {
-          throw new CliError(`${options.job} is a ${job.kind} job: ${range}, so --from/--to do not apply`);
+          throw new CliError(`${options.job} is ${kind}: ${range}, so --from/--to do not apply`);
         }
         if (options.allowShrink) {
           throw new CliError(
-            `${options.job} is a ${job.kind} job: its partitions are appended, never replaced, so --allow-shrink does not apply`,
+            `${options.job} is ${kind}: its partitions are appended, never replaced, so --allow-shrink does not apply`,
           );
         }
       } else if (options.dryRun) {
