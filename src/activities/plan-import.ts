@@ -189,8 +189,9 @@ async function viewsOf(ch: ClickHouse, main: TableRef) {
     if (!info) throw refuse(`its TO table ${show(target)} does not exist`);
     if (!isMergeTree(info.engine))
       throw refuse(`its TO table ${show(target)} is ${info.engine}, not of the MergeTree family`);
-    if (info.dependents.length > 0) {
-      throw refuse(`its TO table ${show(target)} feeds ${info.dependents.join(', ')}: chained views are not supported`);
+    if (info.dependencies_table.length > 0) {
+      const fed = info.dependencies_table.map((name, i) => show({ database: info.dependencies_database[i], name }));
+      throw refuse(`its TO table ${show(target)} feeds ${fed.join(', ')}: chained views are not supported`);
     }
     let described: { name: string }[];
     try {

@@ -33,14 +33,17 @@ export function selectDependentViews(table: TableRef): Statement<{
   };
 }
 
-/** Engine (with its arguments), partition key, and how many tables read it (views fed from it). No row: none. */
-export function selectImportTableInfo(
-  table: TableRef,
-): Statement<{ engine: string; engine_full: string; partition_key: string; dependents: string[] }> {
+/** Engine (with its arguments), partition key, and the tables that read it (views fed from it). No row: none. */
+export function selectImportTableInfo(table: TableRef): Statement<{
+  engine: string;
+  engine_full: string;
+  partition_key: string;
+  dependencies_database: string[];
+  dependencies_table: string[];
+}> {
   return {
     query: [
-      'SELECT engine, engine_full, partition_key,',
-      "  arrayMap((d, t) -> concat(d, '.', t), dependencies_database, dependencies_table) AS dependents",
+      'SELECT engine, engine_full, partition_key, dependencies_database, dependencies_table',
       'FROM system.tables WHERE database = {db:String} AND name = {name:String}',
     ].join('\n'),
     params: { db: table.database, name: table.name },
@@ -108,15 +111,15 @@ export function selectImportBatches(
 ): Statement<{ id: string; rows: string; first_us: string; end_us: string }> {
   const src = tableParam('source', source);
   const time = q(timeColumn);
-  const id = partitionIdOf(parsePartitionKey(partitionKey)) ?? '{all:String}';
+  const id = partitionIdOf(parsePartitionKey(partitionKey));
   return {
     query: [
-      `SELECT ${id} AS id, toString(count()) AS rows,`,
+      `SELECT ${id ?? '{all:String}'} AS id, toString(count()) AS rows,`,
       `  toString(${micros(`min(${time})`)}) AS first_us, toString(${micros(`max(${time})`)} + 1) AS end_us`,
       `FROM ${src.sql} WHERE ${time} < ${timeParam('checkpoint')}`,
       `GROUP BY id ORDER BY min(${time}) DESC`,
     ].join('\n'),
-    params: { ...src.params, checkpoint, all: UNPARTITIONED_ID },
+    params: { ...src.params, checkpoint, ...(id ? {} : { all: UNPARTITIONED_ID }) },
   };
 }
 

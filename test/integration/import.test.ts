@@ -243,6 +243,16 @@ describe('kind: import — history loaded into a table and all its view targets 
       );
     });
 
+    it('a view whose TO table feeds a further view (a chain)', async () => {
+      const job = await mainWith('chained', (m) => `SELECT project, count() AS count FROM ${m} GROUP BY project`);
+      await exec(`CREATE TABLE ${db}.chained_totals (count Int64) ENGINE = SummingMergeTree ORDER BY tuple()`);
+      await exec(`CREATE MATERIALIZED VIEW ${db}.chained_totals_mv TO ${db}.chained_totals
+        AS SELECT sum(count) AS count FROM ${db}.chained_counts`);
+      expect(await refusal(job)).toMatch(
+        /^target\.table: .*chained_mv .*its TO table import_\w+\.chained_counts feeds import_\w+\.chained_totals_mv: chained views are not supported/,
+      );
+    });
+
     it('a view without a TO table', async () => {
       const job = await mainWith('inner_main');
       await exec(`CREATE MATERIALIZED VIEW ${db}.inner_main_mv ENGINE = SummingMergeTree ORDER BY project
