@@ -67,10 +67,15 @@ const buildStep = proxyActivities<Activities>({
  * Pause: on `pause` no further step starts until `resume`; `pause` with `now` also cancels a running build and
  * waits until its query has stopped; the build is redone from a truncated shadow after the resume.
  *
+ * A view job's partition (`swap: 'append'`) and an import batch (`swap: 'move-all'`: duplicates of the main table
+ * and of every view target, filled through copies of the views) are appended with `MOVE PARTITION` instead; they
+ * take no shrink guard and no backup.
+ *
  * Durability: each step is an idempotent activity, so after a crash the workflow resumes at the first step not
  * recorded as complete and repeats it safely. The target changes only in the swap, atomically. On a failure,
  * rejection or cancellation before the swap the shadow is dropped and the target keeps what it had; once the
- * swap has started, a cancellation no longer interrupts it and the workflow completes.
+ * swap has started, a cancellation no longer interrupts it and the workflow completes. An import batch that fails
+ * once its moves began keeps its duplicates (`MoveIncomplete`): they hold what the live tables still lack.
  *
  * Metrics (src/shared/backfill-metrics.ts): on completion the rows read and written and the partition swapped (and
  * emptied); on a failure the partition failed, labelled with the failure type. Each step carries a summary
