@@ -7,8 +7,10 @@ export interface Logger {
 
 /**
  * A named point inside a step, for observers (metrics, fault-injection tests): `insert:started`,
- * `insert:finished`, `backup:kept`, `swap:replaced`, `move:done` (a view partition appended), `cleanup:dropped`;
- * for a snapshot job `snapshot:attached` (one source partition attached to the snapshot) and `view:created`.
+ * `insert:finished`, `backup:kept`, `swap:replaced`, `move:done` (a view partition appended; an import batch's
+ * tables all moved), `move:table` (one table of an import batch moved; partition `<id>/<live table>`),
+ * `cleanup:dropped`; for a snapshot job `snapshot:attached` (one source partition attached to the snapshot) and
+ * `view:created`.
  */
 export type StepPoint =
   | 'insert:started'
@@ -16,6 +18,7 @@ export type StepPoint =
   | 'backup:kept'
   | 'swap:replaced'
   | 'move:done'
+  | 'move:table'
   | 'cleanup:dropped'
   | 'snapshot:attached'
   | 'view:created';

@@ -7,6 +7,7 @@ import { checkClusterLoad } from './cluster-load';
 import { seedDemoEvents } from './demo-events';
 import { partitionSteps } from './partition-steps';
 import { planBackfill } from './plan-backfill';
+import { importPlanning } from './plan-import';
 import { viewPlanning } from './plan-view';
 import { viewSnapshotSteps } from './view-snapshot';
 import { pypiExample } from './pypi-example';
@@ -52,6 +53,7 @@ export function createActivities(deps: ActivityDeps) {
     ...partitionSteps(deps),
     ...viewPlanning(deps),
     ...viewSnapshotSteps(deps),
+    ...importPlanning(deps),
     ...pypiExample(deps),
     ...dailySteps(deps),
     ...referenceValidation(deps),

@@ -29,6 +29,7 @@ import {
   type Totals,
   type ValidateResult,
 } from './step-runner';
+import { importBatchSteps } from './import-steps';
 import { viewPartitionSteps } from './view-steps';
 import { validationCheck } from './validation-check';
 
@@ -85,6 +86,7 @@ async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: Aggregat
 export function partitionSteps(deps: ActivityDeps) {
   const { clickhouse: ch, log, onStep } = deps;
   const view = viewPartitionSteps(deps);
+  const batch = importBatchSteps(deps);
   return {
     /**
      * Creates the shadow table afresh, shaped like the target.
@@ -92,6 +94,7 @@ export function partitionSteps(deps: ActivityDeps) {
      */
     async prepareShadow(task: PartitionTask): Promise<StepTiming> {
       if (task.swap === 'append') return view.prepare(task);
+      if (task.swap === 'move-all') return batch.prepare(task);
       return runStep(task, 'prepare', async () => {
         await ch.exec(dropTableIfExists(task.shadow));
         await ch.exec(createTableLike(task.shadow, task.target));
@@ -112,6 +115,7 @@ export function partitionSteps(deps: ActivityDeps) {
      */
     async buildShadow(task: PartitionTask): Promise<BuildResult> {
       if (task.swap === 'append') return view.build(task);
+      if (task.swap === 'move-all') return batch.build(task);
       const shape = aggregationShape(task.job);
       const { queryId, killEarlier } = buildQueries(ch, task);
       const { build, partition } = task;
@@ -163,6 +167,7 @@ export function partitionSteps(deps: ActivityDeps) {
      */
     async validateShadow(task: PartitionTask): Promise<ValidateResult> {
       if (task.swap === 'append') return view.validate(task);
+      if (task.swap === 'move-all') return batch.validate(task);
       const shape = aggregationShape(task.job);
       const { build, partition } = task;
       return runStep(task, 'validate', async () => {
@@ -212,6 +217,7 @@ export function partitionSteps(deps: ActivityDeps) {
      */
     async swapPartition(task: PartitionTask): Promise<SwapResult> {
       if (task.swap === 'append') return view.append(task);
+      if (task.swap === 'move-all') return batch.moveAll(task);
       const id = task.partition.id;
       return runStep(task, 'swap', async () => {
         const shadowRows = await partitionRows(ch, task.shadow, id);
@@ -238,6 +244,7 @@ export function partitionSteps(deps: ActivityDeps) {
     /** Drops the shadow table. Durability: `DROP TABLE IF EXISTS`, a no-op when repeated. */
     async dropShadow(task: PartitionTask): Promise<StepTiming> {
       if (task.swap === 'append') return view.drop(task);
+      if (task.swap === 'move-all') return batch.drop(task);
       return runStep(task, 'cleanup', async () => {
         await ch.exec(dropTableIfExists(task.shadow));
         await onStep?.('cleanup:dropped', task.partition.id);

@@ -2,10 +2,17 @@ import type { TableRef } from '../shared/backfill-results';
 import { truncateTable } from '../sql/partition-ops';
 import {
   countPypiRows,
+  createPypiDownloadsPerDayTable,
+  createPypiDownloadsPerDayView,
+  createPypiDownloadsTable,
+  createPypiDownloadsView,
   createPypiTable,
   insertPypiRows,
   selectPypiDownloadsDigest,
+  selectPypiDownloadsPerDayDigest,
+  selectPypiRowsBefore,
   selectPypiSourceDownloadsDigest,
+  selectPypiSourceDownloadsPerDayDigest,
 } from '../sql/pypi-demo';
 import { dropTableIfExists } from '../sql/partition-ops';
 import { dropViewIfExists } from '../sql/view';
@@ -17,6 +24,17 @@ export interface PypiExampleTables {
   source: string;
   target: string;
   view: string;
+}
+
+/**
+ * The tables of `npm start -- --example pypi-import`: the live `pypi`, its history, and the guide's two view targets
+ * (each fed by the view `<target>_mv`).
+ */
+export interface PypiImportExampleTables {
+  source: string;
+  history: string;
+  downloads: string;
+  perDay: string;
 }
 
 export interface PypiDigest {
@@ -76,6 +94,74 @@ export function pypiExample({ clickhouse: ch, log }: ActivityDeps) {
           }
         },
       );
+    },
+
+    /**
+     * A fresh start for the import example: `pypi` recreated empty with the guide's two views and their targets,
+     * then one first batch of live rows (its first row is the checkpoint); `pypi_history` filled with `rows`
+     * downloads over the `days` before the last hour unless it already holds that many.
+     * Durability: drops are `IF EXISTS` and creates `IF NOT EXISTS`, so a retry starts over the same way.
+     */
+    async preparePypiImportExample(
+      input: PypiImportExampleTables & { rows: number; days: number; batch: number },
+    ): Promise<{ historyRows: number }> {
+      return withHeartbeat(
+        () => ({ step: 'prepare pypi import example' }),
+        async () => {
+          const resolve = await tableResolver(ch);
+          const [source, history, downloads, perDay] = [input.source, input.history, input.downloads, input.perDay].map(
+            resolve,
+          );
+          const viewOf = (t: TableRef): TableRef => ({ database: t.database, name: `${t.name}_mv` });
+          for (const target of [downloads, perDay]) await ch.exec(dropViewIfExists(viewOf(target)));
+          for (const table of [downloads, perDay, source]) await ch.exec(dropTableIfExists(table));
+          await ch.exec(createPypiTable(source));
+          await ch.exec(createPypiDownloadsTable(downloads));
+          await ch.exec(createPypiDownloadsView(viewOf(downloads), source, downloads));
+          await ch.exec(createPypiDownloadsPerDayTable(perDay));
+          await ch.exec(createPypiDownloadsPerDayView(viewOf(perDay), source, perDay));
+          await ch.exec(createPypiTable(history));
+          const [{ rows }] = await ch.rows(countPypiRows(history, sqlTime(Date.now())));
+          if (Number(rows) !== input.rows) {
+            log.info('generating PyPI history', { table: input.history, rows: input.rows });
+            await ch.exec(truncateTable(history));
+            const end = Date.now() - 3_600_000;
+            await ch.exec(insertPypiRows(history, input.rows, sqlTime(end - input.days * 86_400_000), sqlTime(end)));
+          }
+          await ch.exec(insertPypiRows(source, input.batch, sqlTime(Date.now() - 1000), sqlTime(Date.now())));
+          return { historyRows: input.rows };
+        },
+      );
+    },
+
+    /**
+     * The import example's check: `pypi` before the checkpoint against the history before it (rows and digest), and
+     * each view target against its view's query over every row of `pypi`, those ingested during the run included.
+     * Durability: read-only.
+     */
+    async checkPypiImportExample(input: PypiImportExampleTables & { checkpoint: number; since: number }) {
+      const resolve = await tableResolver(ch);
+      const source = resolve(input.source);
+      const [loaded] = await ch.rows(selectPypiRowsBefore(source, input.checkpoint));
+      const [history] = await ch.rows(selectPypiRowsBefore(resolve(input.history), input.checkpoint));
+      const [count] = await ch.rows(countPypiRows(source, sqlTime(input.since)));
+      const digest = async (target: Promise<PypiDigest[]>, expected: Promise<PypiDigest[]>) => ({
+        target: (await target)[0],
+        source: (await expected)[0],
+      });
+      return {
+        loaded,
+        history,
+        rows: Number(count.rows),
+        downloads: await digest(
+          ch.rows<PypiDigest>(selectPypiDownloadsDigest(resolve(input.downloads))),
+          ch.rows(selectPypiSourceDownloadsDigest(source)),
+        ),
+        perDay: await digest(
+          ch.rows<PypiDigest>(selectPypiDownloadsPerDayDigest(resolve(input.perDay))),
+          ch.rows(selectPypiSourceDownloadsPerDayDigest(source)),
+        ),
+      };
     },
 
     /**

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { backfillInputSchema, type BackfillInput } from '../shared/backfill-input';
 import { dailyInputSchema, type DailyInput } from '../shared/daily-input';
 import { FailureType } from '../shared/failure-types';
+import { importInputSchema, type ImportInput } from '../shared/import-input';
 import { describeIssues } from '../shared/input-errors';
 import { rollbackInputSchema, type RollbackInput } from '../shared/rollback-input';
 import { validateInputSchema, type ValidateInput } from '../shared/validate-input';
@@ -42,6 +43,9 @@ export function inputResolvers() {
     },
     async resolveViewBackfillInput(raw: unknown): Promise<ViewBackfillInput> {
       return resolve(viewBackfillInputSchema, raw, 'viewBackfillWorkflow');
+    },
+    async resolveImportInput(raw: unknown): Promise<ImportInput> {
+      return resolve(importInputSchema, raw, 'importWorkflow');
     },
     async resolveValidateInput(raw: unknown): Promise<ValidateInput> {
       return resolve(validateInputSchema, raw, 'validateWorkflow');

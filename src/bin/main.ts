@@ -4,6 +4,7 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFaile
 import { NativeConnection } from '@temporalio/worker';
 import { errorLine } from '../cli/error-line';
 import { loadJobFile } from '../cli/job-file';
+import { runPypiImportExample } from '../cli/pypi-import-example';
 import { showProgress } from '../cli/progress-view';
 import { nameWorkflowFailures } from '../cli/temporal-client';
 import { formatSummary, formatValidation } from '../cli/summary-table';
@@ -36,7 +37,8 @@ const PYPI = { rows: 5_000_000, days: 90, batch: 2_000, intervalMs: 200 };
  * names a server) and a worker on the embedded engine, generates skewed demo events if the source is empty, backfills
  * six months partition by partition with a live progress bar, and prints the summary and the validation results.
  * Exits 0 only when every partition validated. Running it again while a backfill is unfinished resumes it.
- * `npm start -- --example pypi` runs the guide's view scenario instead (see {@link runPypiExample}).
+ * `npm start -- --example pypi` runs the guide's view scenario instead (see {@link runPypiExample}), `--example
+ * pypi-import` its scenario 1 (see src/cli/pypi-import-example.ts).
  */
 async function main(): Promise<number> {
   mkdirSync(DATA_DIR, { recursive: true });
@@ -63,7 +65,11 @@ async function main(): Promise<number> {
       try {
         if (process.argv.includes('--example')) {
           const example = process.argv[process.argv.indexOf('--example') + 1];
-          if (example !== 'pypi') throw new Error(`unknown example ${JSON.stringify(example)}; there is: pypi`);
+          if (example === 'pypi-import')
+            return await worker.runUntil(() => runPypiImportExample(client, taskQueue, log));
+          if (example !== 'pypi') {
+            throw new Error(`unknown example ${JSON.stringify(example)}; there are: pypi, pypi-import`);
+          }
           return await worker.runUntil(() => runPypiExample(client, taskQueue, log));
         }
         return await worker.runUntil(async () => {

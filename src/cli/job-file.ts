@@ -27,7 +27,8 @@ export function loadJobFile(file: string): JobSpec {
 export function loadAggregateJobFile(file: string): AggregateJob {
   const job = loadJobFile(file);
   if (job.kind !== 'aggregate') {
-    throw new CliError(`job file ${file} is a ${job.kind} job; this command takes aggregate jobs (use start for it)`);
+    const kind = `${job.kind === 'import' ? 'an' : 'a'} ${job.kind} job`;
+    throw new CliError(`job file ${file} is ${kind}; this command takes aggregate jobs (use start for it)`);
   }
   return job;
 }

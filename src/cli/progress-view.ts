@@ -65,6 +65,9 @@ export function formatProgress(workflowId: string, p: BackfillProgress): string 
     `${workflowId} → ${p.target ?? '?'}: ${p.phase}${pauseReason(p) ? ` (${pauseReason(p)})` : ''}`,
     ...(p.cutoff ? [`cutoff ${p.cutoff}: the view writes the rows from it on, the backfill the rows before it`] : []),
     ...(p.snapshot ? snapshotLines(workflowId, p.snapshot) : []),
+    ...(p.checkpoint
+      ? [`checkpoint ${p.checkpoint}: the history before it is loaded, ingestion writes the rows from it on`]
+      : []),
     `partitions: ${p.done} swapped, ${p.failed} failed, ${pending} pending of ${p.total}; parallelism ${p.parallelism}`,
     ...(p.backup && p.partitions.some((x) => (x.result?.backupRows ?? 0) > 0)
       ? [`the partitions replaced are kept in ${p.backup} (for rollback)`]

@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { TimeoutFailure } from '@temporalio/common';
 import { backfillInputSchema, type BackfillInput } from '../shared/backfill-input';
+import { importInputSchema, type ImportInput } from '../shared/import-input';
 import { describeIssues } from '../shared/input-errors';
 import { partitionsCovering } from '../shared/partitions';
 import { viewBackfillInputSchema, type ViewBackfillInput } from '../shared/view-input';
 import type {
   backfillWorkflow,
+  describeImportWorkflow,
   describeViewBackfillWorkflow,
+  importWorkflow,
   viewBackfillWorkflow,
   viewSnapshotWorkflow,
 } from '../workflows';
@@ -80,16 +83,15 @@ export async function startViewSnapshot(client: Client, raw: unknown, workflowId
 }
 
 /**
- * A view job's dry run: `describeViewBackfillWorkflow` on the worker (in embedded mode only the worker may open the
- * data directory), with the input parsed as {@link startViewBackfill} parses it. Nothing is created.
+ * Runs a describe workflow (a dry run) on the worker: in embedded mode only the worker may open the data directory.
+ * Nothing is created; no answer within a minute means no worker serves the task queue.
  */
-export async function describeViewBackfill(client: Client, raw: unknown) {
-  const input = parseViewInput(raw);
+async function describeOnWorker<T>(client: Client, workflowType: string, idPrefix: string, input: unknown): Promise<T> {
   const taskQueue = taskQueueFromEnv();
   return client.workflow
-    .execute<typeof describeViewBackfillWorkflow>('describeViewBackfillWorkflow', {
+    .execute(workflowType, {
       taskQueue,
-      workflowId: `describe-view-${randomUUID()}`,
+      workflowId: `${idPrefix}-${randomUUID()}`,
       args: [input],
       workflowExecutionTimeout: '1m',
     })
@@ -98,5 +100,46 @@ export async function describeViewBackfill(client: Client, raw: unknown) {
         throw new CliError(`the dry run got no answer within 1 minute: is a worker serving task queue ${taskQueue}?`);
       }
       throw err;
-    });
+    }) as Promise<T>;
+}
+
+/**
+ * A view job's dry run: `describeViewBackfillWorkflow` on the worker, with the input parsed as
+ * {@link startViewBackfill} parses it. Nothing is created.
+ */
+export async function describeViewBackfill(client: Client, raw: unknown) {
+  return describeOnWorker<Awaited<ReturnType<typeof describeViewBackfillWorkflow>>>(
+    client,
+    'describeViewBackfillWorkflow',
+    'describe-view',
+    parseViewInput(raw),
+  );
+}
+
+/**
+ * Starts an import (`kind: import`) with every default of its input applied here, as {@link startBackfill} does.
+ * Its range is every history row before the checkpoint the workflow fixes, so it takes no days.
+ */
+export async function startImport(client: Client, raw: unknown, workflowId: string) {
+  const parsed = importInputSchema.safeParse(raw);
+  if (!parsed.success) throw new CliError(`invalid import input:\n${describeIssues(parsed.error)}`);
+  const input: ImportInput = parsed.data;
+  return client.workflow.start<typeof importWorkflow>('importWorkflow', {
+    taskQueue: taskQueueFromEnv(),
+    workflowId,
+    args: [input],
+    staticSummary: `import ${input.job.source.table} → ${input.job.target.table} and its views, before checkpoint ${input.job.checkpoint}`,
+  });
+}
+
+/** An import job's dry run: `describeImportWorkflow` on the worker, the input parsed as {@link startImport} does. */
+export async function describeImport(client: Client, raw: unknown) {
+  const parsed = importInputSchema.safeParse(raw);
+  if (!parsed.success) throw new CliError(`invalid import input:\n${describeIssues(parsed.error)}`);
+  return describeOnWorker<Awaited<ReturnType<typeof describeImportWorkflow>>>(
+    client,
+    'describeImportWorkflow',
+    'describe-import',
+    parsed.data,
+  );
 }

@@ -1,4 +1,5 @@
-import type { AggregateJob, ViewJob } from './job-spec';
+import type { ImportBatchBuild, ImportDuplicates } from './import-input';
+import type { AggregateJob, ImportJob, ViewJob } from './job-spec';
 import type { PartitionBounds } from './partitions';
 
 /** A table with its database resolved, as the plan fixes it for every later step. */
@@ -77,7 +78,22 @@ export interface ViewPartitionTask extends PartitionTaskBase {
   maxShrink?: undefined;
 }
 
-export type PartitionTask = AggregatePartitionTask | ViewPartitionTask;
+/**
+ * An import job's batch: the history rows of one partition of the main table (the task's `target`, read from
+ * `source`) before the checkpoint, inserted into the main table's duplicate (the shadow), whose view copies fill the
+ * view targets' duplicates; validated, then every duplicate's partitions moved into its live table (`MOVE
+ * PARTITION`, appended: ingestion goes on writing the same tables). No shrink guard and no backup.
+ */
+export interface ImportPartitionTask extends PartitionTaskBase {
+  job: ImportJob;
+  build: ImportBatchBuild;
+  swap: 'move-all';
+  duplicates: ImportDuplicates;
+  backup?: undefined;
+  maxShrink?: undefined;
+}
+
+export type PartitionTask = AggregatePartitionTask | ViewPartitionTask | ImportPartitionTask;
 
 export interface ValidationCheck {
   name: string;

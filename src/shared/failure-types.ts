@@ -21,4 +21,6 @@ export const FailureType = {
   DailyNotReady: 'DailyNotReady',
   /** A rollback found no backup table any more (its retention ended). */
   BackupMissing: 'BackupMissingError',
+  /** An import batch failed while moving its duplicates into the live tables; the duplicates are kept. */
+  MoveIncomplete: 'MoveIncomplete',
 } as const;

@@ -257,10 +257,55 @@ export const viewJobSchema = z
   });
 
 /**
- * Every job kind. The backfill, daily run, rollback and reference validation take aggregate jobs
- * ({@link aggregateJobSpecSchema}); a view job runs as `viewBackfillWorkflow`.
+ * Loading history into a live table and every materialized-view target fed from it while ingestion goes on (the
+ * ClickHouse guide's scenario 1): the history before a checkpoint goes, one partition of the table at a time, into
+ * `_v2` duplicates of the table and of the views' targets (the views copied from `system.tables`), then every
+ * duplicate's partitions are moved into their live tables. The job names no view: they are discovered.
  */
-export const jobSpecSchema = z.discriminatedUnion('kind', [aggregateJobSchema, viewJobSchema]);
+export const importJobSchema = z
+  .object({
+    kind: z.literal('import'),
+    name: plainName.optional(),
+    /** The live table ingestion writes, and its DateTime/DateTime64 column the checkpoint applies to. */
+    target: z.object({ table: tableName, timeColumn: plainName }).strict(),
+    /** The history: a ClickHouse table holding the target's columns (same names and types; more are ignored). */
+    source: z.object({ table: tableName }).strict(),
+    /**
+     * `auto`: `min(<timeColumn>)` of the live table when the run plans (to the microsecond), recorded in its
+     * history; or a UTC time (`2024-12-17T09:00:00Z`) not in the future, before which the live table holds no rows.
+     * Only history rows before it are loaded.
+     */
+    checkpoint: z
+      .string()
+      .refine((c) => c === 'auto' || parseCutoff(c) !== undefined, {
+        message: 'must be auto or a UTC time written YYYY-MM-DDThh:mm:ssZ',
+      })
+      .default('auto'),
+    parallelism: z.number().int().positive().max(64).default(1),
+    /** Sent with each batch's INSERT; the `_for_materialized_views` block sizes apply to the views it fires. */
+    insertSettings: viewInsertSettingsSchema.default({}),
+    validation: z
+      .object({
+        /** For float totals of the view targets. */
+        relativeTolerance: z.number().nonnegative().max(1).default(1e-9),
+        /**
+         * Compare each view target's totals with its view's SELECT over the batch (see README); off for a view
+         * whose summed columns are not additive across insert blocks. The main table's rows are always checked.
+         */
+        viewTotals: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    load: loadThresholdsSchema.prefault({}),
+    safety: safetySchema.prefault({}),
+  })
+  .strict();
+
+/**
+ * Every job kind. The backfill, daily run, rollback and reference validation take aggregate jobs
+ * ({@link aggregateJobSpecSchema}); a view job runs as `viewBackfillWorkflow`, an import job as `importWorkflow`.
+ */
+export const jobSpecSchema = z.discriminatedUnion('kind', [aggregateJobSchema, viewJobSchema, importJobSchema]);
 
 /** The jobs a backfill, daily run, rollback or reference validation takes. */
 export const aggregateJobSpecSchema = z.discriminatedUnion('kind', [aggregateJobSchema]);
@@ -268,5 +313,7 @@ export const aggregateJobSpecSchema = z.discriminatedUnion('kind', [aggregateJob
 export type AggregateJob = z.infer<typeof aggregateJobSchema>;
 export type ViewJob = z.infer<typeof viewJobSchema>;
 export type ViewJobInput = z.input<typeof viewJobSchema>;
+export type ImportJob = z.infer<typeof importJobSchema>;
+export type ImportJobInput = z.input<typeof importJobSchema>;
 export type JobSpec = z.infer<typeof jobSpecSchema>;
 export type JobSpecInput = z.input<typeof aggregateJobSpecSchema>;

@@ -68,6 +68,8 @@ export interface BackfillProgress {
   cutoff?: string;
   /** A `cutoff: snapshot` view job's snapshot of its source. */
   snapshot?: SnapshotProgress;
+  /** An import's checkpoint (UTC): history before it is loaded, ingestion writes the rows from it on. */
+  checkpoint?: string;
   partitions: PartitionProgress[];
   done: number;
   failed: number;

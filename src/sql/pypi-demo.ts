@@ -260,3 +260,30 @@ export function selectPypiSourceDownloadsDigest(
     params: t.params,
   };
 }
+
+/** {@link selectPypiDownloadsPerDayDigest} of the per-hour view's query over the whole source. */
+export function selectPypiSourceDownloadsPerDayDigest(
+  source: TableRef,
+): Statement<{ groups: string; downloads: string; digest: string }> {
+  const t = tableParam('table', source);
+  return {
+    query: [
+      'SELECT toString(count()) AS groups, toString(sum(n)) AS downloads,',
+      '  toString(groupBitXor(cityHash64(hour, project, n))) AS digest',
+      `FROM (SELECT toStartOfHour(timestamp) AS hour, project, count() AS n FROM ${t.sql} GROUP BY hour, project)`,
+    ].join('\n'),
+    params: t.params,
+  };
+}
+
+/** Rows of a `pypi`-shaped table before a moment (epoch seconds), and an order-free digest of them. */
+export function selectPypiRowsBefore(table: TableRef, before: number): Statement<{ rows: string; digest: string }> {
+  const t = tableParam('table', table);
+  return {
+    query: [
+      'SELECT toString(count()) AS rows, toString(groupBitXor(cityHash64(*))) AS digest',
+      `FROM ${t.sql} WHERE timestamp < toDateTime({before:UInt32})`,
+    ].join('\n'),
+    params: { ...t.params, before },
+  };
+}

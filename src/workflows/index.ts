@@ -8,5 +8,13 @@ export { validateWorkflow } from './validate-workflow';
 export { doctorWorkflow } from './doctor-workflow';
 export { viewBackfillWorkflow } from './view-backfill-workflow';
 export { viewSnapshotWorkflow } from './view-snapshot-workflow';
-export { checkPypiExampleWorkflow, preparePypiExampleWorkflow, pypiIngestionWorkflow } from './pypi-example-workflows';
+export {
+  checkPypiExampleWorkflow,
+  checkPypiImportExampleWorkflow,
+  preparePypiExampleWorkflow,
+  preparePypiImportExampleWorkflow,
+  pypiIngestionWorkflow,
+} from './pypi-example-workflows';
 export { describeViewBackfillWorkflow } from './describe-view-workflow';
+export { importWorkflow } from './import-workflow';
+export { describeImportWorkflow } from './describe-import-workflow';

@@ -14,7 +14,7 @@ import {
 import type { Activities } from '../activities';
 import { partitionMetrics } from '../shared/backfill-metrics';
 import type { PartitionResult, PartitionStep, PartitionTask } from '../shared/backfill-results';
-import { innermostFailureType } from '../shared/failure-message';
+import { innermostFailureType, innermostMessage } from '../shared/failure-message';
 import { FailureType } from '../shared/failure-types';
 import {
   approveSignal,
@@ -67,10 +67,15 @@ const buildStep = proxyActivities<Activities>({
  * Pause: on `pause` no further step starts until `resume`; `pause` with `now` also cancels a running build and
  * waits until its query has stopped; the build is redone from a truncated shadow after the resume.
  *
+ * A view job's partition (`swap: 'append'`) and an import batch (`swap: 'move-all'`: duplicates of the main table
+ * and of every view target, filled through copies of the views) are appended with `MOVE PARTITION` instead; they
+ * take no shrink guard and no backup.
+ *
  * Durability: each step is an idempotent activity, so after a crash the workflow resumes at the first step not
  * recorded as complete and repeats it safely. The target changes only in the swap, atomically. On a failure,
  * rejection or cancellation before the swap the shadow is dropped and the target keeps what it had; once the
- * swap has started, a cancellation no longer interrupts it and the workflow completes.
+ * swap has started, a cancellation no longer interrupts it and the workflow completes. An import batch that fails
+ * once its moves began keeps its duplicates (`MoveIncomplete`): they hold what the live tables still lack.
  *
  * Metrics (src/shared/backfill-metrics.ts): on completion the rows read and written and the partition swapped (and
  * emptied); on a failure the partition failed, labelled with the failure type. Each step carries a summary
@@ -104,6 +109,9 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     if (step !== 'prepare' || paused) report(step);
   };
 
+  // An import batch that began moving keeps its duplicates on a failure: some live tables may already hold the
+  // batch, and what the others lack is still in their duplicates (a retried move would finish it).
+  let moving = false;
   try {
     await startStep('prepare');
     const prepare = await quickSteps.prepareShadow.executeWithOptions(about('prepare'), [task]);
@@ -143,6 +151,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       backup = await steps.backupPartition.executeWithOptions(about('backup'), [task]);
     }
     await startStep('swap');
+    moving = task.swap === 'move-all';
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
       swap: await steps.swapPartition.executeWithOptions(about('swap'), [task]),
       cleanup: await quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]),
@@ -171,6 +180,15 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     };
   } catch (err) {
     if (!isCancellation(err)) metrics.failed.add(1, { reason: innermostFailureType(err) });
+    if (moving) {
+      throw ApplicationFailure.create({
+        message:
+          `batch ${task.partition.id} failed once its move into the live tables had begun; its duplicates are ` +
+          `kept (each holds what its live table still lacks): ${innermostMessage(err)}`,
+        type: FailureType.MoveIncomplete,
+        nonRetryable: true,
+      });
+    }
     await CancellationScope.nonCancellable(() => quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]));
     throw err;
   }

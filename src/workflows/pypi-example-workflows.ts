@@ -1,12 +1,13 @@
 import { ActivityCancellationType, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PypiExampleTables } from '../activities/pypi-example';
+import type { PypiExampleTables, PypiImportExampleTables } from '../activities/pypi-example';
 
-const { preparePypiExample, checkPypiExample } = proxyActivities<Activities>({
-  startToCloseTimeout: '30m',
-  heartbeatTimeout: '20s',
-  retry: { maximumAttempts: 3 },
-});
+const { preparePypiExample, checkPypiExample, preparePypiImportExample, checkPypiImportExample } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '30m',
+    heartbeatTimeout: '20s',
+    retry: { maximumAttempts: 3 },
+  });
 
 // Cancelling the workflow waits until the activity has stopped inserting, so the check after it sees every row.
 const { ingestPypi } = proxyActivities<Activities>({
@@ -45,4 +46,21 @@ export async function pypiIngestionWorkflow(input: {
 /** The example's final check: the view target against the view's query over all rows. Read-only. */
 export async function checkPypiExampleWorkflow(input: PypiExampleTables & { since: number }) {
   return checkPypiExample(input);
+}
+
+/**
+ * Prepares `npm start -- --example pypi-import`: `pypi` fresh with the guide's two views and a first live batch, and
+ * generated history in `pypi_history`. Durability: the activity is idempotent.
+ */
+export async function preparePypiImportExampleWorkflow(
+  input: PypiImportExampleTables & { rows: number; days: number; batch: number },
+): Promise<{ historyRows: number }> {
+  return preparePypiImportExample(input);
+}
+
+/** The import example's final check: `pypi` against the history before the checkpoint, the targets against their views. */
+export async function checkPypiImportExampleWorkflow(
+  input: PypiImportExampleTables & { checkpoint: number; since: number },
+) {
+  return checkPypiImportExample(input);
 }

@@ -1,4 +1,5 @@
 import type { PartitionStep, PartitionTask, TableRef } from '../shared/backfill-results';
+import { formatCheckpoint } from '../shared/import-input';
 
 const qualified = (t: TableRef): string => `${t.database}.${t.name}`;
 
@@ -16,6 +17,8 @@ function buildWords(task: PartitionTask): string {
       return build.cutoff === undefined
         ? `view rows of ${qualified(task.source)}`
         : `view rows before ${new Date(build.cutoff * 1000).toISOString()}`;
+    case 'import-batch':
+      return `history before ${formatCheckpoint(build.checkpoint)} · ${task.partition.sourceRows} rows`;
   }
 }
 
@@ -36,6 +39,7 @@ export function stepSummary(task: PartitionTask, step: PartitionStep): string {
     case 'backup':
       return `backup ${id} into ${task.backup ? qualified(task.backup) : '(none)'}`;
     case 'swap':
+      if (task.swap === 'move-all') return `move ${id} into ${qualified(task.target)} and its view targets`;
       return `${task.swap === 'append' ? 'move' : 'swap'} ${id} into ${qualified(task.target)}`;
     case 'cleanup':
       return `drop shadow ${qualified(task.shadow)}`;

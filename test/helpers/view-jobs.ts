@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { TableRef } from '../../src/shared/backfill-results';
-import type { ViewJobInput } from '../../src/shared/job-spec';
+import type { ImportJobInput, ViewJobInput } from '../../src/shared/job-spec';
 import { insertPypiRows } from '../../src/sql/pypi-demo';
 
 /** An example job of examples/, pointed at tables in `db`, with a short cutoff margin. */
@@ -17,6 +17,18 @@ export function pypiViewJob(file: string, db: string, overrides: Partial<ViewJob
     target: { ...job.target, table: `${db}.${job.target.table}` },
     cutoffMarginSeconds: 4,
     latenessSeconds: 1,
+    ...overrides,
+  };
+}
+
+/** examples/pypi-import.yaml pointed at `<db>.pypi` and `<db>.<history>`. */
+export function pypiImportJob(db: string, overrides: Partial<ImportJobInput> = {}): ImportJobInput {
+  const file = path.resolve(__dirname, '../../examples/pypi-import.yaml');
+  const job = parse(readFileSync(file, 'utf8')) as ImportJobInput;
+  return {
+    ...job,
+    target: { ...job.target, table: `${db}.pypi` },
+    source: { table: `${db}.${job.source.table}` },
     ...overrides,
   };
 }

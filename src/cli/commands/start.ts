@@ -1,14 +1,23 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { SNAPSHOT_CUTOFF } from '../../shared/job-spec';
+import type { ImportSummary } from '../../shared/import-input';
 import type { SnapshotDescription, ViewSnapshotSummary } from '../../shared/snapshot-input';
 import type { ViewBackfillSummary, ViewDescription } from '../../shared/view-input';
 import { CliError } from '../cli-error';
 import { formatSummary } from '../summary-table';
 import { loadJobFile } from '../job-file';
 import { showProgress } from '../progress-view';
+import { formatImportDescription } from '../import-description';
 import { formatSnapshotDescription } from '../snapshot-description';
-import { describeViewBackfill, startBackfill, startViewBackfill, startViewSnapshot } from '../start-backfill';
+import {
+  describeImport,
+  describeViewBackfill,
+  startBackfill,
+  startImport,
+  startViewBackfill,
+  startViewSnapshot,
+} from '../start-backfill';
 import { formatViewDescription } from '../view-description';
 import { connectTemporalClient } from '../temporal-client';
 
@@ -24,7 +33,8 @@ interface StartOptions {
 
 /**
  * `start --job <file> [--from <day> --to <day>]`: starts a backfill on the worker's task queue. An aggregate job
- * needs the range of days; a view job (`kind: view`) takes none: it backfills every row before its cutoff.
+ * needs the range of days; a view job (`kind: view`) takes none: it backfills every row before its cutoff; nor does
+ * an import job (`kind: import`): it loads every history row before its checkpoint.
  */
 export function registerStartCommand(program: Command): void {
   program
@@ -35,33 +45,40 @@ export function registerStartCommand(program: Command): void {
     .option('--to <YYYY-MM-DD>', 'aggregate jobs: last day; its whole partition is rebuilt')
     .option(
       '--workflow-id <id>',
-      'workflow id (default: backfill-<target>-<from>-<to>, view jobs view-backfill-<view>)',
+      'workflow id (default: backfill-<target>-<from>-<to>, view jobs view-backfill-<view>, import jobs import-<table>)',
     )
     .option(
       '--allow-shrink',
       "aggregate jobs: swap partitions that shrink past the job's safety.maxShrink without asking",
     )
-    .option('--dry-run', 'view jobs: check the job and print every statement a run would send, creating nothing')
+    .option(
+      '--dry-run',
+      'view and import jobs: check the job and print every statement a run would send, creating nothing',
+    )
     .option('--no-wait', 'return once started instead of following progress')
     .action(async (options: StartOptions) => {
       const job = loadJobFile(options.job);
-      if (job.kind === 'view') {
+      if (job.kind === 'view' || job.kind === 'import') {
+        const range =
+          job.kind === 'view'
+            ? "it backfills every row before its cutoff (the job's cutoff, auto: a minute ahead)"
+            : "it loads every history row before its checkpoint (the job's checkpoint, auto: the live table's first row)";
+        const kind = `${job.kind === 'import' ? 'an' : 'a'} ${job.kind} job`;
         if (options.from !== undefined || options.to !== undefined) {
           throw new CliError(
-            job.cutoff === SNAPSHOT_CUTOFF
+            job.kind === 'view' && job.cutoff === SNAPSHOT_CUTOFF
               ? `${options.job} is a view job with cutoff: snapshot: it backfills every row of its snapshot, so ` +
                   '--from/--to do not apply'
-              : `${options.job} is a view job: it backfills every row before its cutoff (the job's cutoff, auto: ` +
-                  'a minute ahead), so --from/--to do not apply',
+              : `${options.job} is ${kind}: ${range}, so --from/--to do not apply`,
           );
         }
         if (options.allowShrink) {
           throw new CliError(
-            `${options.job} is a view job: its partitions are appended, never replaced, so --allow-shrink does not apply`,
+            `${options.job} is ${kind}: its partitions are appended, never replaced, so --allow-shrink does not apply`,
           );
         }
       } else if (options.dryRun) {
-        throw new CliError(`${options.job} is an aggregate job: --dry-run describes view jobs`);
+        throw new CliError(`${options.job} is an aggregate job: --dry-run describes view jobs and import jobs`);
       } else if (options.from === undefined || options.to === undefined) {
         throw new CliError(`${options.job} is an aggregate job: give the range of days with --from and --to`);
       }
@@ -82,6 +99,18 @@ export function registerStartCommand(program: Command): void {
         if (!options.wait) return;
         const summary = await follow(handle, handle.result());
         console.log(`${formatSummary(summary)}\n${snapshotLine(summary)}`);
+        return;
+      }
+      if (job.kind === 'import' && options.dryRun) {
+        console.log(formatImportDescription(options.job, job, await describeImport(client, { job })));
+        return;
+      }
+      if (job.kind === 'import') {
+        const handle = await startImport(client, { job }, options.workflowId ?? `import-${job.target.table}`);
+        console.log(`started ${handle.workflowId}`);
+        if (!options.wait) return;
+        const summary = await follow(handle, handle.result());
+        console.log(`${formatSummary(summary)}\n${importLine(summary)}`);
         return;
       }
       if (job.kind === 'view') {
@@ -122,5 +151,13 @@ function viewLine(summary: ViewBackfillSummary): string {
   return (
     `${summary.view} writes the rows from ${summary.cutoff} on into ${summary.target}; ` +
     `the ${summary.rowsRead.toLocaleString('en-US')} rows before it were backfilled.`
+  );
+}
+
+/** What a finished import leaves: history before the checkpoint in the main table and every view target. */
+function importLine(summary: ImportSummary): string {
+  return (
+    `${summary.rowsRead.toLocaleString('en-US')} history rows before ${summary.checkpoint} were loaded into ` +
+    `${summary.tables.join(', ')}; ingestion owns the rows from the checkpoint on.`
   );
 }

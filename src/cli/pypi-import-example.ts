@@ -1,0 +1,95 @@
+import type { Client } from '@temporalio/client';
+import type { ImportSummary } from '../shared/import-input';
+import type {
+  checkPypiImportExampleWorkflow,
+  importWorkflow,
+  preparePypiImportExampleWorkflow,
+  pypiIngestionWorkflow,
+} from '../workflows';
+import { errorLine } from './error-line';
+import { loadJobFile } from './job-file';
+import { showProgress } from './progress-view';
+import { formatSummary, formatValidation } from './summary-table';
+
+const JOB_FILE = 'examples/pypi-import.yaml';
+const EXAMPLE = { rows: 2_000_000, days: 90, batch: 2_000, intervalMs: 200 };
+const VIEW_TARGETS = { downloads: 'pypi_downloads', perDay: 'pypi_downloads_per_day' };
+
+/**
+ * `npm start -- --example pypi-import`: the ClickHouse guide's scenario 1 on generated PyPI downloads. Recreates
+ * `pypi` with the guide's two views (`pypi_downloads_mv`, `pypi_downloads_per_day_mv`), generates `pypi_history`,
+ * starts a live ingestion into `pypi`, runs examples/pypi-import.yaml, stops the ingestion, and checks that `pypi`
+ * holds exactly the history before the checkpoint and that both view targets equal their views' queries over every
+ * row of `pypi`, those ingested during the run included. Returns 0 only then.
+ */
+export async function runPypiImportExample(
+  client: Client,
+  taskQueue: string,
+  log: (m: string) => void,
+): Promise<number> {
+  const job = loadJobFile(JOB_FILE);
+  if (job.kind !== 'import') throw new Error(`${JOB_FILE} is not an import job`);
+  const tables = { source: job.target.table, history: job.source.table, ...VIEW_TARGETS };
+  const started = Date.now();
+  const id = (what: string) => `pypi-import-example-${what}-${started}`;
+  const { historyRows } = await client.workflow.execute<typeof preparePypiImportExampleWorkflow>(
+    'preparePypiImportExampleWorkflow',
+    {
+      taskQueue,
+      workflowId: id('prepare'),
+      args: [{ ...tables, rows: EXAMPLE.rows, days: EXAMPLE.days, batch: EXAMPLE.batch }],
+    },
+  );
+  log(`${historyRows.toLocaleString('en-US')} PyPI downloads of ${EXAMPLE.days} days in ${tables.history}`);
+  const ingestion = await client.workflow.start<typeof pypiIngestionWorkflow>('pypiIngestionWorkflow', {
+    taskQueue,
+    workflowId: id('ingestion'),
+    args: [{ source: tables.source, batch: EXAMPLE.batch, intervalMs: EXAMPLE.intervalMs }],
+  });
+  log(
+    `Live ingestion: ${EXAMPLE.batch} rows every ${EXAMPLE.intervalMs} ms into ${tables.source} (${ingestion.workflowId})`,
+  );
+  const handle = await client.workflow.start<typeof importWorkflow>('importWorkflow', {
+    taskQueue,
+    workflowId: id('import'),
+    args: [{ job }],
+  });
+  log(`Importing ${tables.history} into ${tables.source} and its views (${handle.workflowId})`);
+  const result = handle.result();
+  await showProgress(handle, result);
+  let summary: ImportSummary;
+  try {
+    summary = await result;
+  } catch (err) {
+    console.error(`\n${errorLine(err)}`);
+    return 1;
+  } finally {
+    // A few more seconds of ingestion: rows after the import are the live views' alone.
+    await new Promise((r) => setTimeout(r, 2_000));
+    await ingestion.cancel();
+    await ingestion.result();
+  }
+  console.log(`\n${formatSummary(summary)}\n\nValidation:\n${formatValidation(summary)}`);
+  const check = await client.workflow.execute<typeof checkPypiImportExampleWorkflow>('checkPypiImportExampleWorkflow', {
+    taskQueue,
+    workflowId: id('check'),
+    args: [{ ...tables, checkpoint: Date.parse(summary.checkpoint) / 1000, since: started }],
+  });
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const ok =
+    same(check.loaded, check.history) &&
+    same(check.downloads.target, check.downloads.source) &&
+    same(check.perDay.target, check.perDay.source);
+  const n = (x: string | number) => Number(x).toLocaleString('en-US');
+  console.log(
+    `\ncheckpoint ${summary.checkpoint}; ${n(check.rows)} rows in ${tables.source}\n` +
+      `${tables.source} before the checkpoint: ${n(check.loaded.rows)} rows, digest ${check.loaded.digest}; ` +
+      `${tables.history}: ${n(check.history.rows)} rows, digest ${check.history.digest}\n` +
+      `${tables.downloads}: ${check.downloads.target.downloads} downloads, digest ${check.downloads.target.digest}; ` +
+      `its view over ${tables.source}: ${check.downloads.source.downloads}, digest ${check.downloads.source.digest}\n` +
+      `${tables.perDay}: ${check.perDay.target.downloads} downloads, digest ${check.perDay.target.digest}; ` +
+      `its view over ${tables.source}: ${check.perDay.source.downloads}, digest ${check.perDay.source.digest}\n` +
+      `${ok ? 'OK: every row counted exactly once in every table' : 'MISMATCH'}`,
+  );
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { importJobSchema, type ImportJob } from './job-spec';
+import type { BackfillSummary, ImportPartitionTask, PartitionPlan, TableRef } from './backfill-results';
+import type { DescribedStatement } from './view-input';
+import { shadowTableFor } from './writer-tables';
+
+/** Input of `importWorkflow`: a `kind: import` job. Its range is every history row before the checkpoint. */
+export const importInputSchema = z.object({ job: importJobSchema }).strict();
+
+export type ImportInput = z.infer<typeof importInputSchema>;
+export type ImportInputRaw = z.input<typeof importInputSchema>;
+
+/** A materialized view fed by the main table: its name, its `TO` table and its SELECT as the server stores it. */
+export interface ImportView {
+  view: TableRef;
+  target: TableRef;
+  /** `system.tables.as_select`: the server's own normalised text, reading the main table by its qualified name. */
+  select: string;
+}
+
+/**
+ * One column total validation compares between a view target's duplicate and its views' SELECT over the batch:
+ * `sum` of a plain or `SimpleAggregateFunction(sum, …)` column, `countMerge`/`sumMerge` of a `count`/`sum` state.
+ */
+export interface TotalCheck {
+  column: string;
+  read: 'sum' | 'countMerge' | 'sumMerge';
+}
+
+/** A view target and what validation can compare exactly for it (see README, "`kind: import`"). */
+export interface ImportTarget {
+  table: TableRef;
+  engine: string;
+  /** Also compare row counts: a plain MergeTree fed only by views that keep rows as they are (no aggregation). */
+  rows: boolean;
+  totals: TotalCheck[];
+  /** Why some or all of its columns are not compared. */
+  note?: string;
+}
+
+/**
+ * One batch: the history rows of one partition of the main table (`id`, `all` when it is unpartitioned) before
+ * the checkpoint, bounded by `[fromMicros, toMicros)` (their first and just past their last time), which lets
+ * the history table skip what lies outside. `start`/`end` show those bounds (UTC).
+ */
+export interface ImportBatch extends PartitionPlan {
+  fromMicros: number;
+  toMicros: number;
+}
+
+/** The tables of an import job, resolved, the checkpoint it runs with and its batches, newest first. */
+export interface ImportPlan {
+  source: TableRef;
+  target: TableRef;
+  /** Epoch microseconds: history rows before it are loaded; the live table holds none before it. */
+  checkpoint: number;
+  /** The main table's partition key as the server shows it (`system.tables.partition_key`); '' when none. */
+  partitionKey: string;
+  /** The main table's columns the history fills, in table order. */
+  columns: string[];
+  views: ImportView[];
+  targets: ImportTarget[];
+  batches: ImportBatch[];
+}
+
+/** How one batch builds its main-table duplicate: the history rows of its partition before the checkpoint. */
+export interface ImportBatchBuild {
+  kind: 'import-batch';
+  checkpoint: number;
+  fromMicros: number;
+  toMicros: number;
+  partitionKey: string;
+  columns: string[];
+}
+
+/**
+ * One writer's duplicates for one batch, besides the main table's (the task's shadow): each view target's, and a
+ * copy of each view reading the main duplicate and writing the target duplicates.
+ */
+export interface ImportDuplicates {
+  targets: (ImportTarget & { copy: TableRef })[];
+  views: { view: TableRef; copy: TableRef; into: TableRef; select: string }[];
+}
+
+/**
+ * The duplicates of one batch for one writer: `<table>_v2_<partition>_<writer tag>` of each view target and each
+ * view, each in its own database (the main table's is the task's shadow, named the same way).
+ */
+export function importDuplicates(plan: ImportPlan, partitionId: string, tag: string): ImportDuplicates {
+  const copyOf = (t: TableRef) => shadowTableFor(t, partitionId, tag);
+  return {
+    targets: plan.targets.map((t) => ({ ...t, copy: copyOf(t.table) })),
+    views: plan.views.map((v) => ({ view: v.view, copy: copyOf(v.view), into: copyOf(v.target), select: v.select })),
+  };
+}
+
+/** The task of one batch for one writer (its tag): what the partition workflow runs, and what a dry run renders. */
+export function importBatchTask(
+  job: ImportJob,
+  plan: ImportPlan,
+  batch: ImportBatch,
+  tag: string,
+): ImportPartitionTask {
+  return {
+    job,
+    source: plan.source,
+    target: plan.target,
+    shadow: shadowTableFor(plan.target, batch.id, tag),
+    partition: batch,
+    build: {
+      kind: 'import-batch',
+      checkpoint: plan.checkpoint,
+      fromMicros: batch.fromMicros,
+      toMicros: batch.toMicros,
+      partitionKey: plan.partitionKey,
+      columns: plan.columns,
+    },
+    swap: 'move-all',
+    duplicates: importDuplicates(plan, batch.id, tag),
+  };
+}
+
+/** A checkpoint in epoch microseconds as UTC text: `2024-12-17T09:00:00Z`, with `.ffffff` when not whole. */
+export function formatCheckpoint(micros: number): string {
+  const seconds = Math.floor(micros / 1e6);
+  const fraction = micros - seconds * 1e6;
+  const whole = new Date(seconds * 1000).toISOString().replace('.000Z', '');
+  return fraction === 0 ? `${whole}Z` : `${whole}.${String(fraction).padStart(6, '0')}Z`;
+}
+
+/** What an import returns: the backfill summary (`to` is the checkpoint), and every table it loaded. */
+export interface ImportSummary extends BackfillSummary {
+  checkpoint: string;
+  /** The main table, then each view target (`database.table`). */
+  tables: string[];
+}
+
+/** What an import job would do if started now: the answer of the `describeImport` activity (a dry run). */
+export interface ImportDescription {
+  plan: ImportPlan;
+  /** Every table and view a run creates (per batch, named with the dry run's writer tag). */
+  creates: string[];
+  statements: DescribedStatement[];
+}

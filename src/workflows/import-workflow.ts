@@ -1,0 +1,100 @@
+import { continueAsNew, log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  formatCheckpoint,
+  importBatchTask,
+  type ImportBatch,
+  type ImportInput,
+  type ImportInputRaw,
+  type ImportPlan,
+  type ImportSummary,
+} from '../shared/import-input';
+import { initialProgress, type BackfillProgress } from '../shared/progress';
+import { writerTag } from '../shared/writer-tables';
+import { PartitionLoop } from './partition-loop';
+
+const { planImport } = proxyActivities<Activities>({
+  startToCloseTimeout: '1h',
+  heartbeatTimeout: '20s',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
+});
+
+const { checkClusterLoad, resolveImportInput } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
+});
+
+/** What an import hands to its next run when it continues as new: input, plan (with the checkpoint), progress. */
+export interface ImportCarry {
+  input: ImportInput;
+  plan: ImportPlan;
+  progress: BackfillProgress;
+}
+
+const qualified = (t: { database: string; name: string }): string => `${t.database}.${t.name}`;
+
+/**
+ * Loads history into a live table and every materialized-view target fed from it while ingestion goes on (the
+ * ClickHouse guide's scenario 1), durably:
+ * 1. plans: checks the job before any DDL (main table, history, checkpoint, every view fed from the main table
+ *    and its `TO` table, found in `system.tables`), fixes the checkpoint (`min(<time>)` of the live table unless
+ *    given) and lists the batches: per partition of the main table, the history rows before the checkpoint,
+ *    newest first; all of it recorded in this workflow's history;
+ * 2. runs each batch through its partition's one writer (src/workflows/partition-writer.ts, under the main table's
+ *    partition lock) with build `import-batch` and swap `move-all`: `_v2` duplicates of the main table and of every
+ *    view target, copies of the views reading the main duplicate and writing the target duplicates; the batch's
+ *    history rows inserted into the main duplicate (the view copies fill the others); validated; then every
+ *    duplicate's partitions moved into its live table, added to what ingestion writes there; duplicates dropped.
+ *
+ * Batches run through the shared partition loop (src/workflows/partition-loop.ts), at most `parallelism` at a time.
+ * Messages: `pause {reason, now?}` / `resume`, update `setParallelism`, query `progress` (checkpoint, per batch state
+ * and step). Before each batch the cluster's load is checked against `job.load`.
+ *
+ * Durability: the input, the plan (with the checkpoint) and every batch's completion are in history; after a crash
+ * the workflow resumes where it stood, and continues as new when Temporal suggests it. Each batch's rows land once
+ * in every table: the fill truncates every duplicate first and is never redone once the move was scheduled, and a
+ * retried move moves only what the duplicates still hold (see src/activities/import-steps.ts). Cancellation cancels
+ * the running batches (each drops its duplicates; one already moving completes); the batches moved stay.
+ */
+export async function importWorkflow(raw: ImportInputRaw, carried?: ImportCarry): Promise<ImportSummary> {
+  const input = carried?.input ?? (await resolveImportInput(raw));
+  const { job } = input;
+  const { workflowId, firstExecutionRunId } = workflowInfo();
+  const tag = writerTag(workflowId, firstExecutionRunId);
+  const loop = new PartitionLoop(carried?.progress ?? initialProgress(job.parallelism));
+  const { progress } = loop;
+
+  let plan: ImportPlan;
+  if (carried) plan = carried.plan;
+  else {
+    plan = await planImport({ job });
+    progress.target = qualified(plan.target);
+    progress.checkpoint = formatCheckpoint(plan.checkpoint);
+    progress.phase = 'running';
+    progress.total = plan.batches.length;
+    progress.partitions = plan.batches.map((b) => ({ id: b.id, state: 'pending', salt: 1, sourceRows: b.sourceRows }));
+    log.info('import planned', { checkpoint: progress.checkpoint, batches: plan.batches.length });
+  }
+
+  await loop.run({
+    partitions: plan.batches,
+    taskFor: (batch: ImportBatch) => importBatchTask(job, plan, batch, tag),
+    safety: job.safety,
+    load: { thresholds: job.load, sample: () => checkClusterLoad({ source: plan.source, target: plan.target }) },
+    target: qualified(plan.target),
+    continueAsNew: () => continueAsNew<typeof importWorkflow>(raw, { input, plan, progress }),
+  });
+
+  const checkpoint = formatCheckpoint(plan.checkpoint);
+  const summary = loop.close<ImportSummary>({
+    workflowId,
+    target: qualified(plan.target),
+    checkpoint,
+    tables: [qualified(plan.target), ...plan.targets.map((t) => qualified(t.table))],
+    from: '',
+    to: checkpoint,
+    ...loop.outcome(),
+  });
+  log.info('import completed', { batches: summary.partitions.length, checkpoint });
+  return summary;
+}

@@ -1,0 +1,39 @@
+import { runPypiImportExample } from '../../src/cli/pypi-import-example';
+import { createHarness, type Harness } from '../helpers/backfill-harness';
+
+/*
+ * `npm start -- --example pypi-import` as a user runs it, on the test's server and engine: it must exit 0, which it
+ * does only when pypi holds exactly the history before the checkpoint and both view targets equal their views
+ * over every row, those ingested during the run included.
+ */
+
+describe('npm start -- --example pypi-import', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(() => h?.close());
+
+  it('loads the generated history into pypi and both view targets, and its own check passes', async () => {
+    const lines: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((m: string) => void lines.push(m));
+    let code: number;
+    try {
+      code = await h.withWorker(() => runPypiImportExample(h.env.client, h.taskQueue, () => undefined));
+    } finally {
+      log.mockRestore();
+    }
+    const output = lines.join('\n');
+    expect(output).toContain('OK: every row counted exactly once in every table');
+    expect(output).toMatch(
+      /pypi before the checkpoint: 2,000,000 rows, digest (\d+); pypi_history: 2,000,000 rows, digest \1/,
+    );
+    expect(code).toBe(0);
+    const [tables] = await h.ch.rows<{ n: string }>({
+      query: "SELECT toString(count()) AS n FROM system.tables WHERE database = 'default' AND name LIKE '%\\_v2\\_%'",
+      params: {},
+    });
+    expect(tables.n).toBe('0');
+  });
+});
