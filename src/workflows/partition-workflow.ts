@@ -143,8 +143,10 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       backup = await steps.backupPartition.executeWithOptions(about('backup'), [task]);
     }
     await startStep('swap');
+    // The swap records itself in the job's ledger: who swapped, and what the build read of the source.
+    const context = { writer: parent?.workflowId ?? workflowInfo().workflowId, build, rowsRead: validate.rowsRead };
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
-      swap: await steps.swapPartition.executeWithOptions(about('swap'), [task]),
+      swap: await steps.swapPartition.executeWithOptions(about('swap'), [task, context]),
       cleanup: await quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]),
     }));
     metrics.rowsRead.add(validate.rowsRead);
