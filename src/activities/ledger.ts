@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import type { AggregatePartitionTask, TableRef } from '../shared/backfill-results';
 import type { AggregateJob } from '../shared/job-spec';
+import type { LedgerHistoryWorkflowInput } from '../shared/plan-input';
 import { dayBuildFingerprint, type LedgerEntry, type SourceFingerprint } from '../shared/ledger';
 import {
   createLedgerTable,
@@ -39,6 +40,8 @@ export function ledgerEntryOf(row: LedgerRow): LedgerEntry {
           rows: Number(row.source_rows),
           days: JSON.parse(row.source_days) as Record<string, number>,
           version: Number(row.source_version),
+          contentHash: row.source_hash,
+          dayHashes: JSON.parse(row.source_day_hashes) as Record<string, string>,
           parts: Number(row.source_parts),
           modifiedAt: Number(row.source_modified),
           bytes: Number(row.source_bytes),
@@ -147,7 +150,9 @@ export async function recordSwap(
     source_parts: fingerprint?.parts ?? 0,
     source_modified: fingerprint?.modifiedAt ?? 0,
     source_bytes: Math.round(fingerprint?.bytes ?? 0),
+    source_hash: fingerprint?.contentHash ?? '',
     source_days: JSON.stringify(fingerprint?.days ?? {}),
+    source_day_hashes: JSON.stringify(fingerprint?.dayHashes ?? {}),
     note,
     target_rows: swap.targetRows,
     rows_read: context?.rowsRead ?? 0,
@@ -156,15 +161,6 @@ export async function recordSwap(
   };
   await ch.exec(insertLedgerRow(ledger, record));
   log.info('swap recorded in the ledger', { partition: task.partition.id, vouched: fingerprint !== undefined, note });
-}
-
-export interface LedgerHistoryInput {
-  /** `table` or `database.table`, resolved against the worker's current database. */
-  target: string;
-  /** The ledger table's name in the target's database. */
-  ledger: string;
-  partition?: string;
-  limit: number;
 }
 
 export interface LedgerHistory {
@@ -177,9 +173,10 @@ export interface LedgerHistory {
 export function ledgerActivities({ clickhouse: ch }: ActivityDeps) {
   return {
     /**
-     * The ledger rows of a target (of one partition when given), newest first. Durability: read-only.
+     * The ledger rows of a target (`table` or `database.table`, resolved against the worker's current database; of
+     * one partition when given), newest first, from the ledger table of the target's database. Durability: read-only.
      */
-    async readLedgerHistory(input: LedgerHistoryInput): Promise<LedgerHistory> {
+    async readLedgerHistory(input: LedgerHistoryWorkflowInput): Promise<LedgerHistory> {
       const target = (await tableResolver(ch))(input.target);
       const ledger = { database: target.database, name: input.ledger };
       const entries = await readLedger(

@@ -152,6 +152,11 @@ async function checkExistingTarget(
   return true;
 }
 
+/** Inner groups per key: enough that no group holds more than about `chunkSize` rows of the largest key. */
+export function saltFor(maxRowsPerKey: number, chunkSize: number): number {
+  return Math.max(1, Math.ceil(maxRowsPerKey / chunkSize));
+}
+
 /**
  * Every partition of the range that the source or the live target has rows in, in order: a range means the whole
  * range, so a partition the source lost is planned too (with no source rows), and its swap empties it.
@@ -170,7 +175,7 @@ function mergePartitions(
       sourceRows: Number(s.rows),
       targetRows: targetRows.get(s.id) ?? 0,
       maxRowsPerKey,
-      salt: Math.max(1, Math.ceil(maxRowsPerKey / job.chunkSize)),
+      salt: saltFor(maxRowsPerKey, job.chunkSize),
     });
   }
   for (const [id, rows] of targetRows) {

@@ -1,13 +1,24 @@
-import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { TimeoutFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import { backfillInputSchema, type BackfillInput } from '../shared/backfill-input';
 import { describeIssues } from '../shared/input-errors';
 import { partitionsCovering } from '../shared/partitions';
 import { viewBackfillInputSchema, type ViewBackfillInput } from '../shared/view-input';
-import type { backfillWorkflow, describeViewBackfillWorkflow, viewBackfillWorkflow } from '../workflows';
+import type {
+  backfillWorkflow,
+  describeBackfillWorkflow,
+  describeViewBackfillWorkflow,
+  viewBackfillWorkflow,
+} from '../workflows';
+import { askWorker } from './ask-worker';
 import { CliError } from './cli-error';
 import { taskQueueFromEnv } from './temporal-client';
+
+/** A backfill's input with every default applied, as `start` and `plan` both take it; bad input is refused here. */
+export function parseBackfillInput(raw: unknown): BackfillInput {
+  const parsed = backfillInputSchema.safeParse(raw);
+  if (!parsed.success) throw new CliError(`invalid backfill input:\n${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
 
 /**
  * Starts a backfill with every default of its input applied here, where the input enters, so the workflow's
@@ -15,9 +26,7 @@ import { taskQueueFromEnv } from './temporal-client';
  * its own lock (the partition workflow's id), so a partition another backfill holds simply waits.
  */
 export async function startBackfill(client: Client, raw: unknown, workflowId: string) {
-  const parsed = backfillInputSchema.safeParse(raw);
-  if (!parsed.success) throw new CliError(`invalid backfill input:\n${describeIssues(parsed.error)}`);
-  const input: BackfillInput = parsed.data;
+  const input = parseBackfillInput(raw);
   return client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
     taskQueue: taskQueueFromEnv(),
     workflowId,
@@ -31,9 +40,11 @@ export async function startBackfill(client: Client, raw: unknown, workflowId: st
 function backfillDetails(input: BackfillInput): string {
   const ids = input.partitions ?? partitionsCovering(input.from, input.to, input.job.partitionBy).map((p) => p.id);
   const shown = ids.length > 12 ? [...ids.slice(0, 6), '…', ...ids.slice(-6)] : ids;
+  // `missing` and `changed` are chosen by the plan: the range's partitions are what they choose from.
+  const taking = input.only === 'all' || input.only === 'failed' ? '' : ` (only ${input.only} ones)`;
   return [
     `target: ${input.job.target.table} (from ${input.job.source.table})`,
-    `range: ${input.from} … ${input.to}, ${ids.length} ${input.job.partitionBy} partitions: ${shown.join(' ')}`,
+    `range: ${input.from} … ${input.to}, ${ids.length} ${input.job.partitionBy} partitions${taking}: ${shown.join(' ')}`,
     `job: kind ${input.job.kind}${input.job.name ? `, ${input.job.name}` : ''}, parallelism ${input.job.parallelism}` +
       `, validation ${input.job.validation.mode}${input.allowShrink ? ', shrinks allowed' : ''}`,
   ].join('\n');
@@ -62,18 +73,20 @@ export async function startViewBackfill(client: Client, raw: unknown, workflowId
 export async function describeViewBackfill(client: Client, raw: unknown) {
   const parsed = viewBackfillInputSchema.safeParse(raw);
   if (!parsed.success) throw new CliError(`invalid view backfill input:\n${describeIssues(parsed.error)}`);
-  const taskQueue = taskQueueFromEnv();
-  return client.workflow
-    .execute<typeof describeViewBackfillWorkflow>('describeViewBackfillWorkflow', {
-      taskQueue,
-      workflowId: `describe-view-${randomUUID()}`,
-      args: [parsed.data],
-      workflowExecutionTimeout: '1m',
-    })
-    .catch((err: unknown) => {
-      if (err instanceof WorkflowFailedError && err.cause instanceof TimeoutFailure) {
-        throw new CliError(`the dry run got no answer within 1 minute: is a worker serving task queue ${taskQueue}?`);
-      }
-      throw err;
-    });
+  return askWorker<typeof describeViewBackfillWorkflow>(client, 'describeViewBackfillWorkflow', [parsed.data], {
+    idPrefix: 'describe-view',
+    what: 'dry run',
+    executionTimeout: '1m',
+  });
+}
+
+/**
+ * An aggregate job's dry run (`plan`, `start --dry-run`): `describeBackfillWorkflow` on the worker, with the input
+ * parsed exactly as {@link startBackfill} parses it, so both refuse the same input. Nothing is created.
+ */
+export async function describeBackfill(client: Client, raw: unknown) {
+  return askWorker<typeof describeBackfillWorkflow>(client, 'describeBackfillWorkflow', [parseBackfillInput(raw)], {
+    idPrefix: 'describe-backfill',
+    what: 'plan',
+  });
 }

@@ -1,6 +1,6 @@
 import type { TableRef } from '../shared/backfill-results';
 import type { ViewJob } from '../shared/job-spec';
-import { DESCRIBED_WRITER_TAG, type ViewDescription } from '../shared/view-input';
+import { DESCRIBED_WRITER_TAG, type DescribedStatement, type ViewDescription } from '../shared/view-input';
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
 const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
@@ -26,10 +26,20 @@ export function formatViewDescription(file: string, job: ViewJob, d: ViewDescrip
     }`,
     `shadows are named <target>_v2_<partition>_${DESCRIBED_WRITER_TAG}: a run's tag is 8 hex digits of its ids`,
   ];
-  for (const st of d.statements) {
+  return [...lines, ...formatStatements(d.statements)].join('\n');
+}
+
+/**
+ * Statements as a dry run prints them, in order: each after a blank line and a `-- <step>` line, ending in `;`,
+ * with its parameters, settings and note as `--` lines after it.
+ */
+export function formatStatements(statements: (DescribedStatement & { note?: string })[]): string[] {
+  const lines: string[] = [];
+  for (const st of statements) {
     lines.push('', `-- ${st.step}`, `${st.query};`);
     if (Object.keys(st.params).length > 0) lines.push(`-- params: ${JSON.stringify(st.params)}`);
     if (st.settings && Object.keys(st.settings).length > 0) lines.push(`-- settings: ${JSON.stringify(st.settings)}`);
+    if (st.note) lines.push(`-- ${st.note}`);
   }
-  return lines.join('\n');
+  return lines;
 }

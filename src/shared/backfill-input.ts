@@ -3,7 +3,8 @@ import { aggregateJobSpecSchema } from './job-spec';
 import { ONLY_MODES } from './ledger';
 import { parseIsoDate } from './partitions';
 
-const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, {
+/** A calendar day written `YYYY-MM-DD`. */
+export const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, {
   message: 'must be a date written YYYY-MM-DD',
 });
 

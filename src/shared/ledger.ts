@@ -5,16 +5,23 @@ export const DEFAULT_LEDGER_TABLE = '_backfill_ledger';
  * What the source rows feeding one target partition looked like, from the source's part metadata and one pass over
  * the date expression's columns (see src/sql/source-fingerprint.ts).
  *
- * Compared to decide whether a partition changed: `rows`, `days` and `version`. `version` is the highest block or
- * mutation number among the source parts holding the partition's rows: an INSERT, a mutation (UPDATE, DELETE), an
- * ATTACH or a REPLACE PARTITION into the source all raise it, and a merge of those parts keeps it. `parts`,
- * `modifiedAt` and `bytes` only inform: a background merge changes the first two without changing a row.
+ * Two measures tell a change, and each misses what the other catches:
+ * - `version`, the highest block or mutation number among the source parts holding the partition's rows. An INSERT,
+ *   a mutation (UPDATE, DELETE), an ATTACH or a REPLACE PARTITION raise it; a merge of those parts keeps it. But
+ *   ClickHouse gives every part of the table a new mutation number for any mutation, even parts it left unchanged.
+ * - `contentHash`, a hash of those parts' own content hashes (`hash_of_all_files`). A mutation that left a part
+ *   unchanged keeps it; a merge changes it.
+ * So a partition changed when its rows (in all, or per day) differ, or when both measures differ. `parts`,
+ * `modifiedAt` and `bytes` only inform.
  */
 export interface SourceFingerprint {
   rows: number;
   /** Source rows per day of the date expression (`YYYY-MM-DD`). */
   days: Record<string, number>;
   version: number;
+  contentHash: string;
+  /** Per day, the hash of the content hashes of the parts holding that day's rows. */
+  dayHashes: Record<string, string>;
   parts: number;
   /** Latest modification time (epoch seconds) among those parts. */
   modifiedAt: number;
@@ -90,8 +97,10 @@ export function partitionChange(
   }
   const was = entry.fingerprint;
   if (was.rows !== current.rows) return changed(`source rows ${was.rows} → ${current.rows}`);
-  if (was.version !== current.version) return changed('source rewritten (new parts or mutations)');
   if (!sameDays(was.days, current.days)) return changed('source rows moved between days');
+  if (was.version !== current.version && was.contentHash !== current.contentHash) {
+    return changed('source rewritten (new parts or mutations)');
+  }
   return { changed: false, reason: `unchanged since ${entry.swappedAt} (${entry.writer})` };
 }
 
@@ -99,8 +108,9 @@ export function partitionChange(
  * The fingerprint a daily run may record for the whole partition after rebuilding `day` in it, or why it may not.
  * The other days come from the live partition, so they are vouched for only when the previous ledger row (of the same
  * job definition) vouched for them and their source rows were neither changed nor rewritten since: the same rows
- * per day, and no part holding them newer than that row's version. A partition the ledger never saw is vouched for
- * only when `day` is all it holds (`otherTargetRows` = 0 and no other day has source rows).
+ * per day, and either no part holding a day newer than that row's version (merges keep it) or the same content of
+ * the parts holding it (a mutation that left them unchanged keeps that). A partition the ledger never saw is
+ * vouched for only when `day` is all it holds (`otherTargetRows` = 0 and no other day has source rows).
  */
 export function dayBuildFingerprint(
   snapshot: SourceSnapshot,
@@ -123,7 +133,7 @@ export function dayBuildFingerprint(
     if ((fingerprint.days[d] ?? 0) !== (was.days[d] ?? 0)) {
       return { note: `day ${day} loaded; source rows of ${d} changed since ${previous.swappedAt}` };
     }
-    if ((dataVersions[d] ?? 0) > was.version) {
+    if ((dataVersions[d] ?? 0) > was.version && fingerprint.dayHashes[d] !== was.dayHashes[d]) {
       return { note: `day ${day} loaded; source rows of ${d} were rewritten since ${previous.swappedAt}` };
     }
   }

@@ -15,7 +15,8 @@ export function createLedgerTable(ledger: TableRef): Statement {
       "  target String, partition String, swapped_at DateTime64(3, 'UTC'),",
       '  writer String, writer_run String, build String, action LowCardinality(String), job_hash String,',
       '  source String, fingerprint_known UInt8, source_rows UInt64, source_version UInt64, source_parts UInt32,',
-      "  source_modified DateTime('UTC'), source_bytes UInt64, source_days String, note String,",
+      "  source_modified DateTime('UTC'), source_bytes UInt64, source_hash String, source_days String,",
+      '  source_day_hashes String, note String,',
       '  target_rows UInt64, rows_read UInt64, build_ms UInt64, peak_memory Nullable(UInt64)',
       ') ENGINE = ReplacingMergeTree ORDER BY (target, partition, writer_run)',
     ].join('\n'),
@@ -23,7 +24,7 @@ export function createLedgerTable(ledger: TableRef): Statement {
   };
 }
 
-/** One ledger row's values (numbers as numbers; `source_days` as JSON text). */
+/** One ledger row's values (numbers as numbers; `source_days` and `source_day_hashes` as JSON text). */
 export interface LedgerRecord {
   target: string;
   partition: string;
@@ -39,7 +40,9 @@ export interface LedgerRecord {
   source_parts: number;
   source_modified: number;
   source_bytes: number;
+  source_hash: string;
   source_days: string;
+  source_day_hashes: string;
   note: string;
   target_rows: number;
   rows_read: number;
@@ -62,7 +65,9 @@ const RECORD_TYPES: Record<keyof LedgerRecord, string> = {
   source_parts: 'UInt32',
   source_modified: 'UInt32',
   source_bytes: 'UInt64',
+  source_hash: 'String',
   source_days: 'String',
+  source_day_hashes: 'String',
   note: 'String',
   target_rows: 'UInt64',
   rows_read: 'UInt64',
@@ -97,7 +102,9 @@ export interface LedgerRow {
   source_parts: number;
   source_modified: string;
   source_bytes: string;
+  source_hash: string;
   source_days: string;
+  source_day_hashes: string;
   note: string;
   target_rows: string;
   rows_read: string;
@@ -118,7 +125,9 @@ const READ_COLUMNS = [
   'source_parts',
   'toString(toUnixTimestamp(source_modified)) AS source_modified',
   'source_bytes',
+  'source_hash',
   'source_days',
+  'source_day_hashes',
   'note',
   'target_rows',
   'rows_read',

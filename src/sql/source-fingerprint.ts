@@ -15,6 +15,7 @@ export interface FingerprintDayRow {
   version: string;
   /** Highest data version (first block, or mutation) of those parts. */
   data_version: string;
+  /** Each of those parts as `<name>:<hash_of_all_files>` (its content: a mutation that left it unchanged keeps it). */
   parts: string[];
   /** Epoch seconds. */
   modified: string;
@@ -37,13 +38,13 @@ export function selectSourceFingerprintDays(
       '  toString(round(sum(r.__rows * p.bytes_on_disk / greatest(p.rows, 1)))) AS bytes,',
       '  toString(max(greatest(p.max_block_number, p.data_version))) AS version,',
       '  toString(max(p.data_version)) AS data_version,',
-      '  groupUniqArray(r.__part) AS parts,',
+      "  groupUniqArray(concat(r.__part, ':', p.hash_of_all_files)) AS parts,",
       '  toString(toUnixTimestamp(max(p.modification_time))) AS modified',
       `FROM (SELECT ${renderExpression(shape.dateExpr)} AS __day, _part AS __part, count() AS __rows`,
       `  FROM ${src.sql}`,
       `  WHERE ${dateRangeFilter(shape)}`,
       '  GROUP BY __day, __part) AS r',
-      'INNER JOIN (SELECT name, rows, bytes_on_disk, max_block_number, data_version, modification_time',
+      'INNER JOIN (SELECT name, rows, bytes_on_disk, max_block_number, data_version, modification_time, hash_of_all_files',
       '  FROM system.parts WHERE database = {parts_db:String} AND table = {parts_table:String}) AS p',
       'ON p.name = r.__part',
       'GROUP BY r.__day ORDER BY r.__day',

@@ -9,3 +9,5 @@ export { doctorWorkflow } from './doctor-workflow';
 export { viewBackfillWorkflow } from './view-backfill-workflow';
 export { checkPypiExampleWorkflow, preparePypiExampleWorkflow, pypiIngestionWorkflow } from './pypi-example-workflows';
 export { describeViewBackfillWorkflow } from './describe-view-workflow';
+export { describeBackfillWorkflow, testBackfillDayWorkflow } from './describe-backfill-workflow';
+export { ledgerHistoryWorkflow } from './ledger-history-workflow';

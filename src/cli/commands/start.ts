@@ -1,12 +1,12 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { ViewBackfillSummary } from '../../shared/view-input';
-import { CliError } from '../cli-error';
 import { formatSummary } from '../summary-table';
 import { loadJobFile } from '../job-file';
 import { showProgress } from '../progress-view';
-import { describeViewBackfill, startBackfill, startViewBackfill } from '../start-backfill';
-import { formatViewDescription } from '../view-description';
+import { backfillInputFrom, checkKindOptions } from '../backfill-options';
+import { describePlan } from '../plan-describers';
+import { startBackfill, startViewBackfill } from '../start-backfill';
 import { connectTemporalClient } from '../temporal-client';
 
 interface StartOptions {
@@ -16,6 +16,8 @@ interface StartOptions {
   workflowId?: string;
   wait: boolean;
   allowShrink?: boolean;
+  only?: string;
+  retryOf?: string;
   dryRun?: boolean;
 }
 
@@ -38,30 +40,19 @@ export function registerStartCommand(program: Command): void {
       '--allow-shrink',
       "aggregate jobs: swap partitions that shrink past the job's safety.maxShrink without asking",
     )
-    .option('--dry-run', 'view jobs: check the job and print every statement a run would send, creating nothing')
+    .option(
+      '--only <mode>',
+      'aggregate jobs: which partitions of the range: all (default), missing, changed (recommended), failed',
+    )
+    .option('--retry-of <workflowId>', 'with --only failed: the backfill whose failed partitions to take')
+    .option('--dry-run', 'print what a run would do (as `plan`), creating nothing')
     .option('--no-wait', 'return once started instead of following progress')
     .action(async (options: StartOptions) => {
       const job = loadJobFile(options.job);
-      if (job.kind === 'view') {
-        if (options.from !== undefined || options.to !== undefined) {
-          throw new CliError(
-            `${options.job} is a view job: it backfills every row before its cutoff (the job's cutoff, auto: ` +
-              'a minute ahead), so --from/--to do not apply',
-          );
-        }
-        if (options.allowShrink) {
-          throw new CliError(
-            `${options.job} is a view job: its partitions are appended, never replaced, so --allow-shrink does not apply`,
-          );
-        }
-      } else if (options.dryRun) {
-        throw new CliError(`${options.job} is an aggregate job: --dry-run describes view jobs`);
-      } else if (options.from === undefined || options.to === undefined) {
-        throw new CliError(`${options.job} is an aggregate job: give the range of days with --from and --to`);
-      }
+      checkKindOptions(options.job, job, options);
       const client = await connectTemporalClient();
-      if (job.kind === 'view' && options.dryRun) {
-        console.log(formatViewDescription(options.job, job, await describeViewBackfill(client, { job })));
+      if (options.dryRun) {
+        console.log((await describePlan(client, options.job, job, options)).text);
         return;
       }
       if (job.kind === 'view') {
@@ -74,7 +65,7 @@ export function registerStartCommand(program: Command): void {
       }
       const handle = await startBackfill(
         client,
-        { job, from: options.from, to: options.to, allowShrink: options.allowShrink ?? false },
+        await backfillInputFrom(client, job, options),
         options.workflowId ?? `backfill-${job.target.table}-${options.from}-${options.to}`,
       );
       console.log(`started ${handle.workflowId}`);
