@@ -1,6 +1,6 @@
 import type { AggregatePartitionTask, PartitionPlan } from '../shared/backfill-results';
 import type { BackfillDescription, PartitionDescription, PlannedStatement } from '../shared/backfill-description';
-import { ONLY_MODES, type OnlyMode, type PartitionChange } from '../shared/ledger';
+import { ONLY_MODES, type OnlyMode } from '../shared/ledger';
 import { estimateRun } from '../shared/run-estimate';
 import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { backupTableFor, shadowTableFor } from '../shared/writer-tables';
@@ -16,9 +16,9 @@ import { changesOf, checkJob, partitionsOfRange, partitionsTaken, type PlanBackf
 /** How many of the ledger's newest measured builds of the target the estimate is drawn from. */
 const ESTIMATE_SAMPLE = 50;
 
-/** Why a mode leaves a partition out, in the words of `plan`'s action column. */
-function skipReason(only: OnlyMode, p: PartitionPlan, change: PartitionChange, retryOf?: string): string {
-  if (only === 'changed') return change.reason;
+/** Why a mode leaves a partition out, in the words of `plan`'s action column (the ledger's own words are beside it). */
+function skipReason(only: OnlyMode, p: PartitionPlan, retryOf?: string): string {
+  if (only === 'changed') return 'unchanged';
   if (only === 'missing') return p.targetRows > 0 ? 'the target has it' : 'no source rows';
   return `did not fail in ${retryOf ?? 'the earlier backfill'}`;
 }
@@ -123,7 +123,7 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
           const partitions = all.map((p): PartitionDescription => {
             const change = changes.get(p.id) ?? { changed: true, reason: 'not in the ledger' };
             const action = !takenIds.has(p.id)
-              ? `skip: ${skipReason(only, p, change, retryOf)}`
+              ? `skip: ${skipReason(only, p, retryOf)}`
               : p.sourceRows > 0
                 ? 'rebuild'
                 : 'empty a stale partition';

@@ -41,6 +41,8 @@ export interface TestDayResult {
   outputRows: number;
   checks: ValidationCheck[];
   samples: { output: Row; source: Row[] }[];
+  /** At most this many source rows are shown per output row. */
+  sourceRowsPerSample: number;
   statements: PlannedStatement[];
   durationMs: number;
 }
@@ -138,6 +140,7 @@ export function testDayActivities({ clickhouse: ch, log }: ActivityDeps) {
               outputRows: await partitionRows(ch, scratch, task.partition.id),
               checks,
               samples: pairSamples(shape.keys, output, sourceRows),
+              sourceRowsPerSample: SOURCE_ROWS_PER_SAMPLE,
               statements: [...ran, { step: 'drop the scratch table', ...dropTableIfExists(scratch) }],
               durationMs: Date.now() - started,
             };

@@ -43,7 +43,7 @@ export function formatEstimate(e: RunEstimate): string[] {
     `${basis.builds} recorded build${basis.builds === 1 ? '' : 's'} of this target` +
     (basis.sameJob ? '' : ' by another job definition');
   return [
-    `estimate: INSERTs ≈ ${formatDuration(e.insertMs)} for ${count(e.rows)} source rows at ` +
+    `estimate: INSERTs ≈ ${e.insertMs < 10_000 ? `${(e.insertMs / 1000).toFixed(1)}s` : formatDuration(e.insertMs)} for ${count(e.rows)} source rows at ` +
       `${count(basis.rowsPerSecond)} rows/s, parallelism ${e.parallelism} (measured over ${of}); ` +
       'the other steps of each partition come on top',
     e.memory

@@ -25,7 +25,7 @@ export function formatTestDay(file: string, r: TestDayResult): string {
       (c) =>
         `  ${c.ok ? 'ok      ' : 'MISMATCH'}  ${c.name}: ${c.ok ? c.actual : `expected ${c.expected}, got ${c.actual}`}`,
     ),
-    `${r.samples.length} output rows and source rows they came from:`,
+    `${r.samples.length} output rows, each with up to ${r.sourceRowsPerSample} of the source rows it came from:`,
   ];
   for (const sample of r.samples) {
     lines.push(`  ${pairs(sample.output)}`, ...sample.source.map((s) => `    ← ${pairs(s)}`));

@@ -2,17 +2,21 @@ import type { Statement } from '../clickhouse/statement';
 import type { TableRef } from '../shared/backfill-results';
 import type { PartitionBounds } from '../shared/partitions';
 import { dateRangeFilter, rangeParams } from './aggregation';
-import type { AggregationShape } from './aggregation-shape';
+import { rowCountMetric, type AggregationShape } from './aggregation-shape';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { tableParam } from './table-param';
 
-/** The keys of an aggregated table in a fixed, spread-out order: the same sample every time. */
+/**
+ * The rows of an aggregated table in a fixed order, so the sample is the same every time: those built from the most
+ * source rows first when the job counts them (the aggregation shows most there), then by a hash of the keys.
+ */
 const sampleOrder = (shape: AggregationShape): string => {
   const keys = shape.keys.map(q).join(', ');
-  return `cityHash64(${keys}), ${keys}`;
+  const counter = rowCountMetric(shape);
+  return `${counter ? `${q(counter)} DESC, ` : ''}cityHash64(${keys}), ${keys}`;
 };
 
-/** `limit` rows of an aggregated table, picked by a hash of their keys. */
+/** `limit` rows of an aggregated table, in the sample's order. */
 export function selectSampleRows(shape: AggregationShape, table: TableRef, limit: number): Statement {
   const t = tableParam('table', table);
   return {
