@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ClickHouse } from '../clickhouse/clickhouse';
+import type { Statement } from '../clickhouse/statement';
 import type { AggregatePartitionTask, TableRef } from '../shared/backfill-results';
 import type { AggregateJob } from '../shared/job-spec';
 import type { LedgerHistoryWorkflowInput } from '../shared/plan-input';
@@ -64,7 +65,7 @@ export function ledgerEntryOf(row: LedgerRow): LedgerEntry {
 }
 
 /** Reads ledger rows; none when the ledger table does not exist yet (nothing was ever recorded there). */
-export async function readLedger(ch: ClickHouse, ledger: TableRef, statement: ReturnType<typeof selectLedgerHistory>) {
+export async function readLedger(ch: ClickHouse, ledger: TableRef, statement: Statement<LedgerRow>) {
   if (!(await tableExists(ch, ledger))) return [];
   return (await ch.rows(statement)).map(ledgerEntryOf);
 }

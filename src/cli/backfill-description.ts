@@ -5,6 +5,7 @@ import { ONLY_MODES } from '../shared/ledger';
 import type { RunEstimate } from '../shared/run-estimate';
 import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { formatDuration } from './progress-view';
+import { textTable } from './text-table';
 import { formatStatements } from './view-description';
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
@@ -20,16 +21,6 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
-function table(header: string[], rows: string[][], leftAligned: number): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i >= leftAligned ? c.padEnd(widths[i]) : c.padStart(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 /** The estimate's two lines: the INSERTs' duration and their peak memory, each with its basis or why none. */
@@ -94,7 +85,7 @@ export function formatBackfillDescription(
     '',
     d.partitions.length === 0
       ? 'no partition of the range has source or target rows'
-      : table(['partition', 'source rows', 'source bytes', 'target rows', 'salt', 'action', 'ledger'], rows, 5),
+      : textTable(['partition', 'source rows', 'source bytes', 'target rows', 'salt', 'action', 'ledger'], rows, 5),
     '',
     `${taken} of ${d.partitions.length} partitions taken; each mode would take: ${modes.join('; ')}`,
     ...formatEstimate(d.estimate),

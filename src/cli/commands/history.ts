@@ -6,18 +6,9 @@ import type { ledgerHistoryWorkflow } from '../../workflows';
 import { askWorker } from '../ask-worker';
 import { CliError } from '../cli-error';
 import { connectTemporalClient } from '../temporal-client';
+import { textTable } from '../text-table';
 
 const count = (n: number): string => n.toLocaleString('en-US');
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
 
 /** One ledger row as a line of `history`. */
 function historyRow(e: LedgerEntry): string[] {
@@ -71,7 +62,7 @@ export function registerHistoryCommand(program: Command): void {
       console.log(`${ledger} on ${database}.${name}${of}: ${history.entries.length} rows, newest first`);
       if (history.entries.length === 0) return;
       console.log(
-        table(
+        textTable(
           [
             'swapped at (UTC)',
             'partition',
@@ -84,6 +75,7 @@ export function registerHistoryCommand(program: Command): void {
             'vouches',
           ],
           history.entries.map(historyRow),
+          0,
         ),
       );
     });
