@@ -11,6 +11,7 @@ import type { JobSpecInput } from '../../src/shared/job-spec';
 import type { LedgerEntry } from '../../src/shared/ledger';
 import { writerTag } from '../../src/shared/writer-tables';
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { createLedgerTable, insertLedgerRow, type LedgerRecord } from '../../src/sql/ledger';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { recordingClickHouse, type RecordedStatement } from '../helpers/recording-clickhouse';
@@ -397,6 +398,47 @@ describe('plan, the ledger and --only', () => {
     expect(builds(retry.sent)).toEqual(['202402']);
     const digests = await targetAndSingleLevel(h.ch, db);
     expect(digests.target).toEqual(digests.expected);
+  });
+
+  it('a swap recorded again (a retried swapPartition) is one ledger row; another run of the partition is another', async () => {
+    const db = await freshDatabase(h.ch, 'ledgerkey');
+    const ledger = { database: db, name: '_backfill_ledger' };
+    const row = (run: string): LedgerRecord => ({
+      target: 'events_daily',
+      partition: '202401',
+      writer: 'backfill-1',
+      writer_run: run,
+      build: 'rebuild',
+      action: 'replaced',
+      job_hash: 'job',
+      source: `${db}.events`,
+      fingerprint_known: 1,
+      source_rows: 10,
+      source_version: 1,
+      source_parts: 1,
+      source_modified: 1_700_000_000,
+      source_bytes: 100,
+      source_hash: 'h',
+      source_days: '{"2024-01-01":10}',
+      source_day_hashes: '{"2024-01-01":"h"}',
+      note: '',
+      target_rows: 7,
+      rows_read: 10,
+      build_ms: 5,
+      peak_memory: null,
+    });
+    await h.ch.exec(createLedgerTable(ledger));
+    await h.ch.exec(insertLedgerRow(ledger, row('run-1')));
+    await h.ch.exec(createLedgerTable(ledger));
+    await h.ch.exec(insertLedgerRow(ledger, row('run-1')));
+    const once = await historyOf(`${db}.events_daily`);
+    await h.ch.exec(insertLedgerRow(ledger, row('run-2')));
+    const twice = await historyOf(`${db}.events_daily`);
+
+    expect(once.map((e) => [e.partition, e.writer, e.fingerprint?.days])).toEqual([
+      ['202401', 'backfill-1', { '2024-01-01': 10 }],
+    ]);
+    expect(twice).toHaveLength(2);
   });
 
   it('plan shows a partition another job is writing as blocked by that job', async () => {
