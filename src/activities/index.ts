@@ -15,6 +15,9 @@ import { dailySteps } from './daily-steps';
 import { referenceValidation } from './reference-validation';
 import { clickHouseDoctor } from './doctor';
 import { inputResolvers } from './resolve-input';
+import { describeBackfillActivities } from './describe-backfill';
+import { ledgerActivities } from './ledger';
+import { testDayActivities } from './test-day';
 
 type AsyncFn = (...args: never[]) => Promise<unknown>;
 
@@ -59,6 +62,9 @@ export function createActivities(deps: ActivityDeps) {
     ...referenceValidation(deps),
     ...clickHouseDoctor(deps),
     ...inputResolvers(),
+    ...describeBackfillActivities(deps),
+    ...testDayActivities(deps),
+    ...ledgerActivities(deps),
   });
 }
 

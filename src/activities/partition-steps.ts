@@ -1,22 +1,18 @@
 import { CancelledFailure } from '@temporalio/common';
 import type { ClickHouse } from '../clickhouse/clickhouse';
+import { loggedPeak } from '../clickhouse/query-memory';
 import type { AggregatePartitionTask, PartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
 import { nextDay } from '../shared/daily-input';
 import { insertAggregation } from '../sql/aggregation';
 import { additiveMetrics, aggregationShape, rowCountMetric, type AggregationShape } from '../sql/aggregation-shape';
 import { deleteDay, selectDaySplitTotals } from '../sql/daily-ops';
-import {
-  attachPartitionFrom,
-  createTableLike,
-  createTableLikeIfNotExists,
-  dropPartition,
-  dropTableIfExists,
-  replacePartition,
-  truncateTable,
-} from '../sql/partition-ops';
-import { metricTotalAlias, selectPartitionTotals, selectSourceTotals } from '../sql/totals';
+import { attachPartitionFrom, dropTableIfExists } from '../sql/partition-ops';
+import { metricTotalAlias, selectSourceTotals } from '../sql/totals';
+import { aggregatePartitionStatements } from './aggregate-partition-statements';
 import type { ActivityDeps } from './deps';
 import { BackupMissingError, SwapVerificationError, ValidationMismatchError } from './errors';
+import { recordSwap, type SwapContext } from './ledger';
+import { emptySnapshot, sourceSnapshots } from './source-fingerprint';
 import {
   buildQueries,
   partitionRows,
@@ -34,16 +30,13 @@ import { viewPartitionSteps } from './view-steps';
 import { validationCheck } from './validation-check';
 
 /** The checks of a rebuilt partition against the source partition. */
-async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask) {
+export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask) {
   const { mode, relativeTolerance } = task.job.validation;
   const counter = rowCountMetric(shape);
-  // Without a count() metric the row-count check has nothing to sum: compare output rows with distinct keys and
-  // dates instead, in every mode, so that validation can always fail.
   const groups = mode === 'full' || counter === undefined;
-  const [source] = await ch.rows<Totals>(
-    selectSourceTotals(shape, task.source, task.partition, groups, mode === 'full'),
-  );
-  const [shadow] = await ch.rows<Totals>(selectPartitionTotals(shape, task.shadow, task.partition.id));
+  const [sourceTotals, shadowTotals] = aggregatePartitionStatements(task).validate;
+  const [source] = await ch.rows<Totals>(sourceTotals);
+  const [shadow] = await ch.rows<Totals>(shadowTotals);
   const checks: ValidationCheck[] = [];
   additiveMetrics(shape).forEach((m, i) => {
     const alias = metricTotalAlias(i);
@@ -96,8 +89,7 @@ export function partitionSteps(deps: ActivityDeps) {
       if (task.swap === 'append') return view.prepare(task);
       if (task.swap === 'move-all') return batch.prepare(task);
       return runStep(task, 'prepare', async () => {
-        await ch.exec(dropTableIfExists(task.shadow));
-        await ch.exec(createTableLike(task.shadow, task.target));
+        for (const statement of aggregatePartitionStatements(task).prepare) await ch.exec(statement);
         return {};
       });
     },
@@ -105,6 +97,9 @@ export function partitionSteps(deps: ActivityDeps) {
     /**
      * Fills the shadow's partition as the task's build says: the (salted) aggregation of the source partition; the
      * live partition (hard links) with one day deleted and re-aggregated; or the backup's copy of the partition.
+     * Before a rebuild or a day's INSERT it reads the source's fingerprint of the partition (for the ledger row the
+     * swap writes): a change after that read makes the partition look changed later, never unchanged. On a server
+     * it also reads the INSERT's peak memory from the query log.
      *
      * Durability: truncates the shadow first, so a retry never adds to a partial one; heartbeats while it runs. On
      * a server the heavy query runs under a query id derived from the partition workflow's run: a retried or
@@ -119,6 +114,7 @@ export function partitionSteps(deps: ActivityDeps) {
       const shape = aggregationShape(task.job);
       const { queryId, killEarlier } = buildQueries(ch, task);
       const { build, partition } = task;
+      const statements = aggregatePartitionStatements(task);
       return runStep(task, 'insert', async (signal) => {
         if (build.kind === 'restore' && build.rows > 0 && !(await tableExists(ch, build.from))) {
           throw new BackupMissingError(
@@ -126,12 +122,16 @@ export function partitionSteps(deps: ActivityDeps) {
           );
         }
         await killEarlier();
+        let source;
         try {
-          await ch.exec(truncateTable(task.shadow), { signal });
+          await ch.exec(statements.truncate, { signal });
+          if (build.kind !== 'restore') {
+            const snapshots = await sourceSnapshots(ch, task.source, shape.granularity, statements.fingerprint);
+            source = snapshots && (snapshots.get(partition.id) ?? emptySnapshot());
+          }
           await onStep?.('insert:started', partition.id);
           if (build.kind === 'rebuild') {
-            const insert = insertAggregation(shape, task.source, task.shadow, partition, partition.salt);
-            await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
+            await ch.exec(statements.insert, { signal, settings: task.job.insertSettings, queryId });
           } else if (build.kind === 'day') {
             await ch.exec(attachPartitionFrom(task.shadow, task.target, partition.id), { signal });
             await ch.exec(deleteDay(task.shadow, shape.dateColumn, build.day), { signal });
@@ -149,11 +149,12 @@ export function partitionSteps(deps: ActivityDeps) {
           throw new CancelledFailure('the build was cancelled', undefined, err as Error);
         }
         await onStep?.('insert:finished', partition.id);
+        const peakMemoryBytes = build.kind === 'restore' || ch.embedded ? undefined : await loggedPeak(ch, queryId);
         if (build.kind === 'day') {
           const [split] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.shadow, partition.id, build.day));
-          return { rowsWritten: Number(split.day_rows) };
+          return { rowsWritten: Number(split.day_rows), source, peakMemoryBytes };
         }
-        return { rowsWritten: await partitionRows(ch, task.shadow, partition.id) };
+        return { rowsWritten: await partitionRows(ch, task.shadow, partition.id), source, peakMemoryBytes };
       });
     },
 
@@ -199,9 +200,7 @@ export function partitionSteps(deps: ActivityDeps) {
       const backup = task.backup;
       if (!backup) throw new Error(`partition ${task.partition.id}: backupPartition called without a backup table`);
       return runStep(task, 'backup', async () => {
-        await ch.exec(createTableLikeIfNotExists(backup, task.target));
-        await ch.exec(dropPartition(backup, task.partition.id));
-        await ch.exec(attachPartitionFrom(backup, task.target, task.partition.id));
+        for (const statement of aggregatePartitionStatements(task).backup) await ch.exec(statement);
         await onStep?.('backup:kept', task.partition.id);
         return { backupRows: await partitionRows(ch, backup, task.partition.id) };
       });
@@ -212,21 +211,24 @@ export function partitionSteps(deps: ActivityDeps) {
      * shadow holds nothing in the partition (the source has no rows there), `DROP PARTITION` — never a REPLACE from
      * an empty source, whose outcome depends on the server version. Then checks from part metadata that the target
      * partition holds exactly the shadow's rows (REPLACE hard-links the shadow's parts; a difference means
-     * something else wrote there meanwhile, and the retried swap replaces it again).
-     * Durability: the shadow stays intact, so repeating the swap after a crash gives the same target.
+     * something else wrote there meanwhile, and the retried swap replaces it again). Then records the swap in the
+     * job's ledger (src/activities/ledger.ts), with what `context` says of the build.
+     * Durability: the shadow stays intact, so repeating the swap after a crash gives the same target; the ledger
+     * row is keyed by the partition workflow's run, so a repeated record is kept once.
      */
-    async swapPartition(task: PartitionTask): Promise<SwapResult> {
+    async swapPartition(task: PartitionTask, context?: SwapContext): Promise<SwapResult> {
       if (task.swap === 'append') return view.append(task);
       if (task.swap === 'move-all') return batch.moveAll(task);
       const id = task.partition.id;
+      const statements = aggregatePartitionStatements(task);
       return runStep(task, 'swap', async () => {
         const shadowRows = await partitionRows(ch, task.shadow, id);
         let action: SwapResult['action'] = 'unchanged';
         if (shadowRows > 0) {
-          await ch.exec(replacePartition(task.target, task.shadow, id));
+          await ch.exec(statements.replace);
           action = 'replaced';
         } else if ((await partitionRows(ch, task.target, id)) > 0) {
-          await ch.exec(dropPartition(task.target, id));
+          await ch.exec(statements.empty);
           action = 'dropped';
         }
         await onStep?.('swap:replaced', id);
@@ -237,6 +239,7 @@ export function partitionSteps(deps: ActivityDeps) {
           );
         }
         log.info('partition swapped in', { partition: id, rows: targetRows, action });
+        await recordSwap(deps, task, context, { action, targetRows });
         return { action };
       });
     },
@@ -246,7 +249,7 @@ export function partitionSteps(deps: ActivityDeps) {
       if (task.swap === 'append') return view.drop(task);
       if (task.swap === 'move-all') return batch.drop(task);
       return runStep(task, 'cleanup', async () => {
-        await ch.exec(dropTableIfExists(task.shadow));
+        for (const statement of aggregatePartitionStatements(task).cleanup) await ch.exec(statement);
         await onStep?.('cleanup:dropped', task.partition.id);
         return {};
       });

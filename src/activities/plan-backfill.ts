@@ -3,6 +3,13 @@ import type { Statement } from '../clickhouse/statement';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
 import type { BackfillPlan, PartitionPlan, TableRef } from '../shared/backfill-results';
 import type { AggregateJob } from '../shared/job-spec';
+import {
+  partitionChange,
+  type LedgerEntry,
+  type OnlyMode,
+  type PartitionChange,
+  type SourceSnapshot,
+} from '../shared/ledger';
 import { partitionFromId, partitionOf } from '../shared/partitions';
 import { createTargetTable, selectAggregation, selectDateExpression, selectMetric } from '../sql/aggregation';
 import { aggregationShape, partitionFunction, type AggregationShape } from '../sql/aggregation-shape';
@@ -15,16 +22,24 @@ import {
   selectTableInfo,
 } from '../sql/introspection';
 import { selectPartitionRowsBetween } from '../sql/partition-ops';
+import { selectSourceFingerprintDays } from '../sql/source-fingerprint';
 import { selectSourcePartitionStats } from '../sql/source-stats';
 import type { ActivityDeps } from './deps';
 import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
+import { jobDefinitionHash } from './job-definition-hash';
+import { latestLedgerEntries, ledgerTableOf } from './ledger';
+import { emptySnapshot, sourceSnapshots } from './source-fingerprint';
 import { tableResolver } from './table-resolver';
 
 export interface PlanBackfillInput {
   job: AggregateJob;
   from: string;
   to: string;
+  /** Which partitions to take; absent (inputs from before it): all. */
+  only?: OnlyMode;
+  /** With `only: failed`, the partitions to take. */
+  partitions?: string[];
 }
 
 interface Column {
@@ -137,6 +152,11 @@ async function checkExistingTarget(
   return true;
 }
 
+/** Inner groups per key: enough that no group holds more than about `chunkSize` rows of the largest key. */
+export function saltFor(maxRowsPerKey: number, chunkSize: number): number {
+  return Math.max(1, Math.ceil(maxRowsPerKey / chunkSize));
+}
+
 /**
  * Every partition of the range that the source or the live target has rows in, in order: a range means the whole
  * range, so a partition the source lost is planned too (with no source rows), and its swap empties it.
@@ -155,7 +175,7 @@ function mergePartitions(
       sourceRows: Number(s.rows),
       targetRows: targetRows.get(s.id) ?? 0,
       maxRowsPerKey,
-      salt: Math.max(1, Math.ceil(maxRowsPerKey / job.chunkSize)),
+      salt: saltFor(maxRowsPerKey, job.chunkSize),
     });
   }
   for (const [id, rows] of targetRows) {
@@ -171,34 +191,125 @@ function mergePartitions(
   return [...planned.values()].sort((a, b) => a.id.localeCompare(b.id));
 }
 
+/** A job checked against its tables: its parsed shape, the resolved tables and the output's columns. */
+export interface CheckedJob {
+  shape: AggregationShape;
+  source: TableRef;
+  target: TableRef;
+  targetExisted: boolean;
+}
+
+/**
+ * Checks the job against the source and an existing target, without any DDL: the refusals of a backfill's plan, each
+ * naming the job's field.
+ */
+export async function checkJob(ch: ClickHouse, job: AggregateJob): Promise<CheckedJob> {
+  const shape = aggregationShape(job);
+  const resolve = await tableResolver(ch);
+  const source = resolve(job.source.table);
+  const target = resolve(job.target.table);
+  await checkSourceColumns(ch, job, shape, source);
+  await checkFunctions(ch, shape);
+  const output = await describeOutput(ch, job, shape, source);
+  const targetExisted = await checkExistingTarget(ch, shape, target, output);
+  return { shape, source, target, targetExisted };
+}
+
+/** The partitions of `[from, to]` that the source or the target has rows in, with their rows and salts. */
+export async function partitionsOfRange(
+  ch: ClickHouse,
+  job: AggregateJob,
+  checked: CheckedJob,
+  from: string,
+  to: string,
+): Promise<PartitionPlan[]> {
+  const { shape, source, target, targetExisted } = checked;
+  const first = partitionOf(from, shape.granularity);
+  const last = partitionOf(to, shape.granularity);
+  const stats = await ch.rows(selectSourcePartitionStats(shape, source, { start: first.start, end: last.end }));
+  const live = targetExisted ? await ch.rows(selectPartitionRowsBetween(target, first.id, last.id)) : [];
+  return mergePartitions(stats, live, job);
+}
+
+/**
+ * Whether each partition changed since the ledger's newest row of it (see `partitionChange`), by partition id: one
+ * pass over the source's date columns for the fingerprints, one read of the ledger.
+ */
+export async function changesOf(
+  ch: ClickHouse,
+  job: AggregateJob,
+  checked: CheckedJob,
+  partitions: PartitionPlan[],
+): Promise<{ changes: Map<string, PartitionChange>; snapshots?: Map<string, SourceSnapshot> }> {
+  const changes = new Map<string, PartitionChange>();
+  if (partitions.length === 0) return { changes };
+  const { shape, source, target } = checked;
+  const range = { start: partitions[0].start, end: partitions[partitions.length - 1].end };
+  const snapshots = await sourceSnapshots(
+    ch,
+    source,
+    shape.granularity,
+    selectSourceFingerprintDays(shape, source, range),
+  );
+  const ledger = ledgerTableOf(job, target);
+  const entries = ledger
+    ? await latestLedgerEntries(ch, ledger, target, partitions[0].id, partitions[partitions.length - 1].id)
+    : new Map<string, LedgerEntry>();
+  const jobHash = jobDefinitionHash(job, source);
+  for (const p of partitions) {
+    const current = snapshots && (snapshots.get(p.id) ?? emptySnapshot()).fingerprint;
+    changes.set(p.id, partitionChange(current, entries.get(p.id), jobHash, p.targetRows));
+  }
+  return { changes, snapshots };
+}
+
+/** The partitions a mode takes: `changes` is needed for `changed`, `failed` for `failed`. */
+export function partitionsTaken(
+  only: OnlyMode,
+  partitions: PartitionPlan[],
+  changes: Map<string, PartitionChange> | undefined,
+  failed: string[] | undefined,
+): PartitionPlan[] {
+  switch (only) {
+    case 'all':
+      return partitions;
+    case 'missing':
+      return partitions.filter((p) => p.sourceRows > 0 && p.targetRows === 0);
+    case 'changed':
+      return partitions.filter((p) => changes?.get(p.id)?.changed ?? true);
+    case 'failed': {
+      const wanted = new Set(failed ?? []);
+      return partitions.filter((p) => wanted.has(p.id));
+    }
+  }
+}
+
 /**
  * Plans a backfill: checks the job against the source and an existing target, creates the target when it is
- * missing, and lists the partitions of the range that the source or the target has rows in, with their salts.
+ * missing, and lists the partitions of the range that the source or the target has rows in, with their salts; of
+ * those, the ones `only` takes (all when absent: inputs from before `only` existed).
  *
  * Durability: read-only except `CREATE TABLE IF NOT EXISTS` of the target, which runs only after every check
  * passed; safe to retry. A job that does not fit its tables fails non-retryably naming the field.
  */
 export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
-  return async ({ job, from, to }: PlanBackfillInput): Promise<BackfillPlan> =>
+  return async ({ job, from, to, only = 'all', partitions: failed }: PlanBackfillInput): Promise<BackfillPlan> =>
     withHeartbeat(
       () => ({ step: 'plan' }),
       async () => {
-        const shape = aggregationShape(job);
-        const resolve = await tableResolver(ch);
-        const source = resolve(job.source.table);
-        const target = resolve(job.target.table);
-        await checkSourceColumns(ch, job, shape, source);
-        await checkFunctions(ch, shape);
-        const output = await describeOutput(ch, job, shape, source);
-        const targetExisted = await checkExistingTarget(ch, shape, target, output);
+        const checked = await checkJob(ch, job);
+        const { shape, source, target, targetExisted } = checked;
         if (!targetExisted) await ch.exec(createTargetTable(shape, source, target));
-
-        const first = partitionOf(from, shape.granularity);
-        const last = partitionOf(to, shape.granularity);
-        const stats = await ch.rows(selectSourcePartitionStats(shape, source, { start: first.start, end: last.end }));
-        const live = targetExisted ? await ch.rows(selectPartitionRowsBetween(target, first.id, last.id)) : [];
-        const partitions = mergePartitions(stats, live, job);
-        log.info('planned backfill', { source: show(source), target: show(target), partitions: partitions.length });
+        const all = await partitionsOfRange(ch, job, checked, from, to);
+        const changes = only === 'changed' ? (await changesOf(ch, job, checked, all)).changes : undefined;
+        const partitions = partitionsTaken(only, all, changes, failed);
+        log.info('planned backfill', {
+          source: show(source),
+          target: show(target),
+          partitions: partitions.length,
+          only,
+          skipped: all.length - partitions.length,
+        });
         return { source, target, targetCreated: !targetExisted, partitions };
       },
     );

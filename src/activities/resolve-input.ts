@@ -5,6 +5,12 @@ import { dailyInputSchema, type DailyInput } from '../shared/daily-input';
 import { FailureType } from '../shared/failure-types';
 import { importInputSchema, type ImportInput } from '../shared/import-input';
 import { describeIssues } from '../shared/input-errors';
+import {
+  ledgerHistoryInputSchema,
+  testDayInputSchema,
+  type LedgerHistoryWorkflowInput,
+  type TestDayWorkflowInput,
+} from '../shared/plan-input';
 import { rollbackInputSchema, type RollbackInput } from '../shared/rollback-input';
 import { validateInputSchema, type ValidateInput } from '../shared/validate-input';
 import { viewBackfillInputSchema, type ViewBackfillInput } from '../shared/view-input';
@@ -49,6 +55,12 @@ export function inputResolvers() {
     },
     async resolveValidateInput(raw: unknown): Promise<ValidateInput> {
       return resolve(validateInputSchema, raw, 'validateWorkflow');
+    },
+    async resolveTestDayInput(raw: unknown): Promise<TestDayWorkflowInput> {
+      return resolve(testDayInputSchema, raw, 'testBackfillDayWorkflow');
+    },
+    async resolveLedgerHistoryInput(raw: unknown): Promise<LedgerHistoryWorkflowInput> {
+      return resolve(ledgerHistoryInputSchema, raw, 'ledgerHistoryWorkflow');
     },
   };
 }

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { MetricName } from '../shared/backfill-metrics';
 import type { PartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
+import type { SourceSnapshot } from '../shared/ledger';
 import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists } from '../sql/partition-ops';
 import { withHeartbeat } from './heartbeat';
 
@@ -12,6 +13,10 @@ export interface StepTiming {
 export interface BuildResult extends StepTiming {
   /** Rows the build put into the shadow (for a day: that day's rows). */
   rowsWritten: number;
+  /** The source as the build read it, just before its INSERT; absent when it has no fingerprint (or no INSERT). */
+  source?: SourceSnapshot;
+  /** Peak memory of the INSERT, from a server's query log (the embedded engine keeps none). */
+  peakMemoryBytes?: number;
 }
 
 export interface ValidateResult extends StepTiming {

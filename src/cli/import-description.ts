@@ -2,7 +2,7 @@ import type { TableRef } from '../shared/backfill-results';
 import { formatCheckpoint, type ImportDescription } from '../shared/import-input';
 import type { ImportJob } from '../shared/job-spec';
 import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
-import { statementLines } from './view-description';
+import { formatStatements } from './view-description';
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
 
@@ -34,5 +34,5 @@ export function formatImportDescription(file: string, job: ImportJob, d: ImportD
     `duplicates are named <table>_v2_<batch>_${DESCRIBED_WRITER_TAG}: a run's tag is 8 hex digits of its ids`,
     `a run creates: ${d.creates.join(', ') || 'nothing'}`,
   ];
-  return [...lines, ...statementLines(d.statements)].join('\n');
+  return [...lines, ...formatStatements(d.statements)].join('\n');
 }

@@ -14,6 +14,8 @@ import { registerValidateCommand } from './commands/validate';
 import { errorLine } from './error-line';
 import { registerScheduleCommand } from './commands/schedule';
 import { registerStatusCommand } from './commands/status';
+import { registerPlanCommand } from './commands/plan';
+import { registerHistoryCommand } from './commands/history';
 
 /**
  * The `ch-backfill` command line: it only talks to Temporal (and `dev-server` runs one); the worker does all
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
   registerListCommand(program);
   registerDevServerCommand(program);
   registerDoctorCommand(program);
+  registerPlanCommand(program);
+  registerHistoryCommand(program);
   return program;
 }
 

@@ -1,7 +1,7 @@
 import type { TableRef } from '../shared/backfill-results';
 import type { SnapshotDescription } from '../shared/snapshot-input';
 import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
-import { statementLines } from './view-description';
+import { formatStatements } from './view-description';
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
 const rows = (n: number): string => `${n.toLocaleString('en-US')} rows`;
@@ -9,7 +9,7 @@ const rows = (n: number): string => `${n.toLocaleString('en-US')} rows`;
 /**
  * A `cutoff: snapshot` view job's dry run as a person reads it: the tables, the operator's part (pause inserts,
  * confirm, resume), the source partitions the snapshot attaches and the target partitions it fills, then every
- * statement in the order a run confirmed now sends it (see {@link statementLines}).
+ * statement in the order a run confirmed now sends it (see {@link formatStatements}).
  */
 export function formatSnapshotDescription(file: string, d: SnapshotDescription): string {
   const { plan } = d;
@@ -23,6 +23,6 @@ export function formatSnapshotDescription(file: string, d: SnapshotDescription):
     `source partitions the snapshot attaches now: ${list(d.sourcePartitions.map((p) => ({ id: p.id, n: p.rows })))}`,
     `target partitions to fill from it: ${list(d.partitions.map((p) => ({ id: p.id, n: p.sourceRows })))}`,
     `the snapshot and shadows are named with ${DESCRIBED_WRITER_TAG}: a run's tag is 8 hex digits of its ids`,
-    ...statementLines(d.statements),
+    ...formatStatements(d.statements),
   ].join('\n');
 }

@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { TimeoutFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import { backfillInputSchema, type BackfillInput } from '../shared/backfill-input';
 import { importInputSchema, type ImportInput } from '../shared/import-input';
 import { describeIssues } from '../shared/input-errors';
@@ -8,14 +6,23 @@ import { partitionsCovering } from '../shared/partitions';
 import { viewBackfillInputSchema, type ViewBackfillInput } from '../shared/view-input';
 import type {
   backfillWorkflow,
+  describeBackfillWorkflow,
   describeImportWorkflow,
   describeViewBackfillWorkflow,
   importWorkflow,
   viewBackfillWorkflow,
   viewSnapshotWorkflow,
 } from '../workflows';
+import { askWorker } from './ask-worker';
 import { CliError } from './cli-error';
 import { taskQueueFromEnv } from './temporal-client';
+
+/** A backfill's input with every default applied, as `start` and `plan` both take it; bad input is refused here. */
+export function parseBackfillInput(raw: unknown): BackfillInput {
+  const parsed = backfillInputSchema.safeParse(raw);
+  if (!parsed.success) throw new CliError(`invalid backfill input:\n${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
 
 /**
  * Starts a backfill with every default of its input applied here, where the input enters, so the workflow's
@@ -23,9 +30,7 @@ import { taskQueueFromEnv } from './temporal-client';
  * its own lock (the partition workflow's id), so a partition another backfill holds simply waits.
  */
 export async function startBackfill(client: Client, raw: unknown, workflowId: string) {
-  const parsed = backfillInputSchema.safeParse(raw);
-  if (!parsed.success) throw new CliError(`invalid backfill input:\n${describeIssues(parsed.error)}`);
-  const input: BackfillInput = parsed.data;
+  const input = parseBackfillInput(raw);
   return client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
     taskQueue: taskQueueFromEnv(),
     workflowId,
@@ -39,9 +44,11 @@ export async function startBackfill(client: Client, raw: unknown, workflowId: st
 function backfillDetails(input: BackfillInput): string {
   const ids = input.partitions ?? partitionsCovering(input.from, input.to, input.job.partitionBy).map((p) => p.id);
   const shown = ids.length > 12 ? [...ids.slice(0, 6), '…', ...ids.slice(-6)] : ids;
+  // `missing` and `changed` are chosen by the plan: the range's partitions are what they choose from.
+  const taking = input.only === 'all' || input.only === 'failed' ? '' : ` (only ${input.only} ones)`;
   return [
     `target: ${input.job.target.table} (from ${input.job.source.table})`,
-    `range: ${input.from} … ${input.to}, ${ids.length} ${input.job.partitionBy} partitions: ${shown.join(' ')}`,
+    `range: ${input.from} … ${input.to}, ${ids.length} ${input.job.partitionBy} partitions${taking}: ${shown.join(' ')}`,
     `job: kind ${input.job.kind}${input.job.name ? `, ${input.job.name}` : ''}, parallelism ${input.job.parallelism}` +
       `, validation ${input.job.validation.mode}${input.allowShrink ? ', shrinks allowed' : ''}`,
   ].join('\n');
@@ -83,37 +90,22 @@ export async function startViewSnapshot(client: Client, raw: unknown, workflowId
 }
 
 /**
- * Runs a describe workflow (a dry run) on the worker: in embedded mode only the worker may open the data directory.
- * Nothing is created; no answer within a minute means no worker serves the task queue.
- */
-async function describeOnWorker<T>(client: Client, workflowType: string, idPrefix: string, input: unknown): Promise<T> {
-  const taskQueue = taskQueueFromEnv();
-  return client.workflow
-    .execute(workflowType, {
-      taskQueue,
-      workflowId: `${idPrefix}-${randomUUID()}`,
-      args: [input],
-      workflowExecutionTimeout: '1m',
-    })
-    .catch((err: unknown) => {
-      if (err instanceof WorkflowFailedError && err.cause instanceof TimeoutFailure) {
-        throw new CliError(`the dry run got no answer within 1 minute: is a worker serving task queue ${taskQueue}?`);
-      }
-      throw err;
-    }) as Promise<T>;
-}
-
-/**
- * A view job's dry run: `describeViewBackfillWorkflow` on the worker, with the input parsed as
- * {@link startViewBackfill} parses it. Nothing is created.
+ * A view job's dry run: `describeViewBackfillWorkflow` on the worker (in embedded mode only the worker may open the
+ * data directory), with the input parsed as {@link startViewBackfill} parses it. Nothing is created.
  */
 export async function describeViewBackfill(client: Client, raw: unknown) {
-  return describeOnWorker<Awaited<ReturnType<typeof describeViewBackfillWorkflow>>>(
-    client,
-    'describeViewBackfillWorkflow',
-    'describe-view',
-    parseViewInput(raw),
-  );
+  return askWorker<typeof describeViewBackfillWorkflow>(client, 'describeViewBackfillWorkflow', [parseViewInput(raw)], {
+    idPrefix: 'describe-view',
+    what: 'dry run',
+    executionTimeout: '1m',
+  });
+}
+
+/** An import job's workflow input, every default applied; bad input refused naming each field. */
+function parseImportInput(raw: unknown): ImportInput {
+  const parsed = importInputSchema.safeParse(raw);
+  if (!parsed.success) throw new CliError(`invalid import input:\n${describeIssues(parsed.error)}`);
+  return parsed.data;
 }
 
 /**
@@ -121,9 +113,7 @@ export async function describeViewBackfill(client: Client, raw: unknown) {
  * Its range is every history row before the checkpoint the workflow fixes, so it takes no days.
  */
 export async function startImport(client: Client, raw: unknown, workflowId: string) {
-  const parsed = importInputSchema.safeParse(raw);
-  if (!parsed.success) throw new CliError(`invalid import input:\n${describeIssues(parsed.error)}`);
-  const input: ImportInput = parsed.data;
+  const input = parseImportInput(raw);
   return client.workflow.start<typeof importWorkflow>('importWorkflow', {
     taskQueue: taskQueueFromEnv(),
     workflowId,
@@ -134,12 +124,20 @@ export async function startImport(client: Client, raw: unknown, workflowId: stri
 
 /** An import job's dry run: `describeImportWorkflow` on the worker, the input parsed as {@link startImport} does. */
 export async function describeImport(client: Client, raw: unknown) {
-  const parsed = importInputSchema.safeParse(raw);
-  if (!parsed.success) throw new CliError(`invalid import input:\n${describeIssues(parsed.error)}`);
-  return describeOnWorker<Awaited<ReturnType<typeof describeImportWorkflow>>>(
-    client,
-    'describeImportWorkflow',
-    'describe-import',
-    parsed.data,
-  );
+  return askWorker<typeof describeImportWorkflow>(client, 'describeImportWorkflow', [parseImportInput(raw)], {
+    idPrefix: 'describe-import',
+    what: 'dry run',
+    executionTimeout: '1m',
+  });
+}
+
+/**
+ * An aggregate job's dry run (`plan`, `start --dry-run`): `describeBackfillWorkflow` on the worker, with the input
+ * parsed exactly as {@link startBackfill} parses it, so both refuse the same input. Nothing is created.
+ */
+export async function describeBackfill(client: Client, raw: unknown) {
+  return askWorker<typeof describeBackfillWorkflow>(client, 'describeBackfillWorkflow', [parseBackfillInput(raw)], {
+    idPrefix: 'describe-backfill',
+    what: 'plan',
+  });
 }

@@ -1,12 +1,7 @@
 import type { BackfillSummary, PartitionStep } from '../shared/backfill-results';
+import { textTable } from './text-table';
 
 const STEPS: PartitionStep[] = ['prepare', 'insert', 'validate', 'backup', 'swap', 'cleanup'];
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
 
 const seconds = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(2);
 
@@ -22,7 +17,7 @@ export function formatSummary(summary: BackfillSummary): string {
   ]);
   const rate = summary.elapsedMs > 0 ? Math.round((summary.rowsRead / summary.elapsedMs) * 1000) : 0;
   return [
-    table(['partition', 'salt', 'rows read', 'rows written', ...STEPS.map((s) => `${s} s`), 'validation'], rows),
+    textTable(['partition', 'salt', 'rows read', 'rows written', ...STEPS.map((s) => `${s} s`), 'validation'], rows),
     '',
     `${summary.partitions.length} partitions swapped into ${summary.target}, ${summary.failed.length} failed; ` +
       `${summary.rowsRead.toLocaleString('en-US')} rows read, ${summary.rowsWritten.toLocaleString('en-US')} written ` +

@@ -26,16 +26,20 @@ export function formatViewDescription(file: string, job: ViewJob, d: ViewDescrip
     }`,
     `shadows are named <target>_v2_<partition>_${DESCRIBED_WRITER_TAG}: a run's tag is 8 hex digits of its ids`,
   ];
-  return [...lines, ...statementLines(d.statements)].join('\n');
+  return [...lines, ...formatStatements(d.statements)].join('\n');
 }
 
-/** A dry run's statements in order, each after a blank line and its step, ending in `;`, params and settings after. */
-export function statementLines(statements: DescribedStatement[]): string[] {
-  return statements.flatMap((st) => [
-    '',
-    `-- ${st.step}`,
-    `${st.query};`,
-    ...(Object.keys(st.params).length > 0 ? [`-- params: ${JSON.stringify(st.params)}`] : []),
-    ...(st.settings && Object.keys(st.settings).length > 0 ? [`-- settings: ${JSON.stringify(st.settings)}`] : []),
-  ]);
+/**
+ * Statements as a dry run prints them, in order: each after a blank line and a `-- <step>` line, ending in `;`,
+ * with its parameters, settings and note as `--` lines after it.
+ */
+export function formatStatements(statements: (DescribedStatement & { note?: string })[]): string[] {
+  const lines: string[] = [];
+  for (const st of statements) {
+    lines.push('', `-- ${st.step}`, `${st.query};`);
+    if (Object.keys(st.params).length > 0) lines.push(`-- params: ${JSON.stringify(st.params)}`);
+    if (st.settings && Object.keys(st.settings).length > 0) lines.push(`-- settings: ${JSON.stringify(st.settings)}`);
+    if (st.note) lines.push(`-- ${st.note}`);
+  }
+  return lines;
 }

@@ -30,7 +30,7 @@ interface RunningQuery {
 }
 
 /** The figure from `system.query_log`; undefined where the log is missing or has no row for the query. */
-async function loggedPeak(ch: ClickHouse, queryId: string): Promise<number | undefined> {
+export async function loggedPeak(ch: ClickHouse, queryId: string): Promise<number | undefined> {
   try {
     await ch.exec(flushLogs());
     const [row] = await ch.rows<{ peak: string }>(selectLoggedQueryPeakMemory(queryId));

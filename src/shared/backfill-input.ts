@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { aggregateJobSpecSchema } from './job-spec';
+import { ONLY_MODES } from './ledger';
 import { parseIsoDate } from './partitions';
 
-const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, {
+/** A calendar day written `YYYY-MM-DD`. */
+export const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, {
   message: 'must be a date written YYYY-MM-DD',
 });
 
@@ -22,11 +24,23 @@ export const backfillInputSchema = z
       .optional(),
     /** Swap partitions that shrink past the job's `safety.maxShrink` without waiting for an operator. */
     allowShrink: z.boolean().default(false),
+    /**
+     * Which partitions of the range to take (chosen by the plan, src/shared/ledger.ts): `all`; `missing`, those with
+     * source rows the target lacks; `changed`, those whose source or job definition changed since the ledger's
+     * newest row of them; `failed`, the `partitions` that failed in the backfill `retryOf`.
+     */
+    only: z.enum(ONLY_MODES).default('all'),
+    /** With `only: failed`: the earlier backfill whose failed partitions `partitions` lists. */
+    retryOf: z.string().min(1).optional(),
   })
   .strict()
   .refine((i) => !parseIsoDate(i.from) || !parseIsoDate(i.to) || i.to >= i.from, {
     path: ['to'],
     message: 'must not be before from',
+  })
+  .refine((i) => i.only !== 'failed' || (i.partitions !== undefined && i.retryOf !== undefined), {
+    path: ['only'],
+    message: 'failed needs retryOf (the earlier backfill) and partitions (its failed partitions)',
   });
 
 export type BackfillInput = z.infer<typeof backfillInputSchema>;

@@ -3,6 +3,7 @@ import { ExpressionSyntaxError, parseAggregateMetric, parseExpression } from '..
 import { isPlainIdentifier } from '../sql/quote-identifier';
 import { loadThresholdsSchema } from './load-thresholds';
 import { dailyJobSchema, durationSchema } from './daily-job';
+import { DEFAULT_LEDGER_TABLE } from './ledger';
 
 /** A plain ClickHouse name; anything else (quotes, spaces, dots, semicolons, backticks) is refused. */
 export const plainName = z.string().max(128).refine(isPlainIdentifier, {
@@ -111,6 +112,11 @@ export const aggregateJobSchema = z
     daily: dailyJobSchema.optional(),
     /** Locks, shrink guard and backups; defaults in {@link safetySchema}. */
     safety: safetySchema.prefault({}),
+    /** The table in the target's database where every swap is recorded (see src/shared/ledger.ts). */
+    ledger: z
+      .object({ table: plainName.default(DEFAULT_LEDGER_TABLE) })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((job, ctx) => {

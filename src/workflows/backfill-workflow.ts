@@ -75,7 +75,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
   const loop = new PartitionLoop(carried?.progress ?? initialProgress(job.parallelism));
   const { progress } = loop;
 
-  const plan = carried?.plan ?? (await planBackfill({ job, from, to }));
+  const plan = carried?.plan ?? (await planBackfill({ job, from, to, only: input.only, partitions: input.partitions }));
   const backup = backupTableFor(plan.target, tag);
   const wanted = input.partitions && new Set(input.partitions);
   const partitions = wanted ? plan.partitions.filter((p) => wanted.has(p.id)) : plan.partitions;

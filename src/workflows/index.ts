@@ -18,3 +18,5 @@ export {
 export { describeViewBackfillWorkflow } from './describe-view-workflow';
 export { importWorkflow } from './import-workflow';
 export { describeImportWorkflow } from './describe-import-workflow';
+export { describeBackfillWorkflow, testBackfillDayWorkflow } from './describe-backfill-workflow';
+export { ledgerHistoryWorkflow } from './ledger-history-workflow';

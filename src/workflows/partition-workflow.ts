@@ -61,7 +61,8 @@ const buildStep = proxyActivities<Activities>({
  * Steps: a fresh shadow (this writer's own table); the build (a rebuilt partition, a rebuilt day, or a restored
  * backup); validation; the shrink guard (a partition losing more than `maxShrink` of its live rows waits for an
  * `approve` or `reject` signal); a backup of the live partition (hard links, for rollback); the swap (`REPLACE
- * PARTITION`, or `DROP PARTITION` when the shadow holds nothing) with a check of the result; the shadow dropped.
+ * PARTITION`, or `DROP PARTITION` when the shadow holds nothing) with a check of the result, recorded in the job's
+ * ledger by the same activity (src/activities/ledger.ts); the shadow dropped.
  * Each step is reported to the parent (signal `partitionStep`) so its `progress` shows it.
  *
  * Pause: on `pause` no further step starts until `resume`; `pause` with `now` also cancels a running build and
@@ -152,8 +153,10 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     }
     await startStep('swap');
     moving = task.swap === 'move-all';
+    // The swap records itself in the job's ledger: who swapped, and what the build read of the source.
+    const context = { writer: parent?.workflowId ?? workflowInfo().workflowId, build, rowsRead: validate.rowsRead };
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
-      swap: await steps.swapPartition.executeWithOptions(about('swap'), [task]),
+      swap: await steps.swapPartition.executeWithOptions(about('swap'), [task, context]),
       cleanup: await quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]),
     }));
     metrics.rowsRead.add(validate.rowsRead);

@@ -44,8 +44,14 @@ export interface Harness {
   env: TestWorkflowEnvironment;
   ch: ClickHouse;
   taskQueue: string;
-  /** Runs `fn` while an in-process worker serves `taskQueue`, telling `onStep` of every step point. */
-  withWorker<T>(fn: (worker: Worker) => Promise<T>, options?: { onStep?: ActivityDeps['onStep'] }): Promise<T>;
+  /**
+   * Runs `fn` while an in-process worker serves `taskQueue`, telling `onStep` of every step point; its activities
+   * use `clickhouse` when given (e.g. a recording wrapper of `ch`).
+   */
+  withWorker<T>(
+    fn: (worker: Worker) => Promise<T>,
+    options?: { onStep?: ActivityDeps['onStep']; clickhouse?: ClickHouse },
+  ): Promise<T>;
   /** Starts `backfillWorkflow` and waits for its result, with a worker running. */
   backfill(input: BackfillInputRaw, workflowId?: string): Promise<unknown>;
   close(): Promise<void>;
@@ -64,7 +70,7 @@ export async function createHarness(extraServerArgs: string[] = [], uiPort?: num
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue,
-      clickhouse: ch,
+      clickhouse: options.clickhouse ?? ch,
       log: { info: () => undefined, warn: () => undefined },
       onStep: options.onStep,
       workflowBundle: await workflowBundle(),

@@ -166,7 +166,7 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
     expect(target).toEqual(view);
   });
 
-  it('start --dry-run refuses a bad view job as the run would, before any DDL; an aggregate job takes no --dry-run', async () => {
+  it('start --dry-run and plan refuse a bad view job as the run would, before any DDL; an aggregate job needs its range', async () => {
     const before = await tables();
     const past = jobFile(
       pypiViewJob('pypi-downloads.yaml', db, {
@@ -179,12 +179,15 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
     writeFileSync(aggregate, JSON.stringify(exampleJob(db)));
 
     const late = await cli('start', '--job', past, '--dry-run');
-    const unsupported = await cli('start', '--job', aggregate, '--dry-run');
+    const planned = await cli('plan', '--job', past);
+    const unranged = await cli('start', '--job', aggregate, '--dry-run');
 
     expect(late.code).toBe(1);
     expect(late.err).toContain('2020-01-01T00:00:00Z is already past');
-    expect(unsupported.code).toBe(1);
-    expect(unsupported.err).toContain('is an aggregate job: --dry-run describes view jobs');
+    expect(planned.code).toBe(1);
+    expect(planned.err).toContain('2020-01-01T00:00:00Z is already past');
+    expect(unranged.code).toBe(1);
+    expect(unranged.err).toContain('is an aggregate job: give the range of days with --from and --to');
     expect(await tables()).toEqual(before);
   });
 

@@ -1,31 +1,23 @@
 import type { Command } from 'commander';
-import { progressQuery } from '../../shared/progress';
 import { startBackfill } from '../start-backfill';
-import { CliError } from '../cli-error';
 import { connectTemporalClient } from '../temporal-client';
-import { backfillInputOf, queryFailure } from './backfill-handle';
+import { failedPartitionsOf } from '../failed-partitions';
 
 /**
- * `retry-failed <id>`: starts a new backfill (`<id>-retry` unless `--workflow-id`) of only the partitions that
- * failed in a closed backfill, with the same job and range (read from the workflow's history).
+ * `retry-failed <id>`: kept as a short form of `start --only failed --retry-of <id>` with the job and range of that
+ * backfill (read from its history). Starts `<id>-retry` unless `--workflow-id`. Needs no worker to find the failed
+ * partitions: they are in the closed backfill's failure.
  */
 export function registerRetryFailedCommand(program: Command): void {
   program
     .command('retry-failed <workflowId>')
-    .description('start a new backfill of only the failed partitions of a finished one')
+    .description('start a new backfill of only the failed partitions of a finished one (start --only failed)')
     .option('--workflow-id <id>', 'workflow id of the new backfill (default: <workflowId>-retry)')
     .action(async (workflowId: string, options: { workflowId?: string }) => {
       const client = await connectTemporalClient();
-      const handle = client.workflow.getHandle(workflowId);
-      const { status } = await handle.describe().catch(queryFailure(workflowId));
-      if (status.name === 'RUNNING') throw new CliError(`backfill ${workflowId} is still running`);
-      const progress = await handle.query(progressQuery).catch(queryFailure(workflowId));
-      const failed = progress.partitions.filter((p) => p.state === 'failed').map((p) => p.id);
-      if (failed.length === 0) throw new CliError(`backfill ${workflowId} has no failed partitions`);
-
-      const input = await backfillInputOf(handle);
+      const { input, failed } = await failedPartitionsOf(client, workflowId);
       const retryId = options.workflowId ?? `${workflowId}-retry`;
-      await startBackfill(client, { ...input, partitions: failed }, retryId);
+      await startBackfill(client, { ...input, only: 'failed', retryOf: workflowId, partitions: failed }, retryId);
       console.log(`started ${retryId} for ${failed.length} failed partition(s): ${failed.join(', ')}`);
     });
 }

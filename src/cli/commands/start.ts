@@ -2,23 +2,14 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { SNAPSHOT_CUTOFF } from '../../shared/job-spec';
 import type { ImportSummary } from '../../shared/import-input';
-import type { SnapshotDescription, ViewSnapshotSummary } from '../../shared/snapshot-input';
-import type { ViewBackfillSummary, ViewDescription } from '../../shared/view-input';
-import { CliError } from '../cli-error';
+import type { ViewSnapshotSummary } from '../../shared/snapshot-input';
+import type { ViewBackfillSummary } from '../../shared/view-input';
 import { formatSummary } from '../summary-table';
 import { loadJobFile } from '../job-file';
 import { showProgress } from '../progress-view';
-import { formatImportDescription } from '../import-description';
-import { formatSnapshotDescription } from '../snapshot-description';
-import {
-  describeImport,
-  describeViewBackfill,
-  startBackfill,
-  startImport,
-  startViewBackfill,
-  startViewSnapshot,
-} from '../start-backfill';
-import { formatViewDescription } from '../view-description';
+import { backfillInputFrom, checkKindOptions } from '../backfill-options';
+import { describePlan } from '../plan-describers';
+import { startBackfill, startImport, startViewBackfill, startViewSnapshot } from '../start-backfill';
 import { connectTemporalClient } from '../temporal-client';
 
 interface StartOptions {
@@ -28,6 +19,8 @@ interface StartOptions {
   workflowId?: string;
   wait: boolean;
   allowShrink?: boolean;
+  only?: string;
+  retryOf?: string;
   dryRun?: boolean;
 }
 
@@ -52,44 +45,18 @@ export function registerStartCommand(program: Command): void {
       "aggregate jobs: swap partitions that shrink past the job's safety.maxShrink without asking",
     )
     .option(
-      '--dry-run',
-      'view and import jobs: check the job and print every statement a run would send, creating nothing',
+      '--only <mode>',
+      'aggregate jobs: which partitions of the range: all (default), missing, changed (recommended), failed',
     )
+    .option('--retry-of <workflowId>', 'with --only failed: the backfill whose failed partitions to take')
+    .option('--dry-run', 'print what a run would do (as `plan`), creating nothing')
     .option('--no-wait', 'return once started instead of following progress')
     .action(async (options: StartOptions) => {
       const job = loadJobFile(options.job);
-      if (job.kind === 'view' || job.kind === 'import') {
-        const range =
-          job.kind === 'view'
-            ? "it backfills every row before its cutoff (the job's cutoff, auto: a minute ahead)"
-            : "it loads every history row before its checkpoint (the job's checkpoint, auto: the live table's first row)";
-        const kind = `${job.kind === 'import' ? 'an' : 'a'} ${job.kind} job`;
-        if (options.from !== undefined || options.to !== undefined) {
-          throw new CliError(
-            job.kind === 'view' && job.cutoff === SNAPSHOT_CUTOFF
-              ? `${options.job} is a view job with cutoff: snapshot: it backfills every row of its snapshot, so ` +
-                  '--from/--to do not apply'
-              : `${options.job} is ${kind}: ${range}, so --from/--to do not apply`,
-          );
-        }
-        if (options.allowShrink) {
-          throw new CliError(
-            `${options.job} is ${kind}: its partitions are appended, never replaced, so --allow-shrink does not apply`,
-          );
-        }
-      } else if (options.dryRun) {
-        throw new CliError(`${options.job} is an aggregate job: --dry-run describes view jobs and import jobs`);
-      } else if (options.from === undefined || options.to === undefined) {
-        throw new CliError(`${options.job} is an aggregate job: give the range of days with --from and --to`);
-      }
+      checkKindOptions(options.job, job, options);
       const client = await connectTemporalClient();
-      if (job.kind === 'view' && options.dryRun) {
-        const described = await describeViewBackfill(client, { job });
-        console.log(
-          job.cutoff === SNAPSHOT_CUTOFF
-            ? formatSnapshotDescription(options.job, described as SnapshotDescription)
-            : formatViewDescription(options.job, job, described as ViewDescription),
-        );
+      if (options.dryRun) {
+        console.log((await describePlan(client, options.job, job, options)).text);
         return;
       }
       if (job.kind === 'view' && job.cutoff === SNAPSHOT_CUTOFF) {
@@ -99,10 +66,6 @@ export function registerStartCommand(program: Command): void {
         if (!options.wait) return;
         const summary = await follow(handle, handle.result());
         console.log(`${formatSummary(summary)}\n${snapshotLine(summary)}`);
-        return;
-      }
-      if (job.kind === 'import' && options.dryRun) {
-        console.log(formatImportDescription(options.job, job, await describeImport(client, { job })));
         return;
       }
       if (job.kind === 'import') {
@@ -123,7 +86,7 @@ export function registerStartCommand(program: Command): void {
       }
       const handle = await startBackfill(
         client,
-        { job, from: options.from, to: options.to, allowShrink: options.allowShrink ?? false },
+        await backfillInputFrom(client, job, options),
         options.workflowId ?? `backfill-${job.target.table}-${options.from}-${options.to}`,
       );
       console.log(`started ${handle.workflowId}`);
