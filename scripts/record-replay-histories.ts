@@ -6,6 +6,10 @@
  * histories the fixtures should also cover. Never re-record to make a failing replay test pass: a failure means
  * running workflows would break on the new code. Guard the change with `patched()` instead (see README,
  * "Changing workflow code").
+ *
+ * `npm run record-histories -- <scenario> …` records only the scenarios named (and runs, without writing, the
+ * ones they need), leaving every other recording as it is: a new workflow gets its histories without the old
+ * ones being recorded again.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,10 +22,18 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { openEmbeddedClickHouse } from '../src/clickhouse/connect';
-import type { BackfillSummary } from '../src/shared/backfill-results';
-import { jobSpecSchema, type JobSpecInput } from '../src/shared/job-spec';
-import { pauseSignal, progressQuery, resumeSignal } from '../src/shared/messages';
+import type { BackfillSummary, TableRef } from '../src/shared/backfill-results';
+import { jobSpecSchema, type ImportJobInput, type JobSpecInput, type ViewJobInput } from '../src/shared/job-spec';
+import { confirmSignal, pauseSignal, progressQuery, resumeSignal } from '../src/shared/messages';
 import { createDemoEventsTable, insertDemoEvents } from '../src/sql/demo-events';
+import {
+  createPypiDownloadsPerDayTable,
+  createPypiDownloadsPerDayView,
+  createPypiDownloadsTable,
+  createPypiDownloadsView,
+  createPypiTable,
+  insertPypiRows,
+} from '../src/sql/pypi-demo';
 import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from '../src/temporal/backfill-search-attributes';
 import { findTemporalCli } from '../src/temporal/temporal-cli-path';
 import { createBackfillWorker } from '../src/worker/create-backfill-worker';
@@ -68,6 +80,12 @@ async function until(handle: WorkflowHandle, ok: (p: Awaited<ReturnType<typeof q
 }
 const query = (handle: WorkflowHandle) => handle.query(progressQuery);
 
+/** A job file of examples/, parsed, for the scenarios to point at their own tables. */
+const example = <T>(file: string): T => parse(readFileSync(path.join(root, 'examples', file), 'utf8')) as T;
+
+/** The scenarios a scenario reads the outcome of: run before it (not written) when only it is asked for. */
+const needs: Record<string, string[]> = { rollback: ['backfill-paused'] };
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'record-histories-'));
   const env = await TestWorkflowEnvironment.createLocal({
@@ -86,12 +104,30 @@ async function main(): Promise<void> {
     await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db } });
     await ch.exec(createDemoEventsTable({ database: db, name: 'events' }));
     await ch.exec(insertDemoEvents({ database: db, name: 'events' }, '2024-01-01', 3, 30_000));
-    const example = parse(readFileSync(path.join(root, 'examples', 'events-daily.yaml'), 'utf8')) as JobSpecInput;
+    const events = example<JobSpecInput>('events-daily.yaml');
     const job = jobSpecSchema.parse({
-      ...example,
-      source: { ...example.source, table: `${db}.events` },
+      ...events,
+      source: { ...events.source, table: `${db}.events` },
       target: { table: `${db}.events_daily` },
     });
+    // The view jobs read pypi: 20 days, one daily partition each, enough for a continue-as-new.
+    const t = (name: string): TableRef => ({ database: db, name });
+    await ch.exec(createPypiTable(t('pypi')));
+    await ch.exec(insertPypiRows(t('pypi'), 3_000, '2024-01-01 00:00:00', '2024-01-21 00:00:00'));
+    // The import loads three months of history into `imported` (live rows from 2024-03-20 on) and both its views.
+    await ch.exec(createPypiTable(t('imported')));
+    await ch.exec(createPypiDownloadsTable(t('imported_downloads')));
+    await ch.exec(createPypiDownloadsView(t('imported_downloads_mv'), t('imported'), t('imported_downloads')));
+    await ch.exec(createPypiDownloadsPerDayTable(t('imported_per_hour')));
+    await ch.exec(createPypiDownloadsPerDayView(t('imported_per_hour_mv'), t('imported'), t('imported_per_hour')));
+    await ch.exec(insertPypiRows(t('imported'), 500, '2024-03-20 00:00:00', '2024-03-25 00:00:00'));
+    await ch.exec(createPypiTable(t('history')));
+    await ch.exec(insertPypiRows(t('history'), 6_000, '2024-01-01 00:00:00', '2024-03-25 00:00:00'));
+    const viewJob = (file: string, overrides: Partial<ViewJobInput>): ViewJobInput => {
+      const view = example<ViewJobInput>(file);
+      return { ...view, source: { ...view.source, table: `${db}.pypi` }, fill: 'ranged', ...overrides };
+    };
+
     const taskQueue = `record-${randomUUID()}`;
     const worker = await createBackfillWorker({
       connection: env.nativeConnection,
@@ -153,13 +189,65 @@ async function main(): Promise<void> {
         await handle.result();
         return handle;
       },
+      'view-backfill': async () => {
+        const view = viewJob('pypi-downloads-per-day.yaml', {
+          target: { table: `${db}.pypi_daily`, engine: 'SummingMergeTree', partitionBy: 'day' },
+          view: { name: 'pypi_daily_mv' },
+          cutoffMarginSeconds: 4,
+          latenessSeconds: 1,
+        });
+        const handle = await start('viewBackfillWorkflow', 'replay-view', { job: view });
+        await until(handle, (p) => p.done >= 1);
+        await handle.signal(pauseSignal, { reason: 'recorded pause' });
+        await until(handle, (p) => p.pause?.manual === 'recorded pause');
+        await handle.signal(resumeSignal);
+        await handle.result();
+        if ((await query(handle)).continuedAsNew === 0) throw new Error('no continue-as-new in replay-view');
+        return handle;
+      },
+      'view-snapshot': async () => {
+        const view = viewJob('pypi-downloads-per-day-snapshot.yaml', {
+          target: { table: `${db}.pypi_hourly`, engine: 'SummingMergeTree', partitionBy: 'month' },
+          view: { name: 'pypi_hourly_mv' },
+        });
+        const handle = await start('viewSnapshotWorkflow', 'replay-snapshot', { job: view });
+        await until(handle, (p) => p.snapshot?.state === 'awaiting-confirm');
+        await handle.signal(confirmSignal);
+        await handle.result();
+        return handle;
+      },
+      import: async () => {
+        const imported = example<ImportJobInput>('pypi-import.yaml');
+        const handle = await start('importWorkflow', 'replay-import', {
+          job: {
+            ...imported,
+            target: { ...imported.target, table: `${db}.imported` },
+            source: { table: `${db}.history` },
+          },
+        });
+        await handle.result();
+        return handle;
+      },
     };
 
-    rmSync(out, { recursive: true, force: true });
+    const asked = process.argv.slice(2);
+    const unknown = asked.filter((name) => !(name in scenarios));
+    if (unknown.length > 0) {
+      throw new Error(`no scenario ${unknown.join(', ')}; the scenarios: ${Object.keys(scenarios).join(', ')}`);
+    }
+    const chosen = new Set(asked.length > 0 ? asked : Object.keys(scenarios));
+    const needed = new Set([...chosen].flatMap((name) => needs[name] ?? []));
+    // All of them: the directory holds exactly the scenarios (a removed one leaves no stale recording).
+    if (asked.length === 0) rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
     await worker.runUntil(async () => {
       for (const [name, run] of Object.entries(scenarios)) {
+        if (!chosen.has(name) && !needed.has(name)) continue;
         const handle = await run();
+        if (!chosen.has(name)) {
+          console.log(`ran ${name} (needed by what is recorded; its recording left as it is)`);
+          continue;
+        }
         const recorded = await histories(client, env.address, handle.workflowId, handle.firstExecutionRunId);
         writeFileSync(path.join(out, `${name}.json`), `${JSON.stringify(recorded)}\n`);
         console.log(`recorded ${name}: ${recorded.length} histories`);

@@ -1,6 +1,4 @@
-import { CancelledFailure } from '@temporalio/common';
 import type { ClickHouse } from '../clickhouse/clickhouse';
-import type { Statement } from '../clickhouse/statement';
 import type { ImportPartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
 import {
   createViewCopy,
@@ -16,28 +14,16 @@ import { repointViewSelect } from '../sql/repoint-view-select';
 import { dropViewIfExists, movePartitionTo } from '../sql/view';
 import type { ActivityDeps } from './deps';
 import { SwapVerificationError, ValidationMismatchError } from './errors';
-import {
-  buildQueries,
-  partitionRows,
-  runStep,
-  type BuildResult,
-  type StepTiming,
-  type SwapResult,
-  type ValidateResult,
-} from './step-runner';
+import { statementSteps, type ShadowStatements } from './statement-steps';
+import { partitionRows, runStep, type SwapResult, type ValidateResult } from './step-runner';
 import { validationCheck } from './validation-check';
 
-/** The statements of one import batch's steps, in the order they run: what the steps and a dry run use. */
-export interface ImportBatchStatements {
-  /** Every duplicate afresh (after dropping what a crashed attempt left): the tables, then the view copies. */
-  prepare: Statement[];
-  /** Empties every duplicate before each fill attempt. */
-  truncate: Statement[];
-  /** The fill, run with the job's `insertSettings`. */
-  insert: Statement;
-  /** The view copies, then every duplicate table. */
-  drop: Statement[];
-}
+/**
+ * The statements of one import batch's steps, in the order they run: what the steps and a dry run use. `prepare`
+ * makes every duplicate afresh (the tables, then the view copies), `truncate` empties every duplicate, `drop` drops
+ * the view copies, then every duplicate table.
+ */
+export type ImportBatchStatements = ShadowStatements;
 
 /** Each duplicate table with the live table its partitions move into: the view targets first, the main table last. */
 export function importMoves(task: ImportPartitionTask): { copy: TableRef; live: TableRef }[] {
@@ -86,40 +72,15 @@ async function partitionsOf(ch: ClickHouse, table: TableRef): Promise<{ id: stri
  * scheduled; each `MOVE PARTITION` takes the parts out of its duplicate atomically, so a retried move moves only
  * what a duplicate still holds.
  */
-export function importBatchSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
-  const execAll = async (statements: Statement[]): Promise<void> => {
-    for (const statement of statements) await ch.exec(statement);
-  };
+export function importBatchSteps(deps: ActivityDeps) {
+  const { clickhouse: ch, log, onStep } = deps;
+  // Every duplicate afresh (the main table's and each view target's, `CREATE TABLE … AS`, then the view copies);
+  // the fill: every duplicate truncated, then the batch's history rows into the main table's duplicate; the drops.
+  const { prepare, build, drop } = statementSteps(deps, importBatchStatements);
 
   return {
-    /** Every duplicate afresh: the main table's and each view target's (`CREATE TABLE … AS`), then the view copies. */
-    async prepare(task: ImportPartitionTask): Promise<StepTiming> {
-      return runStep(task, 'prepare', async () => {
-        await execAll(importBatchStatements(task).prepare);
-        return {};
-      });
-    },
-
-    /** Truncates every duplicate, then inserts the batch's history rows into the main table's duplicate. */
-    async build(task: ImportPartitionTask): Promise<BuildResult> {
-      const { queryId, killEarlier } = buildQueries(ch, task);
-      const { truncate, insert } = importBatchStatements(task);
-      const id = task.partition.id;
-      return runStep(task, 'insert', async (signal) => {
-        await killEarlier();
-        try {
-          for (const statement of truncate) await ch.exec(statement, { signal });
-          await onStep?.('insert:started', id);
-          await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
-        } catch (err) {
-          if (!signal.aborted) throw err;
-          await killEarlier();
-          throw new CancelledFailure('the build was cancelled', undefined, err as Error);
-        }
-        await onStep?.('insert:finished', id);
-        return { rowsWritten: await partitionRows(ch, task.shadow, id) };
-      });
-    },
+    prepare,
+    build,
 
     /**
      * The main table's duplicate holds exactly the batch's history rows, all in the batch's partition; and each
@@ -197,13 +158,6 @@ export function importBatchSteps({ clickhouse: ch, log, onStep }: ActivityDeps) 
       });
     },
 
-    /** Drops the view copies, then every duplicate table. Durability: every drop is `IF EXISTS`. */
-    async drop(task: ImportPartitionTask): Promise<StepTiming> {
-      return runStep(task, 'cleanup', async () => {
-        await execAll(importBatchStatements(task).drop);
-        await onStep?.('cleanup:dropped', task.partition.id);
-        return {};
-      });
-    },
+    drop,
   };
 }

@@ -1,16 +1,16 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
 import type { Statement } from '../clickhouse/statement';
-import type { PartitionPlan, TableRef, ViewPartitionTask } from '../shared/backfill-results';
+import type { PartitionPlan, TableRef } from '../shared/backfill-results';
 import {
   DESCRIBED_WRITER_TAG,
   type DescribedStatement,
   type ViewDescription,
   type ViewPlan,
+  viewPartitionTask,
 } from '../shared/view-input';
 import { SNAPSHOT_CUTOFF, parseCutoff, type ViewJob } from '../shared/job-spec';
 import { partitionFromId } from '../shared/partitions';
-import { shadowTableFor } from '../shared/writer-tables';
 import { columnsOf, functionsOf } from '../sql/expression';
 import {
   describeSelect,
@@ -288,20 +288,11 @@ export function describePartitions(
   cutoff: number | undefined,
 ): DescribedStatement[] {
   return partitions.flatMap((partition) => {
-    const task: ViewPartitionTask = {
-      job,
-      source: tables.source,
-      target: tables.target,
-      shadow: shadowTableFor(tables.target, partition.id, DESCRIBED_WRITER_TAG),
-      partition,
-      build: { kind: 'view-fill', cutoff },
-      swap: 'append',
-    };
-    const steps = viewPartitionStatements(task);
+    const steps = viewPartitionStatements(viewPartitionTask(job, tables, partition, DESCRIBED_WRITER_TAG, cutoff));
     const at = (step: string) => `partition ${partition.id}: ${step}`;
     return [
       ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
-      { step: at('fill'), ...steps.truncate },
+      ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
       { step: at('fill'), ...steps.insert, settings: job.insertSettings as Record<string, number> },
       { step: at('move'), ...steps.move },
       ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),

@@ -1,4 +1,3 @@
-import { CancelledFailure } from '@temporalio/common';
 import type { Statement } from '../clickhouse/statement';
 import type { TableRef, ValidationCheck, ViewPartitionTask } from '../shared/backfill-results';
 import { createTableLike, dropTableIfExists, truncateTable } from '../sql/partition-ops';
@@ -17,15 +16,8 @@ import {
 } from '../sql/view';
 import type { ActivityDeps } from './deps';
 import { SwapVerificationError, ValidationMismatchError } from './errors';
-import {
-  buildQueries,
-  partitionRows,
-  runStep,
-  type BuildResult,
-  type StepTiming,
-  type SwapResult,
-  type ValidateResult,
-} from './step-runner';
+import { statementSteps, type ShadowStatements } from './statement-steps';
+import { partitionRows, runStep, type SwapResult, type ValidateResult } from './step-runner';
 import { validationCheck } from './validation-check';
 
 /**
@@ -39,18 +31,13 @@ export function nullFillObjects(shadow: TableRef): { nullTable: TableRef; view: 
   };
 }
 
-/** The statements of one view partition's steps, in the order they run: what the steps and a dry run use. */
-export interface ViewPartitionStatements {
-  /** The shadow afresh (after dropping what a crashed attempt left), and the Null-engine fill's objects. */
-  prepare: Statement[];
-  /** Empties the shadow before every fill attempt. */
-  truncate: Statement;
-  /** The fill, run with the job's `insertSettings`. */
-  insert: Statement;
+/**
+ * The statements of one view partition's steps, in the order they run: what the steps and a dry run use. `prepare`
+ * makes the shadow and the Null-engine fill's objects, `truncate` empties the shadow, `drop` drops them all.
+ */
+export interface ViewPartitionStatements extends ShadowStatements {
   /** Appends the shadow's partition to the live target. */
   move: Statement;
-  /** Drops the Null-engine fill's objects and the shadow. */
-  drop: Statement[];
 }
 
 /** Renders every statement of a view partition's steps from its task (see {@link ViewPartitionStatements}). */
@@ -70,7 +57,7 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
         ? [createNullFillTable(shape, nullTable, task.source), createNullFillView(shape, view, nullTable, task.shadow)]
         : []),
     ],
-    truncate: truncateTable(task.shadow),
+    truncate: [truncateTable(task.shadow)],
     insert: nullFill
       ? insertNullFill(shape, task.source, nullTable, partition.id, build.cutoff)
       : insertViewRange(shape, task.source, task.shadow, partition.id, build.cutoff),
@@ -87,40 +74,15 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
  * Exactly once: the fill truncates the shadow first, and the workflow never runs it again once the move was
  * scheduled; the move takes the parts out of the shadow atomically, so a retried move finds nothing left to move.
  */
-export function viewPartitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
-  const execAll = async (statements: Statement[]): Promise<void> => {
-    for (const statement of statements) await ch.exec(statement);
-  };
+export function viewPartitionSteps(deps: ActivityDeps) {
+  const { clickhouse: ch, log, onStep } = deps;
+  // The shadow afresh, shaped like the target, and for a Null-engine fill the Null table and the view copy; the
+  // fill: truncate, then one INSERT … SELECT of the view's query or one INSERT into the Null table; their drops.
+  const { prepare, build, drop } = statementSteps(deps, viewPartitionStatements);
 
   return {
-    /** The shadow afresh, shaped like the target; for a Null-engine fill also the Null table and the view copy. */
-    async prepare(task: ViewPartitionTask): Promise<StepTiming> {
-      return runStep(task, 'prepare', async () => {
-        await execAll(viewPartitionStatements(task).prepare);
-        return {};
-      });
-    },
-
-    /** Truncates the shadow, then fills it: one INSERT … SELECT of the view's query, or one INSERT into the Null table. */
-    async build(task: ViewPartitionTask): Promise<BuildResult> {
-      const { queryId, killEarlier } = buildQueries(ch, task);
-      const { partition } = task;
-      const { truncate, insert } = viewPartitionStatements(task);
-      return runStep(task, 'insert', async (signal) => {
-        await killEarlier();
-        try {
-          await ch.exec(truncate, { signal });
-          await onStep?.('insert:started', partition.id);
-          await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
-        } catch (err) {
-          if (!signal.aborted) throw err;
-          await killEarlier();
-          throw new CancelledFailure('the build was cancelled', undefined, err as Error);
-        }
-        await onStep?.('insert:finished', partition.id);
-        return { rowsWritten: await partitionRows(ch, task.shadow, partition.id) };
-      });
-    },
+    prepare,
+    build,
 
     /**
      * The shadow against the source rows before the cutoff: the same distinct groups, and each additive aggregate's
@@ -171,13 +133,6 @@ export function viewPartitionSteps({ clickhouse: ch, log, onStep }: ActivityDeps
       });
     },
 
-    /** Drops the shadow and the Null-engine fill's objects. Durability: every drop is `IF EXISTS`. */
-    async drop(task: ViewPartitionTask): Promise<StepTiming> {
-      return runStep(task, 'cleanup', async () => {
-        await execAll(viewPartitionStatements(task).drop);
-        await onStep?.('cleanup:dropped', task.partition.id);
-        return {};
-      });
-    },
+    drop,
   };
 }

@@ -5,6 +5,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { errorLine } from '../cli/error-line';
 import { loadJobFile } from '../cli/job-file';
 import { runPypiImportExample } from '../cli/pypi-import-example';
+import { runWhileIngesting } from '../cli/run-while-ingesting';
 import { showProgress } from '../cli/progress-view';
 import { nameWorkflowFailures } from '../cli/temporal-client';
 import { formatSummary, formatValidation } from '../cli/summary-table';
@@ -20,7 +21,6 @@ import type {
   backfillWorkflow,
   checkPypiExampleWorkflow,
   preparePypiExampleWorkflow,
-  pypiIngestionWorkflow,
   seedDemoWorkflow,
   viewBackfillWorkflow,
 } from '../workflows';
@@ -136,33 +136,22 @@ async function runPypiExample(client: Client, taskQueue: string, log: (m: string
     args: [{ ...tables, rows: PYPI.rows, days: PYPI.days }],
   });
   log(`${prepared.rows.toLocaleString('en-US')} PyPI downloads of the last ${PYPI.days} days in ${tables.source}`);
-  const ingestion = await client.workflow.start<typeof pypiIngestionWorkflow>('pypiIngestionWorkflow', {
-    taskQueue,
+  const ingestion = {
     workflowId: id('ingestion'),
-    args: [{ source: tables.source, batch: PYPI.batch, intervalMs: PYPI.intervalMs }],
+    source: tables.source,
+    batch: PYPI.batch,
+    intervalMs: PYPI.intervalMs,
+  };
+  const summary = await runWhileIngesting<ViewBackfillSummary>(client, taskQueue, log, ingestion, async () => {
+    const handle = await client.workflow.start<typeof viewBackfillWorkflow>('viewBackfillWorkflow', {
+      taskQueue,
+      workflowId: id('view'),
+      args: [{ job }],
+    });
+    log(`Adding ${tables.view} → ${tables.target} with its backfill (${handle.workflowId})`);
+    return handle;
   });
-  log(`Live ingestion: ${PYPI.batch} rows every ${PYPI.intervalMs} ms into ${tables.source} (${ingestion.workflowId})`);
-  const handle = await client.workflow.start<typeof viewBackfillWorkflow>('viewBackfillWorkflow', {
-    taskQueue,
-    workflowId: id('view'),
-    args: [{ job }],
-  });
-  log(`Adding ${tables.view} → ${tables.target} with its backfill (${handle.workflowId})`);
-  const result = handle.result();
-  await showProgress(handle, result);
-  let summary: ViewBackfillSummary;
-  try {
-    summary = await result;
-  } catch (err) {
-    console.error(`\n${errorLine(err)}`);
-    return 1;
-  } finally {
-    // A few more seconds of ingestion: rows after the backfill are the view's alone.
-    await new Promise((r) => setTimeout(r, 2_000));
-    await ingestion.cancel();
-    await ingestion.result();
-  }
-  console.log(`\n${formatSummary(summary)}\n\nValidation:\n${formatValidation(summary)}`);
+  if (!summary) return 1;
   const check = await client.workflow.execute<typeof checkPypiExampleWorkflow>('checkPypiExampleWorkflow', {
     taskQueue,
     workflowId: id('check'),

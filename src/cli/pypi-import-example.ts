@@ -1,18 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { ImportSummary } from '../shared/import-input';
-import type {
-  checkPypiImportExampleWorkflow,
-  importWorkflow,
-  preparePypiImportExampleWorkflow,
-  pypiIngestionWorkflow,
-} from '../workflows';
-import { errorLine } from './error-line';
+import type { checkPypiImportExampleWorkflow, importWorkflow, preparePypiImportExampleWorkflow } from '../workflows';
 import { loadJobFile } from './job-file';
-import { showProgress } from './progress-view';
-import { formatSummary, formatValidation } from './summary-table';
+import { runWhileIngesting } from './run-while-ingesting';
 
 const JOB_FILE = 'examples/pypi-import.yaml';
-const EXAMPLE = { rows: 2_000_000, days: 90, batch: 2_000, intervalMs: 200 };
+const EXAMPLE = { rows: 2_000_000, days: 90 };
+const INGESTION = { batch: 2_000, intervalMs: 200 };
 const VIEW_TARGETS = { downloads: 'pypi_downloads', perDay: 'pypi_downloads_per_day' };
 
 /**
@@ -37,39 +31,21 @@ export async function runPypiImportExample(
     {
       taskQueue,
       workflowId: id('prepare'),
-      args: [{ ...tables, rows: EXAMPLE.rows, days: EXAMPLE.days, batch: EXAMPLE.batch }],
+      args: [{ ...tables, rows: EXAMPLE.rows, days: EXAMPLE.days, batch: INGESTION.batch }],
     },
   );
   log(`${historyRows.toLocaleString('en-US')} PyPI downloads of ${EXAMPLE.days} days in ${tables.history}`);
-  const ingestion = await client.workflow.start<typeof pypiIngestionWorkflow>('pypiIngestionWorkflow', {
-    taskQueue,
-    workflowId: id('ingestion'),
-    args: [{ source: tables.source, batch: EXAMPLE.batch, intervalMs: EXAMPLE.intervalMs }],
+  const ingestion = { workflowId: id('ingestion'), source: tables.source, ...INGESTION };
+  const summary = await runWhileIngesting<ImportSummary>(client, taskQueue, log, ingestion, async () => {
+    const handle = await client.workflow.start<typeof importWorkflow>('importWorkflow', {
+      taskQueue,
+      workflowId: id('import'),
+      args: [{ job }],
+    });
+    log(`Importing ${tables.history} into ${tables.source} and its views (${handle.workflowId})`);
+    return handle;
   });
-  log(
-    `Live ingestion: ${EXAMPLE.batch} rows every ${EXAMPLE.intervalMs} ms into ${tables.source} (${ingestion.workflowId})`,
-  );
-  const handle = await client.workflow.start<typeof importWorkflow>('importWorkflow', {
-    taskQueue,
-    workflowId: id('import'),
-    args: [{ job }],
-  });
-  log(`Importing ${tables.history} into ${tables.source} and its views (${handle.workflowId})`);
-  const result = handle.result();
-  await showProgress(handle, result);
-  let summary: ImportSummary;
-  try {
-    summary = await result;
-  } catch (err) {
-    console.error(`\n${errorLine(err)}`);
-    return 1;
-  } finally {
-    // A few more seconds of ingestion: rows after the import are the live views' alone.
-    await new Promise((r) => setTimeout(r, 2_000));
-    await ingestion.cancel();
-    await ingestion.result();
-  }
-  console.log(`\n${formatSummary(summary)}\n\nValidation:\n${formatValidation(summary)}`);
+  if (!summary) return 1;
   const check = await client.workflow.execute<typeof checkPypiImportExampleWorkflow>('checkPypiImportExampleWorkflow', {
     taskQueue,
     workflowId: id('check'),

@@ -1,4 +1,4 @@
-import type { PartitionResult } from './backfill-results';
+import type { PartitionPlan, PartitionResult } from './backfill-results';
 import type { PartitionActivity, ShrinkReport } from './messages';
 
 export { progressQuery } from './messages';
@@ -106,4 +106,9 @@ export function initialProgress(parallelism: number): BackfillProgress {
     parallelism,
     continuedAsNew: 0,
   };
+}
+
+/** The progress entries of planned partitions (or batches) not started yet. */
+export function pendingPartitions(partitions: readonly PartitionPlan[]): PartitionProgress[] {
+  return partitions.map((p) => ({ id: p.id, state: 'pending', salt: 1, sourceRows: p.sourceRows }));
 }

@@ -190,33 +190,39 @@ export function insertPypiTimestamps(source: TableRef, nullTable: TableRef): Sta
   };
 }
 
+/** What a downloads digest reads: `groups` (distinct keys), total downloads and the order-free digest. */
+type DownloadsDigest = { groups: string; downloads: string; digest: string };
+
+/**
+ * The one digest statement behind the four below: over the rows of `inner` (the key columns `keys` and their
+ * downloads `n`), the number of groups, total downloads, and an order-independent digest of every (keys, n) row.
+ * `keys` and `inner` are this file's own text; values and names reach it only as `params`.
+ */
+function downloadsDigest(keys: string, inner: string, params: Record<string, unknown>): Statement<DownloadsDigest> {
+  return {
+    query: [
+      'SELECT toString(count()) AS groups, toString(sum(n)) AS downloads,',
+      `  toString(groupBitXor(cityHash64(${keys}, n))) AS digest`,
+      `FROM (${inner})`,
+    ].join('\n'),
+    params,
+  };
+}
+
 /**
  * One row summing up a downloads-per-project table whatever its merge state: `groups` (projects), total downloads,
  * and an order-independent digest of every (project, downloads) pair. Two tables agree when all three are equal.
  */
-export function selectPypiDownloadsDigest(table: TableRef): Statement {
+export function selectPypiDownloadsDigest(table: TableRef): Statement<DownloadsDigest> {
   const t = tableParam('table', table);
-  return {
-    query: [
-      'SELECT toString(count()) AS groups, toString(sum(n)) AS downloads,',
-      '  toString(groupBitXor(cityHash64(project, n))) AS digest',
-      `FROM (SELECT project, sum(count) AS n FROM ${t.sql} GROUP BY project)`,
-    ].join('\n'),
-    params: t.params,
-  };
+  return downloadsDigest('project', `SELECT project, sum(count) AS n FROM ${t.sql} GROUP BY project`, t.params);
 }
 
 /** The same for a downloads-per-hour table, whose `groups` are (hour, project) pairs. */
-export function selectPypiDownloadsPerDayDigest(table: TableRef): Statement {
+export function selectPypiDownloadsPerDayDigest(table: TableRef): Statement<DownloadsDigest> {
   const t = tableParam('table', table);
-  return {
-    query: [
-      'SELECT toString(count()) AS groups, toString(sum(n)) AS downloads,',
-      '  toString(groupBitXor(cityHash64(hour, project, n))) AS digest',
-      `FROM (SELECT hour, project, sum(count) AS n FROM ${t.sql} GROUP BY hour, project)`,
-    ].join('\n'),
-    params: t.params,
-  };
+  const inner = `SELECT hour, project, sum(count) AS n FROM ${t.sql} GROUP BY hour, project`;
+  return downloadsDigest('hour, project', inner, t.params);
 }
 
 /**
@@ -247,33 +253,16 @@ export function countPypiRows(table: TableRef, since: string): Statement<{ rows:
 }
 
 /** {@link selectPypiDownloadsDigest} of the view's query over the whole source: what the view target must equal. */
-export function selectPypiSourceDownloadsDigest(
-  source: TableRef,
-): Statement<{ groups: string; downloads: string; digest: string }> {
+export function selectPypiSourceDownloadsDigest(source: TableRef): Statement<DownloadsDigest> {
   const t = tableParam('table', source);
-  return {
-    query: [
-      'SELECT toString(count()) AS groups, toString(sum(n)) AS downloads,',
-      '  toString(groupBitXor(cityHash64(project, n))) AS digest',
-      `FROM (SELECT project, count() AS n FROM ${t.sql} GROUP BY project)`,
-    ].join('\n'),
-    params: t.params,
-  };
+  return downloadsDigest('project', `SELECT project, count() AS n FROM ${t.sql} GROUP BY project`, t.params);
 }
 
 /** {@link selectPypiDownloadsPerDayDigest} of the per-hour view's query over the whole source. */
-export function selectPypiSourceDownloadsPerDayDigest(
-  source: TableRef,
-): Statement<{ groups: string; downloads: string; digest: string }> {
+export function selectPypiSourceDownloadsPerDayDigest(source: TableRef): Statement<DownloadsDigest> {
   const t = tableParam('table', source);
-  return {
-    query: [
-      'SELECT toString(count()) AS groups, toString(sum(n)) AS downloads,',
-      '  toString(groupBitXor(cityHash64(hour, project, n))) AS digest',
-      `FROM (SELECT toStartOfHour(timestamp) AS hour, project, count() AS n FROM ${t.sql} GROUP BY hour, project)`,
-    ].join('\n'),
-    params: t.params,
-  };
+  const inner = `SELECT toStartOfHour(timestamp) AS hour, project, count() AS n FROM ${t.sql} GROUP BY hour, project`;
+  return downloadsDigest('hour, project', inner, t.params);
 }
 
 /** Rows of a `pypi`-shaped table before a moment (epoch seconds), and an order-free digest of them. */

@@ -1,4 +1,4 @@
-import { continueAsNew, log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   formatCheckpoint,
@@ -9,20 +9,12 @@ import {
   type ImportPlan,
   type ImportSummary,
 } from '../shared/import-input';
-import { initialProgress, type BackfillProgress } from '../shared/progress';
-import { writerTag } from '../shared/writer-tables';
-import { PartitionLoop } from './partition-loop';
+import { pendingPartitions, type BackfillProgress } from '../shared/progress';
+import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
 
-const { planImport } = proxyActivities<Activities>({
-  startToCloseTimeout: '1h',
-  heartbeatTimeout: '20s',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
-});
+const { planImport } = proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
 
-const { checkClusterLoad, resolveImportInput } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
-});
+const { resolveImportInput } = proxyLocalActivities<Activities>(JOB_LOCAL_ACTIVITY_OPTIONS);
 
 /** What an import hands to its next run when it continues as new: input, plan (with the checkpoint), progress. */
 export interface ImportCarry {
@@ -59,10 +51,7 @@ const qualified = (t: { database: string; name: string }): string => `${t.databa
 export async function importWorkflow(raw: ImportInputRaw, carried?: ImportCarry): Promise<ImportSummary> {
   const input = carried?.input ?? (await resolveImportInput(raw));
   const { job } = input;
-  const { workflowId, firstExecutionRunId } = workflowInfo();
-  const tag = writerTag(workflowId, firstExecutionRunId);
-  const loop = new PartitionLoop(carried?.progress ?? initialProgress(job.parallelism));
-  const { progress } = loop;
+  const { workflowId, tag, loop, progress } = startJobRun(job.parallelism, carried?.progress);
 
   let plan: ImportPlan;
   if (carried) plan = carried.plan;
@@ -72,16 +61,14 @@ export async function importWorkflow(raw: ImportInputRaw, carried?: ImportCarry)
     progress.checkpoint = formatCheckpoint(plan.checkpoint);
     progress.phase = 'running';
     progress.total = plan.batches.length;
-    progress.partitions = plan.batches.map((b) => ({ id: b.id, state: 'pending', salt: 1, sourceRows: b.sourceRows }));
+    progress.partitions = pendingPartitions(plan.batches);
     log.info('import planned', { checkpoint: progress.checkpoint, batches: plan.batches.length });
   }
 
   await loop.run({
     partitions: plan.batches,
     taskFor: (batch: ImportBatch) => importBatchTask(job, plan, batch, tag),
-    safety: job.safety,
-    load: { thresholds: job.load, sample: () => checkClusterLoad({ source: plan.source, target: plan.target }) },
-    target: qualified(plan.target),
+    ...jobLoopOptions(job, plan),
     continueAsNew: () => continueAsNew<typeof importWorkflow>(raw, { input, plan, progress }),
   });
 

@@ -1,21 +1,19 @@
-import { continueAsNew, log, proxyActivities, proxyLocalActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, log, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PartitionPlan, ViewPartitionTask } from '../shared/backfill-results';
-import { initialProgress, type BackfillProgress } from '../shared/progress';
-import type { ViewBackfillInput, ViewBackfillInputRaw, ViewBackfillSummary, ViewPlan } from '../shared/view-input';
-import { shadowTableFor, writerTag } from '../shared/writer-tables';
-import { PartitionLoop } from './partition-loop';
+import type { PartitionPlan } from '../shared/backfill-results';
+import { pendingPartitions, type BackfillProgress } from '../shared/progress';
+import {
+  viewPartitionTask,
+  type ViewBackfillInput,
+  type ViewBackfillInputRaw,
+  type ViewBackfillSummary,
+  type ViewPlan,
+} from '../shared/view-input';
+import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
 
-const { planViewBackfill, createViewAndTarget, listViewPartitions } = proxyActivities<Activities>({
-  startToCloseTimeout: '1h',
-  heartbeatTimeout: '20s',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
-});
+const { planViewBackfill, createViewAndTarget, listViewPartitions } = proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
 
-const { checkClusterLoad, resolveViewBackfillInput } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
-});
+const { resolveViewBackfillInput } = proxyLocalActivities<Activities>(JOB_LOCAL_ACTIVITY_OPTIONS);
 
 /** What a view backfill hands to its next run when it continues as new: input, plan (with the cutoff), progress. */
 export interface ViewBackfillCarry {
@@ -59,10 +57,7 @@ export async function viewBackfillWorkflow(
 ): Promise<ViewBackfillSummary> {
   const input = carried?.input ?? (await resolveViewBackfillInput(raw));
   const { job } = input;
-  const { workflowId, firstExecutionRunId } = workflowInfo();
-  const tag = writerTag(workflowId, firstExecutionRunId);
-  const loop = new PartitionLoop(carried?.progress ?? initialProgress(job.parallelism));
-  const { progress } = loop;
+  const { workflowId, tag, loop, progress } = startJobRun(job.parallelism, carried?.progress);
 
   let plan: ViewPlan;
   let partitions: PartitionPlan[];
@@ -81,26 +76,14 @@ export async function viewBackfillWorkflow(
     partitions = await listViewPartitions({ job, cutoff: plan.cutoff });
     progress.phase = 'running';
     progress.total = partitions.length;
-    progress.partitions = partitions.map((p) => ({ id: p.id, state: 'pending', salt: 1, sourceRows: p.sourceRows }));
+    progress.partitions = pendingPartitions(partitions);
   }
   const { cutoff } = plan;
 
-  const taskFor = (partition: PartitionPlan): ViewPartitionTask => ({
-    job,
-    source: plan.source,
-    target: plan.target,
-    shadow: shadowTableFor(plan.target, partition.id, tag),
-    partition,
-    build: { kind: 'view-fill', cutoff },
-    swap: 'append',
-  });
-
   await loop.run({
     partitions,
-    taskFor,
-    safety: job.safety,
-    load: { thresholds: job.load, sample: () => checkClusterLoad({ source: plan.source, target: plan.target }) },
-    target: progress.target ?? '',
+    taskFor: (partition) => viewPartitionTask(job, plan, partition, tag, cutoff),
+    ...jobLoopOptions(job, plan),
     continueAsNew: () => continueAsNew<typeof viewBackfillWorkflow>(raw, { input, plan, partitions, progress }),
   });
 

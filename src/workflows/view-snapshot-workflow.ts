@@ -10,38 +10,26 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PartitionPlan, TableRef, ViewPartitionTask } from '../shared/backfill-results';
+import type { PartitionPlan, TableRef } from '../shared/backfill-results';
 import { confirmSignal } from '../shared/messages';
-import { initialProgress, type BackfillProgress, type SnapshotProgress } from '../shared/progress';
+import { pendingPartitions, type BackfillProgress, type SnapshotProgress } from '../shared/progress';
 import type { SnapshotPlan, ViewSnapshotSummary } from '../shared/snapshot-input';
-import type { ViewBackfillInput, ViewBackfillInputRaw } from '../shared/view-input';
-import { shadowTableFor, writerTag } from '../shared/writer-tables';
-import { PartitionLoop } from './partition-loop';
+import { viewPartitionTask, type ViewBackfillInput, type ViewBackfillInputRaw } from '../shared/view-input';
+import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
 
-const retry = { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 };
-
-const { planViewSnapshot, createSnapshotView, listSnapshotPartitions, dropSnapshot } = proxyActivities<Activities>({
-  startToCloseTimeout: '1h',
-  heartbeatTimeout: '20s',
-  retry,
-});
+const { planViewSnapshot, createSnapshotView, listSnapshotPartitions, dropSnapshot } =
+  proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
 
 // The snapshot runs outside cancellation (see below); should it ever be cancelled, the workflow waits until it has
 // stopped before it drops the snapshot, so no attempt attaches into a table dropped under it.
 const { snapshotSource } = proxyActivities<Activities>({
-  startToCloseTimeout: '1h',
-  heartbeatTimeout: '20s',
+  ...JOB_ACTIVITY_OPTIONS,
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry,
 });
 
-const { checkClusterLoad, resolveViewBackfillInput } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '1m',
-  retry,
-});
+const { resolveViewBackfillInput } = proxyLocalActivities<Activities>(JOB_LOCAL_ACTIVITY_OPTIONS);
 
 /** What a snapshot job hands to its next run when it continues as new: the snapshot and view exist by then. */
 export interface ViewSnapshotCarry {
@@ -86,10 +74,7 @@ export async function viewSnapshotWorkflow(
 ): Promise<ViewSnapshotSummary> {
   const input = carried?.input ?? (await resolveViewBackfillInput(raw));
   const { job } = input;
-  const { workflowId, firstExecutionRunId } = workflowInfo();
-  const tag = writerTag(workflowId, firstExecutionRunId);
-  const loop = new PartitionLoop(carried?.progress ?? initialProgress(job.parallelism));
-  const { progress } = loop;
+  const { workflowId, tag, loop, progress } = startJobRun(job.parallelism, carried?.progress);
   let confirmed = false;
   setHandler(confirmSignal, () => void (confirmed = true));
 
@@ -146,24 +131,15 @@ export async function viewSnapshotWorkflow(
 
       partitions = await listSnapshotPartitions({ job, plan });
       progress.total = partitions.length;
-      progress.partitions = partitions.map((p) => ({ id: p.id, state: 'pending', salt: 1, sourceRows: p.sourceRows }));
+      progress.partitions = pendingPartitions(partitions);
     }
 
-    const taskFor = (partition: PartitionPlan): ViewPartitionTask => ({
-      job,
-      source: plan.snapshot,
-      target: plan.target,
-      shadow: shadowTableFor(plan.target, partition.id, tag),
-      partition,
-      build: { kind: 'view-fill' },
-      swap: 'append',
-    });
     await loop.run({
       partitions,
-      taskFor,
-      safety: job.safety,
-      load: { thresholds: job.load, sample: () => checkClusterLoad({ source: plan.source, target: plan.target }) },
-      target: progress.target ?? '',
+      // The fill reads the snapshot, all of it: no cutoff.
+      taskFor: (partition) =>
+        viewPartitionTask(job, { source: plan.snapshot, target: plan.target }, partition, tag, undefined),
+      ...jobLoopOptions(job, plan),
       continueAsNew: () => continueAsNew<typeof viewSnapshotWorkflow>(raw, { input, plan, partitions, progress }),
     });
   } catch (err) {

@@ -54,6 +54,9 @@ export interface Harness {
   ): Promise<T>;
   /** Starts `backfillWorkflow` and waits for its result, with a worker running. */
   backfill(input: BackfillInputRaw, workflowId?: string): Promise<unknown>;
+  /** Runs one worker for the rest of the file (e.g. for CLI tests), until `close()`. */
+  serve(options?: { onStep?: ActivityDeps['onStep'] }): void;
+  /** Stops the worker `serve` started, if any, then the server and the engine. */
   close(): Promise<void>;
 }
 
@@ -77,6 +80,7 @@ export async function createHarness(extraServerArgs: string[] = [], uiPort?: num
     });
     return worker.runUntil(fn(worker));
   };
+  let stopServing: (() => Promise<unknown>) | undefined;
   return {
     env,
     ch,
@@ -84,7 +88,17 @@ export async function createHarness(extraServerArgs: string[] = [], uiPort?: num
     withWorker,
     backfill: (input, workflowId = `backfill-${randomUUID()}`) =>
       withWorker(() => env.client.workflow.execute('backfillWorkflow', { taskQueue, workflowId, args: [input] })),
+    serve: (options) => {
+      let stop = (): void => undefined;
+      const stopped = new Promise<void>((resolve) => (stop = resolve));
+      const serving = withWorker(() => stopped, options);
+      stopServing = () => {
+        stop();
+        return serving;
+      };
+    },
     close: async () => {
+      await stopServing?.();
       await env.teardown();
       await ch.close();
     },

@@ -1,9 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { openEmbeddedClickHouse } from '../../src/clickhouse/connect';
+import { workflowBundle } from './backfill-harness';
+import { createTestTemporal } from './temporal-env';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -98,4 +103,129 @@ export class CrashWorkers {
   get idle(): boolean {
     return this.running.size === 0;
   }
+}
+
+/**
+ * Tables of `db` whose name matches a LIKE `pattern` (by default every shadow and duplicate, `%\_v2\_%`), without
+ * their writer tag: `events_daily_v2_202401`.
+ */
+export async function shadowTables(ch: ClickHouse, db: string, pattern = '%\\_v2\\_%'): Promise<string[]> {
+  const rows = await ch.rows<{ name: string }>({
+    query: 'SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE {pattern:String} ORDER BY name',
+    params: { db, pattern },
+  });
+  return rows.map((r) => r.name.replace(/_[0-9a-f]{8}$/, ''));
+}
+
+/** A workflow run up to the SIGKILL of its worker: its result (still to come) and the killed worker. */
+export interface KilledRun<T> {
+  handle: WorkflowHandle;
+  result: Promise<T>;
+  killed: WorkerProcess;
+  /** The file the kill is recorded in (see test/fixtures/crash-worker.ts). */
+  marker: string;
+}
+
+/**
+ * What every SIGKILL test file shares, from {@link useCrashTest}: a run directory of its own with the pre-bundled
+ * workflow code, a Temporal dev server (`env`, once the file's `beforeAll` ran), worker processes on a task queue of
+ * its own, and the embedded engine opened only while no worker runs.
+ */
+export class CrashTest {
+  readonly dirs: ReturnType<typeof crashRunDirs>;
+  readonly taskQueue: string;
+  readonly workers: CrashWorkers;
+  private server: TestWorkflowEnvironment | undefined;
+
+  constructor(prefix: string) {
+    this.dirs = crashRunDirs(prefix);
+    this.taskQueue = `${prefix}-${randomUUID()}`;
+    this.workers = new CrashWorkers(this.dirs, this.taskQueue);
+  }
+
+  get env(): TestWorkflowEnvironment {
+    if (!this.server) throw new Error('the crash test has no server before its beforeAll');
+    return this.server;
+  }
+
+  /** Runs `fn` with the embedded engine on this file's data directory (no worker may run meanwhile). */
+  withClickHouse<T>(fn: (ch: ClickHouse) => Promise<T>): Promise<T> {
+    return withClickHouse(this.dirs.dataDir, fn);
+  }
+
+  /** A fresh run directory with the workflow bundle, `db` created and `seed` run in it, then the server. */
+  async setUp(db: string, seed: (ch: ClickHouse) => Promise<void>): Promise<void> {
+    rmSync(this.dirs.runDir, { recursive: true, force: true });
+    mkdirSync(this.dirs.runDir, { recursive: true });
+    writeFileSync(this.dirs.bundleFile, (await workflowBundle()).code);
+    await this.withClickHouse(async (ch) => {
+      await ch.exec({ query: 'CREATE DATABASE {db:Identifier}', params: { db } });
+      await seed(ch);
+    });
+    this.server = await createTestTemporal();
+  }
+
+  /** Kills every worker left, tears the server down, and removes the run directory once no worker is left. */
+  async tearDown(): Promise<void> {
+    this.workers.killAll();
+    await this.server?.teardown();
+    if (this.workers.idle) rmSync(this.dirs.runDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Starts a worker (`<name>-killed`) that kills itself at `at` (`<point>` or `<point>@<partition>`), then the
+   * workflow (`start`, which may also signal it), and waits until that worker is dead. Throws, with the worker's
+   * last lines, when the workflow ended first or the worker exited otherwise than by SIGKILL.
+   */
+  async runUntilKilled<T>(
+    name: string,
+    at: string,
+    start: (client: TestWorkflowEnvironment['client'], taskQueue: string) => Promise<WorkflowHandle>,
+  ): Promise<KilledRun<T>> {
+    const marker = path.join(this.dirs.runDir, `${name}.fired`);
+    const killed = this.workers.start(this.env.address, `${name}-killed`, { at, marker });
+    const handle = await start(this.env.client, this.taskQueue);
+    const result = handle.result() as Promise<T>;
+    const first = await Promise.race([
+      killed.exited,
+      result.then(
+        () => 'completed',
+        () => 'failed',
+      ),
+    ]);
+    if (typeof first === 'string') {
+      await this.workers.stop(killed);
+      throw new Error(`the workflow ${first} before the worker was killed at ${at}:\n${killed.logTail()}`);
+    }
+    if (first.signal !== 'SIGKILL') {
+      throw new Error(`the worker exited with ${JSON.stringify(first)}, not by SIGKILL:\n${killed.logTail()}`);
+    }
+    return { handle, result, killed, marker };
+  }
+
+  /**
+   * A fresh worker (`<name>-recovered`) finishes the run: returns the workflow's result and that worker, stopped (its
+   * steps stay readable). Throws, with the worker's last lines, when the workflow fails.
+   */
+  async recover<T>(name: string, run: KilledRun<T>): Promise<{ summary: T; recovered: WorkerProcess }> {
+    const recovered = this.workers.start(this.env.address, `${name}-recovered`);
+    try {
+      return { summary: await run.result, recovered };
+    } catch (err) {
+      throw new Error(`the workflow failed after the restart: ${String(err)}\n${recovered.logTail()}`);
+    } finally {
+      await this.workers.stop(recovered);
+    }
+  }
+}
+
+/**
+ * The shared set-up of a SIGKILL test file, installed as its `beforeAll`/`afterAll`: {@link CrashTest.setUp} with
+ * `db` and `seed`, and {@link CrashTest.tearDown}. Call it at the top of the file's `describe`.
+ */
+export function useCrashTest(prefix: string, db: string, seed: (ch: ClickHouse) => Promise<void>): CrashTest {
+  const crash = new CrashTest(prefix);
+  beforeAll(() => crash.setUp(db, seed));
+  afterAll(() => crash.tearDown());
+  return crash;
 }

@@ -1,3 +1,4 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runCli } from '../../src/cli';
 
 export interface CliRun {
@@ -28,4 +29,9 @@ export async function runCliCaptured(env: Record<string, string>, ...args: strin
     log.mockRestore();
     error.mockRestore();
   }
+}
+
+/** Runs `ch-backfill <args>` like {@link runCliCaptured}, against a test server and the task queue its worker serves. */
+export function runCliOn(h: { env: TestWorkflowEnvironment; taskQueue: string }, ...args: string[]): Promise<CliRun> {
+  return runCliCaptured({ TEMPORAL_ADDRESS: h.env.address, TEMPORAL_TASK_QUEUE: h.taskQueue }, ...args);
 }

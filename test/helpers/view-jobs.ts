@@ -2,11 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parse } from 'yaml';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { TableRef } from '../../src/shared/backfill-results';
-import type { ImportJobInput, ViewJobInput } from '../../src/shared/job-spec';
-import { insertPypiRows } from '../../src/sql/pypi-demo';
+import type { ImportJobInput, JobSpecInput, ViewJobInput } from '../../src/shared/job-spec';
+import {
+  createPypiDownloadsPerDayTable,
+  createPypiDownloadsPerDayView,
+  createPypiDownloadsTable,
+  createPypiDownloadsView,
+  createPypiTable,
+  insertPypiRows,
+} from '../../src/sql/pypi-demo';
+import { runCliOn } from './run-cli-captured';
 
 /** An example job of examples/, pointed at tables in `db`, with a short cutoff margin. */
 export function pypiViewJob(file: string, db: string, overrides: Partial<ViewJobInput> = {}): ViewJobInput {
@@ -34,13 +44,13 @@ export function pypiImportJob(db: string, overrides: Partial<ImportJobInput> = {
 }
 
 /** `YYYY-MM-DD hh:mm:ss` (UTC) of a moment, as insertPypiRows takes it. */
-const sqlTime = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+export const sqlTime = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 
 /**
  * Live ingestion: every 100 ms, 500 rows timestamped over the last 100 ms go into `pypi`, until stopped. Returns
  * how many rows it inserted.
  */
-export function startIngestion(ch: ClickHouse, pypi: TableRef): { stop: () => Promise<number> } {
+function startIngestion(ch: ClickHouse, pypi: TableRef): { stop: () => Promise<number> } {
   let stopped = false;
   let rows = 0;
   const loop = (async () => {
@@ -58,6 +68,63 @@ export function startIngestion(ch: ClickHouse, pypi: TableRef): { stop: () => Pr
       return rows;
     },
   };
+}
+
+/**
+ * Runs `fn` while {@link startIngestion} inserts into `pypi`, and half a second more (rows arriving after a job are
+ * the live views' alone); stops the ingestion either way. Returns `fn`'s result and how many rows were ingested.
+ */
+export async function whileIngesting<T>(
+  ch: ClickHouse,
+  pypi: TableRef,
+  fn: () => Promise<T>,
+): Promise<{ result: T; ingested: number }> {
+  const ingestion = startIngestion(ch, pypi);
+  try {
+    const result = await fn();
+    await new Promise((r) => setTimeout(r, 500));
+    return { result, ingested: await ingestion.stop() };
+  } catch (err) {
+    await ingestion.stop();
+    throw err;
+  }
+}
+
+/** Creates `<db>.pypi` (as createPypiTable makes it) with `rows` generated downloads over [`start`, `end`). */
+export async function seedPypi(
+  ch: ClickHouse,
+  db: string,
+  rows: number,
+  start: string,
+  end: string,
+): Promise<TableRef> {
+  const pypi = { database: db, name: 'pypi' };
+  await ch.exec(createPypiTable(pypi));
+  await ch.exec(insertPypiRows(pypi, rows, start, end));
+  return pypi;
+}
+
+/**
+ * `table` as createPypiTable makes it, for the SIGKILL tests: 3,000,000 rows in January 2024, so that its fill
+ * lasts longer than the 0.3 s before a kill during it, and 100,000 in February.
+ */
+export async function createCrashTestPypi(ch: ClickHouse, table: TableRef): Promise<void> {
+  await ch.exec(createPypiTable(table));
+  await ch.exec(insertPypiRows(table, 3_000_000, '2024-01-01 00:00:00', '2024-02-01 00:00:00'));
+  await ch.exec(insertPypiRows(table, 100_000, '2024-02-01 00:00:00', '2024-03-01 00:00:00'));
+}
+
+/**
+ * `<db>.pypi` with the guide's two views: `pypi_downloads_mv` into `pypi_downloads` (per project) and
+ * `pypi_downloads_per_day_mv` into `pypi_downloads_per_day` (per hour and project), all empty.
+ */
+export async function createPypiWithViews(ch: ClickHouse, db: string): Promise<void> {
+  const t = (name: string): TableRef => ({ database: db, name });
+  await ch.exec(createPypiTable(t('pypi')));
+  await ch.exec(createPypiDownloadsTable(t('pypi_downloads')));
+  await ch.exec(createPypiDownloadsView(t('pypi_downloads_mv'), t('pypi'), t('pypi_downloads')));
+  await ch.exec(createPypiDownloadsPerDayTable(t('pypi_downloads_per_day')));
+  await ch.exec(createPypiDownloadsPerDayView(t('pypi_downloads_per_day_mv'), t('pypi'), t('pypi_downloads_per_day')));
 }
 
 /**
@@ -87,9 +154,22 @@ export async function targetAndSource(
   };
 }
 
-/** Writes a job to a temporary JSON file, for `ch-backfill start --job`. */
-export function viewJobFile(job: ViewJobInput): string {
-  const file = path.join(tmpdir(), `view-job-${randomUUID()}.json`);
+/** {@link targetAndSource} of a target per (hour, project), as the guide's hourly view writes it. */
+export function hourlyTargetAndSource(ch: ClickHouse, db: string, target: string) {
+  return targetAndSource(ch, db, target, 'hour, project', 'sum(count)', 'toStartOfHour(timestamp) AS hour, project');
+}
+
+/** {@link targetAndSource} of both targets {@link createPypiWithViews} makes. */
+export async function pypiViewTargets(ch: ClickHouse, db: string) {
+  return {
+    downloads: await targetAndSource(ch, db, 'pypi_downloads', 'project', 'sum(count)', 'project'),
+    perDay: await hourlyTargetAndSource(ch, db, 'pypi_downloads_per_day'),
+  };
+}
+
+/** Writes a job of any kind to a temporary JSON file, for `ch-backfill start --job`. */
+export function viewJobFile(job: ViewJobInput | ImportJobInput | JobSpecInput): string {
+  const file = path.join(tmpdir(), `${job.kind}-job-${randomUUID()}.json`);
   writeFileSync(file, JSON.stringify(job));
   return file;
 }
@@ -110,4 +190,50 @@ export async function pypiMonths(ch: ClickHouse, db: string): Promise<number> {
     params: {},
   });
   return Number(row.n);
+}
+
+/** Rows of `<db>.<table>`. */
+export async function rowsOf(ch: ClickHouse, db: string, table: string): Promise<number> {
+  const [row] = await ch.rows<{ n: string }>({
+    query: `SELECT toString(count()) AS n FROM ${db}.${table}`,
+    params: {},
+  });
+  return Number(row.n);
+}
+
+/**
+ * Runs a job that must be refused (`run`: its workflow to its end) and returns the message of the failure's innermost
+ * cause, which names the field; checks that the workflow failed and that the tables of `db` are as before.
+ */
+export async function refusalOf(ch: ClickHouse, db: string, run: () => Promise<unknown>): Promise<string> {
+  const before = await tablesOf(ch, db);
+  const err = await run().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect(await tablesOf(ch, db)).toEqual(before);
+  let cause = (err as Error).cause as Error | undefined;
+  while (cause?.cause) cause = cause.cause as Error;
+  return cause?.message ?? '';
+}
+
+/**
+ * `ch-backfill start --job <file> --dry-run` against a test server: expects it to exit 0, print no error and say it
+ * created nothing, and the tables of `db` to be as before. Returns what it printed and the step of each statement it
+ * listed (its `-- <step>` lines), in order.
+ */
+export async function dryRun(
+  h: { env: TestWorkflowEnvironment; taskQueue: string; ch: ClickHouse },
+  db: string,
+  file: string,
+): Promise<{ out: string; steps: string[] }> {
+  const before = await tablesOf(h.ch, db);
+  const dry = await runCliOn(h, 'start', '--job', file, '--dry-run');
+  expect(dry.err).toBe('');
+  expect(dry.code).toBe(0);
+  expect(await tablesOf(h.ch, db)).toEqual(before);
+  expect(dry.out).toContain(`dry run of ${file}: nothing was created or changed`);
+  const steps = [...dry.out.matchAll(/^-- (.+)$/gm)].map((m) => m[1]).filter((l) => !/^(params|settings):/.test(l));
+  return { out: dry.out, steps };
 }

@@ -56,8 +56,6 @@ type Edit = (job: LooseJob, db: string) => unknown;
 describe('bad input is refused, naming the field, and changes nothing', () => {
   let h: Harness;
   let db: string;
-  let stopWorker: () => void;
-  let worker: Promise<unknown>;
 
   beforeAll(async () => {
     h = await createHarness();
@@ -80,14 +78,11 @@ describe('bad input is refused, naming the field, and changes nothing', () => {
               FROM ${db}.events GROUP BY user_id, host, device_ip, date`,
       params: {},
     });
-    // One worker for the whole file; it stops when `stopWorker` is called.
-    const stopped = new Promise<void>((resolve) => (stopWorker = resolve));
-    worker = h.withWorker(() => stopped);
+    // One worker for the whole file, until close().
+    h.serve();
   });
 
   afterAll(async () => {
-    stopWorker?.();
-    await worker;
     await h?.close();
   });
 

@@ -40,8 +40,6 @@ describe('a refused backfill started from the CLI names the field and the workfl
   let h: Harness;
   let db: string;
   let dir: string;
-  let stopWorker: () => void;
-  let worker: Promise<unknown>;
 
   beforeAll(async () => {
     h = await createHarness();
@@ -50,13 +48,10 @@ describe('a refused backfill started from the CLI names the field and the workfl
     await h.ch.exec(createDemoEventsTable(events));
     await h.ch.exec(insertDemoEvents(events, '2024-01-01', 1, 1_000));
     dir = mkdtempSync(path.join(tmpdir(), 'cli-errors-'));
-    const stopped = new Promise<void>((resolve) => (stopWorker = resolve));
-    worker = h.withWorker(() => stopped);
+    h.serve();
   });
 
   afterAll(async () => {
-    stopWorker?.();
-    await worker;
     await h?.close();
   });
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { decodeTimeoutType } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
@@ -9,14 +8,8 @@ import type { BackfillSummary } from '../../src/shared/backfill-results';
 import type { RollbackInputRaw, RollbackSummary } from '../../src/shared/rollback-input';
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
 import { partitionLockId } from '../../src/shared/partition-lock';
-import { exampleJob, workflowBundle } from '../helpers/backfill-harness';
-import {
-  CrashWorkers,
-  crashRunDirs,
-  withClickHouse as withDataDir,
-  type WorkerProcess,
-} from '../helpers/crash-workers';
-import { createTestTemporal } from '../helpers/temporal-env';
+import { exampleJob } from '../helpers/backfill-harness';
+import { shadowTables, useCrashTest, type CrashTest, type WorkerProcess } from '../helpers/crash-workers';
 
 /*
  * Workers here are separate processes that kill themselves with SIGKILL at one step point (see
@@ -24,13 +17,8 @@ import { createTestTemporal } from '../helpers/temporal-env';
  * a data directory, so this file has its own, and opens it only while no worker runs.
  */
 
-const dirs = crashRunDirs('crash');
-const { runDir, bundleFile } = dirs;
 const db = 'crash_recovery';
 const events = { database: db, name: 'events' };
-const taskQueue = `crash-${randomUUID()}`;
-const workers = new CrashWorkers(dirs, taskQueue);
-const withClickHouse = <T>(fn: (ch: ClickHouse) => Promise<T>): Promise<T> => withDataDir(dirs.dataDir, fn);
 // Small chunks salt the aggregation, which makes January's INSERT last seconds: the kill lands inside it.
 const job = exampleJob(db, { chunkSize: 2_000 });
 
@@ -59,15 +47,6 @@ const singleLevel = `SELECT user_id, host, device_ip, toDate(ts) AS date, count(
 const targetRows = `SELECT user_id, host, device_ip, date, daily_events, round(daily_sum_ctr, 6) AS daily_sum_ctr,
     round(daily_sum_sq_ctr, 6) AS daily_sum_sq_ctr, arraySort(hours) AS hours
   FROM ${db}.events_daily WHERE toYYYYMM(date) IN {months:Array(UInt32)}`;
-
-/** Shadow tables left in the database, without their writer tag: `events_daily_v2_202401`. */
-async function shadowTables(ch: ClickHouse): Promise<string[]> {
-  const rows = await ch.rows<{ name: string }>({
-    query: "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE '%\\_v2\\_%' ORDER BY name",
-    params: { db },
-  });
-  return rows.map((r) => r.name.replace(/_[0-9a-f]{8}$/, ''));
-}
 
 /** The partition workflow (the lock) of one target partition. */
 const lockOf = (partition: string): string => partitionLockId({ database: db, name: 'events_daily' }, partition);
@@ -111,48 +90,26 @@ interface CrashRun<T = BackfillSummary> {
  * workflow and stops it.
  */
 async function backfillThroughCrash<T = BackfillSummary>(
-  env: TestWorkflowEnvironment,
+  crash: CrashTest,
   input: BackfillInputRaw | RollbackInputRaw,
   crashAt: string,
   workflowType = 'backfillWorkflow',
 ): Promise<CrashRun<T>> {
-  const name = crashAt.replace(/[:@]/g, '-');
-  const marker = path.join(runDir, `${name}-${workflowType}.fired`);
-  const workflowId = `crash-${name}-${randomUUID()}`;
-  const killed = workers.start(env.address, `${name}-${workflowType}-killed`, { at: crashAt, marker });
-  const handle = await env.client.workflow.start(workflowType, { taskQueue, workflowId, args: [input] });
-  const result = handle.result() as Promise<T>;
-  const first = await Promise.race([
-    killed.exited,
-    result.then(
-      () => 'completed',
-      () => 'failed',
-    ),
-  ]);
-  if (typeof first === 'string') {
-    await workers.stop(killed);
-    throw new Error(`the backfill ${first} before the worker was killed at ${crashAt}:\n${killed.logTail()}`);
-  }
-  if (first.signal !== 'SIGKILL') {
-    throw new Error(`the worker exited with ${JSON.stringify(first)}, not by SIGKILL:\n${killed.logTail()}`);
-  }
+  const name = `${crashAt.replace(/[:@]/g, '-')}-${workflowType}`;
+  const workflowId = `crash-${crashAt.replace(/[:@]/g, '-')}-${randomUUID()}`;
+  const run = await crash.runUntilKilled<T>(name, crashAt, (client, taskQueue) =>
+    client.workflow.start(workflowType, { taskQueue, workflowId, args: [input] }),
+  );
 
   const crashMonth = Number(crashAt.split('@')[1]);
-  const atCrash = await withClickHouse(async (ch) => ({
+  const atCrash = await crash.withClickHouse(async (ch) => ({
     target: await digest(ch, targetRows, [crashMonth]),
     singleLevel: await digest(ch, singleLevel, [crashMonth]),
-    shadows: await shadowTables(ch),
+    shadows: await shadowTables(ch, db),
   }));
 
-  const recovered = workers.start(env.address, `${name}-${workflowType}-recovered`);
-  try {
-    const summary = await result;
-    return { workflowId, summary, killed, recovered, marker, atCrash };
-  } catch (err) {
-    throw new Error(`the backfill failed after the restart: ${String(err)}\n${recovered.logTail()}`);
-  } finally {
-    await workers.stop(recovered);
-  }
+  const { summary, recovered } = await crash.recover(name, run);
+  return { workflowId, summary, killed: run.killed, recovered, marker: run.marker, atCrash };
 }
 
 /** The SIGKILL landed where asked, in the first worker, and the killed step ran again in the fresh one. */
@@ -170,51 +127,40 @@ function expectKilledAt<T>(run: CrashRun<T>, point: string, partition: string): 
 }
 
 /** The target holds exactly the single-level aggregation of those months, and no shadow table is left. */
-async function expectTargetMatchesSource(months: number[]): Promise<void> {
-  await withClickHouse(async (ch) => {
+async function expectTargetMatchesSource(crash: CrashTest, months: number[]): Promise<void> {
+  await crash.withClickHouse(async (ch) => {
     expect(await digest(ch, targetRows, months)).toEqual(await digest(ch, singleLevel, months));
-    expect(await shadowTables(ch)).toEqual([]);
+    expect(await shadowTables(ch, db)).toEqual([]);
   });
 }
 
 describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
-  let env: TestWorkflowEnvironment;
-
-  beforeAll(async () => {
-    rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
-    writeFileSync(bundleFile, (await workflowBundle()).code);
-    await withClickHouse(async (ch) => {
-      await ch.exec({ query: 'CREATE DATABASE {db:Identifier}', params: { db } });
-      await ch.exec(createDemoEventsTable(events));
-      await ch.exec(insertDemoEvents(events, '2024-01-01', 1, 600_000));
-      await ch.exec(insertDemoEvents(events, '2024-02-01', 2, 200_000));
-    });
-    env = await createTestTemporal();
-  });
-
-  afterAll(async () => {
-    workers.killAll();
-    await env?.teardown();
-    if (workers.idle) rmSync(runDir, { recursive: true, force: true });
+  const crash = useCrashTest('crash', db, async (ch) => {
+    await ch.exec(createDemoEventsTable(events));
+    await ch.exec(insertDemoEvents(events, '2024-01-01', 1, 600_000));
+    await ch.exec(insertDemoEvents(events, '2024-02-01', 2, 200_000));
   });
 
   it('a kill during the INSERT leaves the target untouched, and the retried insert fills it exactly once', async () => {
-    const run = await backfillThroughCrash(env, { job, from: '2024-01-01', to: '2024-01-31' }, 'insert:started@202401');
+    const run = await backfillThroughCrash(
+      crash,
+      { job, from: '2024-01-01', to: '2024-01-31' },
+      'insert:started@202401',
+    );
 
     expectKilledAt(run, 'insert:started', '202401');
     expect(run.atCrash.target.rows).toBe(0);
     expect(run.atCrash.shadows).toEqual(['events_daily_v2_202401']);
-    expect(await activityAttempts(env, lockOf('202401'), 'buildShadow')).toEqual([
+    expect(await activityAttempts(crash.env, lockOf('202401'), 'buildShadow')).toEqual([
       { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
     ]);
     expect(run.summary.rowsRead).toBe(600_000);
-    await expectTargetMatchesSource([202401]);
+    await expectTargetMatchesSource(crash, [202401]);
   });
 
   it('a kill between the INSERT and the swap leaves the target untouched, and the partition is swapped in once', async () => {
     const run = await backfillThroughCrash(
-      env,
+      crash,
       { job, from: '2024-02-01', to: '2024-02-29' },
       'insert:finished@202402',
     );
@@ -222,38 +168,42 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
     expectKilledAt(run, 'insert:finished', '202402');
     expect(run.atCrash.target.rows).toBe(0);
     expect(run.atCrash.shadows).toEqual(['events_daily_v2_202402']);
-    expect(await activityAttempts(env, lockOf('202402'), 'buildShadow')).toEqual([
+    expect(await activityAttempts(crash.env, lockOf('202402'), 'buildShadow')).toEqual([
       { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
     ]);
     expect(run.summary.rowsRead).toBe(100_000);
-    await expectTargetMatchesSource([202402]);
+    await expectTargetMatchesSource(crash, [202402]);
   });
 
   it('a kill after REPLACE PARTITION committed over rows already there repeats the swap: one copy, none stale', async () => {
     // Late events make February's target partition (filled by the previous test) stale.
-    const stale = await withClickHouse(async (ch) => {
+    const stale = await crash.withClickHouse(async (ch) => {
       await ch.exec(insertDemoEvents(events, '2024-02-01', 1, 20_000));
       return { target: await digest(ch, targetRows, [202402]), singleLevel: await digest(ch, singleLevel, [202402]) };
     });
     expect(stale.target.rows).toBeGreaterThan(0);
     expect(stale.target).not.toEqual(stale.singleLevel);
 
-    const run = await backfillThroughCrash(env, { job, from: '2024-02-01', to: '2024-03-31' }, 'swap:replaced@202402');
+    const run = await backfillThroughCrash(
+      crash,
+      { job, from: '2024-02-01', to: '2024-03-31' },
+      'swap:replaced@202402',
+    );
 
     expectKilledAt(run, 'swap:replaced', '202402');
     // The kill landed in the worst window: the target already holds the new partition, the activity never finished.
     expect(run.atCrash.target).toEqual(run.atCrash.singleLevel);
     expect(run.atCrash.shadows).toEqual(['events_daily_v2_202402']);
-    expect(await activityAttempts(env, lockOf('202402'), 'swapPartition')).toEqual([
+    expect(await activityAttempts(crash.env, lockOf('202402'), 'swapPartition')).toEqual([
       { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
     ]);
     expect(run.summary.partitions.map((p) => p.partition)).toEqual(['202402', '202403']);
     expect(run.summary.rowsRead).toBe(220_000);
-    await expectTargetMatchesSource([202401, 202402, 202403]);
+    await expectTargetMatchesSource(crash, [202401, 202402, 202403]);
   });
 
   it('kills after the backup was kept and after a rollback restored it leave the partition as before the backfill', async () => {
-    const before = await withClickHouse(async (ch) => {
+    const before = await crash.withClickHouse(async (ch) => {
       const kept = await digest(ch, targetRows, [202403]);
       await ch.exec(insertDemoEvents(events, '2024-03-01', 1, 30_000));
       return kept;
@@ -261,16 +211,16 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
     expect(before.rows).toBeGreaterThan(0);
 
     const backfill = await backfillThroughCrash(
-      env,
+      crash,
       { job, from: '2024-03-01', to: '2024-03-31' },
       'backup:kept@202403',
     );
     expectKilledAt(backfill, 'backup:kept', '202403');
     expect(backfill.atCrash.target).toEqual(before);
-    expect(await activityAttempts(env, lockOf('202403'), 'backupPartition')).toEqual([
+    expect(await activityAttempts(crash.env, lockOf('202403'), 'backupPartition')).toEqual([
       { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
     ]);
-    await expectTargetMatchesSource([202403]);
+    await expectTargetMatchesSource(crash, [202403]);
     const [march] = backfill.summary.partitions;
     expect(march.backupRows).toBe(before.rows);
 
@@ -282,7 +232,7 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
       partitions: [{ id: '202403', rows: march.backupRows ?? 0 }],
     };
     const restored = await backfillThroughCrash<RollbackSummary>(
-      env,
+      crash,
       rollback,
       'swap:replaced@202403',
       'rollbackWorkflow',
@@ -290,9 +240,9 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
     expectKilledAt(restored, 'swap:replaced', '202403');
     expect(restored.atCrash.target).toEqual(before);
     expect(restored.summary.partitions).toEqual([{ partition: '202403', rows: before.rows, emptied: false }]);
-    await withClickHouse(async (ch) => {
+    await crash.withClickHouse(async (ch) => {
       expect(await digest(ch, targetRows, [202403])).toEqual(before);
-      expect(await shadowTables(ch)).toEqual([]);
+      expect(await shadowTables(ch, db)).toEqual([]);
     });
   });
 });

@@ -1,27 +1,24 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportSummary } from '../../src/shared/import-input';
-import type { ImportJobInput } from '../../src/shared/job-spec';
 import type { BackfillProgress } from '../../src/shared/progress';
-import {
-  createPypiDownloadsPerDayTable,
-  createPypiDownloadsPerDayView,
-  createPypiDownloadsTable,
-  createPypiDownloadsView,
-  createPypiTable,
-  insertPypiRows,
-} from '../../src/sql/pypi-demo';
+import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
 import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
-import { runCliCaptured } from '../helpers/run-cli-captured';
-import { pypiImportJob, targetAndSource } from '../helpers/view-jobs';
+import { runCliOn } from '../helpers/run-cli-captured';
+import {
+  createPypiWithViews,
+  dryRun,
+  pypiImportJob,
+  pypiViewTargets,
+  rowsOf as rowsOfTable,
+  tablesOf,
+  viewJobFile,
+} from '../helpers/view-jobs';
 
 /*
  * An import job (`kind: import`) driven through `ch-backfill` (start, --dry-run, status, pause, resume, cancel) and
@@ -34,42 +31,15 @@ const LIVE_ROWS = 10_000;
 describe('ch-backfill and the Temporal CLI with an import job', () => {
   let h: Harness;
   let db: string;
-  let stopWorker: () => void;
-  let worker: Promise<unknown>;
 
-  const cli = (...args: string[]) =>
-    runCliCaptured({ TEMPORAL_ADDRESS: h.env.address, TEMPORAL_TASK_QUEUE: h.taskQueue }, ...args);
-  const jobFile = (job: ImportJobInput): string => {
-    const file = path.join(tmpdir(), `import-job-${randomUUID()}.json`);
-    writeFileSync(file, JSON.stringify(job));
-    return file;
-  };
-  const tables = async (): Promise<string[]> =>
-    (
-      await h.ch.rows<{ name: string }>({
-        query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
-        params: { db },
-      })
-    ).map((r) => r.name);
-  const rowsOf = async (table: string): Promise<number> => {
-    const [row] = await h.ch.rows<{ n: string }>({
-      query: `SELECT toString(count()) AS n FROM ${db}.${table}`,
-      params: {},
-    });
-    return Number(row.n);
-  };
+  const cli = (...args: string[]) => runCliOn(h, ...args);
+  const jobFile = viewJobFile;
+  const tables = (): Promise<string[]> => tablesOf(h.ch, db);
+  const rowsOf = (table: string): Promise<number> => rowsOfTable(h.ch, db, table);
   /** Both view targets equal their views over every row of pypi, and no duplicate is left. */
   const consistent = async (): Promise<number> => {
-    const downloads = await targetAndSource(h.ch, db, 'pypi_downloads', 'project', 'sum(count)', 'project');
+    const { downloads, perDay } = await pypiViewTargets(h.ch, db);
     expect(downloads.target).toEqual(downloads.source);
-    const perDay = await targetAndSource(
-      h.ch,
-      db,
-      'pypi_downloads_per_day',
-      'hour, project',
-      'sum(count)',
-      'toStartOfHour(timestamp) AS hour, project',
-    );
     expect(perDay.target).toEqual(perDay.source);
     expect((await tables()).filter((t) => t.includes('_v2_'))).toEqual([]);
     return Number(downloads.source.total);
@@ -79,47 +49,25 @@ describe('ch-backfill and the Temporal CLI with an import job', () => {
     h = await createHarness();
     db = await freshDatabase(h.ch, 'importcli');
     const t = (name: string): TableRef => ({ database: db, name });
+    // The live rows go through the guide's two views into their targets, as ingestion writes them.
+    await createPypiWithViews(h.ch, db);
+    await h.ch.exec(createPypiTable(t('pypi_plain')));
     for (const main of ['pypi', 'pypi_plain']) {
-      await h.ch.exec(createPypiTable(t(main)));
       await h.ch.exec(insertPypiRows(t(main), LIVE_ROWS, '2024-06-01 00:00:00', '2024-06-05 00:00:00'));
     }
-    // The live views are created after the live rows: the targets start from those rows, as the views would.
-    await h.ch.exec(createPypiDownloadsTable(t('pypi_downloads')));
-    await h.ch.exec(createPypiDownloadsPerDayTable(t('pypi_downloads_per_day')));
-    await h.ch.exec({
-      query: `INSERT INTO ${db}.pypi_downloads SELECT project, count() FROM ${db}.pypi GROUP BY project`,
-      params: {},
-    });
-    await h.ch.exec({
-      query: `INSERT INTO ${db}.pypi_downloads_per_day
-        SELECT toStartOfHour(timestamp) AS hour, project, count() FROM ${db}.pypi GROUP BY hour, project`,
-      params: {},
-    });
-    await h.ch.exec(createPypiDownloadsView(t('pypi_downloads_mv'), t('pypi'), t('pypi_downloads')));
-    await h.ch.exec(
-      createPypiDownloadsPerDayView(t('pypi_downloads_per_day_mv'), t('pypi'), t('pypi_downloads_per_day')),
-    );
     await h.ch.exec(createPypiTable(t('pypi_history')));
     await h.ch.exec(insertPypiRows(t('pypi_history'), HISTORY_ROWS, '2024-01-01 00:00:00', '2024-03-01 00:00:00'));
-    const stopped = new Promise<void>((resolve) => (stopWorker = resolve));
-    worker = h.withWorker(() => stopped);
+    h.serve();
   });
 
   afterAll(async () => {
-    stopWorker?.();
-    await worker;
     await h?.close();
   });
 
   it('start --dry-run lists every table and view a run creates and its statements, creating nothing', async () => {
     const file = jobFile(pypiImportJob(db));
-    const before = await tables();
-
-    const dry = await cli('start', '--job', file, '--dry-run');
-
-    expect(dry.err).toBe('');
-    expect(dry.code).toBe(0);
-    expect(await tables()).toEqual(before);
+    const dry = await dryRun(h, db, file);
+    const { steps } = dry;
     expect(dry.out).toContain(`history ${db}.pypi_history → ${db}.pypi (partition key: toYYYYMM(timestamp))`);
     expect(dry.out).toContain('checkpoint 2024-06-01T00:00:00Z (auto: min(timestamp) now)');
     expect(dry.out).toContain(`view ${db}.pypi_downloads_mv → ${db}.pypi_downloads: SELECT project, count() AS count`);
@@ -133,7 +81,6 @@ describe('ch-backfill and the Temporal CLI with an import job', () => {
       `${db}.pypi_downloads_per_day_mv_v2_${b}_TAG (materialized view)`,
     ]);
     expect(dry.out).toContain(`a run creates: ${creates.join(', ')}`);
-    const steps = [...dry.out.matchAll(/^-- (.+)$/gm)].map((m) => m[1]).filter((l) => !/^(params|settings):/.test(l));
     expect(steps.filter((s) => s.startsWith('batch 202402: '))).toEqual([
       ...Array<string>(10).fill('batch 202402: prepare'),
       ...Array<string>(4).fill('batch 202402: fill'),

@@ -1,36 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportInputRaw, ImportSummary } from '../../src/shared/import-input';
 import type { ImportJobInput } from '../../src/shared/job-spec';
-import {
-  createPypiDownloadsPerDayTable,
-  createPypiDownloadsPerDayView,
-  createPypiDownloadsTable,
-  createPypiDownloadsView,
-  createPypiTable,
-  insertPypiRows,
-} from '../../src/sql/pypi-demo';
+import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
-import { pypiImportJob, startIngestion, targetAndSource } from '../helpers/view-jobs';
+import {
+  createPypiWithViews,
+  pypiImportJob,
+  pypiViewTargets,
+  refusalOf,
+  sqlTime,
+  tablesOf,
+  targetAndSource,
+  whileIngesting,
+} from '../helpers/view-jobs';
 
 /*
  * kind: import (the guide's scenario 1): history loaded into `pypi` and every view target fed from it while rows
  * are ingested into `pypi` the whole time. Each ingested row must be counted once (by the live views), each history
  * row before the checkpoint once (by the import), in the main table and in every target.
  */
-
-const sqlTime = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
-
-async function tablesOf(ch: ClickHouse, db: string): Promise<string[]> {
-  const rows = await ch.rows<{ name: string }>({
-    query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
-    params: { db },
-  });
-  return rows.map((r) => r.name);
-}
 
 /** Rows and an order-free digest of a query's rows. */
 async function digest(ch: ClickHouse, query: string, params: Record<string, unknown> = {}) {
@@ -51,13 +42,8 @@ describe('kind: import — history loaded into a table and all its view targets 
     h = await createHarness();
     db = await freshDatabase(h.ch, 'import');
     pypi = { database: db, name: 'pypi' };
-    const t = (name: string): TableRef => ({ database: db, name });
-    await h.ch.exec(createPypiTable(pypi));
     // The guide's two views, and two more: -State columns into an AggregatingMergeTree, rows kept as they are.
-    await h.ch.exec(createPypiDownloadsTable(t('pypi_downloads')));
-    await h.ch.exec(createPypiDownloadsView(t('pypi_downloads_mv'), pypi, t('pypi_downloads')));
-    await h.ch.exec(createPypiDownloadsPerDayTable(t('pypi_downloads_per_day')));
-    await h.ch.exec(createPypiDownloadsPerDayView(t('pypi_downloads_per_day_mv'), pypi, t('pypi_downloads_per_day')));
+    await createPypiWithViews(h.ch, db);
     await exec(`CREATE TABLE ${db}.pypi_states (project String, n AggregateFunction(count),
       installers AggregateFunction(uniq, String)) ENGINE = AggregatingMergeTree ORDER BY project`);
     await exec(`CREATE MATERIALIZED VIEW ${db}.pypi_states_mv TO ${db}.pypi_states AS
@@ -67,7 +53,7 @@ describe('kind: import — history loaded into a table and all its view targets 
     await exec(`CREATE MATERIALIZED VIEW ${db}.pypi_sdists_mv TO ${db}.pypi_sdists AS
       SELECT timestamp, project, url FROM ${db}.pypi WHERE type = 'sdist'`);
     // History: three months, and an hour either side of now, half of which overlaps the live rows to come.
-    const history = t('pypi_history');
+    const history: TableRef = { database: db, name: 'pypi_history' };
     await h.ch.exec(createPypiTable(history));
     await h.ch.exec(insertPypiRows(history, 300_000, '2024-01-01 00:00:00', '2024-04-01 00:00:00'));
     await h.ch.exec(insertPypiRows(history, 2_000, sqlTime(Date.now() - 3_600_000), sqlTime(Date.now() + 3_600_000)));
@@ -85,22 +71,15 @@ describe('kind: import — history loaded into a table and all its view targets 
     }) as Promise<ImportSummary>;
 
   it('every history row before the checkpoint lands once in pypi and each view target; ingested rows too', async () => {
-    const { summary, ingested } = await h.withWorker(async () => {
-      const ingestion = startIngestion(h.ch, pypi);
-      try {
+    const { result: summary, ingested } = await h.withWorker(() =>
+      whileIngesting(h.ch, pypi, async () => {
         // The live table must hold rows: the checkpoint is its first one.
         while (Number((await digest(h.ch, `SELECT 1 FROM ${db}.pypi`)).rows) === 0) {
           await new Promise((r) => setTimeout(r, 50));
         }
-        const done = await execute({ job: pypiImportJob(db) });
-        // Rows go on arriving after the import: the live views alone count them.
-        await new Promise((r) => setTimeout(r, 500));
-        return { summary: done, ingested: await ingestion.stop() };
-      } catch (err) {
-        await ingestion.stop();
-        throw err;
-      }
-    });
+        return execute({ job: pypiImportJob(db) });
+      }),
+    );
 
     const checkpoint = Date.parse(summary.checkpoint) / 1000;
     const thisMonth = new Date().toISOString().slice(0, 7).replace('-', '');
@@ -131,14 +110,12 @@ describe('kind: import — history loaded into a table and all its view targets 
     expect(Number(live.rows)).toBe(ingested);
 
     // Every view target equals its view's query over every row of pypi.
-    const same = async (target: string, keys: string, count: string, group: string) => {
-      const { target: t, source } = await targetAndSource(h.ch, db, target, keys, count, group);
-      expect(t).toEqual(source);
-      return Number(source.total);
-    };
-    expect(await same('pypi_downloads', 'project', 'sum(count)', 'project')).toBe(Number(history.rows) + ingested);
-    await same('pypi_downloads_per_day', 'hour, project', 'sum(count)', 'toStartOfHour(timestamp) AS hour, project');
-    await same('pypi_states', 'project', 'countMerge(n)', 'project');
+    const { downloads, perDay } = await pypiViewTargets(h.ch, db);
+    expect(downloads.target).toEqual(downloads.source);
+    expect(Number(downloads.source.total)).toBe(Number(history.rows) + ingested);
+    expect(perDay.target).toEqual(perDay.source);
+    const states = await targetAndSource(h.ch, db, 'pypi_states', 'project', 'countMerge(n)', 'project');
+    expect(states.target).toEqual(states.source);
     const installers = (q: string) => digest(h.ch, q);
     expect(await installers(`SELECT project, uniqMerge(installers) FROM ${db}.pypi_states GROUP BY project`)).toEqual(
       await installers(`SELECT project, uniq(installer) FROM ${db}.pypi GROUP BY project`),
@@ -157,20 +134,8 @@ describe('kind: import — history loaded into a table and all its view targets 
   });
 
   describe('bad input is refused before any DDL, naming the field', () => {
-    const refusal = async (job: ImportJobInput): Promise<string> => {
-      const before = await tablesOf(h.ch, db);
-      const err = await h
-        .withWorker(() => execute({ job }))
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-      expect(err).toBeInstanceOf(WorkflowFailedError);
-      expect(await tablesOf(h.ch, db)).toEqual(before);
-      let cause = (err as Error).cause as Error | undefined;
-      while (cause?.cause) cause = cause.cause as Error;
-      return cause?.message ?? '';
-    };
+    const refusal = (job: ImportJobInput): Promise<string> =>
+      refusalOf(h.ch, db, () => h.withWorker(() => execute({ job })));
     /** A main table like pypi with one live row, and `view` (its SELECT given `main`) reading it. */
     const mainWith = async (main: string, view?: (main: string) => string): Promise<ImportJobInput> => {
       await exec(`CREATE TABLE ${db}.${main} AS ${db}.pypi`);

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { TableRef } from '../../src/shared/backfill-results';
 import type { ViewJobInput } from '../../src/shared/job-spec';
 import type { ViewBackfillInputRaw, ViewBackfillSummary } from '../../src/shared/view-input';
-import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
-import { pypiViewJob, startIngestion, tablesOf, targetAndSource } from '../helpers/view-jobs';
+import { pypiViewJob, refusalOf, seedPypi, tablesOf, targetAndSource, whileIngesting } from '../helpers/view-jobs';
 import { freshDatabase } from '../helpers/chdb-env';
 
 describe('kind: view — a materialized view added to a table with data, while ingestion goes on', () => {
@@ -16,32 +14,23 @@ describe('kind: view — a materialized view added to a table with data, while i
   beforeAll(async () => {
     h = await createHarness();
     db = await freshDatabase(h.ch, 'view');
-    pypi = { database: db, name: 'pypi' };
-    await h.ch.exec(createPypiTable(pypi));
-    await h.ch.exec(insertPypiRows(pypi, 300_000, '2024-01-01 00:00:00', '2024-03-01 00:00:00'));
+    pypi = await seedPypi(h.ch, db, 300_000, '2024-01-01 00:00:00', '2024-03-01 00:00:00');
   });
 
   afterAll(async () => {
     await h?.close();
   });
 
-  const run = (input: ViewBackfillInputRaw) =>
-    h.withWorker(async () => {
-      const ingestion = startIngestion(h.ch, pypi);
-      try {
-        const summary = (await h.env.client.workflow.execute('viewBackfillWorkflow', {
-          taskQueue: h.taskQueue,
-          workflowId: `view-${randomUUID()}`,
-          args: [input],
-        })) as ViewBackfillSummary;
-        // Rows go on arriving after the fill: the view alone must count them.
-        await new Promise((r) => setTimeout(r, 500));
-        return { summary, ingested: await ingestion.stop() };
-      } catch (err) {
-        await ingestion.stop();
-        throw err;
-      }
-    });
+  const execute = (input: ViewBackfillInputRaw) =>
+    h.env.client.workflow.execute('viewBackfillWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: `view-${randomUUID()}`,
+      args: [input],
+    }) as Promise<ViewBackfillSummary>;
+  const run = async (input: ViewBackfillInputRaw) => {
+    const { result: summary, ingested } = await h.withWorker(() => whileIngesting(h.ch, pypi, () => execute(input)));
+    return { summary, ingested };
+  };
 
   it('pypi_downloads (SummingMergeTree, unpartitioned, ranged fill): every row counted once', async () => {
     const { summary, ingested } = await run({ job: pypiViewJob('pypi-downloads.yaml', db) });
@@ -86,26 +75,8 @@ describe('kind: view — a materialized view added to a table with data, while i
   });
 
   describe('bad input is refused before any DDL, naming the field', () => {
-    const refusal = async (job: ViewJobInput): Promise<string> => {
-      const before = await tablesOf(h.ch, db);
-      const err = await h
-        .withWorker(() =>
-          h.env.client.workflow.execute('viewBackfillWorkflow', {
-            taskQueue: h.taskQueue,
-            workflowId: `view-bad-${randomUUID()}`,
-            args: [{ job }],
-          }),
-        )
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-      expect(err).toBeInstanceOf(WorkflowFailedError);
-      expect(await tablesOf(h.ch, db)).toEqual(before);
-      let cause = (err as Error).cause as Error | undefined;
-      while (cause?.cause) cause = cause.cause as Error;
-      return cause?.message ?? '';
-    };
+    const refusal = (job: ViewJobInput): Promise<string> =>
+      refusalOf(h.ch, db, () => h.withWorker(() => execute({ job })));
     const base = () =>
       pypiViewJob('pypi-downloads.yaml', db, { target: { table: `${db}.fresh_target` }, view: { name: 'fresh_mv' } });
 

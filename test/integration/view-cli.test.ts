@@ -4,12 +4,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ViewJobInput } from '../../src/shared/job-spec';
 import type { TableRef } from '../../src/shared/backfill-results';
-import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
-import { runCliCaptured } from '../helpers/run-cli-captured';
-import { pypiMonths, pypiViewJob, startIngestion, tablesOf, targetAndSource, viewJobFile } from '../helpers/view-jobs';
+import { runCliOn } from '../helpers/run-cli-captured';
+import {
+  dryRun,
+  pypiMonths,
+  pypiViewJob,
+  rowsOf as rowsOfTable,
+  seedPypi,
+  tablesOf,
+  targetAndSource,
+  viewJobFile,
+  whileIngesting,
+} from '../helpers/view-jobs';
 
 /*
  * A view job (`kind: view`) driven through `ch-backfill` alone: start with the live bar and the summary, status,
@@ -20,20 +29,11 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
   let h: Harness;
   let db: string;
   let pypi: TableRef;
-  let stopWorker: () => void;
-  let worker: Promise<unknown>;
 
-  const cli = (...args: string[]) =>
-    runCliCaptured({ TEMPORAL_ADDRESS: h.env.address, TEMPORAL_TASK_QUEUE: h.taskQueue }, ...args);
+  const cli = (...args: string[]) => runCliOn(h, ...args);
   const jobFile = viewJobFile;
   const tables = (): Promise<string[]> => tablesOf(h.ch, db);
-  const rowsOf = async (table: string): Promise<number> => {
-    const [row] = await h.ch.rows<{ n: string }>({
-      query: `SELECT toString(count()) AS n FROM ${db}.${table}`,
-      params: {},
-    });
-    return Number(row.n);
-  };
+  const rowsOf = (table: string): Promise<number> => rowsOfTable(h.ch, db, table);
   /** The months of `pypi` (history, and the month the ingestion of an earlier test wrote into). */
   const months = (): Promise<number> => pypiMonths(h.ch, db);
   /** The per-hour example on its own target and view, so that each test starts from nothing. */
@@ -46,16 +46,11 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
   beforeAll(async () => {
     h = await createHarness();
     db = await freshDatabase(h.ch, 'viewcli');
-    pypi = { database: db, name: 'pypi' };
-    await h.ch.exec(createPypiTable(pypi));
-    await h.ch.exec(insertPypiRows(pypi, 100_000, '2024-01-01 00:00:00', '2024-03-01 00:00:00'));
-    const stopped = new Promise<void>((resolve) => (stopWorker = resolve));
-    worker = h.withWorker(() => stopped);
+    pypi = await seedPypi(h.ch, db, 100_000, '2024-01-01 00:00:00', '2024-03-01 00:00:00');
+    h.serve();
   });
 
   afterAll(async () => {
-    stopWorker?.();
-    await worker;
     await h?.close();
   });
 
@@ -81,15 +76,7 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
 
   it('start follows the view backfill to its summary; the target counts every row once, ingestion included', async () => {
     const file = jobFile(pypiViewJob('pypi-downloads.yaml', db));
-    const ingestion = startIngestion(h.ch, pypi);
-    let run;
-    try {
-      run = await cli('start', '--job', file);
-      // Rows arriving after the fill are the view's alone.
-      await new Promise((r) => setTimeout(r, 500));
-    } finally {
-      await ingestion.stop();
-    }
+    const { result: run } = await whileIngesting(h.ch, pypi, () => cli('start', '--job', file));
 
     expect(run.err).toBe('');
     expect(run.code).toBe(0);
@@ -127,17 +114,10 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
       cutoff,
     });
     const file = jobFile(job);
-    const before = await tables();
-
-    const dry = await cli('start', '--job', file, '--dry-run');
-
-    expect(dry.err).toBe('');
-    expect(dry.code).toBe(0);
-    expect(await tables()).toEqual(before);
-    expect(dry.out).toContain(`dry run of ${file}: nothing was created or changed`);
+    const dry = await dryRun(h, db, file);
+    const { steps } = dry;
     expect(dry.out).toContain(`view ${db}.dry_mv (to create) → target ${db}.dry_target (to create)`);
     expect(dry.out).toContain(`cutoff ${cutoff}: the view writes the rows from it on`);
-    const steps = [...dry.out.matchAll(/^-- (.+)$/gm)].map((m) => m[1]).filter((l) => !/^(params|settings):/.test(l));
     expect(steps).toEqual([
       'create the target',
       'create the view',

@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { confirmSignal } from '../../src/shared/messages';
 import type { ViewSnapshotSummary } from '../../src/shared/snapshot-input';
-import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
-import { workflowBundle } from '../helpers/backfill-harness';
-import { CrashWorkers, crashRunDirs, withClickHouse as withDataDir } from '../helpers/crash-workers';
+import { insertPypiRows } from '../../src/sql/pypi-demo';
+import { shadowTables, useCrashTest } from '../helpers/crash-workers';
 import { progressUntil } from '../helpers/progress-until';
-import { createTestTemporal } from '../helpers/temporal-env';
-import { pypiViewJob, targetAndSource } from '../helpers/view-jobs';
+import { createCrashTestPypi, hourlyTargetAndSource, pypiViewJob } from '../helpers/view-jobs';
 
 /*
  * A snapshot job's worker killed with SIGKILL while it attaches the source's partitions to the snapshot, during a
@@ -20,48 +15,17 @@ import { pypiViewJob, targetAndSource } from '../helpers/view-jobs';
  * inserted while the worker was dead (inserts resumed: the view writes them).
  */
 
-const dirs = crashRunDirs('snapshot-crash');
-const { runDir, bundleFile } = dirs;
 const db = 'snapshot_crash';
 const pypi = { database: db, name: 'pypi' };
-const taskQueue = `snapshot-crash-${randomUUID()}`;
-const workers = new CrashWorkers(dirs, taskQueue);
-const withClickHouse = <T>(fn: (ch: ClickHouse) => Promise<T>): Promise<T> => withDataDir(dirs.dataDir, fn);
 
 const one = async (ch: ClickHouse, query: string): Promise<string> =>
   (await ch.rows<{ n: string }>({ query: `SELECT toString((${query})) AS n`, params: {} }))[0].n;
 
 /** Tables of the test database whose name matches a LIKE pattern, without their writer tag. */
-async function tablesLike(ch: ClickHouse, pattern: string): Promise<string[]> {
-  const rows = await ch.rows<{ name: string }>({
-    query: 'SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE {pattern:String} ORDER BY name',
-    params: { db, pattern },
-  });
-  return rows.map((r) => r.name.replace(/_[0-9a-f]{8}$/, ''));
-}
+const tablesLike = (ch: ClickHouse, pattern: string): Promise<string[]> => shadowTables(ch, db, pattern);
 
 describe('crash recovery of a snapshot job: a worker killed with SIGKILL', () => {
-  let env: TestWorkflowEnvironment;
-
-  beforeAll(async () => {
-    rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
-    writeFileSync(bundleFile, (await workflowBundle()).code);
-    await withClickHouse(async (ch) => {
-      await ch.exec({ query: 'CREATE DATABASE {db:Identifier}', params: { db } });
-      await ch.exec(createPypiTable(pypi));
-      // Enough rows in January that its fill lasts longer than the 0.3 s before the kill.
-      await ch.exec(insertPypiRows(pypi, 3_000_000, '2024-01-01 00:00:00', '2024-02-01 00:00:00'));
-      await ch.exec(insertPypiRows(pypi, 100_000, '2024-02-01 00:00:00', '2024-03-01 00:00:00'));
-    });
-    env = await createTestTemporal();
-  });
-
-  afterAll(async () => {
-    workers.killAll();
-    await env?.teardown();
-    if (workers.idle) rmSync(runDir, { recursive: true, force: true });
-  });
+  const crash = useCrashTest('snapshot-crash', db, (ch) => createCrashTestPypi(ch, pypi));
 
   it.each([
     ['while the snapshot is taken', 'snapshot:attached', 'snap_attach'],
@@ -69,28 +33,30 @@ describe('crash recovery of a snapshot job: a worker killed with SIGKILL', () =>
     ['between the fill and the move', 'insert:finished', 'snap_filled'],
     ['right after the move landed', 'move:done', 'snap_moved'],
   ] as const)('%s: the target counts every row once', async (_, point, target) => {
-    const marker = path.join(runDir, `${target}.fired`);
-    const killed = workers.start(env.address, `${target}-killed`, { at: `${point}@202401`, marker });
     const job = pypiViewJob('pypi-downloads-per-day-snapshot.yaml', db, {
       target: { table: `${db}.${target}`, engine: 'SummingMergeTree', partitionBy: 'month' },
       view: { name: `${target}_mv` },
       fill: 'ranged',
     });
-    const handle = await env.client.workflow.start('viewSnapshotWorkflow', {
-      taskQueue,
-      workflowId: `snapshot-crash-${target}-${randomUUID()}`,
-      args: [{ job }],
-    });
-    const result = handle.result() as Promise<ViewSnapshotSummary>;
-    await progressUntil(handle, (p) => p.snapshot?.state === 'awaiting-confirm', 'waiting for confirm');
-    await handle.signal(confirmSignal);
-    const exit = await Promise.race([killed.exited, result.then(() => 'completed' as const)]);
-    expect(exit).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(killed.steps().at(-1)).toBe(`${point} 202401`);
+    const run = await crash.runUntilKilled<ViewSnapshotSummary>(
+      target,
+      `${point}@202401`,
+      async (client, taskQueue) => {
+        const handle = await client.workflow.start('viewSnapshotWorkflow', {
+          taskQueue,
+          workflowId: `snapshot-crash-${target}-${randomUUID()}`,
+          args: [{ job }],
+        });
+        await progressUntil(handle, (p) => p.snapshot?.state === 'awaiting-confirm', 'waiting for confirm');
+        await handle.signal(confirmSignal);
+        return handle;
+      },
+    );
+    expect(run.killed.steps().at(-1)).toBe(`${point} 202401`);
 
     const january = `SELECT count() FROM ${db}.pypi WHERE toYYYYMM(timestamp) = 202401`;
     const viewRows = `SELECT sum(count) FROM ${db}.${target} WHERE toYYYYMM(hour) = 202401`;
-    const crashed = await withClickHouse(async (ch) => {
+    const crashed = await crash.withClickHouse(async (ch) => {
       const state = {
         snapshots: await tablesLike(ch, 'pypi\\_snapshot\\_%'),
         snapshotRows: await one(
@@ -123,24 +89,12 @@ describe('crash recovery of a snapshot job: a worker killed with SIGKILL', () =>
       }
     }
 
-    const recovered = workers.start(env.address, `${target}-recovered`);
-    try {
-      const summary = await result;
-      expect(summary.partitions.map((p) => p.partition)).toEqual(['202401', '202402']);
-      expect(summary.snapshotRows).toBe(Number(crashed.total));
-      expect(recovered.steps()).toContain(`${point} 202401`);
-    } finally {
-      await workers.stop(recovered);
-    }
-    await withClickHouse(async (ch) => {
-      const { target: t, source } = await targetAndSource(
-        ch,
-        db,
-        target,
-        'hour, project',
-        'sum(count)',
-        'toStartOfHour(timestamp) AS hour, project',
-      );
+    const { summary, recovered } = await crash.recover(target, run);
+    expect(summary.partitions.map((p) => p.partition)).toEqual(['202401', '202402']);
+    expect(summary.snapshotRows).toBe(Number(crashed.total));
+    expect(recovered.steps()).toContain(`${point} 202401`);
+    await crash.withClickHouse(async (ch) => {
+      const { target: t, source } = await hourlyTargetAndSource(ch, db, target);
       expect(t).toEqual(source);
       expect(await tablesLike(ch, '%\\_snapshot\\_%')).toEqual([]);
       expect(await tablesLike(ch, `${target}\\_v2\\_%`)).toEqual([]);

@@ -5,12 +5,22 @@ import type { TableRef } from '../../src/shared/backfill-results';
 import { progressQuery } from '../../src/shared/messages';
 import type { ViewJobInput } from '../../src/shared/job-spec';
 import type { ViewSnapshotSummary } from '../../src/shared/snapshot-input';
-import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
+import { insertPypiRows } from '../../src/sql/pypi-demo';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
-import { runCliCaptured } from '../helpers/run-cli-captured';
-import { pypiMonths, pypiViewJob, startIngestion, tablesOf, targetAndSource, viewJobFile } from '../helpers/view-jobs';
+import { runCliOn } from '../helpers/run-cli-captured';
+import {
+  dryRun,
+  hourlyTargetAndSource,
+  pypiMonths,
+  pypiViewJob,
+  rowsOf,
+  seedPypi,
+  tablesOf,
+  viewJobFile,
+  whileIngesting,
+} from '../helpers/view-jobs';
 
 /*
  * A view job over a source without a usable time column (`cutoff: snapshot`, the guide's last scenario), driven
@@ -24,13 +34,10 @@ describe('kind: view with cutoff: snapshot — a view over a table without a tim
   let h: Harness;
   let db: string;
   let pypi: TableRef;
-  let stopWorker: () => void;
-  let worker: Promise<unknown>;
   /** What the worker's steps do at their step points, set by a test. */
   let atStep: ((point: StepPoint, partition: string) => Promise<void>) | undefined;
 
-  const cli = (...args: string[]) =>
-    runCliCaptured({ TEMPORAL_ADDRESS: h.env.address, TEMPORAL_TASK_QUEUE: h.taskQueue }, ...args);
+  const cli = (...args: string[]) => runCliOn(h, ...args);
   const jobFile = viewJobFile;
   /** The guide's hourly view over `pypi` by snapshot, on its own target and view. */
   const snapshotJob = (name: string, overrides: Partial<ViewJobInput> = {}): ViewJobInput =>
@@ -40,16 +47,9 @@ describe('kind: view with cutoff: snapshot — a view over a table without a tim
       ...overrides,
     });
   const tables = (): Promise<string[]> => tablesOf(h.ch, db);
-  const sourceRows = async (): Promise<number> => {
-    const [row] = await h.ch.rows<{ n: string }>({
-      query: `SELECT toString(count()) AS n FROM ${db}.pypi`,
-      params: {},
-    });
-    return Number(row.n);
-  };
+  const sourceRows = (): Promise<number> => rowsOf(h.ch, db, 'pypi');
   /** The target read per (hour, project) next to the view's query over every row of `pypi`. */
-  const hourly = (target: string) =>
-    targetAndSource(h.ch, db, target, 'hour, project', 'sum(count)', 'toStartOfHour(timestamp) AS hour, project');
+  const hourly = (target: string) => hourlyTargetAndSource(h.ch, db, target);
   const months = (): Promise<number> => pypiMonths(h.ch, db);
   const awaitingConfirm = (id: string) =>
     progressUntil(h.env.client.workflow.getHandle(id), (p) => p.snapshot?.state === 'awaiting-confirm', 'confirm');
@@ -57,35 +57,23 @@ describe('kind: view with cutoff: snapshot — a view over a table without a tim
   beforeAll(async () => {
     h = await createHarness();
     db = await freshDatabase(h.ch, 'snap');
-    pypi = { database: db, name: 'pypi' };
-    await h.ch.exec(createPypiTable(pypi));
-    await h.ch.exec(insertPypiRows(pypi, HISTORY, '2024-01-01 00:00:00', '2024-03-01 00:00:00'));
-    const stopped = new Promise<void>((resolve) => (stopWorker = resolve));
-    worker = h.withWorker(() => stopped, { onStep: (point, partition) => atStep?.(point, partition) });
+    pypi = await seedPypi(h.ch, db, HISTORY, '2024-01-01 00:00:00', '2024-03-01 00:00:00');
+    h.serve({ onStep: (point, partition) => atStep?.(point, partition) });
   });
 
   afterAll(async () => {
-    stopWorker?.();
-    await worker;
     await h?.close();
   });
 
   it('the dry run prints the snapshot, its ATTACH statements, the view without a cutoff and each partition, creating nothing', async () => {
     const file = jobFile(snapshotJob('dry'));
-    const before = await tables();
-
-    const dry = await cli('start', '--job', file, '--dry-run');
-
-    expect(dry.err).toBe('');
-    expect(dry.code).toBe(0);
-    expect(await tables()).toEqual(before);
-    expect(dry.out).toContain(`dry run of ${file}: nothing was created or changed`);
+    const dry = await dryRun(h, db, file);
+    const { steps } = dry;
     expect(dry.out).toContain(
       `source ${db}.pypi → snapshot ${db}.pypi_snapshot_TAG → view ${db}.dry_mv (to create) → target ${db}.dry (to create)`,
     );
     expect(dry.out).toContain(`a run waits for ch-backfill confirm <id> once inserts into ${db}.pypi are paused`);
     expect(dry.out).toMatch(/source partitions the snapshot attaches now: 202401 \([\d,]+ rows\), 202402 \(/);
-    const steps = [...dry.out.matchAll(/^-- (.+)$/gm)].map((m) => m[1]).filter((l) => !/^(params|settings):/.test(l));
     const partition = (id: string) =>
       [
         'prepare',
@@ -154,14 +142,11 @@ describe('kind: view with cutoff: snapshot — a view over a table without a tim
     );
     // Inserts resume: into the partitions the backfill fills, and live ones.
     await h.ch.exec(insertPypiRows(pypi, 10_000, '2024-01-10 00:00:00', '2024-02-10 00:00:00'));
-    const ingestion = startIngestion(h.ch, pypi);
-    let summary: ViewSnapshotSummary;
-    try {
-      summary = (await h.env.client.workflow.getHandle(id).result()) as ViewSnapshotSummary;
-      await new Promise((r) => setTimeout(r, 300));
-    } finally {
-      await ingestion.stop();
-    }
+    const { result: summary } = await whileIngesting(
+      h.ch,
+      pypi,
+      () => h.env.client.workflow.getHandle(id).result() as Promise<ViewSnapshotSummary>,
+    );
 
     expect(summary.partitions.map((p) => p.partition)).toEqual(['202401', '202402']);
     expect(summary.partitions.every((p) => p.checks.every((c) => c.ok))).toBe(true);

@@ -238,7 +238,9 @@ describe('one writer per target partition, whoever starts it', () => {
         const id = started.out.match(/^started (\S+)/)?.[1] ?? '';
         await expect(env.client.workflow.getHandle(id).result()).rejects.toThrow();
         const listed = await cli('list', '--target', `${db2}.events_daily`);
-        expect(listed.out).toContain(`${id}  FAILED  ${db2}.events_daily  3 partitions 202401…202403`);
+        expect(listed.out).toContain(
+          `${id}  backfill  FAILED  ${db2}.events_daily  3 partitions 202401…202403  started `,
+        );
         const retried = await cli('retry-failed', id);
         expect(retried).toMatchObject({ code: 0, out: `started ${id}-retry for 1 failed partition(s): 202402` });
         const summary = (await env.client.workflow.getHandle(`${id}-retry`).result()) as BackfillSummary;

@@ -5,7 +5,8 @@ import { workflowBundle } from '../helpers/backfill-harness';
 
 /*
  * Histories of real runs (a backfill paused and resumed, one that continued as new, a cancelled one, a daily run,
- * a rollback; with every partition workflow they started), recorded by `npm run record-histories`, replayed
+ * a rollback, a view backfill paused and resumed across continue-as-new, a snapshot view job through its confirm,
+ * an import; with every partition workflow they started), recorded by `npm run record-histories`, replayed
  * against the current workflow code. A change that would break a running workflow's replay fails here.
  */
 const dir = path.resolve(__dirname, '..', 'replay', 'histories');
@@ -24,7 +25,10 @@ describe('recorded histories replay against the current workflow code', () => {
       'backfill-continued-as-new.json',
       'backfill-paused.json',
       'daily-run.json',
+      'import.json',
       'rollback.json',
+      'view-backfill.json',
+      'view-snapshot.json',
     ]);
   });
 

@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { TableRef } from '../../src/shared/backfill-results';
-import { confirmSignal, progressQuery } from '../../src/shared/messages';
+import { confirmSignal } from '../../src/shared/messages';
 import type { ViewSnapshotSummary } from '../../src/shared/snapshot-input';
-import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
-import { createHarness, type Harness } from '../helpers/backfill-harness';
+import { insertPypiRows } from '../../src/sql/pypi-demo';
+import type { Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
+import { createContinueAsNewHarness, expectContinuedAsNew, runAcrossContinueAsNew } from '../helpers/continue-as-new';
 import { progressUntil } from '../helpers/progress-until';
-import { pypiViewJob, targetAndSource } from '../helpers/view-jobs';
+import { hourlyTargetAndSource, pypiViewJob, seedPypi } from '../helpers/view-jobs';
 
 describe('a snapshot job of many daily partitions (the shared partition loop)', () => {
   let h: Harness;
@@ -14,12 +14,9 @@ describe('a snapshot job of many daily partitions (the shared partition loop)', 
   let pypi: TableRef;
 
   beforeAll(async () => {
-    // Temporal suggests continue-as-new after 150 history events instead of thousands.
-    h = await createHarness(['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=150']);
+    h = await createContinueAsNewHarness();
     db = await freshDatabase(h.ch, 'snapcan');
-    pypi = { database: db, name: 'pypi' };
-    await h.ch.exec(createPypiTable(pypi));
-    await h.ch.exec(insertPypiRows(pypi, 3_000, '2024-01-01 00:00:00', '2024-01-21 00:00:00'));
+    pypi = await seedPypi(h.ch, db, 3_000, '2024-01-01 00:00:00', '2024-01-21 00:00:00');
   });
   afterAll(() => h?.close());
 
@@ -29,40 +26,26 @@ describe('a snapshot job of many daily partitions (the shared partition loop)', 
       view: { name: 'pypi_daily_mv' },
       fill: 'ranged',
     });
-    const { summary, firstRunId, lastRunId, progress } = await h.withWorker(async () => {
-      const handle = await h.env.client.workflow.start('viewSnapshotWorkflow', {
-        taskQueue: h.taskQueue,
-        workflowId: `snapshot-${randomUUID()}`,
-        args: [{ job }],
-      });
-      await progressUntil(handle, (p) => p.snapshot?.state === 'awaiting-confirm', 'waiting for confirm');
-      await handle.signal(confirmSignal);
-      await progressUntil(handle, (p) => p.snapshot?.state === 'inserts-may-resume', 'inserts may resume');
-      // Inserts resume: into days the backfill fills from the snapshot.
-      await h.ch.exec(insertPypiRows(pypi, 500, '2024-01-05 00:00:00', '2024-01-15 00:00:00'));
-      const result = (await handle.result()) as ViewSnapshotSummary;
-      return {
-        summary: result,
-        firstRunId: handle.firstExecutionRunId,
-        lastRunId: (await handle.describe()).runId,
-        progress: await handle.query(progressQuery),
-      };
-    });
+    const run = await runAcrossContinueAsNew<ViewSnapshotSummary>(
+      h,
+      'viewSnapshotWorkflow',
+      { job },
+      async (handle) => {
+        await progressUntil(handle, (p) => p.snapshot?.state === 'awaiting-confirm', 'waiting for confirm');
+        await handle.signal(confirmSignal);
+        await progressUntil(handle, (p) => p.snapshot?.state === 'inserts-may-resume', 'inserts may resume');
+        // Inserts resume: into days the backfill fills from the snapshot.
+        await h.ch.exec(insertPypiRows(pypi, 500, '2024-01-05 00:00:00', '2024-01-15 00:00:00'));
+      },
+    );
 
-    expect(lastRunId).not.toBe(firstRunId);
-    expect(progress.continuedAsNew).toBeGreaterThanOrEqual(1);
+    expectContinuedAsNew(run);
+    const { summary, progress } = run;
     expect(progress.snapshot).toMatchObject({ state: 'dropped', rows: 3_000, attempts: 1 });
     expect(summary.snapshotRows).toBe(3_000);
     expect(summary.partitions).toHaveLength(20);
     expect(summary.rowsRead).toBe(3_000);
-    const { target, source } = await targetAndSource(
-      h.ch,
-      db,
-      'pypi_daily',
-      'hour, project',
-      'sum(count)',
-      'toStartOfHour(timestamp) AS hour, project',
-    );
+    const { target, source } = await hourlyTargetAndSource(h.ch, db, 'pypi_daily');
     expect(target).toEqual(source);
     expect(Number(source.total)).toBe(3_500);
     const [left] = await h.ch.rows<{ n: string }>({
