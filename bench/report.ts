@@ -43,8 +43,7 @@ const ORCHESTRATION_LABELS = {
   parentOutsideChildren: 'parent outside plan and children (start, load checks, gaps, result)',
 };
 
-const sumStep = (run: TemporalRun, step: PartitionStep): number =>
-  run.summary.partitions.reduce((n, p) => n + (p.stepMs[step] ?? 0), 0);
+const sumStep = (run: TemporalRun, step: PartitionStep): number => run.summary.totals.stepMs[step] ?? 0;
 
 /** The figures the issue asks for, for one Temporal run against the raw INSERT. */
 export function figures(run: TemporalRun, raw: RawRun, sourceRows: number) {

@@ -28,6 +28,7 @@ import {
 } from '../shared/messages';
 import type { BackfillProgress, PartitionProgress } from '../shared/progress';
 import { BackfillPause } from './backfill-pause';
+import { packPartitions, unpackPartitions, type CarriedPartitions } from './carried-partitions';
 import { applyStepReport } from './partition-progress';
 import { PartitionLoopState, checkParallelism, withRates } from './partition-loop-state';
 import { startPartitionWriter, type PartitionWriter } from './partition-writer';
@@ -48,16 +49,25 @@ export interface PartitionLoopOptions<P extends PartitionPlan> {
   /** `database.table` of the target: the label of the load-pause metric. */
   target: string;
   /**
-   * Called when Temporal suggests continue-as-new, once no partition is running and every handler has finished
-   * (the progress already compacted for carrying): the job calls `continueAsNew` with its carry, which includes
-   * `progress`. Never returns.
+   * Called when Temporal suggests continue-as-new, once no partition is running and every handler has finished:
+   * the job calls `continueAsNew` with its own carry (input, plan without its partitions, …) and `carry`, and in
+   * its next run hands `carry.partitions` to {@link PartitionLoop.resume}. Never returns.
    */
-  continueAsNew: () => Promise<never>;
+  continueAsNew: (carry: LoopCarry) => Promise<never>;
   /**
    * After a cancel, outside cancellation: the partitions that ended cancelled (e.g. to drop their shadows again).
    * Then the loop sets the phase `cancelled` and rethrows the cancellation.
    */
   afterCancel?: (cancelled: P[]) => Promise<void>;
+}
+
+/**
+ * What the loop carries into the job's next run: the progress (its `partitions` emptied) and every partition,
+ * packed (see src/workflows/carried-partitions.ts).
+ */
+export interface LoopCarry {
+  progress: BackfillProgress;
+  partitions: CarriedPartitions;
 }
 
 /**
@@ -74,8 +84,9 @@ export interface PartitionLoopOptions<P extends PartitionPlan> {
  *
  * ```ts
  * const loop = new PartitionLoop(carried?.progress ?? initialProgress(job.parallelism));
- * // …plan, then fill loop.progress.partitions…
- * await loop.run({ partitions, taskFor, safety: job.safety, load, target, continueAsNew: () => continueAsNew(…) });
+ * let partitions = carried ? loop.resume(carried.partitions) : …plan, then fill loop.progress.partitions…;
+ * await loop.run({ partitions, taskFor, safety: job.safety, load, target,
+ *   continueAsNew: (carry) => continueAsNew<typeof myWorkflow>(raw, { input, plan, ...carry }) });
  * return loop.close({ workflowId, target, from, to, ...loop.outcome() });
  * ```
  *
@@ -127,6 +138,16 @@ export class PartitionLoop {
   }
 
   /**
+   * Takes back the partitions a previous run carried ({@link LoopCarry}): fills `progress.partitions` and
+   * returns the plans of the partitions still pending, for {@link run}.
+   */
+  resume<P extends PartitionPlan>(carried: CarriedPartitions): P[] {
+    const { entries, plans } = unpackPartitions<P>(carried);
+    this.progress.partitions = entries;
+    return plans;
+  }
+
+  /**
    * Runs every pending partition of `progress.partitions` to its end (see the class). Returns when none is left
    * running; the outcome of each is in its progress entry.
    */
@@ -148,7 +169,8 @@ export class PartitionLoop {
           await condition(allHandlersFinished);
           state.compactForCarry();
           log.info('continuing as new', { done: progress.done, total: progress.total });
-          return await options.continueAsNew();
+          const partitions = packPartitions(progress.partitions, [...options.partitions]);
+          return await options.continueAsNew({ progress: { ...progress, partitions: [] }, partitions });
         }
         const partition = planned.get(entry.id);
         if (partition) inFlight.push(this.runPartition(options, partition, entry));
@@ -169,11 +191,15 @@ export class PartitionLoop {
     }
   }
 
-  /** The per-partition part of the job's summary as of now: results, failures, rows and elapsed time. */
-  outcome(): Pick<BackfillSummary, 'partitions' | 'failed' | 'rowsRead' | 'rowsWritten' | 'elapsedMs'> {
+  /**
+   * The per-partition part of the job's summary as of now: each done partition's outcome, the totals of their
+   * checks and step times, failures, rows and elapsed time. Bounded per partition (no checks, no timings).
+   */
+  outcome(): Pick<BackfillSummary, 'partitions' | 'totals' | 'failed' | 'rowsRead' | 'rowsWritten' | 'elapsedMs'> {
     const { progress } = this;
     return {
       partitions: progress.partitions.flatMap((p) => (p.result ? [p.result] : [])),
+      totals: progress.totals ?? { checksPassed: {}, stepMs: {} },
       failed: progress.partitions.flatMap((p) => (p.error ? [{ partition: p.id, error: p.error }] : [])),
       rowsRead: progress.rowsRead,
       rowsWritten: progress.rowsWritten,

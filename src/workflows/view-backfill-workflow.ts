@@ -1,10 +1,10 @@
 import { continueAsNew, log, proxyActivities, proxyLocalActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PartitionPlan, ViewPartitionTask } from '../shared/backfill-results';
-import { initialProgress, type BackfillProgress } from '../shared/progress';
+import { initialProgress } from '../shared/progress';
 import type { ViewBackfillInput, ViewBackfillInputRaw, ViewBackfillSummary, ViewPlan } from '../shared/view-input';
 import { shadowTableFor, writerTag } from '../shared/writer-tables';
-import { PartitionLoop } from './partition-loop';
+import { PartitionLoop, type LoopCarry } from './partition-loop';
 
 const { planViewBackfill, createViewAndTarget, listViewPartitions } = proxyActivities<Activities>({
   startToCloseTimeout: '1h',
@@ -17,12 +17,13 @@ const { checkClusterLoad, resolveViewBackfillInput } = proxyLocalActivities<Acti
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
 });
 
-/** What a view backfill hands to its next run when it continues as new: input, plan (with the cutoff), progress. */
-export interface ViewBackfillCarry {
+/**
+ * What a view backfill hands to its next run when it continues as new: input, plan (with the cutoff), progress
+ * and its partitions, packed by the partition loop.
+ */
+export interface ViewBackfillCarry extends LoopCarry {
   input: ViewBackfillInput;
   plan: ViewPlan;
-  partitions: PartitionPlan[];
-  progress: BackfillProgress;
 }
 
 const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
@@ -66,8 +67,10 @@ export async function viewBackfillWorkflow(
 
   let plan: ViewPlan;
   let partitions: PartitionPlan[];
-  if (carried) ({ plan, partitions } = carried);
-  else {
+  if (carried) {
+    plan = carried.plan;
+    partitions = loop.resume(carried.partitions);
+  } else {
     plan = await planViewBackfill({ job });
     progress.target = `${plan.target.database}.${plan.target.name}`;
     progress.cutoff = isoOf(plan.cutoff);
@@ -101,7 +104,7 @@ export async function viewBackfillWorkflow(
     safety: job.safety,
     load: { thresholds: job.load, sample: () => checkClusterLoad({ source: plan.source, target: plan.target }) },
     target: progress.target ?? '',
-    continueAsNew: () => continueAsNew<typeof viewBackfillWorkflow>(raw, { input, plan, partitions, progress }),
+    continueAsNew: (carry) => continueAsNew<typeof viewBackfillWorkflow>(raw, { input, plan, ...carry }),
   });
 
   const summary = loop.close<ViewBackfillSummary>({
