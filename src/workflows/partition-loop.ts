@@ -6,6 +6,7 @@ import {
   isCancellation,
   log,
   metricMeter,
+  patched,
   setHandler,
   sleep,
   workflowInfo,
@@ -90,9 +91,10 @@ export interface LoopCarry {
  * return loop.close({ workflowId, target, from, to, ...loop.outcome() });
  * ```
  *
- * Load: over a threshold of `load.thresholds` the loop pauses itself (`pause.load`), re-checks every
- * `checkIntervalSeconds` on a durable timer and resumes after `cooldownSeconds` below every threshold; a manual
- * pause outlasts an automatic resume.
+ * Load: before a partition starts, the cluster's load is sampled unless a sample found it calm less than
+ * `checkIntervalSeconds` ago. Over a threshold of `load.thresholds` the loop pauses itself (`pause.load`), re-checks
+ * every `checkIntervalSeconds` on a durable timer and resumes after `cooldownSeconds` below every threshold; a
+ * manual pause outlasts an automatic resume.
  *
  * Durability: each child's completion is in history. When Temporal suggests continue-as-new (checked before each
  * partition starts), the loop waits for the running partitions and every handler, compacts the done partitions'
@@ -106,6 +108,8 @@ export class PartitionLoop {
   private readonly state: PartitionLoopState;
   private readonly running = new Map<string, PartitionWriter>();
   private readonly byId = new Map<string, PartitionProgress>();
+  /** When a load sample last found the cluster calm (workflow time). */
+  private calmAt: number | undefined;
 
   constructor(readonly progress: BackfillProgress) {
     this.state = new PartitionLoopState(progress);
@@ -264,15 +268,26 @@ export class PartitionLoop {
     }
   }
 
-  /** Pauses for load while the cluster is over a threshold; returns once it stayed below for the cool-down. */
+  /**
+   * Pauses for load while the cluster is over a threshold; returns once it stayed below for the cool-down. A
+   * sample that found the cluster calm holds for `checkIntervalSeconds`: partitions starting within it take no new
+   * one (thousands of small partitions would otherwise pay a sample each).
+   */
   private async waitForCalm({
     load,
     target,
   }: Pick<PartitionLoopOptions<PartitionPlan>, 'load' | 'target'>): Promise<void> {
     const { thresholds } = load;
     if (!thresholds.enabled) return;
+    // Histories recorded before this change sampled before every partition.
+    const amortised = patched('amortised-load-checks');
+    const interval = thresholds.checkIntervalSeconds * 1000;
+    if (amortised && this.calmAt !== undefined && Date.now() - this.calmAt < interval) return;
     let verdict = assessLoad(await load.sample(), thresholds);
-    if (!verdict.overloaded) return;
+    if (!verdict.overloaded) {
+      this.calmAt = Date.now();
+      return;
+    }
     let calmSince: number | undefined;
     // Every wait below is paused for load, the cool-down included: counted against the signals last over.
     const pausedSeconds = loadPausedSeconds(metricMeter, target);
@@ -295,6 +310,7 @@ export class PartitionLoop {
       verdict = assessLoad(await load.sample(), thresholds);
     }
     log.info('cluster load back below thresholds: resuming', { cooldownSeconds: thresholds.cooldownSeconds });
+    this.calmAt = Date.now();
     this.pause.set('load', undefined);
   }
 }

@@ -6,6 +6,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   metricMeter,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -44,6 +45,14 @@ const quickSteps = proxyLocalActivities<Activities>({
   retry,
 });
 
+// Validation only reads: as a local activity it runs inside the workflow task that also schedules the next step,
+// which spares a server round trip per partition. A worker dying during it loses nothing but the reads: the next
+// worker runs it again from the start. No heartbeat, so the timeout bounds the longest full validation.
+const readSteps = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2h',
+  retry,
+});
+
 // A cancelled build (pause --now) is waited for until the activity has stopped its query, so the redo never runs
 // next to its predecessor.
 const buildStep = proxyActivities<Activities>({
@@ -62,13 +71,16 @@ const buildStep = proxyActivities<Activities>({
  * backup); validation; the shrink guard (a partition losing more than `maxShrink` of its live rows waits for an
  * `approve` or `reject` signal); a backup of the live partition (hard links, for rollback); the swap (`REPLACE
  * PARTITION`, or `DROP PARTITION` when the shadow holds nothing) with a check of the result; the shadow dropped.
- * Each step is reported to the parent (signal `partitionStep`) so its `progress` shows it.
+ * The parent is told (signal `partitionStep`) when the build starts, when the partition pauses or awaits approval,
+ * and which step follows either, so its `progress` shows them; the short steps between are not reported (each
+ * report costs the parent and this workflow a workflow task).
  *
  * Pause: on `pause` no further step starts until `resume`; `pause` with `now` also cancels a running build and
  * waits until its query has stopped; the build is redone from a truncated shadow after the resume.
  *
  * Durability: each step is an idempotent activity, so after a crash the workflow resumes at the first step not
- * recorded as complete and repeats it safely. The target changes only in the swap, atomically. On a failure,
+ * recorded as complete and repeats it safely. Validation is a local activity recorded with the workflow task that
+ * schedules the backup or the swap: the swap never starts before validation's result is in history. The target changes only in the swap, atomically. On a failure,
  * rejection or cancellation before the swap the shadow is dropped and the target keeps what it had; once the
  * swap has started, a cancellation no longer interrupts it and the workflow completes.
  *
@@ -94,6 +106,10 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       .signal(partitionStepSignal, { partition: task.partition.id, step, at: Date.now(), shrink })
       .catch(() => undefined);
   };
+  // Histories recorded before this change reported every step and validated in a regular activity.
+  const lean = patched('fewer-round-trips');
+  // After an operator's answer the next step is reported, so `progress` no longer shows the partition awaiting it.
+  let answered = false;
   const startStep = async (step: PartitionActivity): Promise<void> => {
     const paused = control.paused;
     if (paused) {
@@ -101,7 +117,9 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       await condition(() => !control.paused);
     }
     // The parent marks a partition as preparing when it starts it: that first report would only cost two tasks.
-    if (step !== 'prepare' || paused) report(step);
+    const worthReporting = lean ? step === 'insert' || paused || answered : step !== 'prepare' || paused;
+    answered = false;
+    if (worthReporting) report(step);
   };
 
   try {
@@ -122,10 +140,11 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       }
     }
     await startStep('validate');
-    const validate = await steps.validateShadow.executeWithOptions(about('validate'), [task]);
+    const validate = await (lean ? readSteps : steps).validateShadow.executeWithOptions(about('validate'), [task]);
     if (control.needsApproval(task.maxShrink, validate.liveRows, validate.shadowRows)) {
       report('awaiting-approval', { liveRows: validate.liveRows, newRows: validate.shadowRows });
       await condition(() => control.decision !== undefined);
+      answered = true;
       if (control.decision === 'reject') {
         throw ApplicationFailure.create({
           message:
