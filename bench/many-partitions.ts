@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
-import type { BackfillSummary } from '../src/shared/backfill-results';
+import type { BackfillSummary, PartitionStep } from '../src/shared/backfill-results';
 import type { AggregateJob } from '../src/shared/job-spec';
 import { progressQuery } from '../src/shared/messages';
 import { startBenchWorker } from './bench-worker';
@@ -25,6 +25,8 @@ export interface ManyPartitionsResults {
   /** `progress` queries sent while the backfill ran, their slowest and median answers, the largest answer. */
   progressQueries: number;
   progressFailures: number;
+  /** Why the first failed `progress` query failed. */
+  progressFailure?: string;
   progressMaxMs: number;
   progressMedianMs: number;
   progressMaxBytes: number;
@@ -32,6 +34,8 @@ export interface ManyPartitionsResults {
   maxPayloadBytes: number;
   maxPayloadWhere: string;
   resultBytes: number;
+  /** The partitions' step timers, summed (how much of the wall the engine's queries take). */
+  stepMs: Partial<Record<PartitionStep, number>>;
 }
 
 type Events = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>;
@@ -92,12 +96,16 @@ export async function runManyPartitions(
   }) as Promise<BackfillSummary>;
   const latencies: number[] = [];
   let failures = 0;
+  let firstFailure: string | undefined;
   let maxBytes = 0;
   let rssAtFirstMark: number | undefined;
   let lastLogged = 0;
   while (!finished) {
     const asked = performance.now();
-    const progress = await handle.query(progressQuery).catch(() => undefined);
+    const progress = await handle.query(progressQuery).catch((err: unknown) => {
+      firstFailure ??= err instanceof Error ? err.message : String(err);
+      return undefined;
+    });
     if (!progress) failures++;
     else {
       latencies.push(performance.now() - asked);
@@ -142,11 +150,13 @@ export async function runManyPartitions(
     workerReadyMs: worker.readyMs,
     progressQueries: latencies.length + failures,
     progressFailures: failures,
+    progressFailure: firstFailure,
     progressMaxMs: Math.max(0, ...latencies),
     progressMedianMs: median(latencies),
     progressMaxBytes: maxBytes,
     maxPayloadBytes: payload.bytes,
     maxPayloadWhere: payload.where,
     resultBytes: JSON.stringify(summary).length,
+    stepMs: summary.totals.stepMs,
   };
 }

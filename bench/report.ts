@@ -251,6 +251,12 @@ function renderManyPartitions(m: ManyPartitionsResults, scale: number): string {
         ],
         ['largest payload in the histories', `${(m.maxPayloadBytes / 1024).toFixed(0)} KiB (${m.maxPayloadWhere})`],
         ['result', `${(m.resultBytes / 1024).toFixed(0)} KiB`],
+        [
+          'step timers per partition (engine queries, serial in chDB)',
+          Object.entries(m.stepMs)
+            .map(([step, ms]) => `${step} ${((ms ?? 0) / m.partitions).toFixed(0)} ms`)
+            .join(', '),
+        ],
       ],
     ),
   ].join('\n');

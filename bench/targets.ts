@@ -85,7 +85,7 @@ export function benchTargets(results: BenchResults): Target[] {
       },
       {
         what: `2. progress query, slowest of ${m.progressQueries} answers`,
-        value: `${sec(m.progressMaxMs)}${m.progressFailures ? `, ${m.progressFailures} failed` : ''}`,
+        value: `${sec(m.progressMaxMs)}${m.progressFailures ? `, ${m.progressFailures} failed (${m.progressFailure})` : ''}`,
         limit: `< ${sec(PROGRESS_LATENCY_TARGET_MS)}`,
         pass: m.progressMaxMs < PROGRESS_LATENCY_TARGET_MS && m.progressFailures === 0,
       },

@@ -1,5 +1,6 @@
 import type { BackfillPlan, PartitionPlan, PartitionResult } from '../../src/shared/backfill-results';
 import { partitionsCovering } from '../../src/shared/partitions';
+import { searchablePartitionIds } from '../../src/shared/search-attributes';
 import { initialProgress, type BackfillProgress } from '../../src/shared/progress';
 import { packPartitions, unpackPartitions } from '../../src/workflows/carried-partitions';
 import { PartitionLoopState } from '../../src/workflows/partition-loop-state';
@@ -102,5 +103,14 @@ describe('payloads of a ten-year daily backfill (3,650 partitions)', () => {
     const { entries, plans } = unpackPartitions(JSON.parse(JSON.stringify(packPartitions(progress.partitions, plan))));
     expect(entries).toEqual(JSON.parse(JSON.stringify(progress.partitions)));
     expect(plans).toEqual([plan[3]]);
+  });
+});
+
+describe('the BackfillPartitions search attribute', () => {
+  it('lists every partition of half a year of days, and only the first and last of ten years', () => {
+    const ids = plan.map((p) => p.id);
+    expect(searchablePartitionIds(ids.slice(0, 180))).toEqual(ids.slice(0, 180));
+    expect(searchablePartitionIds(ids)).toEqual([ids[0], ids[ids.length - 1]]);
+    expect(JSON.stringify(searchablePartitionIds(ids.slice(0, 185))).length).toBeLessThanOrEqual(2_048);
   });
 });
