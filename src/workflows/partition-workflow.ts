@@ -163,7 +163,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     }
     await startStep('swap');
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
-      swap: await steps.swapPartition.executeWithOptions(about('swap'), [task]),
+      swap: await steps.swapPartition.executeWithOptions(about('swap'), lean ? [task, validate.shadowRows] : [task]),
       cleanup: await quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]),
     }));
     metrics.rowsRead.add(validate.rowsRead);
