@@ -4,10 +4,9 @@ import { valuesAgree } from '../src/activities/validation-check';
 import type { ClickHouse } from '../src/clickhouse/clickhouse';
 import { connectClickHouse } from '../src/clickhouse/connect';
 import { execWithPeakMemory } from '../src/clickhouse/query-memory';
-import { formatIsoDate, parseIsoDate } from '../src/shared/partitions';
 import { createTargetTable, insertAggregation } from '../src/sql/aggregation';
 import { aggregationShape } from '../src/sql/aggregation-shape';
-import { countRows, createDemoEventsTable, insertDemoEvents } from '../src/sql/demo-events';
+import { countRows, createDemoEventsTable, insertDailyDemoEvents, insertDemoEvents } from '../src/sql/demo-events';
 import { createTableLike, dropTableIfExists, truncateTable } from '../src/sql/partition-ops';
 import {
   createPypiDownloadsTable,
@@ -48,25 +47,10 @@ async function seed(ch: ClickHouse, task: SeedTask) {
   return { rows: Number(rows), ms };
 }
 
-/**
- * Demo events in six-month windows (the demo's skew grows month by month within one call) from the first of the
- * month of `from` until the days are covered; the backfill's range takes the days.
- */
 async function seedDays(ch: ClickHouse, task: SeedDaysTask) {
   await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: task.source.database } });
   await ch.exec(createDemoEventsTable(task.source));
-  const start = parseIsoDate(task.from);
-  if (!start) throw new Error(`bad date ${task.from}`);
-  const first = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), 1));
-  const end = new Date(start.getTime() + task.days * 86_400_000);
-  const ms = await timed(async () => {
-    for (let window = first; window < end; window = new Date(window.getTime())) {
-      const next = new Date(Date.UTC(window.getUTCFullYear(), window.getUTCMonth() + 6, 1));
-      const rows = Math.round(((next.getTime() - window.getTime()) / 86_400_000) * task.rowsPerDay);
-      await ch.exec(insertDemoEvents(task.source, formatIsoDate(window), 6, rows));
-      window = next;
-    }
-  });
+  const ms = await timed(() => ch.exec(insertDailyDemoEvents(task.source, task.from, task.days, task.rowsPerDay)));
   const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.source));
   return { rows: Number(rows), ms };
 }
