@@ -1,18 +1,32 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { valuesAgree } from '../src/activities/validation-check';
 import type { ClickHouse } from '../src/clickhouse/clickhouse';
 import { connectClickHouse } from '../src/clickhouse/connect';
+import { execWithPeakMemory } from '../src/clickhouse/query-memory';
 import { createTargetTable, insertAggregation } from '../src/sql/aggregation';
 import { aggregationShape } from '../src/sql/aggregation-shape';
-import { countRows, createDemoEventsTable, insertDemoEvents } from '../src/sql/demo-events';
+import { countRows, createDemoEventsTable, insertDailyDemoEvents, insertDemoEvents } from '../src/sql/demo-events';
 import { createTableLike, dropTableIfExists, truncateTable } from '../src/sql/partition-ops';
+import {
+  createPypiDownloadsTable,
+  createPypiTable,
+  insertPypiDownloads,
+  insertPypiRows,
+  selectPypiDownloadsDigest,
+} from '../src/sql/pypi-demo';
 import { selectSourcePartitionStats } from '../src/sql/source-stats';
 import { selectPartitionTotals, selectSourceTotals } from '../src/sql/totals';
 import type {
   ClickHouseTask,
   ClickHouseTaskResult,
+  InsertMemoryRun,
+  InsertMemoryTask,
   ProbeTask,
+  PypiInsertTask,
+  SeedPypiTask,
   RawInsertTask,
+  SeedDaysTask,
   SeedTask,
   TaskReply,
   VerifyTask,
@@ -31,6 +45,31 @@ async function seed(ch: ClickHouse, task: SeedTask) {
   const ms = await timed(() => ch.exec(insertDemoEvents(task.source, task.start, task.months, task.rows)));
   const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.source));
   return { rows: Number(rows), ms };
+}
+
+async function seedDays(ch: ClickHouse, task: SeedDaysTask) {
+  await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: task.source.database } });
+  await ch.exec(createDemoEventsTable(task.source));
+  const ms = await timed(() => ch.exec(insertDailyDemoEvents(task.source, task.from, task.days, task.rowsPerDay)));
+  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.source));
+  return { rows: Number(rows), ms };
+}
+
+async function seedPypi(ch: ClickHouse, task: SeedPypiTask) {
+  await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: task.pypi.database } });
+  await ch.exec(createPypiTable(task.pypi));
+  const ms = await timed(() => ch.exec(insertPypiRows(task.pypi, task.rows, task.start, task.end)));
+  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.pypi));
+  return { rows: Number(rows), ms };
+}
+
+async function pypiInsert(ch: ClickHouse, task: PypiInsertTask) {
+  await ch.exec(dropTableIfExists(task.into));
+  await ch.exec(createPypiDownloadsTable(task.into));
+  const insertMs = await timed(() => ch.exec(insertPypiDownloads(task.pypi, task.into)));
+  const [bare] = await ch.rows(selectPypiDownloadsDigest(task.into));
+  const [durable] = await ch.rows(selectPypiDownloadsDigest(task.compare));
+  return { insertMs, agrees: JSON.stringify(bare) === JSON.stringify(durable) };
 }
 
 async function rawInsert(ch: ClickHouse, task: RawInsertTask) {
@@ -52,6 +91,7 @@ async function probe(ch: ClickHouse, task: ProbeTask) {
   let partitionTotalsMs = 0;
   let insertPlannedSaltMs = 0;
   let insertUnsaltedMs = 0;
+  let fullValidationMs = 0;
   await ch.exec(dropTableIfExists(task.scratch));
   await ch.exec(createTableLike(task.scratch, task.target));
   const insertAlone = async (p: ProbeTask['partitions'][number], salt: number): Promise<number> => {
@@ -61,12 +101,47 @@ async function probe(ch: ClickHouse, task: ProbeTask) {
   };
   for (const p of task.partitions) {
     sourceCountMs += await timed(() => ch.rows(selectSourceTotals(shape, task.source, p, false, false)));
+    fullValidationMs += await timed(() => ch.rows(selectSourceTotals(shape, task.source, p, true, true)));
     partitionTotalsMs += await timed(() => ch.rows(selectPartitionTotals(shape, task.target, p.id)));
     insertPlannedSaltMs += await insertAlone(p, p.salt);
     insertUnsaltedMs += await insertAlone(p, 1);
   }
   await ch.exec(dropTableIfExists(task.scratch));
-  return { planStatsMs, sourceCountMs, partitionTotalsMs, insertPlannedSaltMs, insertUnsaltedMs };
+  return { planStatsMs, sourceCountMs, partitionTotalsMs, insertPlannedSaltMs, insertUnsaltedMs, fullValidationMs };
+}
+
+/** Each partition's bare INSERT per settings variant, with the INSERT's own peak memory read while it runs. */
+async function insertMemory(ch: ClickHouse, task: InsertMemoryTask) {
+  const shape = aggregationShape(task.job);
+  // A second connection on the same data directory reads system.processes while `ch` runs the INSERT.
+  const probe = connectClickHouse();
+  await probe.rows({ query: 'SELECT 1', params: {} });
+  await ch.exec(dropTableIfExists(task.scratch));
+  await ch.exec(createTableLike(task.scratch, task.target));
+  const runs: InsertMemoryRun[] = [];
+  try {
+    for (const variant of task.variants) {
+      const run: InsertMemoryRun = { ...variant, samples: 0, insertMs: 0 };
+      for (const p of task.partitions) {
+        await ch.exec(truncateTable(task.scratch));
+        const insert = insertAggregation(shape, task.source, task.scratch, p, p.salt);
+        const started = performance.now();
+        const peak = await execWithPeakMemory(ch, probe, insert, {
+          queryId: `bench-memory-${randomUUID()}`,
+          settings: variant.settings,
+        });
+        run.insertMs += performance.now() - started;
+        if (peak && peak.bytes > (run.peakBytes ?? -1))
+          Object.assign(run, { peakBytes: peak.bytes, source: peak.source });
+        run.samples += peak?.samples ?? 0;
+      }
+      runs.push(run);
+    }
+  } finally {
+    await ch.exec(dropTableIfExists(task.scratch));
+    await probe.close();
+  }
+  return { runs };
 }
 
 async function verify(ch: ClickHouse, task: VerifyTask) {
@@ -94,6 +169,14 @@ function run(ch: ClickHouse, task: ClickHouseTask): Promise<ClickHouseTaskResult
   switch (task.kind) {
     case 'seed':
       return seed(ch, task);
+    case 'seed-days':
+      return seedDays(ch, task);
+    case 'seed-pypi':
+      return seedPypi(ch, task);
+    case 'pypi-insert':
+      return pypiInsert(ch, task);
+    case 'insert-memory':
+      return insertMemory(ch, task);
     case 'raw-insert':
       return rawInsert(ch, task);
     case 'probe':

@@ -1,5 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
 
@@ -19,6 +20,26 @@ export interface HistoryTimings {
   childActivitiesMs: number;
   /** Attempts beyond the first of the children's activities: their failures and backoffs count as overhead. */
   childActivityRetries: number;
+  /**
+   * The children's time split by the pair of consecutive history events it lies between, e.g.
+   * `WORKFLOW_TASK_SCHEDULED → WORKFLOW_TASK_STARTED` (the server dispatching a workflow task), summed.
+   */
+  childGapsMs: Record<string, number>;
+}
+
+const shortType = (e: HistoryEvent): string =>
+  (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
+
+/** Each history's time between consecutive events, summed per pair of event types. */
+function gaps(histories: HistoryEvent[][]): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const events of histories) {
+    for (let i = 1; i < events.length; i++) {
+      const key = `${shortType(events[i - 1])} → ${shortType(events[i])}`;
+      sums[key] = (sums[key] ?? 0) + eventMs(events[i]) - eventMs(events[i - 1]);
+    }
+  }
+  return sums;
 }
 
 const eventMs = (e: HistoryEvent | undefined): number => tsToMs(e?.eventTime);
@@ -77,5 +98,6 @@ export async function historyTimings(client: Client, workflowId: string): Promis
     childActivityRetries: children
       .flat()
       .reduce((n, e) => n + Math.max(0, (e.activityTaskStartedEventAttributes?.attempt ?? 1) - 1), 0),
+    childGapsMs: gaps(children),
   };
 }

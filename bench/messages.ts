@@ -46,7 +46,51 @@ export interface VerifyTask {
   partitions: string[];
 }
 
-export type ClickHouseTask = SeedTask | RawInsertTask | ProbeTask | VerifyTask;
+/** Fills a day-partitioned scenario's source: `rowsPerDay` demo events a day for `days` days from `from`. */
+export interface SeedDaysTask {
+  kind: 'seed-days';
+  source: TableRef;
+  from: string;
+  days: number;
+  rowsPerDay: number;
+}
+
+/**
+ * Runs the bare INSERT of each partition (planned salts) once per settings variant and reads each INSERT's own peak
+ * memory (src/clickhouse/query-memory.ts): the largest over the partitions, per variant.
+ */
+export interface InsertMemoryTask {
+  kind: 'insert-memory';
+  job: AggregateJob;
+  source: TableRef;
+  target: TableRef;
+  scratch: TableRef;
+  partitions: (PartitionBounds & { salt: number })[];
+  variants: { label: string; settings: Record<string, number> }[];
+}
+
+/** Fills a PyPI-like table (src/sql/pypi-demo.ts) with `rows` downloads over [start, end). */
+export interface SeedPypiTask {
+  kind: 'seed-pypi';
+  pypi: TableRef;
+  rows: number;
+  start: string;
+  end: string;
+}
+
+/**
+ * One bare INSERT … SELECT of the downloads-per-project view's query over the whole PyPI-like table into `into`,
+ * timed; with `compare`, whether `compare` holds the same downloads per project.
+ */
+export interface PypiInsertTask {
+  kind: 'pypi-insert';
+  pypi: TableRef;
+  into: TableRef;
+  compare: TableRef;
+}
+
+export type ClickHouseTask =
+  SeedTask | SeedDaysTask | SeedPypiTask | RawInsertTask | ProbeTask | VerifyTask | InsertMemoryTask | PypiInsertTask;
 
 export interface SeedResult {
   rows: number;
@@ -67,6 +111,8 @@ export interface ProbeResult {
   partitionTotalsMs: number;
   /** The bare INSERT … SELECT of every partition with its planned salt, summed. */
   insertPlannedSaltMs: number;
+  /** Full validation's source totals (distinct keys and dates, every additive metric), summed over partitions. */
+  fullValidationMs: number;
   /** The same with salt 1 (a plain single-level GROUP BY per partition), summed. */
   insertUnsaltedMs: number;
 }
@@ -75,16 +121,42 @@ export interface VerifyResult {
   mismatches: string[];
 }
 
-export type ClickHouseTaskResult = SeedResult | RawInsertResult | ProbeResult | VerifyResult;
+/** One settings variant of {@link InsertMemoryTask}. */
+export interface InsertMemoryRun {
+  label: string;
+  settings: Record<string, number>;
+  /** The largest per-query peak over the partitions' INSERTs; undefined when none was caught running. */
+  peakBytes?: number;
+  source?: 'query_log' | 'sampled';
+  samples: number;
+  /** The INSERTs' wall time, summed. */
+  insertMs: number;
+}
+
+export interface InsertMemoryResult {
+  runs: InsertMemoryRun[];
+}
+
+export interface PypiInsertResult {
+  insertMs: number;
+  /** `compare` holds the same downloads per project as the bare INSERT's table. */
+  agrees: boolean;
+}
+
+export type ClickHouseTaskResult =
+  SeedResult | RawInsertResult | ProbeResult | VerifyResult | InsertMemoryResult | PypiInsertResult;
 
 /** What a one-shot ClickHouse child sends back before it exits. */
 export type TaskReply = ({ ok: true; result: ClickHouseTaskResult } | { ok: false; error: string }) & PeakRss;
 
-/** What the worker child sends: once serving, and once stopped. */
+/** What the worker child sends: once serving, its RSS when asked, and once stopped. */
 export type WorkerReply =
-  { kind: 'ready'; rssBytes: number } | ({ kind: 'stopped' } & PeakRss) | { kind: 'failed'; error: string };
+  | { kind: 'ready'; rssBytes: number }
+  | { kind: 'rss'; rssBytes: number }
+  | ({ kind: 'stopped' } & PeakRss)
+  | { kind: 'failed'; error: string };
 
-/** What the bench sends the worker child. */
+/** What the bench sends the worker child: report the RSS now, or stop. */
 export interface WorkerCommand {
-  kind: 'stop';
+  kind: 'stop' | 'rss';
 }

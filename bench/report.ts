@@ -1,12 +1,10 @@
 import type { BackfillSummary, PartitionStep } from '../src/shared/backfill-results';
 import type { HistoryTimings } from './history-timings';
-import type { ProbeResult, RawInsertResult } from './messages';
+import type { ManyPartitionsResults } from './many-partitions';
+import type { InsertMemoryResult, ProbeResult, RawInsertResult } from './messages';
 import { renderNullEngineReport, type NullEngineResults } from './null-engine-fill';
-
-/** Ratio of the Temporal backfill's wall time to the raw INSERT's that the issue asks for. */
-export const RATIO_TARGET = 1.1;
-/** Time outside the INSERT per partition that the issue allows. */
-export const OVERHEAD_TARGET_MS = 300;
+import { benchTargets, renderTargets } from './targets';
+import type { ViewBackfillBench } from './view-backfill-bench';
 
 const STEPS: PartitionStep[] = ['prepare', 'insert', 'validate', 'backup', 'swap', 'cleanup'];
 
@@ -17,6 +15,8 @@ export interface TemporalRun {
   wallMs: number;
   history: HistoryTimings;
   summary: BackfillSummary;
+  /** From the worker process's fork to its polling. */
+  workerReadyMs: number;
   workerReadyRssBytes: number;
   workerPeakRssBytes: number;
 }
@@ -32,8 +32,44 @@ export interface BenchResults {
   runs: TemporalRun[];
   raw: RawRun;
   probe: ProbeResult;
+  /** Each settings variant's largest INSERT peak (the INSERT's own memory tracker). */
+  memory: InsertMemoryResult;
   mismatches: string[];
   nullEngine?: NullEngineResults;
+  manyPartitions?: ManyPartitionsResults;
+  /** `BENCH_SCALE` of the many-partitions scenario. */
+  scale: number;
+  viewBackfill?: ViewBackfillBench;
+  /** The last results of another row count, for the cost-growth comparison. */
+  previous?: GrowthPoint;
+}
+
+/** What one row count's run keeps for the cost-growth comparison of a later run. */
+export interface GrowthPoint {
+  rows: number;
+  /** The durable backfill (default settings): source rows per second. */
+  rowsPerSec: number;
+  /** The largest INSERT's own peak memory with default settings, and with the low-memory ones. */
+  peakQueryBytes?: number;
+  lowMemoryPeakBytes?: number;
+  /** Partitions (six months) and the bare INSERTs' rows per second. */
+  partitions: number;
+  insertRowsPerSec: number;
+  at: string;
+}
+
+/** This run's {@link GrowthPoint}. */
+export function growthPoint(results: BenchResults): GrowthPoint {
+  const [a] = results.runs;
+  return {
+    rows: results.sourceRows,
+    rowsPerSec: results.sourceRows / (a.wallMs / 1000),
+    peakQueryBytes: results.memory.runs[0]?.peakBytes,
+    lowMemoryPeakBytes: results.memory.runs[1]?.peakBytes,
+    partitions: a.summary.partitions.length,
+    insertRowsPerSec: results.sourceRows / (results.probe.insertPlannedSaltMs / 1000),
+    at: new Date().toISOString(),
+  };
 }
 
 const ORCHESTRATION_LABELS = {
@@ -43,8 +79,7 @@ const ORCHESTRATION_LABELS = {
   parentOutsideChildren: 'parent outside plan and children (start, load checks, gaps, result)',
 };
 
-const sumStep = (run: TemporalRun, step: PartitionStep): number =>
-  run.summary.partitions.reduce((n, p) => n + (p.stepMs[step] ?? 0), 0);
+const sumStep = (run: TemporalRun, step: PartitionStep): number => run.summary.totals.stepMs[step] ?? 0;
 
 /** The figures the issue asks for, for one Temporal run against the raw INSERT. */
 export function figures(run: TemporalRun, raw: RawRun, sourceRows: number) {
@@ -63,6 +98,7 @@ export function figures(run: TemporalRun, raw: RawRun, sourceRows: number) {
     settings: run.settings,
     wallMs: run.wallMs,
     ratio: run.wallMs / raw.insertMs,
+    workerReadyMs: run.workerReadyMs,
     rowsPerSec: sourceRows / (run.wallMs / 1000),
     partitions,
     salts: run.summary.partitions.map((p) => p.salt),
@@ -76,16 +112,15 @@ export function figures(run: TemporalRun, raw: RawRun, sourceRows: number) {
   };
 }
 
-const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
-const rate = (rowsPerSec: number): string => `${Math.round(rowsPerSec).toLocaleString('en-US')} rows/s`;
-const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
+export const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+export const rate = (rowsPerSec: number): string => `${Math.round(rowsPerSec).toLocaleString('en-US')} rows/s`;
 const settingsText = (s: Record<string, number>): string =>
   Object.entries(s)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
@@ -98,24 +133,22 @@ export function renderReport(results: BenchResults): string {
   const [a] = all;
   const per = (ms: number): string => `${sec(ms)} (${sec(ms / a.partitions)}/partition)`;
   const main = table(
-    ['measure', 'value', 'target'],
+    ['measure', 'value'],
     [
-      ['source rows', sourceRows.toLocaleString('en-US'), ''],
-      ['partitions (salts)', `${a.partitions} (${a.salts.join(', ')})`, ''],
-      [`(a) Temporal backfill, ${a.label}`, `${sec(a.wallMs)}, ${rate(a.rowsPerSec)}`, ''],
-      ['(b) raw INSERT … SELECT … GROUP BY', `${sec(raw.insertMs)}, ${rate(sourceRows / (raw.insertMs / 1000))}`, ''],
-      ['ratio a/b', a.ratio.toFixed(3), `≤ ${RATIO_TARGET.toFixed(2)}: ${verdict(a.ratio <= RATIO_TARGET)}`],
+      ['source rows', sourceRows.toLocaleString('en-US')],
+      ['partitions (salts)', `${a.partitions} (${a.salts.join(', ')})`],
+      [`(a) Temporal backfill, ${a.label}`, `${sec(a.wallMs)}, ${rate(a.rowsPerSec)}`],
+      ['Σ bare INSERT per partition, same salts', `${sec(probe.insertPlannedSaltMs)}`],
       [
-        'fixed overhead per partition (a − Σ insert) / partitions',
-        sec(a.overheadPerPartitionMs),
-        `≤ ${sec(OVERHEAD_TARGET_MS)}: ${verdict(a.overheadPerPartitionMs <= OVERHEAD_TARGET_MS)}`,
+        '(b) raw INSERT … SELECT … GROUP BY, whole range',
+        `${sec(raw.insertMs)}, ${rate(sourceRows / (raw.insertMs / 1000))}`,
       ],
+      ['ratio a/b', a.ratio.toFixed(3)],
       [
         'rows written (a) / (b)',
         `${a.rowsWritten.toLocaleString('en-US')} / ${raw.rowsWritten.toLocaleString('en-US')}`,
-        '',
       ],
-      ['per-partition totals of every target agree', results.mismatches.length === 0 ? 'yes' : 'NO', ''],
+      ['per-partition totals of every target agree', results.mismatches.length === 0 ? 'yes' : 'NO'],
     ],
   );
   const steps = table(
@@ -133,6 +166,11 @@ export function renderReport(results: BenchResults): string {
       ['partition activity retries (failures and backoffs above)', ...all.map((f) => String(f.activityRetries))],
     ],
   );
+  const gapRows = Object.entries(results.runs[0].history.childGapsMs)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 10)
+    .map(([between, ms]) => [between, per(ms)]);
+  const childGaps = table([`partition workflows of (a) ${a.label}: between events`, 'time'], gapRows);
   const memory = table(
     ['process', 'settings', 'wall', 'RSS when ready', 'peak RSS'],
     [
@@ -151,23 +189,76 @@ export function renderReport(results: BenchResults): string {
     [
       ['plan: per-partition stats with approx_top_count, whole range', sec(probe.planStatsMs)],
       ['fast validation: source count(), all partitions', per(probe.sourceCountMs)],
+      ['full validation: source distinct keys and metric totals, all partitions', per(probe.fullValidationMs)],
       ['partition totals of the target (×4 per partition in the run), all partitions', per(probe.partitionTotalsMs)],
       ['bare INSERT per partition, planned salts, summed', per(probe.insertPlannedSaltMs)],
       ['bare INSERT per partition, salt 1, summed', per(probe.insertUnsaltedMs)],
     ],
   );
+  const insertMemory = table(
+    ['bare INSERTs of the partitions', 'settings', 'Σ wall', 'largest INSERT’s own peak memory'],
+    results.memory.runs.map((r) => [
+      r.label,
+      settingsText(r.settings),
+      sec(r.insertMs),
+      r.peakBytes === undefined ? 'not caught running' : `${mib(r.peakBytes)} (${r.source}, ${r.samples} samples)`,
+    ]),
+  );
   return [
+    renderTargets(benchTargets(results)),
+    '',
     main,
     '',
     'Where the time of (a) goes (step timers from the summary, the rest from workflow histories; children run one at a time):',
     steps,
     '',
+    childGaps,
+    '',
     'Memory:',
     memory,
     '',
+    insertMemory,
+    'An INSERT’s own peak memory is its memory tracker (ClickHouse’s "Peak memory usage"). The embedded engine has ' +
+      'no system.query_log: the figure is the highest peak_memory_usage of the query in system.processes, read ' +
+      'every 25 ms from a second connection (it misses at most the last interval’s growth). Process RSS is mostly ' +
+      'chDB’s caches and does not follow one query.',
+    '',
     queries,
+    ...(results.manyPartitions ? ['', renderManyPartitions(results.manyPartitions, results.scale)] : []),
     ...(results.mismatches.length > 0 ? ['', 'Mismatches:', ...results.mismatches] : []),
     ...(results.nullEngine ? ['', renderNullEngineReport(results.nullEngine)] : []),
+  ].join('\n');
+}
+
+/** The many-partitions scenario's figures. */
+function renderManyPartitions(m: ManyPartitionsResults, scale: number): string {
+  return [
+    `Many partitions (BENCH_SCALE=${scale}): ${m.partitions.toLocaleString('en-US')} daily partitions, ` +
+      `parallelism ${m.parallelism}, ${m.rowsRead.toLocaleString('en-US')} source rows:`,
+    table(
+      ['measure', 'value'],
+      [
+        ['wall, partitions/s', `${sec(m.wallMs)}, ${m.partitionsPerSec.toFixed(1)} partitions/s`],
+        ['runs (continue-as-new), longest history', `${m.runs}, ${m.maxHistoryEvents.toLocaleString('en-US')} events`],
+        [
+          `worker RSS after ${m.firstMark} partitions / at the end / peak`,
+          `${m.rssAtFirstMarkBytes === undefined ? '?' : mib(m.rssAtFirstMarkBytes)} / ${mib(m.rssAtEndBytes)} / ${mib(m.workerPeakRssBytes)}`,
+        ],
+        [
+          'progress query: answers (failed), median, slowest, largest',
+          `${m.progressQueries} (${m.progressFailures}), ${sec(m.progressMedianMs)}, ${sec(m.progressMaxMs)}, ` +
+            `${(m.progressMaxBytes / 1024).toFixed(0)} KiB`,
+        ],
+        ['largest payload in the histories', `${(m.maxPayloadBytes / 1024).toFixed(0)} KiB (${m.maxPayloadWhere})`],
+        ['result', `${(m.resultBytes / 1024).toFixed(0)} KiB`],
+        [
+          'step timers per partition (engine queries, serial in chDB)',
+          Object.entries(m.stepMs)
+            .map(([step, ms]) => `${step} ${((ms ?? 0) / m.partitions).toFixed(0)} ms`)
+            .join(', '),
+        ],
+      ],
+    ),
   ].join('\n');
 }
 
@@ -183,12 +274,13 @@ export function reportJson(results: BenchResults): Record<string, unknown> {
     raw: { ...results.raw, rowsPerSec: results.sourceRows / (results.raw.insertMs / 1000) },
     ratio: a.ratio,
     overheadPerPartitionMs: a.overheadPerPartitionMs,
-    targets: {
-      ratio: { target: RATIO_TARGET, pass: a.ratio <= RATIO_TARGET },
-      overheadPerPartitionMs: { target: OVERHEAD_TARGET_MS, pass: a.overheadPerPartitionMs <= OVERHEAD_TARGET_MS },
-    },
+    targets: benchTargets(results),
     probe: results.probe,
+    memory: results.memory,
     mismatches: results.mismatches,
     nullEngine: results.nullEngine,
+    manyPartitions: results.manyPartitions,
+    viewBackfill: results.viewBackfill,
+    previous: results.previous,
   };
 }

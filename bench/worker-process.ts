@@ -9,8 +9,8 @@ const reply = (message: WorkerReply): Promise<void> =>
 /**
  * Child entry: the backfill worker as `src/bin/worker.ts` runs it (ClickHouse and Temporal from the
  * environment), except that the workflow bundle comes pre-built from `BENCH_WORKFLOW_BUNDLE`, so bundling's
- * memory does not count toward the worker's peak RSS. Reports `ready` once serving and its peak RSS when told
- * to stop.
+ * memory does not count toward the worker's peak RSS. Reports `ready` once serving, its RSS when asked (`rss`)
+ * and its peak RSS when told to stop.
  */
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -20,8 +20,9 @@ async function main(): Promise<void> {
     onReady: async ({ clickhouse, stop }) => {
       // A long-running worker has its engine started long before a backfill arrives.
       await clickhouse.rows({ query: 'SELECT 1', params: {} });
-      process.once('message', (command: WorkerCommand) => {
+      process.on('message', (command: WorkerCommand) => {
         if (command.kind === 'stop') stop();
+        else void reply({ kind: 'rss', rssBytes: process.memoryUsage().rss });
       });
       await reply({ kind: 'ready', rssBytes: process.memoryUsage().rss });
     },

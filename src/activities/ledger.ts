@@ -26,6 +26,11 @@ export interface SwapContext {
   build: BuildResult;
   /** Source (or backup) rows the validated shadow was built from. */
   rowsRead: number;
+  /**
+   * The shadow's rows as validation counted them: nothing writes the shadow after validation, so the swap need not
+   * count them again. Absent in histories from before validation reported them for this.
+   */
+  validatedRows?: number;
 }
 
 /** Where a job records its swaps: its ledger table, in the target's database. Absent in inputs from before it. */

@@ -45,7 +45,7 @@ export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, tas
       checks.push(validationCheck(`sum(${m.name})`, source[alias], shadow[alias], relativeTolerance));
   });
   if (groups) checks.push(validationCheck('rows = distinct keys and dates', source.groups, shadow.rows, 0));
-  return { rowsRead: Number(source.rows), checks };
+  return { rowsRead: Number(source.rows), checks, shadowRows: Number(shadow.rows) };
 }
 
 /** The checks of a partition with one day rebuilt: that day against the source, the other days against the live. */
@@ -172,20 +172,27 @@ export function partitionSteps(deps: ActivityDeps) {
       const shape = aggregationShape(task.job);
       const { build, partition } = task;
       return runStep(task, 'validate', async () => {
-        const shadowRows = await partitionRows(ch, task.shadow, partition.id);
-        let outcome: { rowsRead: number; checks: ValidationCheck[] };
+        let outcome: { rowsRead: number; checks: ValidationCheck[]; shadowRows?: number };
+        // A rebuild's totals count the shadow's rows themselves: one query to the engine less per partition.
         if (build.kind === 'rebuild') outcome = await rebuildChecks(ch, shape, task);
         else if (build.kind === 'day') outcome = await dayChecks(ch, shape, task, build.day);
         else {
+          const shadowRows = await partitionRows(ch, task.shadow, partition.id);
           // The backup must still hold what the backfill recorded keeping: nothing else may have touched it.
           outcome = {
             rowsRead: build.rows,
             checks: [validationCheck('rows = rows kept before the backfill', build.rows, shadowRows, 0)],
+            shadowRows,
           };
         }
         const label = build.kind === 'day' ? `${partition.id} (day ${build.day})` : partition.id;
         if (outcome.checks.some((c) => !c.ok)) throw new ValidationMismatchError(label, outcome.checks);
-        return { ...outcome, shadowRows, liveRows: await partitionRows(ch, task.target, partition.id) };
+        return {
+          rowsRead: outcome.rowsRead,
+          checks: outcome.checks,
+          shadowRows: outcome.shadowRows ?? (await partitionRows(ch, task.shadow, partition.id)),
+          liveRows: await partitionRows(ch, task.target, partition.id),
+        };
       });
     },
 
@@ -212,7 +219,8 @@ export function partitionSteps(deps: ActivityDeps) {
      * an empty source, whose outcome depends on the server version. Then checks from part metadata that the target
      * partition holds exactly the shadow's rows (REPLACE hard-links the shadow's parts; a difference means
      * something else wrote there meanwhile, and the retried swap replaces it again). Then records the swap in the
-     * job's ledger (src/activities/ledger.ts), with what `context` says of the build.
+     * job's ledger (src/activities/ledger.ts), with what `context` says of the build. `context.validatedRows`, when
+     * given, are the shadow's rows as validation counted them, so the swap need not count them again.
      * Durability: the shadow stays intact, so repeating the swap after a crash gives the same target; the ledger
      * row is keyed by the partition workflow's run, so a repeated record is kept once.
      */
@@ -222,7 +230,7 @@ export function partitionSteps(deps: ActivityDeps) {
       const id = task.partition.id;
       const statements = aggregatePartitionStatements(task);
       return runStep(task, 'swap', async () => {
-        const shadowRows = await partitionRows(ch, task.shadow, id);
+        const shadowRows = context?.validatedRows ?? (await partitionRows(ch, task.shadow, id));
         let action: SwapResult['action'] = 'unchanged';
         if (shadowRows > 0) {
           await ch.exec(statements.replace);

@@ -119,12 +119,56 @@ export interface PartitionResult {
   stepMs: Partial<Record<PartitionStep, number>>;
 }
 
+/**
+ * What a job keeps of one done partition: its rows and what the swap did. Bounded on purpose (a job may have
+ * thousands of partitions): the partition's checks and step times are counted into {@link JobTotals}, and stay in
+ * full in the result of its partition workflow (Web UI, history).
+ */
+export interface PartitionOutcome {
+  partition: string;
+  salt: number;
+  rowsRead: number;
+  rowsWritten: number;
+  /** Rows the live partition held just before the swap. */
+  rowsBefore: number;
+  /** The source had no rows for the partition: the target partition was emptied (`rowsBefore` rows removed). */
+  emptied: boolean;
+  /** Rows kept in the backup table for rollback (0: the live partition was empty); absent: no backup taken. */
+  backupRows?: number;
+}
+
+/** The per-partition figures of a job summed over its done partitions: a fixed size, however many partitions. */
+export interface JobTotals {
+  /** Per validation check name, how many partitions passed it (a failed check fails its partition). */
+  checksPassed: Record<string, number>;
+  /** Per step, the milliseconds its step timers took, summed over partitions. */
+  stepMs: Partial<Record<PartitionStep, number>>;
+}
+
+/** What the job keeps of a partition workflow's result (see {@link PartitionOutcome}). */
+export function outcomeOf(result: PartitionResult): PartitionOutcome {
+  const { partition, salt, rowsRead, rowsWritten, rowsBefore, emptied, backupRows } = result;
+  return { partition, salt, rowsRead, rowsWritten, rowsBefore, emptied, backupRows };
+}
+
+/** Adds a partition workflow's checks and step times to `totals`. */
+export function addToTotals(totals: JobTotals, result: PartitionResult): void {
+  for (const check of result.checks)
+    if (check.ok) totals.checksPassed[check.name] = (totals.checksPassed[check.name] ?? 0) + 1;
+  for (const [step, ms] of Object.entries(result.stepMs) as [PartitionStep, number | undefined][]) {
+    if (ms !== undefined) totals.stepMs[step] = (totals.stepMs[step] ?? 0) + ms;
+  }
+}
+
 export interface BackfillSummary {
   workflowId: string;
   target: string;
   from: string;
   to: string;
-  partitions: PartitionResult[];
+  /** Every done partition, in order (bounded per partition: see {@link PartitionOutcome}). */
+  partitions: PartitionOutcome[];
+  /** Checks passed and step times, summed over the done partitions. */
+  totals: JobTotals;
   failed: { partition: string; error: string }[];
   rowsRead: number;
   rowsWritten: number;

@@ -227,6 +227,12 @@ export const viewJobSchema = z
      * of the needed columns, and a copy of the view reading it and writing the shadow), memory bounded by blocks.
      */
     fill: z.enum(['ranged', 'null']).default('ranged'),
+    /**
+     * `full` (default): distinct groups and every count()/sum() total against the source; `fast`: the totals only,
+     * which read no group column (with no count() aggregate the groups are still compared, so that validation can
+     * always fail).
+     */
+    validation: validationSchema.default({ mode: 'full', relativeTolerance: 1e-9 }),
     parallelism: z.number().int().positive().max(64).default(1),
     insertSettings: viewInsertSettingsSchema.default({}),
     load: loadThresholdsSchema.prefault({}),

@@ -1,4 +1,4 @@
-import type { PartitionPlan, PartitionResult } from './backfill-results';
+import type { JobTotals, PartitionOutcome, PartitionPlan } from './backfill-results';
 import type { PartitionActivity, ShrinkReport } from './messages';
 
 export { progressQuery } from './messages';
@@ -24,7 +24,8 @@ export interface PartitionProgress {
   startedAt?: number;
   stepStartedAt?: number;
   finishedAt?: number;
-  result?: PartitionResult;
+  /** A done partition's outcome (its checks and step times are in the job's `totals`). */
+  result?: PartitionOutcome;
   error?: string;
 }
 
@@ -89,6 +90,8 @@ export interface BackfillProgress {
   backup?: string;
   /** How many times this backfill continued as new. */
   continuedAsNew: number;
+  /** Checks passed and step times of the done partitions, summed (absent in progress recorded before it existed). */
+  totals?: JobTotals;
 }
 
 /** The progress of a job that has not planned yet, started now. */
@@ -105,6 +108,7 @@ export function initialProgress(parallelism: number): BackfillProgress {
     rowsPerSecond: 0,
     parallelism,
     continuedAsNew: 0,
+    totals: { checksPassed: {}, stepMs: {} },
   };
 }
 

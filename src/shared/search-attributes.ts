@@ -9,3 +9,15 @@ import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/commo
  */
 export const backfillTargetKey = defineSearchAttributeKey('BackfillTarget', SearchAttributeType.KEYWORD);
 export const backfillPartitionsKey = defineSearchAttributeKey('BackfillPartitions', SearchAttributeType.KEYWORD_LIST);
+
+/** Temporal refuses a search attribute value over 2 KB (`limit.searchAttributesSizeOfValue`), with some margin. */
+const MAX_VALUE_BYTES = 2_000;
+
+/**
+ * The `BackfillPartitions` value of a backfill of `ids`: every partition while they fit Temporal's limit on a
+ * search attribute's size (about 180 days or 220 months), else only the first and the last partition.
+ */
+export function searchablePartitionIds(ids: string[]): string[] {
+  if (JSON.stringify(ids).length <= MAX_VALUE_BYTES || ids.length < 2) return ids;
+  return [ids[0], ids[ids.length - 1]];
+}

@@ -45,3 +45,28 @@ export function insertDemoEvents(table: TableRef, start: string, months: number,
     params: { ...t.params, start, months, rows },
   };
 }
+
+/**
+ * Inserts `rowsPerDay` synthetic events on each of `days` days from `from`, spread over the day: 5 % of them on
+ * three heavy keys, the others over about 200,000 users, 8 hosts and 50 device IPs, as {@link insertDemoEvents}.
+ * Every day gets rows, so a day-partitioned job has one partition per day.
+ */
+export function insertDailyDemoEvents(table: TableRef, from: string, days: number, rowsPerDay: number): Statement {
+  const t = tableParam('table', table);
+  return {
+    query: [
+      `INSERT INTO ${t.sql} (ts, user_id, host, device_ip, ctr)`,
+      'SELECT ts, if(heavy, 1 + h % 3, 1000 + h % 200000) AS user_id,',
+      "  if(heavy, 'heavy.example', concat('host', toString(h % 8), '.example')) AS host,",
+      "  if(heavy, toIPv4('10.0.0.1'), toIPv4(167772160 + (h % 50))) AS device_ip,",
+      '  (h % 1000) / 1000 AS ctr',
+      'FROM (',
+      '  SELECT number, cityHash64(number) AS h,',
+      '    addSeconds(addDays(toDateTime({from:Date}), intDiv(number, {per_day:UInt32})),',
+      '      toUInt32(number % {per_day:UInt32} * 86400 / {per_day:UInt32})) AS ts,',
+      '    (h % 100) < 5 AS heavy',
+      '  FROM numbers({rows:UInt64}))',
+    ].join('\n'),
+    params: { ...t.params, from, per_day: rowsPerDay, rows: days * rowsPerDay },
+  };
+}

@@ -307,18 +307,21 @@ export const viewTotalAlias = (i: number): string => `total_${i}`;
 
 /**
  * Totals of one partition's source rows before the cutoff (all of a snapshot's) passing the view's filter: rows,
- * distinct groups (the rows the target holds once merged), and each additive aggregate.
+ * distinct groups (the rows the target holds once merged; without `groups`, not read) and each additive aggregate.
  */
 export function selectViewSourceTotals(
   shape: ViewShape,
   source: TableRef,
   partitionId: string,
   cutoff: number | undefined,
+  groups = true,
 ): Statement<Record<string, string>> {
   const src = tableParam('source', source);
   const columns = [
     'toString(count()) AS rows',
-    `toString(uniqExact(${shape.groupBy.map((g) => renderExpression(g.expr)).join(', ')})) AS groups`,
+    ...(groups
+      ? [`toString(uniqExact(${shape.groupBy.map((g) => renderExpression(g.expr)).join(', ')})) AS groups`]
+      : []),
     ...additiveAggregates(shape).map((a, i) => `toString(${renderAggregate(a.metric)}) AS ${viewTotalAlias(i)}`),
   ];
   const where = [...(shape.where ? [renderExpression(shape.where)] : []), ...fillConditions(shape, cutoff)];
@@ -329,17 +332,18 @@ export function selectViewSourceTotals(
 }
 
 /**
- * The same totals of one partition of a view table (the shadow), whatever its merge state: distinct groups, and
- * each additive aggregate summed (`-Merge` for AggregatingMergeTree states).
+ * The same totals of one partition of a view table (the shadow), whatever its merge state: distinct groups (unless
+ * `groups` is false), and each additive aggregate summed (`-Merge` for AggregatingMergeTree states).
  */
 export function selectViewTableTotals(
   shape: ViewShape,
   table: TableRef,
   partitionId: string,
+  groups = true,
 ): Statement<Record<string, string>> {
   const t = tableParam('table', table);
   const columns = [
-    `toString(uniqExact(${shape.groupBy.map((g) => q(g.name)).join(', ')})) AS groups`,
+    ...(groups ? [`toString(uniqExact(${shape.groupBy.map((g) => q(g.name)).join(', ')})) AS groups`] : []),
     ...additiveAggregates(shape).map((a, i) => {
       const total =
         shape.engine === 'AggregatingMergeTree' ? renderMergeAggregate(a.metric, a.name) : `sum(${q(a.name)})`;

@@ -12,7 +12,9 @@ export const PREBUILT_BUNDLE_FILE = 'workflow-bundle.js';
  * sources in the same build. Run from src/ (tsx, during development) there is no bundle next to the code, so the
  * worker bundles the current sources at start and never runs workflow code older than the activities beside it.
  */
-export function prebuiltWorkflowBundle(codeDir: string = path.resolve(__dirname, '..')): WorkflowBundleOption | undefined {
+export function prebuiltWorkflowBundle(
+  codeDir: string = path.resolve(__dirname, '..'),
+): WorkflowBundleOption | undefined {
   const codePath = path.join(codeDir, PREBUILT_BUNDLE_FILE);
   return existsSync(codePath) ? { codePath } : undefined;
 }

@@ -10,9 +10,10 @@ import type { Activities } from '../activities';
 import type { BackfillInput, BackfillInputRaw } from '../shared/backfill-input';
 import type { BackfillPlan, BackfillSummary, PartitionPlan, PartitionTask, TableRef } from '../shared/backfill-results';
 import { initialProgress, type BackfillProgress, type PartitionProgress } from '../shared/progress';
-import { backfillPartitionsKey, backfillTargetKey } from '../shared/search-attributes';
+import { backfillPartitionsKey, backfillTargetKey, searchablePartitionIds } from '../shared/search-attributes';
 import { backupTableFor, shadowTableFor, writerTag } from '../shared/writer-tables';
 import { keepBackupFor } from './backup-retention-workflow';
+import type { CarriedPartitions } from './carried-partitions';
 import { PartitionLoop } from './partition-loop';
 
 const { planBackfill, dropShadow } = proxyActivities<Activities>({
@@ -27,11 +28,18 @@ const { checkClusterLoad, resolveBackfillInput } = proxyLocalActivities<Activiti
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
 });
 
-/** What a backfill hands to its next run when it continues as new: its input, the plan and where it stands. */
+/**
+ * What a backfill hands to its next run when it continues as new: its input, the plan and where it stands. Since
+ * the partition loop, `partitions` holds every partition packed (the plan's and the progress's own lists are
+ * then empty) and `backupNeeded` says whether a partition already started had live rows; a carry without them
+ * (from a run before) holds both lists in full.
+ */
 export interface BackfillCarry {
   input: BackfillInput;
   plan: BackfillPlan;
   progress: BackfillProgress;
+  partitions?: CarriedPartitions;
+  backupNeeded?: boolean;
 }
 
 const qualified = (t: TableRef): string => `${t.database}.${t.name}`;
@@ -78,11 +86,8 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
   const plan = carried?.plan ?? (await planBackfill({ job, from, to, only: input.only, partitions: input.partitions }));
   const backup = backupTableFor(plan.target, tag);
   const wanted = input.partitions && new Set(input.partitions);
-  const partitions = wanted ? plan.partitions.filter((p) => wanted.has(p.id)) : plan.partitions;
-  upsertSearchAttributes([
-    { key: backfillTargetKey, value: qualified(plan.target) },
-    { key: backfillPartitionsKey, value: partitions.map((p) => p.id) },
-  ]);
+  const listed = carried?.partitions ? loop.resume<PartitionPlan>(carried.partitions) : plan.partitions;
+  const partitions = wanted ? listed.filter((p) => wanted.has(p.id)) : listed;
   if (!carried) {
     progress.phase = 'running';
     progress.target = qualified(plan.target);
@@ -96,6 +101,10 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     }));
     log.info('backfill planned', { target: progress.target, partitions: progress.total, from, to });
   }
+  upsertSearchAttributes([
+    { key: backfillTargetKey, value: qualified(plan.target) },
+    { key: backfillPartitionsKey, value: searchablePartitionIds(progress.partitions.map((p) => p.id)) },
+  ]);
 
   const taskFor = (partition: PartitionPlan): PartitionTask => ({
     job,
@@ -111,9 +120,11 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
   const planned = new Map(partitions.map((p) => [p.id, p]));
   // A backup exists only if a started partition had live rows (an empty one is not kept): only then is there a
   // table for the retention timer to drop.
+  const backupNeeded = (): boolean =>
+    carried?.backupNeeded === true ||
+    progress.partitions.some((p) => p.state !== 'pending' && (planned.get(p.id)?.targetRows ?? 0) > 0);
   const keepBackup = async (): Promise<void> => {
-    const kept = progress.partitions.some((p) => p.state !== 'pending' && (planned.get(p.id)?.targetRows ?? 0) > 0);
-    if (kept) await keepBackupFor(backup, job.safety.backupRetention);
+    if (backupNeeded()) await keepBackupFor(backup, job.safety.backupRetention);
   };
   await loop.run({
     partitions,
@@ -121,8 +132,13 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     safety: job.safety,
     load: { thresholds: job.load, sample: () => checkClusterLoad({ source: plan.source, target: plan.target }) },
     target: qualified(plan.target),
-    continueAsNew: () =>
-      continueAsNew<typeof backfillWorkflow>(input, { input, plan: { ...plan, partitions }, progress }),
+    continueAsNew: (carry) =>
+      continueAsNew<typeof backfillWorkflow>(input, {
+        input,
+        plan: { ...plan, partitions: [] },
+        ...carry,
+        backupNeeded: backupNeeded(),
+      }),
     afterCancel: async (cancelled) => {
       // Each shadow belongs to this backfill alone (its name carries the writer tag): safe to drop again.
       for (const partition of cancelled) await dropShadow(taskFor(partition));

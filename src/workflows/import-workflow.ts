@@ -9,18 +9,21 @@ import {
   type ImportPlan,
   type ImportSummary,
 } from '../shared/import-input';
-import { pendingPartitions, type BackfillProgress } from '../shared/progress';
+import { pendingPartitions } from '../shared/progress';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
+import type { LoopCarry } from './partition-loop';
 
 const { planImport } = proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
 
 const { resolveImportInput } = proxyLocalActivities<Activities>(JOB_LOCAL_ACTIVITY_OPTIONS);
 
-/** What an import hands to its next run when it continues as new: input, plan (with the checkpoint), progress. */
-export interface ImportCarry {
+/**
+ * What an import hands to its next run when it continues as new: input, plan (with the checkpoint), progress and
+ * its batches, packed by the partition loop.
+ */
+export interface ImportCarry extends LoopCarry {
   input: ImportInput;
   plan: ImportPlan;
-  progress: BackfillProgress;
 }
 
 const qualified = (t: { database: string; name: string }): string => `${t.database}.${t.name}`;
@@ -54,8 +57,11 @@ export async function importWorkflow(raw: ImportInputRaw, carried?: ImportCarry)
   const { workflowId, tag, loop, progress } = startJobRun(job.parallelism, carried?.progress);
 
   let plan: ImportPlan;
-  if (carried) plan = carried.plan;
-  else {
+  let batches: ImportBatch[];
+  if (carried) {
+    plan = carried.plan;
+    batches = loop.resume(carried.partitions);
+  } else {
     plan = await planImport({ job });
     progress.target = qualified(plan.target);
     progress.checkpoint = formatCheckpoint(plan.checkpoint);
@@ -63,13 +69,14 @@ export async function importWorkflow(raw: ImportInputRaw, carried?: ImportCarry)
     progress.total = plan.batches.length;
     progress.partitions = pendingPartitions(plan.batches);
     log.info('import planned', { checkpoint: progress.checkpoint, batches: plan.batches.length });
+    batches = plan.batches;
   }
 
   await loop.run({
-    partitions: plan.batches,
+    partitions: batches,
     taskFor: (batch: ImportBatch) => importBatchTask(job, plan, batch, tag),
     ...jobLoopOptions(job, plan),
-    continueAsNew: () => continueAsNew<typeof importWorkflow>(raw, { input, plan, progress }),
+    continueAsNew: (carry) => continueAsNew<typeof importWorkflow>(raw, { input, plan, ...carry }),
   });
 
   const checkpoint = formatCheckpoint(plan.checkpoint);

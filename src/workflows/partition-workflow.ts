@@ -6,6 +6,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   metricMeter,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -44,6 +45,14 @@ const quickSteps = proxyLocalActivities<Activities>({
   retry,
 });
 
+// Validation only reads: as a local activity it runs inside the workflow task that also schedules the next step,
+// which spares a server round trip per partition. A worker dying during it loses nothing but the reads: the next
+// worker runs it again from the start. No heartbeat, so the timeout bounds the longest full validation.
+const readSteps = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2h',
+  retry,
+});
+
 // A cancelled build (pause --now) is waited for until the activity has stopped its query, so the redo never runs
 // next to its predecessor.
 const buildStep = proxyActivities<Activities>({
@@ -63,7 +72,9 @@ const buildStep = proxyActivities<Activities>({
  * `approve` or `reject` signal); a backup of the live partition (hard links, for rollback); the swap (`REPLACE
  * PARTITION`, or `DROP PARTITION` when the shadow holds nothing) with a check of the result, recorded in the job's
  * ledger by the same activity (src/activities/ledger.ts); the shadow dropped.
- * Each step is reported to the parent (signal `partitionStep`) so its `progress` shows it.
+ * The parent is told (signal `partitionStep`) when the build starts, when the partition pauses or awaits approval,
+ * and which step follows either, so its `progress` shows them; the short steps between are not reported (each
+ * report costs the parent and this workflow a workflow task).
  *
  * Pause: on `pause` no further step starts until `resume`; `pause` with `now` also cancels a running build and
  * waits until its query has stopped; the build is redone from a truncated shadow after the resume.
@@ -73,7 +84,8 @@ const buildStep = proxyActivities<Activities>({
  * take no shrink guard and no backup.
  *
  * Durability: each step is an idempotent activity, so after a crash the workflow resumes at the first step not
- * recorded as complete and repeats it safely. The target changes only in the swap, atomically. On a failure,
+ * recorded as complete and repeats it safely. Validation is a local activity recorded with the workflow task that
+ * schedules the backup or the swap: the swap never starts before validation's result is in history. The target changes only in the swap, atomically. On a failure,
  * rejection or cancellation before the swap the shadow is dropped and the target keeps what it had; once the
  * swap has started, a cancellation no longer interrupts it and the workflow completes. An import batch that fails
  * once its moves began keeps its duplicates (`MoveIncomplete`): they hold what the live tables still lack.
@@ -100,6 +112,10 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       .signal(partitionStepSignal, { partition: task.partition.id, step, at: Date.now(), shrink })
       .catch(() => undefined);
   };
+  // Histories recorded before this change reported every step and validated in a regular activity.
+  const lean = patched('fewer-round-trips');
+  // After an operator's answer the next step is reported, so `progress` no longer shows the partition awaiting it.
+  let answered = false;
   const startStep = async (step: PartitionActivity): Promise<void> => {
     const paused = control.paused;
     if (paused) {
@@ -107,7 +123,9 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       await condition(() => !control.paused);
     }
     // The parent marks a partition as preparing when it starts it: that first report would only cost two tasks.
-    if (step !== 'prepare' || paused) report(step);
+    const worthReporting = lean ? step === 'insert' || paused || answered : step !== 'prepare' || paused;
+    answered = false;
+    if (worthReporting) report(step);
   };
 
   // An import batch that began moving keeps its duplicates on a failure: some live tables may already hold the
@@ -131,10 +149,11 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       }
     }
     await startStep('validate');
-    const validate = await steps.validateShadow.executeWithOptions(about('validate'), [task]);
+    const validate = await (lean ? readSteps : steps).validateShadow.executeWithOptions(about('validate'), [task]);
     if (control.needsApproval(task.maxShrink, validate.liveRows, validate.shadowRows)) {
       report('awaiting-approval', { liveRows: validate.liveRows, newRows: validate.shadowRows });
       await condition(() => control.decision !== undefined);
+      answered = true;
       if (control.decision === 'reject') {
         throw ApplicationFailure.create({
           message:
@@ -156,7 +175,10 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     // The swap records itself in the job's ledger: who swapped, and what the build read of the source.
     const context = { writer: parent?.workflowId ?? workflowInfo().workflowId, build, rowsRead: validate.rowsRead };
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
-      swap: await steps.swapPartition.executeWithOptions(about('swap'), [task, context]),
+      swap: await steps.swapPartition.executeWithOptions(about('swap'), [
+        task,
+        lean ? { ...context, validatedRows: validate.shadowRows } : context,
+      ]),
       cleanup: await quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]),
     }));
     metrics.rowsRead.add(validate.rowsRead);

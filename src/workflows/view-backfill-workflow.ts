@@ -1,7 +1,7 @@
 import { continueAsNew, log, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PartitionPlan } from '../shared/backfill-results';
-import { pendingPartitions, type BackfillProgress } from '../shared/progress';
+import { pendingPartitions } from '../shared/progress';
 import {
   viewPartitionTask,
   type ViewBackfillInput,
@@ -10,17 +10,19 @@ import {
   type ViewPlan,
 } from '../shared/view-input';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
+import type { LoopCarry } from './partition-loop';
 
 const { planViewBackfill, createViewAndTarget, listViewPartitions } = proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
 
 const { resolveViewBackfillInput } = proxyLocalActivities<Activities>(JOB_LOCAL_ACTIVITY_OPTIONS);
 
-/** What a view backfill hands to its next run when it continues as new: input, plan (with the cutoff), progress. */
-export interface ViewBackfillCarry {
+/**
+ * What a view backfill hands to its next run when it continues as new: input, plan (with the cutoff), progress
+ * and its partitions, packed by the partition loop.
+ */
+export interface ViewBackfillCarry extends LoopCarry {
   input: ViewBackfillInput;
   plan: ViewPlan;
-  partitions: PartitionPlan[];
-  progress: BackfillProgress;
 }
 
 const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
@@ -61,8 +63,10 @@ export async function viewBackfillWorkflow(
 
   let plan: ViewPlan;
   let partitions: PartitionPlan[];
-  if (carried) ({ plan, partitions } = carried);
-  else {
+  if (carried) {
+    plan = carried.plan;
+    partitions = loop.resume(carried.partitions);
+  } else {
     plan = await planViewBackfill({ job });
     progress.target = `${plan.target.database}.${plan.target.name}`;
     progress.cutoff = isoOf(plan.cutoff);
@@ -84,7 +88,7 @@ export async function viewBackfillWorkflow(
     partitions,
     taskFor: (partition) => viewPartitionTask(job, plan, partition, tag, cutoff),
     ...jobLoopOptions(job, plan),
-    continueAsNew: () => continueAsNew<typeof viewBackfillWorkflow>(raw, { input, plan, partitions, progress }),
+    continueAsNew: (carry) => continueAsNew<typeof viewBackfillWorkflow>(raw, { input, plan, ...carry }),
   });
 
   const summary = loop.close<ViewBackfillSummary>({

@@ -14,10 +14,11 @@ import {
 import type { Activities } from '../activities';
 import type { PartitionPlan, TableRef } from '../shared/backfill-results';
 import { confirmSignal } from '../shared/messages';
-import { pendingPartitions, type BackfillProgress, type SnapshotProgress } from '../shared/progress';
+import { pendingPartitions, type SnapshotProgress } from '../shared/progress';
 import type { SnapshotPlan, ViewSnapshotSummary } from '../shared/snapshot-input';
 import { viewPartitionTask, type ViewBackfillInput, type ViewBackfillInputRaw } from '../shared/view-input';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
+import type { LoopCarry } from './partition-loop';
 
 const { planViewSnapshot, createSnapshotView, listSnapshotPartitions, dropSnapshot } =
   proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
@@ -32,11 +33,9 @@ const { snapshotSource } = proxyActivities<Activities>({
 const { resolveViewBackfillInput } = proxyLocalActivities<Activities>(JOB_LOCAL_ACTIVITY_OPTIONS);
 
 /** What a snapshot job hands to its next run when it continues as new: the snapshot and view exist by then. */
-export interface ViewSnapshotCarry {
+export interface ViewSnapshotCarry extends LoopCarry {
   input: ViewBackfillInput;
   plan: SnapshotPlan;
-  partitions: PartitionPlan[];
-  progress: BackfillProgress;
 }
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
@@ -82,7 +81,8 @@ export async function viewSnapshotWorkflow(
   let partitions: PartitionPlan[] = [];
   let snapshot: SnapshotProgress;
   if (carried?.progress.snapshot) {
-    ({ plan, partitions } = carried);
+    plan = carried.plan;
+    partitions = loop.resume(carried.partitions);
     snapshot = carried.progress.snapshot;
   } else {
     plan = await planViewSnapshot({ job, tag });
@@ -140,7 +140,7 @@ export async function viewSnapshotWorkflow(
       taskFor: (partition) =>
         viewPartitionTask(job, { source: plan.snapshot, target: plan.target }, partition, tag, undefined),
       ...jobLoopOptions(job, plan),
-      continueAsNew: () => continueAsNew<typeof viewSnapshotWorkflow>(raw, { input, plan, partitions, progress }),
+      continueAsNew: (carry) => continueAsNew<typeof viewSnapshotWorkflow>(raw, { input, plan, ...carry }),
     });
   } catch (err) {
     // Before the view exists nothing needs the snapshot, and a cancel gives the job up; a failure after the view

@@ -83,17 +83,32 @@ describe('PartitionLoopState: the partition loop’s bookkeeping', () => {
     expect(a.state).toBe('swapped');
   });
 
-  it('the carry keeps only failed checks of done partitions and counts the continue-as-new', () => {
-    const { progress, state, a } = setUp();
-    state.succeeded(
-      a,
-      result('202401', [
-        { name: 'rows', expected: '1', actual: '1', ok: true },
-        { name: 'sum', expected: '2', actual: '3', ok: false },
-      ]),
-    );
+  it('a done partition keeps its outcome; its checks and step times go into the totals', () => {
+    const { progress, state, a, b } = setUp();
+    const checks = [{ name: 'rows', expected: '1', actual: '1', ok: true }];
+    state.succeeded(a, result('202401', checks));
+    state.succeeded(b, result('202402', checks));
+    expect(a.result).toEqual({
+      partition: '202401',
+      salt: 1,
+      rowsRead: 100,
+      rowsWritten: 10,
+      rowsBefore: 0,
+      emptied: false,
+      backupRows: undefined,
+    });
+    expect(progress.totals).toEqual({ checksPassed: { rows: 2 }, stepMs: { insert: 10 } });
+  });
+
+  it('the carry drops the timings of closed partitions and counts the continue-as-new', () => {
+    const { progress, state, a, b } = setUp();
+    state.begin(a, 1);
+    state.succeeded(a, result('202401'));
+    state.finished(a, 2);
+    state.begin(b, 3);
     state.compactForCarry();
-    expect(a.result?.checks.map((c) => c.name)).toEqual(['sum']);
+    expect([a.startedAt, a.finishedAt]).toEqual([undefined, undefined]);
+    expect(b.startedAt).toBe(3);
     expect(progress.continuedAsNew).toBe(1);
   });
 

@@ -18,8 +18,6 @@ const swapped = (id: string, emptied = false): PartitionProgress => ({
     rowsWritten: emptied ? 0 : 8,
     rowsBefore: 5,
     emptied,
-    checks: [],
-    stepMs: {},
   },
 });
 

@@ -3,12 +3,14 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_CLICKHOUSE_HTTP_PORT } from '../../src/clickhouse/connect';
 import { DEFAULT_TEMPORAL_PORT, DEFAULT_UI_PORT } from '../../src/temporal/dev-server';
+import { SQLITE_THROUGHPUT_ARGS, THROUGHPUT_DYNAMIC_CONFIG_ARGS } from '../../src/temporal/dev-server-throughput';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
 interface ComposeService {
   image: string;
   ports: string[];
+  command?: string;
 }
 
 const compose = parse(readFileSync(path.join(repoRoot, 'temporal-dev.yml'), 'utf8')) as {
@@ -40,5 +42,10 @@ describe('temporal-dev.yml', () => {
     const pinned = /^readonly TEMPORAL_CLI_VERSION="([^"]+)"$/m.exec(script)?.[1];
     expect(pinned).toBeDefined();
     expect(compose.services.temporal.image).toBe(`temporalio/temporal:${pinned}`);
+  });
+
+  it('starts Temporal with the throughput settings our own dev server uses', () => {
+    const command = compose.services.temporal.command ?? '';
+    expect(command).toContain([...THROUGHPUT_DYNAMIC_CONFIG_ARGS, ...SQLITE_THROUGHPUT_ARGS].join(' '));
   });
 });

@@ -150,6 +150,17 @@ describe('the fill of one partition', () => {
     expect(s.query).toContain('toString(countMerge(`count`)) AS total_0');
     expect(s.query).not.toContain('installers');
   });
+
+  it('fast validation reads no group column: totals without distinct groups, on both sides', () => {
+    const fastSource = selectViewSourceTotals(shape, source, '202402', CUTOFF, false);
+    const fastShadow = selectViewTableTotals(shape, shadow, '202402', false);
+    expect(selectViewSourceTotals(shape, source, '202402', CUTOFF).query).toContain('uniqExact(');
+    expect(fastSource.query).not.toContain('uniqExact(');
+    expect(fastSource.query).not.toContain('project');
+    expect(fastSource.query).toContain('toString(count()) AS rows');
+    expect(fastShadow.query).not.toContain('uniqExact(');
+    expect(fastShadow.query).toContain('toString(countMerge(`count`)) AS total_0');
+  });
 });
 
 describe('every parameterised statement', () => {

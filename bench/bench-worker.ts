@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { forkChild } from './child-process';
+import type { WorkerCommand, WorkerReply } from './messages';
+
+/** A backfill worker in a process of its own (bench/worker-process.ts), serving a task queue of its own. */
+export interface BenchWorker {
+  taskQueue: string;
+  /** From the fork to the worker polling (its engine warmed up). */
+  readyMs: number;
+  readyRssBytes: number;
+  /** The worker's resident set now. */
+  rss(): Promise<number>;
+  /** Stops it and returns its peak RSS. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Starts a worker process on `env` (data directory, Temporal address, prebuilt workflow bundle), so that its memory
+ * belongs to one run alone.
+ */
+export async function startBenchWorker(env: Record<string, string>, verbose: boolean): Promise<BenchWorker> {
+  const taskQueue = `bench-${randomUUID()}`;
+  const started = performance.now();
+  const worker = forkChild<WorkerReply, WorkerCommand>(
+    'worker-process.ts',
+    { ...env, TEMPORAL_TASK_QUEUE: taskQueue },
+    verbose,
+  );
+  const ready = await worker.next();
+  if (ready.kind !== 'ready') throw new Error(`worker did not start: ${JSON.stringify(ready)}`);
+  // Replies come in order: one request at a time.
+  let asking = Promise.resolve(0);
+  return {
+    taskQueue,
+    readyMs: performance.now() - started,
+    readyRssBytes: ready.rssBytes,
+    rss: () => {
+      asking = asking.then(async () => {
+        worker.send({ kind: 'rss' });
+        const answer = await worker.next();
+        if (answer.kind !== 'rss') throw new Error(`worker answered ${JSON.stringify(answer)} to rss`);
+        return answer.rssBytes;
+      });
+      return asking;
+    },
+    stop: async () => {
+      await asking.catch(() => 0);
+      worker.send({ kind: 'stop' });
+      const stopped = await worker.next();
+      await worker.exited;
+      if (stopped.kind !== 'stopped') throw new Error(`worker did not stop cleanly: ${JSON.stringify(stopped)}`);
+      return stopped.peakRssBytes;
+    },
+  };
+}
