@@ -38,6 +38,13 @@ export const insertSettingsSchema = z
     min_insert_block_size_bytes: z.number().int().nonnegative(),
     max_memory_usage: z.number().int().nonnegative(),
     max_bytes_before_external_group_by: z.number().int().nonnegative(),
+    /**
+     * 0: the GROUP BY does not size its hash table from the statistics of earlier runs of the same query shape, so
+     * a spilling INSERT never starts with a table sized for a previous, bigger or unspilled one.
+     */
+    collect_hash_table_stats_during_aggregation: z.number().int().min(0).max(1),
+    /** Write buffer of each file a spilling GROUP BY keeps; all of them are held until its final merge. */
+    temporary_files_buffer_size: z.number().int().positive(),
   })
   .partial()
   .strict();
