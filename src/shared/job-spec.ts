@@ -43,7 +43,10 @@ export const insertSettingsSchema = z
      * a spilling INSERT never starts with a table sized for a previous, bigger or unspilled one.
      */
     collect_hash_table_stats_during_aggregation: z.number().int().min(0).max(1),
-    /** Write buffer of each file a spilling GROUP BY keeps; all of them are held until its final merge. */
+    /**
+     * Write buffer of each file a spilling GROUP BY writes (default 1 MiB). On the bench's data the query's peak grew
+     * with the number of spilled files, and a smaller buffer kept it close to the spill threshold.
+     */
     temporary_files_buffer_size: z.number().int().positive(),
   })
   .partial()
