@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { count, markdownTable, mib, passOrMiss, rowsPerSec } from './format';
-import { insertProfiles, measureDemoRun, peakOfRun, rowsPerSecond, type DemoRun } from './partition-inserts';
+import {
+  inexactPartitions,
+  insertProfiles,
+  measureDemoRun,
+  peakOfRun,
+  rowsPerSecond,
+  type DemoRun,
+} from './partition-inserts';
 import { runStandalone } from './standalone';
 
 /**
@@ -22,6 +29,8 @@ export interface ProfileGrowth {
   memoryRatio?: number;
   timePass: boolean;
   memoryPass: boolean;
+  /** Partitions (`size:id`) where this profile wrote other rows than the first profile of that size, or lost events. */
+  inexact: string[];
 }
 
 /** Per profile (matched by label), how time per row and peak memory grew from `small` to `large`. */
@@ -33,6 +42,10 @@ export function evaluateCostGrowth(small: DemoRun, large: DemoRun): ProfileGrowt
     const l = { rowsPerSec: rowsPerSecond(largeRun), peakBytes: peakOfRun(largeRun) };
     const timeRatio = l.rowsPerSec > 0 ? s.rowsPerSec / l.rowsPerSec : Infinity;
     const memoryRatio = s.peakBytes && l.peakBytes !== undefined ? l.peakBytes / s.peakBytes : undefined;
+    const inexact = [
+      ...inexactPartitions(small.runs[0], smallRun).map((id) => `${small.rows}:${id}`),
+      ...inexactPartitions(large.runs[0], largeRun).map((id) => `${large.rows}:${id}`),
+    ];
     return [
       {
         label: smallRun.profile.label,
@@ -42,12 +55,17 @@ export function evaluateCostGrowth(small: DemoRun, large: DemoRun): ProfileGrowt
         memoryRatio,
         timePass: timeRatio <= GROWTH_TARGET,
         memoryPass: memoryRatio !== undefined && memoryRatio <= GROWTH_TARGET,
+        inexact,
       },
     ];
   });
 }
 
 const times = (r: number | undefined): string => (r === undefined || !Number.isFinite(r) ? 'n/a' : `${r.toFixed(2)}×`);
+const exactness = (growth: ProfileGrowth[]): string => {
+  const inexact = growth.flatMap((g) => g.inexact.map((where) => `${g.label} ${where}`));
+  return inexact.length === 0 ? 'yes' : `NO (${inexact.join(', ')})`;
+};
 const salts = (run: DemoRun): string => run.runs[0]?.partitions.map((p) => p.salt).join(', ') ?? '';
 
 /** The report lines: per profile, both sizes' rows/s and peak, the ratios and PASS/MISS. */
@@ -78,6 +96,7 @@ export function renderCostGrowthReport(small: DemoRun, large: DemoRun): string[]
         `${times(g.memoryRatio)} ${passOrMiss(g.memoryPass)}`,
       ]),
     ),
+    `same rows under every profile at both sizes: ${exactness(growth)}`,
     `seeding: ${size(small)} in ${(small.seedMs / 1000).toFixed(1)} s, ${size(large)} in ` +
       `${(large.seedMs / 1000).toFixed(1)} s`,
   ];

@@ -5,7 +5,7 @@ import type { DemoRun, ProfileRun } from '../../bench/partition-inserts';
 const MiB = 2 ** 20;
 
 /** One profile's run: `partitions` partitions of `rows` source rows each, taking `ms` each, peaking at `peaksMiB`. */
-function profileRun(label: string, rows: number, ms: number, peaksMiB: number[]): ProfileRun {
+function profileRun(label: string, rows: number, ms: number, peaksMiB: number[], hash = 'h'): ProfileRun {
   return {
     profile: { label, settings: {} },
     partitions: peaksMiB.map((peak, i) => ({
@@ -15,7 +15,7 @@ function profileRun(label: string, rows: number, ms: number, peaksMiB: number[])
       wallMs: ms,
       peakMemoryBytes: peak * MiB,
       memorySamples: 10,
-      digest: { rows: '1', events: String(rows), hash: 'h' },
+      digest: { rows: '1', events: String(rows), hash },
     })),
   };
 }
@@ -62,11 +62,26 @@ describe('cost growth', () => {
     const text = renderCostGrowthReport(small, large).join('\n');
     expect(text).toContain('at 2,000,000 rows and 20,000,000 rows (salts 1, 2 and 1;');
     expect(text).toContain('at 10× the data');
+    expect(text).toContain('same rows under every profile at both sizes: yes');
     expect(text).toMatch(
       /\| engine defaults \| 1,000,000 rows\/s +\| 500,000 rows\/s +\| 2\.00× MISS +\| 400\.0 MiB +\| 1600\.0 MiB +\| 4\.00× MISS/,
     );
     expect(text).toMatch(
       /\| low-memory +\| 1,000,000 rows\/s +\| 1,000,000 rows\/s +\| 1\.00× PASS +\| 100\.0 MiB +\| 110\.0 MiB +\| 1\.10× PASS/,
+    );
+  });
+});
+
+describe('cost growth exactness', () => {
+  it('names the size and partition where a profile wrote other rows than the first profile', () => {
+    const small = run(100, [profileRun('engine defaults', 50, 1, [1]), profileRun('low-memory', 50, 1, [1])]);
+    const large = run(1000, [
+      profileRun('engine defaults', 500, 1, [1]),
+      profileRun('low-memory', 500, 1, [1], 'other'),
+    ]);
+    expect(evaluateCostGrowth(small, large).map((g) => g.inexact)).toEqual([[], ['1000:202401']]);
+    expect(renderCostGrowthReport(small, large).join('\n')).toContain(
+      'same rows under every profile at both sizes: NO (low-memory 1000:202401)',
     );
   });
 });
