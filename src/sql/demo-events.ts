@@ -48,8 +48,9 @@ export function insertDemoEvents(table: TableRef, start: string, months: number,
 
 /**
  * Rows, events and an order-free hash of one partition of a table shaped like the demo job's `events_daily`
- * (examples/events-daily.yaml): equal for two tables exactly when they hold the same rows. Float sums are rounded to
- * 6 decimals (the demo's ctr has 3), since the order of summation changes their last bits; `hours` is sorted.
+ * (examples/events-daily.yaml): equal for two tables holding the same rows, and different otherwise but for hash
+ * collisions. Float sums are rounded to 6 decimals (the demo's ctr has 3), since the order of summation changes their
+ * last bits; `hours` is sorted.
  */
 export function selectEventsDailyDigest(
   table: TableRef,
