@@ -13,6 +13,7 @@ import { startDevServer } from '../src/temporal/dev-server';
 import { startBenchWorker } from './bench-worker';
 import { forkChild } from './child-process';
 import { historyTimings } from './history-timings';
+import { insertProfiles } from './partition-inserts';
 import { runManyPartitions } from './many-partitions';
 import { runNullEngineBench } from './null-engine-fill';
 import { runViewBackfillBench } from './view-backfill-bench';
@@ -55,16 +56,11 @@ const CHDB_DIR = path.join(ROOT, 'chdb');
 const BUNDLE_FILE = path.join(ROOT, 'workflow-bundle.js');
 
 /**
- * The low-memory settings of the ClickHouse backfilling guide (one thread, 10 MiB insert blocks), plus an external
- * GROUP BY above 50 MB: the guide's settings alone leave an aggregation's hash table, which holds every key and date
- * of the partition, as large as before (measured: 519 vs 412 MiB on 10 M rows); spilling it to disk bounds it.
+ * The job's low-memory settings: examples/events-daily-low-memory.yaml (the guide's one thread and small insert
+ * blocks, plus an external GROUP BY: the guide's settings alone leave an aggregation's hash table, which holds every
+ * key and date of the partition, as large as before; spilling it to disk bounds it).
  */
-const LOW_MEMORY: InsertSettings = {
-  max_threads: 1,
-  max_insert_threads: 1,
-  min_insert_block_size_bytes: 10_485_760,
-  max_bytes_before_external_group_by: 50_000_000,
-};
+const LOW_MEMORY: InsertSettings = insertProfiles().lowMemory.settings;
 
 const table = (name: string): TableRef => ({ database: DB, name });
 const log = (message: string): void => console.error(`[bench] ${message}`);

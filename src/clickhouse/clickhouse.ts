@@ -15,6 +15,8 @@ export const MANAGED_SETTINGS = [
   'min_insert_block_size_bytes_for_materialized_views',
   'max_memory_usage',
   'max_bytes_before_external_group_by',
+  'collect_hash_table_stats_during_aggregation',
+  'temporary_files_buffer_size',
   'log_comment',
 ] as const;
 export type ManagedSetting = (typeof MANAGED_SETTINGS)[number];

@@ -39,6 +39,16 @@ export const insertSettingsSchema = z
     min_insert_block_size_bytes: z.number().int().nonnegative(),
     max_memory_usage: z.number().int().nonnegative(),
     max_bytes_before_external_group_by: z.number().int().nonnegative(),
+    /**
+     * 0: the GROUP BY does not size its hash table from the statistics of earlier runs of the same query shape, so
+     * a spilling INSERT never starts with a table sized for a previous, bigger or unspilled one.
+     */
+    collect_hash_table_stats_during_aggregation: z.number().int().min(0).max(1),
+    /**
+     * Write buffer of each file a spilling GROUP BY writes (default 1 MiB). On the bench's data the query's peak grew
+     * with the number of spilled files, and a smaller buffer kept it close to the spill threshold.
+     */
+    temporary_files_buffer_size: z.number().int().positive(),
   })
   .partial()
   .strict();

@@ -70,3 +70,25 @@ export function insertDailyDemoEvents(table: TableRef, from: string, days: numbe
     params: { ...t.params, from, per_day: rowsPerDay, rows: days * rowsPerDay },
   };
 }
+
+/**
+ * Rows, events and an order-free hash of one partition of a table shaped like the demo job's `events_daily`
+ * (examples/events-daily.yaml): equal for two tables holding the same rows, and different otherwise but for hash
+ * collisions. Float sums are rounded to 6 decimals (the demo's ctr has 3), since the order of summation changes their
+ * last bits; `hours` is sorted.
+ */
+export function selectEventsDailyDigest(
+  table: TableRef,
+  partitionId: string,
+): Statement<{ rows: string; events: string; hash: string }> {
+  const t = tableParam('table', table);
+  return {
+    query: [
+      'SELECT toString(count()) AS rows, toString(sum(daily_events)) AS events,',
+      '  toString(sum(cityHash64(user_id, host, device_ip, date, daily_events, round(daily_sum_ctr, 6),',
+      '    round(daily_sum_sq_ctr, 6), arraySort(hours)))) AS hash',
+      `FROM ${t.sql} WHERE _partition_id = {partition:String}`,
+    ].join('\n'),
+    params: { ...t.params, partition: partitionId },
+  };
+}
