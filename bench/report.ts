@@ -1,5 +1,6 @@
 import type { BackfillSummary, PartitionStep } from '../src/shared/backfill-results';
 import type { HistoryTimings } from './history-timings';
+import type { WorkerStartResult } from './worker-start';
 import type { ManyPartitionsResults } from './many-partitions';
 import type { InsertMemoryResult, ProbeResult, RawInsertResult } from './messages';
 import { renderNullEngineReport, type NullEngineResults } from './null-engine-fill';
@@ -40,6 +41,8 @@ export interface BenchResults {
   /** `BENCH_SCALE` of the many-partitions scenario. */
   scale: number;
   viewBackfill?: ViewBackfillBench;
+  /** The compiled worker's time to ready (`npm run build`, then `node dist/bin/worker.js`). */
+  workerStart: WorkerStartResult;
   /** The last results of another row count, for the cost-growth comparison. */
   previous?: GrowthPoint;
 }

@@ -14,6 +14,7 @@ import { startBenchWorker } from './bench-worker';
 import { forkChild } from './child-process';
 import { historyTimings } from './history-timings';
 import { insertProfiles } from './partition-inserts';
+import { measureWorkerStart } from './worker-start';
 import { runManyPartitions } from './many-partitions';
 import { runNullEngineBench } from './null-engine-fill';
 import { runViewBackfillBench } from './view-backfill-bench';
@@ -314,6 +315,9 @@ async function main(): Promise<void> {
           )
         : undefined;
 
+    log('compiled worker: npm run build, then three starts of node dist/bin/worker.js');
+    const workerStart = await measureWorkerStart(server.address);
+
     const results: BenchResults = {
       sourceRows: seed.rows,
       seedMs: seed.ms,
@@ -326,6 +330,7 @@ async function main(): Promise<void> {
       manyPartitions,
       scale: SCALE,
       viewBackfill,
+      workerStart,
       previous: otherRowCount(),
     };
     mkdirSync(HISTORY_DIR, { recursive: true });
