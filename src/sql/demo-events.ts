@@ -21,6 +21,22 @@ export function countRows(table: TableRef): Statement {
 }
 
 /**
+ * The head of both demo generators' INSERT: the event columns derived from a row's hash `h` and its `heavy` flag,
+ * which the generator's inner SELECT (continuing this text) defines with `ts` from `number`.
+ */
+function demoEventColumns(table: string): string[] {
+  return [
+    `INSERT INTO ${table} (ts, user_id, host, device_ip, ctr)`,
+    'SELECT ts, if(heavy, 1 + h % 3, 1000 + h % 200000) AS user_id,',
+    "  if(heavy, 'heavy.example', concat('host', toString(h % 8), '.example')) AS host,",
+    "  if(heavy, toIPv4('10.0.0.1'), toIPv4(167772160 + (h % 50))) AS device_ip,",
+    '  (h % 1000) / 1000 AS ctr',
+    'FROM (',
+    '  SELECT number, cityHash64(number) AS h,',
+  ];
+}
+
+/**
  * Inserts `rows` synthetic events spread evenly over `months` months from `start`. In month m a share of
  * (5 + 9·m)% of the rows belongs to three heavy keys, so the largest key grows month by month and so does
  * the salt; the other rows spread over about 200,000 users, 8 hosts and 50 device IPs each.
@@ -29,13 +45,7 @@ export function insertDemoEvents(table: TableRef, start: string, months: number,
   const t = tableParam('table', table);
   return {
     query: [
-      `INSERT INTO ${t.sql} (ts, user_id, host, device_ip, ctr)`,
-      'SELECT ts, if(heavy, 1 + h % 3, 1000 + h % 200000) AS user_id,',
-      "  if(heavy, 'heavy.example', concat('host', toString(h % 8), '.example')) AS host,",
-      "  if(heavy, toIPv4('10.0.0.1'), toIPv4(167772160 + (h % 50))) AS device_ip,",
-      '  (h % 1000) / 1000 AS ctr',
-      'FROM (',
-      '  SELECT number, cityHash64(number) AS h,',
+      ...demoEventColumns(t.sql),
       '    intDiv(number * {months:UInt32}, {rows:UInt64}) AS m,',
       '    addSeconds(addMonths(toDateTime({start:Date}), m),',
       '      toUInt32((number * {months:UInt32}) % {rows:UInt64} * 2419200 / {rows:UInt64})) AS ts,',
@@ -55,13 +65,7 @@ export function insertDailyDemoEvents(table: TableRef, from: string, days: numbe
   const t = tableParam('table', table);
   return {
     query: [
-      `INSERT INTO ${t.sql} (ts, user_id, host, device_ip, ctr)`,
-      'SELECT ts, if(heavy, 1 + h % 3, 1000 + h % 200000) AS user_id,',
-      "  if(heavy, 'heavy.example', concat('host', toString(h % 8), '.example')) AS host,",
-      "  if(heavy, toIPv4('10.0.0.1'), toIPv4(167772160 + (h % 50))) AS device_ip,",
-      '  (h % 1000) / 1000 AS ctr',
-      'FROM (',
-      '  SELECT number, cityHash64(number) AS h,',
+      ...demoEventColumns(t.sql),
       '    addSeconds(addDays(toDateTime({from:Date}), intDiv(number, {per_day:UInt32})),',
       '      toUInt32(number % {per_day:UInt32} * 86400 / {per_day:UInt32})) AS ts,',
       '    (h % 100) < 5 AS heavy',
