@@ -104,21 +104,6 @@ export interface ValidationCheck {
 
 export type PartitionStep = 'prepare' | 'insert' | 'validate' | 'backup' | 'swap' | 'cleanup';
 
-export interface PartitionResult {
-  partition: string;
-  salt: number;
-  rowsRead: number;
-  rowsWritten: number;
-  /** Rows the live partition held just before the swap. */
-  rowsBefore: number;
-  /** The source had no rows for the partition: the target partition was emptied (`rowsBefore` rows removed). */
-  emptied: boolean;
-  /** Rows kept in the backup table for rollback (0: the live partition was empty); absent: no backup taken. */
-  backupRows?: number;
-  checks: ValidationCheck[];
-  stepMs: Partial<Record<PartitionStep, number>>;
-}
-
 /**
  * What a job keeps of one done partition: its rows and what the swap did. Bounded on purpose (a job may have
  * thousands of partitions): the partition's checks and step times are counted into {@link JobTotals}, and stay in
@@ -135,6 +120,12 @@ export interface PartitionOutcome {
   emptied: boolean;
   /** Rows kept in the backup table for rollback (0: the live partition was empty); absent: no backup taken. */
   backupRows?: number;
+}
+
+/** What a partition workflow returns: its outcome, with every validation check and each step's time. */
+export interface PartitionResult extends PartitionOutcome {
+  checks: ValidationCheck[];
+  stepMs: Partial<Record<PartitionStep, number>>;
 }
 
 /** The per-partition figures of a job summed over its done partitions: a fixed size, however many partitions. */
