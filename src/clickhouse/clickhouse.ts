@@ -1,4 +1,5 @@
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import { SessionSettings } from './session-settings';
 import type { Statement } from './statement';
 
 /**
@@ -37,7 +38,11 @@ export interface ClickHouse {
   close(): Promise<void>;
 }
 
-/** Wraps a @clickhouse/client client (HTTP or chDB connection) as a {@link ClickHouse}. */
+/**
+ * Wraps a @clickhouse/client client (HTTP or chDB connection) as a {@link ClickHouse}. Over HTTP every query sends
+ * every managed setting; on the embedded engine only those its session does not hold yet (see
+ * {@link SessionSettings}).
+ */
 export function wrapClient(client: ClickHouseClient, embedded: boolean): ClickHouse {
   let defaults: Promise<ClickHouseSettings> | undefined;
   const loadDefaults = async (): Promise<ClickHouseSettings> => {
@@ -57,28 +62,39 @@ export function wrapClient(client: ClickHouseClient, embedded: boolean): ClickHo
     });
     return { ...(await defaults), ...(options?.settings as ClickHouseSettings | undefined) };
   };
+  const session = embedded ? new SessionSettings() : undefined;
+  const send = <T>(
+    settings: ClickHouseSettings,
+    signal: AbortSignal | undefined,
+    query: (settings: ClickHouseSettings) => Promise<T>,
+  ): Promise<T> => (session ? session.run(settings, signal, query) : query(settings));
 
   return {
     embedded,
     async rows<T>(statement: Statement<T>, options?: RunOptions): Promise<T[]> {
-      const result = await client.query({
-        query: statement.query,
-        query_params: statement.params,
-        format: 'JSONEachRow',
-        clickhouse_settings: { ...(await settingsFor(options)), output_format_json_quote_64bit_integers: 1 },
-        abort_signal: options?.signal,
-        query_id: options?.queryId,
+      const settings = { ...(await settingsFor(options)), output_format_json_quote_64bit_integers: 1 as const };
+      return send(settings, options?.signal, async (clickhouse_settings) => {
+        const result = await client.query({
+          query: statement.query,
+          query_params: statement.params,
+          format: 'JSONEachRow',
+          clickhouse_settings,
+          abort_signal: options?.signal,
+          query_id: options?.queryId,
+        });
+        return result.json<T>();
       });
-      return result.json<T>();
     },
     async exec(statement: Statement, options?: RunOptions): Promise<void> {
-      await client.command({
-        query: statement.query,
-        query_params: statement.params,
-        clickhouse_settings: await settingsFor(options),
-        abort_signal: options?.signal,
-        query_id: options?.queryId,
-      });
+      await send(await settingsFor(options), options?.signal, (clickhouse_settings) =>
+        client.command({
+          query: statement.query,
+          query_params: statement.params,
+          clickhouse_settings,
+          abort_signal: options?.signal,
+          query_id: options?.queryId,
+        }),
+      );
     },
     close: () => client.close(),
   };
