@@ -9,8 +9,8 @@ export interface BenchWorker {
   /** From the fork to the worker polling (its engine warmed up). */
   readyMs: number;
   readyRssBytes: number;
-  /** The worker's resident set now. */
-  rss(): Promise<number>;
+  /** The worker's resident set now, and the CPU time it has used since it started. */
+  usage(): Promise<{ rssBytes: number; cpuMs: number }>;
   /** Stops it and returns its peak RSS. */
   stop(): Promise<number>;
 }
@@ -30,22 +30,22 @@ export async function startBenchWorker(env: Record<string, string>, verbose: boo
   const ready = await worker.next();
   if (ready.kind !== 'ready') throw new Error(`worker did not start: ${JSON.stringify(ready)}`);
   // Replies come in order: one request at a time.
-  let asking = Promise.resolve(0);
+  let asking = Promise.resolve({ rssBytes: 0, cpuMs: 0 });
   return {
     taskQueue,
     readyMs: performance.now() - started,
     readyRssBytes: ready.rssBytes,
-    rss: () => {
+    usage: () => {
       asking = asking.then(async () => {
         worker.send({ kind: 'rss' });
         const answer = await worker.next();
         if (answer.kind !== 'rss') throw new Error(`worker answered ${JSON.stringify(answer)} to rss`);
-        return answer.rssBytes;
+        return { rssBytes: answer.rssBytes, cpuMs: answer.cpuMs };
       });
       return asking;
     },
     stop: async () => {
-      await asking.catch(() => 0);
+      await asking.catch(() => undefined);
       worker.send({ kind: 'stop' });
       const stopped = await worker.next();
       await worker.exited;

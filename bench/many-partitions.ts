@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import type { BackfillSummary, PartitionStep } from '../src/shared/backfill-results';
@@ -36,7 +37,29 @@ export interface ManyPartitionsResults {
   resultBytes: number;
   /** The partitions' step timers, summed (how much of the wall the engine's queries take). */
   stepMs: Partial<Record<PartitionStep, number>>;
+  /**
+   * CPU time used during the backfill, per partition: the worker process (engine and workflow code), the Temporal
+   * dev server, and this bench process (its client and `progress` queries). Undefined where it cannot be read.
+   */
+  cpuMsPerPartition: { worker: number; server?: number; bench: number };
 }
+
+/** CPU time (user + system) of process `pid` so far, from /proc (Linux); undefined elsewhere. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+const benchCpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 type Events = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>;
 
@@ -68,18 +91,21 @@ const median = (xs: number[]): number => {
 /**
  * A day-partitioned backfill of `from`..`to` (3,650 days at full scale) in one workflow with `job.parallelism`
  * partitions at once, served by a worker of its own. While it runs, the `progress` query is sent every 250 ms and
- * timed; the worker's RSS is read once `firstMark` partitions are done and at the end. Afterwards every run's
- * history is read for its length and its largest payload.
+ * timed; the worker's RSS is read once `firstMark` partitions are done and at the end, and the CPU time of the
+ * worker, the Temporal server and the bench itself over the backfill. Afterwards every run's history is read for
+ * its length and its largest payload.
  */
 export async function runManyPartitions(
   client: Client,
   workerEnv: Record<string, string>,
   job: AggregateJob,
   range: { from: string; to: string; partitions: number },
+  serverPid: number | undefined,
   log: (message: string) => void,
   verbose: boolean,
 ): Promise<ManyPartitionsResults> {
   const worker = await startBenchWorker(workerEnv, verbose);
+  const cpuBefore = { worker: (await worker.usage()).cpuMs, server: processCpuMs(serverPid), bench: benchCpuMs() };
   const firstMark = Math.min(100, Math.max(1, Math.floor(range.partitions / 4)));
   log(
     `many partitions: ${range.partitions} daily partitions ${range.from}..${range.to}, parallelism ${job.parallelism}`,
@@ -110,7 +136,7 @@ export async function runManyPartitions(
     else {
       latencies.push(performance.now() - asked);
       maxBytes = Math.max(maxBytes, JSON.stringify(progress).length);
-      if (rssAtFirstMark === undefined && progress.done >= firstMark) rssAtFirstMark = await worker.rss();
+      if (rssAtFirstMark === undefined && progress.done >= firstMark) rssAtFirstMark = (await worker.usage()).rssBytes;
       if (progress.done - lastLogged >= Math.max(100, range.partitions / 10)) {
         lastLogged = progress.done;
         log(
@@ -122,7 +148,15 @@ export async function runManyPartitions(
   }
   const summary = await result;
   const wallMs = performance.now() - started;
-  const rssAtEnd = await worker.rss();
+  const serverCpuMs = processCpuMs(serverPid);
+  const atEnd = await worker.usage();
+  const done = summary.partitions.length;
+  const cpuMsPerPartition = {
+    worker: (atEnd.cpuMs - cpuBefore.worker) / done,
+    server:
+      serverCpuMs === undefined || cpuBefore.server === undefined ? undefined : (serverCpuMs - cpuBefore.server) / done,
+    bench: (benchCpuMs() - cpuBefore.bench) / done,
+  };
   const workerPeakRssBytes = await worker.stop();
 
   const runs = [];
@@ -145,7 +179,7 @@ export async function runManyPartitions(
     maxHistoryEvents,
     firstMark,
     rssAtFirstMarkBytes: rssAtFirstMark,
-    rssAtEndBytes: rssAtEnd,
+    rssAtEndBytes: atEnd.rssBytes,
     workerPeakRssBytes,
     workerReadyMs: worker.readyMs,
     progressQueries: latencies.length + failures,
@@ -158,5 +192,6 @@ export async function runManyPartitions(
     maxPayloadWhere: payload.where,
     resultBytes: JSON.stringify(summary).length,
     stepMs: summary.totals.stepMs,
+    cpuMsPerPartition,
   };
 }

@@ -152,11 +152,11 @@ export type TaskReply = ({ ok: true; result: ClickHouseTaskResult } | { ok: fals
 /** What the worker child sends: once serving, its RSS when asked, and once stopped. */
 export type WorkerReply =
   | { kind: 'ready'; rssBytes: number }
-  | { kind: 'rss'; rssBytes: number }
+  | { kind: 'rss'; rssBytes: number; cpuMs: number }
   | ({ kind: 'stopped' } & PeakRss)
   | { kind: 'failed'; error: string };
 
-/** What the bench sends the worker child: report the RSS now, or stop. */
+/** What the bench sends the worker child: report the RSS (and CPU time so far) now, or stop. */
 export interface WorkerCommand {
   kind: 'stop' | 'rss';
 }

@@ -260,6 +260,12 @@ function renderManyPartitions(m: ManyPartitionsResults, scale: number): string {
             .map(([step, ms]) => `${step} ${((ms ?? 0) / m.partitions).toFixed(0)} ms`)
             .join(', '),
         ],
+        [
+          'CPU per partition: worker (engine + workflows), Temporal server, bench (client, progress)',
+          [m.cpuMsPerPartition.worker, m.cpuMsPerPartition.server, m.cpuMsPerPartition.bench]
+            .map((ms) => (ms === undefined ? '?' : `${ms.toFixed(0)} ms`))
+            .join(', '),
+        ],
       ],
     ),
   ].join('\n');

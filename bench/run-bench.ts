@@ -289,6 +289,7 @@ async function main(): Promise<void> {
             parallelism: MANY_PARALLELISM,
           }),
           many,
+          server.pid,
           log,
           VERBOSE,
         )

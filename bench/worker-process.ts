@@ -9,7 +9,7 @@ const reply = (message: WorkerReply): Promise<void> =>
 /**
  * Child entry: the backfill worker as `src/bin/worker.ts` runs it (ClickHouse and Temporal from the
  * environment), except that the workflow bundle comes pre-built from `BENCH_WORKFLOW_BUNDLE`, so bundling's
- * memory does not count toward the worker's peak RSS. Reports `ready` once serving, its RSS when asked (`rss`)
+ * memory does not count toward the worker's peak RSS. Reports `ready` once serving, its RSS and CPU time when asked (`rss`)
  * and its peak RSS when told to stop.
  */
 async function main(): Promise<void> {
@@ -22,7 +22,10 @@ async function main(): Promise<void> {
       await clickhouse.rows({ query: 'SELECT 1', params: {} });
       process.on('message', (command: WorkerCommand) => {
         if (command.kind === 'stop') stop();
-        else void reply({ kind: 'rss', rssBytes: process.memoryUsage().rss });
+        else {
+          const { user, system } = process.cpuUsage();
+          void reply({ kind: 'rss', rssBytes: process.memoryUsage().rss, cpuMs: (user + system) / 1000 });
+        }
       });
       await reply({ kind: 'ready', rssBytes: process.memoryUsage().rss });
     },

@@ -48,6 +48,8 @@ export interface DevServer {
   address: string;
   /** URL of the Web UI. */
   uiUrl: string;
+  /** The server's process id (for its CPU time, as the bench reads it). */
+  pid: number | undefined;
   /** Resolves once the server process has exited. */
   exited: Promise<DevServerExit>;
   /** Sends SIGTERM and waits for the process to exit (SIGKILL after 5 s). Safe to call repeatedly. */
@@ -180,5 +182,5 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const address = `${HOST}:${port}`;
   const uiUrl = `http://${HOST}:${uiPort}`;
   log(`Temporal dev server ready at ${address} (UI ${uiUrl}, database ${dbFile})`);
-  return { address, uiUrl, exited, stop };
+  return { address, uiUrl, pid: child.pid, exited, stop };
 }
