@@ -1,5 +1,5 @@
 import type { TableRef } from '../shared/backfill-results';
-import type { LoadSample } from '../shared/load-thresholds';
+import type { LoadSample } from '../shared/load-assessment';
 import { selectClusterLoad } from '../sql/cluster-load';
 import type { ActivityDeps } from './deps';
 

@@ -1,6 +1,7 @@
 import type { PartitionPlan, TableRef } from '../shared/backfill-results';
-import { nextDay } from '../shared/daily-input';
-import { DAILY_DEFAULTS, describeReadiness } from '../shared/daily-job';
+import { nextDay } from '../shared/days';
+import { describeReadiness } from '../shared/daily-job';
+import { DAILY_DEFAULTS } from '../shared/daily-defaults';
 import type { AggregateJob } from '../shared/job-spec';
 import { partitionOf } from '../shared/partitions';
 import { selectReadiness } from '../sql/daily-ops';

@@ -2,7 +2,7 @@ import { CancelledFailure } from '@temporalio/common';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { loggedPeak } from '../clickhouse/query-memory';
 import type { AggregatePartitionTask, PartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
-import { nextDay } from '../shared/daily-input';
+import { nextDay } from '../shared/days';
 import { insertAggregation } from '../sql/aggregation';
 import { additiveMetrics, aggregationShape, rowCountMetric, type AggregationShape } from '../sql/aggregation-shape';
 import { deleteDay, selectDaySplitTotals } from '../sql/daily-ops';

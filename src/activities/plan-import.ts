@@ -1,14 +1,8 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
 import type { TableRef } from '../shared/backfill-results';
-import {
-  formatCheckpoint,
-  importBatchTask,
-  type ImportBatch,
-  type ImportDescription,
-  type ImportPlan,
-  type ImportView,
-} from '../shared/import-input';
+import { type ImportBatch, type ImportDescription, type ImportPlan, type ImportView } from '../shared/import-input';
+import { formatCheckpoint, importBatchTask } from '../shared/import-batch-task';
 import { parseCutoff, type ImportJob } from '../shared/job-spec';
 import { DESCRIBED_WRITER_TAG, type DescribedStatement } from '../shared/view-input';
 import { shadowTableFor } from '../shared/writer-tables';

@@ -7,9 +7,10 @@ import {
   type DescribedStatement,
   type ViewDescription,
   type ViewPlan,
-  viewPartitionTask,
 } from '../shared/view-input';
-import { SNAPSHOT_CUTOFF, parseCutoff, type ViewJob } from '../shared/job-spec';
+import { viewPartitionTask } from '../shared/view-partition-task';
+import { parseCutoff, type ViewJob } from '../shared/job-spec';
+import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
 import { partitionFromId } from '../shared/partitions';
 import { columnsOf, functionsOf } from '../sql/expression';
 import {

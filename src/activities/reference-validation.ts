@@ -1,6 +1,7 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import type { TableRef } from '../shared/backfill-results';
-import { describeReference, type Row, type ValidateInput, type ValidationReport } from '../shared/validate-input';
+import { describeReference, type ValidateInput } from '../shared/validate-input';
+import type { Row, ValidationReport } from '../shared/validation-report';
 import { additiveMetrics, aggregationShape } from '../sql/aggregation-shape';
 import { selectTableColumns } from '../sql/introspection';
 import {

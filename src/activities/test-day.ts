@@ -1,6 +1,6 @@
 import type { Statement } from '../clickhouse/statement';
 import type { AggregatePartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
-import { nextDay } from '../shared/daily-input';
+import { nextDay } from '../shared/days';
 import type { AggregateJob } from '../shared/job-spec';
 import { partitionOf } from '../shared/partitions';
 import type { PlannedStatement } from '../shared/backfill-description';

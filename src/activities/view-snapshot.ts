@@ -1,6 +1,7 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import type { PartitionPlan, TableRef } from '../shared/backfill-results';
-import { SNAPSHOT_CUTOFF, type ViewJob } from '../shared/job-spec';
+import { type ViewJob } from '../shared/job-spec';
+import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
 import type { SnapshotDescription, SnapshotOutcome, SnapshotPlan } from '../shared/snapshot-input';
 import { DESCRIBED_WRITER_TAG, type DescribedStatement } from '../shared/view-input';
 import { snapshotTableFor } from '../shared/writer-tables';

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { BackfillInputRaw } from '../shared/backfill-input';
-import { SNAPSHOT_CUTOFF, type AggregateJob, type JobSpec } from '../shared/job-spec';
+import { type AggregateJob, type JobSpec } from '../shared/job-spec';
+import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
 import type { OnlyMode } from '../shared/ledger';
 import { CliError } from './cli-error';
 import { failedPartitionsOf } from './failed-partitions';

@@ -1,5 +1,6 @@
 import type { TableRef } from '../shared/backfill-results';
-import { formatCheckpoint, type ImportDescription } from '../shared/import-input';
+import { type ImportDescription } from '../shared/import-input';
+import { formatCheckpoint } from '../shared/import-batch-task';
 import type { ImportJob } from '../shared/job-spec';
 import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { formatStatements } from './view-description';

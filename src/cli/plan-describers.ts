@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { SNAPSHOT_CUTOFF, type JobSpec } from '../shared/job-spec';
+import { type JobSpec } from '../shared/job-spec';
+import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
 import type { SnapshotDescription } from '../shared/snapshot-input';
 import type { ViewDescription } from '../shared/view-input';
 import { formatBackfillDescription } from './backfill-description';

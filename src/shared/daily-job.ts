@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { isPlainIdentifier } from '../sql/quote-identifier';
+import { DAILY_DEFAULTS } from './daily-defaults';
+import { durationMs } from './durations';
 
 const name = z.string().max(128).refine(isPlainIdentifier, { message: 'must be a plain name' });
 const table = z
@@ -8,15 +10,6 @@ const table = z
   .refine((t) => t.split('.').length <= 2 && t.split('.').every(isPlainIdentifier), {
     message: 'must be a plain table name, optionally as database.table',
   });
-
-const DURATION = /^(\d+)(ms|s|m|h|d)$/;
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** Milliseconds of a duration written `500ms`, `30s`, `10m`, `2h` or `1d`; undefined when it is not one. */
-export function durationMs(text: string): number | undefined {
-  const m = DURATION.exec(text);
-  return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : undefined;
-}
 
 /** A positive duration written `500ms`, `30s`, `10m`, `2h` or `1d`. */
 export const durationSchema = z.string().refine((t) => (durationMs(t) ?? 0) > 0, {
@@ -37,16 +30,14 @@ export type Readiness = z.infer<typeof readinessSchema>;
 /** The daily incremental run's settings in a job: readiness check, how often to re-check, and until when. */
 export const dailyJobSchema = z
   .object({
-    readiness: readinessSchema.default({ kind: 'next-day-rows' }),
+    readiness: readinessSchema.default(DAILY_DEFAULTS.readiness),
     /** Time between two readiness checks (a durable timer). */
-    pollInterval: durationSchema.default('10m'),
+    pollInterval: durationSchema.default(DAILY_DEFAULTS.pollInterval),
     /** How long after the run starts the readiness check is re-tried before the run fails. */
-    deadline: durationSchema.default('12h'),
+    deadline: durationSchema.default(DAILY_DEFAULTS.deadline),
   })
   .strict();
 export type DailyJob = z.infer<typeof dailyJobSchema>;
-
-export const DAILY_DEFAULTS: DailyJob = dailyJobSchema.parse({});
 
 /** A readiness check in words, for logs and failure messages. */
 export function describeReadiness(r: Readiness): string {

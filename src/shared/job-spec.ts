@@ -4,6 +4,7 @@ import { isPlainIdentifier } from '../sql/quote-identifier';
 import { loadThresholdsSchema } from './load-thresholds';
 import { dailyJobSchema, durationSchema } from './daily-job';
 import { DEFAULT_LEDGER_TABLE } from './ledger';
+import { SNAPSHOT_CUTOFF } from './snapshot-input';
 
 /** A plain ClickHouse name; anything else (quotes, spaces, dots, semicolons, backticks) is refused. */
 export const plainName = z.string().max(128).refine(isPlainIdentifier, {
@@ -170,12 +171,6 @@ export const viewInsertSettingsSchema = z
   })
   .partial()
   .strict();
-
-/**
- * The `cutoff` of a view job over a source without a usable time column (the guide's last scenario): inserts are
- * paused by an operator, the source is snapshotted, the view created, and its target filled from the snapshot.
- */
-export const SNAPSHOT_CUTOFF = 'snapshot';
 
 /**
  * Adding a materialized view to a table that already holds data (the ClickHouse guide's scenario 2): the view

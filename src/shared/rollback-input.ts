@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { TableRef } from './backfill-results';
 import { aggregateJobSpecSchema } from './job-spec';
 import { isPlainIdentifier } from '../sql/quote-identifier';
 
@@ -44,10 +43,4 @@ export interface RollbackSummary {
   target: string;
   /** Per partition: rows it holds again; `emptied` when it did not exist before the backfill (it is empty now). */
   partitions: { partition: string; rows: number; emptied: boolean }[];
-}
-
-/** `database.table` → its reference (the schema has checked the form). */
-export function tableRefOf(qualified: string): TableRef {
-  const [database, name] = qualified.split('.');
-  return { database, name };
 }

@@ -2,6 +2,12 @@ import type { BackfillSummary, TableRef } from './backfill-results';
 import type { DescribedStatement } from './view-input';
 
 /**
+ * The `cutoff` of a view job over a source without a usable time column (the guide's last scenario): inserts are
+ * paused by an operator, the source is snapshotted, the view created, and its target filled from the snapshot.
+ */
+export const SNAPSHOT_CUTOFF = 'snapshot';
+
+/**
  * A `cutoff: snapshot` view job (the ClickHouse guide's last scenario) runs as `viewSnapshotWorkflow`, whose input
  * is the view workflow's: `{ job }` (src/shared/view-input.ts `viewBackfillInputSchema`).
  */

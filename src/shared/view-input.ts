@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { viewJobSchema, type ViewJob } from './job-spec';
-import type { BackfillSummary, PartitionPlan, TableRef, ViewPartitionTask } from './backfill-results';
-import { shadowTableFor } from './writer-tables';
+import { viewJobSchema } from './job-spec';
+import type { BackfillSummary, TableRef } from './backfill-results';
 
 /** Input of `viewBackfillWorkflow`: a `kind: view` job. Its range is everything before the cutoff. */
 export const viewBackfillInputSchema = z.object({ job: viewJobSchema }).strict();
@@ -51,25 +50,3 @@ export interface ViewDescription {
  * and run ids (src/shared/writer-tables.ts), which exist only once it is started.
  */
 export const DESCRIBED_WRITER_TAG = 'TAG';
-
-/**
- * A view job's task for one partition's writer: the view's SELECT over `tables.source` (its rows before `cutoff`, or
- * all of them without one) into the writer's shadow of `tables.target`, appended to the target.
- */
-export function viewPartitionTask(
-  job: ViewJob,
-  tables: { source: TableRef; target: TableRef },
-  partition: PartitionPlan,
-  tag: string,
-  cutoff: number | undefined,
-): ViewPartitionTask {
-  return {
-    job,
-    source: tables.source,
-    target: tables.target,
-    shadow: shadowTableFor(tables.target, partition.id, tag),
-    partition,
-    build: { kind: 'view-fill', cutoff },
-    swap: 'append',
-  };
-}

@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, proxyActivities, sleep, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { TableRef } from '../shared/backfill-results';
-import { durationMs } from '../shared/daily-job';
+import { durationMs } from '../shared/durations';
 
 const { dropBackup } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',

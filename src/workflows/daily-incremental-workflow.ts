@@ -11,8 +11,10 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { Activities } from '../activities';
 import { FailureType } from '../shared/failure-types';
 import type { ValidationCheck } from '../shared/backfill-results';
-import { dayBefore, type DailyInputRaw } from '../shared/daily-input';
-import { DAILY_DEFAULTS, durationMs } from '../shared/daily-job';
+import { type DailyInputRaw } from '../shared/daily-input';
+import { dayBefore } from '../shared/days';
+import { DAILY_DEFAULTS } from '../shared/daily-defaults';
+import { durationMs } from '../shared/durations';
 import { shadowTableFor, writerTag } from '../shared/writer-tables';
 import { innermostMessage } from '../shared/failure-message';
 import { partitionStepSignal, progressQuery } from '../shared/messages';

@@ -1,14 +1,13 @@
 import { continueAsNew, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
-  formatCheckpoint,
-  importBatchTask,
   type ImportBatch,
   type ImportInput,
   type ImportInputRaw,
   type ImportPlan,
   type ImportSummary,
 } from '../shared/import-input';
+import { formatCheckpoint, importBatchTask } from '../shared/import-batch-task';
 import { pendingPartitions } from '../shared/progress';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
 import type { LoopCarry } from './partition-loop';

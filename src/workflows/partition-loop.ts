@@ -16,7 +16,8 @@ import type { BackfillSummary, PartitionPlan, PartitionTask } from '../shared/ba
 import { innermostMessage } from '../shared/failure-message';
 import { FailureType } from '../shared/failure-types';
 import type { Safety } from '../shared/job-spec';
-import { assessLoad, type LoadSample, type LoadThresholds } from '../shared/load-thresholds';
+import { type LoadThresholds } from '../shared/load-thresholds';
+import { assessLoad, type LoadSample } from '../shared/load-assessment';
 import {
   approveSignal,
   partitionStepSignal,

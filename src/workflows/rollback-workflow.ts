@@ -4,7 +4,8 @@ import type { PartitionTask } from '../shared/backfill-results';
 import { innermostMessage } from '../shared/failure-message';
 import { FailureType } from '../shared/failure-types';
 import { partitionFromId } from '../shared/partitions';
-import { tableRefOf, type RollbackInputRaw, type RollbackSummary } from '../shared/rollback-input';
+import { type RollbackInputRaw, type RollbackSummary } from '../shared/rollback-input';
+import { tableRefOf } from '../shared/table-ref';
 import { shadowTableFor, writerTag } from '../shared/writer-tables';
 import { startPartitionWriter } from './partition-writer';
 

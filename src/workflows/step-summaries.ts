@@ -1,5 +1,5 @@
 import type { PartitionStep, PartitionTask, TableRef } from '../shared/backfill-results';
-import { formatCheckpoint } from '../shared/import-input';
+import { formatCheckpoint } from '../shared/import-batch-task';
 
 const qualified = (t: TableRef): string => `${t.database}.${t.name}`;
 

@@ -1,7 +1,8 @@
 import { ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FailureType } from '../shared/failure-types';
-import { describeMismatches, type ValidateInputRaw, type ValidationReport } from '../shared/validate-input';
+import { type ValidateInputRaw } from '../shared/validate-input';
+import { describeMismatches, type ValidationReport } from '../shared/validation-report';
 
 const { compareWithReference } = proxyActivities<Activities>({
   startToCloseTimeout: '6h',

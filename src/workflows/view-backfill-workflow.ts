@@ -3,12 +3,12 @@ import type { Activities } from '../activities';
 import type { PartitionPlan } from '../shared/backfill-results';
 import { pendingPartitions } from '../shared/progress';
 import {
-  viewPartitionTask,
   type ViewBackfillInput,
   type ViewBackfillInputRaw,
   type ViewBackfillSummary,
   type ViewPlan,
 } from '../shared/view-input';
+import { viewPartitionTask } from '../shared/view-partition-task';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
 import type { LoopCarry } from './partition-loop';
 

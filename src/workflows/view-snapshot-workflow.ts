@@ -16,7 +16,8 @@ import type { PartitionPlan, TableRef } from '../shared/backfill-results';
 import { confirmSignal } from '../shared/messages';
 import { pendingPartitions, type SnapshotProgress } from '../shared/progress';
 import type { SnapshotPlan, ViewSnapshotSummary } from '../shared/snapshot-input';
-import { viewPartitionTask, type ViewBackfillInput, type ViewBackfillInputRaw } from '../shared/view-input';
+import { type ViewBackfillInput, type ViewBackfillInputRaw } from '../shared/view-input';
+import { viewPartitionTask } from '../shared/view-partition-task';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
 import type { LoopCarry } from './partition-loop';
 

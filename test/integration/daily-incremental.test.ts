@@ -2,7 +2,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { createOrUpdateDailySchedule } from '../../src/cli/commands/schedule';
-import { dayBefore } from '../../src/shared/daily-input';
+import { dayBefore } from '../../src/shared/days';
 import type { DailyInputRaw } from '../../src/shared/daily-input';
 import { aggregateJobSchema, type JobSpecInput } from '../../src/shared/job-spec';
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';

@@ -1,5 +1,6 @@
-import { dayBefore, nextDay } from '../../src/shared/daily-input';
-import { dailyJobSchema, durationMs } from '../../src/shared/daily-job';
+import { dayBefore, nextDay } from '../../src/shared/days';
+import { dailyJobSchema } from '../../src/shared/daily-job';
+import { durationMs } from '../../src/shared/durations';
 import { referenceFromArgument } from '../../src/shared/validate-input';
 
 describe('the day a scheduled run loads', () => {

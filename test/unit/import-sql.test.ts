@@ -1,6 +1,7 @@
 import type { Statement } from '../../src/clickhouse/statement';
 import type { TableRef } from '../../src/shared/backfill-results';
-import { formatCheckpoint, type ImportBatchBuild, type ImportTarget } from '../../src/shared/import-input';
+import { type ImportBatchBuild, type ImportTarget } from '../../src/shared/import-input';
+import { formatCheckpoint } from '../../src/shared/import-batch-task';
 import { describeIssues } from '../../src/shared/input-errors';
 import { importJobSchema } from '../../src/shared/job-spec';
 import { ExpressionSyntaxError } from '../../src/sql/expression';

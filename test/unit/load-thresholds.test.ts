@@ -1,4 +1,5 @@
-import { assessLoad, loadThresholdsSchema, type LoadSample } from '../../src/shared/load-thresholds';
+import { loadThresholdsSchema } from '../../src/shared/load-thresholds';
+import { assessLoad, type LoadSample } from '../../src/shared/load-assessment';
 
 const calm: LoadSample = {
   runningQueries: 1,

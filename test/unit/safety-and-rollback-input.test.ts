@@ -3,7 +3,8 @@ import { inputResolvers } from '../../src/activities/resolve-input';
 import { backfillInputSchema } from '../../src/shared/backfill-input';
 import { describeIssues } from '../../src/shared/input-errors';
 import { aggregateJobSpecSchema } from '../../src/shared/job-spec';
-import { rollbackInputSchema, tableRefOf } from '../../src/shared/rollback-input';
+import { rollbackInputSchema } from '../../src/shared/rollback-input';
+import { tableRefOf } from '../../src/shared/table-ref';
 
 const job = (extra: Record<string, unknown> = {}) => ({
   kind: 'aggregate',

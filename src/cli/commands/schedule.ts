@@ -7,7 +7,8 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import type { dailyIncrementalWorkflow } from '../../workflows';
-import { dailyInputSchema, isTimeZone } from '../../shared/daily-input';
+import { dailyInputSchema } from '../../shared/daily-input';
+import { isTimeZone } from '../../shared/days';
 import type { AggregateJob } from '../../shared/job-spec';
 import { parseIsoDate } from '../../shared/partitions';
 import { CliError } from '../cli-error';

@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import { SNAPSHOT_CUTOFF } from '../../shared/job-spec';
+import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-input';
 import type { ImportSummary } from '../../shared/import-input';
 import type { ViewSnapshotSummary } from '../../shared/snapshot-input';
 import type { ViewBackfillSummary } from '../../shared/view-input';

@@ -1,0 +1,50 @@
+import type { ImportPartitionTask, TableRef } from './backfill-results';
+import type { ImportBatch, ImportDuplicates, ImportPlan } from './import-input';
+import type { ImportJob } from './job-spec';
+import { shadowTableFor } from './writer-tables';
+
+/**
+ * The duplicates of one batch for one writer: `<table>_v2_<partition>_<writer tag>` of each view target and each
+ * view, each in its own database (the main table's is the task's shadow, named the same way).
+ */
+export function importDuplicates(plan: ImportPlan, partitionId: string, tag: string): ImportDuplicates {
+  const copyOf = (t: TableRef) => shadowTableFor(t, partitionId, tag);
+  return {
+    targets: plan.targets.map((t) => ({ ...t, copy: copyOf(t.table) })),
+    views: plan.views.map((v) => ({ view: v.view, copy: copyOf(v.view), into: copyOf(v.target), select: v.select })),
+  };
+}
+
+/** The task of one batch for one writer (its tag): what the partition workflow runs, and what a dry run renders. */
+export function importBatchTask(
+  job: ImportJob,
+  plan: ImportPlan,
+  batch: ImportBatch,
+  tag: string,
+): ImportPartitionTask {
+  return {
+    job,
+    source: plan.source,
+    target: plan.target,
+    shadow: shadowTableFor(plan.target, batch.id, tag),
+    partition: batch,
+    build: {
+      kind: 'import-batch',
+      checkpoint: plan.checkpoint,
+      fromMicros: batch.fromMicros,
+      toMicros: batch.toMicros,
+      partitionKey: plan.partitionKey,
+      columns: plan.columns,
+    },
+    swap: 'move-all',
+    duplicates: importDuplicates(plan, batch.id, tag),
+  };
+}
+
+/** A checkpoint in epoch microseconds as UTC text: `2024-12-17T09:00:00Z`, with `.ffffff` when not whole. */
+export function formatCheckpoint(micros: number): string {
+  const seconds = Math.floor(micros / 1e6);
+  const fraction = micros - seconds * 1e6;
+  const whole = new Date(seconds * 1000).toISOString().replace('.000Z', '');
+  return fraction === 0 ? `${whole}Z` : `${whole}.${String(fraction).padStart(6, '0')}Z`;
+}

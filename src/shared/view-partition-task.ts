@@ -1,0 +1,25 @@
+import type { PartitionPlan, TableRef, ViewPartitionTask } from './backfill-results';
+import type { ViewJob } from './job-spec';
+import { shadowTableFor } from './writer-tables';
+
+/**
+ * A view job's task for one partition's writer: the view's SELECT over `tables.source` (its rows before `cutoff`, or
+ * all of them without one) into the writer's shadow of `tables.target`, appended to the target.
+ */
+export function viewPartitionTask(
+  job: ViewJob,
+  tables: { source: TableRef; target: TableRef },
+  partition: PartitionPlan,
+  tag: string,
+  cutoff: number | undefined,
+): ViewPartitionTask {
+  return {
+    job,
+    source: tables.source,
+    target: tables.target,
+    shadow: shadowTableFor(tables.target, partition.id, tag),
+    partition,
+    build: { kind: 'view-fill', cutoff },
+    swap: 'append',
+  };
+}
