@@ -24,7 +24,7 @@ export interface AggregatePartitionStatements {
   prepare: Statement[];
   /** The source's fingerprint of the partition, read just before the build (for the ledger). */
   fingerprint: Statement;
-  /** Empties the shadow before every build attempt. */
+  /** Empties the shadow before a build run on its own (`buildShadow`; the one build activity prepares afresh). */
   truncate: Statement;
   /** A rebuild's INSERT: the job's (salted) aggregation of the partition, run with the job's `insertSettings`. */
   insert: Statement;

@@ -48,7 +48,6 @@ function partitionStatements(task: AggregatePartitionTask): PlannedStatement[] {
     : [];
   return [
     ...s.prepare.map((st) => ({ step: at('prepare'), ...st })),
-    { step: at('insert'), ...s.truncate },
     { step: at('insert'), ...s.fingerprint },
     { step: at('insert'), ...s.insert, settings: task.job.insertSettings as Record<string, number> },
     ...s.validate.map((st) => ({ step: at('validate'), ...st })),

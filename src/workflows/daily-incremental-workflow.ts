@@ -123,7 +123,7 @@ export async function dailyIncrementalWorkflow(raw: DailyInputRaw): Promise<Dail
       Object.assign(entry, { state: 'waiting', waitingFor: holder, step: undefined });
     },
   );
-  Object.assign(entry, { state: 'running', waitingFor: undefined, step: 'prepare', startedAt: Date.now() });
+  Object.assign(entry, { state: 'running', waitingFor: undefined, step: 'insert', startedAt: Date.now() });
   let result;
   try {
     result = await writer.result();

@@ -57,12 +57,12 @@ export class PartitionLoopState {
     return previous;
   }
 
-  /** A partition takes a slot and starts (its first step is `prepare`). */
+  /** A partition takes a slot and starts (its first step is the build, `insert`, which prepares the shadow too). */
   begin(entry: PartitionProgress, now: number): void {
     this.active++;
     entry.state = 'running';
     entry.startedAt = now;
-    entry.step = 'prepare';
+    entry.step = 'insert';
     entry.stepStartedAt = now;
   }
 
@@ -77,7 +77,7 @@ export class PartitionLoopState {
   started(entry: PartitionProgress): void {
     entry.state = 'running';
     entry.waitingFor = undefined;
-    entry.step ??= 'prepare';
+    entry.step ??= 'insert';
   }
 
   /**

@@ -67,14 +67,14 @@ const buildStep = proxyActivities<Activities>({
  * (`partition:<database>.<table>/<partition>`, see src/shared/partition-lock.ts): every job kind (backfill, daily
  * run, rollback) starts it as a child under that id, and Temporal refuses a second running workflow with it.
  *
- * Steps: a fresh shadow (this writer's own table); the build (a rebuilt partition, a rebuilt day, or a restored
- * backup); validation; the shrink guard (a partition losing more than `maxShrink` of its live rows waits for an
+ * Steps: a fresh shadow (this writer's own table), the build (a rebuilt partition, a rebuilt day, or a restored
+ * backup) and its validation, all three in one activity (`buildValidatedShadow`); the shrink guard (a partition losing more than `maxShrink` of its live rows waits for an
  * `approve` or `reject` signal); a backup of the live partition (hard links, for rollback); the swap (`REPLACE
  * PARTITION`, or `DROP PARTITION` when the shadow holds nothing) with a check of the result, recorded in the job's
  * ledger by the same activity (src/activities/ledger.ts); the shadow dropped.
- * The parent is told (signal `partitionStep`) when the build starts, when the partition pauses or awaits approval,
- * and which step follows either, so its `progress` shows them; the short steps between are not reported (each
- * report costs the parent and this workflow a workflow task).
+ * The parent shows the partition building from its start, and is told (signal `partitionStep`) when the partition
+ * pauses or awaits approval, and which step follows either, so its `progress` shows them; the short steps after the
+ * build are not reported (each report costs the parent and this workflow a workflow task).
  *
  * Pause: on `pause` no further step starts until `resume`; `pause` with `now` also cancels a running build and
  * waits until its query has stopped; the build is redone from a truncated shadow after the resume.
@@ -84,8 +84,9 @@ const buildStep = proxyActivities<Activities>({
  * take no shrink guard and no backup.
  *
  * Durability: each step is an idempotent activity, so after a crash the workflow resumes at the first step not
- * recorded as complete and repeats it safely. Validation is a local activity recorded with the workflow task that
- * schedules the backup or the swap: the swap never starts before validation's result is in history. The target changes only in the swap, atomically. On a failure,
+ * recorded as complete and repeats it safely. Validation's result comes with the build's, so the backup and the
+ * swap are scheduled only once it is in history (histories from before this had a local validation activity,
+ * recorded with the workflow task that schedules them). The target changes only in the swap, atomically. On a failure,
  * rejection or cancellation before the swap the shadow is dropped and the target keeps what it had; once the
  * swap has started, a cancellation no longer interrupts it and the workflow completes. An import batch that fails
  * once its moves began keeps its duplicates (`MoveIncomplete`): they hold what the live tables still lack.
@@ -114,6 +115,9 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
   };
   // Histories recorded before this change reported every step and validated in a regular activity.
   const lean = patched('fewer-round-trips');
+  // Since this change one activity prepares, builds and validates the shadow, and the parent shows the partition
+  // building from its start (src/workflows/partition-loop-state.ts): the build's start is no longer reported.
+  const oneBuild = lean && patched('one-build-activity');
   // After an operator's answer the next step is reported, so `progress` no longer shows the partition awaiting it.
   let answered = false;
   const startStep = async (step: PartitionActivity): Promise<void> => {
@@ -123,7 +127,11 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       await condition(() => !control.paused);
     }
     // The parent marks a partition as preparing when it starts it: that first report would only cost two tasks.
-    const worthReporting = lean ? step === 'insert' || paused || answered : step !== 'prepare' || paused;
+    const worthReporting = oneBuild
+      ? paused || answered
+      : lean
+        ? step === 'insert' || paused || answered
+        : step !== 'prepare' || paused;
     answered = false;
     if (worthReporting) report(step);
   };
@@ -132,24 +140,33 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
   // batch, and what the others lack is still in their duplicates (a retried move would finish it).
   let moving = false;
   try {
-    await startStep('prepare');
-    const prepare = await quickSteps.prepareShadow.executeWithOptions(about('prepare'), [task]);
-    let build;
-    for (;;) {
-      await startStep('insert');
-      const scope = new CancellationScope();
-      control.enterInterruptible(() => scope.cancel());
-      try {
-        build = await scope.run(() => buildStep.buildShadow.executeWithOptions(about('insert'), [task]));
-        break;
-      } catch (err) {
-        if (!(control.interrupted && isCancellation(err))) throw err;
-      } finally {
-        control.leaveInterruptible();
+    // The build, redone from the start when `pause --now` interrupts it.
+    const interruptibleBuild = async <T>(build: () => Promise<T>): Promise<T> => {
+      for (;;) {
+        await startStep('insert');
+        const scope = new CancellationScope();
+        control.enterInterruptible(() => scope.cancel());
+        try {
+          return await scope.run(build);
+        } catch (err) {
+          if (!(control.interrupted && isCancellation(err))) throw err;
+        } finally {
+          control.leaveInterruptible();
+        }
       }
+    };
+    let prepare, build, validate;
+    if (oneBuild) {
+      ({ prepare, build, validate } = await interruptibleBuild(() =>
+        buildStep.buildValidatedShadow.executeWithOptions(about('insert'), [task]),
+      ));
+    } else {
+      await startStep('prepare');
+      prepare = await quickSteps.prepareShadow.executeWithOptions(about('prepare'), [task]);
+      build = await interruptibleBuild(() => buildStep.buildShadow.executeWithOptions(about('insert'), [task]));
+      await startStep('validate');
+      validate = await (lean ? readSteps : steps).validateShadow.executeWithOptions(about('validate'), [task]);
     }
-    await startStep('validate');
-    const validate = await (lean ? readSteps : steps).validateShadow.executeWithOptions(about('validate'), [task]);
     if (control.needsApproval(task.maxShrink, validate.liveRows, validate.shadowRows)) {
       report('awaiting-approval', { liveRows: validate.liveRows, newRows: validate.shadowRows });
       await condition(() => control.decision !== undefined);

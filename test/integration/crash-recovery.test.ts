@@ -151,7 +151,7 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
     expectKilledAt(run, 'insert:started', '202401');
     expect(run.atCrash.target.rows).toBe(0);
     expect(run.atCrash.shadows).toEqual(['events_daily_v2_202401']);
-    expect(await activityAttempts(crash.env, lockOf('202401'), 'buildShadow')).toEqual([
+    expect(await activityAttempts(crash.env, lockOf('202401'), 'buildValidatedShadow')).toEqual([
       { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
     ]);
     expect(run.summary.rowsRead).toBe(600_000);
@@ -168,7 +168,7 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
     expectKilledAt(run, 'insert:finished', '202402');
     expect(run.atCrash.target.rows).toBe(0);
     expect(run.atCrash.shadows).toEqual(['events_daily_v2_202402']);
-    expect(await activityAttempts(crash.env, lockOf('202402'), 'buildShadow')).toEqual([
+    expect(await activityAttempts(crash.env, lockOf('202402'), 'buildValidatedShadow')).toEqual([
       { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
     ]);
     expect(run.summary.rowsRead).toBe(100_000);

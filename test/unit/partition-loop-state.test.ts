@@ -57,7 +57,7 @@ describe('PartitionLoopState: the partition loop’s bookkeeping', () => {
     state.waiting(a, 'partition:db.t/202401');
     expect(a).toMatchObject({ state: 'waiting', waitingFor: 'partition:db.t/202401', step: undefined });
     state.started(a);
-    expect(a).toMatchObject({ state: 'running', waitingFor: undefined, step: 'prepare' });
+    expect(a).toMatchObject({ state: 'running', waitingFor: undefined, step: 'insert' });
   });
 
   it('setParallelism returns the previous value, and the new one decides the next slot', () => {
