@@ -1,6 +1,7 @@
 import type { TableRef } from '../src/shared/backfill-results';
 import type { AggregateJob } from '../src/shared/job-spec';
 import type { PartitionBounds } from '../src/shared/partitions';
+import type { OneTaskReply } from './one-task-child';
 
 /** Peak resident set of a child process, in bytes (`process.resourceUsage().maxRSS`). */
 export interface PeakRss {
@@ -147,7 +148,7 @@ export type ClickHouseTaskResult =
   SeedResult | RawInsertResult | ProbeResult | VerifyResult | InsertMemoryResult | PypiInsertResult;
 
 /** What a one-shot ClickHouse child sends back before it exits. */
-export type TaskReply = ({ ok: true; result: ClickHouseTaskResult } | { ok: false; error: string }) & PeakRss;
+export type TaskReply = OneTaskReply<ClickHouseTaskResult>;
 
 /** What the worker child sends: once serving, its RSS when asked, and once stopped. */
 export type WorkerReply =

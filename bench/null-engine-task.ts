@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ClickHouse, QuerySettings } from '../src/clickhouse/clickhouse';
-import { connectClickHouse } from '../src/clickhouse/connect';
 import { execWithPeakMemory } from '../src/clickhouse/query-memory';
 import type { Statement } from '../src/clickhouse/statement';
 import type { TableRef } from '../src/shared/backfill-results';
@@ -27,11 +26,12 @@ import {
 import {
   NULL_FILL_VARIANTS,
   type FillRun,
-  type NullEngineReply,
+  type NullEngineResult,
   type NullEngineTask,
   type PypiProfile,
   type ViewFills,
 } from './null-engine-fill';
+import { answerOneTask } from './one-task-child';
 
 /** One view target filled the plain way and through a Null table, its tables and views already created. */
 interface ViewBench {
@@ -146,26 +146,5 @@ async function run(ch: ClickHouse, probe: ClickHouse, task: NullEngineTask) {
   return { rows: task.rows, seedMs, profile, views };
 }
 
-/**
- * Child entry: opens the embedded engine on `CLICKHOUSE_DATA_DIR` twice (the second connection watches the running
- * fill's memory), runs the Null-engine comparison it is sent, replies with the results and its peak RSS, and exits.
- */
-process.once('message', (task: NullEngineTask) => {
-  void (async () => {
-    const ch = connectClickHouse();
-    const probe = connectClickHouse();
-    let reply: NullEngineReply;
-    try {
-      await ch.rows({ query: 'SELECT 1', params: {} });
-      await probe.rows({ query: 'SELECT 1', params: {} });
-      const result = await run(ch, probe, task);
-      reply = { ok: true, result: { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 } };
-    } catch (err) {
-      reply = { ok: false, error: err instanceof Error ? err.message : String(err) };
-    } finally {
-      await probe.close();
-      await ch.close();
-    }
-    process.send?.(reply, () => process.exit(0));
-  })();
-});
+/** Child entry: runs the Null-engine comparison it is sent (see {@link answerOneTask}). */
+answerOneTask<NullEngineTask, NullEngineResult>(async ({ ch, probe }, task) => run(ch, await probe(), task));
