@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import type { QuerySettings } from '../src/clickhouse/clickhouse';
+import type { PypiProfile } from '../src/sql/pypi-demo';
 import { forkChild } from './child-process';
 import type { OneTaskReply } from './one-task-child';
 
@@ -34,15 +35,6 @@ export interface NullEngineTask {
   rows: number;
   start: string;
   end: string;
-}
-
-export interface PypiProfile {
-  rows: string;
-  first: string;
-  last: string;
-  projects: string;
-  top1_share: number;
-  top10_share: number;
 }
 
 /** One timed fill of a downloads-per-project table. */
