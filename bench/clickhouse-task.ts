@@ -3,6 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { valuesAgree } from '../src/activities/validation-check';
 import type { ClickHouse } from '../src/clickhouse/clickhouse';
 import { execWithPeakMemory } from '../src/clickhouse/query-memory';
+import type { Statement } from '../src/clickhouse/statement';
+import type { TableRef } from '../src/shared/backfill-results';
 import { createTargetTable, insertAggregation } from '../src/sql/aggregation';
 import { aggregationShape } from '../src/sql/aggregation-shape';
 import { countRows, createDemoEventsTable, insertDailyDemoEvents, insertDemoEvents } from '../src/sql/demo-events';
@@ -23,10 +25,7 @@ import type {
   InsertMemoryTask,
   ProbeTask,
   PypiInsertTask,
-  SeedPypiTask,
   RawInsertTask,
-  SeedDaysTask,
-  SeedTask,
   VerifyTask,
 } from './messages';
 import { answerOneTask, type TaskEngine } from './one-task-child';
@@ -38,27 +37,12 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-async function seed(ch: ClickHouse, task: SeedTask) {
-  await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: task.source.database } });
-  await ch.exec(createDemoEventsTable(task.source));
-  const ms = await timed(() => ch.exec(insertDemoEvents(task.source, task.start, task.months, task.rows)));
-  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.source));
-  return { rows: Number(rows), ms };
-}
-
-async function seedDays(ch: ClickHouse, task: SeedDaysTask) {
-  await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: task.source.database } });
-  await ch.exec(createDemoEventsTable(task.source));
-  const ms = await timed(() => ch.exec(insertDailyDemoEvents(task.source, task.from, task.days, task.rowsPerDay)));
-  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.source));
-  return { rows: Number(rows), ms };
-}
-
-async function seedPypi(ch: ClickHouse, task: SeedPypiTask) {
-  await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: task.pypi.database } });
-  await ch.exec(createPypiTable(task.pypi));
-  const ms = await timed(() => ch.exec(insertPypiRows(task.pypi, task.rows, task.start, task.end)));
-  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.pypi));
+/** Creates `table` (and its database) with `create`, fills it with `insert`, timed, and counts its rows. */
+async function seedTable(ch: ClickHouse, table: TableRef, create: Statement, insert: Statement) {
+  await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: table.database } });
+  await ch.exec(create);
+  const ms = await timed(() => ch.exec(insert));
+  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(table));
   return { rows: Number(rows), ms };
 }
 
@@ -166,12 +150,21 @@ async function verify(ch: ClickHouse, task: VerifyTask) {
 async function run(engine: TaskEngine, task: ClickHouseTask): Promise<ClickHouseTaskResult> {
   const { ch } = engine;
   switch (task.kind) {
-    case 'seed':
-      return seed(ch, task);
-    case 'seed-days':
-      return seedDays(ch, task);
+    case 'seed': {
+      const insert = insertDemoEvents(task.source, task.start, task.months, task.rows);
+      return seedTable(ch, task.source, createDemoEventsTable(task.source), insert);
+    }
+    case 'seed-days': {
+      const insert = insertDailyDemoEvents(task.source, task.from, task.days, task.rowsPerDay);
+      return seedTable(ch, task.source, createDemoEventsTable(task.source), insert);
+    }
     case 'seed-pypi':
-      return seedPypi(ch, task);
+      return seedTable(
+        ch,
+        task.pypi,
+        createPypiTable(task.pypi),
+        insertPypiRows(task.pypi, task.rows, task.start, task.end),
+      );
     case 'pypi-insert':
       return pypiInsert(ch, task);
     case 'insert-memory':
