@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { valuesAgree } from '../src/activities/validation-check';
 import type { ClickHouse } from '../src/clickhouse/clickhouse';
-import { connectClickHouse } from '../src/clickhouse/connect';
 import { execWithPeakMemory } from '../src/clickhouse/query-memory';
+import type { Statement } from '../src/clickhouse/statement';
+import type { TableRef } from '../src/shared/backfill-results';
 import { createTargetTable, insertAggregation } from '../src/sql/aggregation';
 import { aggregationShape } from '../src/sql/aggregation-shape';
 import { countRows, createDemoEventsTable, insertDailyDemoEvents, insertDemoEvents } from '../src/sql/demo-events';
@@ -24,13 +25,10 @@ import type {
   InsertMemoryTask,
   ProbeTask,
   PypiInsertTask,
-  SeedPypiTask,
   RawInsertTask,
-  SeedDaysTask,
-  SeedTask,
-  TaskReply,
   VerifyTask,
 } from './messages';
+import { answerOneTask, type TaskEngine } from './one-task-child';
 
 /** Milliseconds `work` takes. */
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -39,27 +37,12 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-async function seed(ch: ClickHouse, task: SeedTask) {
-  await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: task.source.database } });
-  await ch.exec(createDemoEventsTable(task.source));
-  const ms = await timed(() => ch.exec(insertDemoEvents(task.source, task.start, task.months, task.rows)));
-  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.source));
-  return { rows: Number(rows), ms };
-}
-
-async function seedDays(ch: ClickHouse, task: SeedDaysTask) {
-  await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: task.source.database } });
-  await ch.exec(createDemoEventsTable(task.source));
-  const ms = await timed(() => ch.exec(insertDailyDemoEvents(task.source, task.from, task.days, task.rowsPerDay)));
-  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.source));
-  return { rows: Number(rows), ms };
-}
-
-async function seedPypi(ch: ClickHouse, task: SeedPypiTask) {
-  await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: task.pypi.database } });
-  await ch.exec(createPypiTable(task.pypi));
-  const ms = await timed(() => ch.exec(insertPypiRows(task.pypi, task.rows, task.start, task.end)));
-  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.pypi));
+/** Creates `table` (and its database) with `create`, fills it with `insert`, timed, and counts its rows. */
+async function seedTable(ch: ClickHouse, table: TableRef, create: Statement, insert: Statement) {
+  await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: table.database } });
+  await ch.exec(create);
+  const ms = await timed(() => ch.exec(insert));
+  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(table));
   return { rows: Number(rows), ms };
 }
 
@@ -110,12 +93,12 @@ async function probe(ch: ClickHouse, task: ProbeTask) {
   return { planStatsMs, sourceCountMs, partitionTotalsMs, insertPlannedSaltMs, insertUnsaltedMs, fullValidationMs };
 }
 
-/** Each partition's bare INSERT per settings variant, with the INSERT's own peak memory read while it runs. */
-async function insertMemory(ch: ClickHouse, task: InsertMemoryTask) {
+/**
+ * Each partition's bare INSERT per settings variant, with the INSERT's own peak memory read while it runs (`probe`:
+ * a second connection on the same data directory).
+ */
+async function insertMemory(ch: ClickHouse, probe: ClickHouse, task: InsertMemoryTask) {
   const shape = aggregationShape(task.job);
-  // A second connection on the same data directory reads system.processes while `ch` runs the INSERT.
-  const probe = connectClickHouse();
-  await probe.rows({ query: 'SELECT 1', params: {} });
   await ch.exec(dropTableIfExists(task.scratch));
   await ch.exec(createTableLike(task.scratch, task.target));
   const runs: InsertMemoryRun[] = [];
@@ -139,7 +122,6 @@ async function insertMemory(ch: ClickHouse, task: InsertMemoryTask) {
     }
   } finally {
     await ch.exec(dropTableIfExists(task.scratch));
-    await probe.close();
   }
   return { runs };
 }
@@ -165,18 +147,28 @@ async function verify(ch: ClickHouse, task: VerifyTask) {
   return { mismatches };
 }
 
-function run(ch: ClickHouse, task: ClickHouseTask): Promise<ClickHouseTaskResult> {
+async function run(engine: TaskEngine, task: ClickHouseTask): Promise<ClickHouseTaskResult> {
+  const { ch } = engine;
   switch (task.kind) {
-    case 'seed':
-      return seed(ch, task);
-    case 'seed-days':
-      return seedDays(ch, task);
+    case 'seed': {
+      const insert = insertDemoEvents(task.source, task.start, task.months, task.rows);
+      return seedTable(ch, task.source, createDemoEventsTable(task.source), insert);
+    }
+    case 'seed-days': {
+      const insert = insertDailyDemoEvents(task.source, task.from, task.days, task.rowsPerDay);
+      return seedTable(ch, task.source, createDemoEventsTable(task.source), insert);
+    }
     case 'seed-pypi':
-      return seedPypi(ch, task);
+      return seedTable(
+        ch,
+        task.pypi,
+        createPypiTable(task.pypi),
+        insertPypiRows(task.pypi, task.rows, task.start, task.end),
+      );
     case 'pypi-insert':
       return pypiInsert(ch, task);
     case 'insert-memory':
-      return insertMemory(ch, task);
+      return insertMemory(ch, await engine.probe(), task);
     case 'raw-insert':
       return rawInsert(ch, task);
     case 'probe':
@@ -186,24 +178,5 @@ function run(ch: ClickHouse, task: ClickHouseTask): Promise<ClickHouseTaskResult
   }
 }
 
-/**
- * Child entry: opens the embedded engine on `CLICKHOUSE_DATA_DIR`, warms it up (the first query starts the
- * engine, which a running worker has long done), runs the one task it is sent, replies with the result and its
- * own peak RSS, and exits, releasing the data directory.
- */
-process.once('message', (task: ClickHouseTask) => {
-  void (async () => {
-    const ch = connectClickHouse();
-    let reply: TaskReply;
-    try {
-      await ch.rows({ query: 'SELECT 1', params: {} });
-      const result = await run(ch, task);
-      reply = { ok: true, result, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
-    } catch (err) {
-      reply = { ok: false, error: err instanceof Error ? err.message : String(err), peakRssBytes: 0 };
-    } finally {
-      await ch.close();
-    }
-    process.send?.(reply, () => process.exit(0));
-  })();
-});
+/** Child entry: answers the one ClickHouse task it is sent (see {@link answerOneTask}). */
+answerOneTask(run);

@@ -1,6 +1,7 @@
 import type { TableRef } from '../src/shared/backfill-results';
 import type { AggregateJob } from '../src/shared/job-spec';
 import type { PartitionBounds } from '../src/shared/partitions';
+import type { OneTaskReply } from './one-task-child';
 
 /** Peak resident set of a child process, in bytes (`process.resourceUsage().maxRSS`). */
 export interface PeakRss {
@@ -25,17 +26,21 @@ export interface RawInsertTask {
   range: Pick<PartitionBounds, 'start' | 'end'>;
 }
 
-/**
- * Times, one by one, the queries the backfill runs besides its INSERTs, and the bare INSERT of each partition
- * into a scratch table shaped like the target, once with the planned salt and once unsalted.
- */
-export interface ProbeTask {
-  kind: 'probe';
+/** A job's partitions (with their planned salts), whose bare INSERTs a task runs into `scratch`, shaped like `target`. */
+interface BareInsertsTask {
   job: AggregateJob;
   source: TableRef;
   target: TableRef;
   scratch: TableRef;
   partitions: (PartitionBounds & { salt: number })[];
+}
+
+/**
+ * Times, one by one, the queries the backfill runs besides its INSERTs, and the bare INSERT of each partition
+ * into a scratch table shaped like the target, once with the planned salt and once unsalted.
+ */
+export interface ProbeTask extends BareInsertsTask {
+  kind: 'probe';
 }
 
 /** Compares the per-partition totals of the tables the runs wrote. */
@@ -59,13 +64,8 @@ export interface SeedDaysTask {
  * Runs the bare INSERT of each partition (planned salts) once per settings variant and reads each INSERT's own peak
  * memory (src/clickhouse/query-memory.ts): the largest over the partitions, per variant.
  */
-export interface InsertMemoryTask {
+export interface InsertMemoryTask extends BareInsertsTask {
   kind: 'insert-memory';
-  job: AggregateJob;
-  source: TableRef;
-  target: TableRef;
-  scratch: TableRef;
-  partitions: (PartitionBounds & { salt: number })[];
   variants: { label: string; settings: Record<string, number> }[];
 }
 
@@ -147,7 +147,7 @@ export type ClickHouseTaskResult =
   SeedResult | RawInsertResult | ProbeResult | VerifyResult | InsertMemoryResult | PypiInsertResult;
 
 /** What a one-shot ClickHouse child sends back before it exits. */
-export type TaskReply = ({ ok: true; result: ClickHouseTaskResult } | { ok: false; error: string }) & PeakRss;
+export type TaskReply = OneTaskReply<ClickHouseTaskResult>;
 
 /** What the worker child sends: once serving, its RSS when asked, and once stopped. */
 export type WorkerReply =

@@ -1,6 +1,8 @@
 import { cpus } from 'node:os';
 import type { QuerySettings } from '../src/clickhouse/clickhouse';
+import type { PypiProfile } from '../src/sql/pypi-demo';
 import { forkChild } from './child-process';
+import type { OneTaskReply } from './one-task-child';
 
 /**
  * The Null-engine comparison of ClickHouse's "Backfilling data" guide, on generated PyPI-like rows: filling a view
@@ -35,15 +37,6 @@ export interface NullEngineTask {
   end: string;
 }
 
-export interface PypiProfile {
-  rows: string;
-  first: string;
-  last: string;
-  projects: string;
-  top1_share: number;
-  top10_share: number;
-}
-
 /** One timed fill of a downloads-per-project table. */
 export interface FillRun {
   label: string;
@@ -66,16 +59,18 @@ export interface ViewFills {
   runs: FillRun[];
 }
 
-export interface NullEngineResults {
+/** What the child measured. */
+export interface NullEngineResult {
   rows: number;
   seedMs: number;
   profile: PypiProfile;
   views: ViewFills[];
+}
+
+export interface NullEngineResults extends NullEngineResult {
   /** The child's peak RSS, shown only to say why it is not the figure: it is mostly chDB's caches. */
   peakRssBytes: number;
 }
-
-export type NullEngineReply = { ok: true; result: NullEngineResults } | { ok: false; error: string };
 
 /** The guide's checkpoint, as the end of the generated range, and a start about 11 weeks before it. */
 const START = '2024-10-01 00:00:00';
@@ -86,7 +81,7 @@ const END = '2024-12-17 09:00:00';
  * child's second connection on it watches the fills' memory).
  */
 export async function runNullEngineBench(dataDir: string, rows: number, verbose: boolean): Promise<NullEngineResults> {
-  const child = forkChild<NullEngineReply, NullEngineTask>(
+  const child = forkChild<OneTaskReply<NullEngineResult>, NullEngineTask>(
     'null-engine-task.ts',
     { CLICKHOUSE_DATA_DIR: dataDir, CLICKHOUSE_URL: '' },
     verbose,
@@ -95,7 +90,7 @@ export async function runNullEngineBench(dataDir: string, rows: number, verbose:
   const reply = await child.next();
   await child.exited;
   if (!reply.ok) throw new Error(`Null-engine fill failed: ${reply.error}`);
-  return reply.result;
+  return { ...reply.result, peakRssBytes: reply.peakRssBytes };
 }
 
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;

@@ -1,47 +1,52 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ClickHouse, QuerySettings } from '../src/clickhouse/clickhouse';
-import { connectClickHouse } from '../src/clickhouse/connect';
 import { execWithPeakMemory } from '../src/clickhouse/query-memory';
 import type { Statement } from '../src/clickhouse/statement';
 import type { TableRef } from '../src/shared/backfill-results';
 import { truncateTable } from '../src/sql/partition-ops';
 import { selectActiveParts, stopMerges } from '../src/sql/part-stats';
-import {
-  createPypiDownloadsPerDayTable,
-  createPypiDownloadsPerDayView,
-  createPypiDownloadsTable,
-  createPypiDownloadsView,
-  createPypiProjectsNullTable,
-  createPypiTable,
-  createPypiTimestampsNullTable,
-  insertPypiDownloads,
-  insertPypiDownloadsPerDay,
-  insertPypiProjects,
-  insertPypiRows,
-  insertPypiTimestamps,
-  selectPypiDownloadsDigest,
-  selectPypiDownloadsPerDayDigest,
-  selectPypiProfile,
-} from '../src/sql/pypi-demo';
+import { createPypiTable, insertPypiRows, PYPI_VIEWS, selectPypiProfile, type PypiView } from '../src/sql/pypi-demo';
 import {
   NULL_FILL_VARIANTS,
   type FillRun,
-  type NullEngineReply,
+  type NullEngineResult,
   type NullEngineTask,
-  type PypiProfile,
   type ViewFills,
 } from './null-engine-fill';
+import { answerOneTask } from './one-task-child';
 
-/** One view target filled the plain way and through a Null table, its tables and views already created. */
+/**
+ * One view target filled the plain way (into `plain`) and through the Null table `nullTable`, whose view `mv`
+ * feeds `filled`.
+ */
 interface ViewBench {
   title: string;
-  plain: Statement;
-  plainTarget: TableRef;
-  fill: Statement;
-  fillTarget: TableRef;
-  digest: (table: TableRef) => Statement;
+  view: PypiView;
+  plain: string;
+  nullTable: string;
+  filled: string;
+  mv: string;
 }
+
+const VIEW_BENCHES: ViewBench[] = [
+  {
+    title: 'pypi_downloads (per project, the benchmark the issue asks for)',
+    view: PYPI_VIEWS.perProject,
+    plain: 'pypi_downloads',
+    nullTable: 'pypi_projects_null',
+    filled: 'pypi_downloads_v2',
+    mv: 'pypi_downloads_mv_v2',
+  },
+  {
+    title: 'pypi_downloads_per_day (per hour and project, the view of the guide’s Null-engine example)',
+    view: PYPI_VIEWS.perHour,
+    plain: 'pypi_downloads_per_day',
+    nullTable: 'pypi_timestamps_null',
+    filled: 'pypi_downloads_per_day_v2',
+    mv: 'pypi_downloads_per_day_mv_v2',
+  },
+];
 
 /**
  * Runs `statement` alone and measures it: wall time, the query's own peak memory (see src/clickhouse/query-memory.ts)
@@ -50,7 +55,7 @@ interface ViewBench {
 async function measuredFill(
   ch: ClickHouse,
   probe: ClickHouse,
-  view: ViewBench,
+  view: PypiView,
   label: string,
   statement: Statement,
   settings: QuerySettings,
@@ -61,7 +66,7 @@ async function measuredFill(
   const peak = await execWithPeakMemory(ch, probe, statement, { queryId: `bench-${randomUUID()}`, settings });
   const wallMs = performance.now() - started;
   const [parts] = await ch.rows<{ parts: string; rows: string }>(selectActiveParts(target));
-  const [digest] = await ch.rows(view.digest(target));
+  const [digest] = await ch.rows(view.selectDigest(target));
   const run = {
     label,
     settings: settings as Record<string, number>,
@@ -76,22 +81,24 @@ async function measuredFill(
 }
 
 /** The plain INSERT, then each Null-engine variant, each compared with the plain INSERT's target. */
-async function benchView(ch: ClickHouse, probe: ClickHouse, view: ViewBench): Promise<ViewFills> {
-  const plain = await measuredFill(
-    ch,
-    probe,
-    view,
-    'plain INSERT … SELECT … GROUP BY',
-    view.plain,
-    {},
-    view.plainTarget,
-  );
+async function benchView(
+  ch: ClickHouse,
+  probe: ClickHouse,
+  bench: ViewBench,
+  table: (name: string) => TableRef,
+  source: TableRef,
+): Promise<ViewFills> {
+  const { view } = bench;
+  const [plainTarget, nullTable, filled] = [bench.plain, bench.nullTable, bench.filled].map(table);
+  const plainInsert = view.insertPlain(source, plainTarget);
+  const nullFill = view.insertIntoNull(source, nullTable);
+  const plain = await measuredFill(ch, probe, view, 'plain INSERT … SELECT … GROUP BY', plainInsert, {}, plainTarget);
   const runs: FillRun[] = [{ ...plain.run, agrees: true }];
   for (const variant of NULL_FILL_VARIANTS) {
-    const fill = await measuredFill(ch, probe, view, variant.label, view.fill, variant.settings, view.fillTarget);
+    const fill = await measuredFill(ch, probe, view, variant.label, nullFill, variant.settings, filled);
     runs.push({ ...fill.run, agrees: fill.digest === plain.digest });
   }
-  return { title: view.title, runs };
+  return { title: bench.title, runs };
 }
 
 async function run(ch: ClickHouse, probe: ClickHouse, task: NullEngineTask) {
@@ -102,70 +109,22 @@ async function run(ch: ClickHouse, probe: ClickHouse, task: NullEngineTask) {
   const seedStarted = performance.now();
   await ch.exec(insertPypiRows(pypi, task.rows, task.start, task.end));
   const seedMs = performance.now() - seedStarted;
-  const [profile] = await ch.rows<PypiProfile>(selectPypiProfile(pypi));
+  const [profile] = await ch.rows(selectPypiProfile(pypi));
 
-  const perProject = {
-    null: table('pypi_projects_null'),
-    plain: table('pypi_downloads'),
-    v2: table('pypi_downloads_v2'),
-  };
-  await ch.exec(createPypiProjectsNullTable(perProject.null));
-  for (const target of [perProject.plain, perProject.v2]) await ch.exec(createPypiDownloadsTable(target));
-  await ch.exec(createPypiDownloadsView(table('pypi_downloads_mv_v2'), perProject.null, perProject.v2));
-
-  const perHour = {
-    null: table('pypi_timestamps_null'),
-    plain: table('pypi_downloads_per_day'),
-    v2: table('pypi_downloads_per_day_v2'),
-  };
-  await ch.exec(createPypiTimestampsNullTable(perHour.null));
-  for (const target of [perHour.plain, perHour.v2]) await ch.exec(createPypiDownloadsPerDayTable(target));
-  await ch.exec(createPypiDownloadsPerDayView(table('pypi_downloads_per_day_mv_v2'), perHour.null, perHour.v2));
-
+  for (const { view, plain, nullTable, filled, mv } of VIEW_BENCHES) {
+    await ch.exec(view.createNullTable(table(nullTable)));
+    for (const target of [plain, filled]) await ch.exec(view.createTarget(table(target)));
+    await ch.exec(view.createView(table(mv), table(nullTable), table(filled)));
+  }
   // Merges stopped: the parts a fill leaves are the blocks it wrote, and no merge runs during the next fill.
-  for (const target of [perProject.plain, perProject.v2, perHour.plain, perHour.v2]) await ch.exec(stopMerges(target));
+  for (const { plain, filled } of VIEW_BENCHES) {
+    for (const target of [plain, filled]) await ch.exec(stopMerges(table(target)));
+  }
 
-  const views = [
-    await benchView(ch, probe, {
-      title: 'pypi_downloads (per project, the benchmark the issue asks for)',
-      plain: insertPypiDownloads(pypi, perProject.plain),
-      plainTarget: perProject.plain,
-      fill: insertPypiProjects(pypi, perProject.null),
-      fillTarget: perProject.v2,
-      digest: selectPypiDownloadsDigest,
-    }),
-    await benchView(ch, probe, {
-      title: 'pypi_downloads_per_day (per hour and project, the view of the guide’s Null-engine example)',
-      plain: insertPypiDownloadsPerDay(pypi, perHour.plain),
-      plainTarget: perHour.plain,
-      fill: insertPypiTimestamps(pypi, perHour.null),
-      fillTarget: perHour.v2,
-      digest: selectPypiDownloadsPerDayDigest,
-    }),
-  ];
+  const views: ViewFills[] = [];
+  for (const bench of VIEW_BENCHES) views.push(await benchView(ch, probe, bench, table, pypi));
   return { rows: task.rows, seedMs, profile, views };
 }
 
-/**
- * Child entry: opens the embedded engine on `CLICKHOUSE_DATA_DIR` twice (the second connection watches the running
- * fill's memory), runs the Null-engine comparison it is sent, replies with the results and its peak RSS, and exits.
- */
-process.once('message', (task: NullEngineTask) => {
-  void (async () => {
-    const ch = connectClickHouse();
-    const probe = connectClickHouse();
-    let reply: NullEngineReply;
-    try {
-      await ch.rows({ query: 'SELECT 1', params: {} });
-      await probe.rows({ query: 'SELECT 1', params: {} });
-      const result = await run(ch, probe, task);
-      reply = { ok: true, result: { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 } };
-    } catch (err) {
-      reply = { ok: false, error: err instanceof Error ? err.message : String(err) };
-    } finally {
-      await probe.close();
-      await ch.close();
-    }
-    process.send?.(reply, () => process.exit(0));
-  })();
-});
+/** Child entry: runs the Null-engine comparison it is sent (see {@link answerOneTask}). */
+answerOneTask<NullEngineTask, NullEngineResult>(async ({ ch, probe }, task) => run(ch, await probe(), task));

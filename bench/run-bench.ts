@@ -13,7 +13,7 @@ import { startDevServer } from '../src/temporal/dev-server';
 import { startBenchWorker } from './bench-worker';
 import { forkChild } from './child-process';
 import { historyTimings } from './history-timings';
-import { insertProfiles } from './partition-inserts';
+import { insertProfiles } from './insert-profiles';
 import { measureWorkerStart } from './worker-start';
 import { runManyPartitions } from './many-partitions';
 import { runNullEngineBench } from './null-engine-fill';

@@ -1,31 +1,31 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
-import { backfillInputSchema, type BackfillInput } from '../shared/backfill-input';
-import { dailyInputSchema, type DailyInput } from '../shared/daily-input';
+import { backfillInputSchema } from '../shared/backfill-input';
+import { dailyInputSchema } from '../shared/daily-input';
 import { FailureType } from '../shared/failure-types';
-import { importInputSchema, type ImportInput } from '../shared/import-input';
+import { importInputSchema } from '../shared/import-input';
 import { describeIssues } from '../shared/input-errors';
-import {
-  ledgerHistoryInputSchema,
-  testDayInputSchema,
-  type LedgerHistoryWorkflowInput,
-  type TestDayWorkflowInput,
-} from '../shared/plan-input';
-import { rollbackInputSchema, type RollbackInput } from '../shared/rollback-input';
-import { validateInputSchema, type ValidateInput } from '../shared/validate-input';
-import { viewBackfillInputSchema, type ViewBackfillInput } from '../shared/view-input';
+import { ledgerHistoryInputSchema, testDayInputSchema } from '../shared/plan-input';
+import { rollbackInputSchema } from '../shared/rollback-input';
+import { validateInputSchema } from '../shared/validate-input';
+import { viewBackfillInputSchema } from '../shared/view-input';
 
-/** Parses `raw` with `schema`, defaults applied; bad input fails non-retryably, one line per field. */
-function resolve<S extends z.ZodType>(schema: S, raw: unknown, workflow: string): z.infer<S> {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    throw ApplicationFailure.create({
-      message: `invalid ${workflow} input:\n${describeIssues(parsed.error)}`,
-      type: FailureType.InvalidInput,
-      nonRetryable: true,
-    });
-  }
-  return parsed.data;
+/**
+ * The local activity that resolves one workflow's input: parses `raw` with `schema`, defaults applied; bad input
+ * fails non-retryably, one line per field.
+ */
+function inputResolver<S extends z.ZodType>(schema: S, workflow: string): (raw: unknown) => Promise<z.infer<S>> {
+  return async (raw) => {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      throw ApplicationFailure.create({
+        message: `invalid ${workflow} input:\n${describeIssues(parsed.error)}`,
+        type: FailureType.InvalidInput,
+        nonRetryable: true,
+      });
+    }
+    return parsed.data;
+  };
 }
 
 /**
@@ -38,29 +38,13 @@ function resolve<S extends z.ZodType>(schema: S, raw: unknown, workflow: string)
  */
 export function inputResolvers() {
   return {
-    async resolveBackfillInput(raw: unknown): Promise<BackfillInput> {
-      return resolve(backfillInputSchema, raw, 'backfillWorkflow');
-    },
-    async resolveDailyInput(raw: unknown): Promise<DailyInput> {
-      return resolve(dailyInputSchema, raw, 'dailyIncrementalWorkflow');
-    },
-    async resolveRollbackInput(raw: unknown): Promise<RollbackInput> {
-      return resolve(rollbackInputSchema, raw, 'rollbackWorkflow');
-    },
-    async resolveViewBackfillInput(raw: unknown): Promise<ViewBackfillInput> {
-      return resolve(viewBackfillInputSchema, raw, 'viewBackfillWorkflow');
-    },
-    async resolveImportInput(raw: unknown): Promise<ImportInput> {
-      return resolve(importInputSchema, raw, 'importWorkflow');
-    },
-    async resolveValidateInput(raw: unknown): Promise<ValidateInput> {
-      return resolve(validateInputSchema, raw, 'validateWorkflow');
-    },
-    async resolveTestDayInput(raw: unknown): Promise<TestDayWorkflowInput> {
-      return resolve(testDayInputSchema, raw, 'testBackfillDayWorkflow');
-    },
-    async resolveLedgerHistoryInput(raw: unknown): Promise<LedgerHistoryWorkflowInput> {
-      return resolve(ledgerHistoryInputSchema, raw, 'ledgerHistoryWorkflow');
-    },
+    resolveBackfillInput: inputResolver(backfillInputSchema, 'backfillWorkflow'),
+    resolveDailyInput: inputResolver(dailyInputSchema, 'dailyIncrementalWorkflow'),
+    resolveRollbackInput: inputResolver(rollbackInputSchema, 'rollbackWorkflow'),
+    resolveViewBackfillInput: inputResolver(viewBackfillInputSchema, 'viewBackfillWorkflow'),
+    resolveImportInput: inputResolver(importInputSchema, 'importWorkflow'),
+    resolveValidateInput: inputResolver(validateInputSchema, 'validateWorkflow'),
+    resolveTestDayInput: inputResolver(testDayInputSchema, 'testBackfillDayWorkflow'),
+    resolveLedgerHistoryInput: inputResolver(ledgerHistoryInputSchema, 'ledgerHistoryWorkflow'),
   };
 }

@@ -191,7 +191,7 @@ export function insertPypiTimestamps(source: TableRef, nullTable: TableRef): Sta
 }
 
 /** What a downloads digest reads: `groups` (distinct keys), total downloads and the order-free digest. */
-type DownloadsDigest = { groups: string; downloads: string; digest: string };
+export type DownloadsDigest = { groups: string; downloads: string; digest: string };
 
 /**
  * The one digest statement behind the four below: over the rows of `inner` (the key columns `keys` and their
@@ -225,11 +225,21 @@ export function selectPypiDownloadsPerDayDigest(table: TableRef): Statement<Down
   return downloadsDigest('hour, project', inner, t.params);
 }
 
+/** What {@link selectPypiProfile} reads. */
+export interface PypiProfile {
+  rows: string;
+  first: string;
+  last: string;
+  projects: string;
+  top1_share: number;
+  top10_share: number;
+}
+
 /**
  * The shape of a `pypi` table: rows, first and last timestamp, distinct projects, and the share of rows held by the
  * most downloaded project and by the ten most downloaded ones.
  */
-export function selectPypiProfile(table: TableRef): Statement {
+export function selectPypiProfile(table: TableRef): Statement<PypiProfile> {
   const t = tableParam('table', table);
   return {
     query: [
@@ -276,3 +286,37 @@ export function selectPypiRowsBefore(table: TableRef, before: number): Statement
     params: { ...t.params, before },
   };
 }
+
+/**
+ * One of the guide's two views with the statements around it: its target, the view, the target's plain fill (the
+ * view's query in one INSERT … SELECT), the Null table that feeds the view block by block and the fill through it,
+ * and the target's digest.
+ */
+export interface PypiView {
+  createTarget(table: TableRef): Statement;
+  createView(view: TableRef, source: TableRef, target: TableRef): Statement;
+  insertPlain(source: TableRef, target: TableRef): Statement;
+  createNullTable(table: TableRef): Statement;
+  insertIntoNull(source: TableRef, nullTable: TableRef): Statement;
+  selectDigest(table: TableRef): Statement<DownloadsDigest>;
+}
+
+/** The guide's views: `pypi_downloads` (per project) and `pypi_downloads_per_day` (per hour and project). */
+export const PYPI_VIEWS: { perProject: PypiView; perHour: PypiView } = {
+  perProject: {
+    createTarget: createPypiDownloadsTable,
+    createView: createPypiDownloadsView,
+    insertPlain: insertPypiDownloads,
+    createNullTable: createPypiProjectsNullTable,
+    insertIntoNull: insertPypiProjects,
+    selectDigest: selectPypiDownloadsDigest,
+  },
+  perHour: {
+    createTarget: createPypiDownloadsPerDayTable,
+    createView: createPypiDownloadsPerDayView,
+    insertPlain: insertPypiDownloadsPerDay,
+    createNullTable: createPypiTimestampsNullTable,
+    insertIntoNull: insertPypiTimestamps,
+    selectDigest: selectPypiDownloadsPerDayDigest,
+  },
+};

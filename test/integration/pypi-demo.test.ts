@@ -2,21 +2,10 @@ import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { TableRef } from '../../src/shared/backfill-results';
 import { countRows } from '../../src/sql/demo-events';
 import {
-  createPypiDownloadsPerDayTable,
-  createPypiDownloadsPerDayView,
-  createPypiDownloadsTable,
-  createPypiDownloadsView,
-  createPypiProjectsNullTable,
   createPypiTable,
-  createPypiTimestampsNullTable,
-  insertPypiDownloads,
-  insertPypiDownloadsPerDay,
-  insertPypiProjects,
   insertPypiRows,
-  insertPypiTimestamps,
   PYPI_TOP_PROJECTS,
-  selectPypiDownloadsDigest,
-  selectPypiDownloadsPerDayDigest,
+  PYPI_VIEWS,
   selectPypiProfile,
 } from '../../src/sql/pypi-demo';
 import { freshDatabase, openTestClickHouse } from '../helpers/chdb-env';
@@ -25,20 +14,7 @@ const ROWS = 100_000;
 const START = '2024-10-01 00:00:00';
 const END = '2024-12-17 09:00:00';
 
-interface Profile {
-  rows: string;
-  first: string;
-  last: string;
-  projects: string;
-  top1_share: number;
-  top10_share: number;
-}
-
-interface Digest {
-  groups: string;
-  downloads: string;
-  digest: string;
-}
+const { perProject, perHour } = PYPI_VIEWS;
 
 describe('the PyPI-like generator and the guide’s views', () => {
   let ch: ClickHouse;
@@ -49,20 +25,20 @@ describe('the PyPI-like generator and the guide’s views', () => {
     const db = await freshDatabase(ch, 'pypi');
     table = (name) => ({ database: db, name });
     await ch.exec(createPypiTable(table('pypi')));
-    await ch.exec(createPypiDownloadsTable(table('pypi_downloads')));
-    await ch.exec(createPypiDownloadsView(table('pypi_downloads_mv'), table('pypi'), table('pypi_downloads')));
-    await ch.exec(createPypiDownloadsPerDayTable(table('pypi_downloads_per_day')));
+    await ch.exec(perProject.createTarget(table('pypi_downloads')));
+    await ch.exec(perProject.createView(table('pypi_downloads_mv'), table('pypi'), table('pypi_downloads')));
+    await ch.exec(perHour.createTarget(table('pypi_downloads_per_day')));
     await ch.exec(
-      createPypiDownloadsPerDayView(table('pypi_downloads_per_day_mv'), table('pypi'), table('pypi_downloads_per_day')),
+      perHour.createView(table('pypi_downloads_per_day_mv'), table('pypi'), table('pypi_downloads_per_day')),
     );
     await ch.exec(insertPypiRows(table('pypi'), ROWS, START, END));
   });
   afterAll(() => ch.close());
 
-  const digestOf = async (name: string) => (await ch.rows<Digest>(selectPypiDownloadsDigest(table(name))))[0];
+  const digestOf = async (name: string) => (await ch.rows(perProject.selectDigest(table(name))))[0];
 
   it('writes the requested rows, all inside the time range, one partition per month', async () => {
-    const [profile] = await ch.rows<Profile>(selectPypiProfile(table('pypi')));
+    const [profile] = await ch.rows(selectPypiProfile(table('pypi')));
     expect(profile.rows).toBe(String(ROWS));
     expect(profile.first).toBe(START);
     expect(profile.last < END).toBe(true);
@@ -77,7 +53,7 @@ describe('the PyPI-like generator and the guide’s views', () => {
   });
 
   it('gives a few projects most downloads and a long tail the rest', async () => {
-    const [profile] = await ch.rows<Profile>(selectPypiProfile(table('pypi')));
+    const [profile] = await ch.rows(selectPypiProfile(table('pypi')));
     expect(profile.top1_share).toBeGreaterThan(0.14);
     expect(profile.top1_share).toBeLessThan(0.18);
     expect(profile.top10_share).toBeGreaterThan(0.42);
@@ -103,8 +79,8 @@ describe('the PyPI-like generator and the guide’s views', () => {
 
   it('feeds both views on insert: every download counted once per project and per hour', async () => {
     const plain = table('pypi_downloads_plain');
-    await ch.exec(createPypiDownloadsTable(plain));
-    await ch.exec(insertPypiDownloads(table('pypi'), plain));
+    await ch.exec(perProject.createTarget(plain));
+    await ch.exec(perProject.insertPlain(table('pypi'), plain));
     expect(await digestOf('pypi_downloads')).toEqual(await digestOf('pypi_downloads_plain'));
     expect((await digestOf('pypi_downloads')).downloads).toBe(String(ROWS));
 
@@ -119,11 +95,11 @@ describe('the PyPI-like generator and the guide’s views', () => {
 
   it('fills a view target through a Null table with the same downloads per project as the plain INSERT', async () => {
     const nullTable = table('pypi_null');
-    await ch.exec(createPypiProjectsNullTable(nullTable));
-    await ch.exec(createPypiDownloadsTable(table('pypi_downloads_v2')));
-    await ch.exec(createPypiDownloadsView(table('pypi_downloads_mv_v2'), nullTable, table('pypi_downloads_v2')));
+    await ch.exec(perProject.createNullTable(nullTable));
+    await ch.exec(perProject.createTarget(table('pypi_downloads_v2')));
+    await ch.exec(perProject.createView(table('pypi_downloads_mv_v2'), nullTable, table('pypi_downloads_v2')));
     // Small blocks, so the view aggregates many partial blocks whose counts the target must add up.
-    await ch.exec(insertPypiProjects(table('pypi'), nullTable), {
+    await ch.exec(perProject.insertIntoNull(table('pypi'), nullTable), {
       settings: {
         max_threads: 1,
         max_insert_threads: 1,
@@ -139,14 +115,14 @@ describe('the PyPI-like generator and the guide’s views', () => {
   it('fills the per-hour target through a Null table with the same counts as the view and the plain INSERT', async () => {
     const nullTable = table('pypi_timestamps_null');
     const [filled, plain] = [table('pypi_downloads_per_day_v2'), table('pypi_downloads_per_day_plain')];
-    await ch.exec(createPypiTimestampsNullTable(nullTable));
-    for (const target of [filled, plain]) await ch.exec(createPypiDownloadsPerDayTable(target));
-    await ch.exec(createPypiDownloadsPerDayView(table('pypi_downloads_per_day_mv_v2'), nullTable, filled));
-    await ch.exec(insertPypiTimestamps(table('pypi'), nullTable), {
+    await ch.exec(perHour.createNullTable(nullTable));
+    for (const target of [filled, plain]) await ch.exec(perHour.createTarget(target));
+    await ch.exec(perHour.createView(table('pypi_downloads_per_day_mv_v2'), nullTable, filled));
+    await ch.exec(perHour.insertIntoNull(table('pypi'), nullTable), {
       settings: { min_insert_block_size_rows: 0, min_insert_block_size_bytes: 65536 },
     });
-    await ch.exec(insertPypiDownloadsPerDay(table('pypi'), plain));
-    const digest = async (target: TableRef) => (await ch.rows<Digest>(selectPypiDownloadsPerDayDigest(target)))[0];
+    await ch.exec(perHour.insertPlain(table('pypi'), plain));
+    const digest = async (target: TableRef) => (await ch.rows(perHour.selectDigest(target)))[0];
     const viaView = await digest(table('pypi_downloads_per_day'));
     expect(viaView.downloads).toBe(String(ROWS));
     expect(await digest(filled)).toEqual(viaView);

@@ -14,6 +14,7 @@ import {
   insertPypiRows,
   insertPypiTimestamps,
   PYPI_TOP_PROJECTS,
+  PYPI_VIEWS,
   selectPypiDownloadsDigest,
   selectPypiDownloadsPerDayDigest,
   selectPypiProfile,
@@ -120,5 +121,29 @@ describe('the PyPI demo statements', () => {
       'CREATE TABLE IF NOT EXISTS {table_db:Identifier}.{table:Identifier} (project String) ENGINE = Null',
     );
     expect(insertPypiProjects(pypi, nullTable).query).toContain('(project) SELECT project FROM');
+  });
+});
+
+describe('the guide’s views, each with its statements', () => {
+  /** A statement's SELECT, white space folded, its source table named SOURCE. */
+  const selectOf = (query: string): string =>
+    query
+      .replace(/\s+/g, ' ')
+      .replace(/^.*? SELECT /, 'SELECT ')
+      .replace('`demo`.`pypi`', 'SOURCE')
+      .replace('{source_db:Identifier}.{source:Identifier}', 'SOURCE');
+  /** The names of a column list `(a T, b U)` or `(a, b)` that precedes `before`. */
+  const columnsBefore = (query: string, before: string): string[] =>
+    (query.match(new RegExp(`\\(([^)]*)\\) ${before}`))?.[1] ?? '').split(',').map((c) => c.trim().split(' ')[0]);
+
+  it.each(Object.entries(PYPI_VIEWS))('%s fills its target plainly with the view’s own query', (_, v) => {
+    const viewQuery = v.createView(view, pypi, downloads).query;
+    expect(selectOf(v.insertPlain(pypi, downloads).query)).toBe(selectOf(viewQuery));
+  });
+
+  it.each(Object.entries(PYPI_VIEWS))('%s fills its Null table with every column the table has', (_, v) => {
+    const created = columnsBefore(v.createNullTable(nullTable).query, 'ENGINE = Null');
+    expect(created.length).toBeGreaterThan(0);
+    expect(columnsBefore(v.insertIntoNull(pypi, nullTable).query, 'SELECT')).toEqual(created);
   });
 });
