@@ -111,7 +111,9 @@ describe('the worker serves Prometheus metrics on METRICS_PORT', () => {
   it("serves the SDK's own metrics (task latencies, slots)", () => {
     expect(before.some((s) => s.name.startsWith('temporal_'))).toBe(true);
     expect(total(after, 'temporal_workflow_completed_total', { workflow_type: 'partitionWorkflow' })).toBe(2);
-    expect(total(after, 'temporal_activity_execution_latency_count', { activity_type: 'buildValidatedShadow' })).toBe(2);
+    expect(total(after, 'temporal_activity_execution_latency_count', { activity_type: 'buildValidatedShadow' })).toBe(
+      2,
+    );
     expect(after.some((s) => s.name === 'temporal_worker_task_slots_available')).toBe(true);
   });
 
