@@ -12,6 +12,7 @@ import { withHeartbeat } from './heartbeat';
 import { jobDefinitionHash } from './job-definition-hash';
 import { ledgerTableOf, readLedger } from './ledger';
 import { changesOf, checkJob, partitionsOfRange, partitionsTaken, type PlanBackfillInput } from './plan-backfill';
+import { tableExists } from './step-runner';
 
 /** How many of the ledger's newest measured builds of the target the estimate is drawn from. */
 const ESTIMATE_SAMPLE = 50;
@@ -27,9 +28,10 @@ function skipReason(only: OnlyMode, p: PartitionPlan, retryOf?: string): string 
  * Every statement one partition's steps would send, in order, rendered by the functions the steps run
  * ({@link aggregatePartitionStatements}): prepare, the build (with the fingerprint read before its INSERT),
  * validation's reads, the backup when the live partition has rows, the swap (REPLACE, or DROP PARTITION when the
- * source has no rows) with its ledger record, and the cleanup.
+ * source has no rows) with its ledger record (`createsLedger`: after the record's first attempt finds no ledger, its
+ * creation), and the cleanup.
  */
-function partitionStatements(task: AggregatePartitionTask): PlannedStatement[] {
+function partitionStatements(task: AggregatePartitionTask, createsLedger: boolean): PlannedStatement[] {
   const s = aggregatePartitionStatements(task);
   const { partition } = task;
   const at = (step: string) => `partition ${partition.id}: ${step}`;
@@ -37,7 +39,15 @@ function partitionStatements(task: AggregatePartitionTask): PlannedStatement[] {
   const swap = partition.sourceRows > 0 ? [s.replace] : partition.targetRows > 0 ? [s.empty] : [];
   const record = ledger
     ? [
-        { step: at('swap'), ...createLedgerTable(ledger) },
+        ...(createsLedger
+          ? [
+              {
+                step: at('swap'),
+                ...createLedgerTable(ledger),
+                note: 'the ledger does not exist yet: the first swap creates it',
+              },
+            ]
+          : []),
         {
           step: at('swap'),
           ...insertLedgerRow(ledger, placeholderRecord(task)),
@@ -143,19 +153,25 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
           const statements: PlannedStatement[] = targetExisted
             ? []
             : [{ step: 'create the target', ...createTargetTable(shape, source, target) }];
+          const ledgerTable = ledgerTableOf(job, target);
+          let ledgerMissing = ledgerTable !== undefined && !(await tableExists(ch, ledgerTable));
           for (const partition of taken) {
             statements.push(
-              ...partitionStatements({
-                job,
-                source,
-                target,
-                shadow: shadowTableFor(target, partition.id, DESCRIBED_WRITER_TAG),
-                partition,
-                build: { kind: 'rebuild' },
-                backup,
-                maxShrink: job.safety.maxShrink,
-              }),
+              ...partitionStatements(
+                {
+                  job,
+                  source,
+                  target,
+                  shadow: shadowTableFor(target, partition.id, DESCRIBED_WRITER_TAG),
+                  partition,
+                  build: { kind: 'rebuild' },
+                  backup,
+                  maxShrink: job.safety.maxShrink,
+                },
+                ledgerMissing,
+              ),
             );
+            ledgerMissing = false;
           }
 
           const ledger = ledgerTableOf(job, target) ?? { database: target.database, name: '' };

@@ -62,6 +62,11 @@ const PERMANENT_CLICKHOUSE_CODES = new Set([
   '386', // NO_COMMON_TYPE
 ]);
 
+/** ClickHouse's UNKNOWN_TABLE: the statement names a table that does not exist. */
+export function isUnknownTable(err: unknown): err is ClickHouseError {
+  return isClickHouseError(err) && String(err.code) === '60';
+}
+
 export function isPermanentClickHouseError(err: unknown): err is ClickHouseError {
   return isClickHouseError(err) && PERMANENT_CLICKHOUSE_CODES.has(String(err.code));
 }

@@ -106,7 +106,13 @@ export function partitionSteps(deps: ActivityDeps) {
         // A shadow just made afresh is empty: only a build on its own (a retry, a redo) must empty it.
         if (!options.fresh) await ch.exec(statements.truncate, { signal });
         if (build.kind !== 'restore') {
-          const snapshots = await sourceSnapshots(ch, task.source, shape.granularity, statements.fingerprint);
+          const snapshots = await sourceSnapshots(
+            ch,
+            task.source,
+            shape.granularity,
+            statements.fingerprint,
+            task.sourceHasParts,
+          );
           source = snapshots && (snapshots.get(partition.id) ?? emptySnapshot());
         }
         await onStep?.('insert:started', partition.id);

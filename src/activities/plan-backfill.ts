@@ -29,7 +29,7 @@ import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { jobDefinitionHash } from './job-definition-hash';
 import { latestLedgerEntries, ledgerTableOf } from './ledger';
-import { emptySnapshot, sourceSnapshots } from './source-fingerprint';
+import { emptySnapshot, sourceHasParts, sourceSnapshots } from './source-fingerprint';
 import { tableResolver } from './table-resolver';
 
 export interface PlanBackfillInput {
@@ -310,7 +310,13 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
           only,
           skipped: all.length - partitions.length,
         });
-        return { source, target, targetCreated: !targetExisted, partitions };
+        return {
+          source,
+          target,
+          targetCreated: !targetExisted,
+          sourceHasParts: await sourceHasParts(ch, source),
+          partitions,
+        };
       },
     );
 }

@@ -16,6 +16,12 @@ function hashOfParts(parts: Iterable<string>): string {
     .slice(0, 16);
 }
 
+/** Whether `source` is a MergeTree table: only its parts fingerprint what a build read. */
+export async function sourceHasParts(ch: ClickHouse, source: TableRef): Promise<boolean> {
+  const [info] = await ch.rows<{ engine: string }>(selectTableInfo(source));
+  return info?.engine.endsWith('MergeTree') ?? false;
+}
+
 /** The snapshot of a partition the source has no rows for. */
 export function emptySnapshot(): SourceSnapshot {
   return {
@@ -37,15 +43,16 @@ export function emptySnapshot(): SourceSnapshot {
  * The source's snapshot of every target partition it has rows for, by partition id, from `days` (the
  * `selectSourceFingerprintDays` of a range); a partition missing from the map has no source rows
  * ({@link emptySnapshot}). Undefined when the source is not a MergeTree table: it has no parts to tell a change by.
+ * `hasParts`, where known (see {@link sourceHasParts}), spares reading the source's engine again.
  */
 export async function sourceSnapshots(
   ch: ClickHouse,
   source: TableRef,
   granularity: PartitionGranularity,
   days: Statement<FingerprintDayRow>,
+  hasParts?: boolean,
 ): Promise<Map<string, SourceSnapshot> | undefined> {
-  const [info] = await ch.rows<{ engine: string }>(selectTableInfo(source));
-  if (!info?.engine.endsWith('MergeTree')) return undefined;
+  if (!(hasParts ?? (await sourceHasParts(ch, source)))) return undefined;
   // Parts as `<name>:<content hash>`: counted by name, hashed by content.
   const byPartition = new Map<string, { snapshot: SourceSnapshot; parts: Map<string, string> }>();
   const contentOf = (part: string) => part.slice(part.indexOf(':') + 1);

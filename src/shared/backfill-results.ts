@@ -24,6 +24,11 @@ export interface BackfillPlan {
   target: TableRef;
   targetCreated: boolean;
   /**
+   * The source is a MergeTree table, so its parts fingerprint what a build read (for the ledger); absent in plans
+   * from before the plan said so.
+   */
+  sourceHasParts?: boolean;
+  /**
    * Every partition of the range with source rows, and every partition of the range the target holds rows in:
    * one with target rows and no source rows is emptied, so the range ends equal to the source.
    */
@@ -53,6 +58,8 @@ interface PartitionTaskBase {
 export interface AggregatePartitionTask extends PartitionTaskBase {
   job: AggregateJob;
   build: ShadowBuild;
+  /** The plan's {@link BackfillPlan.sourceHasParts}; absent: the build asks the source's engine itself. */
+  sourceHasParts?: boolean;
   /** Absent (or `replace`): the swap makes the live partition equal the shadow (`REPLACE PARTITION`). */
   swap?: 'replace';
   /** Where the live partition's parts are kept (hard links) before the swap, for rollback; none: not kept. */

@@ -113,6 +113,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     shadow: shadowTableFor(plan.target, partition.id, tag),
     partition,
     build: { kind: 'rebuild' },
+    sourceHasParts: plan.sourceHasParts,
     backup,
     maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
   });
