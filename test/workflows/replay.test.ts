@@ -7,19 +7,28 @@ import { workflowBundle } from '../helpers/backfill-harness';
  * Histories of real runs (a backfill paused and resumed, one that continued as new, a cancelled one, a daily run,
  * a rollback, a view backfill paused and resumed across continue-as-new, a snapshot view job through its confirm,
  * an import; with every partition workflow they started), recorded by `npm run record-histories`, replayed
- * against the current workflow code. A change that would break a running workflow's replay fails here.
+ * against the current workflow code, with the same scenarios as recorded before each `patched()` change since. A change that would break a running workflow's replay fails here.
  */
 const dir = path.resolve(__dirname, '..', 'replay', 'histories');
-const recorded = readdirSync(dir)
-  .filter((f) => f.endsWith('.json'))
-  .flatMap((file) =>
-    (JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { workflowId: string; history: unknown }[]).map(
-      (h, i) => [`${file.replace(/\.json$/, '')} #${i} ${h.workflowId}`, h] as const,
+/**
+ * Recordings made before a `patched()` change, kept so that both sides of it replay: one directory per patch,
+ * named for it (`histories-before/<patch id>/`), holding the scenarios as they were recorded then.
+ */
+const before = path.resolve(__dirname, '..', 'replay', 'histories-before');
+const directories = [dir, ...readdirSync(before).map((patch) => path.join(before, patch))];
+const recorded = directories.flatMap((d) =>
+  readdirSync(d)
+    .filter((f) => f.endsWith('.json'))
+    .flatMap((file) =>
+      (JSON.parse(readFileSync(path.join(d, file), 'utf8')) as { workflowId: string; history: unknown }[]).map(
+        (h, i) => [`${path.relative(dir, d) || '.'}/${file.replace(/\.json$/, '')} #${i} ${h.workflowId}`, h] as const,
+      ),
     ),
-  );
+);
 
 describe('recorded histories replay against the current workflow code', () => {
-  it('has a recording of every scenario', () => {
+  it('has a recording of every scenario, and the recordings from before the one-build-activity patch', () => {
+    expect(readdirSync(path.join(before, 'one-build-activity')).sort()).toEqual(readdirSync(dir).sort());
     expect(readdirSync(dir).sort()).toEqual([
       'backfill-cancelled.json',
       'backfill-continued-as-new.json',
