@@ -192,6 +192,8 @@ export function partitionSteps(deps: ActivityDeps) {
     async buildValidatedShadow(
       task: PartitionTask,
     ): Promise<{ prepare: StepTiming; build: BuildResult; validate: ValidateResult }> {
+      // On a server an earlier attempt's INSERT may still run: stopped before its shadow is dropped and made anew.
+      await buildQueries(ch, task).killEarlier();
       const prepare = await steps.prepareShadow(task);
       const built = await build(task, { fresh: true });
       const validate = await steps.validateShadow(task);
