@@ -4,8 +4,8 @@ import { Context } from '@temporalio/activity';
 const HEARTBEAT_INTERVAL_MS = 3_000;
 
 /**
- * Runs `work` while heartbeating `details()` every few seconds, so a dead worker is noticed within the heartbeat
- * timeout and the step is retried elsewhere. `work` receives the activity's cancellation signal.
+ * Runs `work` while heartbeating `details()` every few seconds from its start, so a dead worker is noticed within
+ * the heartbeat timeout and the step is retried elsewhere. `work` receives the activity's cancellation signal.
  */
 export async function withHeartbeat<T>(
   details: () => Record<string, unknown>,
@@ -14,7 +14,8 @@ export async function withHeartbeat<T>(
   const ctx = Context.current();
   // Local activities cannot heartbeat (their workflow task is kept alive instead); they still get cancellation.
   if (ctx.info.isLocal) return work(ctx.cancellationSignal);
-  ctx.heartbeat(details());
+  // No heartbeat at the start: the server counts the heartbeat timeout from the activity's start anyway, and the
+  // first heartbeat is sent at once (later ones are throttled), a server write for every short step.
   const timer = setInterval(() => ctx.heartbeat(details()), HEARTBEAT_INTERVAL_MS);
   try {
     return await work(ctx.cancellationSignal);
