@@ -12,7 +12,7 @@ type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory'
 export interface HistoryTimings {
   /** The parent's `planBackfill` activity, scheduled to completed. */
   planMs: number;
-  /** The parent's first workflow task: a fresh worker builds its workflow sandbox once. */
+  /** The parent's first workflow task (on a fresh worker it would also build the workflow sandbox). */
   firstWorkflowTaskMs: number;
   /** Each child from its first to its last history event, summed. */
   childrenMs: number;

@@ -104,7 +104,7 @@ export async function runManyPartitions(
   log: (message: string) => void,
   verbose: boolean,
 ): Promise<ManyPartitionsResults> {
-  const worker = await startBenchWorker(workerEnv, verbose);
+  const worker = await startBenchWorker(workerEnv, verbose, client);
   const cpuBefore = { worker: (await worker.usage()).cpuMs, server: processCpuMs(serverPid), bench: benchCpuMs() };
   const firstMark = Math.min(100, Math.max(1, Math.floor(range.partitions / 4)));
   log(

@@ -78,7 +78,7 @@ export function growthPoint(results: BenchResults): GrowthPoint {
 const ORCHESTRATION_LABELS = {
   activitiesOutsideStepTimers: 'partition activities outside their step timers',
   childrenOutsideActivities: 'partition workflows outside their activities',
-  firstWorkflowTask: "parent's first workflow task (a fresh worker builds its sandbox)",
+  firstWorkflowTask: "parent's first workflow task (the worker has served one workflow)",
   parentOutsideChildren: 'parent outside plan and children (start, load checks, gaps, result)',
 };
 

@@ -113,7 +113,7 @@ async function clickhouseTask<T>(task: ClickHouseTask): Promise<{ result: T } & 
 
 /** One full backfill, served by a fresh worker process so that its peak RSS belongs to this run alone. */
 async function temporalRun(client: Client, address: string, label: string, job: AggregateJob): Promise<TemporalRun> {
-  const worker = await startBenchWorker(workerEnv(address), VERBOSE);
+  const worker = await startBenchWorker(workerEnv(address), VERBOSE, client);
   log(`(a) ${label}: backfill ${FROM}..${TO} into ${job.target.table}`);
   const started = performance.now();
   const handle = await client.workflow.start('backfillWorkflow', {

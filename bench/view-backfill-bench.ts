@@ -47,7 +47,7 @@ export async function runViewBackfillBench(
     // As the aggregate backfill is benched: the count() total against the source, no distinct groups.
     validation: { mode: 'fast' },
   });
-  const worker = await startBenchWorker(workerEnv, verbose);
+  const worker = await startBenchWorker(workerEnv, verbose, client);
   log(`view backfill of ${pypi.database}.${pypi.name} into ${target.name}`);
   const started = performance.now();
   const handle = await client.workflow.start('viewBackfillWorkflow', {
