@@ -29,6 +29,8 @@ export interface ManyPartitionsResults {
   /** Why the first failed `progress` query failed. */
   progressFailure?: string;
   progressMaxMs: number;
+  /** Where the backfill stood when the slowest answer was asked for: partitions done, and runs before this one. */
+  progressSlowestAt?: { done: number; continuedAsNew: number };
   progressMedianMs: number;
   progressMaxBytes: number;
   /** The largest payload in any of the backfill's runs' histories, where it was, and the result's size. */
@@ -121,6 +123,7 @@ export async function runManyPartitions(
     finished = true;
   }) as Promise<BackfillSummary>;
   const latencies: number[] = [];
+  let slowestAt: ManyPartitionsResults['progressSlowestAt'];
   let failures = 0;
   let firstFailure: string | undefined;
   let maxBytes = 0;
@@ -134,7 +137,9 @@ export async function runManyPartitions(
     });
     if (!progress) failures++;
     else {
-      latencies.push(performance.now() - asked);
+      const ms = performance.now() - asked;
+      if (ms > Math.max(0, ...latencies)) slowestAt = { done: progress.done, continuedAsNew: progress.continuedAsNew };
+      latencies.push(ms);
       maxBytes = Math.max(maxBytes, JSON.stringify(progress).length);
       if (rssAtFirstMark === undefined && progress.done >= firstMark) rssAtFirstMark = (await worker.usage()).rssBytes;
       if (progress.done - lastLogged >= Math.max(100, range.partitions / 10)) {
@@ -186,6 +191,7 @@ export async function runManyPartitions(
     progressFailures: failures,
     progressFailure: firstFailure,
     progressMaxMs: Math.max(0, ...latencies),
+    progressSlowestAt: slowestAt,
     progressMedianMs: median(latencies),
     progressMaxBytes: maxBytes,
     maxPayloadBytes: payload.bytes,

@@ -249,8 +249,11 @@ function renderManyPartitions(m: ManyPartitionsResults, scale: number): string {
         ],
         [
           'progress query: answers (failed), median, slowest, largest',
-          `${m.progressQueries} (${m.progressFailures}), ${sec(m.progressMedianMs)}, ${sec(m.progressMaxMs)}, ` +
-            `${(m.progressMaxBytes / 1024).toFixed(0)} KiB`,
+          `${m.progressQueries} (${m.progressFailures}), ${sec(m.progressMedianMs)}, ${sec(m.progressMaxMs)}` +
+            (m.progressSlowestAt
+              ? ` (at ${m.progressSlowestAt.done} done, run ${m.progressSlowestAt.continuedAsNew + 1})`
+              : '') +
+            `, ${(m.progressMaxBytes / 1024).toFixed(0)} KiB`,
         ],
         ['largest payload in the histories', `${(m.maxPayloadBytes / 1024).toFixed(0)} KiB (${m.maxPayloadWhere})`],
         ['result', `${(m.resultBytes / 1024).toFixed(0)} KiB`],
