@@ -2,6 +2,8 @@ import { Context } from '@temporalio/activity';
 
 /** How often a running step tells Temporal it is alive; the workflow's heartbeat timeout is a few times this. */
 const HEARTBEAT_INTERVAL_MS = 3_000;
+/** A shorter heartbeat timeout (a job's `safety.heartbeatTimeoutSeconds`) still gets this many heartbeats within it. */
+const HEARTBEATS_PER_TIMEOUT = 4;
 
 /**
  * Runs `work` while heartbeating `details()` every few seconds, so a dead worker is noticed within the heartbeat
@@ -15,7 +17,9 @@ export async function withHeartbeat<T>(
   // Local activities cannot heartbeat (their workflow task is kept alive instead); they still get cancellation.
   if (ctx.info.isLocal) return work(ctx.cancellationSignal);
   ctx.heartbeat(details());
-  const timer = setInterval(() => ctx.heartbeat(details()), HEARTBEAT_INTERVAL_MS);
+  const timeoutMs = ctx.info.heartbeatTimeoutMs || Infinity;
+  const every = Math.min(HEARTBEAT_INTERVAL_MS, timeoutMs / HEARTBEATS_PER_TIMEOUT);
+  const timer = setInterval(() => ctx.heartbeat(details()), every);
   try {
     return await work(ctx.cancellationSignal);
   } finally {

@@ -27,6 +27,7 @@ import {
   type PauseRequest,
   type ShrinkReport,
 } from '../shared/messages';
+import { heartbeatOptions } from './heartbeat-options';
 import { PartitionControl } from './partition-control';
 import { stepSummary } from './step-summaries';
 
@@ -103,8 +104,10 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
 
   const parent = workflowInfo().parent;
   const metrics = partitionMetrics(metricMeter, `${task.target.database}.${task.target.name}`);
-  // Call-site options: only the step's summary, which the Web UI shows in the timeline.
+  // Call-site options: the step's summary, which the Web UI shows in the timeline; the steps that heartbeat also
+  // take the job's heartbeat timeout.
   const about = (step: PartitionStep) => ({ summary: stepSummary(task, step) });
+  const beating = (step: PartitionStep) => ({ ...about(step), ...heartbeatOptions(task.job.safety) });
   const report = (step: PartitionActivity, shrink?: ShrinkReport): void => {
     if (!parent) return;
     // Best effort: a progress report must never fail the partition.
@@ -140,7 +143,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       const scope = new CancellationScope();
       control.enterInterruptible(() => scope.cancel());
       try {
-        build = await scope.run(() => buildStep.buildShadow.executeWithOptions(about('insert'), [task]));
+        build = await scope.run(() => buildStep.buildShadow.executeWithOptions(beating('insert'), [task]));
         break;
       } catch (err) {
         if (!(control.interrupted && isCancellation(err))) throw err;
@@ -168,14 +171,14 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     let backup;
     if (task.backup && validate.liveRows > 0) {
       await startStep('backup');
-      backup = await steps.backupPartition.executeWithOptions(about('backup'), [task]);
+      backup = await steps.backupPartition.executeWithOptions(beating('backup'), [task]);
     }
     await startStep('swap');
     moving = task.swap === 'move-all';
     // The swap records itself in the job's ledger: who swapped, and what the build read of the source.
     const context = { writer: parent?.workflowId ?? workflowInfo().workflowId, build, rowsRead: validate.rowsRead };
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
-      swap: await steps.swapPartition.executeWithOptions(about('swap'), [
+      swap: await steps.swapPartition.executeWithOptions(beating('swap'), [
         task,
         lean ? { ...context, validatedRows: validate.shadowRows } : context,
       ]),

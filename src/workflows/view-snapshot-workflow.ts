@@ -17,6 +17,7 @@ import { confirmSignal } from '../shared/messages';
 import { pendingPartitions, type SnapshotProgress } from '../shared/progress';
 import type { SnapshotPlan, ViewSnapshotSummary } from '../shared/snapshot-input';
 import { viewPartitionTask, type ViewBackfillInput, type ViewBackfillInputRaw } from '../shared/view-input';
+import { heartbeatOptions } from './heartbeat-options';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
 import type { LoopCarry } from './partition-loop';
 
@@ -108,7 +109,9 @@ export async function viewSnapshotWorkflow(
         snapshot.state = 'snapshotting';
         snapshot.attempts++;
         progress.phase = 'running';
-        const taken = await CancellationScope.nonCancellable(() => snapshotSource({ job, plan }));
+        const taken = await CancellationScope.nonCancellable(() =>
+          snapshotSource.executeWithOptions(heartbeatOptions(job.safety), [{ job, plan }]),
+        );
         if (CancellationScope.current().consideredCancelled) {
           throw new CancelledFailure('cancelled while the snapshot was taken: no view was created');
         }

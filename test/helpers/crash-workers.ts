@@ -117,6 +117,12 @@ export async function shadowTables(ch: ClickHouse, db: string, pattern = '%\\_v2
   return rows.map((r) => r.name.replace(/_[0-9a-f]{8}$/, ''));
 }
 
+/**
+ * The `safety` of every crash test's job: a step whose worker was killed is retried once its heartbeat is 5 s
+ * overdue instead of the default 20 s (the option and the recovery are the same, only sooner).
+ */
+export const CRASH_SAFETY = { heartbeatTimeoutSeconds: 5 };
+
 /** A workflow run up to the SIGKILL of its worker: its result (still to come) and the killed worker. */
 export interface KilledRun<T> {
   handle: WorkflowHandle;
