@@ -1,5 +1,5 @@
 import { log as activityLog } from '@temporalio/activity';
-import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { activityLogContext } from './activity-log-context';
@@ -20,11 +20,6 @@ export interface BackfillWorkerOptions {
    * workflows are bundled at start, which takes seconds.
    */
   workflowBundle?: WorkflowBundleOption;
-  /**
-   * How long a workflow task waits on this worker's sticky queue before any worker may take it (the SDK's 10 s by
-   * default). Tests that SIGKILL workers shorten it: the dead worker's sticky tasks then move on sooner.
-   */
-  stickyQueueScheduleToStartTimeout?: WorkerOptions['stickyQueueScheduleToStartTimeout'];
 }
 
 /**
@@ -36,10 +31,6 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    // Only when given: an undefined option would replace the SDK's default.
-    ...(options.stickyQueueScheduleToStartTimeout
-      ? { stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout }
-      : {}),
     interceptors: { activity: [activityLogContext] },
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }

@@ -4,14 +4,13 @@ import type { ClickHouse } from '../clickhouse/clickhouse';
 import { connectClickHouse } from '../clickhouse/connect';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queue';
 import { temporalConfigFromEnv } from '../temporal/connection';
-import { createBackfillWorker, type BackfillWorkerOptions } from './create-backfill-worker';
+import { createBackfillWorker } from './create-backfill-worker';
 
 export interface RunWorkerOptions {
   env?: NodeJS.ProcessEnv;
   onStep?: ActivityDeps['onStep'];
   log?: ActivityDeps['log'];
   workflowBundle?: WorkflowBundleOption;
-  stickyQueueScheduleToStartTimeout?: BackfillWorkerOptions['stickyQueueScheduleToStartTimeout'];
   /** Called once the worker is serving, with its ClickHouse and a way to shut it down. */
   onReady?: (ready: { clickhouse: ClickHouse; stop: () => void }) => void | Promise<void>;
 }
@@ -35,7 +34,6 @@ export async function runWorkerFromEnv(options: RunWorkerOptions = {}): Promise<
       onStep: options.onStep,
       log: options.log,
       workflowBundle: options.workflowBundle,
-      stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout,
     });
     const running = worker.run();
     await options.onReady?.({ clickhouse, stop: () => worker.shutdown() });
