@@ -69,7 +69,8 @@ export const validationSchema = z
 
 /**
  * How a job writes the live table: what to do when another job holds a partition, when to ask before a
- * partition shrinks, and how long replaced partitions are kept for `rollback`.
+ * partition shrinks, how long replaced partitions are kept for `rollback`, and how soon a step whose worker died
+ * is retried.
  */
 export const safetySchema = z
   .object({
@@ -84,6 +85,12 @@ export const safetySchema = z
     maxShrink: z.number().min(0).max(1).default(0.1),
     /** How long the live partitions a backfill replaced are kept for `rollback`, e.g. `7d`. */
     backupRetention: durationSchema.default('7d'),
+    /**
+     * Seconds a running partition step (build, backup, swap) or snapshot may go without a heartbeat before Temporal
+     * counts its worker as dead and retries it, on whichever worker polls next. The steps heartbeat a few times
+     * within it.
+     */
+    heartbeatTimeoutSeconds: z.number().int().min(3).max(600).default(20),
   })
   .strict();
 export type Safety = z.infer<typeof safetySchema>;

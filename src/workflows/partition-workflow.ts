@@ -27,6 +27,7 @@ import {
   type PauseRequest,
   type ShrinkReport,
 } from '../shared/messages';
+import { heartbeatOptions } from './heartbeat-options';
 import { PartitionControl } from './partition-control';
 import { stepSummary } from './step-summaries';
 
@@ -104,8 +105,10 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
 
   const parent = workflowInfo().parent;
   const metrics = partitionMetrics(metricMeter, `${task.target.database}.${task.target.name}`);
-  // Call-site options: only the step's summary, which the Web UI shows in the timeline.
+  // Call-site options: the step's summary, which the Web UI shows in the timeline; the steps that heartbeat also
+  // take the job's heartbeat timeout.
   const about = (step: PartitionStep) => ({ summary: stepSummary(task, step) });
+  const beating = (step: PartitionStep) => ({ ...about(step), ...heartbeatOptions(task.job.safety) });
   const report = (step: PartitionActivity, shrink?: ShrinkReport): void => {
     if (!parent) return;
     // Best effort: a progress report must never fail the partition.
@@ -158,12 +161,12 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     let prepare, build, validate;
     if (oneBuild) {
       ({ prepare, build, validate } = await interruptibleBuild(() =>
-        buildStep.buildValidatedShadow.executeWithOptions(about('insert'), [task]),
+        buildStep.buildValidatedShadow.executeWithOptions(beating('insert'), [task]),
       ));
     } else {
       await startStep('prepare');
       prepare = await quickSteps.prepareShadow.executeWithOptions(about('prepare'), [task]);
-      build = await interruptibleBuild(() => buildStep.buildShadow.executeWithOptions(about('insert'), [task]));
+      build = await interruptibleBuild(() => buildStep.buildShadow.executeWithOptions(beating('insert'), [task]));
       await startStep('validate');
       validate = await (lean ? readSteps : steps).validateShadow.executeWithOptions(about('validate'), [task]);
     }
@@ -185,14 +188,14 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     let backup;
     if (task.backup && validate.liveRows > 0) {
       await startStep('backup');
-      backup = await steps.backupPartition.executeWithOptions(about('backup'), [task]);
+      backup = await steps.backupPartition.executeWithOptions(beating('backup'), [task]);
     }
     await startStep('swap');
     moving = task.swap === 'move-all';
     // The swap records itself in the job's ledger: who swapped, and what the build read of the source.
     const context = { writer: parent?.workflowId ?? workflowInfo().workflowId, build, rowsRead: validate.rowsRead };
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
-      swap: await steps.swapPartition.executeWithOptions(about('swap'), [
+      swap: await steps.swapPartition.executeWithOptions(beating('swap'), [
         task,
         lean ? { ...context, validatedRows: validate.shadowRows } : context,
       ]),

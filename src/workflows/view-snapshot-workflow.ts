@@ -16,8 +16,9 @@ import type { PartitionPlan, TableRef } from '../shared/backfill-results';
 import { confirmSignal } from '../shared/messages';
 import { pendingPartitions, type SnapshotProgress } from '../shared/progress';
 import type { SnapshotPlan, ViewSnapshotSummary } from '../shared/snapshot-input';
-import { type ViewBackfillInput, type ViewBackfillInputRaw } from '../shared/view-input';
+import type { ViewBackfillInput, ViewBackfillInputRaw } from '../shared/view-input';
 import { viewPartitionTask } from '../shared/view-partition-task';
+import { heartbeatOptions } from './heartbeat-options';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
 import type { LoopCarry } from './partition-loop';
 
@@ -109,7 +110,9 @@ export async function viewSnapshotWorkflow(
         snapshot.state = 'snapshotting';
         snapshot.attempts++;
         progress.phase = 'running';
-        const taken = await CancellationScope.nonCancellable(() => snapshotSource({ job, plan }));
+        const taken = await CancellationScope.nonCancellable(() =>
+          snapshotSource.executeWithOptions(heartbeatOptions(job.safety), [{ job, plan }]),
+        );
         if (CancellationScope.current().consideredCancelled) {
           throw new CancelledFailure('cancelled while the snapshot was taken: no view was created');
         }

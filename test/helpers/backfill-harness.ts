@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
@@ -12,12 +12,47 @@ import { createBackfillWorker } from '../../src/worker/create-backfill-worker';
 import { openTestClickHouse } from './chdb-env';
 import { createTestTemporal } from './temporal-env';
 
+const root = path.resolve(__dirname, '..', '..');
 let bundle: Promise<{ code: string }> | undefined;
 
-/** The workflow bundle, built once per test process (bundling takes seconds). */
+/**
+ * The workflow bundle. Bundling takes seconds, and every test file has a module registry of its own, so the bundle
+ * is kept in .data/test under a hash of every file in src/ and of the lockfile: the first file of a run builds it,
+ * the others read it, and any change to the sources builds a new one.
+ */
 export function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  bundle ??= cachedBundle();
   return bundle;
+}
+
+async function cachedBundle(): Promise<{ code: string }> {
+  const dir = path.join(root, '.data', 'test');
+  const file = path.join(dir, `workflow-bundle-${sourceHash()}.js`);
+  if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: quietLogger,
+  });
+  mkdirSync(dir, { recursive: true });
+  // Written whole, then renamed: a test file running in parallel never reads half a bundle.
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, code);
+  renameSync(partial, file);
+  return { code };
+}
+
+/** A hash of every file under src/ (names and contents) and of package-lock.json. */
+function sourceHash(): string {
+  const hash = createHash('sha256');
+  const src = path.join(root, 'src');
+  const files = readdirSync(src, { recursive: true, withFileTypes: true })
+    .filter((f) => f.isFile())
+    .map((f) => path.join(f.parentPath, f.name))
+    .sort();
+  for (const f of [...files, path.join(root, 'package-lock.json')]) {
+    hash.update(path.relative(root, f)).update('\0').update(readFileSync(f)).update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 const quietLogger = {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { openEmbeddedClickHouse } from '../../src/clickhouse/connect';
@@ -117,6 +117,27 @@ export async function shadowTables(ch: ClickHouse, db: string, pattern = '%\\_v2
   return rows.map((r) => r.name.replace(/_[0-9a-f]{8}$/, ''));
 }
 
+/**
+ * The `safety` of every crash test's job: a step whose worker was killed is retried once its heartbeat is 5 s
+ * overdue instead of the default 20 s (the option and the recovery are the same, only sooner).
+ */
+export const CRASH_SAFETY = { heartbeatTimeoutSeconds: 5 };
+
+/**
+ * Tells the server that a killed worker's cache is gone for `workflowId` and each of its running children
+ * (ResetStickyTaskQueue, what a worker asks when it evicts a workflow), so that their next workflow tasks go to the
+ * task queue at once instead of to the dead worker's sticky queue, where each would wait out its schedule-to-start
+ * timeout (10 s).
+ */
+async function forgetStickyWorker(client: Client, workflowId: string): Promise<void> {
+  const { runId, raw } = await client.workflow.getHandle(workflowId).describe();
+  await client.workflowService.resetStickyTaskQueue({
+    namespace: client.options.namespace,
+    execution: { workflowId, runId },
+  });
+  await Promise.all((raw.pendingChildren ?? []).map((c) => forgetStickyWorker(client, c.workflowId ?? '')));
+}
+
 /** A workflow run up to the SIGKILL of its worker: its result (still to come) and the killed worker. */
 export interface KilledRun<T> {
   handle: WorkflowHandle;
@@ -175,7 +196,8 @@ export class CrashTest {
   /**
    * Starts a worker (`<name>-killed`) that kills itself at `at` (`<point>` or `<point>@<partition>`), then the
    * workflow (`start`, which may also signal it), and waits until that worker is dead. Throws, with the worker's
-   * last lines, when the workflow ended first or the worker exited otherwise than by SIGKILL.
+   * last lines, when the workflow ended first or the worker exited otherwise than by SIGKILL. The server is then told
+   * that the dead worker caches none of the run's workflows (see {@link forgetStickyWorker}).
    */
   async runUntilKilled<T>(
     name: string,
@@ -200,6 +222,7 @@ export class CrashTest {
     if (first.signal !== 'SIGKILL') {
       throw new Error(`the worker exited with ${JSON.stringify(first)}, not by SIGKILL:\n${killed.logTail()}`);
     }
+    await forgetStickyWorker(this.env.client, handle.workflowId);
     return { handle, result, killed, marker };
   }
 

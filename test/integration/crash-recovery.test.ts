@@ -9,7 +9,7 @@ import type { RollbackInputRaw, RollbackSummary } from '../../src/shared/rollbac
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
 import { partitionLockId } from '../../src/shared/partition-lock';
 import { exampleJob } from '../helpers/backfill-harness';
-import { shadowTables, useCrashTest, type CrashTest, type WorkerProcess } from '../helpers/crash-workers';
+import { CRASH_SAFETY, shadowTables, useCrashTest, type CrashTest, type WorkerProcess } from '../helpers/crash-workers';
 
 /*
  * Workers here are separate processes that kill themselves with SIGKILL at one step point (see
@@ -20,7 +20,7 @@ import { shadowTables, useCrashTest, type CrashTest, type WorkerProcess } from '
 const db = 'crash_recovery';
 const events = { database: db, name: 'events' };
 // Small chunks salt the aggregation, which makes January's INSERT last seconds: the kill lands inside it.
-const job = exampleJob(db, { chunkSize: 2_000 });
+const job = exampleJob(db, { chunkSize: 2_000, safety: CRASH_SAFETY });
 
 interface Digest {
   rows: number;
@@ -154,6 +154,14 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
     expect(await activityAttempts(crash.env, lockOf('202401'), 'buildValidatedShadow')).toEqual([
       { attempt: 2, lastFailure: 'HEARTBEAT timeout' },
     ]);
+    // The job's heartbeat timeout, not the default, is what the build was scheduled with.
+    const history = await crash.env.client.workflow.getHandle(lockOf('202401')).fetchHistory();
+    const build = history.events?.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'buildShadow',
+    );
+    expect(Number(build?.activityTaskScheduledEventAttributes?.heartbeatTimeout?.seconds)).toBe(
+      CRASH_SAFETY.heartbeatTimeoutSeconds,
+    );
     expect(run.summary.rowsRead).toBe(600_000);
     await expectTargetMatchesSource(crash, [202401]);
   });

@@ -3,7 +3,7 @@ import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportSummary } from '../../src/shared/import-input';
 import { insertPypiRows } from '../../src/sql/pypi-demo';
-import { shadowTables, useCrashTest } from '../helpers/crash-workers';
+import { CRASH_SAFETY, shadowTables, useCrashTest } from '../helpers/crash-workers';
 import { createCrashTestPypi, createPypiWithViews, pypiImportJob, pypiViewTargets } from '../helpers/view-jobs';
 
 /*
@@ -46,7 +46,7 @@ describe('crash recovery of an import: a worker killed with SIGKILL', () => {
       );
     });
 
-    const job = pypiImportJob(db, { source: { table: `${historyDb}.pypi_history` } });
+    const job = pypiImportJob(db, { source: { table: `${historyDb}.pypi_history` }, safety: CRASH_SAFETY });
     const run = await crash.runUntilKilled<ImportSummary>(label, at, (client, taskQueue) =>
       client.workflow.start('importWorkflow', {
         taskQueue,

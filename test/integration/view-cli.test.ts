@@ -106,8 +106,9 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
   });
 
   it('start --dry-run prints every statement and creates nothing; the view it prints is the one the run creates', async () => {
-    // A fixed cutoff, so that the dry run and the run plan the same one.
-    const cutoff = new Date((Math.ceil(Date.now() / 1000) + 12) * 1000).toISOString().replace('.000Z', 'Z');
+    // A fixed cutoff, so that the dry run and the run plan the same one; the run must plan it at least 2 s ahead, and
+    // the dry run (in this process) takes about a second.
+    const cutoff = new Date((Math.ceil(Date.now() / 1000) + 8) * 1000).toISOString().replace('.000Z', 'Z');
     const job = pypiViewJob('pypi-downloads.yaml', db, {
       target: { table: `${db}.dry_target` },
       view: { name: 'dry_mv' },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { ViewBackfillSummary } from '../../src/shared/view-input';
-import { shadowTables, useCrashTest } from '../helpers/crash-workers';
+import { CRASH_SAFETY, shadowTables, useCrashTest } from '../helpers/crash-workers';
 import { createCrashTestPypi, pypiViewJob } from '../helpers/view-jobs';
 
 /*
@@ -45,6 +45,7 @@ describe('crash recovery of a view backfill: a worker killed with SIGKILL', () =
       target: { table: `${db}.${target}`, engine: 'SummingMergeTree', partitionBy: 'month' },
       view: { name: `${target}_mv` },
       fill: 'ranged',
+      safety: CRASH_SAFETY,
     });
     const run = await crash.runUntilKilled<ViewBackfillSummary>(target, `${point}@202401`, (client, taskQueue) =>
       client.workflow.start('viewBackfillWorkflow', {

@@ -3,7 +3,7 @@ import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { confirmSignal } from '../../src/shared/messages';
 import type { ViewSnapshotSummary } from '../../src/shared/snapshot-input';
 import { insertPypiRows } from '../../src/sql/pypi-demo';
-import { shadowTables, useCrashTest } from '../helpers/crash-workers';
+import { CRASH_SAFETY, shadowTables, useCrashTest } from '../helpers/crash-workers';
 import { progressUntil } from '../helpers/progress-until';
 import { createCrashTestPypi, hourlyTargetAndSource, pypiViewJob } from '../helpers/view-jobs';
 
@@ -37,6 +37,7 @@ describe('crash recovery of a snapshot job: a worker killed with SIGKILL', () =>
       target: { table: `${db}.${target}`, engine: 'SummingMergeTree', partitionBy: 'month' },
       view: { name: `${target}_mv` },
       fill: 'ranged',
+      safety: CRASH_SAFETY,
     });
     const run = await crash.runUntilKilled<ViewSnapshotSummary>(
       target,

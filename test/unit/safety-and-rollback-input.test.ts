@@ -20,12 +20,13 @@ const problems = (parsed: { success: boolean; error?: unknown }) =>
   parsed.success ? undefined : describeIssues(parsed.error as Parameters<typeof describeIssues>[0]);
 
 describe('the safety settings of a job', () => {
-  it('default to waiting for a busy partition, asking past 10 % fewer rows and keeping backups 7 days', () => {
+  it('default to waiting for a busy partition, asking past 10 % fewer rows, keeping backups 7 days and 20 s heartbeats', () => {
     expect(aggregateJobSpecSchema.parse(job()).safety).toEqual({
       whenPartitionBusy: 'wait',
       busyRecheckSeconds: 10,
       maxShrink: 0.1,
       backupRetention: '7d',
+      heartbeatTimeoutSeconds: 20,
     });
   });
 
@@ -38,6 +39,11 @@ describe('the safety settings of a job', () => {
       'safety.backupRetention: must be a positive duration',
     ],
     ['a zero recheck interval', { busyRecheckSeconds: 0 }, 'safety.busyRecheckSeconds: '],
+    [
+      'a heartbeat timeout too short to heartbeat within',
+      { heartbeatTimeoutSeconds: 1 },
+      'safety.heartbeatTimeoutSeconds: ',
+    ],
     ['an unknown safety field', { retention: '7d' }, 'safety: Unrecognized key: "retention"'],
   ])('refuse %s, naming the field', (_name, safety, message) => {
     expect(problems(aggregateJobSpecSchema.safeParse(job({ safety })))).toContain(message);

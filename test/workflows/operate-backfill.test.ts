@@ -49,6 +49,12 @@ class InsertGate {
   };
 }
 
+/*
+ * A running insert learns that it was cancelled (pause --now, cancel) from the reply to its next heartbeat, and the
+ * SDK sends heartbeats 0.8 heartbeat timeouts apart: with 5 s instead of the default 20 s, within 4 s instead of 16.
+ */
+const safety = { heartbeatTimeoutSeconds: 5 };
+
 describe('operating a running backfill', () => {
   let h: Harness;
   let env: TestWorkflowEnvironment;
@@ -61,7 +67,9 @@ describe('operating a running backfill', () => {
     env.client.workflow.start('backfillWorkflow', {
       taskQueue: h.taskQueue,
       workflowId: `backfill-${randomUUID()}`,
-      args: [{ job: exampleJob(database, { chunkSize: 2_000 }), from: '2024-01-01', to: '2024-03-31', ...extra }],
+      args: [
+        { job: exampleJob(database, { chunkSize: 2_000, safety }), from: '2024-01-01', to: '2024-03-31', ...extra },
+      ],
     });
   const temporal = (...args: string[]) =>
     run(findTemporalCli(), [...args, '--address', env.address, '--namespace', env.namespace ?? 'default']);

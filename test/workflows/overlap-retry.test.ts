@@ -180,7 +180,8 @@ describe('one writer per target partition, whoever starts it', () => {
   });
 
   it('a manual daily run during another run of the same month waits for it, and the month ends with one copy of each day', async () => {
-    const job = exampleJob(db);
+    // The waiting run tries again every second instead of every 10 s.
+    const job = exampleJob(db, { safety: { busyRecheckSeconds: 1 } });
     const file = jobFile(job);
     await h.backfill({ job, from: '2024-01-01', to: '2024-04-30' });
     const lock = `partition:${db}.events_daily/202402`;
