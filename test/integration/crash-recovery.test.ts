@@ -157,7 +157,7 @@ describe('crash recovery: a worker killed with SIGKILL mid-partition', () => {
     // The job's heartbeat timeout, not the default, is what the build was scheduled with.
     const history = await crash.env.client.workflow.getHandle(lockOf('202401')).fetchHistory();
     const build = history.events?.find(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'buildShadow',
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'buildValidatedShadow',
     );
     expect(Number(build?.activityTaskScheduledEventAttributes?.heartbeatTimeout?.seconds)).toBe(
       CRASH_SAFETY.heartbeatTimeoutSeconds,
