@@ -29,7 +29,7 @@ import {
 } from '../shared/messages';
 import { heartbeatOptions } from './heartbeat-options';
 import { PartitionControl } from './partition-control';
-import { stepSummary } from './step-summaries';
+import { buildStepsSummary, stepSummary } from './step-summaries';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 };
 
@@ -161,7 +161,10 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     let prepare, build, validate;
     if (oneBuild) {
       ({ prepare, build, validate } = await interruptibleBuild(() =>
-        buildStep.buildValidatedShadow.executeWithOptions(beating('insert'), [task]),
+        buildStep.buildValidatedShadow.executeWithOptions(
+          { summary: buildStepsSummary(task), ...heartbeatOptions(task.job.safety) },
+          [task],
+        ),
       ));
     } else {
       await startStep('prepare');

@@ -47,6 +47,14 @@ export function stepSummary(task: PartitionTask, step: PartitionStep): string {
 }
 
 /**
+ * The summary of the one activity that prepares, builds and validates the shadow: its three steps' summaries, so
+ * the Web UI's event list still names each (`prepare shadow …; insert 202401 · salt 3; validate 202401 against …`).
+ */
+export function buildStepsSummary(task: PartitionTask): string {
+  return (['prepare', 'insert', 'validate'] as const).map((step) => stepSummary(task, step)).join('; ');
+}
+
+/**
  * The static summary and details of a partition workflow, for the Web UI's workflow list and its header: which
  * partition of which table, and how it is built.
  */
