@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
@@ -38,6 +38,10 @@ async function cachedBundle(): Promise<{ code: string }> {
   const partial = `${file}.${process.pid}.partial`;
   writeFileSync(partial, code);
   renameSync(partial, file);
+  // Bundles of earlier sources are never read again.
+  for (const old of readdirSync(dir).filter((f) => /^workflow-bundle-\w+\.js$/.test(f))) {
+    if (path.join(dir, old) !== file) rmSync(path.join(dir, old), { force: true });
+  }
   return { code };
 }
 

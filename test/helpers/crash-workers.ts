@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -43,41 +43,59 @@ export interface WorkerProcess {
 
 /**
  * Worker processes of test/fixtures/crash-worker.ts, each of which may kill itself with SIGKILL at one step point,
- * serving one task queue on one data directory.
+ * serving one task queue on one data directory. One process is always started ahead: it loads its modules and the
+ * workflow code (a second or two) while the test still runs, and a start only hands it its settings.
  */
 export class CrashWorkers {
   private readonly running = new Set<ChildProcess>();
+  private spare: { child: ChildProcess; logFile: string; address: string } | undefined;
+  private spares = 0;
 
   constructor(
     private readonly dirs: ReturnType<typeof crashRunDirs>,
     private readonly taskQueue: string,
   ) {}
 
-  start(temporalAddress: string, name: string, crash?: { at: string; marker: string }): WorkerProcess {
-    const logFile = path.join(this.dirs.runDir, `${name}.log`);
-    const stepLog = path.join(this.dirs.runDir, `${name}.steps`);
-    writeFileSync(stepLog, '');
+  /** A worker process that waits for its settings on stdin (see test/fixtures/crash-worker.ts). */
+  private startSpare(temporalAddress: string): NonNullable<CrashWorkers['spare']> {
+    const logFile = path.join(this.dirs.runDir, `spare-${++this.spares}.log`);
     const output = openSync(logFile, 'w');
     // Node itself (tsx only as a loader), so the process the test spawns is the worker that gets killed.
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test', 'fixtures', 'crash-worker.ts')], {
       cwd: root,
-      stdio: ['ignore', output, output],
+      stdio: ['pipe', output, output],
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: temporalAddress,
         TEMPORAL_TASK_QUEUE: this.taskQueue,
         CLICKHOUSE_DATA_DIR: this.dirs.dataDir,
         WORKFLOW_BUNDLE: this.dirs.bundleFile,
-        STEP_LOG: stepLog,
-        CRASH_AT: crash?.at ?? '',
-        CRASH_MARKER: crash?.marker ?? '',
       },
     });
     this.running.add(child);
-    const exited = once(child, 'exit').then(([code, signal]) => {
-      this.running.delete(child);
-      return { code: code as number | null, signal: signal as NodeJS.Signals | null };
-    });
+    child.once('exit', () => this.running.delete(child));
+    return { child, logFile, address: temporalAddress };
+  }
+
+  /** Starts the spare for `temporalAddress` now, so that even the first start finds it ready. */
+  prepare(temporalAddress: string): void {
+    this.spare ??= this.startSpare(temporalAddress);
+  }
+
+  start(temporalAddress: string, name: string, crash?: { at: string; marker: string }): WorkerProcess {
+    const logFile = path.join(this.dirs.runDir, `${name}.log`);
+    const stepLog = path.join(this.dirs.runDir, `${name}.steps`);
+    writeFileSync(stepLog, '');
+    const spare = this.spare?.address === temporalAddress ? this.spare : this.startSpare(temporalAddress);
+    this.spare = this.startSpare(temporalAddress);
+    const { child } = spare;
+    renameSync(spare.logFile, logFile);
+    child.stdin?.end(JSON.stringify({ stepLog, crashAt: crash?.at ?? '', marker: crash?.marker ?? '' }));
+    const exited = (
+      child.exitCode !== null || child.signalCode !== null
+        ? Promise.resolve([child.exitCode, child.signalCode])
+        : once(child, 'exit')
+    ).then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
     return {
       child,
       exited,
@@ -94,14 +112,13 @@ export class CrashWorkers {
     clearTimeout(fallback);
   }
 
-  /** Kills every worker still running. */
-  killAll(): void {
-    for (const child of this.running) child.kill('SIGKILL');
-  }
-
-  /** True when no worker process is left (the run directory may then be removed). */
-  get idle(): boolean {
-    return this.running.size === 0;
+  /** Kills every worker still running, the spare too, and waits until they have exited. */
+  async killAll(): Promise<void> {
+    const left = [...this.running];
+    for (const child of left) child.kill('SIGKILL');
+    await Promise.all(
+      left.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : once(child, 'exit'))),
+    );
   }
 }
 
@@ -174,23 +191,32 @@ export class CrashTest {
     return withClickHouse(this.dirs.dataDir, fn);
   }
 
-  /** A fresh run directory with the workflow bundle, `db` created and `seed` run in it, then the server. */
+  /** A fresh run directory with the workflow bundle, `db` created and `seed` run in it, and the server. */
   async setUp(db: string, seed: (ch: ClickHouse) => Promise<void>): Promise<void> {
     rmSync(this.dirs.runDir, { recursive: true, force: true });
     mkdirSync(this.dirs.runDir, { recursive: true });
     writeFileSync(this.dirs.bundleFile, (await workflowBundle()).code);
-    await this.withClickHouse(async (ch) => {
-      await ch.exec({ query: 'CREATE DATABASE {db:Identifier}', params: { db } });
-      await seed(ch);
-    });
-    this.server = await createTestTemporal();
+    // The server, and then the first worker's spare, start while the seed runs.
+    const server = createTestTemporal();
+    void server.then(
+      (env) => this.workers.prepare(env.address),
+      () => undefined,
+    );
+    try {
+      await this.withClickHouse(async (ch) => {
+        await ch.exec({ query: 'CREATE DATABASE {db:Identifier}', params: { db } });
+        await seed(ch);
+      });
+    } finally {
+      this.server = await server;
+    }
   }
 
-  /** Kills every worker left, tears the server down, and removes the run directory once no worker is left. */
+  /** Kills every worker left (the spare too) and waits for them, tears the server down, removes the run directory. */
   async tearDown(): Promise<void> {
-    this.workers.killAll();
+    await this.workers.killAll();
     await this.server?.teardown();
-    if (this.workers.idle) rmSync(this.dirs.runDir, { recursive: true, force: true });
+    rmSync(this.dirs.runDir, { recursive: true, force: true });
   }
 
   /**
