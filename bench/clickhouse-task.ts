@@ -37,11 +37,13 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-/** Creates `table` (and its database) with `create`, fills it with `insert`, timed, and counts its rows. */
-async function seedTable(ch: ClickHouse, table: TableRef, create: Statement, insert: Statement) {
+/** Creates `table` (and its database) with `create`, fills it with `inserts` in turn, timed, and counts its rows. */
+async function seedTable(ch: ClickHouse, table: TableRef, create: Statement, ...inserts: Statement[]) {
   await ch.exec({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', params: { db: table.database } });
   await ch.exec(create);
-  const ms = await timed(() => ch.exec(insert));
+  const ms = await timed(async () => {
+    for (const insert of inserts) await ch.exec(insert);
+  });
   const [{ rows }] = await ch.rows<{ rows: string }>(countRows(table));
   return { rows: Number(rows), ms };
 }
@@ -155,8 +157,13 @@ async function run(engine: TaskEngine, task: ClickHouseTask): Promise<ClickHouse
       return seedTable(ch, task.source, createDemoEventsTable(task.source), insert);
     }
     case 'seed-days': {
-      const insert = insertDailyDemoEvents(task.source, task.from, task.days, task.rowsPerDay);
-      return seedTable(ch, task.source, createDemoEventsTable(task.source), insert);
+      // The demo table is partitioned by month, and one INSERT may write at most 100 partitions: ten years of days
+      // go in runs of at most 1,000 days (33 months).
+      const runs = Array.from({ length: Math.ceil(task.days / 1000) }, (_, i) => {
+        const from = new Date(Date.parse(`${task.from}T00:00:00Z`) + i * 1000 * 86_400_000).toISOString().slice(0, 10);
+        return insertDailyDemoEvents(task.source, from, Math.min(1000, task.days - i * 1000), task.rowsPerDay);
+      });
+      return seedTable(ch, task.source, createDemoEventsTable(task.source), ...runs);
     }
     case 'seed-pypi':
       return seedTable(
