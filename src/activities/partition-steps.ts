@@ -100,7 +100,8 @@ export function partitionSteps(deps: ActivityDeps) {
           `backup table ${build.from.database}.${build.from.name} no longer exists (dropped when its retention ended)`,
         );
       }
-      await killEarlier();
+      // The one build activity stopped this run's earlier build queries already, before it dropped the shadow.
+      if (!options.fresh) await killEarlier();
       let source;
       try {
         // A shadow just made afresh is empty: only a build on its own (a retry, a redo) must empty it.
