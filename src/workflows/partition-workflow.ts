@@ -69,8 +69,8 @@ const buildStep = proxyActivities<Activities>({
  * run, rollback) starts it as a child under that id, and Temporal refuses a second running workflow with it.
  *
  * Steps: a fresh shadow (this writer's own table), the build (a rebuilt partition, a rebuilt day, or a restored
- * backup) and its validation, all three in one activity (`buildValidatedShadow`); the shrink guard (a partition losing more than `maxShrink` of its live rows waits for an
- * `approve` or `reject` signal); a backup of the live partition (hard links, for rollback); the swap (`REPLACE
+ * backup) and its validation, all three in one activity (`buildValidatedShadow`); the shrink guard (a partition
+ * losing more than `maxShrink` of its live rows waits for an `approve` or `reject` signal); a backup of the live partition (hard links, for rollback); the swap (`REPLACE
  * PARTITION`, or `DROP PARTITION` when the shadow holds nothing) with a check of the result, recorded in the job's
  * ledger by the same activity (src/activities/ledger.ts); the shadow dropped.
  * The parent shows the partition building from its start, and is told (signal `partitionStep`) when the partition
@@ -78,7 +78,7 @@ const buildStep = proxyActivities<Activities>({
  * build are not reported (each report costs the parent and this workflow a workflow task).
  *
  * Pause: on `pause` no further step starts until `resume`; `pause` with `now` also cancels a running build and
- * waits until its query has stopped; the build is redone from a truncated shadow after the resume.
+ * waits until its query has stopped; the build is redone from a fresh shadow after the resume.
  *
  * A view job's partition (`swap: 'append'`) and an import batch (`swap: 'move-all'`: duplicates of the main table
  * and of every view target, filled through copies of the views) are appended with `MOVE PARTITION` instead; they
@@ -87,9 +87,9 @@ const buildStep = proxyActivities<Activities>({
  * Durability: each step is an idempotent activity, so after a crash the workflow resumes at the first step not
  * recorded as complete and repeats it safely. Validation's result comes with the build's, so the backup and the
  * swap are scheduled only once it is in history (histories from before this had a local validation activity,
- * recorded with the workflow task that schedules them). The target changes only in the swap, atomically. On a failure,
- * rejection or cancellation before the swap the shadow is dropped and the target keeps what it had; once the
- * swap has started, a cancellation no longer interrupts it and the workflow completes. An import batch that fails
+ * recorded with the workflow task that schedules them). The target changes only in the swap, atomically. On a
+ * failure, rejection or cancellation before the swap the shadow is dropped and the target keeps what it had; once
+ * the swap has started, a cancellation no longer interrupts it and the workflow completes. An import batch that fails
  * once its moves began keeps its duplicates (`MoveIncomplete`): they hold what the live tables still lack.
  *
  * Metrics (src/shared/backfill-metrics.ts): on completion the rows read and written and the partition swapped (and
@@ -129,7 +129,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       report('paused');
       await condition(() => !control.paused);
     }
-    // The parent marks a partition as preparing when it starts it: that first report would only cost two tasks.
+    // The parent marks a partition as building when it starts it: that first report would only cost two tasks.
     const worthReporting = oneBuild
       ? paused || answered
       : lean
