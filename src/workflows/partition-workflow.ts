@@ -70,9 +70,10 @@ const buildStep = proxyActivities<Activities>({
  *
  * Steps: a fresh shadow (this writer's own table), the build (a rebuilt partition, a rebuilt day, or a restored
  * backup) and its validation, all three in one activity (`buildValidatedShadow`); the shrink guard (a partition
- * losing more than `maxShrink` of its live rows waits for an `approve` or `reject` signal); a backup of the live partition (hard links, for rollback); the swap (`REPLACE
- * PARTITION`, or `DROP PARTITION` when the shadow holds nothing) with a check of the result, recorded in the job's
- * ledger by the same activity (src/activities/ledger.ts); the shadow dropped.
+ * losing more than `maxShrink` of its live rows waits for an `approve` or `reject` signal); a backup of the live
+ * partition (hard links, for rollback); the swap (`REPLACE PARTITION`, or `DROP PARTITION` when the shadow holds
+ * nothing) with a check of the result, recorded in the job's ledger by the same activity
+ * (src/activities/ledger.ts); the shadow dropped.
  * The parent shows the partition building from its start, and is told (signal `partitionStep`) when the partition
  * pauses or awaits approval, and which step follows either, so its `progress` shows them; the short steps after the
  * build are not reported (each report costs the parent and this workflow a workflow task).
