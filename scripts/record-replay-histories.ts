@@ -26,14 +26,7 @@ import type { BackfillSummary, TableRef } from '../src/shared/backfill-results';
 import { jobSpecSchema, type ImportJobInput, type JobSpecInput, type ViewJobInput } from '../src/shared/job-spec';
 import { confirmSignal, pauseSignal, progressQuery, resumeSignal } from '../src/shared/messages';
 import { createDemoEventsTable, insertDemoEvents } from '../src/sql/demo-events';
-import {
-  createPypiDownloadsPerDayTable,
-  createPypiDownloadsPerDayView,
-  createPypiDownloadsTable,
-  createPypiDownloadsView,
-  createPypiTable,
-  insertPypiRows,
-} from '../src/sql/pypi-demo';
+import { createPypiTable, createPypiTableWithViews, insertPypiRows } from '../src/sql/pypi-demo';
 import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from '../src/temporal/backfill-search-attributes';
 import { findTemporalCli } from '../src/temporal/temporal-cli-path';
 import { createBackfillWorker } from '../src/worker/create-backfill-worker';
@@ -115,11 +108,8 @@ async function main(): Promise<void> {
     await ch.exec(createPypiTable(t('pypi')));
     await ch.exec(insertPypiRows(t('pypi'), 3_000, '2024-01-01 00:00:00', '2024-01-21 00:00:00'));
     // The import loads three months of history into `imported` (live rows from 2024-03-20 on) and both its views.
-    await ch.exec(createPypiTable(t('imported')));
-    await ch.exec(createPypiDownloadsTable(t('imported_downloads')));
-    await ch.exec(createPypiDownloadsView(t('imported_downloads_mv'), t('imported'), t('imported_downloads')));
-    await ch.exec(createPypiDownloadsPerDayTable(t('imported_per_hour')));
-    await ch.exec(createPypiDownloadsPerDayView(t('imported_per_hour_mv'), t('imported'), t('imported_per_hour')));
+    const imported = { perProject: t('imported_downloads'), perHour: t('imported_per_hour') };
+    for (const statement of createPypiTableWithViews(t('imported'), imported)) await ch.exec(statement);
     await ch.exec(insertPypiRows(t('imported'), 500, '2024-03-20 00:00:00', '2024-03-25 00:00:00'));
     await ch.exec(createPypiTable(t('history')));
     await ch.exec(insertPypiRows(t('history'), 6_000, '2024-01-01 00:00:00', '2024-03-25 00:00:00'));

@@ -2,12 +2,10 @@ import type { TableRef } from '../shared/backfill-results';
 import { truncateTable } from '../sql/partition-ops';
 import {
   countPypiRows,
-  createPypiDownloadsPerDayTable,
-  createPypiDownloadsPerDayView,
-  createPypiDownloadsTable,
-  createPypiDownloadsView,
   createPypiTable,
+  createPypiTableWithViews,
   insertPypiRows,
+  pypiViewOf,
   selectPypiDownloadsDigest,
   selectPypiDownloadsPerDayDigest,
   selectPypiRowsBefore,
@@ -112,14 +110,11 @@ export function pypiExample({ clickhouse: ch, log }: ActivityDeps) {
           const [source, history, downloads, perDay] = [input.source, input.history, input.downloads, input.perDay].map(
             resolve,
           );
-          const viewOf = (t: TableRef): TableRef => ({ database: t.database, name: `${t.name}_mv` });
-          for (const target of [downloads, perDay]) await ch.exec(dropViewIfExists(viewOf(target)));
+          for (const target of [downloads, perDay]) await ch.exec(dropViewIfExists(pypiViewOf(target)));
           for (const table of [downloads, perDay, source]) await ch.exec(dropTableIfExists(table));
-          await ch.exec(createPypiTable(source));
-          await ch.exec(createPypiDownloadsTable(downloads));
-          await ch.exec(createPypiDownloadsView(viewOf(downloads), source, downloads));
-          await ch.exec(createPypiDownloadsPerDayTable(perDay));
-          await ch.exec(createPypiDownloadsPerDayView(viewOf(perDay), source, perDay));
+          for (const statement of createPypiTableWithViews(source, { perProject: downloads, perHour: perDay })) {
+            await ch.exec(statement);
+          }
           await ch.exec(createPypiTable(history));
           const [{ rows }] = await ch.rows(countPypiRows(history, sqlTime(Date.now())));
           if (Number(rows) !== input.rows) {

@@ -320,3 +320,25 @@ export const PYPI_VIEWS: { perProject: PypiView; perHour: PypiView } = {
     selectDigest: selectPypiDownloadsPerDayDigest,
   },
 };
+
+/** The demo's name for the view that feeds `target`: `<target>_mv`. */
+export function pypiViewOf(target: TableRef): TableRef {
+  return { database: target.database, name: `${target.name}_mv` };
+}
+
+/**
+ * The demo's live table `source` with both of the guide's views feeding their targets: the source, then per view its
+ * target and the view ({@link pypiViewOf}), in the order they must be created.
+ */
+export function createPypiTableWithViews(
+  source: TableRef,
+  targets: Record<keyof typeof PYPI_VIEWS, TableRef>,
+): Statement[] {
+  return [
+    createPypiTable(source),
+    ...(Object.keys(PYPI_VIEWS) as (keyof typeof PYPI_VIEWS)[]).flatMap((kind) => [
+      PYPI_VIEWS[kind].createTarget(targets[kind]),
+      PYPI_VIEWS[kind].createView(pypiViewOf(targets[kind]), source, targets[kind]),
+    ]),
+  ];
+}

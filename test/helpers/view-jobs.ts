@@ -8,14 +8,7 @@ import { parse } from 'yaml';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportJobInput, JobSpecInput, ViewJobInput } from '../../src/shared/job-spec';
-import {
-  createPypiDownloadsPerDayTable,
-  createPypiDownloadsPerDayView,
-  createPypiDownloadsTable,
-  createPypiDownloadsView,
-  createPypiTable,
-  insertPypiRows,
-} from '../../src/sql/pypi-demo';
+import { createPypiTable, createPypiTableWithViews, insertPypiRows } from '../../src/sql/pypi-demo';
 import { runCliOn } from './run-cli-captured';
 
 /** An example job of examples/, pointed at tables in `db`, with a short cutoff margin. */
@@ -120,11 +113,8 @@ export async function createCrashTestPypi(ch: ClickHouse, table: TableRef): Prom
  */
 export async function createPypiWithViews(ch: ClickHouse, db: string): Promise<void> {
   const t = (name: string): TableRef => ({ database: db, name });
-  await ch.exec(createPypiTable(t('pypi')));
-  await ch.exec(createPypiDownloadsTable(t('pypi_downloads')));
-  await ch.exec(createPypiDownloadsView(t('pypi_downloads_mv'), t('pypi'), t('pypi_downloads')));
-  await ch.exec(createPypiDownloadsPerDayTable(t('pypi_downloads_per_day')));
-  await ch.exec(createPypiDownloadsPerDayView(t('pypi_downloads_per_day_mv'), t('pypi'), t('pypi_downloads_per_day')));
+  const targets = { perProject: t('pypi_downloads'), perHour: t('pypi_downloads_per_day') };
+  for (const statement of createPypiTableWithViews(t('pypi'), targets)) await ch.exec(statement);
 }
 
 /**
