@@ -13,6 +13,7 @@ import { createTableLike, dropTableIfExists, truncateTable } from '../sql/partit
 import { repointViewSelect } from '../sql/repoint-view-select';
 import { dropViewIfExists, movePartitionTo } from '../sql/view';
 import type { ActivityDeps } from './deps';
+import type { KindSteps } from './engine/kind-steps';
 import { SwapVerificationError, ValidationMismatchError } from './errors';
 import { statementSteps, type ShadowStatements } from './statement-steps';
 import { partitionRows, runStep, type SwapResult, type ValidateResult } from './step-runner';
@@ -72,7 +73,7 @@ async function partitionsOf(ch: ClickHouse, table: TableRef): Promise<{ id: stri
  * scheduled; each `MOVE PARTITION` takes the parts out of its duplicate atomically, so a retried move moves only
  * what a duplicate still holds.
  */
-export function importBatchSteps(deps: ActivityDeps) {
+export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionTask> {
   const { clickhouse: ch, log, onStep } = deps;
   // Every duplicate afresh (the main table's and each view target's, `CREATE TABLE … AS`, then the view copies);
   // the fill: every duplicate truncated, then the batch's history rows into the main table's duplicate; the drops.
@@ -136,7 +137,7 @@ export function importBatchSteps(deps: ActivityDeps) {
      * row. A retry after a crash (before, between or after the moves) lists again and moves only what is left, so
      * every live table gains its duplicate's rows exactly once.
      */
-    async moveAll(task: ImportPartitionTask): Promise<SwapResult> {
+    async swap(task: ImportPartitionTask): Promise<SwapResult> {
       const id = task.partition.id;
       return runStep(task, 'swap', async () => {
         const moves = importMoves(task);

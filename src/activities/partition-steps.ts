@@ -1,150 +1,34 @@
-import { CancelledFailure } from '@temporalio/common';
-import type { ClickHouse } from '../clickhouse/clickhouse';
-import { loggedPeak } from '../clickhouse/query-memory';
-import type { AggregatePartitionTask, PartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
-import { nextDay } from '../shared/days';
-import { insertAggregation } from '../sql/aggregation';
-import { additiveMetrics, aggregationShape, rowCountMetric, type AggregationShape } from '../sql/aggregation-shape';
-import { deleteDay, selectDaySplitTotals } from '../sql/daily-ops';
-import { attachPartitionFrom, dropTableIfExists } from '../sql/partition-ops';
-import { metricTotalAlias, selectSourceTotals } from '../sql/totals';
-import { aggregatePartitionStatements } from './aggregate-partition-statements';
+import type { PartitionTask, TableRef } from '../shared/backfill-results';
+import { dropTableIfExists } from '../sql/partition-ops';
+import { aggregateSteps } from './aggregate/aggregate-steps';
 import type { ActivityDeps } from './deps';
-import { BackupMissingError, SwapVerificationError, ValidationMismatchError } from './errors';
-import { recordSwap, type SwapContext } from './ledger';
-import { emptySnapshot, sourceSnapshots } from './source-fingerprint';
+import { stepsFor, type StepsByKind } from './engine/steps-for';
+import { importBatchSteps } from './import-steps';
+import type { SwapContext } from './ledger';
 import {
   buildQueries,
   partitionRows,
-  runStep,
-  tableExists,
-  type BuildResult,
   type BackupResult,
+  type BuildResult,
   type StepTiming,
   type SwapResult,
-  type Totals,
   type ValidateResult,
 } from './step-runner';
-import { importBatchSteps } from './import-steps';
 import { viewPartitionSteps } from './view-steps';
-import { validationCheck } from './validation-check';
-
-/** The checks of a rebuilt partition against the source partition. */
-export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask) {
-  const { mode, relativeTolerance } = task.job.validation;
-  const counter = rowCountMetric(shape);
-  const groups = mode === 'full' || counter === undefined;
-  const [sourceTotals, shadowTotals] = aggregatePartitionStatements(task).validate;
-  const [source] = await ch.rows<Totals>(sourceTotals);
-  const [shadow] = await ch.rows<Totals>(shadowTotals);
-  const checks: ValidationCheck[] = [];
-  additiveMetrics(shape).forEach((m, i) => {
-    const alias = metricTotalAlias(i);
-    if (m.name === counter) checks.push(validationCheck(`sum(${m.name}) = source rows`, source.rows, shadow[alias], 0));
-    else if (mode === 'full')
-      checks.push(validationCheck(`sum(${m.name})`, source[alias], shadow[alias], relativeTolerance));
-  });
-  if (groups) checks.push(validationCheck('rows = distinct keys and dates', source.groups, shadow.rows, 0));
-  return { rowsRead: Number(source.rows), checks, shadowRows: Number(shadow.rows) };
-}
-
-/** The checks of a partition with one day rebuilt: that day against the source, the other days against the live. */
-async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask, day: string) {
-  const { mode, relativeTolerance } = task.job.validation;
-  const counter = rowCountMetric(shape);
-  const groups = mode === 'full' || counter === undefined;
-  const range = { start: day, end: nextDay(day) };
-  const [source] = await ch.rows<Totals>(selectSourceTotals(shape, task.source, range, groups, mode === 'full'));
-  const [shadow] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.shadow, task.partition.id, day));
-  const [live] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.target, task.partition.id, day));
-  const checks: ValidationCheck[] = [];
-  const add = (name: string, expected: string | number, actual: string | number, tolerance: number) =>
-    checks.push(validationCheck(name, expected, actual, tolerance));
-  additiveMetrics(shape).forEach((m, i) => {
-    const alias = metricTotalAlias(i);
-    if (m.name === counter) add(`${day}: sum(${m.name}) = source rows`, source.rows, shadow[`day_${alias}`], 0);
-    else if (mode === 'full') add(`${day}: sum(${m.name})`, source[alias], shadow[`day_${alias}`], relativeTolerance);
-    // Same rows, but float sums depend on the order of parts: exact for integers, within tolerance for floats.
-    add(`other days: sum(${m.name}) unchanged`, live[`other_${alias}`], shadow[`other_${alias}`], relativeTolerance);
-  });
-  if (groups) add(`${day}: rows = distinct keys`, source.groups, shadow.day_rows, 0);
-  add('other days: rows unchanged', live.other_rows, shadow.other_rows, 0);
-  return { rowsRead: Number(source.rows), checks };
-}
 
 /**
- * The steps of one partition writer over its own shadow table (`<target>_v2_<partition>_<writer>`). The live
- * target changes only in `swapPartition`, atomically; every other step touches the shadow or the backup only.
+ * The activities of one partition writer over its own shadow table (`<target>_v2_<partition>_<writer>`), for every
+ * kind of partition task: each runs the step of the task's kind (`stepsFor`). The live target changes only in
+ * `swapPartition`, atomically; every other step touches the shadow or the backup only.
  */
 export function partitionSteps(deps: ActivityDeps) {
-  const { clickhouse: ch, log, onStep } = deps;
-  const view = viewPartitionSteps(deps);
-  const batch = importBatchSteps(deps);
-  /**
-   * Fills the shadow's partition as the task's build says (see `buildShadow`); `fresh`: the shadow was just made
-   * afresh, so it needs no truncate. `rowsWritten` only where the build counts them itself (a day, a view, a batch).
-   */
-  const build = async (
-    task: PartitionTask,
-    options: { fresh?: boolean } = {},
-  ): Promise<Omit<BuildResult, 'rowsWritten'> & { rowsWritten?: number }> => {
-    if (task.swap === 'append') return view.build(task);
-    if (task.swap === 'move-all') return batch.build(task);
-    const shape = aggregationShape(task.job);
-    const { queryId, killEarlier } = buildQueries(ch, task);
-    const { build, partition } = task;
-    const statements = aggregatePartitionStatements(task);
-    return runStep(task, 'insert', async (signal) => {
-      if (build.kind === 'restore' && build.rows > 0 && !(await tableExists(ch, build.from))) {
-        throw new BackupMissingError(
-          `backup table ${build.from.database}.${build.from.name} no longer exists (dropped when its retention ended)`,
-        );
-      }
-      // The one build activity stopped this run's earlier build queries already, before it dropped the shadow.
-      if (!options.fresh) await killEarlier();
-      let source;
-      try {
-        // A shadow just made afresh is empty: only a build on its own (a retry, a redo) must empty it.
-        if (!options.fresh) await ch.exec(statements.truncate, { signal });
-        if (build.kind !== 'restore') {
-          const snapshots = await sourceSnapshots(
-            ch,
-            task.source,
-            shape.granularity,
-            statements.fingerprint,
-            task.sourceHasParts,
-          );
-          source = snapshots && (snapshots.get(partition.id) ?? emptySnapshot());
-        }
-        await onStep?.('insert:started', partition.id);
-        if (build.kind === 'rebuild') {
-          await ch.exec(statements.insert, { signal, settings: task.job.insertSettings, queryId });
-        } else if (build.kind === 'day') {
-          await ch.exec(attachPartitionFrom(task.shadow, task.target, partition.id), { signal });
-          await ch.exec(deleteDay(task.shadow, shape.dateColumn, build.day), { signal });
-          const range = { start: build.day, end: nextDay(build.day) };
-          const insert = insertAggregation(shape, task.source, task.shadow, range, partition.salt);
-          await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
-        } else if (build.rows > 0) {
-          await ch.exec(attachPartitionFrom(task.shadow, build.from, partition.id), { signal });
-        }
-      } catch (err) {
-        if (!signal.aborted) throw err;
-        // Cancelled (pause --now, or the partition cancelled): stop our query, then report a cancellation, not
-        // the aborted query's error, so the workflow redoes the build instead of failing the partition.
-        await killEarlier();
-        throw new CancelledFailure('the build was cancelled', undefined, err as Error);
-      }
-      await onStep?.('insert:finished', partition.id);
-      const peakMemoryBytes = build.kind === 'restore' || ch.embedded ? undefined : await loggedPeak(ch, queryId);
-      if (build.kind === 'day') {
-        const [split] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.shadow, partition.id, build.day));
-        return { rowsWritten: Number(split.day_rows), source, peakMemoryBytes };
-      }
-      // The shadow's rows are counted by whoever needs them: validation counts them anyway.
-      return { source, peakMemoryBytes };
-    });
+  const { clickhouse: ch, log } = deps;
+  const kinds: StepsByKind = {
+    aggregate: aggregateSteps(deps),
+    view: viewPartitionSteps(deps),
+    import: importBatchSteps(deps),
   };
+  const of = (task: PartitionTask) => stepsFor(kinds, task);
 
   const steps = {
     /**
@@ -152,12 +36,7 @@ export function partitionSteps(deps: ActivityDeps) {
      * Durability: drop-if-exists then create, so a retry after any crash starts from the same empty table.
      */
     async prepareShadow(task: PartitionTask): Promise<StepTiming> {
-      if (task.swap === 'append') return view.prepare(task);
-      if (task.swap === 'move-all') return batch.prepare(task);
-      return runStep(task, 'prepare', async () => {
-        for (const statement of aggregatePartitionStatements(task).prepare) await ch.exec(statement);
-        return {};
-      });
+      return of(task).prepare();
     },
 
     /**
@@ -175,7 +54,7 @@ export function partitionSteps(deps: ActivityDeps) {
      * truncate waits for an abandoned query to end, then clears what it wrote.
      */
     async buildShadow(task: PartitionTask): Promise<BuildResult> {
-      const built = await build(task);
+      const built = await of(task).build({});
       return { ...built, rowsWritten: built.rowsWritten ?? (await partitionRows(ch, task.shadow, task.partition.id)) };
     },
 
@@ -195,9 +74,10 @@ export function partitionSteps(deps: ActivityDeps) {
     ): Promise<{ prepare: StepTiming; build: BuildResult; validate: ValidateResult }> {
       // On a server an earlier attempt's INSERT may still run: stopped before its shadow is dropped and made anew.
       await buildQueries(ch, task).killEarlier();
-      const prepare = await steps.prepareShadow(task);
-      const built = await build(task, { fresh: true });
-      const validate = await steps.validateShadow(task);
+      const steps = of(task);
+      const prepare = await steps.prepare();
+      const built = await steps.build({ fresh: true });
+      const validate = await steps.validate();
       return { prepare, build: { ...built, rowsWritten: built.rowsWritten ?? validate.shadowRows }, validate };
     },
 
@@ -210,33 +90,7 @@ export function partitionSteps(deps: ActivityDeps) {
      * Durability: read-only. A mismatch fails the partition non-retryably; the live table is untouched.
      */
     async validateShadow(task: PartitionTask): Promise<ValidateResult> {
-      if (task.swap === 'append') return view.validate(task);
-      if (task.swap === 'move-all') return batch.validate(task);
-      const shape = aggregationShape(task.job);
-      const { build, partition } = task;
-      return runStep(task, 'validate', async () => {
-        let outcome: { rowsRead: number; checks: ValidationCheck[]; shadowRows?: number };
-        // A rebuild's totals count the shadow's rows themselves: one query to the engine less per partition.
-        if (build.kind === 'rebuild') outcome = await rebuildChecks(ch, shape, task);
-        else if (build.kind === 'day') outcome = await dayChecks(ch, shape, task, build.day);
-        else {
-          const shadowRows = await partitionRows(ch, task.shadow, partition.id);
-          // The backup must still hold what the backfill recorded keeping: nothing else may have touched it.
-          outcome = {
-            rowsRead: build.rows,
-            checks: [validationCheck('rows = rows kept before the backfill', build.rows, shadowRows, 0)],
-            shadowRows,
-          };
-        }
-        const label = build.kind === 'day' ? `${partition.id} (day ${build.day})` : partition.id;
-        if (outcome.checks.some((c) => !c.ok)) throw new ValidationMismatchError(label, outcome.checks);
-        return {
-          rowsRead: outcome.rowsRead,
-          checks: outcome.checks,
-          shadowRows: outcome.shadowRows ?? (await partitionRows(ch, task.shadow, partition.id)),
-          liveRows: await partitionRows(ch, task.target, partition.id),
-        };
-      });
+      return of(task).validate();
     },
 
     /**
@@ -247,13 +101,11 @@ export function partitionSteps(deps: ActivityDeps) {
      * same rows.
      */
     async backupPartition(task: PartitionTask): Promise<BackupResult> {
-      const backup = task.backup;
-      if (!backup) throw new Error(`partition ${task.partition.id}: backupPartition called without a backup table`);
-      return runStep(task, 'backup', async () => {
-        for (const statement of aggregatePartitionStatements(task).backup) await ch.exec(statement);
-        await onStep?.('backup:kept', task.partition.id);
-        return { backupRows: await partitionRows(ch, backup, task.partition.id) };
-      });
+      const backup = of(task).backup;
+      if (!task.backup || !backup) {
+        throw new Error(`partition ${task.partition.id}: backupPartition called without a backup table`);
+      }
+      return backup();
     },
 
     /**
@@ -268,42 +120,12 @@ export function partitionSteps(deps: ActivityDeps) {
      * row is keyed by the partition workflow's run, so a repeated record is kept once.
      */
     async swapPartition(task: PartitionTask, context?: SwapContext): Promise<SwapResult> {
-      if (task.swap === 'append') return view.append(task);
-      if (task.swap === 'move-all') return batch.moveAll(task);
-      const id = task.partition.id;
-      const statements = aggregatePartitionStatements(task);
-      return runStep(task, 'swap', async () => {
-        const shadowRows = context?.validatedRows ?? (await partitionRows(ch, task.shadow, id));
-        let action: SwapResult['action'] = 'unchanged';
-        if (shadowRows > 0) {
-          await ch.exec(statements.replace);
-          action = 'replaced';
-        } else if ((await partitionRows(ch, task.target, id)) > 0) {
-          await ch.exec(statements.empty);
-          action = 'dropped';
-        }
-        await onStep?.('swap:replaced', id);
-        const targetRows = await partitionRows(ch, task.target, id);
-        if (targetRows !== shadowRows) {
-          throw new SwapVerificationError(
-            `partition ${id} of the target holds ${targetRows} rows after the swap, the shadow ${shadowRows}`,
-          );
-        }
-        log.info('partition swapped in', { partition: id, rows: targetRows, action });
-        await recordSwap(deps, task, context, { action, targetRows });
-        return { action };
-      });
+      return of(task).swap(context);
     },
 
     /** Drops the shadow table. Durability: `DROP TABLE IF EXISTS`, a no-op when repeated. */
     async dropShadow(task: PartitionTask): Promise<StepTiming> {
-      if (task.swap === 'append') return view.drop(task);
-      if (task.swap === 'move-all') return batch.drop(task);
-      return runStep(task, 'cleanup', async () => {
-        for (const statement of aggregatePartitionStatements(task).cleanup) await ch.exec(statement);
-        await onStep?.('cleanup:dropped', task.partition.id);
-        return {};
-      });
+      return of(task).drop();
     },
 
     /**

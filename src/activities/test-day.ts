@@ -11,7 +11,7 @@ import { selectSampleRows, selectSourceRowsOfSample } from '../sql/test-day';
 import { aggregatePartitionStatements } from './aggregate-partition-statements';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
-import { rebuildChecks } from './partition-steps';
+import { rebuildChecks } from './aggregate/aggregate-steps';
 import { checkJob, saltFor } from './plan-backfill';
 import { partitionRows } from './step-runner';
 import { tableResolver } from './table-resolver';

@@ -15,6 +15,7 @@ import {
   viewTotalAlias,
 } from '../sql/view';
 import type { ActivityDeps } from './deps';
+import type { KindSteps } from './engine/kind-steps';
 import { SwapVerificationError, ValidationMismatchError } from './errors';
 import { statementSteps, type ShadowStatements } from './statement-steps';
 import { partitionRows, runStep, type SwapResult, type ValidateResult } from './step-runner';
@@ -74,7 +75,7 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
  * Exactly once: the fill truncates the shadow first, and the workflow never runs it again once the move was
  * scheduled; the move takes the parts out of the shadow atomically, so a retried move finds nothing left to move.
  */
-export function viewPartitionSteps(deps: ActivityDeps) {
+export function viewPartitionSteps(deps: ActivityDeps): KindSteps<ViewPartitionTask> {
   const { clickhouse: ch, log, onStep } = deps;
   // The shadow afresh, shaped like the target, and for a Null-engine fill the Null table and the view copy; the
   // fill: truncate, then one INSERT … SELECT of the view's query or one INSERT into the Null table; their drops.
@@ -124,7 +125,7 @@ export function viewPartitionSteps(deps: ActivityDeps) {
      * nothing in it any more. A retry after a crash (before or after the move landed) moves what is left: nothing
      * once it landed, so the target gains the shadow's rows exactly once.
      */
-    async append(task: ViewPartitionTask): Promise<SwapResult> {
+    async swap(task: ViewPartitionTask): Promise<SwapResult> {
       const id = task.partition.id;
       return runStep(task, 'swap', async () => {
         await ch.exec(viewPartitionStatements(task).move);

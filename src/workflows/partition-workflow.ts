@@ -28,6 +28,7 @@ import {
   type ShrinkReport,
 } from '../shared/messages';
 import { heartbeatOptions } from './heartbeat-options';
+import { partitionKindFacts } from './engine/partition-kind-facts';
 import { PartitionControl } from './partition-control';
 import { buildStepsSummary, stepSummary } from './step-summaries';
 
@@ -117,11 +118,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       .signal(partitionStepSignal, { partition: task.partition.id, step, at: Date.now(), shrink })
       .catch(() => undefined);
   };
-  // Histories recorded before this change reported every step and validated in a regular activity.
-  const lean = patched('fewer-round-trips');
-  // Since this change one activity prepares, builds and validates the shadow, and the parent shows the partition
-  // building from its start (src/workflows/partition-loop-state.ts): the build's start is no longer reported.
-  const oneBuild = lean && patched('one-build-activity');
+  const generation = codeGeneration();
   // After an operator's answer the next step is reported, so `progress` no longer shows the partition awaiting it.
   let answered = false;
   const startStep = async (step: PartitionActivity): Promise<void> => {
@@ -131,11 +128,8 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       await condition(() => !control.paused);
     }
     // The parent marks a partition as building when it starts it: that first report would only cost two tasks.
-    const worthReporting = oneBuild
-      ? paused || answered
-      : lean
-        ? step === 'insert' || paused || answered
-        : step !== 'prepare' || paused;
+    const worthReporting =
+      generation === CURRENT ? paused || answered : olderWorthReporting(generation, step, paused, answered);
     answered = false;
     if (worthReporting) report(step);
   };
@@ -159,21 +153,15 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
         }
       }
     };
-    let prepare, build, validate;
-    if (oneBuild) {
-      ({ prepare, build, validate } = await interruptibleBuild(() =>
-        buildStep.buildValidatedShadow.executeWithOptions(
-          { summary: buildStepsSummary(task), ...heartbeatOptions(task.job.safety) },
-          [task],
-        ),
-      ));
-    } else {
-      await startStep('prepare');
-      prepare = await quickSteps.prepareShadow.executeWithOptions(about('prepare'), [task]);
-      build = await interruptibleBuild(() => buildStep.buildShadow.executeWithOptions(beating('insert'), [task]));
-      await startStep('validate');
-      validate = await (lean ? readSteps : steps).validateShadow.executeWithOptions(about('validate'), [task]);
-    }
+    const { prepare, build, validate } =
+      generation === CURRENT
+        ? await interruptibleBuild(() =>
+            buildStep.buildValidatedShadow.executeWithOptions(
+              { summary: buildStepsSummary(task), ...heartbeatOptions(task.job.safety) },
+              [task],
+            ),
+          )
+        : await olderBuild(generation, task, startStep, interruptibleBuild);
     if (control.needsApproval(task.maxShrink, validate.liveRows, validate.shadowRows)) {
       report('awaiting-approval', { liveRows: validate.liveRows, newRows: validate.shadowRows });
       await condition(() => control.decision !== undefined);
@@ -195,13 +183,13 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       backup = await steps.backupPartition.executeWithOptions(beating('backup'), [task]);
     }
     await startStep('swap');
-    moving = task.swap === 'move-all';
+    moving = partitionKindFacts(task).keepsDuplicatesOnFailure;
     // The swap records itself in the job's ledger: who swapped, and what the build read of the source.
     const context = { writer: parent?.workflowId ?? workflowInfo().workflowId, build, rowsRead: validate.rowsRead };
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
       swap: await steps.swapPartition.executeWithOptions(beating('swap'), [
         task,
-        lean ? { ...context, validatedRows: validate.shadowRows } : context,
+        generation === 'original' ? context : { ...context, validatedRows: validate.shadowRows },
       ]),
       cleanup: await quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]),
     }));
@@ -241,4 +229,46 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     await CancellationScope.nonCancellable(() => quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]));
     throw err;
   }
+}
+
+// The older generations of this workflow's code, kept only so that histories recorded by them replay. Each is
+// listed in the patch register (docs/architecture.md#patch-register) with the recordings that cover it and when it
+// may go.
+
+/** Which generation of this workflow's code a run takes: the newest, unless its history was recorded earlier. */
+type Generation = 'one-build-activity' | 'fewer-round-trips' | 'original';
+const CURRENT: Generation = 'one-build-activity';
+
+/**
+ * `fewer-round-trips`: since then a partition reports only the steps worth reporting and validates in a local
+ * activity; `one-build-activity`: since then one activity prepares, builds and validates the shadow, and the parent
+ * shows the partition building from its start (src/workflows/partition-loop-state.ts).
+ */
+function codeGeneration(): Generation {
+  if (!patched('fewer-round-trips')) return 'original';
+  return patched('one-build-activity') ? 'one-build-activity' : 'fewer-round-trips';
+}
+
+/** Which steps an older generation reported to the parent. */
+function olderWorthReporting(generation: Generation, step: PartitionActivity, paused: boolean, answered: boolean) {
+  return generation === 'fewer-round-trips' ? step === 'insert' || paused || answered : step !== 'prepare' || paused;
+}
+
+/** An older generation's prepare, build and validation: three activities, each reported to the parent. */
+async function olderBuild(
+  generation: Generation,
+  task: PartitionTask,
+  startStep: (step: PartitionActivity) => Promise<void>,
+  interruptibleBuild: <T>(build: () => Promise<T>) => Promise<T>,
+) {
+  const about = (step: PartitionStep) => ({ summary: stepSummary(task, step) });
+  await startStep('prepare');
+  const prepare = await quickSteps.prepareShadow.executeWithOptions(about('prepare'), [task]);
+  const build = await interruptibleBuild(() =>
+    buildStep.buildShadow.executeWithOptions({ ...about('insert'), ...heartbeatOptions(task.job.safety) }, [task]),
+  );
+  await startStep('validate');
+  const validateSteps = generation === 'original' ? steps : readSteps;
+  const validate = await validateSteps.validateShadow.executeWithOptions(about('validate'), [task]);
+  return { prepare, build, validate };
 }

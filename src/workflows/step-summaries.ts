@@ -1,3 +1,4 @@
+import { partitionKindFacts } from './engine/partition-kind-facts';
 import type { PartitionStep, PartitionTask, TableRef } from '../shared/backfill-results';
 import { formatCheckpoint } from '../shared/import-batch-task';
 
@@ -38,9 +39,10 @@ export function stepSummary(task: PartitionTask, step: PartitionStep): string {
       return `validate ${id} against ${task.build.kind === 'restore' ? 'its backup' : qualified(task.source)}`;
     case 'backup':
       return `backup ${id} into ${task.backup ? qualified(task.backup) : '(none)'}`;
-    case 'swap':
-      if (task.swap === 'move-all') return `move ${id} into ${qualified(task.target)} and its view targets`;
-      return `${task.swap === 'append' ? 'move' : 'swap'} ${id} into ${qualified(task.target)}`;
+    case 'swap': {
+      const { swapVerb, movesViewTargets } = partitionKindFacts(task);
+      return `${swapVerb} ${id} into ${qualified(task.target)}${movesViewTargets ? ' and its view targets' : ''}`;
+    }
     case 'cleanup':
       return `drop shadow ${qualified(task.shadow)}`;
   }

@@ -1,0 +1,209 @@
+import { CancelledFailure } from '@temporalio/common';
+import type { ClickHouse } from '../../clickhouse/clickhouse';
+import { loggedPeak } from '../../clickhouse/query-memory';
+import type { AggregatePartitionTask, ValidationCheck } from '../../shared/backfill-results';
+import { nextDay } from '../../shared/days';
+import { insertAggregation } from '../../sql/aggregation';
+import { additiveMetrics, aggregationShape, rowCountMetric, type AggregationShape } from '../../sql/aggregation-shape';
+import { deleteDay, selectDaySplitTotals } from '../../sql/daily-ops';
+import { attachPartitionFrom } from '../../sql/partition-ops';
+import { metricTotalAlias, selectSourceTotals } from '../../sql/totals';
+import { aggregatePartitionStatements } from '../aggregate-partition-statements';
+import type { ActivityDeps } from '../deps';
+import { BackupMissingError, SwapVerificationError, ValidationMismatchError } from '../errors';
+import { recordSwap } from '../ledger';
+import { emptySnapshot, sourceSnapshots } from '../source-fingerprint';
+import { buildQueries, partitionRows, runStep, tableExists, type SwapResult, type Totals } from '../step-runner';
+import { validationCheck } from '../validation-check';
+import type { KindSteps } from '../engine/kind-steps';
+
+/** The checks of a rebuilt partition against the source partition. */
+export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask) {
+  const { mode, relativeTolerance } = task.job.validation;
+  const counter = rowCountMetric(shape);
+  const groups = mode === 'full' || counter === undefined;
+  const [sourceTotals, shadowTotals] = aggregatePartitionStatements(task).validate;
+  const [source] = await ch.rows<Totals>(sourceTotals);
+  const [shadow] = await ch.rows<Totals>(shadowTotals);
+  const checks: ValidationCheck[] = [];
+  additiveMetrics(shape).forEach((m, i) => {
+    const alias = metricTotalAlias(i);
+    if (m.name === counter) checks.push(validationCheck(`sum(${m.name}) = source rows`, source.rows, shadow[alias], 0));
+    else if (mode === 'full')
+      checks.push(validationCheck(`sum(${m.name})`, source[alias], shadow[alias], relativeTolerance));
+  });
+  if (groups) checks.push(validationCheck('rows = distinct keys and dates', source.groups, shadow.rows, 0));
+  return { rowsRead: Number(source.rows), checks, shadowRows: Number(shadow.rows) };
+}
+
+/** The checks of a partition with one day rebuilt: that day against the source, the other days against the live. */
+async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask, day: string) {
+  const { mode, relativeTolerance } = task.job.validation;
+  const counter = rowCountMetric(shape);
+  const groups = mode === 'full' || counter === undefined;
+  const range = { start: day, end: nextDay(day) };
+  const [source] = await ch.rows<Totals>(selectSourceTotals(shape, task.source, range, groups, mode === 'full'));
+  const [shadow] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.shadow, task.partition.id, day));
+  const [live] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.target, task.partition.id, day));
+  const checks: ValidationCheck[] = [];
+  const add = (name: string, expected: string | number, actual: string | number, tolerance: number) =>
+    checks.push(validationCheck(name, expected, actual, tolerance));
+  additiveMetrics(shape).forEach((m, i) => {
+    const alias = metricTotalAlias(i);
+    if (m.name === counter) add(`${day}: sum(${m.name}) = source rows`, source.rows, shadow[`day_${alias}`], 0);
+    else if (mode === 'full') add(`${day}: sum(${m.name})`, source[alias], shadow[`day_${alias}`], relativeTolerance);
+    // Same rows, but float sums depend on the order of parts: exact for integers, within tolerance for floats.
+    add(`other days: sum(${m.name}) unchanged`, live[`other_${alias}`], shadow[`other_${alias}`], relativeTolerance);
+  });
+  if (groups) add(`${day}: rows = distinct keys`, source.groups, shadow.day_rows, 0);
+  add('other days: rows unchanged', live.other_rows, shadow.other_rows, 0);
+  return { rowsRead: Number(source.rows), checks };
+}
+
+/**
+ * The steps of an aggregate job's partition (and of a daily run's day, and of a rollback's restore) over its
+ * writer's own shadow table (`<target>_v2_<partition>_<writer>`). The live target changes only in `swap`,
+ * atomically; every other step touches the shadow or the backup only.
+ */
+export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartitionTask> {
+  const { clickhouse: ch, log, onStep } = deps;
+  // The (salted) aggregation of the source partition; the live partition (hard links) with one day deleted and
+  // re-aggregated; or the backup's copy of the partition. `fresh`: the shadow was just made, so it needs no truncate.
+  const build = async (task: AggregatePartitionTask, options: { fresh?: boolean }) => {
+    const shape = aggregationShape(task.job);
+    const { queryId, killEarlier } = buildQueries(ch, task);
+    const { build, partition } = task;
+    const statements = aggregatePartitionStatements(task);
+    return runStep(task, 'insert', async (signal) => {
+      if (build.kind === 'restore' && build.rows > 0 && !(await tableExists(ch, build.from))) {
+        throw new BackupMissingError(
+          `backup table ${build.from.database}.${build.from.name} no longer exists (dropped when its retention ended)`,
+        );
+      }
+      // The one build activity stopped this run's earlier build queries already, before it dropped the shadow.
+      if (!options.fresh) await killEarlier();
+      let source;
+      try {
+        // A shadow just made afresh is empty: only a build on its own (a retry, a redo) must empty it.
+        if (!options.fresh) await ch.exec(statements.truncate, { signal });
+        if (build.kind !== 'restore') {
+          const snapshots = await sourceSnapshots(
+            ch,
+            task.source,
+            shape.granularity,
+            statements.fingerprint,
+            task.sourceHasParts,
+          );
+          source = snapshots && (snapshots.get(partition.id) ?? emptySnapshot());
+        }
+        await onStep?.('insert:started', partition.id);
+        if (build.kind === 'rebuild') {
+          await ch.exec(statements.insert, { signal, settings: task.job.insertSettings, queryId });
+        } else if (build.kind === 'day') {
+          await ch.exec(attachPartitionFrom(task.shadow, task.target, partition.id), { signal });
+          await ch.exec(deleteDay(task.shadow, shape.dateColumn, build.day), { signal });
+          const range = { start: build.day, end: nextDay(build.day) };
+          const insert = insertAggregation(shape, task.source, task.shadow, range, partition.salt);
+          await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
+        } else if (build.rows > 0) {
+          await ch.exec(attachPartitionFrom(task.shadow, build.from, partition.id), { signal });
+        }
+      } catch (err) {
+        if (!signal.aborted) throw err;
+        // Cancelled (pause --now, or the partition cancelled): stop our query, then report a cancellation, not
+        // the aborted query's error, so the workflow redoes the build instead of failing the partition.
+        await killEarlier();
+        throw new CancelledFailure('the build was cancelled', undefined, err as Error);
+      }
+      await onStep?.('insert:finished', partition.id);
+      const peakMemoryBytes = build.kind === 'restore' || ch.embedded ? undefined : await loggedPeak(ch, queryId);
+      if (build.kind === 'day') {
+        const [split] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.shadow, partition.id, build.day));
+        return { rowsWritten: Number(split.day_rows), source, peakMemoryBytes };
+      }
+      // The shadow's rows are counted by whoever needs them: validation counts them anyway.
+      return { source, peakMemoryBytes };
+    });
+  };
+
+  return {
+    prepare: (task) =>
+      runStep(task, 'prepare', async () => {
+        for (const statement of aggregatePartitionStatements(task).prepare) await ch.exec(statement);
+        return {};
+      }),
+
+    build,
+
+    validate(task) {
+      const shape = aggregationShape(task.job);
+      const { build, partition } = task;
+      return runStep(task, 'validate', async () => {
+        let outcome: { rowsRead: number; checks: ValidationCheck[]; shadowRows?: number };
+        // A rebuild's totals count the shadow's rows themselves: one query to the engine less per partition.
+        if (build.kind === 'rebuild') outcome = await rebuildChecks(ch, shape, task);
+        else if (build.kind === 'day') outcome = await dayChecks(ch, shape, task, build.day);
+        else {
+          const shadowRows = await partitionRows(ch, task.shadow, partition.id);
+          // The backup must still hold what the backfill recorded keeping: nothing else may have touched it.
+          outcome = {
+            rowsRead: build.rows,
+            checks: [validationCheck('rows = rows kept before the backfill', build.rows, shadowRows, 0)],
+            shadowRows,
+          };
+        }
+        const label = build.kind === 'day' ? `${partition.id} (day ${build.day})` : partition.id;
+        if (outcome.checks.some((c) => !c.ok)) throw new ValidationMismatchError(label, outcome.checks);
+        return {
+          rowsRead: outcome.rowsRead,
+          checks: outcome.checks,
+          shadowRows: outcome.shadowRows ?? (await partitionRows(ch, task.shadow, partition.id)),
+          liveRows: await partitionRows(ch, task.target, partition.id),
+        };
+      });
+    },
+
+    backup(task) {
+      const backup = task.backup;
+      if (!backup) throw new Error(`partition ${task.partition.id}: backupPartition called without a backup table`);
+      return runStep(task, 'backup', async () => {
+        for (const statement of aggregatePartitionStatements(task).backup) await ch.exec(statement);
+        await onStep?.('backup:kept', task.partition.id);
+        return { backupRows: await partitionRows(ch, backup, task.partition.id) };
+      });
+    },
+
+    swap(task, context) {
+      const id = task.partition.id;
+      const statements = aggregatePartitionStatements(task);
+      return runStep(task, 'swap', async () => {
+        const shadowRows = context?.validatedRows ?? (await partitionRows(ch, task.shadow, id));
+        let action: SwapResult['action'] = 'unchanged';
+        if (shadowRows > 0) {
+          await ch.exec(statements.replace);
+          action = 'replaced';
+        } else if ((await partitionRows(ch, task.target, id)) > 0) {
+          await ch.exec(statements.empty);
+          action = 'dropped';
+        }
+        await onStep?.('swap:replaced', id);
+        const targetRows = await partitionRows(ch, task.target, id);
+        if (targetRows !== shadowRows) {
+          throw new SwapVerificationError(
+            `partition ${id} of the target holds ${targetRows} rows after the swap, the shadow ${shadowRows}`,
+          );
+        }
+        log.info('partition swapped in', { partition: id, rows: targetRows, action });
+        await recordSwap(deps, task, context, { action, targetRows });
+        return { action };
+      });
+    },
+
+    drop: (task) =>
+      runStep(task, 'cleanup', async () => {
+        for (const statement of aggregatePartitionStatements(task).cleanup) await ch.exec(statement);
+        await onStep?.('cleanup:dropped', task.partition.id);
+        return {};
+      }),
+  };
+}
