@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { BackfillInputRaw } from '../shared/backfill-input';
-import { type AggregateJob, type JobSpec } from '../shared/job-spec';
-import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
+import type { AggregateJob } from '../shared/job-spec';
 import type { OnlyMode } from '../shared/ledger';
 import { CliError } from './cli-error';
 import { failedPartitionsOf } from './failed-partitions';
@@ -15,36 +14,31 @@ export interface BackfillOptions {
   retryOf?: string;
 }
 
+/** How a kind that takes no range names itself and its range in the refusals of range options. */
+export interface RangelessKind {
+  /** `a view job`, `an import job`. */
+  label: string;
+  /** Said after the label where `--from`/`--to` are refused (` with cutoff: snapshot`), or nothing. */
+  qualifier?: string;
+  /** What the job loads instead of a range of days. */
+  range: string;
+}
+
 /**
- * Refuses options that do not fit the job's kind, in the same words for `start` and `plan`: view and import jobs take
- * no range, `--allow-shrink` or `--only`; an aggregate job needs `--from` and `--to`.
+ * Refuses the options a kind without a range of days does not take (view and import jobs): `--from`/`--to`,
+ * `--allow-shrink` (their partitions are appended) and `--only`, in the same words for `start` and `plan`.
  */
-export function checkKindOptions(file: string, job: JobSpec, options: BackfillOptions): void {
-  if (job.kind === 'aggregate') {
-    if (options.from === undefined || options.to === undefined) {
-      throw new CliError(`${file} is an aggregate job: give the range of days with --from and --to`);
-    }
-    return;
-  }
-  const kind = job.kind === 'import' ? 'an import job' : 'a view job';
-  const range =
-    job.kind === 'import'
-      ? "it loads every history row before its checkpoint (the job's checkpoint, auto: the live table's first row)"
-      : job.cutoff === SNAPSHOT_CUTOFF
-        ? 'it backfills every row of its snapshot'
-        : "it backfills every row before its cutoff (the job's cutoff, auto: a minute ahead)";
+export function refuseRangeOptions(file: string, kind: RangelessKind, options: BackfillOptions): void {
   if (options.from !== undefined || options.to !== undefined) {
-    throw new CliError(
-      `${file} is ${kind}${job.kind === 'view' && job.cutoff === SNAPSHOT_CUTOFF ? ' with cutoff: snapshot' : ''}: ${range}, so --from/--to do not apply`,
-    );
+    throw new CliError(`${file} is ${kind.label}${kind.qualifier ?? ''}: ${kind.range}, so --from/--to do not apply`);
   }
   if (options.allowShrink) {
     throw new CliError(
-      `${file} is ${kind}: its partitions are appended, never replaced, so --allow-shrink does not apply`,
+      `${file} is ${kind.label}: its partitions are appended, never replaced, so --allow-shrink does not apply`,
     );
   }
   if (options.only !== undefined || options.retryOf !== undefined) {
-    throw new CliError(`${file} is ${kind}: ${range}, so --only does not apply`);
+    throw new CliError(`${file} is ${kind.label}: ${kind.range}, so --only does not apply`);
   }
 }
 

@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { describeIssues } from '../shared/input-errors';
 import { jobSpecSchema, type AggregateJob, type JobSpec } from '../shared/job-spec';
 import { CliError } from './cli-error';
+import { jobKindFor } from './kinds/registry';
 
 /** Reads a YAML or JSON job file and validates it; every problem is reported with its field. */
 export function loadJobFile(file: string): JobSpec {
@@ -27,8 +28,8 @@ export function loadJobFile(file: string): JobSpec {
 export function loadAggregateJobFile(file: string): AggregateJob {
   const job = loadJobFile(file);
   if (job.kind !== 'aggregate') {
-    const kind = `${job.kind === 'import' ? 'an' : 'a'} ${job.kind} job`;
-    throw new CliError(`job file ${file} is ${kind}; this command takes aggregate jobs (use start for it)`);
+    const { label } = jobKindFor(file, job);
+    throw new CliError(`job file ${file} is ${label}; this command takes aggregate jobs (use start for it)`);
   }
   return job;
 }

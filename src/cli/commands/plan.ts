@@ -7,7 +7,7 @@ import { askWorker } from '../ask-worker';
 import type { BackfillOptions } from '../backfill-options';
 import { CliError } from '../cli-error';
 import { loadJobFile } from '../job-file';
-import { describePlan } from '../plan-describers';
+import { jobKindFor } from '../kinds/registry';
 import { connectTemporalClient } from '../temporal-client';
 import { formatTestDay } from '../test-day-report';
 
@@ -37,8 +37,11 @@ export function registerPlanCommand(program: Command): void {
     .action(async (options: PlanOptions) => {
       const job = loadJobFile(options.job);
       if (options.testDay !== undefined) {
-        if (job.kind !== 'aggregate')
-          throw new CliError(`${options.job} is a ${job.kind} job: --test-day tests aggregate jobs`);
+        if (job.kind !== 'aggregate') {
+          throw new CliError(
+            `${options.job} is ${jobKindFor(options.job, job).label}: --test-day tests aggregate jobs`,
+          );
+        }
         if (options.from !== undefined || options.to !== undefined || options.only !== undefined) {
           throw new CliError('--test-day tests one day: leave out --from, --to and --only');
         }
@@ -56,7 +59,9 @@ export function registerPlanCommand(program: Command): void {
         return;
       }
       const client = await connectTemporalClient();
-      const plan = await describePlan(client, options.job, job, options);
+      const kind = jobKindFor(options.job, job);
+      kind.checkOptions(options);
+      const plan = await kind.describe(client, options);
       console.log(options.json ? JSON.stringify(plan.json, null, 2) : plan.text);
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startBackfill } from '../start-backfill';
+import { startBackfill } from '../kinds/aggregate';
 import { connectTemporalClient } from '../temporal-client';
 import { failedPartitionsOf } from '../failed-partitions';
 

@@ -1,0 +1,70 @@
+import { importInputSchema, type ImportInput } from '../../shared/import-input';
+import { describeIssues } from '../../shared/input-errors';
+import type { ImportJob } from '../../shared/job-spec';
+import type { describeImportWorkflow, importWorkflow } from '../../workflows';
+import { askWorker } from '../ask-worker';
+import { refuseRangeOptions } from '../backfill-options';
+import { CliError } from '../cli-error';
+import { formatImportDescription } from '../import-description';
+import { formatSummary } from '../summary-table';
+import { taskQueueFromEnv } from '../temporal-client';
+import type { JobKind } from './job-kind';
+
+/** An import job's workflow input, every default applied; bad input refused naming each field. */
+function parseImportInput(raw: unknown): ImportInput {
+  const parsed = importInputSchema.safeParse(raw);
+  if (!parsed.success) throw new CliError(`invalid import input:\n${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * An import job (`kind: import`): every history row before the checkpoint the workflow fixes is loaded into the
+ * live table and all its view targets, batch by batch (`importWorkflow`), while ingestion goes on. It takes no
+ * range of days.
+ */
+export const importKind: JobKind<ImportJob> = {
+  label: 'an import job',
+  workflowType: 'importWorkflow',
+  defaultWorkflowId: (job) => `import-${job.target.table}`,
+  checkOptions(file, _job, options) {
+    refuseRangeOptions(
+      file,
+      {
+        label: 'an import job',
+        range:
+          "it loads every history row before its checkpoint (the job's checkpoint, auto: the live table's first row)",
+      },
+      options,
+    );
+  },
+  async start(client, job, _options, workflowId) {
+    const input = parseImportInput({ job });
+    const handle = await client.workflow.start<typeof importWorkflow>('importWorkflow', {
+      taskQueue: taskQueueFromEnv(),
+      workflowId,
+      args: [input],
+      staticSummary: `import ${input.job.source.table} → ${input.job.target.table} and its views, before checkpoint ${input.job.checkpoint}`,
+    });
+    return {
+      handle,
+      notes: [],
+      async summary() {
+        const s = await handle.result();
+        // History before the checkpoint is in the main table and every view target; ingestion owns the rest.
+        return (
+          `${formatSummary(s)}\n${s.rowsRead.toLocaleString('en-US')} history rows before ${s.checkpoint} were ` +
+          `loaded into ${s.tables.join(', ')}; ingestion owns the rows from the checkpoint on.`
+        );
+      },
+    };
+  },
+  async describe(client, file, job) {
+    const description = await askWorker<typeof describeImportWorkflow>(
+      client,
+      'describeImportWorkflow',
+      [parseImportInput({ job })],
+      { idPrefix: 'describe-import', what: 'dry run', executionTimeout: '1m' },
+    );
+    return { text: formatImportDescription(file, job, description), json: description };
+  },
+};
