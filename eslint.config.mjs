@@ -17,10 +17,13 @@ const ioLibraries = {
   regex: '^(@clickhouse/client|chdb|@temporalio/(client|worker|activity|testing)|cli-progress)(/.*)?$',
 };
 
-/** Relative imports reaching into the I/O layers of `src/`; erased `import type` is fine. */
+/**
+ * Relative imports reaching into the I/O layers of `src/` (or of the demo's, examples/demo/, and from there into
+ * src/'s); erased `import type` is fine.
+ */
 const ioLayers = {
   message: 'Only `import type` is allowed from the I/O layers (activities, clickhouse, temporal, cli).',
-  regex: '^(\\.\\./)+(activities|clickhouse|temporal|cli)(/.*)?$',
+  regex: '^(\\.\\./)+(src/)?(activities|clickhouse|temporal|cli)(/.*)?$',
   allowTypeImports: true,
 };
 
@@ -51,8 +54,8 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox and is bundled with webpack.
-    files: ['src/workflows/**/*.ts'],
+    // Workflow code runs in Temporal's deterministic sandbox and is bundled with webpack (the demo's too).
+    files: ['src/workflows/**/*.ts', 'examples/demo/workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

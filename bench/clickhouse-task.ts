@@ -7,7 +7,12 @@ import type { Statement } from '../src/clickhouse/statement';
 import type { TableRef } from '../src/shared/backfill-results';
 import { createTargetTable, insertAggregation } from '../src/sql/aggregation';
 import { aggregationShape } from '../src/sql/aggregation-shape';
-import { countRows, createDemoEventsTable, insertDailyDemoEvents, insertDemoEvents } from '../src/sql/demo-events';
+import {
+  countRows,
+  createDemoEventsTable,
+  insertDailyDemoEvents,
+  insertDemoEvents,
+} from '../examples/demo/sql/demo-events';
 import { createTableLike, dropTableIfExists, truncateTable } from '../src/sql/partition-ops';
 import {
   createPypiDownloadsTable,
@@ -15,7 +20,7 @@ import {
   insertPypiDownloads,
   insertPypiRows,
   selectPypiDownloadsDigest,
-} from '../src/sql/pypi-demo';
+} from '../examples/demo/sql/pypi-demo';
 import { selectSourcePartitionStats } from '../src/sql/source-stats';
 import { selectPartitionTotals, selectSourceTotals } from '../src/sql/totals';
 import type {

@@ -69,7 +69,7 @@ export interface InsertMemoryTask extends BareInsertsTask {
   variants: { label: string; settings: Record<string, number> }[];
 }
 
-/** Fills a PyPI-like table (src/sql/pypi-demo.ts) with `rows` downloads over [start, end). */
+/** Fills a PyPI-like table (examples/demo/sql/pypi-demo.ts) with `rows` downloads over [start, end). */
 export interface SeedPypiTask {
   kind: 'seed-pypi';
   pypi: TableRef;

@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import type { QuerySettings } from '../src/clickhouse/clickhouse';
-import type { PypiProfile } from '../src/sql/pypi-demo';
+import type { PypiProfile } from '../examples/demo/sql/pypi-demo';
 import { forkChild } from './child-process';
 import type { OneTaskReply } from './one-task-child';
 

@@ -6,7 +6,13 @@ import type { Statement } from '../src/clickhouse/statement';
 import type { TableRef } from '../src/shared/backfill-results';
 import { truncateTable } from '../src/sql/partition-ops';
 import { selectActiveParts, stopMerges } from '../src/sql/part-stats';
-import { createPypiTable, insertPypiRows, PYPI_VIEWS, selectPypiProfile, type PypiView } from '../src/sql/pypi-demo';
+import {
+  createPypiTable,
+  insertPypiRows,
+  PYPI_VIEWS,
+  selectPypiProfile,
+  type PypiView,
+} from '../examples/demo/sql/pypi-demo';
 import {
   NULL_FILL_VARIANTS,
   type FillRun,

@@ -20,6 +20,18 @@ export interface BackfillWorkerOptions {
    * workflows are bundled at start, which takes seconds.
    */
   workflowBundle?: WorkflowBundleOption;
+  /** Workflows and activities served beside the product's (the demo's: examples/demo/demo-worker.ts). */
+  extension?: WorkerExtension;
+}
+
+/**
+ * What a worker serves beyond the product: a workflows entry file that re-exports src/workflows with its own
+ * workflows (bundled at start when no `workflowBundle` is given, and then the bundle must be of this file), and
+ * activities built from the same dependencies, merged after the product's.
+ */
+export interface WorkerExtension {
+  workflowsPath: string;
+  activities: (deps: ActivityDeps) => object;
 }
 
 /**
@@ -27,6 +39,11 @@ export interface BackfillWorkerOptions {
  * only process that opens the chDB data directory, so every ClickHouse access happens through it.
  */
 export async function createBackfillWorker(options: BackfillWorkerOptions): Promise<Worker> {
+  const deps: ActivityDeps = {
+    clickhouse: options.clickhouse,
+    log: options.log ?? activityLog,
+    onStep: options.onStep,
+  };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -34,11 +51,7 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
     interceptors: { activity: [activityLogContext] },
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({
-      clickhouse: options.clickhouse,
-      log: options.log ?? activityLog,
-      onStep: options.onStep,
-    }),
+      : { workflowsPath: options.extension?.workflowsPath ?? require.resolve('../workflows') }),
+    activities: { ...createActivities(deps), ...options.extension?.activities(deps) },
   });
 }

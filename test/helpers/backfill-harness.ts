@@ -9,47 +9,59 @@ import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { BackfillInputRaw } from '../../src/shared/backfill-input';
 import type { JobSpecInput } from '../../src/shared/job-spec';
 import { createBackfillWorker } from '../../src/worker/create-backfill-worker';
+import { demoWorkerExtension } from '../../examples/demo/demo-worker';
 import { openTestClickHouse } from './chdb-env';
 import { createTestTemporal } from './temporal-env';
 
 const root = path.resolve(__dirname, '..', '..');
-let bundle: Promise<{ code: string }> | undefined;
+const bundles = new Map<string, Promise<{ code: string }>>();
 
 /**
- * The workflow bundle. Bundling takes seconds, and every test file has a module registry of its own, so the bundle
- * is kept in .data/test under a hash of every file in src/ and of the lockfile: the first file of a run builds it,
- * the others read it, and any change to the sources builds a new one.
+ * The product's workflow bundle (src/workflows). Bundling takes seconds, and every test file has a module registry
+ * of its own, so the bundle is kept in .data/test under a hash of every file it may hold and of the lockfile: the
+ * first file of a run builds it, the others read it, and any change to the sources builds a new one.
  */
 export function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= cachedBundle();
+  return cachedBundle('product', require.resolve('../../src/workflows'), ['src']);
+}
+
+/** The demo worker's workflow bundle (examples/demo/workflows: the product's workflows and the demo's), cached alike. */
+export function demoWorkflowBundle(): Promise<{ code: string }> {
+  return cachedBundle('demo', require.resolve('../../examples/demo/workflows'), ['src', 'examples/demo']);
+}
+
+function cachedBundle(name: string, workflowsPath: string, sourceDirs: string[]): Promise<{ code: string }> {
+  let bundle = bundles.get(name);
+  if (!bundle) {
+    bundle = buildOrRead(name, workflowsPath, sourceDirs);
+    bundles.set(name, bundle);
+  }
   return bundle;
 }
 
-async function cachedBundle(): Promise<{ code: string }> {
+async function buildOrRead(name: string, workflowsPath: string, sourceDirs: string[]): Promise<{ code: string }> {
   const dir = path.join(root, '.data', 'test');
-  const file = path.join(dir, `workflow-bundle-${sourceHash()}.js`);
+  const file = path.join(dir, `workflow-bundle-${name}-${sourceHash(sourceDirs)}.js`);
   if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: quietLogger,
-  });
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   mkdirSync(dir, { recursive: true });
   // Written whole, then renamed: a test file running in parallel never reads half a bundle.
   const partial = `${file}.${process.pid}.partial`;
   writeFileSync(partial, code);
   renameSync(partial, file);
   // Bundles of earlier sources are never read again.
-  for (const old of readdirSync(dir).filter((f) => /^workflow-bundle-\w+\.js$/.test(f))) {
+  const earlier = new RegExp(`^workflow-bundle-${name}-\\w+\\.js$`);
+  for (const old of readdirSync(dir).filter((f) => earlier.test(f))) {
     if (path.join(dir, old) !== file) rmSync(path.join(dir, old), { force: true });
   }
   return { code };
 }
 
-/** A hash of every file under src/ (names and contents) and of package-lock.json. */
-function sourceHash(): string {
+/** A hash of every file under `dirs` (relative to the repository; names and contents) and of package-lock.json. */
+function sourceHash(dirs: string[]): string {
   const hash = createHash('sha256');
-  const src = path.join(root, 'src');
-  const files = readdirSync(src, { recursive: true, withFileTypes: true })
+  const files = dirs
+    .flatMap((d) => readdirSync(path.join(root, d), { recursive: true, withFileTypes: true }))
     .filter((f) => f.isFile())
     .map((f) => path.join(f.parentPath, f.name))
     .sort();
@@ -85,11 +97,12 @@ export interface Harness {
   taskQueue: string;
   /**
    * Runs `fn` while an in-process worker serves `taskQueue`, telling `onStep` of every step point; its activities
-   * use `clickhouse` when given (e.g. a recording wrapper of `ch`).
+   * use `clickhouse` when given (e.g. a recording wrapper of `ch`). With `demo`, it is the demo's worker
+   * (examples/demo/demo-worker.ts), which serves the demo's workflows and activities as well.
    */
   withWorker<T>(
     fn: (worker: Worker) => Promise<T>,
-    options?: { onStep?: ActivityDeps['onStep']; clickhouse?: ClickHouse },
+    options?: { onStep?: ActivityDeps['onStep']; clickhouse?: ClickHouse; demo?: boolean },
   ): Promise<T>;
   /** Starts `backfillWorkflow` and waits for its result, with a worker running. */
   backfill(input: BackfillInputRaw, workflowId?: string): Promise<unknown>;
@@ -115,7 +128,9 @@ export async function createHarness(extraServerArgs: string[] = [], uiPort?: num
       clickhouse: options.clickhouse ?? ch,
       log: { info: () => undefined, warn: () => undefined },
       onStep: options.onStep,
-      workflowBundle: await workflowBundle(),
+      ...(options.demo
+        ? { workflowBundle: await demoWorkflowBundle(), extension: demoWorkerExtension }
+        : { workflowBundle: await workflowBundle() }),
     });
     return worker.runUntil(fn(worker));
   };

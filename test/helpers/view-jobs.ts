@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportJobInput, JobSpecInput, ViewJobInput } from '../../src/shared/job-spec';
-import { createPypiTable, createPypiTableWithViews, insertPypiRows } from '../../src/sql/pypi-demo';
+import { createPypiTable, createPypiTableWithViews, insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { runCliOn } from './run-cli-captured';
 
 /** An example job of examples/, pointed at tables in `db`, with a short cutoff margin. */

@@ -1,4 +1,4 @@
-import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { progressQuery } from '../../src/shared/messages';
 import { freshDatabase } from '../helpers/chdb-env';

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { BackfillSummary } from '../../src/shared/backfill-results';
-import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { exampleJob } from '../helpers/backfill-harness';
 import { buildDist, startCompiledWorker } from '../helpers/compiled-worker';
 import { crashRunDirs, withClickHouse } from '../helpers/crash-workers';

@@ -6,7 +6,7 @@ import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { BackfillInputRaw } from '../../src/shared/backfill-input';
 import type { BackfillSummary } from '../../src/shared/backfill-results';
 import type { RollbackInputRaw, RollbackSummary } from '../../src/shared/rollback-input';
-import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { partitionLockId } from '../../src/shared/partition-lock';
 import { exampleJob } from '../helpers/backfill-harness';
 import { CRASH_SAFETY, shadowTables, useCrashTest, type CrashTest, type WorkerProcess } from '../helpers/crash-workers';

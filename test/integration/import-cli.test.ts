@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportSummary } from '../../src/shared/import-input';
 import type { BackfillProgress } from '../../src/shared/progress';
-import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
+import { createPypiTable, insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';

@@ -3,7 +3,7 @@ import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportInputRaw, ImportSummary } from '../../src/shared/import-input';
 import type { ImportJobInput } from '../../src/shared/job-spec';
-import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
+import { createPypiTable, insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import {

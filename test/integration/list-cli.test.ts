@@ -1,5 +1,5 @@
-import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
-import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
+import { createPypiTable, insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';

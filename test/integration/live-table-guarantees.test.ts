@@ -8,7 +8,7 @@ import { formatSummary } from '../../src/cli/summary-table';
 import type { BackfillInputRaw } from '../../src/shared/backfill-input';
 import type { BackfillSummary } from '../../src/shared/backfill-results';
 import type { JobSpecInput } from '../../src/shared/job-spec';
-import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';

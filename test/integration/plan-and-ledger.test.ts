@@ -10,7 +10,7 @@ import type { DailyInputRaw } from '../../src/shared/daily-input';
 import type { JobSpecInput } from '../../src/shared/job-spec';
 import type { LedgerEntry } from '../../src/shared/ledger';
 import { writerTag } from '../../src/shared/writer-tables';
-import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { createLedgerTable, insertLedgerRow, type LedgerRecord } from '../../src/sql/ledger';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';

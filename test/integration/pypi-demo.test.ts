@@ -1,13 +1,13 @@
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { TableRef } from '../../src/shared/backfill-results';
-import { countRows } from '../../src/sql/demo-events';
+import { countRows } from '../../examples/demo/sql/demo-events';
 import {
   createPypiTable,
   insertPypiRows,
   PYPI_TOP_PROJECTS,
   PYPI_VIEWS,
   selectPypiProfile,
-} from '../../src/sql/pypi-demo';
+} from '../../examples/demo/sql/pypi-demo';
 import { freshDatabase, openTestClickHouse } from '../helpers/chdb-env';
 
 const ROWS = 100_000;

@@ -1,4 +1,4 @@
-import { runPypiImportExample } from '../../src/cli/pypi-import-example';
+import { runPypiImportExample } from '../../examples/demo/cli/pypi-import-example';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 
 /*
@@ -20,7 +20,9 @@ describe('npm start -- --example pypi-import', () => {
     const log = jest.spyOn(console, 'log').mockImplementation((m: string) => void lines.push(m));
     let code: number;
     try {
-      code = await h.withWorker(() => runPypiImportExample(h.env.client, h.taskQueue, () => undefined));
+      code = await h.withWorker(() => runPypiImportExample(h.env.client, h.taskQueue, () => undefined), {
+        demo: true,
+      });
     } finally {
       log.mockRestore();
     }

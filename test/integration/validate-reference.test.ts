@@ -7,7 +7,7 @@ import path from 'node:path';
 import { runCli } from '../../src/cli';
 import type { ValidateInputRaw } from '../../src/shared/validate-input';
 import type { ValidationReport } from '../../src/shared/validation-report';
-import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 

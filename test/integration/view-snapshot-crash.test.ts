@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { confirmSignal } from '../../src/shared/messages';
 import type { ViewSnapshotSummary } from '../../src/shared/snapshot-input';
-import { insertPypiRows } from '../../src/sql/pypi-demo';
+import { insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { CRASH_SAFETY, shadowTables, useCrashTest } from '../helpers/crash-workers';
 import { progressUntil } from '../helpers/progress-until';
 import { createCrashTestPypi, hourlyTargetAndSource, pypiViewJob } from '../helpers/view-jobs';

@@ -5,7 +5,7 @@ import type { TableRef } from '../../src/shared/backfill-results';
 import { progressQuery } from '../../src/shared/messages';
 import type { ViewJobInput } from '../../src/shared/job-spec';
 import type { ViewSnapshotSummary } from '../../src/shared/snapshot-input';
-import { insertPypiRows } from '../../src/sql/pypi-demo';
+import { insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';

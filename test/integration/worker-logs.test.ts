@@ -4,10 +4,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { exampleJob } from '../helpers/backfill-harness';
+import { withClickHouse } from '../helpers/crash-workers';
 import { createTestTemporal } from '../helpers/temporal-env';
 
 const REPO = path.resolve(__dirname, '..', '..');
+const EVENTS = { database: 'default', name: 'events' };
 
 type LogLine = Record<string, unknown>;
 
@@ -28,6 +31,12 @@ describe('the worker logs JSON lines with workflow id, partition and step, and n
 
   beforeAll(async () => {
     env = await createTestTemporal();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'worker-logs-chdb-'));
+    // The demo's events, written before the worker opens the data directory (the product's worker has no generator).
+    await withClickHouse(dataDir, async (ch) => {
+      await ch.exec(createDemoEventsTable(EVENTS));
+      await ch.exec(insertDemoEvents(EVENTS, '2024-01-01', 2, 2_000));
+    });
     const worker = spawn(process.execPath, ['--import', 'tsx', 'src/bin/worker.ts'], {
       cwd: REPO,
       env: {
@@ -38,7 +47,7 @@ describe('the worker logs JSON lines with workflow id, partition and step, and n
         TEMPORAL_API_KEY: apiKey,
         TEMPORAL_TLS: 'false',
         CLICKHOUSE_PASSWORD: password,
-        CLICKHOUSE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'worker-logs-chdb-')),
+        CLICKHOUSE_DATA_DIR: dataDir,
         LOG_LEVEL: 'debug',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,12 +63,6 @@ describe('the worker logs JSON lines with workflow id, partition and step, and n
           args: [input],
           workflowExecutionTimeout: '2m',
         });
-      await run('seedDemoWorkflow', `logs-seed-${randomUUID()}`, {
-        table: 'events',
-        start: '2024-01-01',
-        months: 2,
-        rows: 2_000,
-      });
       await run('backfillWorkflow', backfillId, { job: exampleJob('default'), from: '2024-01-01', to: '2024-02-29' });
       const refused = exampleJob('default', { target: { table: 'refused_daily' } }) as { metrics: object };
       refused.metrics = { ...refused.metrics, daily_sum_ctr: 'sum(clicks)' };

@@ -5,11 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { BackfillSummary } from '../../src/shared/backfill-results';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { exampleJob } from '../helpers/backfill-harness';
+import { withClickHouse } from '../helpers/crash-workers';
 import { freePort } from '../helpers/free-port';
 import { createTestTemporal } from '../helpers/temporal-env';
 
 const REPO = path.resolve(__dirname, '..', '..');
+const EVENTS = { database: 'default', name: 'events' };
 
 interface Sample {
   name: string;
@@ -56,13 +59,19 @@ describe('the worker serves Prometheus metrics on METRICS_PORT', () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/metrics`;
     let stderr = '';
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'worker-metrics-chdb-'));
+    // The demo's events, written before the worker opens the data directory (the product's worker has no generator).
+    await withClickHouse(dataDir, async (ch) => {
+      await ch.exec(createDemoEventsTable(EVENTS));
+      await ch.exec(insertDemoEvents(EVENTS, '2024-01-01', 2, 20_000));
+    });
     const worker = spawn(process.execPath, ['--import', 'tsx', 'src/bin/worker.ts'], {
       cwd: REPO,
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: env.address,
         TEMPORAL_TASK_QUEUE: taskQueue,
-        CLICKHOUSE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'worker-metrics-chdb-')),
+        CLICKHOUSE_DATA_DIR: dataDir,
         METRICS_PORT: String(port),
         LOG_LEVEL: 'warn',
       },
@@ -75,6 +84,17 @@ describe('the worker serves Prometheus metrics on METRICS_PORT', () => {
       expect(response.status).toBe(200);
       return response.text();
     };
+    /** The first scrape once the worker serves its endpoint and the SDK's own metrics are in it. */
+    const firstScrape = async (): Promise<Sample[]> => {
+      for (let i = 0; ; i++) {
+        const samples = await scrape().then(parseScrape, (err: unknown) => {
+          if (i >= 600) throw err;
+          return [];
+        });
+        if (samples.some((s) => s.name.startsWith('temporal_')) || i >= 600) return samples;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
     try {
       const run = (workflowType: string, input: unknown) =>
         env.client.workflow.execute(workflowType, {
@@ -83,8 +103,7 @@ describe('the worker serves Prometheus metrics on METRICS_PORT', () => {
           args: [input],
           workflowExecutionTimeout: '2m',
         });
-      await run('seedDemoWorkflow', { table: 'events', start: '2024-01-01', months: 2, rows: 20_000 });
-      before = parseScrape(await scrape());
+      before = await firstScrape();
       summary = (await run('backfillWorkflow', {
         job: exampleJob('default'),
         from: '2024-01-01',

@@ -1,4 +1,4 @@
-import { insertDailyDemoEvents } from '../../src/sql/demo-events';
+import { insertDailyDemoEvents } from '../../examples/demo/sql/demo-events';
 
 const placeholders = (query: string): string[] => [...query.matchAll(/\{(\w+):[^}]+\}/g)].map((m) => m[1]);
 

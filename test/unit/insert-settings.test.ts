@@ -1,6 +1,6 @@
 import { MANAGED_SETTINGS } from '../../src/clickhouse/clickhouse';
 import { insertSettingsSchema } from '../../src/shared/job-spec';
-import { selectEventsDailyDigest } from '../../src/sql/demo-events';
+import { selectEventsDailyDigest } from '../../examples/demo/sql/demo-events';
 
 describe('the insert settings that bound an INSERT’s memory', () => {
   const spill = {

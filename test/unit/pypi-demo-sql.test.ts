@@ -18,7 +18,7 @@ import {
   selectPypiDownloadsDigest,
   selectPypiDownloadsPerDayDigest,
   selectPypiProfile,
-} from '../../src/sql/pypi-demo';
+} from '../../examples/demo/sql/pypi-demo';
 
 const pypi: TableRef = { database: 'demo', name: 'pypi' };
 const downloads: TableRef = { database: 'demo', name: 'pypi_downloads' };

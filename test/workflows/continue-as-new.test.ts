@@ -1,5 +1,5 @@
 import type { BackfillSummary } from '../../src/shared/backfill-results';
-import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { createContinueAsNewHarness, expectContinuedAsNew, runAcrossContinueAsNew } from '../helpers/continue-as-new';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pauseSignal, progressQuery, resumeSignal } from '../../src/shared/messages';
-import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';

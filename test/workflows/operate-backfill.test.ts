@@ -7,7 +7,7 @@ import { CancelledFailure } from '@temporalio/common';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { StepPoint } from '../../src/activities';
 import { pauseSignal, progressQuery, resumeSignal, setParallelismUpdate } from '../../src/shared/messages';
-import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';

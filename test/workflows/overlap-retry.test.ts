@@ -13,7 +13,7 @@ import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { BackfillSummary } from '../../src/shared/backfill-results';
 import type { JobSpecInput } from '../../src/shared/job-spec';
 import { progressQuery, type BackfillProgress } from '../../src/shared/progress';
-import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
+import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';

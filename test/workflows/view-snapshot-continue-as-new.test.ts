@@ -1,7 +1,7 @@
 import type { TableRef } from '../../src/shared/backfill-results';
 import { confirmSignal } from '../../src/shared/messages';
 import type { ViewSnapshotSummary } from '../../src/shared/snapshot-input';
-import { insertPypiRows } from '../../src/sql/pypi-demo';
+import { insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import type { Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { createContinueAsNewHarness, expectContinuedAsNew, runAcrossContinueAsNew } from '../helpers/continue-as-new';

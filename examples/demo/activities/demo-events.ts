@@ -1,8 +1,8 @@
-import type { ActivityDeps } from './deps';
-import { tableResolver } from './table-resolver';
+import type { ActivityDeps } from '../../../src/activities/deps';
+import { tableResolver } from '../../../src/activities/table-resolver';
 import { countRows, createDemoEventsTable, insertDemoEvents } from '../sql/demo-events';
-import { truncateTable } from '../sql/partition-ops';
-import { withHeartbeat } from './heartbeat';
+import { truncateTable } from '../../../src/sql/partition-ops';
+import { withHeartbeat } from '../../../src/activities/heartbeat';
 
 export interface DemoEventsInput {
   table: string;

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
-import type { ImportSummary } from '../shared/import-input';
+import type { ImportSummary } from '../../../src/shared/import-input';
 import type { checkPypiImportExampleWorkflow, importWorkflow, preparePypiImportExampleWorkflow } from '../workflows';
-import { loadJobFile } from './job-file';
+import { loadJobFile } from '../../../src/cli/job-file';
 import { runWhileIngesting } from './run-while-ingesting';
 
 const JOB_FILE = 'examples/pypi-import.yaml';

@@ -2,28 +2,28 @@ import { mkdirSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { errorLine } from '../cli/error-line';
-import { loadJobFile } from '../cli/job-file';
-import { runPypiImportExample } from '../cli/pypi-import-example';
-import { runWhileIngesting } from '../cli/run-while-ingesting';
-import { showProgress } from '../cli/progress-view';
-import { nameWorkflowFailures } from '../cli/temporal-client';
-import { formatSummary, formatValidation } from '../cli/summary-table';
-import { connectClickHouse } from '../clickhouse/connect';
-import { backfillInputSchema } from '../shared/backfill-input';
-import type { BackfillSummary } from '../shared/backfill-results';
-import { DEFAULT_TASK_QUEUE } from '../shared/task-queue';
-import { withTemporal } from '../temporal/connection';
-import { createBackfillWorker } from '../worker/create-backfill-worker';
-import { installWorkerRuntime } from '../worker/worker-runtime';
-import type { ViewBackfillSummary } from '../shared/view-input';
+import { errorLine } from '../../src/cli/error-line';
+import { loadJobFile } from '../../src/cli/job-file';
+import { runPypiImportExample } from './cli/pypi-import-example';
+import { runWhileIngesting } from './cli/run-while-ingesting';
+import { showProgress } from '../../src/cli/progress-view';
+import { nameWorkflowFailures } from '../../src/cli/temporal-client';
+import { formatSummary, formatValidation } from '../../src/cli/summary-table';
+import { connectClickHouse } from '../../src/clickhouse/connect';
+import { backfillInputSchema } from '../../src/shared/backfill-input';
+import type { BackfillSummary } from '../../src/shared/backfill-results';
+import { DEFAULT_TASK_QUEUE } from '../../src/shared/task-queue';
+import { withTemporal } from '../../src/temporal/connection';
+import { installWorkerRuntime } from '../../src/worker/worker-runtime';
+import { createDemoWorker } from './demo-worker';
+import type { ViewBackfillSummary } from '../../src/shared/view-input';
 import type {
   backfillWorkflow,
   checkPypiExampleWorkflow,
   preparePypiExampleWorkflow,
   seedDemoWorkflow,
   viewBackfillWorkflow,
-} from '../workflows';
+} from './workflows';
 
 const DATA_DIR = '.data';
 const JOB_FILE = 'examples/events-daily.yaml';
@@ -38,7 +38,7 @@ const PYPI = { rows: 5_000_000, days: 90, batch: 2_000, intervalMs: 200 };
  * six months partition by partition with a live progress bar, and prints the summary and the validation results.
  * Exits 0 only when every partition validated. Running it again while a backfill is unfinished resumes it.
  * `npm start -- --example pypi` runs the guide's view scenario instead (see {@link runPypiExample}), `--example
- * pypi-import` its scenario 1 (see src/cli/pypi-import-example.ts).
+ * pypi-import` its scenario 1 (see examples/demo/cli/pypi-import-example.ts).
  */
 async function main(): Promise<number> {
   mkdirSync(DATA_DIR, { recursive: true });
@@ -55,7 +55,7 @@ async function main(): Promise<number> {
         new Client({ connection: await Connection.connect(t.connectionOptions), namespace: t.namespace }),
       );
       const taskQueue = process.env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE;
-      const worker = await createBackfillWorker({
+      const worker = await createDemoWorker({
         connection,
         namespace: t.namespace,
         taskQueue,

@@ -1,8 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { DemoActivities } from '../activities';
 import type { DemoEventsInput } from '../activities/demo-events';
 
-const { seedDemoEvents } = proxyActivities<Activities>({
+const { seedDemoEvents } = proxyActivities<DemoActivities>({
   startToCloseTimeout: '30m',
   heartbeatTimeout: '20s',
   retry: { maximumAttempts: 3 },

@@ -1,16 +1,16 @@
 import { ActivityCancellationType, isCancellation, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { DemoActivities } from '../activities';
 import type { PypiExampleTables, PypiImportExampleTables } from '../activities/pypi-example';
 
 const { preparePypiExample, checkPypiExample, preparePypiImportExample, checkPypiImportExample } =
-  proxyActivities<Activities>({
+  proxyActivities<DemoActivities>({
     startToCloseTimeout: '30m',
     heartbeatTimeout: '20s',
     retry: { maximumAttempts: 3 },
   });
 
 // Cancelling the workflow waits until the activity has stopped inserting, so the check after it sees every row.
-const { ingestPypi } = proxyActivities<Activities>({
+const { ingestPypi } = proxyActivities<DemoActivities>({
   startToCloseTimeout: '24h',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   heartbeatTimeout: '10s',

@@ -1,9 +1,9 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { BackfillSummary } from '../shared/backfill-results';
+import type { BackfillSummary } from '../../../src/shared/backfill-results';
 import type { pypiIngestionWorkflow } from '../workflows';
-import { errorLine } from './error-line';
-import { showProgress } from './progress-view';
-import { formatSummary, formatValidation } from './summary-table';
+import { errorLine } from '../../../src/cli/error-line';
+import { showProgress } from '../../../src/cli/progress-view';
+import { formatSummary, formatValidation } from '../../../src/cli/summary-table';
 
 /** The live ingestion an example runs its job under: `batch` generated rows every `intervalMs` into `source`. */
 export interface ExampleIngestion {

@@ -1,5 +1,5 @@
-import type { TableRef } from '../shared/backfill-results';
-import { truncateTable } from '../sql/partition-ops';
+import type { TableRef } from '../../../src/shared/backfill-results';
+import { truncateTable } from '../../../src/sql/partition-ops';
 import {
   countPypiRows,
   createPypiTable,
@@ -12,11 +12,11 @@ import {
   selectPypiSourceDownloadsDigest,
   selectPypiSourceDownloadsPerDayDigest,
 } from '../sql/pypi-demo';
-import { dropTableIfExists } from '../sql/partition-ops';
-import { dropViewIfExists } from '../sql/view';
-import type { ActivityDeps } from './deps';
-import { withHeartbeat } from './heartbeat';
-import { tableResolver } from './table-resolver';
+import { dropTableIfExists } from '../../../src/sql/partition-ops';
+import { dropViewIfExists } from '../../../src/sql/view';
+import type { ActivityDeps } from '../../../src/activities/deps';
+import { withHeartbeat } from '../../../src/activities/heartbeat';
+import { tableResolver } from '../../../src/activities/table-resolver';
 
 export interface PypiExampleTables {
   source: string;
