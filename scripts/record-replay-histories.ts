@@ -4,8 +4,8 @@
  *
  * Run with `npm run record-histories` after a deliberate, replay-compatible change to workflow code whose new
  * histories the fixtures should also cover. Never re-record to make a failing replay test pass: a failure means
- * running workflows would break on the new code. Guard the change with `patched()` instead (see README,
- * "Changing workflow code").
+ * running workflows would break on the new code. Guard the change with `patched()` instead (see CONTRIBUTING.md,
+ * "Changing workflow code", and the patch register in docs/architecture.md).
  *
  * `npm run record-histories -- <scenario> …` records only the scenarios named (and runs, without writing, the
  * ones they need), leaving every other recording as it is: a new workflow gets its histories without the old
