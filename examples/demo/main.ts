@@ -1,7 +1,7 @@
 import { mkdirSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { errorLine } from '../../src/cli/error-line';
 import { loadJobFile } from '../../src/cli/job-file';
 import { runPypiImportExample } from './cli/pypi-import-example';
@@ -49,7 +49,7 @@ async function main(): Promise<number> {
   const log = (m: string) => console.error(m);
   return withTemporal(
     async (t) => {
-      const clickhouse = connectClickHouse();
+      const clickhouse = connectClickHouse(process.env, Runtime.instance().logger);
       const connection = await NativeConnection.connect(t.connectionOptions);
       const client = nameWorkflowFailures(
         new Client({ connection: await Connection.connect(t.connectionOptions), namespace: t.namespace }),

@@ -17,7 +17,7 @@ export function withFailureBoundary<T extends Record<string, AsyncFn>>(activitie
         try {
           return await fn(...args);
         } catch (err) {
-          const failure = toActivityFailure(err);
+          const failure = toActivityFailure(err, Context.current().info.attempt);
           const type = (failure as { type?: unknown }).type;
           if (type === FailureType.ValidationMismatch || type === FailureType.ReferenceMismatch) {
             Context.current()

@@ -1,6 +1,7 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import type { Statement } from '../clickhouse/statement';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
+import { isMergeTreeFamily } from '../clickhouse/engine-family';
 import type { BackfillPlan, PartitionPlan, TableRef } from '../shared/backfill-results';
 import type { AggregateJob } from '../shared/job-spec';
 import {
@@ -131,7 +132,7 @@ async function checkExistingTarget(
   const [info] = await ch.rows<{ engine: string; partition_key: string }>(selectTableInfo(target));
   if (!info) return false;
   const field = 'target.table';
-  if (!info.engine.endsWith('MergeTree')) {
+  if (!isMergeTreeFamily(info.engine)) {
     throw new JobSpecError(field, `${show(target)} uses engine ${info.engine}; a MergeTree-family table is needed`);
   }
   const partitionKey = `${partitionFunction(shape.granularity)}(${shape.dateColumn})`;

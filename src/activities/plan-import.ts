@@ -1,5 +1,6 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
+import { isMergeTreeFamily } from '../clickhouse/engine-family';
 import type { TableRef } from '../shared/backfill-results';
 import { type ImportBatch, type ImportDescription, type ImportPlan, type ImportView } from '../shared/import-input';
 import { formatCheckpoint, importBatchTask } from '../shared/import-batch-task';
@@ -30,8 +31,6 @@ import { tableResolver } from './table-resolver';
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
 const same = (a: TableRef, b: TableRef): boolean => a.database === b.database && a.name === b.name;
-/** A `MergeTree`-family engine: the only ones with partitions to move. */
-const isMergeTree = (engine: string): boolean => /MergeTree$/.test(engine);
 
 type ColumnDetails = Awaited<ReturnType<typeof columnsOf>>[number];
 
@@ -43,7 +42,7 @@ function columnsOf(ch: ClickHouse, table: TableRef) {
 async function checkMain(ch: ClickHouse, job: ImportJob, main: TableRef) {
   const [info] = await ch.rows(selectImportTableInfo(main));
   if (!info) throw new JobSpecError('target.table', `table ${show(main)} does not exist`);
-  if (!isMergeTree(info.engine)) {
+  if (!isMergeTreeFamily(info.engine)) {
     throw new JobSpecError(
       'target.table',
       `${show(main)} is ${info.engine}: only MergeTree-family tables have partitions to move`,
@@ -181,7 +180,7 @@ async function viewsOf(ch: ClickHouse, main: TableRef) {
     }
     const [info] = await ch.rows(selectImportTableInfo(target));
     if (!info) throw refuse(`its TO table ${show(target)} does not exist`);
-    if (!isMergeTree(info.engine))
+    if (!isMergeTreeFamily(info.engine))
       throw refuse(`its TO table ${show(target)} is ${info.engine}, not of the MergeTree family`);
     if (info.dependencies_table.length > 0) {
       const fed = info.dependencies_table.map((name, i) => show({ database: info.dependencies_database[i], name }));

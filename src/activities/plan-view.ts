@@ -1,6 +1,7 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
 import type { Statement } from '../clickhouse/statement';
+import { engineFamily } from '../clickhouse/engine-family';
 import type { PartitionPlan, TableRef } from '../shared/backfill-results';
 import {
   DESCRIBED_WRITER_TAG,
@@ -184,7 +185,8 @@ async function checkExistingTarget(
   const field = 'target.table';
   const differs = (what: string, actual: string, wanted: string) =>
     new JobSpecError(field, `${show(target)} has ${what} "${actual}", the job needs "${wanted}"`);
-  if (info.engine !== shape.engine) throw differs('engine', info.engine, shape.engine);
+  // Cloud reports the engine the job created as Shared…, a replicated database as Replicated…: compare families.
+  if (engineFamily(info.engine) !== shape.engine) throw differs('engine', info.engine, shape.engine);
   if (info.partition_key !== viewPartitionKey(shape)) {
     throw differs('partition key', info.partition_key, viewPartitionKey(shape));
   }

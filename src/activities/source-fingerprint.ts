@@ -5,6 +5,7 @@ import type { SourceSnapshot } from '../shared/ledger';
 import type { PartitionGranularity } from '../shared/job-spec';
 import { partitionOf } from '../shared/partitions';
 import type { Statement } from '../clickhouse/statement';
+import { isMergeTreeFamily } from '../clickhouse/engine-family';
 import { selectTableInfo } from '../sql/introspection';
 import type { FingerprintDayRow } from '../sql/source-fingerprint';
 
@@ -19,7 +20,7 @@ function hashOfParts(parts: Iterable<string>): string {
 /** Whether `source` is a MergeTree table: only its parts fingerprint what a build read. */
 export async function sourceHasParts(ch: ClickHouse, source: TableRef): Promise<boolean> {
   const [info] = await ch.rows<{ engine: string }>(selectTableInfo(source));
-  return info?.engine.endsWith('MergeTree') ?? false;
+  return info !== undefined && isMergeTreeFamily(info.engine);
 }
 
 /** The snapshot of a partition the source has no rows for. */

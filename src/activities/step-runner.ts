@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ClickHouse } from '../clickhouse/clickhouse';
+import { currentQueryLabel, withQueryLabel } from '../clickhouse/query-label';
 import { MetricName } from '../shared/backfill-metrics';
 import type { PartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
 import type { SourceSnapshot } from '../shared/ledger';
@@ -54,7 +55,8 @@ export async function tableExists(ch: ClickHouse, table: TableRef): Promise<bool
 }
 
 /**
- * Runs one step of a partition: heartbeating which step and for how long, and timing it. A completed step's
+ * Runs one step of a partition: heartbeating which step and for how long, and timing it, its queries labelled
+ * with the step (`<activity>/<step>` in their `log_comment`). A completed step's
  * duration goes into the `ch_backfill_step_duration_seconds` histogram (label `step`: `insert` is the build).
  */
 export async function runStep<T extends object>(
@@ -64,7 +66,9 @@ export async function runStep<T extends object>(
 ): Promise<T & StepTiming> {
   const started = Date.now();
   const details = () => ({ partition: task.partition.id, step, elapsedMs: Date.now() - started });
-  const result = await withHeartbeat(details, work);
+  const outer = currentQueryLabel()?.step;
+  const label = { step: outer !== undefined && outer !== step ? `${outer}/${step}` : step };
+  const result = await withQueryLabel(label, () => withHeartbeat(details, work));
   const durationMs = Date.now() - started;
   Context.current()
     .metricMeter.createHistogram(MetricName.stepDuration, 'float', 's', 'Duration of completed partition steps')

@@ -1,4 +1,5 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
+import { isMergeTreeFamily } from '../clickhouse/engine-family';
 import type { PartitionPlan, TableRef } from '../shared/backfill-results';
 import { type ViewJob } from '../shared/job-spec';
 import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
@@ -63,7 +64,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
     }
     const { shape, tables, targetExisted } = await checkViewJob(ch, job);
     const [info] = await ch.rows<{ engine: string }>(selectTableInfo(tables.source));
-    if (!info.engine.endsWith('MergeTree')) {
+    if (!isMergeTreeFamily(info.engine)) {
       throw new JobSpecError(
         'source.table',
         `${show(tables.source)} is a ${info.engine} table: a snapshot attaches its partitions, which only MergeTree ` +

@@ -1,11 +1,13 @@
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import { queryLogComment } from './query-label';
 import { SessionSettings } from './session-settings';
 import type { Statement } from './statement';
 
 /**
- * Settings this project ever changes. Each query sends all of them: its own value where it sets one, the
- * server's default otherwise. chDB keeps per-query settings in its session, so a setting sent once would
- * otherwise leak into every later query; over HTTP the extra values are harmless.
+ * Settings this project ever changes. On the embedded engine each query sends all of them: its own value where it
+ * sets one, the compile-time default otherwise, because chDB keeps per-query settings in its session, so a setting
+ * sent once would otherwise leak into every later query. Over HTTP a query sends only the settings it sets: a
+ * reset there would override the user's profile (memory limits, spilling) and fail on any constraint on it.
  */
 export const MANAGED_SETTINGS = [
   'max_threads',
@@ -39,11 +41,14 @@ export interface ClickHouse {
 }
 
 /**
- * Wraps a @clickhouse/client client (HTTP or chDB connection) as a {@link ClickHouse}. Over HTTP every query sends
- * every managed setting; on the embedded engine only those its session does not hold yet (see
+ * Wraps a @clickhouse/client client (HTTP or chDB connection) as a {@link ClickHouse}. Every query carries the
+ * current step's `log_comment` (see {@link queryLogComment}) unless it sets its own. Over HTTP a query sends only
+ * the settings it sets, and reads ask the server to cancel them when the client goes away; on the embedded engine
+ * every managed setting is pinned, and only those its session does not hold yet are sent (see
  * {@link SessionSettings}).
  */
 export function wrapClient(client: ClickHouseClient, embedded: boolean): ClickHouse {
+  if (!embedded) return wrapHttpClient(client);
   let defaults: Promise<ClickHouseSettings> | undefined;
   const loadDefaults = async (): Promise<ClickHouseSettings> => {
     const result = await client.query({
@@ -60,14 +65,14 @@ export function wrapClient(client: ClickHouseClient, embedded: boolean): ClickHo
       defaults = undefined;
       throw err;
     });
-    return { ...(await defaults), ...(options?.settings as ClickHouseSettings | undefined) };
+    return { ...(await defaults), ...labelled(options) };
   };
-  const session = embedded ? new SessionSettings() : undefined;
+  const session = new SessionSettings();
   const send = <T>(
     settings: ClickHouseSettings,
     signal: AbortSignal | undefined,
     query: (settings: ClickHouseSettings) => Promise<T>,
-  ): Promise<T> => (session ? session.run(settings, signal, query) : query(settings));
+  ): Promise<T> => session.run(settings, signal, query);
 
   return {
     embedded,
@@ -95,6 +100,48 @@ export function wrapClient(client: ClickHouseClient, embedded: boolean): ClickHo
           query_id: options?.queryId,
         }),
       );
+    },
+    close: () => client.close(),
+  };
+}
+
+/** The settings a query sets, with the current step's `log_comment` where it sets none. */
+function labelled(options: RunOptions | undefined): ClickHouseSettings {
+  const logComment = queryLogComment();
+  return {
+    ...(logComment !== undefined ? { log_comment: logComment } : {}),
+    ...(options?.settings as ClickHouseSettings | undefined),
+  };
+}
+
+/** Over HTTP: only the settings a statement sets (see {@link MANAGED_SETTINGS}), no session, no reset. */
+function wrapHttpClient(client: ClickHouseClient): ClickHouse {
+  return {
+    embedded: false,
+    async rows<T>(statement: Statement<T>, options?: RunOptions): Promise<T[]> {
+      const result = await client.query({
+        query: statement.query,
+        query_params: statement.params,
+        format: 'JSONEachRow',
+        clickhouse_settings: {
+          ...labelled(options),
+          output_format_json_quote_64bit_integers: 1,
+          // A read whose caller gave up (abort, timeout, dropped socket) stops on the server too.
+          cancel_http_readonly_queries_on_client_close: 1,
+        },
+        abort_signal: options?.signal,
+        query_id: options?.queryId,
+      });
+      return result.json<T>();
+    },
+    async exec(statement: Statement, options?: RunOptions): Promise<void> {
+      await client.command({
+        query: statement.query,
+        query_params: statement.params,
+        clickhouse_settings: labelled(options),
+        abort_signal: options?.signal,
+        query_id: options?.queryId,
+      });
     },
     close: () => client.close(),
   };

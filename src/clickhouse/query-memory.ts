@@ -47,8 +47,8 @@ export async function loggedPeak(ch: ClickHouse, queryId: string): Promise<numbe
  * `probe` reads `system.processes` while the statement runs, so it must be a second connection: on the embedded
  * engine a second connection on the same data directory (same-path connections run queries side by side, while
  * `ch` itself runs one at a time); on a server any connection, `ch` included. The statement carries `queryId` as
- * its query id and as its `log_comment` (a managed setting, reset for every other query), because chDB does not
- * pass the client's query id to the engine.
+ * its query id and, on the embedded engine, as its `log_comment` (a managed setting, reset for every other query),
+ * because chDB does not pass the client's query id to the engine.
  */
 export async function execWithPeakMemory(
   ch: ClickHouse,
@@ -74,7 +74,9 @@ export async function execWithPeakMemory(
   // Never left unhandled when the statement fails first; awaited (and rethrown) below when it succeeds.
   sampling.catch(() => undefined);
   try {
-    await ch.exec(statement, { ...runOptions, queryId, settings: { ...runOptions.settings, log_comment: queryId } });
+    // Over HTTP the query id finds it, and the step's log_comment stays for the operator.
+    const settings = ch.embedded ? { ...runOptions.settings, log_comment: queryId } : runOptions.settings;
+    await ch.exec(statement, { ...runOptions, queryId, settings });
   } finally {
     running = false;
   }

@@ -23,4 +23,11 @@ export const FailureType = {
   BackupMissing: 'BackupMissingError',
   /** An import batch failed while moving its duplicates into the live tables; the duplicates are kept. */
   MoveIncomplete: 'MoveIncomplete',
+  /**
+   * The server refused the query for the user's rights or profile (a missing grant, readonly, a setting
+   * constraint or an unknown setting); the message names the grant or setting.
+   */
+  ServerRefused: 'ClickHouseServerRefused',
+  /** A profile limit (execution time, rows or bytes to read, memory) stopped the query on every allowed attempt. */
+  ServerLimit: 'ClickHouseLimitExceeded',
 } as const;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ExpressionSyntaxError, parseAggregateMetric, parseExpression } from '../sql/expression';
+import { ExpressionSyntaxError, functionsOf, parseAggregateMetric, parseExpression } from '../sql/expression';
+import { functionRefusal } from '../sql/function-allow-list';
 import { isPlainIdentifier } from '../sql/quote-identifier';
 import { loadThresholdsSchema } from './load-thresholds';
 import { dailyJobSchema, durationSchema } from './daily-job';
@@ -29,6 +30,36 @@ function parsedWith(parse: (text: string) => unknown) {
       ctx.addIssue({ code: 'custom', message: err.message });
     }
   };
+}
+
+/**
+ * Functions a job calls beyond the allowed families of src/sql/function-allow-list.ts (docs/functions.md), e.g.
+ * `[dictGet]`: naming them makes using them a visible decision. Functions that read files or URLs or only load
+ * the server stay refused.
+ */
+const allowFunctionsSchema = z.array(plainName).max(100).optional();
+
+/**
+ * Adds an issue at `path` for each function an expression calls that the job may not (see {@link functionRefusal}).
+ * Expressions that do not parse are skipped: their own field reports them.
+ */
+function refuseFunctions(
+  expressions: [path: (string | number)[], text: string][],
+  allowFunctions: readonly string[] | undefined,
+  ctx: z.RefinementCtx,
+): void {
+  for (const [path, text] of expressions) {
+    let names: string[];
+    try {
+      names = functionsOf(parseExpression(text));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const refusal = functionRefusal(name, allowFunctions);
+      if (refusal) ctx.addIssue({ code: 'custom', path, message: refusal });
+    }
+  }
 }
 
 /** Settings that shape the heavy INSERT … SELECT; every one optional, sent only when given. */
@@ -130,6 +161,7 @@ export const aggregateJobSchema = z
     daily: dailyJobSchema.optional(),
     /** Locks, shrink guard and backups; defaults in {@link safetySchema}. */
     safety: safetySchema.prefault({}),
+    allowFunctions: allowFunctionsSchema,
     /** The table in the target's database where every swap is recorded (see src/shared/ledger.ts). */
     ledger: z
       .object({ table: plainName.default(DEFAULT_LEDGER_TABLE) })
@@ -138,6 +170,14 @@ export const aggregateJobSchema = z
   })
   .strict()
   .superRefine((job, ctx) => {
+    refuseFunctions(
+      [
+        [['date', 'expression'], job.date.expression],
+        ...Object.entries(job.metrics).map(([name, text]): [string[], string] => [['metrics', name], text]),
+      ],
+      job.allowFunctions,
+      ctx,
+    );
     const seen = new Set<string>();
     for (const name of [...job.keys, job.date.column, ...Object.keys(job.metrics)]) {
       if (seen.has(name)) {
@@ -249,9 +289,19 @@ export const viewJobSchema = z
     insertSettings: viewInsertSettingsSchema.default({}),
     load: loadThresholdsSchema.prefault({}),
     safety: safetySchema.prefault({}),
+    allowFunctions: allowFunctionsSchema,
   })
   .strict()
   .superRefine((job, ctx) => {
+    refuseFunctions(
+      [
+        ...Object.entries(job.groupBy).map(([name, text]): [string[], string] => [['groupBy', name], text]),
+        ...Object.entries(job.aggregates).map(([name, text]): [string[], string] => [['aggregates', name], text]),
+        ...(job.where !== undefined ? [[['where'], job.where] as [string[], string]] : []),
+      ],
+      job.allowFunctions,
+      ctx,
+    );
     const seen = new Set<string>();
     for (const name of [...Object.keys(job.groupBy), ...Object.keys(job.aggregates)]) {
       if (seen.has(name)) {

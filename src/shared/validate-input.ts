@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { aggregateJobSpecSchema, tableName } from './job-spec';
 import { parseIsoDate } from './partitions';
+import { forbiddenReferenceHost } from './reference-host';
 
 const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, {
   message: 'must be a date written YYYY-MM-DD',
@@ -13,6 +14,12 @@ const path = z
   .max(4096)
   .refine((p) => !CONTROL.test(p), { message: 'must not contain control characters' });
 
+/** Refuses a `url()`/`s3()` reference to a link-local or metadata address (see {@link forbiddenReferenceHost}). */
+function refuseForbiddenHost(r: { path: string }, ctx: z.RefinementCtx): void {
+  const refusal = forbiddenReferenceHost(r.path);
+  if (refusal) ctx.addIssue({ code: 'custom', path: ['path'], message: refusal });
+}
+
 /**
  * What the target is compared with: a ClickHouse table, or Parquet files (glob allowed) read with the `file()`
  * table function on the worker's host, or remote Parquet through `url()` (http/https) or `s3()`. The path
@@ -24,11 +31,13 @@ export const referenceSchema = z.discriminatedUnion('kind', [
   z
     .object({ kind: z.literal('url'), path })
     .strict()
-    .refine((r) => /^https?:\/\//.test(r.path), { path: ['path'], message: 'must start with http:// or https://' }),
+    .refine((r) => /^https?:\/\//.test(r.path), { path: ['path'], message: 'must start with http:// or https://' })
+    .superRefine(refuseForbiddenHost),
   z
     .object({ kind: z.literal('s3'), path })
     .strict()
-    .refine((r) => /^(s3|https?):\/\//.test(r.path), { path: ['path'], message: 'must start with s3:// or https://' }),
+    .refine((r) => /^(s3|https?):\/\//.test(r.path), { path: ['path'], message: 'must start with s3:// or https://' })
+    .superRefine(refuseForbiddenHost),
 ]);
 export type Reference = z.infer<typeof referenceSchema>;
 

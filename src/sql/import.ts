@@ -1,6 +1,7 @@
 import type { Statement } from '../clickhouse/statement';
 import type { TableRef } from '../shared/backfill-results';
 import type { ImportBatchBuild, ImportTarget, TotalCheck } from '../shared/import-input';
+import { engineFamily, engineFamilyArguments } from '../clickhouse/engine-family';
 import { parseExpression, renderExpression, type Expr } from './expression';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { quotedTable, tableParam } from './table-param';
@@ -263,7 +264,7 @@ export function isRowWisePlan(explain: string): boolean {
 
 /**
  * What validation can compare exactly between a view target's duplicate and its views' SELECT over the batch,
- * given how its engine merges rows (which can happen at any moment):
+ * given how its engine's family (plain, Replicated or Shared alike) merges rows (which can happen at any moment):
  * - SummingMergeTree (summing every numeric column outside the key): each such column's `sum`;
  * - AggregatingMergeTree: each `count`/`sum` state's `-Merge`, each `SimpleAggregateFunction(sum, …)`'s `sum`;
  * - MergeTree, fed only by row-wise views: rows, and each numeric column's `sum`;
@@ -282,8 +283,9 @@ export function targetChecks(
   const written = columns.filter((c) => outputs.every((o) => o.includes(c.name)));
   const sums = (cols: typeof columns): TotalCheck[] => cols.map((c) => ({ column: c.name, read: 'sum' as const }));
   const none = (note: string): ImportTarget => ({ table, engine, rows: false, totals: [], note });
-  if (engine === 'SummingMergeTree') {
-    if (/^SummingMergeTree\(\s*[^)\s]/.test(engineFull)) {
+  const family = engineFamily(engine);
+  if (family === 'SummingMergeTree') {
+    if (engineFamilyArguments(engineFull).length > 0) {
       return none('a SummingMergeTree summing only the columns it lists: not compared');
     }
     return {
@@ -293,7 +295,7 @@ export function targetChecks(
       totals: sums(written.filter((c) => NUMERIC.test(c.type) && !Number(c.is_in_sorting_key))),
     };
   }
-  if (engine === 'AggregatingMergeTree') {
+  if (family === 'AggregatingMergeTree') {
     const totals = written.flatMap((c): TotalCheck[] => {
       const state = /^AggregateFunction\((count|sum)\s*[,)]/.exec(c.type);
       if (state) return [{ column: c.name, read: state[1] === 'count' ? 'countMerge' : 'sumMerge' }];
@@ -301,7 +303,7 @@ export function targetChecks(
     });
     return { table, engine, rows: false, totals };
   }
-  if (engine === 'MergeTree') {
+  if (family === 'MergeTree') {
     if (!rowWise) return none('a view aggregates into this MergeTree (rows per insert block): not compared');
     return { table, engine, rows: true, totals: sums(written.filter((c) => NUMERIC.test(c.type))) };
   }

@@ -1,5 +1,6 @@
 import type { LogLevel, LogMetadata } from '@temporalio/common';
 import { DefaultLogger, type LogEntry, type LogExporterConfig } from '@temporalio/worker';
+import { clickHouseUrlSecrets } from '../clickhouse/clickhouse-url';
 import { temporalConfigFromEnv } from '../temporal/connection';
 
 const LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -20,19 +21,14 @@ export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel 
 }
 
 /**
- * Every credential the configuration holds: the ClickHouse password (also inside `CLICKHOUSE_URL`), the Temporal
- * API key (from the environment or a profile), inline TLS keys and the codec server's auth header.
+ * Every credential the configuration holds: the ClickHouse password (also inside `CLICKHOUSE_URL`, with the URL's
+ * credential-like query values), the Temporal API key (from the environment or a profile), inline TLS keys and the
+ * codec server's auth header.
  */
 export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  let urlPassword: string | undefined;
-  try {
-    urlPassword = env.CLICKHOUSE_URL ? decodeURIComponent(new URL(env.CLICKHOUSE_URL).password) : undefined;
-  } catch {
-    // Not a URL: the ClickHouse client refuses it when it connects; it holds no password we could find anyway.
-  }
   return [
     env.CLICKHOUSE_PASSWORD,
-    urlPassword,
+    ...clickHouseUrlSecrets(env.CLICKHOUSE_URL),
     temporalConfigFromEnv(env).apiKey,
     env.TEMPORAL_TLS_CLIENT_KEY_DATA,
     env.TEMPORAL_CODEC_AUTH,

@@ -1,4 +1,4 @@
-import { NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Runtime, type WorkflowBundleOption } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { connectClickHouse } from '../clickhouse/connect';
@@ -23,7 +23,8 @@ export interface RunWorkerOptions {
 export async function runWorkerFromEnv(options: RunWorkerOptions = {}): Promise<void> {
   const env = options.env ?? process.env;
   const temporal = temporalConfigFromEnv(env);
-  const clickhouse = connectClickHouse(env);
+  // The client's own log lines go through the runtime's (JSON, redacting) logger, as the worker's do.
+  const clickhouse = connectClickHouse(env, Runtime.instance().logger);
   const connection = await NativeConnection.connect(temporal.connectionOptions);
   try {
     const worker = await createBackfillWorker({

@@ -133,6 +133,16 @@ describe('bad input is refused, naming the field, and changes nothing', () => {
       ['a job with an unknown field', (j) => void (j.where = 'ctr > 0'), 'job: Unrecognized key: "where"'],
       ['a metric outside the grammar', (j) => void (j.metrics.bad = "sum('x')"), 'job.metrics.bad: cannot parse'],
       ['a metric that is not one call', (j) => void (j.metrics.bad = 'ctr + 1'), 'job.metrics.bad: '],
+      [
+        'a function outside the allowed families',
+        (j) => void (j.metrics.daily_sum_ctr = 'sum(dictGet(d, a, ctr))'),
+        'job.metrics.daily_sum_ctr: function dictGet is not in the allowed families',
+      ],
+      [
+        'a function never allowed, even when the job names it',
+        (j) => void ((j.date.expression = 'toDate(sleepEachRow(1))'), (j.allowFunctions = ['sleepEachRow'])),
+        'job.date.expression: function sleepEachRow is never allowed in a job',
+      ],
     ])('%s', async (_, edit, message) => {
       await expectRefused(run(edit), 'InvalidInput', message);
     });
@@ -229,8 +239,8 @@ describe('bad input is refused, naming the field, and changes nothing', () => {
         'metrics.hours: "toHour" is not an aggregate function',
       ],
       [
-        'a metric of an unknown function',
-        (j) => void (j.metrics.hours = 'frobnicate(ts)'),
+        'a metric of a function the job names but the server lacks',
+        (j) => void ((j.metrics.hours = 'frobnicate(ts)'), (j.allowFunctions = ['frobnicate'])),
         'metrics.hours: "frobnicate" is not a known aggregate function',
       ],
       [
@@ -240,7 +250,7 @@ describe('bad input is refused, naming the field, and changes nothing', () => {
       ],
       [
         'an unknown function inside an aggregate',
-        (j) => void (j.metrics.daily_sum_ctr = 'sum(frobnicate(ctr))'),
+        (j) => void ((j.metrics.daily_sum_ctr = 'sum(frobnicate(ctr))'), (j.allowFunctions = ['frobnicate'])),
         'metrics.daily_sum_ctr: unknown function "frobnicate"',
       ],
       [

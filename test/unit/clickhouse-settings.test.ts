@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { wrapClient } from '../../src/clickhouse/clickhouse';
 
 /**
- * A stand-in for @clickhouse/client whose first `system.settings` read fails, as a server restarting under a
+ * A stand-in for the embedded engine's client whose first `system.settings` read fails, as a server restarting under a
  * freshly started worker would: the wrapper must ask again on the next query rather than keep the failure.
  */
 function flakyClient() {
@@ -25,7 +25,7 @@ function flakyClient() {
 describe('the ClickHouse wrapper', () => {
   it('retries reading the server defaults after a failed first read instead of failing every later query', async () => {
     const { client, sent, reads } = flakyClient();
-    const ch = wrapClient(client, false);
+    const ch = wrapClient(client, true);
     const statement = { query: 'SELECT 1 AS one', params: {} };
     await expect(ch.rows(statement)).rejects.toThrow('ECONNREFUSED');
     await expect(ch.rows(statement)).resolves.toEqual([{ one: 1 }]);
