@@ -4,7 +4,6 @@ import { valuesAgree } from '../src/activities/validation-check';
 import type { ClickHouse } from '../src/clickhouse/clickhouse';
 import { execWithPeakMemory } from '../src/clickhouse/query-memory';
 import type { Statement } from '../src/clickhouse/statement';
-import type { TableRef } from '../src/shared/backfill-results';
 import { createTargetTable, insertAggregation } from '../src/sql/aggregation';
 import { aggregationShape } from '../src/sql/aggregation-shape';
 import { countRows, createDemoEventsTable, insertDailyDemoEvents, insertDemoEvents } from '../src/sql/demo-events';
@@ -29,6 +28,7 @@ import type {
   VerifyTask,
 } from './messages';
 import { answerOneTask, type TaskEngine } from './one-task-child';
+import type { TableRef } from '../src/shared/table-ref';
 
 /** Milliseconds `work` takes. */
 async function timed(work: () => Promise<unknown>): Promise<number> {

@@ -5,10 +5,10 @@ import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { parse } from 'yaml';
-import type { TableRef } from '../src/shared/backfill-results';
 import { viewJobSchema } from '../src/shared/job-spec';
 import type { ViewBackfillSummary } from '../src/shared/view-input';
 import { startBenchWorker } from './bench-worker';
+import type { TableRef } from '../src/shared/table-ref';
 
 /** The durable view backfill of examples/pypi-downloads.yaml against one bare INSERT … SELECT of its query. */
 export interface ViewBackfillBench {

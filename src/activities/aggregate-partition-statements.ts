@@ -1,5 +1,4 @@
 import type { Statement } from '../clickhouse/statement';
-import type { AggregatePartitionTask } from '../shared/backfill-results';
 import { insertAggregation } from '../sql/aggregation';
 import { aggregationShape, rowCountMetric } from '../sql/aggregation-shape';
 import {
@@ -13,6 +12,7 @@ import {
 } from '../sql/partition-ops';
 import { selectSourceFingerprintDays } from '../sql/source-fingerprint';
 import { selectPartitionTotals, selectSourceTotals } from '../sql/totals';
+import type { AggregatePartitionTask } from '../shared/partition-task';
 
 /**
  * The statements of an aggregate partition's steps, in the order they run: what the steps send and what a dry run

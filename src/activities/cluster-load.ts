@@ -1,7 +1,7 @@
-import type { TableRef } from '../shared/backfill-results';
 import type { LoadSample } from '../shared/load-assessment';
 import { selectClusterLoad } from '../sql/cluster-load';
 import type { ActivityDeps } from './deps';
+import type { TableRef } from '../shared/table-ref';
 
 interface LoadRow {
   running_queries: string;

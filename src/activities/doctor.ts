@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { QuerySettings } from '../clickhouse/clickhouse';
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import { selectClusterLoad } from '../sql/cluster-load';
 import { createProbeTable, insertProbeRow, PROBE_PARTITION_ID, selectServerVersion } from '../sql/doctor-probe';
 import { selectCurrentDatabase } from '../sql/introspection';
@@ -16,6 +15,7 @@ import {
   truncateTable,
 } from '../sql/partition-ops';
 import type { ActivityDeps } from './deps';
+import type { TableRef } from '../shared/table-ref';
 
 /** One line of `ch-backfill doctor`. */
 export interface DoctorCheck {

@@ -1,5 +1,5 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
-import type { ImportPartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
+import type { ValidationCheck } from '../shared/backfill-results';
 import {
   createViewCopy,
   importTotalAlias,
@@ -17,6 +17,8 @@ import { SwapVerificationError, ValidationMismatchError } from './errors';
 import { statementSteps, type ShadowStatements } from './statement-steps';
 import { partitionRows, runStep, type SwapResult, type ValidateResult } from './step-runner';
 import { validationCheck } from './validation-check';
+import type { TableRef } from '../shared/table-ref';
+import type { ImportPartitionTask } from '../shared/partition-task';
 
 /**
  * The statements of one import batch's steps, in the order they run: what the steps and a dry run use. `prepare`

@@ -1,7 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import type { Statement } from '../clickhouse/statement';
-import type { AggregatePartitionTask, TableRef } from '../shared/backfill-results';
 import type { AggregateJob } from '../shared/job-spec';
 import type { LedgerHistoryWorkflowInput } from '../shared/plan-input';
 import { dayBuildFingerprint, type LedgerEntry, type SourceFingerprint } from '../shared/ledger';
@@ -19,6 +18,8 @@ import { isUnknownTable } from './errors';
 import { jobDefinitionHash } from './job-definition-hash';
 import { tableExists, type BuildResult, type SwapResult } from './step-runner';
 import { tableResolver } from './table-resolver';
+import type { TableRef } from '../shared/table-ref';
+import type { AggregatePartitionTask } from '../shared/partition-task';
 
 /** What the partition workflow tells its swap about the run, for the ledger row. */
 export interface SwapContext {

@@ -1,7 +1,7 @@
 import { CancelledFailure } from '@temporalio/common';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { loggedPeak } from '../clickhouse/query-memory';
-import type { AggregatePartitionTask, PartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
+import type { ValidationCheck } from '../shared/backfill-results';
 import { nextDay } from '../shared/days';
 import { insertAggregation } from '../sql/aggregation';
 import { additiveMetrics, aggregationShape, rowCountMetric, type AggregationShape } from '../sql/aggregation-shape';
@@ -28,6 +28,8 @@ import {
 import { importBatchSteps } from './import-steps';
 import { viewPartitionSteps } from './view-steps';
 import { validationCheck } from './validation-check';
+import type { TableRef } from '../shared/table-ref';
+import type { AggregatePartitionTask, PartitionTask } from '../shared/partition-task';
 
 /** The checks of a rebuilt partition against the source partition. */
 export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask) {

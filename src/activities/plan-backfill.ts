@@ -1,7 +1,7 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import type { Statement } from '../clickhouse/statement';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
-import type { BackfillPlan, PartitionPlan, TableRef } from '../shared/backfill-results';
+import type { BackfillPlan, PartitionPlan } from '../shared/backfill-results';
 import type { AggregateJob } from '../shared/job-spec';
 import {
   partitionChange,
@@ -13,7 +13,7 @@ import {
 import { partitionFromId, partitionOf } from '../shared/partitions';
 import { createTargetTable, selectAggregation, selectDateExpression, selectMetric } from '../sql/aggregation';
 import { aggregationShape, partitionFunction, type AggregationShape } from '../sql/aggregation-shape';
-import { columnsOf, functionsOf, type Expr } from '../sql/expression';
+import { columnsOf, functionsOf, type Expr } from '../shared/expression-syntax';
 import {
   describeSelect,
   selectAggregateCombinators,
@@ -31,6 +31,7 @@ import { jobDefinitionHash } from './job-definition-hash';
 import { latestLedgerEntries, ledgerTableOf } from './ledger';
 import { emptySnapshot, sourceHasParts, sourceSnapshots } from './source-fingerprint';
 import { tableResolver } from './table-resolver';
+import type { TableRef } from '../shared/table-ref';
 
 export interface PlanBackfillInput {
   job: AggregateJob;

@@ -1,12 +1,11 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
-import type { TableRef } from '../shared/backfill-results';
 import { type ImportBatch, type ImportDescription, type ImportPlan, type ImportView } from '../shared/import-input';
 import { formatCheckpoint, importBatchTask } from '../shared/import-batch-task';
 import { parseCutoff, type ImportJob } from '../shared/job-spec';
-import { DESCRIBED_WRITER_TAG, type DescribedStatement } from '../shared/view-input';
+import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { shadowTableFor } from '../shared/writer-tables';
-import { ExpressionSyntaxError } from '../sql/expression';
+import { ExpressionSyntaxError } from '../shared/expression-syntax';
 import {
   explainSelectPlan,
   isRowWisePlan,
@@ -19,7 +18,7 @@ import {
   targetChecks,
 } from '../sql/import';
 import { describeSelect } from '../sql/introspection';
-import { isPlainIdentifier } from '../sql/quote-identifier';
+import { isPlainIdentifier } from '../shared/plain-identifier';
 import { repointViewSelect, ViewRepointError } from '../sql/repoint-view-select';
 import { movePartitionTo } from '../sql/view';
 import type { ActivityDeps } from './deps';
@@ -27,6 +26,8 @@ import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { importBatchStatements, importMoves } from './import-steps';
 import { tableResolver } from './table-resolver';
+import type { TableRef } from '../shared/table-ref';
+import type { DescribedStatement } from '../shared/described-statement';
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
 const same = (a: TableRef, b: TableRef): boolean => a.database === b.database && a.name === b.name;

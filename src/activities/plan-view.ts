@@ -1,18 +1,12 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
 import type { Statement } from '../clickhouse/statement';
-import type { PartitionPlan, TableRef } from '../shared/backfill-results';
-import {
-  DESCRIBED_WRITER_TAG,
-  type DescribedStatement,
-  type ViewDescription,
-  type ViewPlan,
-} from '../shared/view-input';
+import type { PartitionPlan } from '../shared/backfill-results';
+import { DESCRIBED_WRITER_TAG, type ViewDescription, type ViewPlan } from '../shared/view-input';
 import { viewPartitionTask } from '../shared/view-partition-task';
 import { parseCutoff, type ViewJob } from '../shared/job-spec';
-import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
 import { partitionFromId } from '../shared/partitions';
-import { columnsOf, functionsOf } from '../sql/expression';
+import { columnsOf, functionsOf } from '../shared/expression-syntax';
 import {
   describeSelect,
   selectAggregateCombinators,
@@ -40,6 +34,9 @@ import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { tableResolver } from './table-resolver';
 import { viewPartitionStatements } from './view-steps';
+import type { TableRef } from '../shared/table-ref';
+import { SNAPSHOT_CUTOFF } from '../shared/snapshot-cutoff';
+import type { DescribedStatement } from '../shared/described-statement';
 
 interface Column {
   name: string;

@@ -1,4 +1,3 @@
-import type { TableRef } from '../shared/backfill-results';
 import { truncateTable } from '../sql/partition-ops';
 import {
   countPypiRows,
@@ -17,6 +16,7 @@ import { dropViewIfExists } from '../sql/view';
 import type { ActivityDeps } from './deps';
 import { withHeartbeat } from './heartbeat';
 import { tableResolver } from './table-resolver';
+import type { TableRef } from '../shared/table-ref';
 
 export interface PypiExampleTables {
   source: string;

@@ -1,5 +1,4 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
-import type { TableRef } from '../shared/backfill-results';
 import { describeReference, type ValidateInput } from '../shared/validate-input';
 import type { Row, ValidationReport } from '../shared/validation-report';
 import { additiveMetrics, aggregationShape } from '../sql/aggregation-shape';
@@ -18,6 +17,7 @@ import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { tableResolver } from './table-resolver';
 import { valuesAgree } from './validation-check';
+import type { TableRef } from '../shared/table-ref';
 
 type Raw = Record<string, string | number | boolean>;
 

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { ClickHouse } from '../clickhouse/clickhouse';
-import type { TableRef } from '../shared/backfill-results';
 import type { SourceSnapshot } from '../shared/ledger';
 import type { PartitionGranularity } from '../shared/job-spec';
 import { partitionOf } from '../shared/partitions';
 import type { Statement } from '../clickhouse/statement';
 import { selectTableInfo } from '../sql/introspection';
 import type { FingerprintDayRow } from '../sql/source-fingerprint';
+import type { TableRef } from '../shared/table-ref';
 
 /** 16 hex digits of SHA-256 over a set of part content hashes (order-free). */
 function hashOfParts(parts: Iterable<string>): string {

@@ -1,10 +1,12 @@
 import { Context } from '@temporalio/activity';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { MetricName } from '../shared/backfill-metrics';
-import type { PartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
+import type { ValidationCheck } from '../shared/backfill-results';
 import type { SourceSnapshot } from '../shared/ledger';
 import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists } from '../sql/partition-ops';
 import { withHeartbeat } from './heartbeat';
+import type { TableRef } from '../shared/table-ref';
+import type { PartitionTask } from '../shared/partition-task';
 
 export interface StepTiming {
   durationMs: number;

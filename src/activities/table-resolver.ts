@@ -1,6 +1,6 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
-import type { TableRef } from '../shared/backfill-results';
 import { selectCurrentDatabase } from '../sql/introspection';
+import type { TableRef } from '../shared/table-ref';
 
 /** Resolves `db.table` or `table` names against the connection's current database, asked once. */
 export async function tableResolver(ch: ClickHouse): Promise<(name: string) => TableRef> {

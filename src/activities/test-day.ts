@@ -1,5 +1,5 @@
 import type { Statement } from '../clickhouse/statement';
-import type { AggregatePartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
+import type { ValidationCheck } from '../shared/backfill-results';
 import { nextDay } from '../shared/days';
 import type { AggregateJob } from '../shared/job-spec';
 import { partitionOf } from '../shared/partitions';
@@ -15,6 +15,8 @@ import { rebuildChecks } from './partition-steps';
 import { checkJob, saltFor } from './plan-backfill';
 import { partitionRows } from './step-runner';
 import { tableResolver } from './table-resolver';
+import type { TableRef } from '../shared/table-ref';
+import type { AggregatePartitionTask } from '../shared/partition-task';
 
 /** How many output rows the test shows, and how many of each one's source rows. */
 const SAMPLE_ROWS = 3;

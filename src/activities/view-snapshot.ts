@@ -1,9 +1,8 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
-import type { PartitionPlan, TableRef } from '../shared/backfill-results';
+import type { PartitionPlan } from '../shared/backfill-results';
 import { type ViewJob } from '../shared/job-spec';
-import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
 import type { SnapshotDescription, SnapshotOutcome, SnapshotPlan } from '../shared/snapshot-input';
-import { DESCRIBED_WRITER_TAG, type DescribedStatement } from '../shared/view-input';
+import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { snapshotTableFor } from '../shared/writer-tables';
 import { selectTableInfo } from '../sql/introspection';
 import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../sql/partition-ops';
@@ -13,6 +12,9 @@ import type { ActivityDeps } from './deps';
 import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { checkViewJob, describePartitions, viewMatches, viewPartitions } from './plan-view';
+import type { TableRef } from '../shared/table-ref';
+import { SNAPSHOT_CUTOFF } from '../shared/snapshot-cutoff';
+import type { DescribedStatement } from '../shared/described-statement';
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
 

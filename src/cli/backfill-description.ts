@@ -1,12 +1,12 @@
 import type { BackfillDescription } from '../shared/backfill-description';
 import type { BackfillInput } from '../shared/backfill-input';
-import type { TableRef } from '../shared/backfill-results';
 import { ONLY_MODES } from '../shared/ledger';
 import type { RunEstimate } from '../shared/run-estimate';
 import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { formatDuration } from './progress-view';
 import { textTable } from './text-table';
 import { formatStatements } from './view-description';
+import type { TableRef } from '../shared/table-ref';
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
 const count = (n: number): string => n.toLocaleString('en-US');

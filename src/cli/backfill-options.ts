@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { BackfillInputRaw } from '../shared/backfill-input';
 import { type AggregateJob, type JobSpec } from '../shared/job-spec';
-import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
 import type { OnlyMode } from '../shared/ledger';
 import { CliError } from './cli-error';
 import { failedPartitionsOf } from './failed-partitions';
+import { SNAPSHOT_CUTOFF } from '../shared/snapshot-cutoff';
 
 /** The options `start` and `plan` share. */
 export interface BackfillOptions {

@@ -1,9 +1,9 @@
-import type { TableRef } from '../shared/backfill-results';
 import { type ImportDescription } from '../shared/import-input';
 import { formatCheckpoint } from '../shared/import-batch-task';
 import type { ImportJob } from '../shared/job-spec';
 import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { formatStatements } from './view-description';
+import type { TableRef } from '../shared/table-ref';
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
 

@@ -1,6 +1,5 @@
 import type { Client } from '@temporalio/client';
 import { type JobSpec } from '../shared/job-spec';
-import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
 import type { SnapshotDescription } from '../shared/snapshot-input';
 import type { ViewDescription } from '../shared/view-input';
 import { formatBackfillDescription } from './backfill-description';
@@ -11,6 +10,7 @@ import { formatImportDescription } from './import-description';
 import { formatSnapshotDescription } from './snapshot-description';
 import { describeBackfill, describeImport, describeViewBackfill, parseBackfillInput } from './start-backfill';
 import { formatViewDescription } from './view-description';
+import { SNAPSHOT_CUTOFF } from '../shared/snapshot-cutoff';
 
 /** A plan: the text a person reads, and the same as data for `--json`. */
 export interface PlanOutput {

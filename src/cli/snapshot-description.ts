@@ -1,7 +1,7 @@
-import type { TableRef } from '../shared/backfill-results';
 import type { SnapshotDescription } from '../shared/snapshot-input';
 import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { formatStatements } from './view-description';
+import type { TableRef } from '../shared/table-ref';
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
 const rows = (n: number): string => `${n.toLocaleString('en-US')} rows`;

@@ -1,6 +1,7 @@
-import type { TableRef } from '../shared/backfill-results';
 import type { ViewJob } from '../shared/job-spec';
-import { DESCRIBED_WRITER_TAG, type DescribedStatement, type ViewDescription } from '../shared/view-input';
+import { DESCRIBED_WRITER_TAG, type ViewDescription } from '../shared/view-input';
+import type { TableRef } from '../shared/table-ref';
+import type { DescribedStatement } from '../shared/described-statement';
 
 const show = (t: TableRef): string => `${t.database}.${t.name}`;
 const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');

@@ -1,7 +1,8 @@
-import type { ImportPartitionTask, TableRef } from './backfill-results';
 import type { ImportBatch, ImportDuplicates, ImportPlan } from './import-input';
 import type { ImportJob } from './job-spec';
 import { shadowTableFor } from './writer-tables';
+import type { TableRef } from './table-ref';
+import type { ImportPartitionTask } from './partition-task';
 
 /**
  * The duplicates of one batch for one writer: `<table>_v2_<partition>_<writer tag>` of each view target and each

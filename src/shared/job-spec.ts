@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { ExpressionSyntaxError, parseAggregateMetric, parseExpression } from '../sql/expression';
-import { isPlainIdentifier } from '../sql/quote-identifier';
+import { ExpressionSyntaxError, parseAggregateMetric, parseExpression } from './expression-syntax';
+import { isPlainIdentifier } from './plain-identifier';
 import { loadThresholdsSchema } from './load-thresholds';
 import { dailyJobSchema, durationSchema } from './daily-job';
 import { DEFAULT_LEDGER_TABLE } from './ledger';
-import { SNAPSHOT_CUTOFF } from './snapshot-input';
+import { SNAPSHOT_CUTOFF } from './snapshot-cutoff';
 
 /** A plain ClickHouse name; anything else (quotes, spaces, dots, semicolons, backticks) is refused. */
 export const plainName = z.string().max(128).refine(isPlainIdentifier, {

@@ -1,4 +1,4 @@
-import type { TableRef } from './backfill-results';
+import type { TableRef } from './table-ref';
 
 /**
  * The workflow id of the one writer of a target partition: `partition:<database>.<table>/<partition id>`, from the

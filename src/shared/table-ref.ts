@@ -1,4 +1,8 @@
-import type { TableRef } from './backfill-results';
+/** A table with its database resolved, as the plan fixes it for every later step. */
+export interface TableRef {
+  database: string;
+  name: string;
+}
 
 /** `database.table` → its reference (the schema has checked the form). */
 export function tableRefOf(qualified: string): TableRef {

@@ -1,10 +1,10 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { PartitionBounds } from '../shared/partitions';
 import { outputColumns, partitionFunction, type AggregationShape } from './aggregation-shape';
 import { renderAggregate, renderExpression, renderMergeAggregate, renderStateAggregate } from './expression';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 const INNER_DATE = '__date';
 const innerMetric = (i: number): string => `__m${i}`;

@@ -1,5 +1,5 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * One row of load signals: running queries and the largest one's memory, merges, unfinished mutations on the

@@ -1,10 +1,10 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { Readiness } from '../shared/daily-job';
 import { additiveMetrics, type AggregationShape } from './aggregation-shape';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { tableParam } from './table-param';
 import { metricTotalAlias } from './totals';
+import type { TableRef } from '../shared/table-ref';
 
 /** Deletes one day's rows from a (shadow) table, waiting for the mutation to finish. */
 export function deleteDay(table: TableRef, dateColumn: string, day: string): Statement {

@@ -1,6 +1,6 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /** The raw events table of the demo job: one row per event, partitioned by month. */
 export function createDemoEventsTable(table: TableRef): Statement {

@@ -1,9 +1,10 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { ImportBatchBuild, ImportTarget, TotalCheck } from '../shared/import-input';
-import { parseExpression, renderExpression, type Expr } from './expression';
+import { parseExpression, type Expr } from '../shared/expression-syntax';
+import { renderExpression } from './expression';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { quotedTable, tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * The statements of a `kind: import` job (the ClickHouse guide's scenario 1: history loaded into a live table and

@@ -1,5 +1,5 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
+import type { TableRef } from '../shared/table-ref';
 
 export function selectCurrentDatabase(): Statement {
   return { query: 'SELECT currentDatabase() AS database', params: {} };

@@ -1,6 +1,6 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * Stops background merges of one table, so that its active parts stay as the inserts wrote them (one part per

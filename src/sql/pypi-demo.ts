@@ -1,6 +1,6 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import { quotedTable, tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * The PyPI downloads tables of ClickHouse's "Backfilling data" guide, on generated rows: the raw `pypi` table,

@@ -1,8 +1,8 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { Reference } from '../shared/validate-input';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /** A column of the target with its ClickHouse type, as `system.columns` reports it. */
 export interface TypedColumn {

@@ -1,5 +1,5 @@
-import type { TableRef } from '../shared/backfill-results';
 import { quotedTable } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * Re-pointing a materialized view's SELECT from the table it reads to a duplicate of that table (the guide's

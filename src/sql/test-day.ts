@@ -1,10 +1,10 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { PartitionBounds } from '../shared/partitions';
 import { dateRangeFilter, rangeParams } from './aggregation';
 import { rowCountMetric, type AggregationShape } from './aggregation-shape';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * The rows of an aggregated table in a fixed order, so the sample is the same every time: those built from the most

@@ -1,11 +1,11 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { PartitionBounds } from '../shared/partitions';
 import { dateRangeFilter, rangeParams } from './aggregation';
 import { additiveMetrics, type AggregationShape } from './aggregation-shape';
 import { renderAggregate, renderExpression } from './expression';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /** Column alias of the n-th additive metric's total in both totals queries. */
 export const metricTotalAlias = (i: number): string => `metric_${i}`;

@@ -1,19 +1,16 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { ViewJob } from '../shared/job-spec';
 import {
   columnsOf,
   parseAggregateMetric,
   parseExpression,
-  renderAggregate,
-  renderExpression,
-  renderMergeAggregate,
-  renderStateAggregate,
   type AggregateMetric,
   type Expr,
-} from './expression';
+} from '../shared/expression-syntax';
+import { renderAggregate, renderExpression, renderMergeAggregate, renderStateAggregate } from './expression';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { quotedTable, tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * The statements of a `kind: view` job (the ClickHouse guide's scenario 2: a materialized view added to a table

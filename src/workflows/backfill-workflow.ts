@@ -8,13 +8,15 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { BackfillInput, BackfillInputRaw } from '../shared/backfill-input';
-import type { BackfillPlan, BackfillSummary, PartitionPlan, PartitionTask, TableRef } from '../shared/backfill-results';
+import type { BackfillPlan, BackfillSummary, PartitionPlan } from '../shared/backfill-results';
 import { initialProgress, type BackfillProgress, type PartitionProgress } from '../shared/progress';
 import { backfillPartitionsKey, backfillTargetKey, searchablePartitionIds } from '../shared/search-attributes';
 import { backupTableFor, shadowTableFor, writerTag } from '../shared/writer-tables';
 import { keepBackupFor } from './backup-retention-workflow';
 import type { CarriedPartitions } from './carried-partitions';
 import { PartitionLoop } from './partition-loop';
+import type { TableRef } from '../shared/table-ref';
+import type { PartitionTask } from '../shared/partition-task';
 
 const { planBackfill, dropShadow } = proxyActivities<Activities>({
   startToCloseTimeout: '2h',

@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, proxyActivities, sleep, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { TableRef } from '../shared/backfill-results';
 import { durationMs } from '../shared/durations';
+import type { TableRef } from '../shared/table-ref';
 
 const { dropBackup } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',

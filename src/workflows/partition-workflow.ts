@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { partitionMetrics } from '../shared/backfill-metrics';
-import type { PartitionResult, PartitionStep, PartitionTask } from '../shared/backfill-results';
+import type { PartitionResult, PartitionStep } from '../shared/backfill-results';
 import { innermostFailureType, innermostMessage } from '../shared/failure-message';
 import { FailureType } from '../shared/failure-types';
 import {
@@ -23,13 +23,13 @@ import {
   pauseSignal,
   rejectSignal,
   resumeSignal,
-  type PartitionActivity,
   type PauseRequest,
-  type ShrinkReport,
 } from '../shared/messages';
 import { heartbeatOptions } from './heartbeat-options';
 import { PartitionControl } from './partition-control';
 import { buildStepsSummary, stepSummary } from './step-summaries';
+import type { PartitionTask } from '../shared/partition-task';
+import type { PartitionActivity, ShrinkReport } from '../shared/progress';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 };
 

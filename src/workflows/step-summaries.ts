@@ -1,5 +1,7 @@
-import type { PartitionStep, PartitionTask, TableRef } from '../shared/backfill-results';
+import type { PartitionStep } from '../shared/backfill-results';
 import { formatCheckpoint } from '../shared/import-batch-task';
+import type { TableRef } from '../shared/table-ref';
+import type { PartitionTask } from '../shared/partition-task';
 
 const qualified = (t: TableRef): string => `${t.database}.${t.name}`;
 

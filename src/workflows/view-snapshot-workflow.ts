@@ -12,7 +12,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PartitionPlan, TableRef } from '../shared/backfill-results';
+import type { PartitionPlan } from '../shared/backfill-results';
 import { confirmSignal } from '../shared/messages';
 import { pendingPartitions, type SnapshotProgress } from '../shared/progress';
 import type { SnapshotPlan, ViewSnapshotSummary } from '../shared/snapshot-input';
@@ -21,6 +21,7 @@ import { viewPartitionTask } from '../shared/view-partition-task';
 import { heartbeatOptions } from './heartbeat-options';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
 import type { LoopCarry } from './partition-loop';
+import type { TableRef } from '../shared/table-ref';
 
 const { planViewSnapshot, createSnapshotView, listSnapshotPartitions, dropSnapshot } =
   proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);

@@ -6,10 +6,10 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parse } from 'yaml';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
-import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportJobInput, JobSpecInput, ViewJobInput } from '../../src/shared/job-spec';
 import { createPypiTable, createPypiTableWithViews, insertPypiRows } from '../../src/sql/pypi-demo';
 import { runCliOn } from './run-cli-captured';
+import type { TableRef } from '../../src/shared/table-ref';
 
 /** An example job of examples/, pointed at tables in `db`, with a short cutoff margin. */
 export function pypiViewJob(file: string, db: string, overrides: Partial<ViewJobInput> = {}): ViewJobInput {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
-import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportSummary } from '../../src/shared/import-input';
 import { insertPypiRows } from '../../src/sql/pypi-demo';
 import { CRASH_SAFETY, shadowTables, useCrashTest } from '../helpers/crash-workers';
 import { createCrashTestPypi, createPypiWithViews, pypiImportJob, pypiViewTargets } from '../helpers/view-jobs';
+import type { TableRef } from '../../src/shared/table-ref';
 
 /*
  * An import's worker killed with SIGKILL during a batch's fill, between the fill and the move, right after one of

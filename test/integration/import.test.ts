@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
-import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportInputRaw, ImportSummary } from '../../src/shared/import-input';
 import type { ImportJobInput } from '../../src/shared/job-spec';
 import { createPypiTable, insertPypiRows } from '../../src/sql/pypi-demo';
@@ -16,6 +15,7 @@ import {
   targetAndSource,
   whileIngesting,
 } from '../helpers/view-jobs';
+import type { TableRef } from '../../src/shared/table-ref';
 
 /*
  * kind: import (the guide's scenario 1): history loaded into `pypi` and every view target fed from it while rows

@@ -1,5 +1,4 @@
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
-import type { TableRef } from '../../src/shared/backfill-results';
 import { countRows } from '../../src/sql/demo-events';
 import {
   createPypiTable,
@@ -9,6 +8,7 @@ import {
   selectPypiProfile,
 } from '../../src/sql/pypi-demo';
 import { freshDatabase, openTestClickHouse } from '../helpers/chdb-env';
+import type { TableRef } from '../../src/shared/table-ref';
 
 const ROWS = 100_000;
 const START = '2024-10-01 00:00:00';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { TableRef } from '../../src/shared/backfill-results';
 import type { ViewJobInput } from '../../src/shared/job-spec';
 import type { ViewBackfillInputRaw, ViewBackfillSummary } from '../../src/shared/view-input';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { pypiViewJob, refusalOf, seedPypi, tablesOf, targetAndSource, whileIngesting } from '../helpers/view-jobs';
 import { freshDatabase } from '../helpers/chdb-env';
+import type { TableRef } from '../../src/shared/table-ref';
 
 describe('kind: view — a materialized view added to a table with data, while ingestion goes on', () => {
   let h: Harness;

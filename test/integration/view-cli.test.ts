@@ -3,7 +3,6 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ViewJobInput } from '../../src/shared/job-spec';
-import type { TableRef } from '../../src/shared/backfill-results';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
@@ -19,6 +18,7 @@ import {
   viewJobFile,
   whileIngesting,
 } from '../helpers/view-jobs';
+import type { TableRef } from '../../src/shared/table-ref';
 
 /*
  * A view job (`kind: view`) driven through `ch-backfill` alone: start with the live bar and the summary, status,

@@ -12,7 +12,7 @@ import type { StepPoint } from '../../src/activities';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { BackfillSummary } from '../../src/shared/backfill-results';
 import type { JobSpecInput } from '../../src/shared/job-spec';
-import { progressQuery, type BackfillProgress } from '../../src/shared/progress';
+import { type BackfillProgress } from '../../src/shared/progress';
 import { createDemoEventsTable, insertDemoEvents } from '../../src/sql/demo-events';
 import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
@@ -20,6 +20,7 @@ import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
 import { runCliCaptured } from '../helpers/run-cli-captured';
 import { targetAndSingleLevel } from '../helpers/target-digest';
+import { progressQuery } from '../../src/shared/messages';
 
 const run = promisify(execFile);
 

@@ -1,4 +1,3 @@
-import type { TableRef } from '../../src/shared/backfill-results';
 import { confirmSignal } from '../../src/shared/messages';
 import type { ViewSnapshotSummary } from '../../src/shared/snapshot-input';
 import { insertPypiRows } from '../../src/sql/pypi-demo';
@@ -7,6 +6,7 @@ import { freshDatabase } from '../helpers/chdb-env';
 import { createContinueAsNewHarness, expectContinuedAsNew, runAcrossContinueAsNew } from '../helpers/continue-as-new';
 import { progressUntil } from '../helpers/progress-until';
 import { hourlyTargetAndSource, pypiViewJob, seedPypi } from '../helpers/view-jobs';
+import type { TableRef } from '../../src/shared/table-ref';
 
 describe('a snapshot job of many daily partitions (the shared partition loop)', () => {
   let h: Harness;

@@ -1,6 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-input';
 import type { ImportSummary } from '../../shared/import-input';
 import type { ViewSnapshotSummary } from '../../shared/snapshot-input';
 import type { ViewBackfillSummary } from '../../shared/view-input';
@@ -11,6 +10,7 @@ import { backfillInputFrom, checkKindOptions } from '../backfill-options';
 import { describePlan } from '../plan-describers';
 import { startBackfill, startImport, startViewBackfill, startViewSnapshot } from '../start-backfill';
 import { connectTemporalClient } from '../temporal-client';
+import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
 
 interface StartOptions {
   job: string;
