@@ -28,7 +28,7 @@ import type {
   VerifyTask,
 } from './messages';
 import { answerOneTask, type TaskEngine } from './one-task-child';
-import type { TableRef } from '../src/shared/table-ref';
+import { qualifiedName, type TableRef } from '../src/shared/table-ref';
 
 /** Milliseconds `work` takes. */
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -141,7 +141,7 @@ async function verify(ch: ClickHouse, task: VerifyTask) {
     rest.forEach((other, i) => {
       const differs = Object.keys(first).some((k) => !valuesAgree(first[k], other[k], 1e-9));
       if (differs) {
-        const [a, b] = [task.tables[0], task.tables[i + 1]].map((t) => `${t.database}.${t.name}`);
+        const [a, b] = [task.tables[0], task.tables[i + 1]].map((t) => qualifiedName(t));
         mismatches.push(`${partition}: ${a} ${JSON.stringify(first)} vs ${b} ${JSON.stringify(other)}`);
       }
     });

@@ -15,7 +15,7 @@ import {
   truncateTable,
 } from '../sql/partition-ops';
 import type { ActivityDeps } from './deps';
-import type { TableRef } from '../shared/table-ref';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 
 /** One line of `ch-backfill doctor`. */
 export interface DoctorCheck {
@@ -100,7 +100,7 @@ export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
         ];
         for (const [stepName, run] of steps) if (!(await check(stepName, run))) break;
       } finally {
-        await check(`DROP TABLE (scratch ${database}.${name} and its shadow)`, async () => {
+        await check(`DROP TABLE (scratch ${qualifiedName(table)} and its shadow)`, async () => {
           await ch.exec(dropTableIfExists(shadow));
           await ch.exec(dropTableIfExists(table));
           return 'allowed';

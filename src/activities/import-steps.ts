@@ -17,7 +17,7 @@ import { SwapVerificationError, ValidationMismatchError } from './errors';
 import { statementSteps, type ShadowStatements } from './statement-steps';
 import { partitionRows, runStep, type SwapResult, type ValidateResult } from './step-runner';
 import { validationCheck } from './validation-check';
-import type { TableRef } from '../shared/table-ref';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 import type { ImportPartitionTask } from '../shared/partition-task';
 
 /**
@@ -151,7 +151,7 @@ export function importBatchSteps(deps: ActivityDeps) {
           const left = (await partitionsOf(ch, copy)).reduce((n, p) => n + p.rows, 0);
           if (left !== 0) {
             throw new SwapVerificationError(
-              `batch ${id}: ${copy.database}.${copy.name} still holds ${left} rows after MOVE PARTITION`,
+              `batch ${id}: ${qualifiedName(copy)} still holds ${left} rows after MOVE PARTITION`,
             );
           }
         }

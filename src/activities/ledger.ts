@@ -18,7 +18,7 @@ import { isUnknownTable } from './errors';
 import { jobDefinitionHash } from './job-definition-hash';
 import { tableExists, type BuildResult, type SwapResult } from './step-runner';
 import { tableResolver } from './table-resolver';
-import type { TableRef } from '../shared/table-ref';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 import type { AggregatePartitionTask } from '../shared/partition-task';
 
 /** What the partition workflow tells its swap about the run, for the ledger row. */
@@ -100,7 +100,7 @@ async function vouchedFingerprint(
   run: string,
 ): Promise<{ fingerprint?: SourceFingerprint; note: string }> {
   const { build } = task;
-  if (build.kind === 'restore') return { note: `restored from ${build.from.database}.${build.from.name}` };
+  if (build.kind === 'restore') return { note: `restored from ${qualifiedName(build.from)}` };
   const snapshot = context?.build.source;
   if (!snapshot)
     return { note: 'the build read no source fingerprint (source not a MergeTree table, or older worker)' };
@@ -153,7 +153,7 @@ export async function recordSwap(
     build: task.build.kind === 'day' ? `day ${task.build.day}` : task.build.kind,
     action: swap.action,
     job_hash: jobHash,
-    source: `${task.source.database}.${task.source.name}`,
+    source: qualifiedName(task.source),
     fingerprint_known: fingerprint ? 1 : 0,
     source_rows: fingerprint?.rows ?? 0,
     source_version: fingerprint?.version ?? 0,

@@ -28,7 +28,7 @@ import {
 import { importBatchSteps } from './import-steps';
 import { viewPartitionSteps } from './view-steps';
 import { validationCheck } from './validation-check';
-import type { TableRef } from '../shared/table-ref';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 import type { AggregatePartitionTask, PartitionTask } from '../shared/partition-task';
 
 /** The checks of a rebuilt partition against the source partition. */
@@ -99,7 +99,7 @@ export function partitionSteps(deps: ActivityDeps) {
     return runStep(task, 'insert', async (signal) => {
       if (build.kind === 'restore' && build.rows > 0 && !(await tableExists(ch, build.from))) {
         throw new BackupMissingError(
-          `backup table ${build.from.database}.${build.from.name} no longer exists (dropped when its retention ended)`,
+          `backup table ${qualifiedName(build.from)} no longer exists (dropped when its retention ended)`,
         );
       }
       // The one build activity stopped this run's earlier build queries already, before it dropped the shadow.
@@ -314,7 +314,7 @@ export function partitionSteps(deps: ActivityDeps) {
      */
     async dropBackup(backup: TableRef): Promise<void> {
       await ch.exec(dropTableIfExists(backup));
-      log.info('backup dropped', { backup: `${backup.database}.${backup.name}` });
+      log.info('backup dropped', { backup: qualifiedName(backup) });
     },
   };
   return steps;

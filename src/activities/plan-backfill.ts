@@ -31,7 +31,7 @@ import { jobDefinitionHash } from './job-definition-hash';
 import { latestLedgerEntries, ledgerTableOf } from './ledger';
 import { emptySnapshot, sourceHasParts, sourceSnapshots } from './source-fingerprint';
 import { tableResolver } from './table-resolver';
-import type { TableRef } from '../shared/table-ref';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 
 export interface PlanBackfillInput {
   job: AggregateJob;
@@ -48,8 +48,6 @@ interface Column {
   type: string;
 }
 
-const show = (t: TableRef): string => `${t.database}.${t.name}`;
-
 /** The metric expressions as the job wrote them, with the field each one came from. */
 function expressionsOf(shape: AggregationShape): { field: string; args: Expr[] }[] {
   return [
@@ -61,11 +59,14 @@ function expressionsOf(shape: AggregationShape): { field: string; args: Expr[] }
 async function checkSourceColumns(ch: ClickHouse, job: AggregateJob, shape: AggregationShape, source: TableRef) {
   const columns = await ch.rows<Column>(selectTableColumns(source));
   if (columns.length === 0) {
-    throw new JobSpecError('source.table', `table ${show(source)} does not exist`);
+    throw new JobSpecError('source.table', `table ${qualifiedName(source)} does not exist`);
   }
   const known = new Set(columns.map((c) => c.name));
   const missing = (field: string, name: string) =>
-    new JobSpecError(field, `column "${name}" does not exist in ${show(source)} (it has: ${[...known].join(', ')})`);
+    new JobSpecError(
+      field,
+      `column "${name}" does not exist in ${qualifiedName(source)} (it has: ${[...known].join(', ')})`,
+    );
   if (!known.has(job.source.timeColumn)) throw missing('source.timeColumn', job.source.timeColumn);
   job.keys.forEach((k, i) => {
     if (!known.has(k)) throw missing(`keys.${i}`, k);
@@ -133,13 +134,16 @@ async function checkExistingTarget(
   if (!info) return false;
   const field = 'target.table';
   if (!info.engine.endsWith('MergeTree')) {
-    throw new JobSpecError(field, `${show(target)} uses engine ${info.engine}; a MergeTree-family table is needed`);
+    throw new JobSpecError(
+      field,
+      `${qualifiedName(target)} uses engine ${info.engine}; a MergeTree-family table is needed`,
+    );
   }
   const partitionKey = `${partitionFunction(shape.granularity)}(${shape.dateColumn})`;
   if (info.partition_key !== partitionKey) {
     throw new JobSpecError(
       field,
-      `${show(target)} is partitioned by "${info.partition_key}", but this job writes partitions by "${partitionKey}"`,
+      `${qualifiedName(target)} is partitioned by "${info.partition_key}", but this job writes partitions by "${partitionKey}"`,
     );
   }
   const actual = await ch.rows<Column>(selectTableColumns(target));
@@ -147,7 +151,7 @@ async function checkExistingTarget(
   if (render(actual) !== render(expected)) {
     throw new JobSpecError(
       field,
-      `${show(target)} does not match the job: it has (${render(actual)}), the job produces (${render(expected)})`,
+      `${qualifiedName(target)} does not match the job: it has (${render(actual)}), the job produces (${render(expected)})`,
     );
   }
   return true;
@@ -305,8 +309,8 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
         const changes = only === 'changed' ? (await changesOf(ch, job, checked, all)).changes : undefined;
         const partitions = partitionsTaken(only, all, changes, failed);
         log.info('planned backfill', {
-          source: show(source),
-          target: show(target),
+          source: qualifiedName(source),
+          target: qualifiedName(target),
           partitions: partitions.length,
           only,
           skipped: all.length - partitions.length,

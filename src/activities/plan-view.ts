@@ -34,17 +34,15 @@ import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { tableResolver } from './table-resolver';
 import { viewPartitionStatements } from './view-steps';
-import type { TableRef } from '../shared/table-ref';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 import { SNAPSHOT_CUTOFF } from '../shared/snapshot-cutoff';
 import type { DescribedStatement } from '../shared/described-statement';
+import { isoOfEpochSeconds } from '../shared/epoch-seconds';
 
 interface Column {
   name: string;
   type: string;
 }
-
-const show = (t: TableRef): string => `${t.database}.${t.name}`;
-const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 
 /** Column types of a SELECT; ClickHouse refusing it is blamed on `field`. */
 async function describe(ch: ClickHouse, select: Statement, field: string): Promise<Column[]> {
@@ -66,10 +64,10 @@ const WITHOUT_TIME_COLUMN =
  */
 async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, source: TableRef): Promise<void> {
   const columns = await ch.rows<Column>(selectTableColumns(source));
-  if (columns.length === 0) throw new JobSpecError('source.table', `table ${show(source)} does not exist`);
+  if (columns.length === 0) throw new JobSpecError('source.table', `table ${qualifiedName(source)} does not exist`);
   const types = new Map(columns.map((c) => [c.name, c.type]));
   const absent = (name: string) =>
-    `column "${name}" does not exist in ${show(source)} (it has: ${[...types.keys()].join(', ')})`;
+    `column "${name}" does not exist in ${qualifiedName(source)} (it has: ${[...types.keys()].join(', ')})`;
   const missing = (field: string, name: string) => new JobSpecError(field, absent(name));
   const { timeColumn } = job.source;
   if (timeColumn !== undefined) {
@@ -97,7 +95,7 @@ async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, sourc
     if (types.has(g.name) && !(g.expr.kind === 'column' && g.expr.name === g.name)) {
       throw new JobSpecError(
         `groupBy.${g.name}`,
-        `"${g.name}" is a column of ${show(source)}; name the output otherwise`,
+        `"${g.name}" is a column of ${qualifiedName(source)}; name the output otherwise`,
       );
     }
   }
@@ -105,7 +103,7 @@ async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, sourc
     if (types.has(a.name)) {
       throw new JobSpecError(
         `aggregates.${a.name}`,
-        `"${a.name}" is a column of ${show(source)}; name the output otherwise`,
+        `"${a.name}" is a column of ${qualifiedName(source)}; name the output otherwise`,
       );
     }
   }
@@ -180,7 +178,7 @@ async function checkExistingTarget(
   if (!info) return false;
   const field = 'target.table';
   const differs = (what: string, actual: string, wanted: string) =>
-    new JobSpecError(field, `${show(target)} has ${what} "${actual}", the job needs "${wanted}"`);
+    new JobSpecError(field, `${qualifiedName(target)} has ${what} "${actual}", the job needs "${wanted}"`);
   if (info.engine !== shape.engine) throw differs('engine', info.engine, shape.engine);
   if (info.partition_key !== viewPartitionKey(shape)) {
     throw differs('partition key', info.partition_key, viewPartitionKey(shape));
@@ -214,9 +212,9 @@ export async function viewMatches(
   if (!same) {
     throw new JobSpecError(
       'view.name',
-      `${show(plan.view)} already exists with another definition (${existing.engine} to ` +
+      `${qualifiedName(plan.view)} already exists with another definition (${existing.engine} to ` +
         `${existing.target_database}.${existing.target_table}: ${existing.stored}); the job would create ` +
-        `${existing.expected} to ${show(plan.target)}. Drop it, or give the job its cutoff if it is this job's view`,
+        `${existing.expected} to ${qualifiedName(plan.target)}. Drop it, or give the job its cutoff if it is this job's view`,
     );
   }
   return true;
@@ -328,7 +326,10 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
     const cutoff = job.cutoff === 'auto' ? now + job.cutoffMarginSeconds : (parseCutoff(job.cutoff) ?? Number.NaN);
     const viewExisted = await viewMatches(ch, shape, { ...tables, cutoff });
     if (!viewExisted && cutoff < now + MIN_LEAD_SECONDS) {
-      throw new JobSpecError('cutoff', `${job.cutoff} is already past (now ${isoOf(now)}): give a later one or auto`);
+      throw new JobSpecError(
+        'cutoff',
+        `${job.cutoff} is already past (now ${isoOfEpochSeconds(now)}): give a later one or auto`,
+      );
     }
     return { ...tables, cutoff, viewExisted, targetExisted };
   };
@@ -353,8 +354,8 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
         async () => {
           const planned = await plan(job);
           log.info('planned view backfill', {
-            view: show(planned.view),
-            cutoff: isoOf(planned.cutoff),
+            view: qualifiedName(planned.view),
+            cutoff: isoOfEpochSeconds(planned.cutoff),
             viewExisted: planned.viewExisted,
           });
           return planned;
@@ -407,13 +408,17 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
       const tables = await resolveTables(ch, job);
       if (await viewMatches(ch, shape, { ...tables, cutoff })) return;
       if (Date.now() / 1000 > cutoff - MIN_LEAD_SECONDS) {
-        throw new JobSpecError('cutoff', `${isoOf(cutoff)} passed before the view could be created; run the job again`);
+        throw new JobSpecError(
+          'cutoff',
+          `${isoOfEpochSeconds(cutoff)} passed before the view could be created; run the job again`,
+        );
       }
       await ch.exec(createViewTarget(shape, tables.source, tables.target));
       await ch.exec(createLiveView(shape, tables.view, tables.source, tables.target, cutoff));
       // Another writer may have created a view of that name in between: ours must be the one there.
-      if (!(await viewMatches(ch, shape, { ...tables, cutoff }))) throw new Error(`${show(tables.view)} vanished`);
-      log.info('view created', { view: show(tables.view), cutoff: isoOf(cutoff) });
+      if (!(await viewMatches(ch, shape, { ...tables, cutoff })))
+        throw new Error(`${qualifiedName(tables.view)} vanished`);
+      log.info('view created', { view: qualifiedName(tables.view), cutoff: isoOfEpochSeconds(cutoff) });
     },
 
     /**

@@ -17,19 +17,17 @@ import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { tableResolver } from './table-resolver';
 import { valuesAgree } from './validation-check';
-import type { TableRef } from '../shared/table-ref';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 
 type Raw = Record<string, string | number | boolean>;
-
-const show = (t: TableRef) => `${t.database}.${t.name}`;
 
 async function compareShape(ch: ClickHouse, input: ValidateInput, target: TableRef): Promise<CompareShape> {
   const shape = aggregationShape(input.job);
   const columns = await ch.rows<TypedColumn>(selectTableColumns(target));
-  if (columns.length === 0) throw new JobSpecError('target.table', `table ${show(target)} does not exist`);
+  if (columns.length === 0) throw new JobSpecError('target.table', `table ${qualifiedName(target)} does not exist`);
   const typed = (name: string): TypedColumn => {
     const col = columns.find((c) => c.name === name);
-    if (!col) throw new JobSpecError('target.table', `${show(target)} has no column "${name}"`);
+    if (!col) throw new JobSpecError('target.table', `${qualifiedName(target)} has no column "${name}"`);
     return col;
   };
   return {
@@ -146,7 +144,7 @@ export function referenceValidation({ clickhouse: ch }: ActivityDeps) {
             sampled.every((s) => s.columns.every((c) => c.ok)) &&
             (fullDiff?.differing ?? 0) === 0;
           return {
-            target: show(target),
+            target: qualifiedName(target),
             reference: describeReference(input.reference),
             from: input.from,
             to: input.to,

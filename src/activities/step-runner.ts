@@ -5,7 +5,7 @@ import type { ValidationCheck } from '../shared/backfill-results';
 import type { SourceSnapshot } from '../shared/ledger';
 import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists } from '../sql/partition-ops';
 import { withHeartbeat } from './heartbeat';
-import type { TableRef } from '../shared/table-ref';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 import type { PartitionTask } from '../shared/partition-task';
 
 export interface StepTiming {
@@ -70,7 +70,7 @@ export async function runStep<T extends object>(
   const durationMs = Date.now() - started;
   Context.current()
     .metricMeter.createHistogram(MetricName.stepDuration, 'float', 's', 'Duration of completed partition steps')
-    .record(durationMs / 1000, { step, target: `${task.target.database}.${task.target.name}` });
+    .record(durationMs / 1000, { step, target: qualifiedName(task.target) });
   return { ...result, durationMs };
 }
 

@@ -15,7 +15,7 @@ import { rebuildChecks } from './partition-steps';
 import { checkJob, saltFor } from './plan-backfill';
 import { partitionRows } from './step-runner';
 import { tableResolver } from './table-resolver';
-import type { TableRef } from '../shared/table-ref';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 import type { AggregatePartitionTask } from '../shared/partition-task';
 
 /** How many output rows the test shows, and how many of each one's source rows. */
@@ -148,7 +148,7 @@ export function testDayActivities({ clickhouse: ch, log }: ActivityDeps) {
             };
           } finally {
             await ch.exec(dropTableIfExists(scratch));
-            log.info('test day done, scratch table dropped', { day, scratch: `${scratch.database}.${scratch.name}` });
+            log.info('test day done, scratch table dropped', { day, scratch: qualifiedName(scratch) });
           }
         },
       );

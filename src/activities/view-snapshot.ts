@@ -12,11 +12,9 @@ import type { ActivityDeps } from './deps';
 import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { checkViewJob, describePartitions, viewMatches, viewPartitions } from './plan-view';
-import type { TableRef } from '../shared/table-ref';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 import { SNAPSHOT_CUTOFF } from '../shared/snapshot-cutoff';
 import type { DescribedStatement } from '../shared/described-statement';
-
-const show = (t: TableRef): string => `${t.database}.${t.name}`;
 
 /** Each partition of `table` with its active rows (part metadata). */
 async function activePartitions(ch: ClickHouse, table: TableRef): Promise<{ id: string; rows: number }[]> {
@@ -68,7 +66,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
     if (!info.engine.endsWith('MergeTree')) {
       throw new JobSpecError(
         'source.table',
-        `${show(tables.source)} is a ${info.engine} table: a snapshot attaches its partitions, which only MergeTree ` +
+        `${qualifiedName(tables.source)} is a ${info.engine} table: a snapshot attaches its partitions, which only MergeTree ` +
           'tables have',
       );
     }
@@ -78,7 +76,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
     if (existing) {
       throw new JobSpecError(
         'view.name',
-        `${show(tables.view)} already exists (${existing.engine} to ${existing.target_database}.` +
+        `${qualifiedName(tables.view)} already exists (${existing.engine} to ${existing.target_database}.` +
           `${existing.target_table}); a snapshot job creates its view itself, at the moment of the snapshot, or ` +
           'it could not tell the rows the view counted from those the backfill must: drop the view and empty ' +
           'its target first',
@@ -89,7 +87,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       if (rows > 0) {
         throw new JobSpecError(
           'target.table',
-          `${show(tables.target)} already holds ${rows} rows; a snapshot job fills it with every row of the source, ` +
+          `${qualifiedName(tables.target)} already holds ${rows} rows; a snapshot job fills it with every row of the source, ` +
             'so they would be counted twice: empty it, or name a new target',
         );
       }
@@ -114,7 +112,10 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
         () => ({ step: 'plan' }),
         async () => {
           const planned = await plan(input);
-          log.info('planned view snapshot', { view: show(planned.view), snapshot: show(planned.snapshot) });
+          log.info('planned view snapshot', {
+            view: qualifiedName(planned.view),
+            snapshot: qualifiedName(planned.snapshot),
+          });
           return planned;
         },
       );
@@ -189,12 +190,12 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
           if (taken !== expected || after !== expected) {
             await ch.exec(dropTableIfExists(p.snapshot));
             const reason =
-              `${show(p.source)} went from ${expected} to ${after} rows while it was snapshotted ` +
+              `${qualifiedName(p.source)} went from ${expected} to ${after} rows while it was snapshotted ` +
               `(the snapshot got ${taken}): inserts were not paused`;
-            log.warn('snapshot dropped: rows kept arriving', { source: show(p.source), reason });
+            log.warn('snapshot dropped: rows kept arriving', { source: qualifiedName(p.source), reason });
             return { ok: false, reason };
           }
-          log.info('snapshot taken', { snapshot: show(p.snapshot), rows: taken, partitions: before.length });
+          log.info('snapshot taken', { snapshot: qualifiedName(p.snapshot), rows: taken, partitions: before.length });
           return { ok: true, rows: taken };
         },
       );
@@ -216,15 +217,15 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       if (now !== rows) {
         return {
           ok: false,
-          reason: `${show(p.source)} went from ${rows} to ${now} rows after its snapshot: inserts were not paused`,
+          reason: `${qualifiedName(p.source)} went from ${rows} to ${now} rows after its snapshot: inserts were not paused`,
         };
       }
       await ch.exec(createViewTarget(shape, p.source, p.target));
       await ch.exec(createLiveView(shape, p.view, p.source, p.target, undefined));
       // Another writer may have created a view of that name in between: ours must be the one there.
-      if (!(await viewMatches(ch, shape, tables))) throw new Error(`${show(p.view)} vanished`);
-      await onStep?.('view:created', show(p.view));
-      log.info('view created; inserts may resume', { view: show(p.view), source: show(p.source) });
+      if (!(await viewMatches(ch, shape, tables))) throw new Error(`${qualifiedName(p.view)} vanished`);
+      await onStep?.('view:created', qualifiedName(p.view));
+      log.info('view created; inserts may resume', { view: qualifiedName(p.view), source: qualifiedName(p.source) });
       return { ok: true, rows };
     },
 
@@ -242,7 +243,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
     /** Drops the snapshot. Durability: `DROP TABLE IF EXISTS`, a no-op when repeated. */
     async dropSnapshot({ plan: p }: { plan: SnapshotPlan }): Promise<void> {
       await ch.exec(dropTableIfExists(p.snapshot));
-      log.info('snapshot dropped', { snapshot: show(p.snapshot) });
+      log.info('snapshot dropped', { snapshot: qualifiedName(p.snapshot) });
     },
   };
 }

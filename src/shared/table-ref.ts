@@ -9,3 +9,8 @@ export function tableRefOf(qualified: string): TableRef {
   const [database, name] = qualified.split('.');
   return { database, name };
 }
+
+/** A table's reference → `database.table`, as logs, summaries and messages show it. */
+export function qualifiedName(table: TableRef): string {
+  return `${table.database}.${table.name}`;
+}

@@ -11,7 +11,7 @@ import type { LoadThresholds } from '../shared/load-thresholds';
 import { initialProgress, type BackfillProgress } from '../shared/progress';
 import { writerTag } from '../shared/writer-tables';
 import { PartitionLoop, type PartitionLoopOptions } from './partition-loop';
-import type { TableRef } from '../shared/table-ref';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 
 const retry = { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 };
 
@@ -58,6 +58,6 @@ export function jobLoopOptions(
   return {
     safety: job.safety,
     load: { thresholds: job.load, sample: () => checkClusterLoad({ source, target }) },
-    target: `${target.database}.${target.name}`,
+    target: qualifiedName(target),
   };
 }

@@ -30,6 +30,7 @@ import { PartitionControl } from './partition-control';
 import { buildStepsSummary, stepSummary } from './step-summaries';
 import type { PartitionTask } from '../shared/partition-task';
 import type { PartitionActivity, ShrinkReport } from '../shared/progress';
+import { qualifiedName } from '../shared/table-ref';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 };
 
@@ -105,7 +106,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
   setHandler(rejectSignal, () => control.decide('reject'));
 
   const parent = workflowInfo().parent;
-  const metrics = partitionMetrics(metricMeter, `${task.target.database}.${task.target.name}`);
+  const metrics = partitionMetrics(metricMeter, qualifiedName(task.target));
   // Call-site options: the step's summary, which the Web UI shows in the timeline; the steps that heartbeat also
   // take the job's heartbeat timeout.
   const about = (step: PartitionStep) => ({ summary: stepSummary(task, step) });
