@@ -46,6 +46,23 @@ export default defineConfig(
     },
   },
   {
+    // A statement carries the type of its rows where its SQL is written (src/clickhouse/statement.ts): `rows`
+    // infers it, and a type argument at the call would state it again, unchecked, far from the SQL.
+    files: ['**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          "CallExpression[callee.property.name='rows'][typeArguments]",
+          "CallExpression[callee.name='rows'][typeArguments]",
+        ].map((selector) => ({
+          selector,
+          message: 'No type argument on rows(): type the statement where its SQL is written (Statement<Row>).',
+        })),
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

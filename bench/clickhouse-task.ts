@@ -44,7 +44,7 @@ async function seedTable(ch: ClickHouse, table: TableRef, create: Statement, ...
   const ms = await timed(async () => {
     for (const insert of inserts) await ch.exec(insert);
   });
-  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(table));
+  const [{ rows }] = await ch.rows(countRows(table));
   return { rows: Number(rows), ms };
 }
 
@@ -64,7 +64,7 @@ async function rawInsert(ch: ClickHouse, task: RawInsertTask) {
   const insertMs = await timed(() =>
     ch.exec(insertAggregation(shape, task.source, task.into, task.range, 1), { settings: task.job.insertSettings }),
   );
-  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.into));
+  const [{ rows }] = await ch.rows(countRows(task.into));
   return { insertMs, rowsWritten: Number(rows) };
 }
 
@@ -134,7 +134,7 @@ async function verify(ch: ClickHouse, task: VerifyTask) {
   for (const partition of task.partitions) {
     const totals = [];
     for (const table of task.tables) {
-      const [row] = await ch.rows<Record<string, string>>(selectPartitionTotals(shape, table, partition));
+      const [row] = await ch.rows(selectPartitionTotals(shape, table, partition));
       totals.push(row);
     }
     const [first, ...rest] = totals;

@@ -65,7 +65,7 @@ async function measuredFill(
   const started = performance.now();
   const peak = await execWithPeakMemory(ch, probe, statement, { queryId: `bench-${randomUUID()}`, settings });
   const wallMs = performance.now() - started;
-  const [parts] = await ch.rows<{ parts: string; rows: string }>(selectActiveParts(target));
+  const [parts] = await ch.rows(selectActiveParts(target));
   const [digest] = await ch.rows(view.selectDigest(target));
   const run = {
     label,

@@ -3,24 +3,13 @@ import { selectClusterLoad } from '../sql/cluster-load';
 import type { ActivityDeps } from './deps';
 import type { TableRef } from '../shared/table-ref';
 
-interface LoadRow {
-  running_queries: string;
-  max_query_memory: string;
-  active_merges: string;
-  pending_mutations: string;
-  fullest: [string, string];
-  pool_tasks: string;
-  delayed_inserts: string;
-  memory_tracking: string;
-}
-
 /**
  * Reads the cluster's load signals for a backfill from `source` into `target`.
  * Durability: read-only and quick; the workflow decides and waits (with durable timers), never this activity.
  */
 export function checkClusterLoad({ clickhouse: ch }: ActivityDeps) {
   return async function checkClusterLoad(tables: { source: TableRef; target: TableRef }): Promise<LoadSample> {
-    const [row] = await ch.rows<LoadRow>(selectClusterLoad(tables.source, tables.target));
+    const [row] = await ch.rows(selectClusterLoad(tables.source, tables.target));
     const parts = Number(row.fullest[0]);
     return {
       runningQueries: Number(row.running_queries),

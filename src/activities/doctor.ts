@@ -67,7 +67,7 @@ export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
       let database = input.database;
       const reachable = await check('ClickHouse reachable', async () => {
         const [{ version }] = await ch.rows(selectServerVersion());
-        database ??= (await ch.rows<{ database: string }>(selectCurrentDatabase()))[0].database;
+        database ??= (await ch.rows(selectCurrentDatabase()))[0].database;
         return `version ${version} (${ch.embedded ? 'embedded chDB in the worker' : 'server'})`;
       });
       if (!reachable || database === undefined) return checks;

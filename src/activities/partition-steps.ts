@@ -22,7 +22,6 @@ import {
   type BackupResult,
   type StepTiming,
   type SwapResult,
-  type Totals,
   type ValidateResult,
 } from './step-runner';
 import { importBatchSteps } from './import-steps';
@@ -37,8 +36,8 @@ export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, tas
   const counter = rowCountMetric(shape);
   const groups = mode === 'full' || counter === undefined;
   const [sourceTotals, shadowTotals] = aggregatePartitionStatements(task).validate;
-  const [source] = await ch.rows<Totals>(sourceTotals);
-  const [shadow] = await ch.rows<Totals>(shadowTotals);
+  const [source] = await ch.rows(sourceTotals);
+  const [shadow] = await ch.rows(shadowTotals);
   const checks: ValidationCheck[] = [];
   additiveMetrics(shape).forEach((m, i) => {
     const alias = metricTotalAlias(i);
@@ -56,9 +55,9 @@ async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: Aggregat
   const counter = rowCountMetric(shape);
   const groups = mode === 'full' || counter === undefined;
   const range = { start: day, end: nextDay(day) };
-  const [source] = await ch.rows<Totals>(selectSourceTotals(shape, task.source, range, groups, mode === 'full'));
-  const [shadow] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.shadow, task.partition.id, day));
-  const [live] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.target, task.partition.id, day));
+  const [source] = await ch.rows(selectSourceTotals(shape, task.source, range, groups, mode === 'full'));
+  const [shadow] = await ch.rows(selectDaySplitTotals(shape, task.shadow, task.partition.id, day));
+  const [live] = await ch.rows(selectDaySplitTotals(shape, task.target, task.partition.id, day));
   const checks: ValidationCheck[] = [];
   const add = (name: string, expected: string | number, actual: string | number, tolerance: number) =>
     checks.push(validationCheck(name, expected, actual, tolerance));
@@ -140,7 +139,7 @@ export function partitionSteps(deps: ActivityDeps) {
       await onStep?.('insert:finished', partition.id);
       const peakMemoryBytes = build.kind === 'restore' || ch.embedded ? undefined : await loggedPeak(ch, queryId);
       if (build.kind === 'day') {
-        const [split] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.shadow, partition.id, build.day));
+        const [split] = await ch.rows(selectDaySplitTotals(shape, task.shadow, partition.id, build.day));
         return { rowsWritten: Number(split.day_rows), source, peakMemoryBytes };
       }
       // The shadow's rows are counted by whoever needs them: validation counts them anyway.

@@ -20,6 +20,7 @@ import {
   selectFunctionKinds,
   selectTableColumns,
   selectTableInfo,
+  type TableColumn,
 } from '../sql/introspection';
 import { selectPartitionRowsBetween } from '../sql/partition-ops';
 import { selectSourceFingerprintDays } from '../sql/source-fingerprint';
@@ -43,11 +44,6 @@ export interface PlanBackfillInput {
   partitions?: string[];
 }
 
-interface Column {
-  name: string;
-  type: string;
-}
-
 /** The metric expressions as the job wrote them, with the field each one came from. */
 function expressionsOf(shape: AggregationShape): { field: string; args: Expr[] }[] {
   return [
@@ -57,7 +53,7 @@ function expressionsOf(shape: AggregationShape): { field: string; args: Expr[] }
 }
 
 async function checkSourceColumns(ch: ClickHouse, job: AggregateJob, shape: AggregationShape, source: TableRef) {
-  const columns = await ch.rows<Column>(selectTableColumns(source));
+  const columns = await ch.rows(selectTableColumns(source));
   if (columns.length === 0) {
     throw new JobSpecError('source.table', `table ${qualifiedName(source)} does not exist`);
   }
@@ -79,8 +75,8 @@ async function checkSourceColumns(ch: ClickHouse, job: AggregateJob, shape: Aggr
 async function checkFunctions(ch: ClickHouse, shape: AggregationShape) {
   const inner = [shape.dateExpr, ...shape.metrics.flatMap((m) => [...m.metric.params, ...m.metric.args])];
   const names = [...new Set([...inner.flatMap(functionsOf), ...shape.metrics.map((m) => m.metric.fn)])];
-  const rows = await ch.rows<{ name: string; is_aggregate: number }>(selectFunctionKinds(names));
-  const combinators = (await ch.rows<{ name: string }>(selectAggregateCombinators())).map((r) => r.name);
+  const rows = await ch.rows(selectFunctionKinds(names));
+  const combinators = (await ch.rows(selectAggregateCombinators())).map((r) => r.name);
   const kind = new Map(rows.map((r) => [r.name, Number(r.is_aggregate) === 1]));
   const isAggregate = (fn: string): boolean =>
     kind.get(fn) === true || combinators.some((c) => fn.endsWith(c) && kind.get(fn.slice(0, -c.length)) === true);
@@ -101,10 +97,10 @@ async function checkFunctions(ch: ClickHouse, shape: AggregationShape) {
   }
 }
 
-/** Column types of a SELECT; ClickHouse refusing it is blamed on `field`. */
-async function describe(ch: ClickHouse, select: Statement, field: string): Promise<Column[]> {
+/** TableColumn types of a SELECT; ClickHouse refusing it is blamed on `field`. */
+async function describe(ch: ClickHouse, select: Statement, field: string): Promise<TableColumn[]> {
   try {
-    return await ch.rows<Column>(describeSelect(select));
+    return await ch.rows(describeSelect(select));
   } catch (err) {
     if (isClickHouseError(err)) {
       throw new JobSpecError(field, `ClickHouse refused it: ${err.message}`, { cause: err });
@@ -128,9 +124,9 @@ async function checkExistingTarget(
   ch: ClickHouse,
   shape: AggregationShape,
   target: TableRef,
-  expected: Column[],
+  expected: TableColumn[],
 ): Promise<boolean> {
-  const [info] = await ch.rows<{ engine: string; partition_key: string }>(selectTableInfo(target));
+  const [info] = await ch.rows(selectTableInfo(target));
   if (!info) return false;
   const field = 'target.table';
   if (!info.engine.endsWith('MergeTree')) {
@@ -146,8 +142,8 @@ async function checkExistingTarget(
       `${qualifiedName(target)} is partitioned by "${info.partition_key}", but this job writes partitions by "${partitionKey}"`,
     );
   }
-  const actual = await ch.rows<Column>(selectTableColumns(target));
-  const render = (cols: Column[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
+  const actual = await ch.rows(selectTableColumns(target));
+  const render = (cols: TableColumn[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
   if (render(actual) !== render(expected)) {
     throw new JobSpecError(
       field,

@@ -194,7 +194,7 @@ async function viewsOf(ch: ClickHouse, main: TableRef) {
     }
     let described: { name: string }[];
     try {
-      described = await ch.rows<{ name: string }>(describeSelect({ query: row.view_select, params: {} }));
+      described = await ch.rows(describeSelect({ query: row.view_select, params: {} }));
     } catch (err) {
       if (!isClickHouseError(err)) throw err;
       throw refuse(`ClickHouse cannot describe its SELECT: ${err.message}`);

@@ -13,6 +13,7 @@ import {
   selectFunctionKinds,
   selectTableColumns,
   selectTableInfo,
+  type TableColumn,
 } from '../sql/introspection';
 import {
   UNPARTITIONED_ID,
@@ -39,15 +40,10 @@ import { SNAPSHOT_CUTOFF } from '../shared/snapshot-cutoff';
 import type { DescribedStatement } from '../shared/described-statement';
 import { isoOfEpochSeconds } from '../shared/epoch-seconds';
 
-interface Column {
-  name: string;
-  type: string;
-}
-
-/** Column types of a SELECT; ClickHouse refusing it is blamed on `field`. */
-async function describe(ch: ClickHouse, select: Statement, field: string): Promise<Column[]> {
+/** TableColumn types of a SELECT; ClickHouse refusing it is blamed on `field`. */
+async function describe(ch: ClickHouse, select: Statement, field: string): Promise<TableColumn[]> {
   try {
-    return await ch.rows<Column>(describeSelect(select));
+    return await ch.rows(describeSelect(select));
   } catch (err) {
     if (isClickHouseError(err)) throw new JobSpecError(field, `ClickHouse refused it: ${err.message}`, { cause: err });
     throw err;
@@ -63,7 +59,7 @@ const WITHOUT_TIME_COLUMN =
  * column.
  */
 async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, source: TableRef): Promise<void> {
-  const columns = await ch.rows<Column>(selectTableColumns(source));
+  const columns = await ch.rows(selectTableColumns(source));
   if (columns.length === 0) throw new JobSpecError('source.table', `table ${qualifiedName(source)} does not exist`);
   const types = new Map(columns.map((c) => [c.name, c.type]));
   const absent = (name: string) =>
@@ -121,13 +117,8 @@ async function checkFunctions(ch: ClickHouse, shape: ViewShape): Promise<void> {
   const names = [
     ...new Set([...perRow.flatMap((p) => functionsOf(p.expr)), ...shape.aggregates.map((a) => a.metric.fn)]),
   ];
-  const kind = new Map(
-    (await ch.rows<{ name: string; is_aggregate: number }>(selectFunctionKinds(names))).map((r) => [
-      r.name,
-      Number(r.is_aggregate) === 1,
-    ]),
-  );
-  const combinators = (await ch.rows<{ name: string }>(selectAggregateCombinators())).map((r) => r.name);
+  const kind = new Map((await ch.rows(selectFunctionKinds(names))).map((r) => [r.name, Number(r.is_aggregate) === 1]));
+  const combinators = (await ch.rows(selectAggregateCombinators())).map((r) => r.name);
   const isAggregate = (fn: string): boolean =>
     kind.get(fn) === true || combinators.some((c) => fn.endsWith(c) && kind.get(fn.slice(0, -c.length)) === true);
   for (const a of shape.aggregates) {
@@ -155,7 +146,7 @@ async function checkFunctions(ch: ClickHouse, shape: ViewShape): Promise<void> {
 }
 
 /** The view's output columns, each groupBy checked on its own first; the partition column must be a date. */
-async function describeOutput(ch: ClickHouse, shape: ViewShape, source: TableRef): Promise<Column[]> {
+async function describeOutput(ch: ClickHouse, shape: ViewShape, source: TableRef): Promise<TableColumn[]> {
   for (const g of shape.groupBy) await describe(ch, selectExpression(g.expr, g.name, source), `groupBy.${g.name}`);
   const output = await describe(ch, selectViewOutput(shape, source), 'aggregates');
   if (shape.partitionBy !== 'none' && !/^(Date|Date32|DateTime|DateTime64)(\(.*\))?$/.test(output[0].type)) {
@@ -172,9 +163,9 @@ async function checkExistingTarget(
   ch: ClickHouse,
   shape: ViewShape,
   target: TableRef,
-  expected: Column[],
+  expected: TableColumn[],
 ): Promise<boolean> {
-  const [info] = await ch.rows<{ engine: string; partition_key: string; sorting_key: string }>(selectTableInfo(target));
+  const [info] = await ch.rows(selectTableInfo(target));
   if (!info) return false;
   const field = 'target.table';
   const differs = (what: string, actual: string, wanted: string) =>
@@ -187,8 +178,8 @@ async function checkExistingTarget(
   // A one-column key created as `ORDER BY (project)` shows as "(project)".
   const sortingKey = info.sorting_key.replace(/^\((.*)\)$/, '$1');
   if (sortingKey !== order) throw differs('sorting key', info.sorting_key, order);
-  const actual = await ch.rows<Column>(selectTableColumns(target));
-  const render = (cols: Column[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
+  const actual = await ch.rows(selectTableColumns(target));
+  const render = (cols: TableColumn[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
   if (render(actual) !== render(expected)) throw differs('columns', render(actual), render(expected));
   return true;
 }

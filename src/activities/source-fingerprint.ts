@@ -18,7 +18,7 @@ function hashOfParts(parts: Iterable<string>): string {
 
 /** Whether `source` is a MergeTree table: only its parts fingerprint what a build read. */
 export async function sourceHasParts(ch: ClickHouse, source: TableRef): Promise<boolean> {
-  const [info] = await ch.rows<{ engine: string }>(selectTableInfo(source));
+  const [info] = await ch.rows(selectTableInfo(source));
   return info?.engine.endsWith('MergeTree') ?? false;
 }
 

@@ -42,8 +42,6 @@ export interface SwapResult extends StepTiming {
   action: 'replaced' | 'dropped' | 'unchanged' | 'moved';
 }
 
-export type Totals = Record<string, string | number>;
-
 /** Rows of one partition's active parts, from metadata (reads no data). */
 export async function partitionRows(ch: ClickHouse, table: TableRef, partitionId: string): Promise<number> {
   const [{ rows }] = await ch.rows(selectActivePartitionRows(table, partitionId));

@@ -66,9 +66,9 @@ export function testDayActivities({ clickhouse: ch, log }: ActivityDeps) {
     ran.push(statement);
     await ch.exec(statement, settings ? { settings } : undefined);
   };
-  const read = async (statement: Statement, step: string, ran: PlannedStatement[]): Promise<Row[]> => {
+  const read = async (statement: Statement<Row>, step: string, ran: PlannedStatement[]): Promise<Row[]> => {
     ran.push({ step, ...statement });
-    return ch.rows<Row>(statement);
+    return ch.rows(statement);
   };
 
   return {

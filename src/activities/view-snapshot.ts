@@ -62,7 +62,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       );
     }
     const { shape, tables, targetExisted } = await checkViewJob(ch, job);
-    const [info] = await ch.rows<{ engine: string }>(selectTableInfo(tables.source));
+    const [info] = await ch.rows(selectTableInfo(tables.source));
     if (!info.engine.endsWith('MergeTree')) {
       throw new JobSpecError(
         'source.table',

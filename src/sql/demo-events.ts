@@ -15,7 +15,7 @@ export function createDemoEventsTable(table: TableRef): Statement {
   };
 }
 
-export function countRows(table: TableRef): Statement {
+export function countRows(table: TableRef): Statement<{ rows: string }> {
   const t = tableParam('table', table);
   return { query: `SELECT count() AS rows FROM ${t.sql}`, params: t.params };
 }

@@ -17,7 +17,11 @@ const sampleOrder = (shape: AggregationShape): string => {
 };
 
 /** `limit` rows of an aggregated table, in the sample's order. */
-export function selectSampleRows(shape: AggregationShape, table: TableRef, limit: number): Statement {
+export function selectSampleRows(
+  shape: AggregationShape,
+  table: TableRef,
+  limit: number,
+): Statement<Record<string, unknown>> {
   const t = tableParam('table', table);
   return {
     query: `SELECT * FROM ${t.sql} ORDER BY ${sampleOrder(shape)} LIMIT {limit:UInt32}`,
@@ -37,7 +41,7 @@ export function selectSourceRowsOfSample(
   timeColumn: string,
   sample: number,
   perKey: number,
-): Statement {
+): Statement<Record<string, unknown>> {
   const src = tableParam('source', source);
   const t = tableParam('table', table);
   const keys = shape.keys.map(q).join(', ');

@@ -174,13 +174,13 @@ export function selectViewDefinition(
 }
 
 /** The view's SELECT over the whole source, for DESCRIBE (column types of a target to create or check). */
-export function selectViewOutput(shape: ViewShape, source: TableRef): Statement {
+export function selectViewOutput(shape: ViewShape, source: TableRef): Statement<Record<string, unknown>> {
   const src = tableParam('source', source);
   return { query: renderSelect(shape, src.sql, []), params: src.params };
 }
 
 /** One expression alone over the source, for DESCRIBE: learns its type and whether ClickHouse accepts it. */
-export function selectExpression(expr: Expr, alias: string, source: TableRef): Statement {
+export function selectExpression(expr: Expr, alias: string, source: TableRef): Statement<Record<string, unknown>> {
   const src = tableParam('source', source);
   return { query: `SELECT ${renderExpression(expr)} AS ${q(alias)} FROM ${src.sql}`, params: src.params };
 }

@@ -16,6 +16,7 @@ import {
   whileIngesting,
 } from '../helpers/view-jobs';
 import type { TableRef } from '../../src/shared/table-ref';
+import { statementOf } from '../helpers/statement-of';
 
 /*
  * kind: import (the guide's scenario 1): history loaded into `pypi` and every view target fed from it while rows
@@ -25,10 +26,12 @@ import type { TableRef } from '../../src/shared/table-ref';
 
 /** Rows and an order-free digest of a query's rows. */
 async function digest(ch: ClickHouse, query: string, params: Record<string, unknown> = {}) {
-  const [row] = await ch.rows<{ rows: string; digest: string }>({
-    query: `SELECT toString(count()) AS rows, toString(groupBitXor(cityHash64(*))) AS digest FROM (${query})`,
-    params,
-  });
+  const [row] = await ch.rows(
+    statementOf<{ rows: string; digest: string }>({
+      query: `SELECT toString(count()) AS rows, toString(groupBitXor(cityHash64(*))) AS digest FROM (${query})`,
+      params,
+    }),
+  );
   return row;
 }
 

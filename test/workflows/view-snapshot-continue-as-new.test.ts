@@ -7,6 +7,7 @@ import { createContinueAsNewHarness, expectContinuedAsNew, runAcrossContinueAsNe
 import { progressUntil } from '../helpers/progress-until';
 import { hourlyTargetAndSource, pypiViewJob, seedPypi } from '../helpers/view-jobs';
 import type { TableRef } from '../../src/shared/table-ref';
+import { statementOf } from '../helpers/statement-of';
 
 describe('a snapshot job of many daily partitions (the shared partition loop)', () => {
   let h: Harness;
@@ -48,10 +49,13 @@ describe('a snapshot job of many daily partitions (the shared partition loop)', 
     const { target, source } = await hourlyTargetAndSource(h.ch, db, 'pypi_daily');
     expect(target).toEqual(source);
     expect(Number(source.total)).toBe(3_500);
-    const [left] = await h.ch.rows<{ n: string }>({
-      query: "SELECT toString(count()) AS n FROM system.tables WHERE database = {db:String} AND name LIKE '%snapshot%'",
-      params: { db },
-    });
+    const [left] = await h.ch.rows(
+      statementOf<{ n: string }>({
+        query:
+          "SELECT toString(count()) AS n FROM system.tables WHERE database = {db:String} AND name LIKE '%snapshot%'",
+        params: { db },
+      }),
+    );
     expect(left.n).toBe('0');
   });
 });
