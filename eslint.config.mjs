@@ -49,6 +49,23 @@ export default defineConfig(
     },
   },
   {
+    // A statement carries the type of its rows where its SQL is written (src/clickhouse/statement.ts): `rows`
+    // infers it, and a type argument at the call would state it again, unchecked, far from the SQL.
+    files: ['**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          "CallExpression[callee.property.name='rows'][typeArguments]",
+          "CallExpression[callee.name='rows'][typeArguments]",
+        ].map((selector) => ({
+          selector,
+          message: 'No type argument on rows(): type the statement where its SQL is written (Statement<Row>).',
+        })),
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
@@ -76,7 +93,16 @@ export default defineConfig(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { paths: nodeBuiltins.paths, patterns: [...nodeBuiltins.patterns, ioLibraries, ioLayers] },
+        {
+          paths: nodeBuiltins.paths,
+          patterns: [
+            ...nodeBuiltins.patterns,
+            ioLibraries,
+            ioLayers,
+            // Shared code is what the other layers agree on: it renders no SQL, so src/sql may import it, not back.
+            { regex: '^(\\.\\./)+sql(/.*)?$', message: 'src/shared imports nothing from src/sql (no SQL here).' },
+          ],
+        },
       ],
     },
   },

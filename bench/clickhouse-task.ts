@@ -4,7 +4,6 @@ import { valuesAgree } from '../src/activities/validation-check';
 import type { ClickHouse } from '../src/clickhouse/clickhouse';
 import { execWithPeakMemory } from '../src/clickhouse/query-memory';
 import type { Statement } from '../src/clickhouse/statement';
-import type { TableRef } from '../src/shared/backfill-results';
 import { createTargetTable, insertAggregation } from '../src/sql/aggregation';
 import { aggregationShape } from '../src/sql/aggregation-shape';
 import {
@@ -34,6 +33,7 @@ import type {
   VerifyTask,
 } from './messages';
 import { answerOneTask, type TaskEngine } from './one-task-child';
+import { qualifiedName, type TableRef } from '../src/shared/table-ref';
 
 /** Milliseconds `work` takes. */
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -49,7 +49,7 @@ async function seedTable(ch: ClickHouse, table: TableRef, create: Statement, ...
   const ms = await timed(async () => {
     for (const insert of inserts) await ch.exec(insert);
   });
-  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(table));
+  const [{ rows }] = await ch.rows(countRows(table));
   return { rows: Number(rows), ms };
 }
 
@@ -69,7 +69,7 @@ async function rawInsert(ch: ClickHouse, task: RawInsertTask) {
   const insertMs = await timed(() =>
     ch.exec(insertAggregation(shape, task.source, task.into, task.range, 1), { settings: task.job.insertSettings }),
   );
-  const [{ rows }] = await ch.rows<{ rows: string }>(countRows(task.into));
+  const [{ rows }] = await ch.rows(countRows(task.into));
   return { insertMs, rowsWritten: Number(rows) };
 }
 
@@ -139,14 +139,14 @@ async function verify(ch: ClickHouse, task: VerifyTask) {
   for (const partition of task.partitions) {
     const totals = [];
     for (const table of task.tables) {
-      const [row] = await ch.rows<Record<string, string>>(selectPartitionTotals(shape, table, partition));
+      const [row] = await ch.rows(selectPartitionTotals(shape, table, partition));
       totals.push(row);
     }
     const [first, ...rest] = totals;
     rest.forEach((other, i) => {
       const differs = Object.keys(first).some((k) => !valuesAgree(first[k], other[k], 1e-9));
       if (differs) {
-        const [a, b] = [task.tables[0], task.tables[i + 1]].map((t) => `${t.database}.${t.name}`);
+        const [a, b] = [task.tables[0], task.tables[i + 1]].map((t) => qualifiedName(t));
         mismatches.push(`${partition}: ${a} ${JSON.stringify(first)} vs ${b} ${JSON.stringify(other)}`);
       }
     });

@@ -1,7 +1,7 @@
-import type { TableRef } from '../src/shared/backfill-results';
 import type { AggregateJob } from '../src/shared/job-spec';
 import type { PartitionBounds } from '../src/shared/partitions';
 import type { OneTaskReply } from './one-task-child';
+import type { TableRef } from '../src/shared/table-ref';
 
 /** Peak resident set of a child process, in bytes (`process.resourceUsage().maxRSS`). */
 export interface PeakRss {

@@ -3,7 +3,6 @@ import { performance } from 'node:perf_hooks';
 import type { ClickHouse, QuerySettings } from '../src/clickhouse/clickhouse';
 import { execWithPeakMemory } from '../src/clickhouse/query-memory';
 import type { Statement } from '../src/clickhouse/statement';
-import type { TableRef } from '../src/shared/backfill-results';
 import { truncateTable } from '../src/sql/partition-ops';
 import { selectActiveParts, stopMerges } from '../src/sql/part-stats';
 import {
@@ -21,6 +20,7 @@ import {
   type ViewFills,
 } from './null-engine-fill';
 import { answerOneTask } from './one-task-child';
+import type { TableRef } from '../src/shared/table-ref';
 
 /**
  * One view target filled the plain way (into `plain`) and through the Null table `nullTable`, whose view `mv`
@@ -71,7 +71,7 @@ async function measuredFill(
   const started = performance.now();
   const peak = await execWithPeakMemory(ch, probe, statement, { queryId: `bench-${randomUUID()}`, settings });
   const wallMs = performance.now() - started;
-  const [parts] = await ch.rows<{ parts: string; rows: string }>(selectActiveParts(target));
+  const [parts] = await ch.rows(selectActiveParts(target));
   const [digest] = await ch.rows(view.selectDigest(target));
   const run = {
     label,

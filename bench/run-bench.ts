@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { parse } from 'yaml';
-import type { BackfillSummary, TableRef } from '../src/shared/backfill-results';
+import type { BackfillSummary } from '../src/shared/backfill-results';
 import { aggregateJobSchema, type AggregateJob, type InsertSettings } from '../src/shared/job-spec';
 import { partitionsCovering } from '../src/shared/partitions';
 import { startDevServer } from '../src/temporal/dev-server';
@@ -30,6 +30,7 @@ import type {
   VerifyResult,
 } from './messages';
 import { growthPoint, renderReport, reportJson, type BenchResults, type GrowthPoint, type TemporalRun } from './report';
+import type { TableRef } from '../src/shared/table-ref';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
 /** Rows of the PyPI-like table of the Null-engine comparison; 0 skips it. */

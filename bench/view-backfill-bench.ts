@@ -5,10 +5,10 @@ import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { parse } from 'yaml';
-import type { TableRef } from '../src/shared/backfill-results';
 import { viewJobSchema } from '../src/shared/job-spec';
 import type { ViewBackfillSummary } from '../src/shared/view-input';
 import { startBenchWorker } from './bench-worker';
+import { qualifiedName, type TableRef } from '../src/shared/table-ref';
 
 /** The durable view backfill of examples/pypi-downloads.yaml against one bare INSERT … SELECT of its query. */
 export interface ViewBackfillBench {
@@ -40,15 +40,15 @@ export async function runViewBackfillBench(
   const target: TableRef = { database: pypi.database, name: 'pypi_downloads' };
   const job = viewJobSchema.parse({
     ...example,
-    source: { ...example.source, table: `${pypi.database}.${pypi.name}` },
-    target: { ...example.target, table: `${target.database}.${target.name}` },
+    source: { ...example.source, table: qualifiedName(pypi) },
+    target: { ...example.target, table: qualifiedName(target) },
     cutoffMarginSeconds: 3,
     latenessSeconds: 0,
     // As the aggregate backfill is benched: the count() total against the source, no distinct groups.
     validation: { mode: 'fast' },
   });
   const worker = await startBenchWorker(workerEnv, verbose, client);
-  log(`view backfill of ${pypi.database}.${pypi.name} into ${target.name}`);
+  log(`view backfill of ${qualifiedName(pypi)} into ${target.name}`);
   const started = performance.now();
   const handle = await client.workflow.start('viewBackfillWorkflow', {
     taskQueue: worker.taskQueue,

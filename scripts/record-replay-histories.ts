@@ -22,7 +22,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { openEmbeddedClickHouse } from '../src/clickhouse/connect';
-import type { BackfillSummary, TableRef } from '../src/shared/backfill-results';
+import type { BackfillSummary } from '../src/shared/backfill-results';
 import { jobSpecSchema, type ImportJobInput, type JobSpecInput, type ViewJobInput } from '../src/shared/job-spec';
 import { confirmSignal, pauseSignal, progressQuery, resumeSignal } from '../src/shared/messages';
 import { createDemoEventsTable, insertDemoEvents } from '../examples/demo/sql/demo-events';
@@ -30,6 +30,7 @@ import { createPypiTable, createPypiTableWithViews, insertPypiRows } from '../ex
 import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from '../src/temporal/backfill-search-attributes';
 import { findTemporalCli } from '../src/temporal/temporal-cli-path';
 import { createBackfillWorker } from '../src/worker/create-backfill-worker';
+import type { TableRef } from '../src/shared/table-ref';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '..');

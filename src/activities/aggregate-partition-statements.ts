@@ -1,5 +1,4 @@
 import type { Statement } from '../clickhouse/statement';
-import type { AggregatePartitionTask } from '../shared/backfill-results';
 import { insertAggregation } from '../sql/aggregation';
 import { aggregationShape, rowCountMetric } from '../sql/aggregation-shape';
 import {
@@ -11,8 +10,9 @@ import {
   replacePartition,
   truncateTable,
 } from '../sql/partition-ops';
-import { selectSourceFingerprintDays } from '../sql/source-fingerprint';
-import { selectPartitionTotals, selectSourceTotals } from '../sql/totals';
+import { selectSourceFingerprintDays, type FingerprintDayRow } from '../sql/source-fingerprint';
+import { selectPartitionTotals, selectSourceTotals, type Totals } from '../sql/totals';
+import type { AggregatePartitionTask } from '../shared/partition-task';
 
 /**
  * The statements of an aggregate partition's steps, in the order they run: what the steps send and what a dry run
@@ -23,13 +23,13 @@ export interface AggregatePartitionStatements {
   /** The shadow afresh: dropped (what a crashed attempt left), then created like the target. */
   prepare: Statement[];
   /** The source's fingerprint of the partition, read just before the build (for the ledger). */
-  fingerprint: Statement;
+  fingerprint: Statement<FingerprintDayRow>;
   /** Empties the shadow before a build run on its own (`buildShadow`; the one build activity prepares afresh). */
   truncate: Statement;
   /** A rebuild's INSERT: the job's (salted) aggregation of the partition, run with the job's `insertSettings`. */
   insert: Statement;
   /** A rebuild's validation reads: the source's totals of the partition, then the shadow's. */
-  validate: [source: Statement, shadow: Statement];
+  validate: [source: Statement<Totals>, shadow: Statement<Totals>];
   /** Keeps the live partition in the backup table (none without a backup table). */
   backup: Statement[];
   /** The swap when the shadow holds rows. */

@@ -1,18 +1,7 @@
-import type { TableRef } from '../shared/backfill-results';
 import type { LoadSample } from '../shared/load-assessment';
 import { selectClusterLoad } from '../sql/cluster-load';
 import type { ActivityDeps } from './deps';
-
-interface LoadRow {
-  running_queries: string;
-  max_query_memory: string;
-  active_merges: string;
-  pending_mutations: string;
-  fullest: [string, string];
-  pool_tasks: string;
-  delayed_inserts: string;
-  memory_tracking: string;
-}
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * Reads the cluster's load signals for a backfill from `source` into `target`.
@@ -20,7 +9,7 @@ interface LoadRow {
  */
 export function checkClusterLoad({ clickhouse: ch }: ActivityDeps) {
   return async function checkClusterLoad(tables: { source: TableRef; target: TableRef }): Promise<LoadSample> {
-    const [row] = await ch.rows<LoadRow>(selectClusterLoad(tables.source, tables.target));
+    const [row] = await ch.rows(selectClusterLoad(tables.source, tables.target));
     const parts = Number(row.fullest[0]);
     return {
       runningQueries: Number(row.running_queries),

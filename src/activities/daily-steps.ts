@@ -1,4 +1,4 @@
-import type { PartitionPlan, TableRef } from '../shared/backfill-results';
+import type { PartitionPlan } from '../shared/backfill-results';
 import { nextDay } from '../shared/days';
 import { describeReadiness } from '../shared/daily-job';
 import { DAILY_DEFAULTS } from '../shared/daily-defaults';
@@ -8,6 +8,7 @@ import { selectReadiness } from '../sql/daily-ops';
 import type { ActivityDeps } from './deps';
 import { planBackfill } from './plan-backfill';
 import { tableResolver } from './table-resolver';
+import type { TableRef } from '../shared/table-ref';
 
 /** The day's target partition, planned: the tables resolved, the salt sized from the source. */
 export interface DayPlan {

@@ -1,4 +1,4 @@
-import type { AggregatePartitionTask, PartitionPlan } from '../shared/backfill-results';
+import type { PartitionPlan } from '../shared/backfill-results';
 import type { BackfillDescription, PartitionDescription, PlannedStatement } from '../shared/backfill-description';
 import { ONLY_MODES, type OnlyMode } from '../shared/ledger';
 import { estimateRun } from '../shared/run-estimate';
@@ -13,6 +13,7 @@ import { jobDefinitionHash } from './job-definition-hash';
 import { ledgerTableOf, readLedger } from './ledger';
 import { changesOf, checkJob, partitionsOfRange, partitionsTaken, type PlanBackfillInput } from './plan-backfill';
 import { tableExists } from './step-runner';
+import type { AggregatePartitionTask } from '../shared/partition-task';
 
 /** How many of the ledger's newest measured builds of the target the estimate is drawn from. */
 const ESTIMATE_SAMPLE = 50;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { QuerySettings } from '../clickhouse/clickhouse';
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import { selectClusterLoad } from '../sql/cluster-load';
 import { createProbeTable, insertProbeRow, PROBE_PARTITION_ID, selectServerVersion } from '../sql/doctor-probe';
 import { selectCurrentDatabase } from '../sql/introspection';
@@ -16,6 +15,7 @@ import {
   truncateTable,
 } from '../sql/partition-ops';
 import type { ActivityDeps } from './deps';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 
 /** One line of `ch-backfill doctor`. */
 export interface DoctorCheck {
@@ -67,7 +67,7 @@ export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
       let database = input.database;
       const reachable = await check('ClickHouse reachable', async () => {
         const [{ version }] = await ch.rows(selectServerVersion());
-        database ??= (await ch.rows<{ database: string }>(selectCurrentDatabase()))[0].database;
+        database ??= (await ch.rows(selectCurrentDatabase()))[0].database;
         return `version ${version} (${ch.embedded ? 'embedded chDB in the worker' : 'server'})`;
       });
       if (!reachable || database === undefined) return checks;
@@ -100,7 +100,7 @@ export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
         ];
         for (const [stepName, run] of steps) if (!(await check(stepName, run))) break;
       } finally {
-        await check(`DROP TABLE (scratch ${database}.${name} and its shadow)`, async () => {
+        await check(`DROP TABLE (scratch ${qualifiedName(table)} and its shadow)`, async () => {
           await ch.exec(dropTableIfExists(shadow));
           await ch.exec(dropTableIfExists(table));
           return 'allowed';

@@ -1,5 +1,5 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
-import type { ImportPartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
+import type { ValidationCheck } from '../shared/backfill-results';
 import {
   createViewCopy,
   importTotalAlias,
@@ -18,6 +18,8 @@ import { SwapVerificationError, ValidationMismatchError } from './errors';
 import { statementSteps, type ShadowStatements } from './statement-steps';
 import { partitionRows, runStep, type SwapResult, type ValidateResult } from './step-runner';
 import { validationCheck } from './validation-check';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
+import type { ImportPartitionTask } from '../shared/partition-task';
 
 /**
  * The statements of one import batch's steps, in the order they run: what the steps and a dry run use. `prepare`
@@ -150,7 +152,7 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
           const left = (await partitionsOf(ch, copy)).reduce((n, p) => n + p.rows, 0);
           if (left !== 0) {
             throw new SwapVerificationError(
-              `batch ${id}: ${copy.database}.${copy.name} still holds ${left} rows after MOVE PARTITION`,
+              `batch ${id}: ${qualifiedName(copy)} still holds ${left} rows after MOVE PARTITION`,
             );
           }
         }

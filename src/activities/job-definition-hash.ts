@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { TableRef } from '../shared/backfill-results';
 import type { AggregateJob } from '../shared/job-spec';
 import { aggregationShape } from '../sql/aggregation-shape';
 import { renderAggregate, renderExpression } from '../sql/expression';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 
 /** JSON with every object's keys in sorted order, so equal definitions give equal text. */
 function canonicalJson(value: unknown): string {
@@ -25,7 +25,7 @@ export function jobDefinitionHash(job: AggregateJob, source: TableRef): string {
   const shape = aggregationShape(job);
   const definition = {
     version: 1,
-    source: `${source.database}.${source.name}`,
+    source: qualifiedName(source),
     keys: shape.keys,
     partitionBy: shape.granularity,
     date: { column: shape.dateColumn, expression: renderExpression(shape.dateExpr) },

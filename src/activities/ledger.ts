@@ -1,7 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import type { Statement } from '../clickhouse/statement';
-import type { AggregatePartitionTask, TableRef } from '../shared/backfill-results';
 import type { AggregateJob } from '../shared/job-spec';
 import type { LedgerHistoryWorkflowInput } from '../shared/plan-input';
 import { dayBuildFingerprint, type LedgerEntry, type SourceFingerprint } from '../shared/ledger';
@@ -19,6 +18,8 @@ import { isUnknownTable } from './errors';
 import { jobDefinitionHash } from './job-definition-hash';
 import { tableExists, type BuildResult, type SwapResult } from './step-runner';
 import { tableResolver } from './table-resolver';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
+import type { AggregatePartitionTask } from '../shared/partition-task';
 
 /** What the partition workflow tells its swap about the run, for the ledger row. */
 export interface SwapContext {
@@ -99,7 +100,7 @@ async function vouchedFingerprint(
   run: string,
 ): Promise<{ fingerprint?: SourceFingerprint; note: string }> {
   const { build } = task;
-  if (build.kind === 'restore') return { note: `restored from ${build.from.database}.${build.from.name}` };
+  if (build.kind === 'restore') return { note: `restored from ${qualifiedName(build.from)}` };
   const snapshot = context?.build.source;
   if (!snapshot)
     return { note: 'the build read no source fingerprint (source not a MergeTree table, or older worker)' };
@@ -152,7 +153,7 @@ export async function recordSwap(
     build: task.build.kind === 'day' ? `day ${task.build.day}` : task.build.kind,
     action: swap.action,
     job_hash: jobHash,
-    source: `${task.source.database}.${task.source.name}`,
+    source: qualifiedName(task.source),
     fingerprint_known: fingerprint ? 1 : 0,
     source_rows: fingerprint?.rows ?? 0,
     source_version: fingerprint?.version ?? 0,

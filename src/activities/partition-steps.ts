@@ -1,4 +1,5 @@
-import type { PartitionTask, TableRef } from '../shared/backfill-results';
+import type { PartitionTask } from '../shared/partition-task';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 import { dropTableIfExists } from '../sql/partition-ops';
 import { aggregateSteps } from './aggregate/aggregate-steps';
 import type { ActivityDeps } from './deps';
@@ -134,7 +135,7 @@ export function partitionSteps(deps: ActivityDeps) {
      */
     async dropBackup(backup: TableRef): Promise<void> {
       await ch.exec(dropTableIfExists(backup));
-      log.info('backup dropped', { backup: `${backup.database}.${backup.name}` });
+      log.info('backup dropped', { backup: qualifiedName(backup) });
     },
   };
   return steps;

@@ -2,7 +2,7 @@ import type { ClickHouse } from '../clickhouse/clickhouse';
 import type { Statement } from '../clickhouse/statement';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
 import { isMergeTreeFamily } from '../clickhouse/engine-family';
-import type { BackfillPlan, PartitionPlan, TableRef } from '../shared/backfill-results';
+import type { BackfillPlan, PartitionPlan } from '../shared/backfill-results';
 import type { AggregateJob } from '../shared/job-spec';
 import {
   partitionChange,
@@ -14,13 +14,14 @@ import {
 import { partitionFromId, partitionOf } from '../shared/partitions';
 import { createTargetTable, selectAggregation, selectDateExpression, selectMetric } from '../sql/aggregation';
 import { aggregationShape, partitionFunction, type AggregationShape } from '../sql/aggregation-shape';
-import { columnsOf, functionsOf, type Expr } from '../sql/expression';
+import { columnsOf, functionsOf, type Expr } from '../shared/expression-syntax';
 import {
   describeSelect,
   selectAggregateCombinators,
   selectFunctionKinds,
   selectTableColumns,
   selectTableInfo,
+  type TableColumn,
 } from '../sql/introspection';
 import { selectPartitionRowsBetween } from '../sql/partition-ops';
 import { selectSourceFingerprintDays } from '../sql/source-fingerprint';
@@ -32,6 +33,7 @@ import { jobDefinitionHash } from './job-definition-hash';
 import { latestLedgerEntries, ledgerTableOf } from './ledger';
 import { emptySnapshot, sourceHasParts, sourceSnapshots } from './source-fingerprint';
 import { tableResolver } from './table-resolver';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 
 export interface PlanBackfillInput {
   job: AggregateJob;
@@ -43,13 +45,6 @@ export interface PlanBackfillInput {
   partitions?: string[];
 }
 
-interface Column {
-  name: string;
-  type: string;
-}
-
-const show = (t: TableRef): string => `${t.database}.${t.name}`;
-
 /** The metric expressions as the job wrote them, with the field each one came from. */
 function expressionsOf(shape: AggregationShape): { field: string; args: Expr[] }[] {
   return [
@@ -59,13 +54,16 @@ function expressionsOf(shape: AggregationShape): { field: string; args: Expr[] }
 }
 
 async function checkSourceColumns(ch: ClickHouse, job: AggregateJob, shape: AggregationShape, source: TableRef) {
-  const columns = await ch.rows<Column>(selectTableColumns(source));
+  const columns = await ch.rows(selectTableColumns(source));
   if (columns.length === 0) {
-    throw new JobSpecError('source.table', `table ${show(source)} does not exist`);
+    throw new JobSpecError('source.table', `table ${qualifiedName(source)} does not exist`);
   }
   const known = new Set(columns.map((c) => c.name));
   const missing = (field: string, name: string) =>
-    new JobSpecError(field, `column "${name}" does not exist in ${show(source)} (it has: ${[...known].join(', ')})`);
+    new JobSpecError(
+      field,
+      `column "${name}" does not exist in ${qualifiedName(source)} (it has: ${[...known].join(', ')})`,
+    );
   if (!known.has(job.source.timeColumn)) throw missing('source.timeColumn', job.source.timeColumn);
   job.keys.forEach((k, i) => {
     if (!known.has(k)) throw missing(`keys.${i}`, k);
@@ -78,8 +76,8 @@ async function checkSourceColumns(ch: ClickHouse, job: AggregateJob, shape: Aggr
 async function checkFunctions(ch: ClickHouse, shape: AggregationShape) {
   const inner = [shape.dateExpr, ...shape.metrics.flatMap((m) => [...m.metric.params, ...m.metric.args])];
   const names = [...new Set([...inner.flatMap(functionsOf), ...shape.metrics.map((m) => m.metric.fn)])];
-  const rows = await ch.rows<{ name: string; is_aggregate: number }>(selectFunctionKinds(names));
-  const combinators = (await ch.rows<{ name: string }>(selectAggregateCombinators())).map((r) => r.name);
+  const rows = await ch.rows(selectFunctionKinds(names));
+  const combinators = (await ch.rows(selectAggregateCombinators())).map((r) => r.name);
   const kind = new Map(rows.map((r) => [r.name, Number(r.is_aggregate) === 1]));
   const isAggregate = (fn: string): boolean =>
     kind.get(fn) === true || combinators.some((c) => fn.endsWith(c) && kind.get(fn.slice(0, -c.length)) === true);
@@ -100,10 +98,10 @@ async function checkFunctions(ch: ClickHouse, shape: AggregationShape) {
   }
 }
 
-/** Column types of a SELECT; ClickHouse refusing it is blamed on `field`. */
-async function describe(ch: ClickHouse, select: Statement, field: string): Promise<Column[]> {
+/** TableColumn types of a SELECT; ClickHouse refusing it is blamed on `field`. */
+async function describe(ch: ClickHouse, select: Statement, field: string): Promise<TableColumn[]> {
   try {
-    return await ch.rows<Column>(describeSelect(select));
+    return await ch.rows(describeSelect(select));
   } catch (err) {
     if (isClickHouseError(err)) {
       throw new JobSpecError(field, `ClickHouse refused it: ${err.message}`, { cause: err });
@@ -127,27 +125,30 @@ async function checkExistingTarget(
   ch: ClickHouse,
   shape: AggregationShape,
   target: TableRef,
-  expected: Column[],
+  expected: TableColumn[],
 ): Promise<boolean> {
-  const [info] = await ch.rows<{ engine: string; partition_key: string }>(selectTableInfo(target));
+  const [info] = await ch.rows(selectTableInfo(target));
   if (!info) return false;
   const field = 'target.table';
   if (!isMergeTreeFamily(info.engine)) {
-    throw new JobSpecError(field, `${show(target)} uses engine ${info.engine}; a MergeTree-family table is needed`);
+    throw new JobSpecError(
+      field,
+      `${qualifiedName(target)} uses engine ${info.engine}; a MergeTree-family table is needed`,
+    );
   }
   const partitionKey = `${partitionFunction(shape.granularity)}(${shape.dateColumn})`;
   if (info.partition_key !== partitionKey) {
     throw new JobSpecError(
       field,
-      `${show(target)} is partitioned by "${info.partition_key}", but this job writes partitions by "${partitionKey}"`,
+      `${qualifiedName(target)} is partitioned by "${info.partition_key}", but this job writes partitions by "${partitionKey}"`,
     );
   }
-  const actual = await ch.rows<Column>(selectTableColumns(target));
-  const render = (cols: Column[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
+  const actual = await ch.rows(selectTableColumns(target));
+  const render = (cols: TableColumn[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
   if (render(actual) !== render(expected)) {
     throw new JobSpecError(
       field,
-      `${show(target)} does not match the job: it has (${render(actual)}), the job produces (${render(expected)})`,
+      `${qualifiedName(target)} does not match the job: it has (${render(actual)}), the job produces (${render(expected)})`,
     );
   }
   return true;
@@ -305,8 +306,8 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
         const changes = only === 'changed' ? (await changesOf(ch, job, checked, all)).changes : undefined;
         const partitions = partitionsTaken(only, all, changes, failed);
         log.info('planned backfill', {
-          source: show(source),
-          target: show(target),
+          source: qualifiedName(source),
+          target: qualifiedName(target),
           partitions: partitions.length,
           only,
           skipped: all.length - partitions.length,

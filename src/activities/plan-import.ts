@@ -1,13 +1,12 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
 import { isMergeTreeFamily } from '../clickhouse/engine-family';
-import type { TableRef } from '../shared/backfill-results';
 import { type ImportBatch, type ImportDescription, type ImportPlan, type ImportView } from '../shared/import-input';
 import { formatCheckpoint, importBatchTask } from '../shared/import-batch-task';
 import { parseCutoff, type ImportJob } from '../shared/job-spec';
-import { DESCRIBED_WRITER_TAG, type DescribedStatement } from '../shared/view-input';
+import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { shadowTableFor } from '../shared/writer-tables';
-import { ExpressionSyntaxError } from '../sql/expression';
+import { ExpressionSyntaxError } from '../shared/expression-syntax';
 import {
   explainSelectPlan,
   isRowWisePlan,
@@ -20,7 +19,7 @@ import {
   targetChecks,
 } from '../sql/import';
 import { describeSelect } from '../sql/introspection';
-import { isPlainIdentifier } from '../sql/quote-identifier';
+import { isPlainIdentifier } from '../shared/plain-identifier';
 import { repointViewSelect, ViewRepointError } from '../sql/repoint-view-select';
 import { movePartitionTo } from '../sql/view';
 import type { ActivityDeps } from './deps';
@@ -28,8 +27,9 @@ import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { importBatchStatements, importMoves } from './import-steps';
 import { tableResolver } from './table-resolver';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
+import type { DescribedStatement } from '../shared/described-statement';
 
-const show = (t: TableRef): string => `${t.database}.${t.name}`;
 const same = (a: TableRef, b: TableRef): boolean => a.database === b.database && a.name === b.name;
 
 type ColumnDetails = Awaited<ReturnType<typeof columnsOf>>[number];
@@ -41,11 +41,11 @@ function columnsOf(ch: ClickHouse, table: TableRef) {
 /** The main table: a MergeTree-family table with a DateTime time column and a partition key the grammar reads. */
 async function checkMain(ch: ClickHouse, job: ImportJob, main: TableRef) {
   const [info] = await ch.rows(selectImportTableInfo(main));
-  if (!info) throw new JobSpecError('target.table', `table ${show(main)} does not exist`);
+  if (!info) throw new JobSpecError('target.table', `table ${qualifiedName(main)} does not exist`);
   if (!isMergeTreeFamily(info.engine)) {
     throw new JobSpecError(
       'target.table',
-      `${show(main)} is ${info.engine}: only MergeTree-family tables have partitions to move`,
+      `${qualifiedName(main)} is ${info.engine}: only MergeTree-family tables have partitions to move`,
     );
   }
   const columns = await columnsOf(ch, main);
@@ -53,7 +53,7 @@ async function checkMain(ch: ClickHouse, job: ImportJob, main: TableRef) {
   if (!time) {
     throw new JobSpecError(
       'target.timeColumn',
-      `column "${job.target.timeColumn}" does not exist in ${show(main)} (it has: ${columns.map((c) => c.name).join(', ')})`,
+      `column "${job.target.timeColumn}" does not exist in ${qualifiedName(main)} (it has: ${columns.map((c) => c.name).join(', ')})`,
     );
   }
   if (!/^DateTime(64)?(\(.*\))?$/.test(time.type)) {
@@ -68,7 +68,7 @@ async function checkMain(ch: ClickHouse, job: ImportJob, main: TableRef) {
     if (!(err instanceof ExpressionSyntaxError)) throw err;
     throw new JobSpecError(
       'target.table',
-      `the partition key of ${show(main)}, ${info.partition_key}, is outside the expression grammar, so the history ` +
+      `the partition key of ${qualifiedName(main)}, ${info.partition_key}, is outside the expression grammar, so the history ` +
         `cannot be split into its partitions: ${err.message}`,
       { cause: err },
     );
@@ -82,7 +82,7 @@ async function checkMain(ch: ClickHouse, job: ImportJob, main: TableRef) {
  */
 async function insertedColumns(ch: ClickHouse, main: TableRef, history: TableRef, columns: ColumnDetails[]) {
   const [info] = await ch.rows(selectImportTableInfo(history));
-  if (!info) throw new JobSpecError('source.table', `table ${show(history)} does not exist`);
+  if (!info) throw new JobSpecError('source.table', `table ${qualifiedName(history)} does not exist`);
   if (same(history, main)) throw new JobSpecError('source.table', `the history cannot be the main table itself`);
   const types = new Map((await columnsOf(ch, history)).map((c) => [c.name, c.type]));
   const inserted: string[] = [];
@@ -91,12 +91,15 @@ async function insertedColumns(ch: ClickHouse, main: TableRef, history: TableRef
     const type = types.get(c.name);
     if (type === undefined && c.default_kind === 'DEFAULT') continue;
     if (type === undefined) {
-      throw new JobSpecError('source.table', `${show(history)} has no column "${c.name}" (${c.type}) of ${show(main)}`);
+      throw new JobSpecError(
+        'source.table',
+        `${qualifiedName(history)} has no column "${c.name}" (${c.type}) of ${qualifiedName(main)}`,
+      );
     }
     if (type !== c.type) {
       throw new JobSpecError(
         'source.table',
-        `column "${c.name}" is ${type} in ${show(history)} and ${c.type} in ${show(main)}: the history must have the main table's types`,
+        `column "${c.name}" is ${type} in ${qualifiedName(history)} and ${c.type} in ${qualifiedName(main)}: the history must have the main table's types`,
       );
     }
     inserted.push(c.name);
@@ -116,7 +119,7 @@ async function checkpointOf(ch: ClickHouse, job: ImportJob, main: TableRef): Pro
     if (rows === 0) {
       throw new JobSpecError(
         'checkpoint',
-        `${show(main)} holds no rows, so auto finds no checkpoint: give the time ingestion started (UTC)`,
+        `${qualifiedName(main)} holds no rows, so auto finds no checkpoint: give the time ingestion started (UTC)`,
       );
     }
     return first;
@@ -132,7 +135,7 @@ async function checkpointOf(ch: ClickHouse, job: ImportJob, main: TableRef): Pro
   if (rows > 0 && first < checkpoint) {
     throw new JobSpecError(
       'checkpoint',
-      `${show(main)} already holds rows before ${job.checkpoint} (from ${formatCheckpoint(first)}): the history ` +
+      `${qualifiedName(main)} already holds rows before ${job.checkpoint} (from ${formatCheckpoint(first)}): the history ` +
         'before the checkpoint would double them; give a checkpoint at or before its first row, or auto',
     );
   }
@@ -144,7 +147,7 @@ function checkPlain(what: string, t: TableRef): void {
   if (!isPlainIdentifier(t.database) || !isPlainIdentifier(t.name)) {
     throw new JobSpecError(
       'target.table',
-      `${what} ${JSON.stringify(show(t))} is not a plain name (letters, digits, underscores): its duplicate cannot be named`,
+      `${what} ${JSON.stringify(qualifiedName(t))} is not a plain name (letters, digits, underscores): its duplicate cannot be named`,
     );
   }
 }
@@ -161,7 +164,7 @@ async function viewsOf(ch: ClickHouse, main: TableRef) {
     const refuse = (why: string) =>
       new JobSpecError(
         'target.table',
-        `${row.engine === 'MaterializedView' ? 'materialized view' : row.engine} ${show(view)} reads ${show(main)}: ${why}`,
+        `${row.engine === 'MaterializedView' ? 'materialized view' : row.engine} ${qualifiedName(view)} reads ${qualifiedName(main)}: ${why}`,
       );
     if (row.engine === 'View') continue;
     if (row.engine !== 'MaterializedView') throw refuse('only materialized views can be duplicated');
@@ -179,25 +182,27 @@ async function viewsOf(ch: ClickHouse, main: TableRef) {
       throw refuse(`its SELECT cannot be re-pointed at a duplicate unambiguously: ${err.message}`);
     }
     const [info] = await ch.rows(selectImportTableInfo(target));
-    if (!info) throw refuse(`its TO table ${show(target)} does not exist`);
+    if (!info) throw refuse(`its TO table ${qualifiedName(target)} does not exist`);
     if (!isMergeTreeFamily(info.engine))
-      throw refuse(`its TO table ${show(target)} is ${info.engine}, not of the MergeTree family`);
+      throw refuse(`its TO table ${qualifiedName(target)} is ${info.engine}, not of the MergeTree family`);
     if (info.dependencies_table.length > 0) {
-      const fed = info.dependencies_table.map((name, i) => show({ database: info.dependencies_database[i], name }));
-      throw refuse(`its TO table ${show(target)} feeds ${fed.join(', ')}: chained views are not supported`);
+      const fed = info.dependencies_table.map((name, i) =>
+        qualifiedName({ database: info.dependencies_database[i], name }),
+      );
+      throw refuse(`its TO table ${qualifiedName(target)} feeds ${fed.join(', ')}: chained views are not supported`);
     }
     let described: { name: string }[];
     try {
-      described = await ch.rows<{ name: string }>(describeSelect({ query: row.view_select, params: {} }));
+      described = await ch.rows(describeSelect({ query: row.view_select, params: {} }));
     } catch (err) {
       if (!isClickHouseError(err)) throw err;
       throw refuse(`ClickHouse cannot describe its SELECT: ${err.message}`);
     }
     const [plan] = await ch.rows(explainSelectPlan(row.view_select));
-    const entry = outputs.get(show(target)) ?? { target, outputs: [], rowWise: true };
+    const entry = outputs.get(qualifiedName(target)) ?? { target, outputs: [], rowWise: true };
     entry.outputs.push(described.map((d) => d.name));
     entry.rowWise &&= isRowWisePlan(plan.explain);
-    outputs.set(show(target), entry);
+    outputs.set(qualifiedName(target), entry);
     views.push({ view, target, select: row.view_select });
   }
   const targets = [];
@@ -268,9 +273,9 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
         async () => {
           const planned = await plan(job);
           log.info('planned import', {
-            target: show(planned.target),
+            target: qualifiedName(planned.target),
             checkpoint: formatCheckpoint(planned.checkpoint),
-            views: planned.views.map((v) => show(v.view)),
+            views: planned.views.map((v) => qualifiedName(v.view)),
             batches: planned.batches.length,
           });
           return planned;
@@ -295,9 +300,9 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
         const steps = importBatchStatements(task);
         const at = (step: string) => `batch ${batch.id}: ${step}`;
         creates.push(
-          show(task.shadow),
-          ...task.duplicates.targets.map((t) => show(t.copy)),
-          ...task.duplicates.views.map((v) => `${show(v.copy)} (materialized view)`),
+          qualifiedName(task.shadow),
+          ...task.duplicates.targets.map((t) => qualifiedName(t.copy)),
+          ...task.duplicates.views.map((v) => `${qualifiedName(v.copy)} (materialized view)`),
         );
         statements.push(
           ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),

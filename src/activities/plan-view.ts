@@ -2,24 +2,19 @@ import type { ClickHouse } from '../clickhouse/clickhouse';
 import { isClickHouseError } from '../clickhouse/clickhouse-error';
 import type { Statement } from '../clickhouse/statement';
 import { engineFamily } from '../clickhouse/engine-family';
-import type { PartitionPlan, TableRef } from '../shared/backfill-results';
-import {
-  DESCRIBED_WRITER_TAG,
-  type DescribedStatement,
-  type ViewDescription,
-  type ViewPlan,
-} from '../shared/view-input';
+import type { PartitionPlan } from '../shared/backfill-results';
+import { DESCRIBED_WRITER_TAG, type ViewDescription, type ViewPlan } from '../shared/view-input';
 import { viewPartitionTask } from '../shared/view-partition-task';
 import { parseCutoff, type ViewJob } from '../shared/job-spec';
-import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
 import { partitionFromId } from '../shared/partitions';
-import { columnsOf, functionsOf } from '../sql/expression';
+import { columnsOf, functionsOf } from '../shared/expression-syntax';
 import {
   describeSelect,
   selectAggregateCombinators,
   selectFunctionKinds,
   selectTableColumns,
   selectTableInfo,
+  type TableColumn,
 } from '../sql/introspection';
 import {
   UNPARTITIONED_ID,
@@ -41,19 +36,15 @@ import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { tableResolver } from './table-resolver';
 import { viewPartitionStatements } from './view-steps';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
+import { SNAPSHOT_CUTOFF } from '../shared/snapshot-cutoff';
+import type { DescribedStatement } from '../shared/described-statement';
+import { isoOfEpochSeconds } from '../shared/epoch-seconds';
 
-interface Column {
-  name: string;
-  type: string;
-}
-
-const show = (t: TableRef): string => `${t.database}.${t.name}`;
-const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
-
-/** Column types of a SELECT; ClickHouse refusing it is blamed on `field`. */
-async function describe(ch: ClickHouse, select: Statement, field: string): Promise<Column[]> {
+/** TableColumn types of a SELECT; ClickHouse refusing it is blamed on `field`. */
+async function describe(ch: ClickHouse, select: Statement, field: string): Promise<TableColumn[]> {
   try {
-    return await ch.rows<Column>(describeSelect(select));
+    return await ch.rows(describeSelect(select));
   } catch (err) {
     if (isClickHouseError(err)) throw new JobSpecError(field, `ClickHouse refused it: ${err.message}`, { cause: err });
     throw err;
@@ -69,11 +60,11 @@ const WITHOUT_TIME_COLUMN =
  * column.
  */
 async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, source: TableRef): Promise<void> {
-  const columns = await ch.rows<Column>(selectTableColumns(source));
-  if (columns.length === 0) throw new JobSpecError('source.table', `table ${show(source)} does not exist`);
+  const columns = await ch.rows(selectTableColumns(source));
+  if (columns.length === 0) throw new JobSpecError('source.table', `table ${qualifiedName(source)} does not exist`);
   const types = new Map(columns.map((c) => [c.name, c.type]));
   const absent = (name: string) =>
-    `column "${name}" does not exist in ${show(source)} (it has: ${[...types.keys()].join(', ')})`;
+    `column "${name}" does not exist in ${qualifiedName(source)} (it has: ${[...types.keys()].join(', ')})`;
   const missing = (field: string, name: string) => new JobSpecError(field, absent(name));
   const { timeColumn } = job.source;
   if (timeColumn !== undefined) {
@@ -101,7 +92,7 @@ async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, sourc
     if (types.has(g.name) && !(g.expr.kind === 'column' && g.expr.name === g.name)) {
       throw new JobSpecError(
         `groupBy.${g.name}`,
-        `"${g.name}" is a column of ${show(source)}; name the output otherwise`,
+        `"${g.name}" is a column of ${qualifiedName(source)}; name the output otherwise`,
       );
     }
   }
@@ -109,7 +100,7 @@ async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, sourc
     if (types.has(a.name)) {
       throw new JobSpecError(
         `aggregates.${a.name}`,
-        `"${a.name}" is a column of ${show(source)}; name the output otherwise`,
+        `"${a.name}" is a column of ${qualifiedName(source)}; name the output otherwise`,
       );
     }
   }
@@ -127,13 +118,8 @@ async function checkFunctions(ch: ClickHouse, shape: ViewShape): Promise<void> {
   const names = [
     ...new Set([...perRow.flatMap((p) => functionsOf(p.expr)), ...shape.aggregates.map((a) => a.metric.fn)]),
   ];
-  const kind = new Map(
-    (await ch.rows<{ name: string; is_aggregate: number }>(selectFunctionKinds(names))).map((r) => [
-      r.name,
-      Number(r.is_aggregate) === 1,
-    ]),
-  );
-  const combinators = (await ch.rows<{ name: string }>(selectAggregateCombinators())).map((r) => r.name);
+  const kind = new Map((await ch.rows(selectFunctionKinds(names))).map((r) => [r.name, Number(r.is_aggregate) === 1]));
+  const combinators = (await ch.rows(selectAggregateCombinators())).map((r) => r.name);
   const isAggregate = (fn: string): boolean =>
     kind.get(fn) === true || combinators.some((c) => fn.endsWith(c) && kind.get(fn.slice(0, -c.length)) === true);
   for (const a of shape.aggregates) {
@@ -161,7 +147,7 @@ async function checkFunctions(ch: ClickHouse, shape: ViewShape): Promise<void> {
 }
 
 /** The view's output columns, each groupBy checked on its own first; the partition column must be a date. */
-async function describeOutput(ch: ClickHouse, shape: ViewShape, source: TableRef): Promise<Column[]> {
+async function describeOutput(ch: ClickHouse, shape: ViewShape, source: TableRef): Promise<TableColumn[]> {
   for (const g of shape.groupBy) await describe(ch, selectExpression(g.expr, g.name, source), `groupBy.${g.name}`);
   const output = await describe(ch, selectViewOutput(shape, source), 'aggregates');
   if (shape.partitionBy !== 'none' && !/^(Date|Date32|DateTime|DateTime64)(\(.*\))?$/.test(output[0].type)) {
@@ -178,13 +164,13 @@ async function checkExistingTarget(
   ch: ClickHouse,
   shape: ViewShape,
   target: TableRef,
-  expected: Column[],
+  expected: TableColumn[],
 ): Promise<boolean> {
-  const [info] = await ch.rows<{ engine: string; partition_key: string; sorting_key: string }>(selectTableInfo(target));
+  const [info] = await ch.rows(selectTableInfo(target));
   if (!info) return false;
   const field = 'target.table';
   const differs = (what: string, actual: string, wanted: string) =>
-    new JobSpecError(field, `${show(target)} has ${what} "${actual}", the job needs "${wanted}"`);
+    new JobSpecError(field, `${qualifiedName(target)} has ${what} "${actual}", the job needs "${wanted}"`);
   // Cloud reports the engine the job created as Shared…, a replicated database as Replicated…: compare families.
   if (engineFamily(info.engine) !== shape.engine) throw differs('engine', info.engine, shape.engine);
   if (info.partition_key !== viewPartitionKey(shape)) {
@@ -194,8 +180,8 @@ async function checkExistingTarget(
   // A one-column key created as `ORDER BY (project)` shows as "(project)".
   const sortingKey = info.sorting_key.replace(/^\((.*)\)$/, '$1');
   if (sortingKey !== order) throw differs('sorting key', info.sorting_key, order);
-  const actual = await ch.rows<Column>(selectTableColumns(target));
-  const render = (cols: Column[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
+  const actual = await ch.rows(selectTableColumns(target));
+  const render = (cols: TableColumn[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
   if (render(actual) !== render(expected)) throw differs('columns', render(actual), render(expected));
   return true;
 }
@@ -219,9 +205,9 @@ export async function viewMatches(
   if (!same) {
     throw new JobSpecError(
       'view.name',
-      `${show(plan.view)} already exists with another definition (${existing.engine} to ` +
+      `${qualifiedName(plan.view)} already exists with another definition (${existing.engine} to ` +
         `${existing.target_database}.${existing.target_table}: ${existing.stored}); the job would create ` +
-        `${existing.expected} to ${show(plan.target)}. Drop it, or give the job its cutoff if it is this job's view`,
+        `${existing.expected} to ${qualifiedName(plan.target)}. Drop it, or give the job its cutoff if it is this job's view`,
     );
   }
   return true;
@@ -333,7 +319,10 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
     const cutoff = job.cutoff === 'auto' ? now + job.cutoffMarginSeconds : (parseCutoff(job.cutoff) ?? Number.NaN);
     const viewExisted = await viewMatches(ch, shape, { ...tables, cutoff });
     if (!viewExisted && cutoff < now + MIN_LEAD_SECONDS) {
-      throw new JobSpecError('cutoff', `${job.cutoff} is already past (now ${isoOf(now)}): give a later one or auto`);
+      throw new JobSpecError(
+        'cutoff',
+        `${job.cutoff} is already past (now ${isoOfEpochSeconds(now)}): give a later one or auto`,
+      );
     }
     return { ...tables, cutoff, viewExisted, targetExisted };
   };
@@ -358,8 +347,8 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
         async () => {
           const planned = await plan(job);
           log.info('planned view backfill', {
-            view: show(planned.view),
-            cutoff: isoOf(planned.cutoff),
+            view: qualifiedName(planned.view),
+            cutoff: isoOfEpochSeconds(planned.cutoff),
             viewExisted: planned.viewExisted,
           });
           return planned;
@@ -412,13 +401,17 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
       const tables = await resolveTables(ch, job);
       if (await viewMatches(ch, shape, { ...tables, cutoff })) return;
       if (Date.now() / 1000 > cutoff - MIN_LEAD_SECONDS) {
-        throw new JobSpecError('cutoff', `${isoOf(cutoff)} passed before the view could be created; run the job again`);
+        throw new JobSpecError(
+          'cutoff',
+          `${isoOfEpochSeconds(cutoff)} passed before the view could be created; run the job again`,
+        );
       }
       await ch.exec(createViewTarget(shape, tables.source, tables.target));
       await ch.exec(createLiveView(shape, tables.view, tables.source, tables.target, cutoff));
       // Another writer may have created a view of that name in between: ours must be the one there.
-      if (!(await viewMatches(ch, shape, { ...tables, cutoff }))) throw new Error(`${show(tables.view)} vanished`);
-      log.info('view created', { view: show(tables.view), cutoff: isoOf(cutoff) });
+      if (!(await viewMatches(ch, shape, { ...tables, cutoff })))
+        throw new Error(`${qualifiedName(tables.view)} vanished`);
+      log.info('view created', { view: qualifiedName(tables.view), cutoff: isoOfEpochSeconds(cutoff) });
     },
 
     /**

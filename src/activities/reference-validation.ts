@@ -1,35 +1,32 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
-import type { TableRef } from '../shared/backfill-results';
+import type { Statement } from '../clickhouse/statement';
 import { describeReference, type ValidateInput } from '../shared/validate-input';
 import type { Row, ValidationReport } from '../shared/validation-report';
 import { additiveMetrics, aggregationShape } from '../sql/aggregation-shape';
-import { selectTableColumns } from '../sql/introspection';
+import { selectTableColumns, type TableColumn } from '../sql/introspection';
 import {
   selectKeysOnlyIn,
   selectMetricSums,
   selectRowsPerDay,
   selectValueComparison,
   sideQuery,
+  type CompareRow,
   type CompareShape,
-  type TypedColumn,
 } from '../sql/reference-compare';
 import type { ActivityDeps } from './deps';
 import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { tableResolver } from './table-resolver';
 import { valuesAgree } from './validation-check';
-
-type Raw = Record<string, string | number | boolean>;
-
-const show = (t: TableRef) => `${t.database}.${t.name}`;
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 
 async function compareShape(ch: ClickHouse, input: ValidateInput, target: TableRef): Promise<CompareShape> {
   const shape = aggregationShape(input.job);
-  const columns = await ch.rows<TypedColumn>(selectTableColumns(target));
-  if (columns.length === 0) throw new JobSpecError('target.table', `table ${show(target)} does not exist`);
-  const typed = (name: string): TypedColumn => {
+  const columns = await ch.rows(selectTableColumns(target));
+  if (columns.length === 0) throw new JobSpecError('target.table', `table ${qualifiedName(target)} does not exist`);
+  const typed = (name: string): TableColumn => {
     const col = columns.find((c) => c.name === name);
-    if (!col) throw new JobSpecError('target.table', `${show(target)} has no column "${name}"`);
+    if (!col) throw new JobSpecError('target.table', `${qualifiedName(target)} has no column "${name}"`);
     return col;
   };
   return {
@@ -40,7 +37,7 @@ async function compareShape(ch: ClickHouse, input: ValidateInput, target: TableR
   };
 }
 
-function keyOf(shape: CompareShape, row: Raw): Row {
+function keyOf(shape: CompareShape, row: CompareRow): Row {
   return Object.fromEntries([...shape.keys, shape.date].map((k) => [k.name, String(row[k.name])]));
 }
 
@@ -68,15 +65,10 @@ export function referenceValidation({ clickhouse: ch }: ActivityDeps) {
           const range = { from: input.from, to: input.to };
           const t = sideQuery('target', shape, target, input.reference);
           const r = sideQuery('reference', shape, target, input.reference, refTable);
-          const rows = <T>(stmt: { query: string; params: Record<string, unknown> }) => ch.rows<T>(stmt, { signal });
+          const rows = <T>(stmt: Statement<T>) => ch.rows(stmt, { signal });
 
           const perDay = async (side: typeof t) =>
-            new Map(
-              (await rows<{ day: string; rows: string }>(selectRowsPerDay(shape, side, range))).map((d) => [
-                d.day,
-                Number(d.rows),
-              ]),
-            );
+            new Map((await rows(selectRowsPerDay(shape, side, range))).map((d) => [d.day, Number(d.rows)]));
           const [tDays, rDays] = [await perDay(t), await perDay(r)];
           const days = [...new Set([...tDays.keys(), ...rDays.keys()])].sort().map((day) => {
             const [a, b] = [tDays.get(day) ?? 0, rDays.get(day) ?? 0];
@@ -85,8 +77,8 @@ export function referenceValidation({ clickhouse: ch }: ActivityDeps) {
 
           const sums: ValidationReport['sums'] = [];
           if (shape.summable.length > 0) {
-            const [ts] = await rows<Raw>(selectMetricSums(shape, t, range));
-            const [rs] = await rows<Raw>(selectMetricSums(shape, r, range));
+            const [ts] = await rows(selectMetricSums(shape, t, range));
+            const [rs] = await rows(selectMetricSums(shape, r, range));
             for (const name of shape.summable) {
               const alias = `s_${shape.metrics.findIndex((m) => m.name === name)}`;
               const [a, b] = [String(ts[alias]), String(rs[alias])];
@@ -95,13 +87,13 @@ export function referenceValidation({ clickhouse: ch }: ActivityDeps) {
           }
 
           const onlyIn = async (a: typeof t, b: typeof t) => {
-            const found = await rows<Raw>(selectKeysOnlyIn(shape, a, b, range, input.examples));
+            const found = await rows(selectKeysOnlyIn(shape, a, b, range, input.examples));
             return { count: Number(found[0]?.total ?? 0), examples: found.map((f) => keyOf(shape, f)) };
           };
           const onlyInTarget = await onlyIn(t, r);
           const onlyInReference = await onlyIn(r, t);
 
-          const columnsOf = (row: Raw) =>
+          const columnsOf = (row: CompareRow) =>
             shape.metrics.map((m, i) => ({
               name: m.name,
               target: String(row[`t_${i}`]),
@@ -112,13 +104,13 @@ export function referenceValidation({ clickhouse: ch }: ActivityDeps) {
           const sampled =
             input.sampleKeys === 0
               ? []
-              : (await rows<Raw>(selectValueComparison(shape, t, r, compareParams, { sample: input.sampleKeys }))).map(
+              : (await rows(selectValueComparison(shape, t, r, compareParams, { sample: input.sampleKeys }))).map(
                   (row) => ({ key: keyOf(shape, row), columns: columnsOf(row) }),
                 );
 
           let fullDiff: ValidationReport['fullDiff'];
           if (input.fullDiff) {
-            const differing = await rows<Raw>(
+            const differing = await rows(
               selectValueComparison(shape, t, r, compareParams, { differingLimit: input.examples }),
             );
             fullDiff = {
@@ -146,7 +138,7 @@ export function referenceValidation({ clickhouse: ch }: ActivityDeps) {
             sampled.every((s) => s.columns.every((c) => c.ok)) &&
             (fullDiff?.differing ?? 0) === 0;
           return {
-            target: show(target),
+            target: qualifiedName(target),
             reference: describeReference(input.reference),
             from: input.from,
             to: input.to,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { ClickHouse } from '../clickhouse/clickhouse';
-import type { TableRef } from '../shared/backfill-results';
 import type { SourceSnapshot } from '../shared/ledger';
 import type { PartitionGranularity } from '../shared/job-spec';
 import { partitionOf } from '../shared/partitions';
@@ -8,6 +7,7 @@ import type { Statement } from '../clickhouse/statement';
 import { isMergeTreeFamily } from '../clickhouse/engine-family';
 import { selectTableInfo } from '../sql/introspection';
 import type { FingerprintDayRow } from '../sql/source-fingerprint';
+import type { TableRef } from '../shared/table-ref';
 
 /** 16 hex digits of SHA-256 over a set of part content hashes (order-free). */
 function hashOfParts(parts: Iterable<string>): string {
@@ -19,7 +19,7 @@ function hashOfParts(parts: Iterable<string>): string {
 
 /** Whether `source` is a MergeTree table: only its parts fingerprint what a build read. */
 export async function sourceHasParts(ch: ClickHouse, source: TableRef): Promise<boolean> {
-  const [info] = await ch.rows<{ engine: string }>(selectTableInfo(source));
+  const [info] = await ch.rows(selectTableInfo(source));
   return info !== undefined && isMergeTreeFamily(info.engine);
 }
 

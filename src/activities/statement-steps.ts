@@ -1,8 +1,8 @@
 import { CancelledFailure } from '@temporalio/common';
 import type { Statement } from '../clickhouse/statement';
-import type { PartitionTask } from '../shared/backfill-results';
 import type { ActivityDeps } from './deps';
 import { buildQueries, partitionRows, runStep, type BuildResult, type StepTiming } from './step-runner';
+import type { PartitionTask } from '../shared/partition-task';
 
 /**
  * The statements of a partition's prepare, build and cleanup steps, in the order they run, rendered from its task:

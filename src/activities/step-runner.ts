@@ -2,10 +2,12 @@ import { Context } from '@temporalio/activity';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { currentQueryLabel, withQueryLabel } from '../clickhouse/query-label';
 import { MetricName } from '../shared/backfill-metrics';
-import type { PartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
+import type { ValidationCheck } from '../shared/backfill-results';
 import type { SourceSnapshot } from '../shared/ledger';
 import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists } from '../sql/partition-ops';
 import { withHeartbeat } from './heartbeat';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
+import type { PartitionTask } from '../shared/partition-task';
 
 export interface StepTiming {
   durationMs: number;
@@ -41,8 +43,6 @@ export interface SwapResult extends StepTiming {
   action: 'replaced' | 'dropped' | 'unchanged' | 'moved';
 }
 
-export type Totals = Record<string, string | number>;
-
 /** Rows of one partition's active parts, from metadata (reads no data). */
 export async function partitionRows(ch: ClickHouse, table: TableRef, partitionId: string): Promise<number> {
   const [{ rows }] = await ch.rows(selectActivePartitionRows(table, partitionId));
@@ -72,7 +72,7 @@ export async function runStep<T extends object>(
   const durationMs = Date.now() - started;
   Context.current()
     .metricMeter.createHistogram(MetricName.stepDuration, 'float', 's', 'Duration of completed partition steps')
-    .record(durationMs / 1000, { step, target: `${task.target.database}.${task.target.name}` });
+    .record(durationMs / 1000, { step, target: qualifiedName(task.target) });
   return { ...result, durationMs };
 }
 

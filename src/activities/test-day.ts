@@ -1,5 +1,5 @@
 import type { Statement } from '../clickhouse/statement';
-import type { AggregatePartitionTask, TableRef, ValidationCheck } from '../shared/backfill-results';
+import type { ValidationCheck } from '../shared/backfill-results';
 import { nextDay } from '../shared/days';
 import type { AggregateJob } from '../shared/job-spec';
 import { partitionOf } from '../shared/partitions';
@@ -15,6 +15,8 @@ import { rebuildChecks } from './aggregate/aggregate-steps';
 import { checkJob, saltFor } from './plan-backfill';
 import { partitionRows } from './step-runner';
 import { tableResolver } from './table-resolver';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
+import type { AggregatePartitionTask } from '../shared/partition-task';
 
 /** How many output rows the test shows, and how many of each one's source rows. */
 const SAMPLE_ROWS = 3;
@@ -64,9 +66,9 @@ export function testDayActivities({ clickhouse: ch, log }: ActivityDeps) {
     ran.push(statement);
     await ch.exec(statement, settings ? { settings } : undefined);
   };
-  const read = async (statement: Statement, step: string, ran: PlannedStatement[]): Promise<Row[]> => {
+  const read = async (statement: Statement<Row>, step: string, ran: PlannedStatement[]): Promise<Row[]> => {
     ran.push({ step, ...statement });
-    return ch.rows<Row>(statement);
+    return ch.rows(statement);
   };
 
   return {
@@ -146,7 +148,7 @@ export function testDayActivities({ clickhouse: ch, log }: ActivityDeps) {
             };
           } finally {
             await ch.exec(dropTableIfExists(scratch));
-            log.info('test day done, scratch table dropped', { day, scratch: `${scratch.database}.${scratch.name}` });
+            log.info('test day done, scratch table dropped', { day, scratch: qualifiedName(scratch) });
           }
         },
       );

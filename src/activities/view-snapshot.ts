@@ -1,10 +1,9 @@
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { isMergeTreeFamily } from '../clickhouse/engine-family';
-import type { PartitionPlan, TableRef } from '../shared/backfill-results';
+import type { PartitionPlan } from '../shared/backfill-results';
 import { type ViewJob } from '../shared/job-spec';
-import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
 import type { SnapshotDescription, SnapshotOutcome, SnapshotPlan } from '../shared/snapshot-input';
-import { DESCRIBED_WRITER_TAG, type DescribedStatement } from '../shared/view-input';
+import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { snapshotTableFor } from '../shared/writer-tables';
 import { selectTableInfo } from '../sql/introspection';
 import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../sql/partition-ops';
@@ -14,8 +13,9 @@ import type { ActivityDeps } from './deps';
 import { JobSpecError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { checkViewJob, describePartitions, viewMatches, viewPartitions } from './plan-view';
-
-const show = (t: TableRef): string => `${t.database}.${t.name}`;
+import { qualifiedName, type TableRef } from '../shared/table-ref';
+import { SNAPSHOT_CUTOFF } from '../shared/snapshot-cutoff';
+import type { DescribedStatement } from '../shared/described-statement';
 
 /** Each partition of `table` with its active rows (part metadata). */
 async function activePartitions(ch: ClickHouse, table: TableRef): Promise<{ id: string; rows: number }[]> {
@@ -63,11 +63,11 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       );
     }
     const { shape, tables, targetExisted } = await checkViewJob(ch, job);
-    const [info] = await ch.rows<{ engine: string }>(selectTableInfo(tables.source));
+    const [info] = await ch.rows(selectTableInfo(tables.source));
     if (!isMergeTreeFamily(info.engine)) {
       throw new JobSpecError(
         'source.table',
-        `${show(tables.source)} is a ${info.engine} table: a snapshot attaches its partitions, which only MergeTree ` +
+        `${qualifiedName(tables.source)} is a ${info.engine} table: a snapshot attaches its partitions, which only MergeTree ` +
           'tables have',
       );
     }
@@ -77,7 +77,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
     if (existing) {
       throw new JobSpecError(
         'view.name',
-        `${show(tables.view)} already exists (${existing.engine} to ${existing.target_database}.` +
+        `${qualifiedName(tables.view)} already exists (${existing.engine} to ${existing.target_database}.` +
           `${existing.target_table}); a snapshot job creates its view itself, at the moment of the snapshot, or ` +
           'it could not tell the rows the view counted from those the backfill must: drop the view and empty ' +
           'its target first',
@@ -88,7 +88,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       if (rows > 0) {
         throw new JobSpecError(
           'target.table',
-          `${show(tables.target)} already holds ${rows} rows; a snapshot job fills it with every row of the source, ` +
+          `${qualifiedName(tables.target)} already holds ${rows} rows; a snapshot job fills it with every row of the source, ` +
             'so they would be counted twice: empty it, or name a new target',
         );
       }
@@ -113,7 +113,10 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
         () => ({ step: 'plan' }),
         async () => {
           const planned = await plan(input);
-          log.info('planned view snapshot', { view: show(planned.view), snapshot: show(planned.snapshot) });
+          log.info('planned view snapshot', {
+            view: qualifiedName(planned.view),
+            snapshot: qualifiedName(planned.snapshot),
+          });
           return planned;
         },
       );
@@ -188,12 +191,12 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
           if (taken !== expected || after !== expected) {
             await ch.exec(dropTableIfExists(p.snapshot));
             const reason =
-              `${show(p.source)} went from ${expected} to ${after} rows while it was snapshotted ` +
+              `${qualifiedName(p.source)} went from ${expected} to ${after} rows while it was snapshotted ` +
               `(the snapshot got ${taken}): inserts were not paused`;
-            log.warn('snapshot dropped: rows kept arriving', { source: show(p.source), reason });
+            log.warn('snapshot dropped: rows kept arriving', { source: qualifiedName(p.source), reason });
             return { ok: false, reason };
           }
-          log.info('snapshot taken', { snapshot: show(p.snapshot), rows: taken, partitions: before.length });
+          log.info('snapshot taken', { snapshot: qualifiedName(p.snapshot), rows: taken, partitions: before.length });
           return { ok: true, rows: taken };
         },
       );
@@ -215,15 +218,15 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       if (now !== rows) {
         return {
           ok: false,
-          reason: `${show(p.source)} went from ${rows} to ${now} rows after its snapshot: inserts were not paused`,
+          reason: `${qualifiedName(p.source)} went from ${rows} to ${now} rows after its snapshot: inserts were not paused`,
         };
       }
       await ch.exec(createViewTarget(shape, p.source, p.target));
       await ch.exec(createLiveView(shape, p.view, p.source, p.target, undefined));
       // Another writer may have created a view of that name in between: ours must be the one there.
-      if (!(await viewMatches(ch, shape, tables))) throw new Error(`${show(p.view)} vanished`);
-      await onStep?.('view:created', show(p.view));
-      log.info('view created; inserts may resume', { view: show(p.view), source: show(p.source) });
+      if (!(await viewMatches(ch, shape, tables))) throw new Error(`${qualifiedName(p.view)} vanished`);
+      await onStep?.('view:created', qualifiedName(p.view));
+      log.info('view created; inserts may resume', { view: qualifiedName(p.view), source: qualifiedName(p.source) });
       return { ok: true, rows };
     },
 
@@ -241,7 +244,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
     /** Drops the snapshot. Durability: `DROP TABLE IF EXISTS`, a no-op when repeated. */
     async dropSnapshot({ plan: p }: { plan: SnapshotPlan }): Promise<void> {
       await ch.exec(dropTableIfExists(p.snapshot));
-      log.info('snapshot dropped', { snapshot: show(p.snapshot) });
+      log.info('snapshot dropped', { snapshot: qualifiedName(p.snapshot) });
     },
   };
 }

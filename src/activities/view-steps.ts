@@ -1,5 +1,5 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef, ValidationCheck, ViewPartitionTask } from '../shared/backfill-results';
+import type { ValidationCheck } from '../shared/backfill-results';
 import { createTableLike, dropTableIfExists, truncateTable } from '../sql/partition-ops';
 import {
   additiveAggregates,
@@ -20,6 +20,8 @@ import { SwapVerificationError, ValidationMismatchError } from './errors';
 import { statementSteps, type ShadowStatements } from './statement-steps';
 import { partitionRows, runStep, type SwapResult, type ValidateResult } from './step-runner';
 import { validationCheck } from './validation-check';
+import type { TableRef } from '../shared/table-ref';
+import type { ViewPartitionTask } from '../shared/partition-task';
 
 /**
  * The Null-engine fill's two helper objects of one writer's shadow: a Null table and the copy of the view that

@@ -1,14 +1,13 @@
 import type { BackfillDescription } from '../shared/backfill-description';
 import type { BackfillInput } from '../shared/backfill-input';
-import type { TableRef } from '../shared/backfill-results';
 import { ONLY_MODES } from '../shared/ledger';
 import type { RunEstimate } from '../shared/run-estimate';
 import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { formatDuration } from './progress-view';
 import { textTable } from './text-table';
 import { formatStatements } from './view-description';
+import { qualifiedName } from '../shared/table-ref';
 
-const show = (t: TableRef): string => `${t.database}.${t.name}`;
 const count = (n: number): string => n.toLocaleString('en-US');
 
 /** `512 B`, `3.4 MiB`, `1.2 GiB`. */
@@ -77,8 +76,8 @@ export function formatBackfillDescription(
   const taken = d.partitions.filter((p) => p.taken).length;
   return [
     `plan of ${file}, ${input.from} … ${input.to}, only ${d.only}: nothing was created or changed`,
-    `source ${show(d.source)} → target ${show(d.target)} (${d.targetExists ? 'exists' : 'to create'}); ` +
-      `ledger ${show(d.ledger)}; job definition ${d.jobHash}`,
+    `source ${qualifiedName(d.source)} → target ${qualifiedName(d.target)} (${d.targetExists ? 'exists' : 'to create'}); ` +
+      `ledger ${qualifiedName(d.ledger)}; job definition ${d.jobHash}`,
     ...(d.fingerprints
       ? []
       : ['the source is not a MergeTree table: it has no fingerprint, so every partition is changed']),

@@ -1,11 +1,9 @@
-import type { TableRef } from '../shared/backfill-results';
 import { type ImportDescription } from '../shared/import-input';
 import { formatCheckpoint } from '../shared/import-batch-task';
 import type { ImportJob } from '../shared/job-spec';
 import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { formatStatements } from './view-description';
-
-const show = (t: TableRef): string => `${t.database}.${t.name}`;
+import { qualifiedName } from '../shared/table-ref';
 
 /**
  * An import job's dry run as a person reads it: the tables, the checkpoint, the views found and what validation
@@ -17,17 +15,17 @@ export function formatImportDescription(file: string, job: ImportJob, d: ImportD
   const checkpoint = formatCheckpoint(plan.checkpoint);
   const lines = [
     `dry run of ${file}: nothing was created or changed`,
-    `history ${show(plan.source)} → ${show(plan.target)} (partition key: ${plan.partitionKey || 'none'})`,
+    `history ${qualifiedName(plan.source)} → ${qualifiedName(plan.target)} (partition key: ${plan.partitionKey || 'none'})`,
     `checkpoint ${checkpoint}${job.checkpoint === 'auto' ? ` (auto: min(${job.target.timeColumn}) now)` : ''}: ` +
       'history rows before it are loaded, ingestion owns the rows from it on',
     `columns loaded: ${plan.columns.join(', ')}`,
     ...(plan.views.length === 0
-      ? [`no materialized view reads ${show(plan.target)}`]
-      : plan.views.map((v) => `view ${show(v.view)} → ${show(v.target)}: ${v.select}`)),
+      ? [`no materialized view reads ${qualifiedName(plan.target)}`]
+      : plan.views.map((v) => `view ${qualifiedName(v.view)} → ${qualifiedName(v.target)}: ${v.select}`)),
     ...plan.targets.map((t) => {
       const compared = [...(t.rows ? ['rows'] : []), ...t.totals.map((c) => `${c.read}(${c.column})`)];
       const checks = compared.length > 0 ? `validation compares ${compared.join(', ')}` : 'no exact check';
-      return `target ${show(t.table)} (${t.engine}): ${checks}${t.note ? ` (${t.note})` : ''}`;
+      return `target ${qualifiedName(t.table)} (${t.engine}): ${checks}${t.note ? ` (${t.note})` : ''}`;
     }),
     `batches, newest first: ${
       plan.batches.map((b) => `${b.id} (${b.sourceRows.toLocaleString('en-US')} rows)`).join(', ') || 'none'

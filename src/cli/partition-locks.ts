@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { TableRef } from '../shared/backfill-results';
 import { partitionLockId } from '../shared/partition-lock';
+import type { TableRef } from '../shared/table-ref';
 
 /** How many partition locks are described at once. */
 const BATCH = 16;

@@ -1,8 +1,9 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { WorkflowHandle } from '@temporalio/client';
-import { progressQuery, type BackfillProgress, type PartitionProgress } from '../shared/progress';
+import { type BackfillProgress, type PartitionProgress } from '../shared/progress';
 import { partitionGrid } from './partition-grid';
 import { snapshotLines, snapshotPhrase } from './snapshot-status';
+import { progressQuery } from '../shared/messages';
 
 const POLL_MS = 500;
 

@@ -1,9 +1,8 @@
-import type { TableRef } from '../shared/backfill-results';
 import type { SnapshotDescription } from '../shared/snapshot-input';
 import { DESCRIBED_WRITER_TAG } from '../shared/view-input';
 import { formatStatements } from './view-description';
+import { qualifiedName } from '../shared/table-ref';
 
-const show = (t: TableRef): string => `${t.database}.${t.name}`;
 const rows = (n: number): string => `${n.toLocaleString('en-US')} rows`;
 
 /**
@@ -16,9 +15,9 @@ export function formatSnapshotDescription(file: string, d: SnapshotDescription):
   const list = (ps: { id: string; n: number }[]) => ps.map((p) => `${p.id} (${rows(p.n)})`).join(', ') || 'none';
   return [
     `dry run of ${file}: nothing was created or changed`,
-    `source ${show(plan.source)} → snapshot ${show(plan.snapshot)} → view ${show(plan.view)} (to create) → ` +
-      `target ${show(plan.target)} (${plan.targetExisted ? 'exists, empty' : 'to create'})`,
-    `a run waits for ch-backfill confirm <id> once inserts into ${show(plan.source)} are paused, takes the ` +
+    `source ${qualifiedName(plan.source)} → snapshot ${qualifiedName(plan.snapshot)} → view ${qualifiedName(plan.view)} (to create) → ` +
+      `target ${qualifiedName(plan.target)} (${plan.targetExisted ? 'exists, empty' : 'to create'})`,
+    `a run waits for ch-backfill confirm <id> once inserts into ${qualifiedName(plan.source)} are paused, takes the ` +
       'snapshot and creates the view, then says inserts may resume and fills the target from the snapshot',
     `source partitions the snapshot attaches now: ${list(d.sourcePartitions.map((p) => ({ id: p.id, n: p.rows })))}`,
     `target partitions to fill from it: ${list(d.partitions.map((p) => ({ id: p.id, n: p.sourceRows })))}`,

@@ -1,5 +1,6 @@
 import type { TestDayResult } from '../activities/test-day';
 import { formatStatements } from './view-description';
+import { qualifiedName } from '../shared/table-ref';
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
@@ -15,7 +16,7 @@ function pairs(row: Record<string, unknown>): string {
  * out, each validation check, a few output rows each followed by source rows it came from, then the SQL it ran.
  */
 export function formatTestDay(file: string, r: TestDayResult): string {
-  const scratch = `${r.scratch.database}.${r.scratch.name}`;
+  const scratch = qualifiedName(r.scratch);
   const lines = [
     `test of ${file} on ${r.day}: aggregated into ${scratch} (dropped again; the target was not touched), ` +
       `salt ${r.salt}`,

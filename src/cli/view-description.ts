@@ -1,9 +1,8 @@
-import type { TableRef } from '../shared/backfill-results';
 import type { ViewJob } from '../shared/job-spec';
-import { DESCRIBED_WRITER_TAG, type DescribedStatement, type ViewDescription } from '../shared/view-input';
-
-const show = (t: TableRef): string => `${t.database}.${t.name}`;
-const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+import { DESCRIBED_WRITER_TAG, type ViewDescription } from '../shared/view-input';
+import { qualifiedName } from '../shared/table-ref';
+import type { DescribedStatement } from '../shared/described-statement';
+import { isoOfEpochSeconds } from '../shared/epoch-seconds';
 
 /**
  * A view job's dry run as a person reads it: the tables, the cutoff, the partitions to fill, then every statement
@@ -14,12 +13,12 @@ export function formatViewDescription(file: string, job: ViewJob, d: ViewDescrip
   const exists = (yes: boolean) => (yes ? 'exists' : 'to create');
   const cutoff =
     job.cutoff === 'auto'
-      ? `${isoOf(plan.cutoff)} if started now (auto: ${job.cutoffMarginSeconds} s after the run plans)`
-      : isoOf(plan.cutoff);
+      ? `${isoOfEpochSeconds(plan.cutoff)} if started now (auto: ${job.cutoffMarginSeconds} s after the run plans)`
+      : isoOfEpochSeconds(plan.cutoff);
   const lines = [
     `dry run of ${file}: nothing was created or changed`,
-    `source ${show(plan.source)} → view ${show(plan.view)} (${exists(plan.viewExisted)}) → ` +
-      `target ${show(plan.target)} (${exists(plan.targetExisted)})`,
+    `source ${qualifiedName(plan.source)} → view ${qualifiedName(plan.view)} (${exists(plan.viewExisted)}) → ` +
+      `target ${qualifiedName(plan.target)} (${exists(plan.targetExisted)})`,
     `cutoff ${cutoff}: the view writes the rows from it on, the backfill the rows before it`,
     `partitions with rows before the cutoff so far: ${
       d.partitions.map((p) => `${p.id} (${p.sourceRows.toLocaleString('en-US')} rows)`).join(', ') || 'none'

@@ -23,17 +23,11 @@ export interface MeasuredRunOptions extends RunOptions {
   sampleEveryMs?: number;
 }
 
-interface RunningQuery {
-  query_id: string;
-  log_comment: string;
-  peak: string;
-}
-
 /** The figure from `system.query_log`; undefined where the log is missing or has no row for the query. */
 export async function loggedPeak(ch: ClickHouse, queryId: string): Promise<number | undefined> {
   try {
     await ch.exec(flushLogs());
-    const [row] = await ch.rows<{ peak: string }>(selectLoggedQueryPeakMemory(queryId));
+    const [row] = await ch.rows(selectLoggedQueryPeakMemory(queryId));
     return row ? Number(row.peak) : undefined;
   } catch (err) {
     if (isClickHouseError(err)) return undefined;
@@ -62,7 +56,7 @@ export async function execWithPeakMemory(
   let running = true;
   const sampling = (async () => {
     while (running) {
-      const queries = await probe.rows<RunningQuery>(selectRunningQueriesPeakMemory());
+      const queries = await probe.rows(selectRunningQueriesPeakMemory());
       const measured = queries.find((q) => q.query_id === queryId || q.log_comment === queryId);
       if (measured) {
         samples += 1;

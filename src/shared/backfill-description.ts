@@ -1,7 +1,7 @@
-import type { TableRef } from './backfill-results';
 import type { OnlyMode, PartitionChange } from './ledger';
 import type { RunEstimate } from './run-estimate';
-import type { DescribedStatement } from './view-input';
+import type { TableRef } from './table-ref';
+import type { DescribedStatement } from './described-statement';
 
 /** One statement of a dry run; `note` says what it shows instead of values only the run knows. */
 export interface PlannedStatement extends DescribedStatement {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isPlainIdentifier } from '../sql/quote-identifier';
+import { isPlainIdentifier } from './plain-identifier';
 import { DAILY_DEFAULTS } from './daily-defaults';
 import { durationMs } from './durations';
 

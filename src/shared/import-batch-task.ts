@@ -1,7 +1,9 @@
-import type { ImportPartitionTask, TableRef } from './backfill-results';
 import type { ImportBatch, ImportDuplicates, ImportPlan } from './import-input';
 import type { ImportJob } from './job-spec';
+import { isoOfEpochSeconds } from './epoch-seconds';
 import { shadowTableFor } from './writer-tables';
+import type { TableRef } from './table-ref';
+import type { ImportPartitionTask } from './partition-task';
 
 /**
  * The duplicates of one batch for one writer: `<table>_v2_<partition>_<writer tag>` of each view target and each
@@ -45,6 +47,6 @@ export function importBatchTask(
 export function formatCheckpoint(micros: number): string {
   const seconds = Math.floor(micros / 1e6);
   const fraction = micros - seconds * 1e6;
-  const whole = new Date(seconds * 1000).toISOString().replace('.000Z', '');
-  return fraction === 0 ? `${whole}Z` : `${whole}.${String(fraction).padStart(6, '0')}Z`;
+  const whole = isoOfEpochSeconds(seconds);
+  return fraction === 0 ? whole : `${whole.slice(0, -1)}.${String(fraction).padStart(6, '0')}Z`;
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { importJobSchema } from './job-spec';
-import type { BackfillSummary, PartitionPlan, TableRef } from './backfill-results';
-import type { DescribedStatement } from './view-input';
+import type { BackfillSummary, PartitionPlan } from './backfill-results';
+import type { TableRef } from './table-ref';
+import type { DescribedStatement } from './described-statement';
 
 /** Input of `importWorkflow`: a `kind: import` job. Its range is every history row before the checkpoint. */
 export const importInputSchema = z.object({ job: importJobSchema }).strict();

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { ExpressionSyntaxError, functionsOf, parseAggregateMetric, parseExpression } from '../sql/expression';
-import { functionRefusal } from '../sql/function-allow-list';
-import { isPlainIdentifier } from '../sql/quote-identifier';
+import { ExpressionSyntaxError, functionsOf, parseAggregateMetric, parseExpression } from './expression-syntax';
+import { functionRefusal } from './function-allow-list';
+import { isPlainIdentifier } from './plain-identifier';
 import { loadThresholdsSchema } from './load-thresholds';
 import { dailyJobSchema, durationSchema } from './daily-job';
 import { DEFAULT_LEDGER_TABLE } from './ledger';
-import { SNAPSHOT_CUTOFF } from './snapshot-input';
+import { SNAPSHOT_CUTOFF } from './snapshot-cutoff';
 
 /** A plain ClickHouse name; anything else (quotes, spaces, dots, semicolons, backticks) is refused. */
 export const plainName = z.string().max(128).refine(isPlainIdentifier, {
@@ -33,7 +33,7 @@ function parsedWith(parse: (text: string) => unknown) {
 }
 
 /**
- * Functions a job calls beyond the allowed families of src/sql/function-allow-list.ts (docs/functions.md), e.g.
+ * Functions a job calls beyond the allowed families of src/shared/function-allow-list.ts (docs/functions.md), e.g.
  * `[dictGet]`: naming them makes using them a visible decision. Functions that read files or URLs or only load
  * the server stay refused.
  */

@@ -1,6 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { PartitionStep } from './backfill-results';
-import type { BackfillProgress } from './progress';
+import type { BackfillProgress, PartitionActivity, ShrinkReport } from './progress';
 
 /** Input of the `pause` signal: why, and whether a running INSERT is cancelled (`now`) or allowed to finish. */
 export interface PauseRequest {
@@ -43,15 +42,6 @@ export const setParallelismUpdate = defineUpdate<number, [number]>('setParalleli
 
 /** `progress`: where a backfill stands, per partition and overall (see {@link BackfillProgress}). */
 export const progressQuery = defineQuery<BackfillProgress>('progress');
-
-/** What a partition workflow is doing: a step, paused, or waiting for an operator to approve a shrink. */
-export type PartitionActivity = PartitionStep | 'paused' | 'awaiting-approval';
-
-/** Row counts of a partition that would shrink past the job's `safety.maxShrink`. */
-export interface ShrinkReport {
-  liveRows: number;
-  newRows: number;
-}
 
 /** Sent by a partition workflow to its parent when it starts a step, so `progress` shows the current step. */
 export interface StepReport {

@@ -1,9 +1,4 @@
-import type {
-  AggregatePartitionTask,
-  ImportPartitionTask,
-  PartitionTask,
-  ViewPartitionTask,
-} from './backfill-results';
+import type { AggregatePartitionTask, ImportPartitionTask, PartitionTask, ViewPartitionTask } from './partition-task';
 
 /** One function per kind of partition task: what a caller does with each. */
 export interface PartitionKindCases<R> {

@@ -1,4 +1,4 @@
-import type { TableRef } from './backfill-results';
+import { qualifiedName, type TableRef } from './table-ref';
 
 /**
  * The workflow id of the one writer of a target partition: `partition:<database>.<table>/<partition id>`, from the
@@ -7,5 +7,5 @@ import type { TableRef } from './backfill-results';
  * guarantees at most one writer per partition at a time.
  */
 export function partitionLockId(target: TableRef, partitionId: string): string {
-  return `partition:${target.database}.${target.name}/${partitionId}`;
+  return `partition:${qualifiedName(target)}/${partitionId}`;
 }

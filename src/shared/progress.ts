@@ -1,7 +1,13 @@
-import type { JobTotals, PartitionOutcome, PartitionPlan } from './backfill-results';
-import type { PartitionActivity, ShrinkReport } from './messages';
+import type { JobTotals, PartitionOutcome, PartitionPlan, PartitionStep } from './backfill-results';
 
-export { progressQuery } from './messages';
+/** What a partition workflow is doing: a step, paused, or waiting for an operator to approve a shrink. */
+export type PartitionActivity = PartitionStep | 'paused' | 'awaiting-approval';
+
+/** Row counts of a partition that would shrink past the job's `safety.maxShrink`. */
+export interface ShrinkReport {
+  liveRows: number;
+  newRows: number;
+}
 
 /**
  * pending: not started; waiting: another job holds the partition (`waitingFor` names its workflow); running: a step is under way (see `step`); validated: the shadow matched the source and

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { aggregateJobSpecSchema } from './job-spec';
-import { isPlainIdentifier } from '../sql/quote-identifier';
+import { isPlainIdentifier } from './plain-identifier';
 
 /** A table named `database.table`, as a backfill resolved it. */
 const qualifiedTable = z

@@ -1,11 +1,6 @@
-import type { BackfillSummary, TableRef } from './backfill-results';
-import type { DescribedStatement } from './view-input';
-
-/**
- * The `cutoff` of a view job over a source without a usable time column (the guide's last scenario): inserts are
- * paused by an operator, the source is snapshotted, the view created, and its target filled from the snapshot.
- */
-export const SNAPSHOT_CUTOFF = 'snapshot';
+import type { BackfillSummary } from './backfill-results';
+import type { TableRef } from './table-ref';
+import type { DescribedStatement } from './described-statement';
 
 /**
  * A `cutoff: snapshot` view job (the ClickHouse guide's last scenario) runs as `viewSnapshotWorkflow`, whose input

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import type { DescribedStatement } from './described-statement';
 import { viewJobSchema } from './job-spec';
-import type { BackfillSummary, TableRef } from './backfill-results';
+import type { BackfillSummary } from './backfill-results';
+import type { TableRef } from './table-ref';
 
 /** Input of `viewBackfillWorkflow`: a `kind: view` job. Its range is everything before the cutoff. */
 export const viewBackfillInputSchema = z.object({ job: viewJobSchema }).strict();
@@ -27,14 +29,6 @@ export interface ViewPlan {
   /** The view already existed with exactly this definition (a job run again): nothing is created. */
   viewExisted: boolean;
   targetExisted: boolean;
-}
-
-/** One statement of a dry run: the step that runs it, its text and parameters exactly as sent, and its settings. */
-export interface DescribedStatement {
-  step: string;
-  query: string;
-  params: Record<string, unknown>;
-  settings?: Record<string, number>;
 }
 
 /** What a view job would do if started now: the answer of the `describeViewBackfill` activity (a dry run). */

@@ -1,6 +1,8 @@
-import type { PartitionPlan, TableRef, ViewPartitionTask } from './backfill-results';
+import type { PartitionPlan } from './backfill-results';
 import type { ViewJob } from './job-spec';
 import { shadowTableFor } from './writer-tables';
+import type { TableRef } from './table-ref';
+import type { ViewPartitionTask } from './partition-task';
 
 /**
  * A view job's task for one partition's writer: the view's SELECT over `tables.source` (its rows before `cutoff`, or

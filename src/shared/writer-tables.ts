@@ -1,4 +1,4 @@
-import type { TableRef } from './backfill-results';
+import type { TableRef } from './table-ref';
 
 /**
  * A short, stable tag of one writer (a backfill, a daily run, a rollback): 8 hex digits of a 32-bit FNV-1a hash of

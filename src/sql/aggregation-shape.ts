@@ -1,5 +1,5 @@
 import type { AggregateJob, PartitionGranularity } from '../shared/job-spec';
-import { parseAggregateMetric, parseExpression, type AggregateMetric, type Expr } from './expression';
+import { parseAggregateMetric, parseExpression, type AggregateMetric, type Expr } from '../shared/expression-syntax';
 
 /** A job's aggregation, parsed: what every statement about it is rendered from. */
 export interface AggregationShape {

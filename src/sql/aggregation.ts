@@ -1,10 +1,10 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { PartitionBounds } from '../shared/partitions';
 import { outputColumns, partitionFunction, type AggregationShape } from './aggregation-shape';
 import { renderAggregate, renderExpression, renderMergeAggregate, renderStateAggregate } from './expression';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 const INNER_DATE = '__date';
 const innerMetric = (i: number): string => `__m${i}`;
@@ -31,7 +31,7 @@ export function selectAggregation(
   source: TableRef,
   range: Pick<PartitionBounds, 'start' | 'end'>,
   salt: number,
-): Statement {
+): Statement<Record<string, unknown>> {
   const src = tableParam('source', source);
   const keys = shape.keys.map(q);
   const salted = salt > 1;
@@ -98,7 +98,7 @@ export function createTargetTable(shape: AggregationShape, source: TableRef, tar
 }
 
 /** The date expression alone over the source: DESCRIBE it to learn its type without the metrics in the way. */
-export function selectDateExpression(shape: AggregationShape, source: TableRef): Statement {
+export function selectDateExpression(shape: AggregationShape, source: TableRef): Statement<Record<string, unknown>> {
   const src = tableParam('source', source);
   return {
     query: `SELECT ${renderExpression(shape.dateExpr)} AS ${q(shape.dateColumn)} FROM ${src.sql}`,
@@ -107,7 +107,10 @@ export function selectDateExpression(shape: AggregationShape, source: TableRef):
 }
 
 /** One metric alone over the source: DESCRIBE it to learn whether ClickHouse accepts it, and its type. */
-export function selectMetric(metric: AggregationShape['metrics'][number], source: TableRef): Statement {
+export function selectMetric(
+  metric: AggregationShape['metrics'][number],
+  source: TableRef,
+): Statement<Record<string, unknown>> {
   const src = tableParam('source', source);
   return { query: `SELECT ${renderAggregate(metric.metric)} AS ${q(metric.name)} FROM ${src.sql}`, params: src.params };
 }

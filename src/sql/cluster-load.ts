@@ -1,12 +1,24 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
+import type { TableRef } from '../shared/table-ref';
+
+/** The load signals' row: 64-bit counts as strings, `fullest` as (parts, `database.table/partition`). */
+export interface ClusterLoadRow {
+  running_queries: string;
+  max_query_memory: string;
+  active_merges: string;
+  pending_mutations: string;
+  fullest: [string, string];
+  pool_tasks: string;
+  delayed_inserts: string;
+  memory_tracking: string;
+}
 
 /**
  * One row of load signals: running queries and the largest one's memory, merges, unfinished mutations on the
  * target, the fullest partition (active parts) of the source or target, and three `system.metrics` gauges.
  * The query counts itself among the running queries.
  */
-export function selectClusterLoad(source: TableRef, target: TableRef): Statement {
+export function selectClusterLoad(source: TableRef, target: TableRef): Statement<ClusterLoadRow> {
   return {
     query: [
       'SELECT',

@@ -1,10 +1,10 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { Readiness } from '../shared/daily-job';
 import { additiveMetrics, type AggregationShape } from './aggregation-shape';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { tableParam } from './table-param';
-import { metricTotalAlias } from './totals';
+import { metricTotalAlias, type Totals } from './totals';
+import type { TableRef } from '../shared/table-ref';
 
 /** Deletes one day's rows from a (shadow) table, waiting for the mutation to finish. */
 export function deleteDay(table: TableRef, dateColumn: string, day: string): Statement {
@@ -19,7 +19,12 @@ export function deleteDay(table: TableRef, dateColumn: string, day: string): Sta
  * Totals of one partition of an aggregated table, split into the given day and the other days: rows and each
  * additive metric's sum, as `day_*` and `other_*` columns.
  */
-export function selectDaySplitTotals(shape: AggregationShape, table: TableRef, partitionId: string, day: string) {
+export function selectDaySplitTotals(
+  shape: AggregationShape,
+  table: TableRef,
+  partitionId: string,
+  day: string,
+): Statement<Totals> {
   const t = tableParam('table', table);
   const isDay = `${q(shape.dateColumn)} = {day:Date}`;
   const columns = (prefix: string, cond: string) => [

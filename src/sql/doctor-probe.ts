@@ -1,6 +1,6 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /** The day and partition id the probe writes, in the monthly partitioning backfills use by default. */
 export const PROBE_DAY = '2024-01-01';

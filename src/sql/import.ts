@@ -1,10 +1,11 @@
-import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
-import type { ImportBatchBuild, ImportTarget, TotalCheck } from '../shared/import-input';
 import { engineFamily, engineFamilyArguments } from '../clickhouse/engine-family';
-import { parseExpression, renderExpression, type Expr } from './expression';
+import type { Statement } from '../clickhouse/statement';
+import type { ImportBatchBuild, ImportTarget, TotalCheck } from '../shared/import-input';
+import { parseExpression, type Expr } from '../shared/expression-syntax';
+import { renderExpression } from './expression';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { quotedTable, tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * The statements of a `kind: import` job (the ClickHouse guide's scenario 1: history loaded into a live table and

@@ -1,6 +1,6 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * The ledger: one row per swap of a target partition, in a small table of the target's database shared by every

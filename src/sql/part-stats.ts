@@ -1,6 +1,6 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * Stops background merges of one table, so that its active parts stay as the inserts wrote them (one part per
@@ -12,7 +12,7 @@ export function stopMerges(table: TableRef): Statement {
 }
 
 /** The active parts of a table and the rows they hold, from the parts' metadata (reads no data). */
-export function selectActiveParts(table: TableRef): Statement {
+export function selectActiveParts(table: TableRef): Statement<{ parts: string; rows: string }> {
   return {
     query: [
       'SELECT toString(count()) AS parts, toString(sum(rows)) AS rows FROM system.parts',

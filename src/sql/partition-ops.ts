@@ -1,6 +1,6 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import { quotedTable, tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /** `CREATE TABLE shadow AS target`: same columns, engine, partitioning and order as the live table. */
 export function createTableLike(table: TableRef, like: TableRef): Statement {

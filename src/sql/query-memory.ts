@@ -5,7 +5,7 @@ import type { Statement } from '../clickhouse/statement';
  * parameterised queries one at a time across all connections of the process, so a parameterised probe would wait
  * for the very query it is meant to watch, while a plain one runs beside it.
  */
-export function selectRunningQueriesPeakMemory(): Statement {
+export function selectRunningQueriesPeakMemory(): Statement<{ query_id: string; log_comment: string; peak: string }> {
   return {
     query:
       "SELECT query_id, Settings['log_comment'] AS log_comment, toString(peak_memory_usage) AS peak FROM system.processes",
@@ -19,7 +19,7 @@ export function flushLogs(): Statement {
 }
 
 /** The peak memory of a finished query from the server's query log (`memory_usage` is the query's peak). */
-export function selectLoggedQueryPeakMemory(queryId: string): Statement {
+export function selectLoggedQueryPeakMemory(queryId: string): Statement<{ peak: string }> {
   return {
     query: [
       'SELECT toString(memory_usage) AS peak FROM system.query_log',

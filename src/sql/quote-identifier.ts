@@ -1,12 +1,4 @@
-const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/**
- * True when `name` is a plain identifier: ASCII letters, digits and underscores, not starting with a digit.
- * Such a name needs no escaping anywhere in ClickHouse SQL.
- */
-export function isPlainIdentifier(name: string): boolean {
-  return PLAIN_IDENTIFIER.test(name);
-}
+import { isPlainIdentifier } from '../shared/plain-identifier';
 
 /**
  * Quotes a column (or other) name for ClickHouse SQL: `name` → `` `name` ``.

@@ -1,20 +1,18 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { Reference } from '../shared/validate-input';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
+import type { TableColumn } from './introspection';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
-/** A column of the target with its ClickHouse type, as `system.columns` reports it. */
-export interface TypedColumn {
-  name: string;
-  type: string;
-}
+/** A row of the key and value comparisons: keys as strings, `total`, and per metric `t_<i>`, `r_<i>`, `ok_<i>`. */
+export type CompareRow = Record<string, string | number | boolean>;
 
 /** What both sides are read as: keys, date and metrics in the target's types, restricted to a day range. */
 export interface CompareShape {
-  keys: TypedColumn[];
-  date: TypedColumn;
-  metrics: TypedColumn[];
+  keys: TableColumn[];
+  date: TableColumn;
+  metrics: TableColumn[];
   /** Additive metrics (sums / counts), compared as totals. */
   summable: string[];
 }
@@ -48,7 +46,7 @@ export function sideQuery(
   const src = sourceOf(side, target, reference, referenceTable);
   const columns = [shape.date, ...shape.keys, ...shape.metrics];
   const typeParams: Record<string, string> = {};
-  const cast = (c: TypedColumn) => {
+  const cast = (c: TableColumn) => {
     const i = columns.indexOf(c);
     if (side === 'target') return q(c.name);
     typeParams[typeParam(i)] = c.type;
@@ -72,7 +70,11 @@ const keyStrings = (shape: CompareShape, from?: string) =>
   keyColumns(shape).map((k) => `toString(${from ? `${from}.` : ''}${q(k)}) AS ${q(k)}`);
 
 /** Rows per day of one side. */
-export function selectRowsPerDay(shape: CompareShape, side: Statement, range: Record<string, string>): Statement {
+export function selectRowsPerDay(
+  shape: CompareShape,
+  side: Statement,
+  range: Record<string, string>,
+): Statement<{ day: string; rows: string }> {
   return {
     query: `SELECT toString(${q(shape.date.name)}) AS day, count() AS rows FROM (${side.query}) GROUP BY day ORDER BY day`,
     params: { ...side.params, ...range },
@@ -80,7 +82,11 @@ export function selectRowsPerDay(shape: CompareShape, side: Statement, range: Re
 }
 
 /** The totals of the summable metrics of one side, as strings (`s_<i>`). */
-export function selectMetricSums(shape: CompareShape, side: Statement, range: Record<string, string>): Statement {
+export function selectMetricSums(
+  shape: CompareShape,
+  side: Statement,
+  range: Record<string, string>,
+): Statement<Record<string, string>> {
   const sums = shape.summable.map((name) => {
     const i = shape.metrics.findIndex((m) => m.name === name);
     return `toString(sum(${metricAlias(i)})) AS s_${i}`;
@@ -95,7 +101,7 @@ export function selectKeysOnlyIn(
   b: Statement,
   range: Record<string, string>,
   limit: number,
-): Statement {
+): Statement<CompareRow> {
   return {
     query: [
       `SELECT count() OVER () AS total, ${keyStrings(shape, 'a').join(', ')}`,
@@ -119,7 +125,7 @@ export function selectValueComparison(
   reference: Statement,
   params: Record<string, unknown>,
   mode: { sample: number } | { differingLimit: number },
-): Statement {
+): Statement<CompareRow> {
   const keys = keyList(shape);
   const sampleFilter =
     'sample' in mode

@@ -1,5 +1,5 @@
-import type { TableRef } from '../shared/backfill-results';
 import { quotedTable } from './table-param';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 
 /**
  * Re-pointing a materialized view's SELECT from the table it reads to a duplicate of that table (the guide's
@@ -98,7 +98,7 @@ export function repointViewSelect(select: string, from: TableRef, to: TableRef):
   const tokens = tokenize(select);
   const sig = tokens.map((t, i) => ({ t, i })).filter(({ t }) => t.kind !== 'space' && t.kind !== 'comment');
   const at = (k: number): Token | undefined => sig[k]?.t;
-  const shown = `${from.database}.${from.name}`;
+  const shown = qualifiedName(from);
 
   const mentions = sig.flatMap((s, k) => (isName(s.t, from.name) ? [k] : []));
   const references = mentions.filter(

@@ -1,5 +1,5 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * The statements only a `cutoff: snapshot` view job sends (the ClickHouse guide's last scenario). Its snapshot is

@@ -1,10 +1,10 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { PartitionBounds } from '../shared/partitions';
 import type { AggregationShape } from './aggregation-shape';
 import { dateRangeFilter, rangeParams } from './aggregation';
 import { renderExpression } from './expression';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /** One day of the source, as {@link selectSourceFingerprintDays} returns it. */
 export interface FingerprintDayRow {

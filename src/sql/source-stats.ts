@@ -1,11 +1,11 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { PartitionBounds } from '../shared/partitions';
 import { partitionFunction, type AggregationShape } from './aggregation-shape';
 import { dateRangeFilter, rangeParams } from './aggregation';
 import { renderExpression } from './expression';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /** How many counters the heavy-hitter sketch keeps: its over-estimate is at most rows / this. */
 const TOP_KEY_SKETCH_SIZE = 10_000;

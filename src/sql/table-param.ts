@@ -1,5 +1,5 @@
 import { quoteAllowListedIdentifier } from './quote-identifier';
-import type { TableRef } from '../shared/backfill-results';
+import type { TableRef } from '../shared/table-ref';
 
 /** `{key_db:Identifier}.{key:Identifier}` and its parameters: how every table name reaches ClickHouse. */
 export function tableParam(key: string, table: TableRef): { sql: string; params: Record<string, string> } {

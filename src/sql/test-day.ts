@@ -1,10 +1,10 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { PartitionBounds } from '../shared/partitions';
 import { dateRangeFilter, rangeParams } from './aggregation';
 import { rowCountMetric, type AggregationShape } from './aggregation-shape';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * The rows of an aggregated table in a fixed order, so the sample is the same every time: those built from the most
@@ -17,7 +17,11 @@ const sampleOrder = (shape: AggregationShape): string => {
 };
 
 /** `limit` rows of an aggregated table, in the sample's order. */
-export function selectSampleRows(shape: AggregationShape, table: TableRef, limit: number): Statement {
+export function selectSampleRows(
+  shape: AggregationShape,
+  table: TableRef,
+  limit: number,
+): Statement<Record<string, unknown>> {
   const t = tableParam('table', table);
   return {
     query: `SELECT * FROM ${t.sql} ORDER BY ${sampleOrder(shape)} LIMIT {limit:UInt32}`,
@@ -37,7 +41,7 @@ export function selectSourceRowsOfSample(
   timeColumn: string,
   sample: number,
   perKey: number,
-): Statement {
+): Statement<Record<string, unknown>> {
   const src = tableParam('source', source);
   const t = tableParam('table', table);
   const keys = shape.keys.map(q).join(', ');

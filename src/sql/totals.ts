@@ -1,11 +1,14 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { PartitionBounds } from '../shared/partitions';
 import { dateRangeFilter, rangeParams } from './aggregation';
 import { additiveMetrics, type AggregationShape } from './aggregation-shape';
 import { renderAggregate, renderExpression } from './expression';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
+
+/** A totals row: `rows`, `groups` and each `metric_<i>` (64-bit figures as strings, floats as numbers). */
+export type Totals = Record<string, string | number>;
 
 /** Column alias of the n-th additive metric's total in both totals queries. */
 export const metricTotalAlias = (i: number): string => `metric_${i}`;
@@ -20,7 +23,7 @@ export function selectSourceTotals(
   range: Pick<PartitionBounds, 'start' | 'end'>,
   groups: boolean,
   metrics: boolean,
-): Statement {
+): Statement<Totals> {
   const src = tableParam('source', source);
   const columns = ['count() AS rows'];
   if (groups)
@@ -35,7 +38,11 @@ export function selectSourceTotals(
 }
 
 /** Totals of one partition of an aggregated table (shadow or target): rows and each additive metric's sum. */
-export function selectPartitionTotals(shape: AggregationShape, table: TableRef, partitionId: string): Statement {
+export function selectPartitionTotals(
+  shape: AggregationShape,
+  table: TableRef,
+  partitionId: string,
+): Statement<Totals> {
   const t = tableParam('table', table);
   const columns = [
     'count() AS rows',

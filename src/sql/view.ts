@@ -1,19 +1,16 @@
 import type { Statement } from '../clickhouse/statement';
-import type { TableRef } from '../shared/backfill-results';
 import type { ViewJob } from '../shared/job-spec';
 import {
   columnsOf,
   parseAggregateMetric,
   parseExpression,
-  renderAggregate,
-  renderExpression,
-  renderMergeAggregate,
-  renderStateAggregate,
   type AggregateMetric,
   type Expr,
-} from './expression';
+} from '../shared/expression-syntax';
+import { renderAggregate, renderExpression, renderMergeAggregate, renderStateAggregate } from './expression';
 import { quoteAllowListedIdentifier as q } from './quote-identifier';
 import { quotedTable, tableParam } from './table-param';
+import type { TableRef } from '../shared/table-ref';
 
 /**
  * The statements of a `kind: view` job (the ClickHouse guide's scenario 2: a materialized view added to a table
@@ -177,13 +174,13 @@ export function selectViewDefinition(
 }
 
 /** The view's SELECT over the whole source, for DESCRIBE (column types of a target to create or check). */
-export function selectViewOutput(shape: ViewShape, source: TableRef): Statement {
+export function selectViewOutput(shape: ViewShape, source: TableRef): Statement<Record<string, unknown>> {
   const src = tableParam('source', source);
   return { query: renderSelect(shape, src.sql, []), params: src.params };
 }
 
 /** One expression alone over the source, for DESCRIBE: learns its type and whether ClickHouse accepts it. */
-export function selectExpression(expr: Expr, alias: string, source: TableRef): Statement {
+export function selectExpression(expr: Expr, alias: string, source: TableRef): Statement<Record<string, unknown>> {
   const src = tableParam('source', source);
   return { query: `SELECT ${renderExpression(expr)} AS ${q(alias)} FROM ${src.sql}`, params: src.params };
 }

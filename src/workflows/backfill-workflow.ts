@@ -8,13 +8,15 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { BackfillInput, BackfillInputRaw } from '../shared/backfill-input';
-import type { BackfillPlan, BackfillSummary, PartitionPlan, PartitionTask, TableRef } from '../shared/backfill-results';
+import type { BackfillPlan, BackfillSummary, PartitionPlan } from '../shared/backfill-results';
 import { initialProgress, type BackfillProgress, type PartitionProgress } from '../shared/progress';
 import { backfillPartitionsKey, backfillTargetKey, searchablePartitionIds } from '../shared/search-attributes';
 import { backupTableFor, shadowTableFor, writerTag } from '../shared/writer-tables';
 import { keepBackupFor } from './backup-retention-workflow';
 import type { CarriedPartitions } from './carried-partitions';
 import { PartitionLoop } from './partition-loop';
+import { qualifiedName } from '../shared/table-ref';
+import type { PartitionTask } from '../shared/partition-task';
 
 const { planBackfill, dropShadow } = proxyActivities<Activities>({
   startToCloseTimeout: '2h',
@@ -41,8 +43,6 @@ export interface BackfillCarry {
   partitions?: CarriedPartitions;
   backupNeeded?: boolean;
 }
-
-const qualified = (t: TableRef): string => `${t.database}.${t.name}`;
 
 /**
  * Backfills the target partition by partition: plans the range, then runs one partition workflow per partition
@@ -90,8 +90,8 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
   const partitions = wanted ? listed.filter((p) => wanted.has(p.id)) : listed;
   if (!carried) {
     progress.phase = 'running';
-    progress.target = qualified(plan.target);
-    progress.backup = qualified(backup);
+    progress.target = qualifiedName(plan.target);
+    progress.backup = qualifiedName(backup);
     progress.total = partitions.length;
     progress.partitions = partitions.map((p): PartitionProgress => ({
       id: p.id,
@@ -102,7 +102,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     log.info('backfill planned', { target: progress.target, partitions: progress.total, from, to });
   }
   upsertSearchAttributes([
-    { key: backfillTargetKey, value: qualified(plan.target) },
+    { key: backfillTargetKey, value: qualifiedName(plan.target) },
     { key: backfillPartitionsKey, value: searchablePartitionIds(progress.partitions.map((p) => p.id)) },
   ]);
 
@@ -132,7 +132,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     taskFor,
     safety: job.safety,
     load: { thresholds: job.load, sample: () => checkClusterLoad({ source: plan.source, target: plan.target }) },
-    target: qualified(plan.target),
+    target: qualifiedName(plan.target),
     continueAsNew: (carry) =>
       continueAsNew<typeof backfillWorkflow>(input, {
         input,

@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, proxyActivities, sleep, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { TableRef } from '../shared/backfill-results';
 import { durationMs } from '../shared/durations';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 
 const { dropBackup } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
@@ -33,10 +33,10 @@ export async function backupRetentionWorkflow({ backup, retention }: BackupReten
 export async function keepBackupFor(backup: TableRef, retention: string): Promise<void> {
   try {
     await startChild(backupRetentionWorkflow, {
-      workflowId: `backup-retention:${backup.database}.${backup.name}`,
+      workflowId: `backup-retention:${qualifiedName(backup)}`,
       args: [{ backup, retention }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      staticSummary: `drop ${backup.database}.${backup.name} after ${retention}`,
+      staticSummary: `drop ${qualifiedName(backup)} after ${retention}`,
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

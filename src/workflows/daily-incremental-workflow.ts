@@ -21,6 +21,7 @@ import { partitionStepSignal, progressQuery } from '../shared/messages';
 import { initialProgress, type PartitionProgress } from '../shared/progress';
 import { applyStepReport } from './partition-progress';
 import { startPartitionWriter } from './partition-writer';
+import { qualifiedName } from '../shared/table-ref';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 };
 
@@ -101,7 +102,7 @@ export async function dailyIncrementalWorkflow(raw: DailyInputRaw): Promise<Dail
   }
 
   const { source, target, partition } = await check.planDay({ job, day });
-  progress.target = `${target.database}.${target.name}`;
+  progress.target = qualifiedName(target);
   const entry: PartitionProgress = { id: partition.id, state: 'running', salt: partition.salt, sourceRows: 0 };
   progress.partitions = [entry];
   progress.total = 1;

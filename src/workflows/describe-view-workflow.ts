@@ -1,9 +1,9 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { SNAPSHOT_CUTOFF } from '../shared/snapshot-input';
 import type { SnapshotDescription } from '../shared/snapshot-input';
 import type { ViewDescription } from '../shared/view-input';
 import type { ViewBackfillInputRaw } from '../shared/view-input';
+import { SNAPSHOT_CUTOFF } from '../shared/snapshot-cutoff';
 
 const { describeViewBackfill, describeViewSnapshot } = proxyActivities<Activities>({
   startToCloseTimeout: '5m',

@@ -11,6 +11,7 @@ import { formatCheckpoint, importBatchTask } from '../shared/import-batch-task';
 import { pendingPartitions } from '../shared/progress';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
 import type { LoopCarry } from './partition-loop';
+import { qualifiedName } from '../shared/table-ref';
 
 const { planImport } = proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
 
@@ -24,8 +25,6 @@ export interface ImportCarry extends LoopCarry {
   input: ImportInput;
   plan: ImportPlan;
 }
-
-const qualified = (t: { database: string; name: string }): string => `${t.database}.${t.name}`;
 
 /**
  * Loads history into a live table and every materialized-view target fed from it while ingestion goes on (the
@@ -62,7 +61,7 @@ export async function importWorkflow(raw: ImportInputRaw, carried?: ImportCarry)
     batches = loop.resume(carried.partitions);
   } else {
     plan = await planImport({ job });
-    progress.target = qualified(plan.target);
+    progress.target = qualifiedName(plan.target);
     progress.checkpoint = formatCheckpoint(plan.checkpoint);
     progress.phase = 'running';
     progress.total = plan.batches.length;
@@ -81,9 +80,9 @@ export async function importWorkflow(raw: ImportInputRaw, carried?: ImportCarry)
   const checkpoint = formatCheckpoint(plan.checkpoint);
   const summary = loop.close<ImportSummary>({
     workflowId,
-    target: qualified(plan.target),
+    target: qualifiedName(plan.target),
     checkpoint,
-    tables: [qualified(plan.target), ...plan.targets.map((t) => qualified(t.table))],
+    tables: [qualifiedName(plan.target), ...plan.targets.map((t) => qualifiedName(t.table))],
     from: '',
     to: checkpoint,
     ...loop.outcome(),

@@ -5,12 +5,13 @@ import {
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PartitionPlan, TableRef } from '../shared/backfill-results';
+import type { PartitionPlan } from '../shared/backfill-results';
 import type { Safety } from '../shared/job-spec';
 import type { LoadThresholds } from '../shared/load-thresholds';
 import { initialProgress, type BackfillProgress } from '../shared/progress';
 import { writerTag } from '../shared/writer-tables';
 import { PartitionLoop, type PartitionLoopOptions } from './partition-loop';
+import { qualifiedName, type TableRef } from '../shared/table-ref';
 
 const retry = { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 };
 
@@ -57,6 +58,6 @@ export function jobLoopOptions(
   return {
     safety: job.safety,
     load: { thresholds: job.load, sample: () => checkClusterLoad({ source, target }) },
-    target: `${target.database}.${target.name}`,
+    target: qualifiedName(target),
   };
 }

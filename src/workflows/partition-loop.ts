@@ -12,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { loadPausedSeconds } from '../shared/backfill-metrics';
-import type { BackfillSummary, PartitionPlan, PartitionTask } from '../shared/backfill-results';
+import type { BackfillSummary, PartitionPlan } from '../shared/backfill-results';
 import { innermostMessage } from '../shared/failure-message';
 import { FailureType } from '../shared/failure-types';
 import type { Safety } from '../shared/job-spec';
@@ -34,6 +34,7 @@ import { packPartitions, unpackPartitions, type CarriedPartitions } from './carr
 import { applyStepReport } from './partition-progress';
 import { PartitionLoopState, checkParallelism, withRates } from './partition-loop-state';
 import { startPartitionWriter, type PartitionWriter } from './partition-writer';
+import type { PartitionTask } from '../shared/partition-task';
 
 /** What {@link PartitionLoop.run} needs from the job kind that uses it. */
 export interface PartitionLoopOptions<P extends PartitionPlan> {

@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { partitionMetrics } from '../shared/backfill-metrics';
-import type { PartitionResult, PartitionStep, PartitionTask } from '../shared/backfill-results';
+import type { PartitionResult, PartitionStep } from '../shared/backfill-results';
 import { innermostFailureType, innermostMessage } from '../shared/failure-message';
 import { FailureType } from '../shared/failure-types';
 import {
@@ -23,14 +23,15 @@ import {
   pauseSignal,
   rejectSignal,
   resumeSignal,
-  type PartitionActivity,
   type PauseRequest,
-  type ShrinkReport,
 } from '../shared/messages';
 import { heartbeatOptions } from './heartbeat-options';
 import { partitionKindFacts } from './engine/partition-kind-facts';
 import { PartitionControl } from './partition-control';
 import { buildStepsSummary, stepSummary } from './step-summaries';
+import type { PartitionTask } from '../shared/partition-task';
+import type { PartitionActivity, ShrinkReport } from '../shared/progress';
+import { qualifiedName } from '../shared/table-ref';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 };
 
@@ -106,7 +107,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
   setHandler(rejectSignal, () => control.decide('reject'));
 
   const parent = workflowInfo().parent;
-  const metrics = partitionMetrics(metricMeter, `${task.target.database}.${task.target.name}`);
+  const metrics = partitionMetrics(metricMeter, qualifiedName(task.target));
   // Call-site options: the step's summary, which the Web UI shows in the timeline; the steps that heartbeat also
   // take the job's heartbeat timeout.
   const about = (step: PartitionStep) => ({ summary: stepSummary(task, step) });

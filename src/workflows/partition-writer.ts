@@ -6,12 +6,12 @@ import {
   startChild,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import type { PartitionTask } from '../shared/backfill-results';
 import { FailureType } from '../shared/failure-types';
 import type { Safety } from '../shared/job-spec';
 import { partitionLockId } from '../shared/partition-lock';
 import { partitionWorkflow } from './partition-workflow';
 import { partitionWorkflowSummary } from './step-summaries';
+import type { PartitionTask } from '../shared/partition-task';
 
 export type PartitionWriter = ChildWorkflowHandle<typeof partitionWorkflow>;
 

@@ -1,6 +1,5 @@
 import { ApplicationFailure, isCancellation, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PartitionTask } from '../shared/backfill-results';
 import { innermostMessage } from '../shared/failure-message';
 import { FailureType } from '../shared/failure-types';
 import { partitionFromId } from '../shared/partitions';
@@ -8,6 +7,7 @@ import { type RollbackInputRaw, type RollbackSummary } from '../shared/rollback-
 import { tableRefOf } from '../shared/table-ref';
 import { shadowTableFor, writerTag } from '../shared/writer-tables';
 import { startPartitionWriter } from './partition-writer';
+import type { PartitionTask } from '../shared/partition-task';
 
 const { resolveRollbackInput } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '1m',

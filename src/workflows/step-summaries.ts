@@ -1,8 +1,8 @@
 import { partitionKindFacts } from './engine/partition-kind-facts';
-import type { PartitionStep, PartitionTask, TableRef } from '../shared/backfill-results';
+import type { PartitionStep } from '../shared/backfill-results';
 import { formatCheckpoint } from '../shared/import-batch-task';
-
-const qualified = (t: TableRef): string => `${t.database}.${t.name}`;
+import { qualifiedName } from '../shared/table-ref';
+import type { PartitionTask } from '../shared/partition-task';
 
 /** What the build of `task` does, in a few words: `salt 3`, `day 2024-01-05 · salt 1`, `from <backup>`. */
 function buildWords(task: PartitionTask): string {
@@ -13,10 +13,10 @@ function buildWords(task: PartitionTask): string {
     case 'day':
       return `day ${build.day} · salt ${partition.salt}`;
     case 'restore':
-      return build.rows > 0 ? `restore from ${qualified(build.from)}` : 'restore: empty it';
+      return build.rows > 0 ? `restore from ${qualifiedName(build.from)}` : 'restore: empty it';
     case 'view-fill':
       return build.cutoff === undefined
-        ? `view rows of ${qualified(task.source)}`
+        ? `view rows of ${qualifiedName(task.source)}`
         : `view rows before ${new Date(build.cutoff * 1000).toISOString()}`;
     case 'import-batch':
       return `history before ${formatCheckpoint(build.checkpoint)} · ${task.partition.sourceRows} rows`;
@@ -32,19 +32,19 @@ export function stepSummary(task: PartitionTask, step: PartitionStep): string {
   const id = task.partition.id;
   switch (step) {
     case 'prepare':
-      return `prepare shadow ${qualified(task.shadow)}`;
+      return `prepare shadow ${qualifiedName(task.shadow)}`;
     case 'insert':
       return `insert ${id} · ${buildWords(task)}`;
     case 'validate':
-      return `validate ${id} against ${task.build.kind === 'restore' ? 'its backup' : qualified(task.source)}`;
+      return `validate ${id} against ${task.build.kind === 'restore' ? 'its backup' : qualifiedName(task.source)}`;
     case 'backup':
-      return `backup ${id} into ${task.backup ? qualified(task.backup) : '(none)'}`;
+      return `backup ${id} into ${task.backup ? qualifiedName(task.backup) : '(none)'}`;
     case 'swap': {
       const { swapVerb, movesViewTargets } = partitionKindFacts(task);
-      return `${swapVerb} ${id} into ${qualified(task.target)}${movesViewTargets ? ' and its view targets' : ''}`;
+      return `${swapVerb} ${id} into ${qualifiedName(task.target)}${movesViewTargets ? ' and its view targets' : ''}`;
     }
     case 'cleanup':
-      return `drop shadow ${qualified(task.shadow)}`;
+      return `drop shadow ${qualifiedName(task.shadow)}`;
   }
 }
 
@@ -62,13 +62,13 @@ export function buildStepsSummary(task: PartitionTask): string {
  */
 export function partitionWorkflowSummary(task: PartitionTask): { staticSummary: string; staticDetails: string } {
   return {
-    staticSummary: `${task.build.kind} ${qualified(task.target)} partition ${task.partition.id} · ${buildWords(task)}`,
+    staticSummary: `${task.build.kind} ${qualifiedName(task.target)} partition ${task.partition.id} · ${buildWords(task)}`,
     staticDetails: [
-      `**target** ${qualified(task.target)}, partition ${task.partition.id}`,
-      `**source** ${qualified(task.source)} (${task.partition.sourceRows} rows)`,
+      `**target** ${qualifiedName(task.target)}, partition ${task.partition.id}`,
+      `**source** ${qualifiedName(task.source)} (${task.partition.sourceRows} rows)`,
       `**job** ${task.job.kind}${task.job.name ? ` ${task.job.name}` : ''}, build ${task.build.kind}`,
-      `**shadow** ${qualified(task.shadow)}`,
-      ...(task.backup ? [`**backup** ${qualified(task.backup)}`] : []),
+      `**shadow** ${qualifiedName(task.shadow)}`,
+      ...(task.backup ? [`**backup** ${qualifiedName(task.backup)}`] : []),
     ].join('\n\n'),
   };
 }

@@ -11,6 +11,8 @@ import {
 import { viewPartitionTask } from '../shared/view-partition-task';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
 import type { LoopCarry } from './partition-loop';
+import { qualifiedName } from '../shared/table-ref';
+import { isoOfEpochSeconds } from '../shared/epoch-seconds';
 
 const { planViewBackfill, createViewAndTarget, listViewPartitions } = proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
 
@@ -24,8 +26,6 @@ export interface ViewBackfillCarry extends LoopCarry {
   input: ViewBackfillInput;
   plan: ViewPlan;
 }
-
-const isoOf = (seconds: number): string => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 
 /**
  * Adds a materialized view to a table that already holds data (the ClickHouse guide's scenario 2), durably:
@@ -68,8 +68,8 @@ export async function viewBackfillWorkflow(
     partitions = loop.resume(carried.partitions);
   } else {
     plan = await planViewBackfill({ job });
-    progress.target = `${plan.target.database}.${plan.target.name}`;
-    progress.cutoff = isoOf(plan.cutoff);
+    progress.target = qualifiedName(plan.target);
+    progress.cutoff = isoOfEpochSeconds(plan.cutoff);
     await createViewAndTarget({ job, cutoff: plan.cutoff });
     log.info('view in place; waiting for the cutoff', { cutoff: progress.cutoff });
 
@@ -93,11 +93,11 @@ export async function viewBackfillWorkflow(
 
   const summary = loop.close<ViewBackfillSummary>({
     workflowId,
-    target: `${plan.target.database}.${plan.target.name}`,
-    view: `${plan.view.database}.${plan.view.name}`,
-    cutoff: isoOf(cutoff),
+    target: qualifiedName(plan.target),
+    view: qualifiedName(plan.view),
+    cutoff: isoOfEpochSeconds(cutoff),
     from: '',
-    to: isoOf(cutoff),
+    to: isoOfEpochSeconds(cutoff),
     ...loop.outcome(),
   });
   log.info('view backfill completed', { partitions: summary.partitions.length, cutoff: summary.cutoff });

@@ -12,7 +12,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PartitionPlan, TableRef } from '../shared/backfill-results';
+import type { PartitionPlan } from '../shared/backfill-results';
 import { confirmSignal } from '../shared/messages';
 import { pendingPartitions, type SnapshotProgress } from '../shared/progress';
 import type { SnapshotPlan, ViewSnapshotSummary } from '../shared/snapshot-input';
@@ -21,6 +21,8 @@ import { viewPartitionTask } from '../shared/view-partition-task';
 import { heartbeatOptions } from './heartbeat-options';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from './job-run';
 import type { LoopCarry } from './partition-loop';
+import { qualifiedName } from '../shared/table-ref';
+import { isoOfEpochSeconds } from '../shared/epoch-seconds';
 
 const { planViewSnapshot, createSnapshotView, listSnapshotPartitions, dropSnapshot } =
   proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
@@ -39,9 +41,6 @@ export interface ViewSnapshotCarry extends LoopCarry {
   input: ViewBackfillInput;
   plan: SnapshotPlan;
 }
-
-const show = (t: TableRef): string => `${t.database}.${t.name}`;
-const isoOf = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
  * Adds a materialized view to a table without a usable time column (the ClickHouse guide's last scenario, a
@@ -88,11 +87,11 @@ export async function viewSnapshotWorkflow(
     snapshot = carried.progress.snapshot;
   } else {
     plan = await planViewSnapshot({ job, tag });
-    progress.target = show(plan.target);
+    progress.target = qualifiedName(plan.target);
     snapshot = progress.snapshot = {
       state: 'awaiting-confirm',
-      source: show(plan.source),
-      table: show(plan.snapshot),
+      source: qualifiedName(plan.source),
+      table: qualifiedName(plan.snapshot),
       attempts: 0,
     };
   }
@@ -131,7 +130,7 @@ export async function viewSnapshotWorkflow(
       }
       snapshot.state = 'inserts-may-resume';
       snapshot.insertsMayResumeAt = Date.now();
-      log.info(`inserts into ${snapshot.source} may resume`, { view: show(plan.view), rows: snapshot.rows });
+      log.info(`inserts into ${snapshot.source} may resume`, { view: qualifiedName(plan.view), rows: snapshot.rows });
 
       partitions = await listSnapshotPartitions({ job, plan });
       progress.total = partitions.length;
@@ -164,11 +163,11 @@ export async function viewSnapshotWorkflow(
   }
   const summary = loop.close<ViewSnapshotSummary>({
     workflowId,
-    target: show(plan.target),
-    view: show(plan.view),
+    target: qualifiedName(plan.target),
+    view: qualifiedName(plan.view),
     snapshot: snapshot.table,
     snapshotRows: snapshot.rows ?? 0,
-    insertsMayResumeAt: isoOf(snapshot.insertsMayResumeAt ?? 0),
+    insertsMayResumeAt: isoOfEpochSeconds(Math.floor((snapshot.insertsMayResumeAt ?? 0) / 1000)),
     from: '',
     to: '',
     ...outcome,

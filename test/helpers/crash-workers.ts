@@ -9,6 +9,7 @@ import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { openEmbeddedClickHouse } from '../../src/clickhouse/connect';
 import { workflowBundle } from './backfill-harness';
 import { createTestTemporal } from './temporal-env';
+import { statementOf } from './statement-of';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -127,10 +128,12 @@ export class CrashWorkers {
  * their writer tag: `events_daily_v2_202401`.
  */
 export async function shadowTables(ch: ClickHouse, db: string, pattern = '%\\_v2\\_%'): Promise<string[]> {
-  const rows = await ch.rows<{ name: string }>({
-    query: 'SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE {pattern:String} ORDER BY name',
-    params: { db, pattern },
-  });
+  const rows = await ch.rows(
+    statementOf<{ name: string }>({
+      query: 'SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE {pattern:String} ORDER BY name',
+      params: { db, pattern },
+    }),
+  );
   return rows.map((r) => r.name.replace(/_[0-9a-f]{8}$/, ''));
 }
 

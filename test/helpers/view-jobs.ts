@@ -6,10 +6,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parse } from 'yaml';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
-import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportJobInput, JobSpecInput, ViewJobInput } from '../../src/shared/job-spec';
 import { createPypiTable, createPypiTableWithViews, insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { runCliOn } from './run-cli-captured';
+import type { TableRef } from '../../src/shared/table-ref';
+import { statementOf } from './statement-of';
 
 /** An example job of examples/, pointed at tables in `db`, with a short cutoff margin. */
 export function pypiViewJob(file: string, db: string, overrides: Partial<ViewJobInput> = {}): ViewJobInput {
@@ -131,11 +132,13 @@ export async function targetAndSource(
   group: string,
 ) {
   const digest = async (inner: string) => {
-    const [row] = await ch.rows<{ groups: string; total: string; digest: string }>({
-      query: `SELECT toString(count()) AS groups, toString(sum(n)) AS total,
+    const [row] = await ch.rows(
+      statementOf<{ groups: string; total: string; digest: string }>({
+        query: `SELECT toString(count()) AS groups, toString(sum(n)) AS total,
         toString(groupBitXor(cityHash64(${keys}, n))) AS digest FROM (${inner})`,
-      params: {},
-    });
+        params: {},
+      }),
+    );
     return row;
   };
   return {
@@ -166,28 +169,34 @@ export function viewJobFile(job: ViewJobInput | ImportJobInput | JobSpecInput): 
 
 /** The tables of database `db`, by name. */
 export async function tablesOf(ch: ClickHouse, db: string): Promise<string[]> {
-  const rows = await ch.rows<{ name: string }>({
-    query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
-    params: { db },
-  });
+  const rows = await ch.rows(
+    statementOf<{ name: string }>({
+      query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+      params: { db },
+    }),
+  );
   return rows.map((r) => r.name);
 }
 
 /** How many months `db.pypi` holds rows in (history, and the months live ingestion wrote into). */
 export async function pypiMonths(ch: ClickHouse, db: string): Promise<number> {
-  const [row] = await ch.rows<{ n: string }>({
-    query: `SELECT toString(uniqExact(toYYYYMM(timestamp))) AS n FROM ${db}.pypi`,
-    params: {},
-  });
+  const [row] = await ch.rows(
+    statementOf<{ n: string }>({
+      query: `SELECT toString(uniqExact(toYYYYMM(timestamp))) AS n FROM ${db}.pypi`,
+      params: {},
+    }),
+  );
   return Number(row.n);
 }
 
 /** Rows of `<db>.<table>`. */
 export async function rowsOf(ch: ClickHouse, db: string, table: string): Promise<number> {
-  const [row] = await ch.rows<{ n: string }>({
-    query: `SELECT toString(count()) AS n FROM ${db}.${table}`,
-    params: {},
-  });
+  const [row] = await ch.rows(
+    statementOf<{ n: string }>({
+      query: `SELECT toString(count()) AS n FROM ${db}.${table}`,
+      params: {},
+    }),
+  );
   return Number(row.n);
 }
 

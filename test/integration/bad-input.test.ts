@@ -5,6 +5,7 @@ import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
+import { statementOf } from '../helpers/statement-of';
 
 /**
  * Every kind of bad input is refused with a message naming the field or object, before any DDL runs: the
@@ -13,12 +14,14 @@ import { freshDatabase } from '../helpers/chdb-env';
 
 /** Everything about the database a refused backfill must leave as it was. */
 async function snapshot(ch: ClickHouse, db: string) {
-  const tables = await ch.rows<{ name: string }>({
-    query:
-      'SELECT name, engine, create_table_query, metadata_modification_time FROM system.tables ' +
-      'WHERE database = {db:String} ORDER BY name',
-    params: { db },
-  });
+  const tables = await ch.rows(
+    statementOf<{ name: string }>({
+      query:
+        'SELECT name, engine, create_table_query, metadata_modification_time FROM system.tables ' +
+        'WHERE database = {db:String} ORDER BY name',
+      params: { db },
+    }),
+  );
   const parts = await ch.rows({
     query:
       'SELECT table, name, rows, modification_time, hash_of_all_files FROM system.parts ' +

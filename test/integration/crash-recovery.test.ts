@@ -10,6 +10,7 @@ import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql
 import { partitionLockId } from '../../src/shared/partition-lock';
 import { exampleJob } from '../helpers/backfill-harness';
 import { CRASH_SAFETY, shadowTables, useCrashTest, type CrashTest, type WorkerProcess } from '../helpers/crash-workers';
+import { statementOf } from '../helpers/statement-of';
 
 /*
  * Workers here are separate processes that kill themselves with SIGKILL at one step point (see
@@ -32,10 +33,12 @@ interface Digest {
  * form (float sums rounded: salting changes the order of summation, and so the last bits).
  */
 async function digest(ch: ClickHouse, query: string, months: number[]): Promise<Digest> {
-  const [row] = await ch.rows<{ rows: string; hash: string }>({
-    query: `SELECT count() AS rows, sum(cityHash64(*)) AS hash FROM (${query})`,
-    params: { months },
-  });
+  const [row] = await ch.rows(
+    statementOf<{ rows: string; hash: string }>({
+      query: `SELECT count() AS rows, sum(cityHash64(*)) AS hash FROM (${query})`,
+      params: { months },
+    }),
+  );
   return { rows: Number(row.rows), hash: row.hash };
 }
 

@@ -9,6 +9,7 @@ import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql
 import type { DailyResult } from '../../src/workflows/daily-incremental-workflow';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
+import { statementOf } from '../helpers/statement-of';
 
 const fastDaily = { pollInterval: '1s', deadline: '10m' };
 
@@ -20,26 +21,30 @@ describe('daily incremental run', () => {
 
   /** Count and hash of the target's rows for days in [from, to), floats rounded (salting reorders the sums). */
   async function digest(from: string, to: string, table = 'events_daily') {
-    const [row] = await h.ch.rows<{ n: string; h: string }>({
-      query: `SELECT count() AS n, toString(sum(cityHash64(user_id, host, device_ip, date, daily_events,
+    const [row] = await h.ch.rows(
+      statementOf<{ n: string; h: string }>({
+        query: `SELECT count() AS n, toString(sum(cityHash64(user_id, host, device_ip, date, daily_events,
                 round(daily_sum_ctr, 6), arraySort(hours)))) AS h
               FROM {db:Identifier}.{t:Identifier} WHERE date >= {from:Date} AND date < {to:Date}`,
-      params: { db, t: table, from, to },
-    });
+        params: { db, t: table, from, to },
+      }),
+    );
     return row;
   }
 
   /** The single-level aggregation of the source for days in [from, to), in the same digest form. */
   async function sourceDigest(from: string, to: string) {
-    const [row] = await h.ch.rows<{ n: string; h: string }>({
-      query: `SELECT count() AS n, toString(sum(cityHash64(user_id, host, device_ip, date, daily_events,
+    const [row] = await h.ch.rows(
+      statementOf<{ n: string; h: string }>({
+        query: `SELECT count() AS n, toString(sum(cityHash64(user_id, host, device_ip, date, daily_events,
                 round(daily_sum_ctr, 6), arraySort(hours)))) AS h
               FROM (SELECT user_id, host, device_ip, toDate(ts) AS date, count() AS daily_events,
                       sum(ctr) AS daily_sum_ctr, groupUniqArray(toHour(ts)) AS hours
                     FROM {db:Identifier}.events WHERE toDate(ts) >= {from:Date} AND toDate(ts) < {to:Date}
                     GROUP BY user_id, host, device_ip, date)`,
-      params: { db, from, to },
-    });
+        params: { db, from, to },
+      }),
+    );
     return row;
   }
 

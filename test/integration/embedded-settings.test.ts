@@ -1,5 +1,6 @@
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { openTestClickHouse } from '../helpers/chdb-env';
+import { statementOf } from '../helpers/statement-of';
 
 /** The settings a query runs with, as the engine sees them. */
 const current = {
@@ -13,7 +14,7 @@ describe('settings on the embedded engine, which keeps them in its session', () 
 
   beforeAll(async () => {
     ch = openTestClickHouse();
-    [defaults] = await ch.rows<{ threads: unknown; comment: unknown }>(current);
+    [defaults] = await ch.rows(statementOf<{ threads: unknown; comment: unknown }>(current));
   });
   afterAll(() => ch.close());
 

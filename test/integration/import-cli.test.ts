@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportSummary } from '../../src/shared/import-input';
 import type { BackfillProgress } from '../../src/shared/progress';
 import { createPypiTable, insertPypiRows } from '../../examples/demo/sql/pypi-demo';
@@ -19,6 +18,7 @@ import {
   tablesOf,
   viewJobFile,
 } from '../helpers/view-jobs';
+import type { TableRef } from '../../src/shared/table-ref';
 
 /*
  * An import job (`kind: import`) driven through `ch-backfill` (start, --dry-run, status, pause, resume, cancel) and

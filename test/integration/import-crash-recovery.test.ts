@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
-import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportSummary } from '../../src/shared/import-input';
 import { insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { CRASH_SAFETY, shadowTables, useCrashTest } from '../helpers/crash-workers';
 import { createCrashTestPypi, createPypiWithViews, pypiImportJob, pypiViewTargets } from '../helpers/view-jobs';
+import type { TableRef } from '../../src/shared/table-ref';
+import { statementOf } from '../helpers/statement-of';
 
 /*
  * An import's worker killed with SIGKILL during a batch's fill, between the fill and the move, right after one of
@@ -19,7 +20,9 @@ const LIVE_ROWS = 50_000;
 
 /** Rows of a query. */
 async function count(ch: ClickHouse, query: string): Promise<number> {
-  const [row] = await ch.rows<{ n: string }>({ query: `SELECT toString(count()) AS n FROM (${query})`, params: {} });
+  const [row] = await ch.rows(
+    statementOf<{ n: string }>({ query: `SELECT toString(count()) AS n FROM (${query})`, params: {} }),
+  );
   return Number(row.n);
 }
 
@@ -94,10 +97,12 @@ describe('crash recovery of an import: a worker killed with SIGKILL', () => {
       const january = (table: string) => `SELECT * FROM ${table} WHERE toYYYYMM(timestamp) = 202401`;
       const [loaded, source] = await Promise.all(
         [`${db}.pypi`, `${historyDb}.pypi_history`].map(async (table) => {
-          const [row] = await ch.rows<{ d: string }>({
-            query: `SELECT toString(groupBitXor(cityHash64(*))) AS d FROM (${january(table)})`,
-            params: {},
-          });
+          const [row] = await ch.rows(
+            statementOf<{ d: string }>({
+              query: `SELECT toString(groupBitXor(cityHash64(*))) AS d FROM (${january(table)})`,
+              params: {},
+            }),
+          );
           return row.d;
         }),
       );

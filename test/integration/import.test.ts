@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
-import type { TableRef } from '../../src/shared/backfill-results';
 import type { ImportInputRaw, ImportSummary } from '../../src/shared/import-input';
 import type { ImportJobInput } from '../../src/shared/job-spec';
 import { createPypiTable, insertPypiRows } from '../../examples/demo/sql/pypi-demo';
@@ -16,6 +15,8 @@ import {
   targetAndSource,
   whileIngesting,
 } from '../helpers/view-jobs';
+import type { TableRef } from '../../src/shared/table-ref';
+import { statementOf } from '../helpers/statement-of';
 
 /*
  * kind: import (the guide's scenario 1): history loaded into `pypi` and every view target fed from it while rows
@@ -25,10 +26,12 @@ import {
 
 /** Rows and an order-free digest of a query's rows. */
 async function digest(ch: ClickHouse, query: string, params: Record<string, unknown> = {}) {
-  const [row] = await ch.rows<{ rows: string; digest: string }>({
-    query: `SELECT toString(count()) AS rows, toString(groupBitXor(cityHash64(*))) AS digest FROM (${query})`,
-    params,
-  });
+  const [row] = await ch.rows(
+    statementOf<{ rows: string; digest: string }>({
+      query: `SELECT toString(count()) AS rows, toString(groupBitXor(cityHash64(*))) AS digest FROM (${query})`,
+      params,
+    }),
+  );
   return row;
 }
 

@@ -14,6 +14,7 @@ import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
 import { runCliCaptured } from '../helpers/run-cli-captured';
 import { targetAndSingleLevel } from '../helpers/target-digest';
+import { statementOf } from '../helpers/statement-of';
 
 /*
  * What the README promises about the live table, checked on its contents: a rebuilt range equals the source
@@ -47,28 +48,34 @@ describe('the live table: whole ranges, a shrink guard and rollback', () => {
 
   /** Row count and order-free hash of the target's rows in one month. */
   const monthDigest = async (month: number): Promise<Digest> => {
-    const [row] = await ch.rows<Digest>({
-      query: `SELECT toString(count()) AS rows, toString(sum(cityHash64(*))) AS hash
+    const [row] = await ch.rows(
+      statementOf<Digest>({
+        query: `SELECT toString(count()) AS rows, toString(sum(cityHash64(*))) AS hash
               FROM ${db}.events_daily WHERE toYYYYMM(date) = {month:UInt32}`,
-      params: { month },
-    });
+        params: { month },
+      }),
+    );
     return row;
   };
   /** The target's active parts in one month: the same names mean nobody touched it. */
   const partsOf = async (partition: string) =>
-    ch.rows<{ name: string }>({
-      query: `SELECT name FROM system.parts WHERE database = {db:String} AND table = 'events_daily'
+    ch.rows(
+      statementOf<{ name: string }>({
+        query: `SELECT name FROM system.parts WHERE database = {db:String} AND table = 'events_daily'
               AND partition_id = {partition:String} AND active ORDER BY name`,
-      params: { db, partition },
-    });
+        params: { db, partition },
+      }),
+    );
   const deleteSource = (where: string) =>
     ch.exec({ query: `ALTER TABLE ${db}.events DELETE WHERE ${where} SETTINGS mutations_sync = 2`, params: {} });
   const tablesLike = async (pattern: string) =>
     (
-      await ch.rows<{ name: string }>({
-        query: 'SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE {pattern:String}',
-        params: { db, pattern },
-      })
+      await ch.rows(
+        statementOf<{ name: string }>({
+          query: 'SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE {pattern:String}',
+          params: { db, pattern },
+        }),
+      )
     ).map((t) => t.name);
 
   beforeAll(async () => {

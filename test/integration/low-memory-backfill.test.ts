@@ -5,13 +5,16 @@ import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { targetAndSingleLevel } from '../helpers/target-digest';
+import { statementOf } from '../helpers/statement-of';
 
 /** How often this process's GROUP BYs have written a spill file so far. */
 async function spilledParts(h: Harness): Promise<number> {
-  const rows = await h.ch.rows<{ value: string }>({
-    query: "SELECT toString(value) AS value FROM system.events WHERE event = 'ExternalAggregationWritePart'",
-    params: {},
-  });
+  const rows = await h.ch.rows(
+    statementOf<{ value: string }>({
+      query: "SELECT toString(value) AS value FROM system.events WHERE event = 'ExternalAggregationWritePart'",
+      params: {},
+    }),
+  );
   return Number(rows[0]?.value ?? 0);
 }
 

@@ -17,6 +17,7 @@ import { freshDatabase } from '../helpers/chdb-env';
 import { recordingClickHouse, type RecordedStatement } from '../helpers/recording-clickhouse';
 import { runCliCaptured } from '../helpers/run-cli-captured';
 import { targetAndSingleLevel } from '../helpers/target-digest';
+import { statementOf } from '../helpers/statement-of';
 
 /*
  * `ch-backfill plan`, the ledger and `start --only`, through the CLI against a real dev server and the embedded
@@ -43,10 +44,13 @@ describe('plan, the ledger and --only', () => {
   };
   /** Every table of `db` with its row count (metadata): what "changes nothing" compares. */
   const tables = (db: string) =>
-    h.ch.rows<{ name: string; rows: string }>({
-      query: 'SELECT name, toString(total_rows) AS rows FROM system.tables WHERE database = {db:String} ORDER BY name',
-      params: { db },
-    });
+    h.ch.rows(
+      statementOf<{ name: string; rows: string }>({
+        query:
+          'SELECT name, toString(total_rows) AS rows FROM system.tables WHERE database = {db:String} ORDER BY name',
+        params: { db },
+      }),
+    );
   const events = (db: string) => ({ database: db, name: 'events' });
   async function seeded(prefix: string, months: number): Promise<string> {
     const db = await freshDatabase(h.ch, prefix);
@@ -276,11 +280,13 @@ describe('plan, the ledger and --only', () => {
     const february = await recordedStart(...range, '--only', 'changed', '--workflow-id', `feb-${db}`);
     // A merge rewrites February's parts without changing a row.
     await h.ch.exec({ query: `OPTIMIZE TABLE ${db}.events PARTITION 202402 FINAL`, params: {} });
-    const [merged] = await h.ch.rows<{ n: string }>({
-      query: `SELECT toString(count()) AS n FROM system.parts WHERE database = {db:String} AND table = 'events'
+    const [merged] = await h.ch.rows(
+      statementOf<{ n: string }>({
+        query: `SELECT toString(count()) AS n FROM system.parts WHERE database = {db:String} AND table = 'events'
               AND partition_id = '202402' AND active`,
-      params: { db },
-    });
+        params: { db },
+      }),
+    );
     const nothing = await recordedStart(...range, '--only', 'changed', '--workflow-id', `none-${db}`);
 
     expect(plan.out).toMatch(/^ {3}202402 .* rebuild +changed: source rows 10000 → 10500$/m);

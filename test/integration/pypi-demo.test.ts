@@ -1,5 +1,4 @@
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
-import type { TableRef } from '../../src/shared/backfill-results';
 import { countRows } from '../../examples/demo/sql/demo-events';
 import {
   createPypiTable,
@@ -9,6 +8,8 @@ import {
   selectPypiProfile,
 } from '../../examples/demo/sql/pypi-demo';
 import { freshDatabase, openTestClickHouse } from '../helpers/chdb-env';
+import type { TableRef } from '../../src/shared/table-ref';
+import { statementOf } from '../helpers/statement-of';
 
 const ROWS = 100_000;
 const START = '2024-10-01 00:00:00';
@@ -43,12 +44,14 @@ describe('the PyPI-like generator and the guide’s views', () => {
     expect(profile.first).toBe(START);
     expect(profile.last < END).toBe(true);
     expect(profile.last > '2024-12-17 08:00:00').toBe(true);
-    const partitions = await ch.rows<{ partition: string }>({
-      query:
-        'SELECT DISTINCT partition FROM system.parts WHERE database = {db:String} AND table = {name:String} ' +
-        'AND active ORDER BY partition',
-      params: { db: table('pypi').database, name: 'pypi' },
-    });
+    const partitions = await ch.rows(
+      statementOf<{ partition: string }>({
+        query:
+          'SELECT DISTINCT partition FROM system.parts WHERE database = {db:String} AND table = {name:String} ' +
+          'AND active ORDER BY partition',
+        params: { db: table('pypi').database, name: 'pypi' },
+      }),
+    );
     expect(partitions.map((p) => p.partition)).toEqual(['202410', '202411', '202412']);
   });
 
@@ -59,10 +62,12 @@ describe('the PyPI-like generator and the guide’s views', () => {
     expect(profile.top10_share).toBeGreaterThan(0.42);
     expect(profile.top10_share).toBeLessThan(0.48);
     expect(Number(profile.projects)).toBeGreaterThan(10_000);
-    const [top] = await ch.rows<{ project: string }>({
-      query: 'SELECT project FROM {db:Identifier}.pypi GROUP BY project ORDER BY count() DESC LIMIT 1',
-      params: { db: table('pypi').database },
-    });
+    const [top] = await ch.rows(
+      statementOf<{ project: string }>({
+        query: 'SELECT project FROM {db:Identifier}.pypi GROUP BY project ORDER BY count() DESC LIMIT 1',
+        params: { db: table('pypi').database },
+      }),
+    );
     expect(top.project).toBe(PYPI_TOP_PROJECTS[0]);
   });
 
@@ -70,10 +75,12 @@ describe('the PyPI-like generator and the guide’s views', () => {
     await ch.exec(createPypiTable(table('pypi_again')));
     await ch.exec(insertPypiRows(table('pypi_again'), ROWS, START, END));
     const digest = (name: string) =>
-      ch.rows<{ digest: string }>({
-        query: 'SELECT toString(groupBitXor(cityHash64(*))) AS digest FROM {db:Identifier}.{name:Identifier}',
-        params: { db: table(name).database, name },
-      });
+      ch.rows(
+        statementOf<{ digest: string }>({
+          query: 'SELECT toString(groupBitXor(cityHash64(*))) AS digest FROM {db:Identifier}.{name:Identifier}',
+          params: { db: table(name).database, name },
+        }),
+      );
     expect(await digest('pypi_again')).toEqual(await digest('pypi'));
   });
 
@@ -84,12 +91,14 @@ describe('the PyPI-like generator and the guide’s views', () => {
     expect(await digestOf('pypi_downloads')).toEqual(await digestOf('pypi_downloads_plain'));
     expect((await digestOf('pypi_downloads')).downloads).toBe(String(ROWS));
 
-    const [perHour] = await ch.rows<{ downloads: string; first: string; last: string; off_hour: string }>({
-      query:
-        'SELECT toString(sum(count)) AS downloads, toString(min(hour)) AS first, toString(max(hour)) AS last, ' +
-        'toString(countIf(hour != toStartOfHour(hour))) AS off_hour FROM {db:Identifier}.pypi_downloads_per_day',
-      params: { db: table('pypi').database },
-    });
+    const [perHour] = await ch.rows(
+      statementOf<{ downloads: string; first: string; last: string; off_hour: string }>({
+        query:
+          'SELECT toString(sum(count)) AS downloads, toString(min(hour)) AS first, toString(max(hour)) AS last, ' +
+          'toString(countIf(hour != toStartOfHour(hour))) AS off_hour FROM {db:Identifier}.pypi_downloads_per_day',
+        params: { db: table('pypi').database },
+      }),
+    );
     expect(perHour).toEqual({ downloads: String(ROWS), first: START, last: '2024-12-17 08:00:00', off_hour: '0' });
   });
 
@@ -107,7 +116,7 @@ describe('the PyPI-like generator and the guide’s views', () => {
         min_insert_block_size_bytes: 65536,
       },
     });
-    const [stored] = await ch.rows<{ rows: string }>(countRows(nullTable));
+    const [stored] = await ch.rows(countRows(nullTable));
     expect(stored.rows).toBe('0');
     expect(await digestOf('pypi_downloads_v2')).toEqual(await digestOf('pypi_downloads'));
   });

@@ -1,5 +1,6 @@
 import { runPypiImportExample } from '../../examples/demo/cli/pypi-import-example';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
+import { statementOf } from '../helpers/statement-of';
 
 /*
  * `npm start -- --example pypi-import` as a user runs it, on the test's server and engine: it must exit 0, which it
@@ -32,10 +33,12 @@ describe('npm start -- --example pypi-import', () => {
       /pypi before the checkpoint: 2,000,000 rows, digest (\d+); pypi_history: 2,000,000 rows, digest \1/,
     );
     expect(code).toBe(0);
-    const [tables] = await h.ch.rows<{ n: string }>({
-      query: "SELECT toString(count()) AS n FROM system.tables WHERE database = 'default' AND name LIKE '%\\_v2\\_%'",
-      params: {},
-    });
+    const [tables] = await h.ch.rows(
+      statementOf<{ n: string }>({
+        query: "SELECT toString(count()) AS n FROM system.tables WHERE database = 'default' AND name LIKE '%\\_v2\\_%'",
+        params: {},
+      }),
+    );
     expect(tables.n).toBe('0');
   });
 });

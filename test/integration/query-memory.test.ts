@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { execWithPeakMemory } from '../../src/clickhouse/query-memory';
 import { openTestClickHouse } from '../helpers/chdb-env';
+import { statementOf } from '../helpers/statement-of';
 
 const MiB = 2 ** 20;
 
@@ -42,10 +43,12 @@ describe('the peak memory of one query on the embedded engine', () => {
 
   it('leaves no log_comment behind for the next query of the connection', async () => {
     await measure(1000);
-    const [row] = await ch.rows<{ comment: string }>({
-      query: "SELECT getSetting('log_comment') AS comment",
-      params: {},
-    });
+    const [row] = await ch.rows(
+      statementOf<{ comment: string }>({
+        query: "SELECT getSetting('log_comment') AS comment",
+        params: {},
+      }),
+    );
     expect(row.comment).toBe('');
   });
 });

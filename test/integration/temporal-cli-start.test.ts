@@ -7,6 +7,7 @@ import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql
 import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
+import { statementOf } from '../helpers/statement-of';
 
 const execFileAsync = promisify(execFile);
 
@@ -70,10 +71,12 @@ describe('starting a backfill from the Temporal CLI', () => {
       });
     });
 
-    const [target] = await h.ch.rows<{ rows: string; events: string }>({
-      query: 'SELECT count() AS rows, sum(daily_events) AS events FROM {db:Identifier}.events_daily',
-      params: { db },
-    });
+    const [target] = await h.ch.rows(
+      statementOf<{ rows: string; events: string }>({
+        query: 'SELECT count() AS rows, sum(daily_events) AS events FROM {db:Identifier}.events_daily',
+        params: { db },
+      }),
+    );
     expect(Number(target.rows)).toBeGreaterThan(0);
     expect(target.events).toBe('20000');
   });
@@ -100,10 +103,12 @@ describe('starting a backfill from the Temporal CLI', () => {
 
     expect(failure.exitCode).not.toBe(0);
     expect(failure.output).toContain('job.keys.1: must be a plain name');
-    const tables = await h.ch.rows<{ name: string }>({
-      query: 'SELECT name FROM system.tables WHERE database = {db:String} AND startsWith(name, {prefix:String})',
-      params: { db, prefix: 'cli_bad_daily' },
-    });
+    const tables = await h.ch.rows(
+      statementOf<{ name: string }>({
+        query: 'SELECT name FROM system.tables WHERE database = {db:String} AND startsWith(name, {prefix:String})',
+        params: { db, prefix: 'cli_bad_daily' },
+      }),
+    );
     expect(tables).toEqual([]);
   });
 });

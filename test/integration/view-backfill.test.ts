@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { TableRef } from '../../src/shared/backfill-results';
 import type { ViewJobInput } from '../../src/shared/job-spec';
 import type { ViewBackfillInputRaw, ViewBackfillSummary } from '../../src/shared/view-input';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { pypiViewJob, refusalOf, seedPypi, tablesOf, targetAndSource, whileIngesting } from '../helpers/view-jobs';
 import { freshDatabase } from '../helpers/chdb-env';
+import type { TableRef } from '../../src/shared/table-ref';
+import { statementOf } from '../helpers/statement-of';
 
 describe('kind: view — a materialized view added to a table with data, while ingestion goes on', () => {
   let h: Harness;
@@ -66,10 +67,12 @@ describe('kind: view — a materialized view added to a table with data, while i
       'toStartOfHour(timestamp) AS hour, project',
     );
     expect(target).toEqual(source);
-    const [types] = await h.ch.rows<{ t: string }>({
-      query: `SELECT type AS t FROM system.columns WHERE database = {db:String} AND table = 'pypi_hourly_states' AND name = 'projects_seen'`,
-      params: { db },
-    });
+    const [types] = await h.ch.rows(
+      statementOf<{ t: string }>({
+        query: `SELECT type AS t FROM system.columns WHERE database = {db:String} AND table = 'pypi_hourly_states' AND name = 'projects_seen'`,
+        params: { db },
+      }),
+    );
     expect(types.t).toBe('AggregateFunction(uniq, String)');
     expect((await tablesOf(h.ch, db)).filter((t) => t.includes('_v2_'))).toEqual([]);
   });

@@ -3,7 +3,6 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ViewJobInput } from '../../src/shared/job-spec';
-import type { TableRef } from '../../src/shared/backfill-results';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
@@ -19,6 +18,8 @@ import {
   viewJobFile,
   whileIngesting,
 } from '../helpers/view-jobs';
+import type { TableRef } from '../../src/shared/table-ref';
+import { statementOf } from '../helpers/statement-of';
 
 /*
  * A view job (`kind: view`) driven through `ch-backfill` alone: start with the live bar and the summary, status,
@@ -137,11 +138,13 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
     const run = await cli('start', '--job', file);
 
     expect(run.code).toBe(0);
-    const [created] = await h.ch.rows<{ same: number; target: string }>({
-      query: `SELECT formatQuerySingleLine(as_select) = formatQuerySingleLine({printed:String}) AS same,
+    const [created] = await h.ch.rows(
+      statementOf<{ same: number; target: string }>({
+        query: `SELECT formatQuerySingleLine(as_select) = formatQuerySingleLine({printed:String}) AS same,
         target_table AS target FROM system.tables WHERE database = {db:String} AND name = 'dry_mv'`,
-      params: { db, printed: printed.slice(printed.indexOf('\nAS ') + 4, -1) },
-    });
+        params: { db, printed: printed.slice(printed.indexOf('\nAS ') + 4, -1) },
+      }),
+    );
     expect(created).toEqual({ same: 1, target: 'dry_target' });
     const { target, source: view } = await targetAndSource(h.ch, db, 'dry_target', 'project', 'sum(count)', 'project');
     expect(target).toEqual(view);

@@ -3,6 +3,7 @@ import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { ViewBackfillSummary } from '../../src/shared/view-input';
 import { CRASH_SAFETY, shadowTables, useCrashTest } from '../helpers/crash-workers';
 import { createCrashTestPypi, pypiViewJob } from '../helpers/view-jobs';
+import { statementOf } from '../helpers/statement-of';
 
 /*
  * A view backfill's worker killed with SIGKILL during the fill, between the fill and the move, and right after the
@@ -15,11 +16,13 @@ const db = 'view_crash';
 /** Per (hour, project): the target's summed counts and the view's query over the whole source, in one digest. */
 async function digests(ch: ClickHouse, target: string, month: number) {
   const digest = async (inner: string) => {
-    const [row] = await ch.rows<{ groups: string; total: string; digest: string }>({
-      query: `SELECT toString(count()) AS groups, toString(sum(n)) AS total,
+    const [row] = await ch.rows(
+      statementOf<{ groups: string; total: string; digest: string }>({
+        query: `SELECT toString(count()) AS groups, toString(sum(n)) AS total,
         toString(groupBitXor(cityHash64(hour, project, n))) AS digest FROM (${inner})`,
-      params: { month },
-    });
+        params: { month },
+      }),
+    );
     return row;
   };
   return {

@@ -6,6 +6,7 @@ import { insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { CRASH_SAFETY, shadowTables, useCrashTest } from '../helpers/crash-workers';
 import { progressUntil } from '../helpers/progress-until';
 import { createCrashTestPypi, hourlyTargetAndSource, pypiViewJob } from '../helpers/view-jobs';
+import { statementOf } from '../helpers/statement-of';
 
 /*
  * A snapshot job's worker killed with SIGKILL while it attaches the source's partitions to the snapshot, during a
@@ -19,7 +20,7 @@ const db = 'snapshot_crash';
 const pypi = { database: db, name: 'pypi' };
 
 const one = async (ch: ClickHouse, query: string): Promise<string> =>
-  (await ch.rows<{ n: string }>({ query: `SELECT toString((${query})) AS n`, params: {} }))[0].n;
+  (await ch.rows(statementOf<{ n: string }>({ query: `SELECT toString((${query})) AS n`, params: {} })))[0].n;
 
 /** Tables of the test database whose name matches a LIKE pattern, without their writer tag. */
 const tablesLike = (ch: ClickHouse, pattern: string): Promise<string[]> => shadowTables(ch, db, pattern);

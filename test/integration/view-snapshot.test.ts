@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { StepPoint } from '../../src/activities';
-import type { TableRef } from '../../src/shared/backfill-results';
 import { progressQuery } from '../../src/shared/messages';
 import type { ViewJobInput } from '../../src/shared/job-spec';
 import type { ViewSnapshotSummary } from '../../src/shared/snapshot-input';
@@ -21,6 +20,7 @@ import {
   viewJobFile,
   whileIngesting,
 } from '../helpers/view-jobs';
+import type { TableRef } from '../../src/shared/table-ref';
 
 /*
  * A view job over a source without a usable time column (`cutoff: snapshot`, the guide's last scenario), driven

@@ -1,5 +1,4 @@
 import type { Statement } from '../../src/clickhouse/statement';
-import type { TableRef } from '../../src/shared/backfill-results';
 import { aggregateJobSchema, type JobSpecInput } from '../../src/shared/job-spec';
 import { createTargetTable, insertAggregation, selectAggregation } from '../../src/sql/aggregation';
 import { aggregationShape, type AggregationShape } from '../../src/sql/aggregation-shape';
@@ -7,6 +6,7 @@ import { createTableLike, dropTableIfExists, replacePartition, truncateTable } f
 import { selectSourcePartitionStats } from '../../src/sql/source-stats';
 import { selectPartitionTotals, selectSourceTotals } from '../../src/sql/totals';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
+import type { TableRef } from '../../src/shared/table-ref';
 
 const exampleJob: JobSpecInput = {
   kind: 'aggregate',

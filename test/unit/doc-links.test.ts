@@ -34,7 +34,9 @@ function prose(markdown: string): string[] {
 /** The link targets of a page: inline links `[text](target)` and reference definitions `[name]: target`. */
 function linkTargets(markdown: string): string[] {
   const lines = prose(markdown);
-  const inline = lines.flatMap((line) => [...line.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1]));
+  const inline = lines.flatMap((line) =>
+    [...line.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1]),
+  );
   const definitions = lines.flatMap((line) => {
     const m = /^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(\s|$)/.exec(line);
     return m ? [m[1]] : [];
@@ -100,7 +102,9 @@ describe('documentation links', () => {
   });
 
   it('computes anchors as GitHub does', () => {
-    const anchors = headingAnchors('# What `progress` returns\n## `--only`\n## Limits\n## Limits\n```\n# not a heading\n```');
+    const anchors = headingAnchors(
+      '# What `progress` returns\n## `--only`\n## Limits\n## Limits\n```\n# not a heading\n```',
+    );
     expect([...anchors]).toEqual(['what-progress-returns', '--only', 'limits', 'limits-1']);
   });
 });

@@ -6,6 +6,8 @@ import {
   MetricShapeError,
   parseAggregateMetric,
   parseExpression,
+} from '../../src/shared/expression-syntax';
+import {
   renderAggregate,
   renderExpression,
   renderMergeAggregate,

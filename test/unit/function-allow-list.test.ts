@@ -6,7 +6,7 @@ import {
   NEVER_ALLOWED_FUNCTIONS,
   functionRefusal,
   isNeverAllowedFunction,
-} from '../../src/sql/function-allow-list';
+} from '../../src/shared/function-allow-list';
 import { aggregateJobSchema, viewJobSchema } from '../../src/shared/job-spec';
 
 describe('functions a job may call', () => {

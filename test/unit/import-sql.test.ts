@@ -1,10 +1,9 @@
 import type { Statement } from '../../src/clickhouse/statement';
-import type { TableRef } from '../../src/shared/backfill-results';
 import { type ImportBatchBuild, type ImportTarget } from '../../src/shared/import-input';
 import { formatCheckpoint } from '../../src/shared/import-batch-task';
 import { describeIssues } from '../../src/shared/input-errors';
 import { importJobSchema } from '../../src/shared/job-spec';
-import { ExpressionSyntaxError } from '../../src/sql/expression';
+import { ExpressionSyntaxError } from '../../src/shared/expression-syntax';
 import {
   createViewCopy,
   insertImportBatch,
@@ -23,6 +22,7 @@ import {
 } from '../../src/sql/import';
 import { repointViewSelect } from '../../src/sql/repoint-view-select';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
+import type { TableRef } from '../../src/shared/table-ref';
 
 const main: TableRef = { database: 'web', name: 'pypi' };
 const history: TableRef = { database: 'web', name: 'pypi_history' };

@@ -1,5 +1,4 @@
 import type { Statement } from '../../src/clickhouse/statement';
-import type { TableRef } from '../../src/shared/backfill-results';
 import { aggregateJobSchema } from '../../src/shared/job-spec';
 import { aggregationShape } from '../../src/sql/aggregation-shape';
 import {
@@ -14,6 +13,7 @@ import {
 import { selectSourceFingerprintDays } from '../../src/sql/source-fingerprint';
 import { selectSampleRows, selectSourceRowsOfSample } from '../../src/sql/test-day';
 import { hostileStrings } from '../helpers/hostile-strings';
+import type { TableRef } from '../../src/shared/table-ref';
 
 const shape = aggregationShape(
   aggregateJobSchema.parse({

@@ -1,5 +1,4 @@
 import type { Statement } from '../../src/clickhouse/statement';
-import type { TableRef } from '../../src/shared/backfill-results';
 import {
   createPypiDownloadsPerDayTable,
   createPypiDownloadsPerDayView,
@@ -19,6 +18,7 @@ import {
   selectPypiDownloadsPerDayDigest,
   selectPypiProfile,
 } from '../../examples/demo/sql/pypi-demo';
+import type { TableRef } from '../../src/shared/table-ref';
 
 const pypi: TableRef = { database: 'demo', name: 'pypi' };
 const downloads: TableRef = { database: 'demo', name: 'pypi_downloads' };

@@ -1,5 +1,4 @@
 import type { Statement } from '../../src/clickhouse/statement';
-import type { TableRef } from '../../src/shared/backfill-results';
 import { viewJobSchema, type ViewJobInput } from '../../src/shared/job-spec';
 import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../../src/sql/partition-ops';
 import { selectActivePartitions } from '../../src/sql/snapshot';
@@ -14,6 +13,7 @@ import {
   type ViewShape,
 } from '../../src/sql/view';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
+import type { TableRef } from '../../src/shared/table-ref';
 
 /** examples/pypi-downloads-per-day-snapshot.yaml: no time column, cutoff: snapshot. */
 const snapshotJob: ViewJobInput = {

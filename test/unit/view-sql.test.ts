@@ -1,5 +1,4 @@
 import type { Statement } from '../../src/clickhouse/statement';
-import type { TableRef } from '../../src/shared/backfill-results';
 import { viewJobSchema, type ViewJobInput } from '../../src/shared/job-spec';
 import {
   createLiveView,
@@ -21,6 +20,7 @@ import {
   type ViewShape,
 } from '../../src/sql/view';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
+import type { TableRef } from '../../src/shared/table-ref';
 
 /** examples/pypi-downloads-per-day.yaml, with a filter and a non-additive aggregate. */
 const hourlyJob: ViewJobInput = {

@@ -15,6 +15,7 @@ import { progressUntil } from '../helpers/progress-until';
 import { runCliCaptured } from '../helpers/run-cli-captured';
 import { targetAndSingleLevel } from '../helpers/target-digest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { statementOf } from '../helpers/statement-of';
 
 const run = promisify(execFile);
 
@@ -178,10 +179,12 @@ describe('operating a running backfill', () => {
       params: { db: db3 },
     });
     expect(shadows).toEqual([]);
-    const live = await ch.rows<{ p: string }>({
-      query: `SELECT DISTINCT _partition_id AS p FROM ${db3}.events_daily ORDER BY p`,
-      params: {},
-    });
+    const live = await ch.rows(
+      statementOf<{ p: string }>({
+        query: `SELECT DISTINCT _partition_id AS p FROM ${db3}.events_daily ORDER BY p`,
+        params: {},
+      }),
+    );
     expect(live.map((r) => r.p)).toEqual(['202401']);
   });
   it('status --watch follows a running backfill line by line and ends, with the grid, when it completes', async () => {

@@ -12,7 +12,7 @@ import type { StepPoint } from '../../src/activities';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { BackfillSummary } from '../../src/shared/backfill-results';
 import type { JobSpecInput } from '../../src/shared/job-spec';
-import { progressQuery, type BackfillProgress } from '../../src/shared/progress';
+import { type BackfillProgress } from '../../src/shared/progress';
 import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { findTemporalCli } from '../../src/temporal/temporal-cli-path';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
@@ -20,6 +20,8 @@ import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
 import { runCliCaptured } from '../helpers/run-cli-captured';
 import { targetAndSingleLevel } from '../helpers/target-digest';
+import { progressQuery } from '../../src/shared/messages';
+import { statementOf } from '../helpers/statement-of';
 
 const run = promisify(execFile);
 
@@ -138,13 +140,15 @@ describe('one writer per target partition, whoever starts it', () => {
       { onStep: watch.onStep },
     );
     expect(watch.overlaps).toEqual([]);
-    const [digests] = await ch.rows<{ same: number }>({
-      query: `SELECT
+    const [digests] = await ch.rows(
+      statementOf<{ same: number }>({
+        query: `SELECT
           (SELECT count(), sum(cityHash64(user_id, host, device_ip, date, daily_events)) FROM default.${table}) =
           (SELECT count(), sum(cityHash64(user_id, host, device_ip, toDate(ts), c)) FROM
             (SELECT user_id, host, device_ip, toDate(ts) AS ts, count() AS c FROM ${db}.events GROUP BY ALL)) AS same`,
-      params: {},
-    });
+        params: {},
+      }),
+    );
     expect(Number(digests.same)).toBe(1);
   });
 

@@ -1,4 +1,3 @@
-import type { TableRef } from '../../src/shared/backfill-results';
 import { confirmSignal } from '../../src/shared/messages';
 import type { ViewSnapshotSummary } from '../../src/shared/snapshot-input';
 import { insertPypiRows } from '../../examples/demo/sql/pypi-demo';
@@ -7,6 +6,8 @@ import { freshDatabase } from '../helpers/chdb-env';
 import { createContinueAsNewHarness, expectContinuedAsNew, runAcrossContinueAsNew } from '../helpers/continue-as-new';
 import { progressUntil } from '../helpers/progress-until';
 import { hourlyTargetAndSource, pypiViewJob, seedPypi } from '../helpers/view-jobs';
+import type { TableRef } from '../../src/shared/table-ref';
+import { statementOf } from '../helpers/statement-of';
 
 describe('a snapshot job of many daily partitions (the shared partition loop)', () => {
   let h: Harness;
@@ -48,10 +49,13 @@ describe('a snapshot job of many daily partitions (the shared partition loop)', 
     const { target, source } = await hourlyTargetAndSource(h.ch, db, 'pypi_daily');
     expect(target).toEqual(source);
     expect(Number(source.total)).toBe(3_500);
-    const [left] = await h.ch.rows<{ n: string }>({
-      query: "SELECT toString(count()) AS n FROM system.tables WHERE database = {db:String} AND name LIKE '%snapshot%'",
-      params: { db },
-    });
+    const [left] = await h.ch.rows(
+      statementOf<{ n: string }>({
+        query:
+          "SELECT toString(count()) AS n FROM system.tables WHERE database = {db:String} AND name LIKE '%snapshot%'",
+        params: { db },
+      }),
+    );
     expect(left.n).toBe('0');
   });
 });

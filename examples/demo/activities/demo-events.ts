@@ -23,7 +23,7 @@ export function seedDemoEvents({ clickhouse: ch, log }: ActivityDeps) {
       async () => {
         const table = (await tableResolver(ch))(input.table);
         await ch.exec(createDemoEventsTable(table));
-        const [{ rows }] = await ch.rows<{ rows: string }>(countRows(table));
+        const [{ rows }] = await ch.rows(countRows(table));
         if (Number(rows) >= input.rows) return { rows: Number(rows), generated: false };
         log.info('generating demo events', { table: input.table, rows: input.rows, months: input.months });
         await ch.exec(truncateTable(table));

@@ -1,4 +1,4 @@
-import type { TableRef } from '../../../src/shared/backfill-results';
+import type { TableRef } from '../../../src/shared/table-ref';
 import { truncateTable } from '../../../src/sql/partition-ops';
 import {
   countPypiRows,
@@ -149,11 +149,11 @@ export function pypiExample({ clickhouse: ch, log }: ActivityDeps) {
         history,
         rows: Number(count.rows),
         downloads: await digest(
-          ch.rows<PypiDigest>(selectPypiDownloadsDigest(resolve(input.downloads))),
+          ch.rows(selectPypiDownloadsDigest(resolve(input.downloads))),
           ch.rows(selectPypiSourceDownloadsDigest(source)),
         ),
         perDay: await digest(
-          ch.rows<PypiDigest>(selectPypiDownloadsPerDayDigest(resolve(input.perDay))),
+          ch.rows(selectPypiDownloadsPerDayDigest(resolve(input.perDay))),
           ch.rows(selectPypiSourceDownloadsPerDayDigest(source)),
         ),
       };
@@ -167,7 +167,7 @@ export function pypiExample({ clickhouse: ch, log }: ActivityDeps) {
       input: PypiExampleTables & { since: number },
     ): Promise<{ target: PypiDigest; source: PypiDigest; rows: number; ingested: number }> {
       const resolve = await tableResolver(ch);
-      const [target] = await ch.rows<PypiDigest>(selectPypiDownloadsDigest(resolve(input.target)));
+      const [target] = await ch.rows(selectPypiDownloadsDigest(resolve(input.target)));
       const [source] = await ch.rows(selectPypiSourceDownloadsDigest(resolve(input.source)));
       const [count] = await ch.rows(countPypiRows(resolve(input.source), sqlTime(input.since)));
       return { target, source, rows: Number(count.rows), ingested: Number(count.recent) };

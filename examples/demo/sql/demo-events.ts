@@ -1,5 +1,5 @@
 import type { Statement } from '../../../src/clickhouse/statement';
-import type { TableRef } from '../../../src/shared/backfill-results';
+import type { TableRef } from '../../../src/shared/table-ref';
 import { tableParam } from '../../../src/sql/table-param';
 
 /** The raw events table of the demo job: one row per event, partitioned by month. */
@@ -15,7 +15,7 @@ export function createDemoEventsTable(table: TableRef): Statement {
   };
 }
 
-export function countRows(table: TableRef): Statement {
+export function countRows(table: TableRef): Statement<{ rows: string }> {
   const t = tableParam('table', table);
   return { query: `SELECT count() AS rows FROM ${t.sql}`, params: t.params };
 }

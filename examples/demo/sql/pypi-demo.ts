@@ -1,5 +1,5 @@
 import type { Statement } from '../../../src/clickhouse/statement';
-import type { TableRef } from '../../../src/shared/backfill-results';
+import type { TableRef } from '../../../src/shared/table-ref';
 import { quotedTable, tableParam } from '../../../src/sql/table-param';
 
 /**

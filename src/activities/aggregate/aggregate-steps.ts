@@ -1,7 +1,9 @@
 import { CancelledFailure } from '@temporalio/common';
 import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { loggedPeak } from '../../clickhouse/query-memory';
-import type { AggregatePartitionTask, ValidationCheck } from '../../shared/backfill-results';
+import type { ValidationCheck } from '../../shared/backfill-results';
+import type { AggregatePartitionTask } from '../../shared/partition-task';
+import { qualifiedName } from '../../shared/table-ref';
 import { nextDay } from '../../shared/days';
 import { insertAggregation } from '../../sql/aggregation';
 import { additiveMetrics, aggregationShape, rowCountMetric, type AggregationShape } from '../../sql/aggregation-shape';
@@ -13,7 +15,7 @@ import type { ActivityDeps } from '../deps';
 import { BackupMissingError, SwapVerificationError, ValidationMismatchError } from '../errors';
 import { recordSwap } from '../ledger';
 import { emptySnapshot, sourceSnapshots } from '../source-fingerprint';
-import { buildQueries, partitionRows, runStep, tableExists, type SwapResult, type Totals } from '../step-runner';
+import { buildQueries, partitionRows, runStep, tableExists, type SwapResult } from '../step-runner';
 import { validationCheck } from '../validation-check';
 import type { KindSteps } from '../engine/kind-steps';
 
@@ -23,8 +25,8 @@ export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, tas
   const counter = rowCountMetric(shape);
   const groups = mode === 'full' || counter === undefined;
   const [sourceTotals, shadowTotals] = aggregatePartitionStatements(task).validate;
-  const [source] = await ch.rows<Totals>(sourceTotals);
-  const [shadow] = await ch.rows<Totals>(shadowTotals);
+  const [source] = await ch.rows(sourceTotals);
+  const [shadow] = await ch.rows(shadowTotals);
   const checks: ValidationCheck[] = [];
   additiveMetrics(shape).forEach((m, i) => {
     const alias = metricTotalAlias(i);
@@ -42,9 +44,9 @@ async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: Aggregat
   const counter = rowCountMetric(shape);
   const groups = mode === 'full' || counter === undefined;
   const range = { start: day, end: nextDay(day) };
-  const [source] = await ch.rows<Totals>(selectSourceTotals(shape, task.source, range, groups, mode === 'full'));
-  const [shadow] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.shadow, task.partition.id, day));
-  const [live] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.target, task.partition.id, day));
+  const [source] = await ch.rows(selectSourceTotals(shape, task.source, range, groups, mode === 'full'));
+  const [shadow] = await ch.rows(selectDaySplitTotals(shape, task.shadow, task.partition.id, day));
+  const [live] = await ch.rows(selectDaySplitTotals(shape, task.target, task.partition.id, day));
   const checks: ValidationCheck[] = [];
   const add = (name: string, expected: string | number, actual: string | number, tolerance: number) =>
     checks.push(validationCheck(name, expected, actual, tolerance));
@@ -77,7 +79,7 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
     return runStep(task, 'insert', async (signal) => {
       if (build.kind === 'restore' && build.rows > 0 && !(await tableExists(ch, build.from))) {
         throw new BackupMissingError(
-          `backup table ${build.from.database}.${build.from.name} no longer exists (dropped when its retention ended)`,
+          `backup table ${qualifiedName(build.from)} no longer exists (dropped when its retention ended)`,
         );
       }
       // The one build activity stopped this run's earlier build queries already, before it dropped the shadow.
@@ -118,7 +120,7 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
       await onStep?.('insert:finished', partition.id);
       const peakMemoryBytes = build.kind === 'restore' || ch.embedded ? undefined : await loggedPeak(ch, queryId);
       if (build.kind === 'day') {
-        const [split] = await ch.rows<Totals>(selectDaySplitTotals(shape, task.shadow, partition.id, build.day));
+        const [split] = await ch.rows(selectDaySplitTotals(shape, task.shadow, partition.id, build.day));
         return { rowsWritten: Number(split.day_rows), source, peakMemoryBytes };
       }
       // The shadow's rows are counted by whoever needs them: validation counts them anyway.

@@ -1,4 +1,4 @@
-import type { PartitionTask } from '../../shared/backfill-results';
+import type { PartitionTask } from '../../shared/partition-task';
 import type { SwapContext } from '../ledger';
 import type { BackupResult, BuildResult, StepTiming, SwapResult, ValidateResult } from '../step-runner';
 

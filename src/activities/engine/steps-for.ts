@@ -3,7 +3,7 @@ import type {
   ImportPartitionTask,
   PartitionTask,
   ViewPartitionTask,
-} from '../../shared/backfill-results';
+} from '../../shared/partition-task';
 import { byPartitionKind } from '../../shared/partition-kind';
 import type { SwapContext } from '../ledger';
 import type { BackupResult, StepTiming, SwapResult, ValidateResult } from '../step-runner';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { progressQuery } from '../../shared/progress';
 import { connectTemporalClient } from '../temporal-client';
 import { queryFailure } from './backfill-handle';
+import { progressQuery } from '../../shared/messages';
 
 /**
  * `cancel <id>`: cancels the backfill, waits until it has dropped its shadows, then prints which partitions

@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import { confirmSignal } from '../../shared/messages';
-import { progressQuery, type BackfillProgress, type SnapshotProgress } from '../../shared/progress';
+import { confirmSignal, progressQuery } from '../../shared/messages';
+import { type BackfillProgress, type SnapshotProgress } from '../../shared/progress';
 import { CliError } from '../cli-error';
 import { errorLine } from '../error-line';
 import { snapshotLines } from '../snapshot-status';

@@ -7,6 +7,7 @@ import { askWorker } from '../ask-worker';
 import { CliError } from '../cli-error';
 import { connectTemporalClient } from '../temporal-client';
 import { textTable } from '../text-table';
+import { qualifiedName } from '../../shared/table-ref';
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
@@ -56,10 +57,9 @@ export function registerHistoryCommand(program: Command): void {
         console.log(JSON.stringify(history, null, 2));
         return;
       }
-      const { database, name } = history.target;
-      const ledger = `${history.ledger.database}.${history.ledger.name}`;
+      const ledger = qualifiedName(history.ledger);
       const of = options.partition ? ` partition ${options.partition}` : '';
-      console.log(`${ledger} on ${database}.${name}${of}: ${history.entries.length} rows, newest first`);
+      console.log(`${ledger} on ${qualifiedName(history.target)}${of}: ${history.entries.length} rows, newest first`);
       if (history.entries.length === 0) return;
       console.log(
         textTable(

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
-import { progressQuery } from '../../shared/progress';
 import type { RollbackInputRaw } from '../../shared/rollback-input';
 import type { rollbackWorkflow } from '../../workflows';
 import { CliError } from '../cli-error';
 import { connectTemporalClient, taskQueueFromEnv } from '../temporal-client';
 import { backfillInputOf, queryFailure } from './backfill-handle';
+import { progressQuery } from '../../shared/messages';
 
 /**
  * `rollback <id> [--partition P …]`: restores the partitions a finished backfill swapped in (or only the given

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { progressQuery } from '../../shared/progress';
 import { partitionGrid } from '../partition-grid';
 import { formatProgress, watchProgress } from '../progress-view';
 import { connectTemporalClient } from '../temporal-client';
 import { queryFailure } from './backfill-handle';
+import { progressQuery } from '../../shared/messages';
 
 /**
  * `status <id> [--watch]`: where a backfill stands (a grid of every partition's state, then the overall lines and

@@ -1,5 +1,5 @@
 import type { JobSpec } from '../../shared/job-spec';
-import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-input';
+import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
 import { aggregateKind } from './aggregate';
 import { importKind } from './import';
 import { boundKind, type BoundJobKind } from './job-kind';

@@ -1,4 +1,4 @@
-import type { PartitionTask } from '../../shared/backfill-results';
+import type { PartitionTask } from '../../shared/partition-task';
 import { byPartitionKind } from '../../shared/partition-kind';
 
 /** What the partition workflow needs to know of a task's kind; everything else is in the kind's steps. */

@@ -1,0 +1,71 @@
+import type { PartitionPlan } from './backfill-results';
+import type { ImportBatchBuild, ImportDuplicates } from './import-input';
+import type { AggregateJob, ImportJob, ViewJob } from './job-spec';
+import type { TableRef } from './table-ref';
+
+/**
+ * How a partition writer fills its shadow:
+ * - `rebuild`: the job's aggregation of the whole partition from the source (nothing when the source has none);
+ * - `day`: the live partition with one day re-aggregated from the source (the daily run);
+ * - `restore`: the copy of the partition kept in `from` before an earlier swap (rollback), which held `rows` rows;
+ *   0 means the partition did not exist before, so the restore empties it.
+ */
+export type ShadowBuild =
+  { kind: 'rebuild' } | { kind: 'day'; day: string } | { kind: 'restore'; from: TableRef; rows: number };
+
+/** What every partition workflow needs: the resolved tables and the partition. */
+interface PartitionTaskBase {
+  source: TableRef;
+  target: TableRef;
+  /** This writer's shadow of the partition (see src/shared/writer-tables.ts). */
+  shadow: TableRef;
+  partition: PartitionPlan;
+}
+
+/** What the partition workflow needs for an aggregate job: the job, the partition and how to build it. */
+export interface AggregatePartitionTask extends PartitionTaskBase {
+  job: AggregateJob;
+  build: ShadowBuild;
+  /** The plan's `BackfillPlan.sourceHasParts`; absent: the build asks the source's engine itself. */
+  sourceHasParts?: boolean;
+  /** Absent (or `replace`): the swap makes the live partition equal the shadow (`REPLACE PARTITION`). */
+  swap?: 'replace';
+  /** Where the live partition's parts are kept (hard links) before the swap, for rollback; none: not kept. */
+  backup?: TableRef;
+  /**
+   * A validated shadow with more than this fraction fewer rows than the live partition waits for `approve` or
+   * `reject`; absent: no guard (`--allow-shrink`, rollback).
+   */
+  maxShrink?: number;
+}
+
+/**
+ * A view job's partition: the view's SELECT over the partition's source rows before `cutoff` (epoch seconds), by
+ * the job's `fill` method, validated, then appended to the live target with `MOVE PARTITION`, because the live
+ * view writes the same partition. No shrink guard and no backup: an append removes nothing from the live table.
+ * Without `cutoff` (a `cutoff: snapshot` job) the source is the job's snapshot and the fill reads all of it.
+ */
+export interface ViewPartitionTask extends PartitionTaskBase {
+  job: ViewJob;
+  build: { kind: 'view-fill'; cutoff?: number };
+  swap: 'append';
+  backup?: undefined;
+  maxShrink?: undefined;
+}
+
+/**
+ * An import job's batch: the history rows of one partition of the main table (the task's `target`, read from
+ * `source`) before the checkpoint, inserted into the main table's duplicate (the shadow), whose view copies fill the
+ * view targets' duplicates; validated, then every duplicate's partitions moved into its live table (`MOVE
+ * PARTITION`, appended: ingestion goes on writing the same tables). No shrink guard and no backup.
+ */
+export interface ImportPartitionTask extends PartitionTaskBase {
+  job: ImportJob;
+  build: ImportBatchBuild;
+  swap: 'move-all';
+  duplicates: ImportDuplicates;
+  backup?: undefined;
+  maxShrink?: undefined;
+}
+
+export type PartitionTask = AggregatePartitionTask | ViewPartitionTask | ImportPartitionTask;
