@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { valuesAgree } from '../src/activities/validation-check';
+import { valuesAgree } from '../src/activities/engine/validation-check';
 import type { ClickHouse } from '../src/clickhouse/clickhouse';
 import { execWithPeakMemory } from '../src/clickhouse/query-memory';
 import type { Statement } from '../src/clickhouse/statement';
-import { createTargetTable, insertAggregation } from '../src/sql/aggregation';
-import { aggregationShape } from '../src/sql/aggregation-shape';
+import { createTargetTable, insertAggregation } from '../src/sql/aggregate/aggregation';
+import { aggregationShape } from '../src/sql/aggregate/aggregation-shape';
 import {
   countRows,
   createDemoEventsTable,
   insertDailyDemoEvents,
   insertDemoEvents,
 } from '../examples/demo/sql/demo-events';
-import { createTableLike, dropTableIfExists, truncateTable } from '../src/sql/partition-ops';
+import { createTableLike, dropTableIfExists, truncateTable } from '../src/sql/engine/partition-ops';
 import {
   createPypiDownloadsTable,
   createPypiTable,
@@ -20,8 +20,8 @@ import {
   insertPypiRows,
   selectPypiDownloadsDigest,
 } from '../examples/demo/sql/pypi-demo';
-import { selectSourcePartitionStats } from '../src/sql/source-stats';
-import { selectPartitionTotals, selectSourceTotals } from '../src/sql/totals';
+import { selectSourcePartitionStats } from '../src/sql/aggregate/source-stats';
+import { selectPartitionTotals, selectSourceTotals } from '../src/sql/aggregate/totals';
 import type {
   ClickHouseTask,
   ClickHouseTaskResult,

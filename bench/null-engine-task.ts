@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 import type { ClickHouse, QuerySettings } from '../src/clickhouse/clickhouse';
 import { execWithPeakMemory } from '../src/clickhouse/query-memory';
 import type { Statement } from '../src/clickhouse/statement';
-import { truncateTable } from '../src/sql/partition-ops';
-import { selectActiveParts, stopMerges } from '../src/sql/part-stats';
+import { truncateTable } from '../src/sql/engine/partition-ops';
+import { selectActiveParts, stopMerges } from '../src/sql/engine/part-stats';
 import {
   createPypiTable,
   insertPypiRows,

@@ -1,18 +1,18 @@
-import type { ActivityDeps } from './deps';
-import { withFailureBoundary } from './failure-boundary';
-import { checkClusterLoad } from './cluster-load';
-import { partitionSteps } from './partition-steps';
-import { planBackfill } from './plan-backfill';
-import { importPlanning } from './plan-import';
-import { viewPlanning } from './plan-view';
-import { viewSnapshotSteps } from './view-snapshot';
-import { dailySteps } from './daily-steps';
-import { referenceValidation } from './reference-validation';
-import { clickHouseDoctor } from './doctor';
-import { inputResolvers } from './resolve-input';
-import { describeBackfillActivities } from './describe-backfill';
-import { ledgerActivities } from './ledger';
-import { testDayActivities } from './test-day';
+import type { ActivityDeps } from './engine/deps';
+import { withFailureBoundary } from './engine/failure-boundary';
+import { checkClusterLoad } from './engine/cluster-load';
+import { partitionSteps } from './engine/partition-steps';
+import { planBackfill } from './aggregate/plan-backfill';
+import { importPlanning } from './import/plan-import';
+import { viewPlanning } from './view/plan-view';
+import { viewSnapshotSteps } from './snapshot/view-snapshot';
+import { dailySteps } from './daily/daily-steps';
+import { referenceValidation } from './service/reference-validation';
+import { clickHouseDoctor } from './service/doctor';
+import { inputResolvers } from './service/resolve-input';
+import { describeBackfillActivities } from './aggregate/describe-backfill';
+import { ledgerActivities } from './engine/ledger';
+import { testDayActivities } from './aggregate/test-day';
 
 /** Builds the worker's activities around injected dependencies (one ClickHouse per worker process). */
 export function createActivities(deps: ActivityDeps) {
@@ -34,4 +34,4 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-export type { ActivityDeps, Logger, StepPoint } from './deps';
+export type { ActivityDeps, Logger, StepPoint } from './engine/deps';

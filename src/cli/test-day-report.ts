@@ -1,5 +1,5 @@
-import type { TestDayResult } from '../activities/test-day';
-import { formatStatements } from './view-description';
+import type { TestDayResult } from '../activities/aggregate/test-day';
+import { formatStatements } from './kinds/view-description';
 import { qualifiedName } from '../shared/table-ref';
 
 const count = (n: number): string => n.toLocaleString('en-US');

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { flushLogs, selectLoggedQueryPeakMemory, selectRunningQueriesPeakMemory } from '../sql/query-memory';
+import { flushLogs, selectLoggedQueryPeakMemory, selectRunningQueriesPeakMemory } from '../sql/engine/query-memory';
 import type { ClickHouse, RunOptions } from './clickhouse';
 import { isClickHouseError } from './clickhouse-error';
 import type { Statement } from './statement';

@@ -1,7 +1,7 @@
 /**
  * A strict, small expression language for the metric and date expressions of a job spec
  * (`sum(ctr * ctr)`, `quantile(0.9)(latency)`, `toDate(ts)`): its syntax tree and parser, which the job spec's
- * schema checks with. The SQL is rendered from the tree in src/sql/expression.ts.
+ * schema checks with. The SQL is rendered from the tree in src/sql/engine/expression.ts.
  *
  * Anything outside the grammar (string literals, quotes, comments, semicolons, dots, query parameters,
  * subqueries) is refused.

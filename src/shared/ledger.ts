@@ -3,7 +3,7 @@ export const DEFAULT_LEDGER_TABLE = '_backfill_ledger';
 
 /**
  * What the source rows feeding one target partition looked like, from the source's part metadata and one pass over
- * the date expression's columns (see src/sql/source-fingerprint.ts).
+ * the date expression's columns (see src/sql/aggregate/source-fingerprint.ts).
  *
  * Two measures tell a change, and each misses what the other catches:
  * - `version`, the highest block or mutation number among the source parts holding the partition's rows. An INSERT,

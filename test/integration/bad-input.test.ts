@@ -304,7 +304,7 @@ describe('bad input is refused, naming the field, and changes nothing', () => {
         workflowExecutionTimeout: '90s',
       });
       const after = await snapshot(h.ch, db);
-      // The target, and the ledger its swap recorded in (src/activities/ledger.ts).
+      // The target, and the ledger its swap recorded in (src/activities/engine/ledger.ts).
       expect(after.tables.map((t) => t.name)).toEqual(
         [...before.tables.map((t) => t.name), '_backfill_ledger', 'control_daily'].sort(),
       );

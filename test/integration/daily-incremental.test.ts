@@ -6,7 +6,7 @@ import { dayBefore } from '../../src/shared/days';
 import type { DailyInputRaw } from '../../src/shared/daily-input';
 import { aggregateJobSchema, type JobSpecInput } from '../../src/shared/job-spec';
 import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
-import type { DailyResult } from '../../src/workflows/daily-incremental-workflow';
+import type { DailyResult } from '../../src/workflows/daily/daily-incremental-workflow';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { statementOf } from '../helpers/statement-of';

@@ -1,10 +1,15 @@
 import type { Statement } from '../../src/clickhouse/statement';
 import { aggregateJobSchema, type JobSpecInput } from '../../src/shared/job-spec';
-import { createTargetTable, insertAggregation, selectAggregation } from '../../src/sql/aggregation';
-import { aggregationShape, type AggregationShape } from '../../src/sql/aggregation-shape';
-import { createTableLike, dropTableIfExists, replacePartition, truncateTable } from '../../src/sql/partition-ops';
-import { selectSourcePartitionStats } from '../../src/sql/source-stats';
-import { selectPartitionTotals, selectSourceTotals } from '../../src/sql/totals';
+import { createTargetTable, insertAggregation, selectAggregation } from '../../src/sql/aggregate/aggregation';
+import { aggregationShape, type AggregationShape } from '../../src/sql/aggregate/aggregation-shape';
+import {
+  createTableLike,
+  dropTableIfExists,
+  replacePartition,
+  truncateTable,
+} from '../../src/sql/engine/partition-ops';
+import { selectSourcePartitionStats } from '../../src/sql/aggregate/source-stats';
+import { selectPartitionTotals, selectSourceTotals } from '../../src/sql/aggregate/totals';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
 import type { TableRef } from '../../src/shared/table-ref';
 

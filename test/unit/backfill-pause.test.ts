@@ -1,6 +1,6 @@
 import type { PauseRequest } from '../../src/shared/messages';
 import type { PauseState } from '../../src/shared/progress';
-import { BackfillPause } from '../../src/workflows/backfill-pause';
+import { BackfillPause } from '../../src/workflows/engine/backfill-pause';
 
 describe('BackfillPause: manual and load pauses of a backfill', () => {
   const setUp = () => {

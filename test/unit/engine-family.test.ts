@@ -5,7 +5,7 @@ import {
   isReplicatedEngine,
   isSharedEngine,
 } from '../../src/clickhouse/engine-family';
-import { targetChecks } from '../../src/sql/import';
+import { targetChecks } from '../../src/sql/import/import';
 
 describe('engine families', () => {
   it.each([

@@ -12,8 +12,8 @@ import {
   renderExpression,
   renderMergeAggregate,
   renderStateAggregate,
-} from '../../src/sql/expression';
-import { quoteAllowListedIdentifier } from '../../src/sql/quote-identifier';
+} from '../../src/sql/engine/expression';
+import { quoteAllowListedIdentifier } from '../../src/sql/engine/quote-identifier';
 
 const render = (text: string): string => renderExpression(parseExpression(text));
 

@@ -19,8 +19,8 @@ import {
   selectTimeRange,
   selectViewsTotals,
   targetChecks,
-} from '../../src/sql/import';
-import { repointViewSelect } from '../../src/sql/repoint-view-select';
+} from '../../src/sql/import/import';
+import { repointViewSelect } from '../../src/sql/import/repoint-view-select';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
 import type { TableRef } from '../../src/shared/table-ref';
 

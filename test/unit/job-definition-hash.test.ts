@@ -1,4 +1,4 @@
-import { jobDefinitionHash } from '../../src/activities/job-definition-hash';
+import { jobDefinitionHash } from '../../src/activities/engine/job-definition-hash';
 import { aggregateJobSchema, type AggregateJob } from '../../src/shared/job-spec';
 
 const job = (overrides: Record<string, unknown> = {}): AggregateJob =>

@@ -1,6 +1,6 @@
 import type { Statement } from '../../src/clickhouse/statement';
 import { aggregateJobSchema } from '../../src/shared/job-spec';
-import { aggregationShape } from '../../src/sql/aggregation-shape';
+import { aggregationShape } from '../../src/sql/aggregate/aggregation-shape';
 import {
   createLedgerTable,
   insertLedgerRow,
@@ -9,9 +9,9 @@ import {
   selectMeasuredBuilds,
   selectPreviousLedgerRow,
   type LedgerRecord,
-} from '../../src/sql/ledger';
-import { selectSourceFingerprintDays } from '../../src/sql/source-fingerprint';
-import { selectSampleRows, selectSourceRowsOfSample } from '../../src/sql/test-day';
+} from '../../src/sql/engine/ledger';
+import { selectSourceFingerprintDays } from '../../src/sql/aggregate/source-fingerprint';
+import { selectSampleRows, selectSourceRowsOfSample } from '../../src/sql/aggregate/test-day';
 import { hostileStrings } from '../helpers/hostile-strings';
 import type { TableRef } from '../../src/shared/table-ref';
 

@@ -1,4 +1,4 @@
-import { PartitionControl } from '../../src/workflows/partition-control';
+import { PartitionControl } from '../../src/workflows/engine/partition-control';
 
 describe('PartitionControl: what operators told one partition', () => {
   it('pause --now during a build cancels it and marks it interrupted; a plain pause does not', () => {

@@ -1,6 +1,6 @@
 import type { PartitionResult } from '../../src/shared/backfill-results';
 import { initialProgress, type PartitionProgress } from '../../src/shared/progress';
-import { PartitionLoopState, checkParallelism, withRates } from '../../src/workflows/partition-loop-state';
+import { PartitionLoopState, checkParallelism, withRates } from '../../src/workflows/engine/partition-loop-state';
 
 const pending = (id: string, sourceRows = 100): PartitionProgress => ({ id, state: 'pending', salt: 1, sourceRows });
 

@@ -2,8 +2,8 @@ import type { BackfillPlan, PartitionPlan, PartitionResult } from '../../src/sha
 import { partitionsCovering } from '../../src/shared/partitions';
 import { searchablePartitionIds } from '../../src/shared/search-attributes';
 import { initialProgress, type BackfillProgress } from '../../src/shared/progress';
-import { packPartitions, unpackPartitions } from '../../src/workflows/carried-partitions';
-import { PartitionLoopState } from '../../src/workflows/partition-loop-state';
+import { packPartitions, unpackPartitions } from '../../src/workflows/engine/carried-partitions';
+import { PartitionLoopState } from '../../src/workflows/engine/partition-loop-state';
 
 /** Ten years of days, as the plan lists them, with a few hundred rows each. */
 const plan: PartitionPlan[] = partitionsCovering('2015-01-01', '2024-12-28', 'day').map((p, i) => ({

@@ -1,4 +1,8 @@
-import { flushLogs, selectLoggedQueryPeakMemory, selectRunningQueriesPeakMemory } from '../../src/sql/query-memory';
+import {
+  flushLogs,
+  selectLoggedQueryPeakMemory,
+  selectRunningQueriesPeakMemory,
+} from '../../src/sql/engine/query-memory';
 
 describe('the query memory statements', () => {
   it('list the running queries with no parameter, so that chDB runs the probe beside the watched query', () => {

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { inputResolvers } from '../../src/activities/resolve-input';
+import { inputResolvers } from '../../src/activities/service/resolve-input';
 import { backfillInputSchema } from '../../src/shared/backfill-input';
 import { describeIssues } from '../../src/shared/input-errors';
 import { aggregateJobSpecSchema } from '../../src/shared/job-spec';

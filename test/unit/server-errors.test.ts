@@ -1,6 +1,6 @@
 import { parseError } from '@clickhouse/client-common';
 import { ApplicationFailure } from '@temporalio/common';
-import { LIMIT_ATTEMPTS, toActivityFailure } from '../../src/activities/errors';
+import { LIMIT_ATTEMPTS, toActivityFailure } from '../../src/activities/engine/errors';
 import { FailureType } from '../../src/shared/failure-types';
 
 /** A ClickHouse error as the client parses it from the server's exception text. */

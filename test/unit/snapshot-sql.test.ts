@@ -1,7 +1,7 @@
 import type { Statement } from '../../src/clickhouse/statement';
 import { viewJobSchema, type ViewJobInput } from '../../src/shared/job-spec';
-import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../../src/sql/partition-ops';
-import { selectActivePartitions } from '../../src/sql/snapshot';
+import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../../src/sql/engine/partition-ops';
+import { selectActivePartitions } from '../../src/sql/snapshot/snapshot';
 import {
   createLiveView,
   insertNullFill,
@@ -11,7 +11,7 @@ import {
   selectViewSourceTotals,
   viewShape,
   type ViewShape,
-} from '../../src/sql/view';
+} from '../../src/sql/view/view';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
 import type { TableRef } from '../../src/shared/table-ref';
 

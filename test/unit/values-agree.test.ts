@@ -1,4 +1,4 @@
-import { valuesAgree } from '../../src/activities/validation-check';
+import { valuesAgree } from '../../src/activities/engine/validation-check';
 
 describe('valuesAgree on integers: exact', () => {
   it.each([

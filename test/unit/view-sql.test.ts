@@ -18,7 +18,7 @@ import {
   selectViewTableTotals,
   viewShape,
   type ViewShape,
-} from '../../src/sql/view';
+} from '../../src/sql/view/view';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
 import type { TableRef } from '../../src/shared/table-ref';
 

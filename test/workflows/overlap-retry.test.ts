@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { Context } from '@temporalio/activity';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { JobSpecError } from '../../src/activities/errors';
+import { JobSpecError } from '../../src/activities/engine/errors';
 import type { StepPoint } from '../../src/activities';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { BackfillSummary } from '../../src/shared/backfill-results';

@@ -1,8 +1,8 @@
-import type { ActivityDeps } from '../../../src/activities/deps';
-import { tableResolver } from '../../../src/activities/table-resolver';
+import type { ActivityDeps } from '../../../src/activities/engine/deps';
+import { tableResolver } from '../../../src/activities/engine/table-resolver';
 import { countRows, createDemoEventsTable, insertDemoEvents } from '../sql/demo-events';
-import { truncateTable } from '../../../src/sql/partition-ops';
-import { withHeartbeat } from '../../../src/activities/heartbeat';
+import { truncateTable } from '../../../src/sql/engine/partition-ops';
+import { withHeartbeat } from '../../../src/activities/engine/heartbeat';
 
 export interface DemoEventsInput {
   table: string;

@@ -1,5 +1,5 @@
-import type { ActivityDeps } from '../../../src/activities/deps';
-import { withFailureBoundary } from '../../../src/activities/failure-boundary';
+import type { ActivityDeps } from '../../../src/activities/engine/deps';
+import { withFailureBoundary } from '../../../src/activities/engine/failure-boundary';
 import { seedDemoEvents } from './demo-events';
 import { pypiExample } from './pypi-example';
 

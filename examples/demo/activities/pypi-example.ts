@@ -1,5 +1,5 @@
 import type { TableRef } from '../../../src/shared/table-ref';
-import { truncateTable } from '../../../src/sql/partition-ops';
+import { truncateTable } from '../../../src/sql/engine/partition-ops';
 import {
   countPypiRows,
   createPypiTable,
@@ -12,11 +12,11 @@ import {
   selectPypiSourceDownloadsDigest,
   selectPypiSourceDownloadsPerDayDigest,
 } from '../sql/pypi-demo';
-import { dropTableIfExists } from '../../../src/sql/partition-ops';
-import { dropViewIfExists } from '../../../src/sql/view';
-import type { ActivityDeps } from '../../../src/activities/deps';
-import { withHeartbeat } from '../../../src/activities/heartbeat';
-import { tableResolver } from '../../../src/activities/table-resolver';
+import { dropTableIfExists } from '../../../src/sql/engine/partition-ops';
+import { dropViewIfExists } from '../../../src/sql/view/view';
+import type { ActivityDeps } from '../../../src/activities/engine/deps';
+import { withHeartbeat } from '../../../src/activities/engine/heartbeat';
+import { tableResolver } from '../../../src/activities/engine/table-resolver';
 
 export interface PypiExampleTables {
   source: string;

@@ -1,6 +1,6 @@
 import type { Statement } from '../../../src/clickhouse/statement';
 import type { TableRef } from '../../../src/shared/table-ref';
-import { tableParam } from '../../../src/sql/table-param';
+import { tableParam } from '../../../src/sql/engine/table-param';
 
 /** The raw events table of the demo job: one row per event, partitioned by month. */
 export function createDemoEventsTable(table: TableRef): Statement {

@@ -1,6 +1,6 @@
 import type { Statement } from '../../../src/clickhouse/statement';
 import type { TableRef } from '../../../src/shared/table-ref';
-import { quotedTable, tableParam } from '../../../src/sql/table-param';
+import { quotedTable, tableParam } from '../../../src/sql/engine/table-param';
 
 /**
  * The PyPI downloads tables of ClickHouse's "Backfilling data" guide, on generated rows: the raw `pypi` table,

@@ -5,18 +5,23 @@ import type { ValidationCheck } from '../../shared/backfill-results';
 import type { AggregatePartitionTask } from '../../shared/partition-task';
 import { qualifiedName } from '../../shared/table-ref';
 import { nextDay } from '../../shared/days';
-import { insertAggregation } from '../../sql/aggregation';
-import { additiveMetrics, aggregationShape, rowCountMetric, type AggregationShape } from '../../sql/aggregation-shape';
-import { deleteDay, selectDaySplitTotals } from '../../sql/daily-ops';
-import { attachPartitionFrom } from '../../sql/partition-ops';
-import { metricTotalAlias, selectSourceTotals } from '../../sql/totals';
-import { aggregatePartitionStatements } from '../aggregate-partition-statements';
-import type { ActivityDeps } from '../deps';
-import { BackupMissingError, SwapVerificationError, ValidationMismatchError } from '../errors';
-import { recordSwap } from '../ledger';
-import { emptySnapshot, sourceSnapshots } from '../source-fingerprint';
-import { buildQueries, partitionRows, runStep, tableExists, type SwapResult } from '../step-runner';
-import { validationCheck } from '../validation-check';
+import { insertAggregation } from '../../sql/aggregate/aggregation';
+import {
+  additiveMetrics,
+  aggregationShape,
+  rowCountMetric,
+  type AggregationShape,
+} from '../../sql/aggregate/aggregation-shape';
+import { deleteDay, selectDaySplitTotals } from '../../sql/daily/daily-ops';
+import { attachPartitionFrom } from '../../sql/engine/partition-ops';
+import { metricTotalAlias, selectSourceTotals } from '../../sql/aggregate/totals';
+import { aggregatePartitionStatements } from './aggregate-partition-statements';
+import type { ActivityDeps } from '../engine/deps';
+import { BackupMissingError, SwapVerificationError, ValidationMismatchError } from '../engine/errors';
+import { recordSwap } from '../engine/ledger';
+import { emptySnapshot, sourceSnapshots } from './source-fingerprint';
+import { buildQueries, partitionRows, runStep, tableExists, type SwapResult } from '../engine/step-runner';
+import { validationCheck } from '../engine/validation-check';
 import type { KindSteps } from '../engine/kind-steps';
 
 /** The checks of a rebuilt partition against the source partition. */

@@ -1,6 +1,6 @@
 import type { PartitionTask } from '../../shared/partition-task';
-import type { SwapContext } from '../ledger';
-import type { BackupResult, BuildResult, StepTiming, SwapResult, ValidateResult } from '../step-runner';
+import type { SwapContext } from './ledger';
+import type { BackupResult, BuildResult, StepTiming, SwapResult, ValidateResult } from './step-runner';
 
 /** What a build reports; `rowsWritten` only where the build counts them itself (validation counts the rest). */
 export type BuildOutcome = Omit<BuildResult, 'rowsWritten'> & { rowsWritten?: number };

@@ -5,8 +5,8 @@ import type {
   ViewPartitionTask,
 } from '../../shared/partition-task';
 import { byPartitionKind } from '../../shared/partition-kind';
-import type { SwapContext } from '../ledger';
-import type { BackupResult, StepTiming, SwapResult, ValidateResult } from '../step-runner';
+import type { SwapContext } from './ledger';
+import type { BackupResult, StepTiming, SwapResult, ValidateResult } from './step-runner';
 import type { BuildOptions, BuildOutcome, KindSteps } from './kind-steps';
 
 /** Every kind's steps, as the worker builds them around its dependencies. */

@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { Command } from 'commander';
-import type { ClickHouseDoctorInput, DoctorCheck } from '../../activities/doctor';
+import type { ClickHouseDoctorInput, DoctorCheck } from '../../activities/service/doctor';
 import { backfillPartitionsKey, backfillTargetKey } from '../../temporal/backfill-search-attributes';
 import { temporalConfigFromEnv, type TemporalConfig } from '../../temporal/connection';
 import type { doctorWorkflow } from '../../workflows';

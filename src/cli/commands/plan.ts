@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { TestDayResult } from '../../activities/test-day';
+import type { TestDayResult } from '../../activities/aggregate/test-day';
 import { testDayInputSchema } from '../../shared/plan-input';
 import { describeIssues } from '../../shared/input-errors';
 import type { testBackfillDayWorkflow } from '../../workflows';

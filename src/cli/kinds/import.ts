@@ -5,7 +5,7 @@ import type { describeImportWorkflow, importWorkflow } from '../../workflows';
 import { askWorker } from '../ask-worker';
 import { refuseRangeOptions } from '../backfill-options';
 import { CliError } from '../cli-error';
-import { formatImportDescription } from '../import-description';
+import { formatImportDescription } from './import-description';
 import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
 import type { JobKind } from './job-kind';

@@ -7,7 +7,7 @@ import { refuseRangeOptions } from '../backfill-options';
 import { CliError } from '../cli-error';
 import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
-import { formatViewDescription } from '../view-description';
+import { formatViewDescription } from './view-description';
 import type { JobKind } from './job-kind';
 
 /** A view job's workflow input, every default applied; bad input refused naming each field. */

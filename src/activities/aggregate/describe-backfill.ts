@@ -1,0 +1,198 @@
+import type { PartitionPlan } from '../../shared/backfill-results';
+import type { BackfillDescription, PartitionDescription, PlannedStatement } from '../../shared/backfill-description';
+import { ONLY_MODES, type OnlyMode } from '../../shared/ledger';
+import { estimateRun } from '../../shared/run-estimate';
+import { DESCRIBED_WRITER_TAG } from '../../shared/view-input';
+import { backupTableFor, shadowTableFor } from '../../shared/writer-tables';
+import { createTargetTable } from '../../sql/aggregate/aggregation';
+import { createLedgerTable, insertLedgerRow, selectMeasuredBuilds } from '../../sql/engine/ledger';
+import { aggregatePartitionStatements } from './aggregate-partition-statements';
+import type { ActivityDeps } from '../engine/deps';
+import { withHeartbeat } from '../engine/heartbeat';
+import { jobDefinitionHash } from '../engine/job-definition-hash';
+import { ledgerTableOf, readLedger } from '../engine/ledger';
+import { changesOf, checkJob, partitionsOfRange, partitionsTaken, type PlanBackfillInput } from './plan-backfill';
+import { tableExists } from '../engine/step-runner';
+import type { AggregatePartitionTask } from '../../shared/partition-task';
+
+/** How many of the ledger's newest measured builds of the target the estimate is drawn from. */
+const ESTIMATE_SAMPLE = 50;
+
+/** Why a mode leaves a partition out, in the words of `plan`'s action column (the ledger's own words are beside it). */
+function skipReason(only: OnlyMode, p: PartitionPlan, retryOf?: string): string {
+  if (only === 'changed') return 'unchanged';
+  if (only === 'missing') return p.targetRows > 0 ? 'the target has it' : 'no source rows';
+  return `did not fail in ${retryOf ?? 'the earlier backfill'}`;
+}
+
+/**
+ * Every statement one partition's steps would send, in order, rendered by the functions the steps run
+ * ({@link aggregatePartitionStatements}): prepare, the build (with the fingerprint read before its INSERT),
+ * validation's reads, the backup when the live partition has rows, the swap (REPLACE, or DROP PARTITION when the
+ * source has no rows) with its ledger record (`createsLedger`: after the record's first attempt finds no ledger, its
+ * creation), and the cleanup.
+ */
+function partitionStatements(task: AggregatePartitionTask, createsLedger: boolean): PlannedStatement[] {
+  const s = aggregatePartitionStatements(task);
+  const { partition } = task;
+  const at = (step: string) => `partition ${partition.id}: ${step}`;
+  const ledger = ledgerTableOf(task.job, task.target);
+  const swap = partition.sourceRows > 0 ? [s.replace] : partition.targetRows > 0 ? [s.empty] : [];
+  const record = ledger
+    ? [
+        ...(createsLedger
+          ? [
+              {
+                step: at('swap'),
+                ...createLedgerTable(ledger),
+                note: 'the ledger does not exist yet: the first swap creates it',
+              },
+            ]
+          : []),
+        {
+          step: at('swap'),
+          ...insertLedgerRow(ledger, placeholderRecord(task)),
+          params: {},
+          note: 'params: the swap values (time, source fingerprint, target rows, job, build time)',
+        },
+      ]
+    : [];
+  return [
+    ...s.prepare.map((st) => ({ step: at('prepare'), ...st })),
+    { step: at('insert'), ...s.fingerprint },
+    { step: at('insert'), ...s.insert, settings: task.job.insertSettings as Record<string, number> },
+    ...s.validate.map((st) => ({ step: at('validate'), ...st })),
+    ...(partition.targetRows > 0 ? s.backup.map((st) => ({ step: at('backup'), ...st })) : []),
+    ...swap.map((st) => ({ step: at('swap'), ...st })),
+    ...record,
+    ...s.cleanup.map((st) => ({ step: at('cleanup'), ...st })),
+  ];
+}
+
+/** A ledger record of the partition, only to render the INSERT's text: its values come from the swap. */
+function placeholderRecord(task: AggregatePartitionTask): Parameters<typeof insertLedgerRow>[1] {
+  return {
+    target: task.target.name,
+    partition: task.partition.id,
+    writer: '',
+    writer_run: '',
+    build: 'rebuild',
+    action: '',
+    job_hash: '',
+    source: '',
+    fingerprint_known: 0,
+    source_rows: 0,
+    source_version: 0,
+    source_parts: 0,
+    source_modified: 0,
+    source_bytes: 0,
+    source_hash: '',
+    source_days: '{}',
+    source_day_hashes: '{}',
+    note: '',
+    target_rows: 0,
+    rows_read: 0,
+    build_ms: 0,
+    peak_memory: null,
+  };
+}
+
+export interface DescribeBackfillInput extends PlanBackfillInput {
+  /** With `only: failed`: the backfill whose failed partitions `partitions` lists (for the words only). */
+  retryOf?: string;
+}
+
+/** A backfill's dry run, for `ch-backfill plan` and `start --dry-run`. */
+export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
+  return {
+    /**
+     * What a backfill of the job and range started now would do, without any DDL or write: the plan's checks (the
+     * same refusals), every partition of the range with its source rows and bytes, target rows, salt and whether
+     * it changed since the ledger's newest row of it, which partitions each mode takes and the action each
+     * partition gets under `only`, every statement the taken partitions' steps would send (rendered by the
+     * functions the steps run; shadows and the backup named with {@link DESCRIBED_WRITER_TAG}), and an estimate
+     * from the ledger's measured builds.
+     *
+     * Durability: read-only; creates nothing, so repeating it is harmless.
+     */
+    async describeBackfill(input: DescribeBackfillInput): Promise<BackfillDescription> {
+      const { job, from, to, only = 'all', partitions: failed, retryOf } = input;
+      return withHeartbeat(
+        () => ({ step: 'describe' }),
+        async () => {
+          const checked = await checkJob(ch, job);
+          const { shape, source, target, targetExisted } = checked;
+          const all = await partitionsOfRange(ch, job, checked, from, to);
+          const { changes, snapshots } = await changesOf(ch, job, checked, all);
+          const modes: BackfillDescription['modes'] = {};
+          for (const mode of ONLY_MODES) {
+            if (mode !== 'failed' || failed) modes[mode] = partitionsTaken(mode, all, changes, failed).map((p) => p.id);
+          }
+          const taken = partitionsTaken(only, all, changes, failed);
+          const takenIds = new Set(taken.map((p) => p.id));
+          const partitions = all.map((p): PartitionDescription => {
+            const change = changes.get(p.id) ?? { changed: true, reason: 'not in the ledger' };
+            const action = !takenIds.has(p.id)
+              ? `skip: ${skipReason(only, p, retryOf)}`
+              : p.sourceRows > 0
+                ? 'rebuild'
+                : 'empty a stale partition';
+            const bytes = snapshots && (snapshots.get(p.id)?.fingerprint.bytes ?? 0);
+            return {
+              id: p.id,
+              sourceRows: p.sourceRows,
+              sourceBytes: bytes === undefined ? undefined : Math.round(bytes),
+              targetRows: p.targetRows,
+              salt: p.salt,
+              change,
+              taken: takenIds.has(p.id),
+              action,
+            };
+          });
+
+          const backup = backupTableFor(target, DESCRIBED_WRITER_TAG);
+          const statements: PlannedStatement[] = targetExisted
+            ? []
+            : [{ step: 'create the target', ...createTargetTable(shape, source, target) }];
+          const ledgerTable = ledgerTableOf(job, target);
+          let ledgerMissing = ledgerTable !== undefined && !(await tableExists(ch, ledgerTable));
+          for (const partition of taken) {
+            statements.push(
+              ...partitionStatements(
+                {
+                  job,
+                  source,
+                  target,
+                  shadow: shadowTableFor(target, partition.id, DESCRIBED_WRITER_TAG),
+                  partition,
+                  build: { kind: 'rebuild' },
+                  backup,
+                  maxShrink: job.safety.maxShrink,
+                },
+                ledgerMissing,
+              ),
+            );
+            ledgerMissing = false;
+          }
+
+          const ledger = ledgerTableOf(job, target) ?? { database: target.database, name: '' };
+          const jobHash = jobDefinitionHash(job, source);
+          const sample = await readLedger(ch, ledger, selectMeasuredBuilds(ledger, target.name, ESTIMATE_SAMPLE));
+          return {
+            source,
+            target,
+            targetExists: targetExisted,
+            ledger,
+            jobHash,
+            only,
+            fingerprints: snapshots !== undefined,
+            partitions,
+            modes,
+            statements,
+            estimate: estimateRun(sample, jobHash, taken, job.parallelism),
+          };
+        },
+      );
+    },
+  };
+}

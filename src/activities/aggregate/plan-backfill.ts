@@ -1,0 +1,329 @@
+import type { ClickHouse } from '../../clickhouse/clickhouse';
+import type { Statement } from '../../clickhouse/statement';
+import { isClickHouseError } from '../../clickhouse/clickhouse-error';
+import { isMergeTreeFamily } from '../../clickhouse/engine-family';
+import type { BackfillPlan, PartitionPlan } from '../../shared/backfill-results';
+import type { AggregateJob } from '../../shared/job-spec';
+import {
+  partitionChange,
+  type LedgerEntry,
+  type OnlyMode,
+  type PartitionChange,
+  type SourceSnapshot,
+} from '../../shared/ledger';
+import { partitionFromId, partitionOf } from '../../shared/partitions';
+import {
+  createTargetTable,
+  selectAggregation,
+  selectDateExpression,
+  selectMetric,
+} from '../../sql/aggregate/aggregation';
+import { aggregationShape, partitionFunction, type AggregationShape } from '../../sql/aggregate/aggregation-shape';
+import { columnsOf, functionsOf, type Expr } from '../../shared/expression-syntax';
+import {
+  describeSelect,
+  selectAggregateCombinators,
+  selectFunctionKinds,
+  selectTableColumns,
+  selectTableInfo,
+  type TableColumn,
+} from '../../sql/engine/introspection';
+import { selectPartitionRowsBetween } from '../../sql/engine/partition-ops';
+import { selectSourceFingerprintDays } from '../../sql/aggregate/source-fingerprint';
+import { selectSourcePartitionStats } from '../../sql/aggregate/source-stats';
+import type { ActivityDeps } from '../engine/deps';
+import { JobSpecError } from '../engine/errors';
+import { withHeartbeat } from '../engine/heartbeat';
+import { jobDefinitionHash } from '../engine/job-definition-hash';
+import { latestLedgerEntries, ledgerTableOf } from '../engine/ledger';
+import { emptySnapshot, sourceHasParts, sourceSnapshots } from './source-fingerprint';
+import { tableResolver } from '../engine/table-resolver';
+import { qualifiedName, type TableRef } from '../../shared/table-ref';
+
+export interface PlanBackfillInput {
+  job: AggregateJob;
+  from: string;
+  to: string;
+  /** Which partitions to take; absent (inputs from before it): all. */
+  only?: OnlyMode;
+  /** With `only: failed`, the partitions to take. */
+  partitions?: string[];
+}
+
+/** The metric expressions as the job wrote them, with the field each one came from. */
+function expressionsOf(shape: AggregationShape): { field: string; args: Expr[] }[] {
+  return [
+    { field: 'date.expression', args: [shape.dateExpr] },
+    ...shape.metrics.map((m) => ({ field: `metrics.${m.name}`, args: [...m.metric.params, ...m.metric.args] })),
+  ];
+}
+
+async function checkSourceColumns(ch: ClickHouse, job: AggregateJob, shape: AggregationShape, source: TableRef) {
+  const columns = await ch.rows(selectTableColumns(source));
+  if (columns.length === 0) {
+    throw new JobSpecError('source.table', `table ${qualifiedName(source)} does not exist`);
+  }
+  const known = new Set(columns.map((c) => c.name));
+  const missing = (field: string, name: string) =>
+    new JobSpecError(
+      field,
+      `column "${name}" does not exist in ${qualifiedName(source)} (it has: ${[...known].join(', ')})`,
+    );
+  if (!known.has(job.source.timeColumn)) throw missing('source.timeColumn', job.source.timeColumn);
+  job.keys.forEach((k, i) => {
+    if (!known.has(k)) throw missing(`keys.${i}`, k);
+  });
+  for (const { field, args } of expressionsOf(shape)) {
+    for (const name of args.flatMap(columnsOf)) if (!known.has(name)) throw missing(field, name);
+  }
+}
+
+async function checkFunctions(ch: ClickHouse, shape: AggregationShape) {
+  const inner = [shape.dateExpr, ...shape.metrics.flatMap((m) => [...m.metric.params, ...m.metric.args])];
+  const names = [...new Set([...inner.flatMap(functionsOf), ...shape.metrics.map((m) => m.metric.fn)])];
+  const rows = await ch.rows(selectFunctionKinds(names));
+  const combinators = (await ch.rows(selectAggregateCombinators())).map((r) => r.name);
+  const kind = new Map(rows.map((r) => [r.name, Number(r.is_aggregate) === 1]));
+  const isAggregate = (fn: string): boolean =>
+    kind.get(fn) === true || combinators.some((c) => fn.endsWith(c) && kind.get(fn.slice(0, -c.length)) === true);
+  for (const m of shape.metrics) {
+    if (!isAggregate(m.metric.fn)) {
+      const what = kind.has(m.metric.fn) ? 'is not an aggregate function' : 'is not a known aggregate function';
+      throw new JobSpecError(`metrics.${m.name}`, `"${m.metric.fn}" ${what}; a metric must be e.g. sum(x) or count()`);
+    }
+    for (const fn of [...m.metric.params, ...m.metric.args].flatMap(functionsOf)) {
+      if (!kind.has(fn)) throw new JobSpecError(`metrics.${m.name}`, `unknown function "${fn}"`);
+      if (kind.get(fn))
+        throw new JobSpecError(`metrics.${m.name}`, `aggregate "${fn}" cannot be nested in an aggregate`);
+    }
+  }
+  for (const fn of functionsOf(shape.dateExpr)) {
+    if (!kind.has(fn)) throw new JobSpecError('date.expression', `unknown function "${fn}"`);
+    if (kind.get(fn)) throw new JobSpecError('date.expression', `"${fn}" is an aggregate; the date must be per row`);
+  }
+}
+
+/** TableColumn types of a SELECT; ClickHouse refusing it is blamed on `field`. */
+async function describe(ch: ClickHouse, select: Statement, field: string): Promise<TableColumn[]> {
+  try {
+    return await ch.rows(describeSelect(select));
+  } catch (err) {
+    if (isClickHouseError(err)) {
+      throw new JobSpecError(field, `ClickHouse refused it: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** The output columns of the aggregation, after checking the date and each metric on its own. */
+async function describeOutput(ch: ClickHouse, job: AggregateJob, shape: AggregationShape, source: TableRef) {
+  const [date] = await describe(ch, selectDateExpression(shape, source), 'date.expression');
+  if (!/^(Nullable\()?Date(32)?\)?$/.test(date.type)) {
+    throw new JobSpecError('date.expression', `"${job.date.expression}" yields ${date.type}, not a Date`);
+  }
+  for (const metric of shape.metrics) await describe(ch, selectMetric(metric, source), `metrics.${metric.name}`);
+  return describe(ch, selectAggregation(shape, source, partitionOf('1970-01-01', 'month'), 1), 'metrics');
+}
+
+/** Refuses an existing target whose engine, partitioning or columns differ from what the job produces. */
+async function checkExistingTarget(
+  ch: ClickHouse,
+  shape: AggregationShape,
+  target: TableRef,
+  expected: TableColumn[],
+): Promise<boolean> {
+  const [info] = await ch.rows(selectTableInfo(target));
+  if (!info) return false;
+  const field = 'target.table';
+  if (!isMergeTreeFamily(info.engine)) {
+    throw new JobSpecError(
+      field,
+      `${qualifiedName(target)} uses engine ${info.engine}; a MergeTree-family table is needed`,
+    );
+  }
+  const partitionKey = `${partitionFunction(shape.granularity)}(${shape.dateColumn})`;
+  if (info.partition_key !== partitionKey) {
+    throw new JobSpecError(
+      field,
+      `${qualifiedName(target)} is partitioned by "${info.partition_key}", but this job writes partitions by "${partitionKey}"`,
+    );
+  }
+  const actual = await ch.rows(selectTableColumns(target));
+  const render = (cols: TableColumn[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
+  if (render(actual) !== render(expected)) {
+    throw new JobSpecError(
+      field,
+      `${qualifiedName(target)} does not match the job: it has (${render(actual)}), the job produces (${render(expected)})`,
+    );
+  }
+  return true;
+}
+
+/** Inner groups per key: enough that no group holds more than about `chunkSize` rows of the largest key. */
+export function saltFor(maxRowsPerKey: number, chunkSize: number): number {
+  return Math.max(1, Math.ceil(maxRowsPerKey / chunkSize));
+}
+
+/**
+ * Every partition of the range that the source or the live target has rows in, in order: a range means the whole
+ * range, so a partition the source lost is planned too (with no source rows), and its swap empties it.
+ */
+function mergePartitions(
+  stats: { id: string; rows: string; max_rows_per_key: string }[],
+  live: { id: string; live_rows: string }[],
+  job: AggregateJob,
+): PartitionPlan[] {
+  const targetRows = new Map(live.map((p) => [p.id, Number(p.live_rows)]));
+  const planned = new Map<string, PartitionPlan>();
+  for (const s of stats) {
+    const maxRowsPerKey = Number(s.max_rows_per_key);
+    planned.set(s.id, {
+      ...partitionFromId(s.id, job.partitionBy),
+      sourceRows: Number(s.rows),
+      targetRows: targetRows.get(s.id) ?? 0,
+      maxRowsPerKey,
+      salt: saltFor(maxRowsPerKey, job.chunkSize),
+    });
+  }
+  for (const [id, rows] of targetRows) {
+    if (!planned.has(id))
+      planned.set(id, {
+        ...partitionFromId(id, job.partitionBy),
+        sourceRows: 0,
+        targetRows: rows,
+        maxRowsPerKey: 0,
+        salt: 1,
+      });
+  }
+  return [...planned.values()].sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** A job checked against its tables: its parsed shape, the resolved tables and the output's columns. */
+export interface CheckedJob {
+  shape: AggregationShape;
+  source: TableRef;
+  target: TableRef;
+  targetExisted: boolean;
+}
+
+/**
+ * Checks the job against the source and an existing target, without any DDL: the refusals of a backfill's plan, each
+ * naming the job's field.
+ */
+export async function checkJob(ch: ClickHouse, job: AggregateJob): Promise<CheckedJob> {
+  const shape = aggregationShape(job);
+  const resolve = await tableResolver(ch);
+  const source = resolve(job.source.table);
+  const target = resolve(job.target.table);
+  await checkSourceColumns(ch, job, shape, source);
+  await checkFunctions(ch, shape);
+  const output = await describeOutput(ch, job, shape, source);
+  const targetExisted = await checkExistingTarget(ch, shape, target, output);
+  return { shape, source, target, targetExisted };
+}
+
+/** The partitions of `[from, to]` that the source or the target has rows in, with their rows and salts. */
+export async function partitionsOfRange(
+  ch: ClickHouse,
+  job: AggregateJob,
+  checked: CheckedJob,
+  from: string,
+  to: string,
+): Promise<PartitionPlan[]> {
+  const { shape, source, target, targetExisted } = checked;
+  const first = partitionOf(from, shape.granularity);
+  const last = partitionOf(to, shape.granularity);
+  const stats = await ch.rows(selectSourcePartitionStats(shape, source, { start: first.start, end: last.end }));
+  const live = targetExisted ? await ch.rows(selectPartitionRowsBetween(target, first.id, last.id)) : [];
+  return mergePartitions(stats, live, job);
+}
+
+/**
+ * Whether each partition changed since the ledger's newest row of it (see `partitionChange`), by partition id: one
+ * pass over the source's date columns for the fingerprints, one read of the ledger.
+ */
+export async function changesOf(
+  ch: ClickHouse,
+  job: AggregateJob,
+  checked: CheckedJob,
+  partitions: PartitionPlan[],
+): Promise<{ changes: Map<string, PartitionChange>; snapshots?: Map<string, SourceSnapshot> }> {
+  const changes = new Map<string, PartitionChange>();
+  if (partitions.length === 0) return { changes };
+  const { shape, source, target } = checked;
+  const range = { start: partitions[0].start, end: partitions[partitions.length - 1].end };
+  const snapshots = await sourceSnapshots(
+    ch,
+    source,
+    shape.granularity,
+    selectSourceFingerprintDays(shape, source, range),
+  );
+  const ledger = ledgerTableOf(job, target);
+  const entries = ledger
+    ? await latestLedgerEntries(ch, ledger, target, partitions[0].id, partitions[partitions.length - 1].id)
+    : new Map<string, LedgerEntry>();
+  const jobHash = jobDefinitionHash(job, source);
+  for (const p of partitions) {
+    const current = snapshots && (snapshots.get(p.id) ?? emptySnapshot()).fingerprint;
+    changes.set(p.id, partitionChange(current, entries.get(p.id), jobHash, p.targetRows));
+  }
+  return { changes, snapshots };
+}
+
+/** The partitions a mode takes: `changes` is needed for `changed`, `failed` for `failed`. */
+export function partitionsTaken(
+  only: OnlyMode,
+  partitions: PartitionPlan[],
+  changes: Map<string, PartitionChange> | undefined,
+  failed: string[] | undefined,
+): PartitionPlan[] {
+  switch (only) {
+    case 'all':
+      return partitions;
+    case 'missing':
+      return partitions.filter((p) => p.sourceRows > 0 && p.targetRows === 0);
+    case 'changed':
+      return partitions.filter((p) => changes?.get(p.id)?.changed ?? true);
+    case 'failed': {
+      const wanted = new Set(failed ?? []);
+      return partitions.filter((p) => wanted.has(p.id));
+    }
+  }
+}
+
+/**
+ * Plans a backfill: checks the job against the source and an existing target, creates the target when it is
+ * missing, and lists the partitions of the range that the source or the target has rows in, with their salts; of
+ * those, the ones `only` takes (all when absent: inputs from before `only` existed).
+ *
+ * Durability: read-only except `CREATE TABLE IF NOT EXISTS` of the target, which runs only after every check
+ * passed; safe to retry. A job that does not fit its tables fails non-retryably naming the field.
+ */
+export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
+  return async ({ job, from, to, only = 'all', partitions: failed }: PlanBackfillInput): Promise<BackfillPlan> =>
+    withHeartbeat(
+      () => ({ step: 'plan' }),
+      async () => {
+        const checked = await checkJob(ch, job);
+        const { shape, source, target, targetExisted } = checked;
+        if (!targetExisted) await ch.exec(createTargetTable(shape, source, target));
+        const all = await partitionsOfRange(ch, job, checked, from, to);
+        const changes = only === 'changed' ? (await changesOf(ch, job, checked, all)).changes : undefined;
+        const partitions = partitionsTaken(only, all, changes, failed);
+        log.info('planned backfill', {
+          source: qualifiedName(source),
+          target: qualifiedName(target),
+          partitions: partitions.length,
+          only,
+          skipped: all.length - partitions.length,
+        });
+        return {
+          source,
+          target,
+          targetCreated: !targetExisted,
+          sourceHasParts: await sourceHasParts(ch, source),
+          partitions,
+        };
+      },
+    );
+}

@@ -1,0 +1,68 @@
+import type { PartitionPlan } from '../../shared/backfill-results';
+import { nextDay } from '../../shared/days';
+import { describeReadiness } from '../../shared/daily-job';
+import { DAILY_DEFAULTS } from '../../shared/daily-defaults';
+import type { AggregateJob } from '../../shared/job-spec';
+import { partitionOf } from '../../shared/partitions';
+import { selectReadiness } from '../../sql/daily/daily-ops';
+import type { ActivityDeps } from '../engine/deps';
+import { planBackfill } from '../aggregate/plan-backfill';
+import { tableResolver } from '../engine/table-resolver';
+import type { TableRef } from '../../shared/table-ref';
+
+/** The day's target partition, planned: the tables resolved, the salt sized from the source. */
+export interface DayPlan {
+  source: TableRef;
+  target: TableRef;
+  /** The target partition holding the day; its `start`/`end` are the partition's, not the day's. */
+  partition: PartitionPlan;
+}
+
+export interface DayInput {
+  job: AggregateJob;
+  day: string;
+}
+
+export interface ReadinessResult {
+  ready: boolean;
+  check: string;
+  seen: string;
+}
+
+/**
+ * Activities of the daily incremental run before it hands the day to the partition workflow (which builds the
+ * day's partition in a shadow, checks it and swaps it in through the partition lock).
+ */
+export function dailySteps(deps: ActivityDeps) {
+  const { clickhouse: ch } = deps;
+  const plan = planBackfill(deps);
+  return {
+    /**
+     * Checks whether the day's raw data is complete, by the job's structured readiness check.
+     * Durability: read-only.
+     */
+    async checkDailyReadiness({ job, day }: DayInput): Promise<ReadinessResult> {
+      const readiness = (job.daily ?? DAILY_DEFAULTS).readiness;
+      const source = (await tableResolver(ch))(job.source.table);
+      const [row] = await ch.rows(selectReadiness(readiness, source, job.source.timeColumn, nextDay(day)));
+      return { ready: Number(row.ready) === 1, check: describeReadiness(readiness), seen: row.seen };
+    },
+
+    /**
+     * Checks the job against its tables (creating the target when missing) and sizes the salt from the day's
+     * partition of the source. Durability: as `planBackfill`, safe to retry.
+     */
+    async planDay({ job, day }: DayInput): Promise<DayPlan> {
+      const planned = await plan({ job, from: day, to: day });
+      const bounds = partitionOf(day, job.partitionBy);
+      const partition = planned.partitions.find((p) => p.id === bounds.id) ?? {
+        ...bounds,
+        sourceRows: 0,
+        targetRows: 0,
+        maxRowsPerKey: 0,
+        salt: 1,
+      };
+      return { source: planned.source, target: planned.target, partition };
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { LoadSample } from '../../shared/load-assessment';
+import { selectClusterLoad } from '../../sql/engine/cluster-load';
+import type { ActivityDeps } from './deps';
+import type { TableRef } from '../../shared/table-ref';
+
+/**
+ * Reads the cluster's load signals for a backfill from `source` into `target`.
+ * Durability: read-only and quick; the workflow decides and waits (with durable timers), never this activity.
+ */
+export function checkClusterLoad({ clickhouse: ch }: ActivityDeps) {
+  return async function checkClusterLoad(tables: { source: TableRef; target: TableRef }): Promise<LoadSample> {
+    const [row] = await ch.rows(selectClusterLoad(tables.source, tables.target));
+    const parts = Number(row.fullest[0]);
+    return {
+      runningQueries: Number(row.running_queries),
+      maxQueryMemoryBytes: Number(row.max_query_memory),
+      activeMerges: Number(row.active_merges),
+      pendingMutations: Number(row.pending_mutations),
+      maxPartsPerPartition: parts,
+      fullestPartition: parts > 0 ? row.fullest[1] : undefined,
+      backgroundPoolTasks: Number(row.pool_tasks),
+      delayedInserts: Number(row.delayed_inserts),
+      memoryTrackingBytes: Number(row.memory_tracking),
+    };
+  };
+}

@@ -1,0 +1,205 @@
+import { Context } from '@temporalio/activity';
+import type { ClickHouse } from '../../clickhouse/clickhouse';
+import type { Statement } from '../../clickhouse/statement';
+import type { AggregateJob } from '../../shared/job-spec';
+import type { LedgerHistoryWorkflowInput } from '../../shared/plan-input';
+import { dayBuildFingerprint, type LedgerEntry, type SourceFingerprint } from '../../shared/ledger';
+import {
+  createLedgerTable,
+  insertLedgerRow,
+  selectLatestLedgerRows,
+  selectLedgerHistory,
+  selectPreviousLedgerRow,
+  type LedgerRecord,
+  type LedgerRow,
+} from '../../sql/engine/ledger';
+import type { ActivityDeps } from './deps';
+import { isUnknownTable } from './errors';
+import { jobDefinitionHash } from './job-definition-hash';
+import { tableExists, type BuildResult, type SwapResult } from './step-runner';
+import { tableResolver } from './table-resolver';
+import { qualifiedName, type TableRef } from '../../shared/table-ref';
+import type { AggregatePartitionTask } from '../../shared/partition-task';
+
+/** What the partition workflow tells its swap about the run, for the ledger row. */
+export interface SwapContext {
+  /** The job that swaps: the partition workflow's parent (a backfill, daily run, rollback), or itself. */
+  writer: string;
+  build: BuildResult;
+  /** Source (or backup) rows the validated shadow was built from. */
+  rowsRead: number;
+  /**
+   * The shadow's rows as validation counted them: nothing writes the shadow after validation, so the swap need not
+   * count them again. Absent in histories from before validation reported them for this.
+   */
+  validatedRows?: number;
+}
+
+/** Where a job records its swaps: its ledger table, in the target's database. Absent in inputs from before it. */
+export function ledgerTableOf(job: AggregateJob, target: TableRef): TableRef | undefined {
+  return job.ledger ? { database: target.database, name: job.ledger.table } : undefined;
+}
+
+/** A ledger row as the rest of the code reads it. */
+export function ledgerEntryOf(row: LedgerRow): LedgerEntry {
+  const fingerprint: SourceFingerprint | undefined =
+    Number(row.fingerprint_known) === 1
+      ? {
+          rows: Number(row.source_rows),
+          days: JSON.parse(row.source_days) as Record<string, number>,
+          version: Number(row.source_version),
+          contentHash: row.source_hash,
+          dayHashes: JSON.parse(row.source_day_hashes) as Record<string, string>,
+          parts: Number(row.source_parts),
+          modifiedAt: Number(row.source_modified),
+          bytes: Number(row.source_bytes),
+        }
+      : undefined;
+  return {
+    partition: row.partition,
+    swappedAt: row.swapped_at,
+    writer: row.writer,
+    build: row.build,
+    action: row.action,
+    jobHash: row.job_hash,
+    fingerprint,
+    note: row.note,
+    targetRows: Number(row.target_rows),
+    rowsRead: Number(row.rows_read),
+    buildMs: Number(row.build_ms),
+    peakMemoryBytes: row.peak_memory === null ? undefined : Number(row.peak_memory),
+  };
+}
+
+/** Reads ledger rows; none when the ledger table does not exist yet (nothing was ever recorded there). */
+export async function readLedger(ch: ClickHouse, ledger: TableRef, statement: Statement<LedgerRow>) {
+  if (!(await tableExists(ch, ledger))) return [];
+  return (await ch.rows(statement)).map(ledgerEntryOf);
+}
+
+/** The newest ledger row of each partition of `target` between two partition ids, by partition. */
+export async function latestLedgerEntries(
+  ch: ClickHouse,
+  ledger: TableRef,
+  target: TableRef,
+  firstId: string,
+  lastId: string,
+): Promise<Map<string, LedgerEntry>> {
+  const entries = await readLedger(ch, ledger, selectLatestLedgerRows(ledger, target.name, firstId, lastId));
+  return new Map(entries.map((e) => [e.partition, e]));
+}
+
+/** What the ledger row says the target partition now holds: its fingerprint, or why there is none. */
+async function vouchedFingerprint(
+  ch: ClickHouse,
+  ledger: TableRef,
+  task: AggregatePartitionTask,
+  context: SwapContext | undefined,
+  jobHash: string,
+  targetRows: number,
+  run: string,
+): Promise<{ fingerprint?: SourceFingerprint; note: string }> {
+  const { build } = task;
+  if (build.kind === 'restore') return { note: `restored from ${qualifiedName(build.from)}` };
+  const snapshot = context?.build.source;
+  if (!snapshot)
+    return { note: 'the build read no source fingerprint (source not a MergeTree table, or older worker)' };
+  if (build.kind === 'rebuild') return { fingerprint: snapshot.fingerprint, note: '' };
+  const [previous] = await ch.rows(selectPreviousLedgerRow(ledger, task.target.name, task.partition.id, run));
+  const otherTargetRows = targetRows - (context?.build.rowsWritten ?? 0);
+  return dayBuildFingerprint(snapshot, build.day, previous && ledgerEntryOf(previous), jobHash, otherTargetRows);
+}
+
+/**
+ * Records a swap of an aggregate partition in the job's ledger (created if missing): what the partition was built
+ * from, by which job definition and job, and the target rows it holds now. Called by `swapPartition` after the swap
+ * and its check, in the same activity.
+ *
+ * Durability: keyed by the partition workflow's run, which swaps once; a retried swap records the same key again
+ * and the ledger (a ReplacingMergeTree, read with FINAL) keeps one row of it.
+ */
+export async function recordSwap(
+  deps: ActivityDeps,
+  task: AggregatePartitionTask,
+  context: SwapContext | undefined,
+  swap: { action: SwapResult['action']; targetRows: number },
+): Promise<void> {
+  const { clickhouse: ch, log } = deps;
+  const ledger = ledgerTableOf(task.job, task.target);
+  if (!ledger) return;
+  // Every swap runs in a partition workflow; the shadow's name stands in should an activity run on its own.
+  const execution = Context.current().info.workflowExecution ?? {
+    workflowId: task.shadow.name,
+    runId: task.shadow.name,
+  };
+  const jobHash = jobDefinitionHash(task.job, task.source);
+  // A day's row reads the partition's previous row first; a rebuild's only writes, and creates the ledger on the
+  // first swap that finds none (one statement less per partition).
+  if (task.build.kind === 'day') await ch.exec(createLedgerTable(ledger));
+  const { fingerprint, note } = await vouchedFingerprint(
+    ch,
+    ledger,
+    task,
+    context,
+    jobHash,
+    swap.targetRows,
+    execution.runId,
+  );
+  const record: LedgerRecord = {
+    target: task.target.name,
+    partition: task.partition.id,
+    writer: context?.writer ?? execution.workflowId,
+    writer_run: execution.runId,
+    build: task.build.kind === 'day' ? `day ${task.build.day}` : task.build.kind,
+    action: swap.action,
+    job_hash: jobHash,
+    source: qualifiedName(task.source),
+    fingerprint_known: fingerprint ? 1 : 0,
+    source_rows: fingerprint?.rows ?? 0,
+    source_version: fingerprint?.version ?? 0,
+    source_parts: fingerprint?.parts ?? 0,
+    source_modified: fingerprint?.modifiedAt ?? 0,
+    source_bytes: Math.round(fingerprint?.bytes ?? 0),
+    source_hash: fingerprint?.contentHash ?? '',
+    source_days: JSON.stringify(fingerprint?.days ?? {}),
+    source_day_hashes: JSON.stringify(fingerprint?.dayHashes ?? {}),
+    note,
+    target_rows: swap.targetRows,
+    rows_read: context?.rowsRead ?? 0,
+    build_ms: context?.build.durationMs ?? 0,
+    peak_memory: context?.build.peakMemoryBytes ?? null,
+  };
+  const insert = insertLedgerRow(ledger, record);
+  await ch.exec(insert).catch(async (err: unknown) => {
+    if (!isUnknownTable(err)) throw err;
+    await ch.exec(createLedgerTable(ledger));
+    await ch.exec(insert);
+  });
+  log.info('swap recorded in the ledger', { partition: task.partition.id, vouched: fingerprint !== undefined, note });
+}
+
+export interface LedgerHistory {
+  target: TableRef;
+  ledger: TableRef;
+  entries: LedgerEntry[];
+}
+
+/** The ledger, read for `ch-backfill history`. */
+export function ledgerActivities({ clickhouse: ch }: ActivityDeps) {
+  return {
+    /**
+     * The ledger rows of a target (`table` or `database.table`, resolved against the worker's current database; of
+     * one partition when given), newest first, from the ledger table of the target's database. Durability: read-only.
+     */
+    async readLedgerHistory(input: LedgerHistoryWorkflowInput): Promise<LedgerHistory> {
+      const target = (await tableResolver(ch))(input.target);
+      const ledger = { database: target.database, name: input.ledger };
+      const entries = await readLedger(
+        ch,
+        ledger,
+        selectLedgerHistory(ledger, target.name, input.partition, input.limit),
+      );
+      return { target, ledger, entries };
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { CancelledFailure } from '@temporalio/common';
+import type { Statement } from '../../clickhouse/statement';
+import type { ActivityDeps } from './deps';
+import { buildQueries, partitionRows, runStep, type BuildResult, type StepTiming } from './step-runner';
+import type { PartitionTask } from '../../shared/partition-task';
+
+/**
+ * The statements of a partition's prepare, build and cleanup steps, in the order they run, rendered from its task:
+ * what the steps run and a dry run prints.
+ */
+export interface ShadowStatements {
+  /** The shadow (and whatever else the build writes into) afresh, after dropping what a crashed attempt left. */
+  prepare: Statement[];
+  /** Empties what the build writes into, before every fill attempt. */
+  truncate: Statement[];
+  /** The fill, run with the job's `insertSettings`. */
+  insert: Statement;
+  /** Drops everything `prepare` created. */
+  drop: Statement[];
+}
+
+/**
+ * The prepare, build and cleanup steps of a job kind whose steps are all rendered statements (a view's partitions,
+ * an import's batches): each renders the task's statements with `statementsOf` and runs them in order.
+ *
+ * Durability: `prepare` drops before it creates, so a retry after any crash starts from the same empty tables. The
+ * build kills every earlier build query of the partition workflow's run (on a server), truncates, then inserts, so a
+ * retry never adds to a partial fill; a cancelled build stops its query and reports a cancellation (the workflow
+ * redoes the build). The cleanup's drops are `IF EXISTS`.
+ */
+export function statementSteps<T extends PartitionTask>(
+  { clickhouse: ch, onStep }: ActivityDeps,
+  statementsOf: (task: T) => ShadowStatements,
+) {
+  const execAll = async (statements: Statement[]): Promise<void> => {
+    for (const statement of statements) await ch.exec(statement);
+  };
+
+  return {
+    async prepare(task: T): Promise<StepTiming> {
+      return runStep(task, 'prepare', async () => {
+        await execAll(statementsOf(task).prepare);
+        return {};
+      });
+    },
+
+    async build(task: T): Promise<BuildResult> {
+      const { queryId, killEarlier } = buildQueries(ch, task);
+      const { truncate, insert } = statementsOf(task);
+      const id = task.partition.id;
+      return runStep(task, 'insert', async (signal) => {
+        await killEarlier();
+        try {
+          for (const statement of truncate) await ch.exec(statement, { signal });
+          await onStep?.('insert:started', id);
+          await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
+        } catch (err) {
+          if (!signal.aborted) throw err;
+          await killEarlier();
+          throw new CancelledFailure('the build was cancelled', undefined, err as Error);
+        }
+        await onStep?.('insert:finished', id);
+        return { rowsWritten: await partitionRows(ch, task.shadow, id) };
+      });
+    },
+
+    async drop(task: T): Promise<StepTiming> {
+      return runStep(task, 'cleanup', async () => {
+        await execAll(statementsOf(task).drop);
+        await onStep?.('cleanup:dropped', task.partition.id);
+        return {};
+      });
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { Context } from '@temporalio/activity';
+import type { ClickHouse } from '../../clickhouse/clickhouse';
+import { currentQueryLabel, withQueryLabel } from '../../clickhouse/query-label';
+import { MetricName } from '../../shared/backfill-metrics';
+import type { ValidationCheck } from '../../shared/backfill-results';
+import type { SourceSnapshot } from '../../shared/ledger';
+import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists } from '../../sql/engine/partition-ops';
+import { withHeartbeat } from './heartbeat';
+import { qualifiedName, type TableRef } from '../../shared/table-ref';
+import type { PartitionTask } from '../../shared/partition-task';
+
+export interface StepTiming {
+  durationMs: number;
+}
+
+export interface BuildResult extends StepTiming {
+  /** Rows the build put into the shadow (for a day: that day's rows). */
+  rowsWritten: number;
+  /** The source as the build read it, just before its INSERT; absent when it has no fingerprint (or no INSERT). */
+  source?: SourceSnapshot;
+  /** Peak memory of the INSERT, from a server's query log (the embedded engine keeps none). */
+  peakMemoryBytes?: number;
+}
+
+export interface ValidateResult extends StepTiming {
+  /** Rows of the source (or backup) the shadow was built from. */
+  rowsRead: number;
+  checks: ValidationCheck[];
+  /** Rows in the shadow's partition and in the live partition now (part metadata). */
+  shadowRows: number;
+  liveRows: number;
+}
+
+export interface BackupResult extends StepTiming {
+  backupRows: number;
+}
+
+export interface SwapResult extends StepTiming {
+  /**
+   * `replaced` from the shadow, or `dropped` because the shadow holds nothing in the partition; `moved` (appended)
+   * for a view's partition.
+   */
+  action: 'replaced' | 'dropped' | 'unchanged' | 'moved';
+}
+
+/** Rows of one partition's active parts, from metadata (reads no data). */
+export async function partitionRows(ch: ClickHouse, table: TableRef, partitionId: string): Promise<number> {
+  const [{ rows }] = await ch.rows(selectActivePartitionRows(table, partitionId));
+  return Number(rows);
+}
+
+export async function tableExists(ch: ClickHouse, table: TableRef): Promise<boolean> {
+  const [{ present }] = await ch.rows(selectTableExists(table));
+  return Number(present) === 1;
+}
+
+/**
+ * Runs one step of a partition: heartbeating which step and for how long, and timing it, its queries labelled
+ * with the step (`<activity>/<step>` in their `log_comment`). A completed step's
+ * duration goes into the `ch_backfill_step_duration_seconds` histogram (label `step`: `insert` is the build).
+ */
+export async function runStep<T extends object>(
+  task: PartitionTask,
+  step: string,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T & StepTiming> {
+  const started = Date.now();
+  const details = () => ({ partition: task.partition.id, step, elapsedMs: Date.now() - started });
+  const outer = currentQueryLabel()?.step;
+  const label = { step: outer !== undefined && outer !== step ? `${outer}/${step}` : step };
+  const result = await withQueryLabel(label, () => withHeartbeat(details, work));
+  const durationMs = Date.now() - started;
+  Context.current()
+    .metricMeter.createHistogram(MetricName.stepDuration, 'float', 's', 'Duration of completed partition steps')
+    .record(durationMs / 1000, { step, target: qualifiedName(task.target) });
+  return { ...result, durationMs };
+}
+
+/**
+ * The query id of this build attempt, and how to stop every earlier build query of the same partition workflow
+ * run: on a server they share a prefix, and `KILL QUERY … SYNC` waits until they are gone. chDB has no KILL QUERY
+ * and runs one query at a time, so there it does nothing (the next statement waits for an abandoned query).
+ */
+export function buildQueries(
+  ch: ClickHouse,
+  task: PartitionTask,
+): { queryId: string; killEarlier: () => Promise<void> } {
+  const { workflowExecution, activityId, attempt } = Context.current().info;
+  const run = workflowExecution ? `${workflowExecution.workflowId}/${workflowExecution.runId}` : task.shadow.name;
+  const queryIdPrefix = `${run}/build/`;
+  return {
+    queryId: `${queryIdPrefix}${activityId}-${attempt}`,
+    killEarlier: () => (ch.embedded ? Promise.resolve() : ch.exec(killQueriesWithIdPrefix(queryIdPrefix))),
+  };
+}

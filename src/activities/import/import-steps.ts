@@ -1,0 +1,166 @@
+import type { ClickHouse } from '../../clickhouse/clickhouse';
+import type { ValidationCheck } from '../../shared/backfill-results';
+import {
+  createViewCopy,
+  importTotalAlias,
+  insertImportBatch,
+  selectImportBatchRows,
+  selectTablePartitions,
+  selectTargetTotals,
+  selectViewsTotals,
+} from '../../sql/import/import';
+import { createTableLike, dropTableIfExists, truncateTable } from '../../sql/engine/partition-ops';
+import { repointViewSelect } from '../../sql/import/repoint-view-select';
+import { dropViewIfExists, movePartitionTo } from '../../sql/view/view';
+import type { ActivityDeps } from '../engine/deps';
+import type { KindSteps } from '../engine/kind-steps';
+import { SwapVerificationError, ValidationMismatchError } from '../engine/errors';
+import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
+import { partitionRows, runStep, type SwapResult, type ValidateResult } from '../engine/step-runner';
+import { validationCheck } from '../engine/validation-check';
+import { qualifiedName, type TableRef } from '../../shared/table-ref';
+import type { ImportPartitionTask } from '../../shared/partition-task';
+
+/**
+ * The statements of one import batch's steps, in the order they run: what the steps and a dry run use. `prepare`
+ * makes every duplicate afresh (the tables, then the view copies), `truncate` empties every duplicate, `drop` drops
+ * the view copies, then every duplicate table.
+ */
+export type ImportBatchStatements = ShadowStatements;
+
+/** Each duplicate table with the live table its partitions move into: the view targets first, the main table last. */
+export function importMoves(task: ImportPartitionTask): { copy: TableRef; live: TableRef }[] {
+  return [
+    ...task.duplicates.targets.map((t) => ({ copy: t.copy, live: t.table })),
+    { copy: task.shadow, live: task.target },
+  ];
+}
+
+/** A view copy's SELECT: the live view's, re-pointed from the main table at this batch's duplicate of it. */
+const copySelect = (task: ImportPartitionTask, select: string): string =>
+  repointViewSelect(select, task.target, task.shadow);
+
+/** Renders every statement of an import batch's steps from its task (see {@link ImportBatchStatements}). */
+export function importBatchStatements(task: ImportPartitionTask): ImportBatchStatements {
+  const { duplicates } = task;
+  const tables = [task.shadow, ...duplicates.targets.map((t) => t.copy)];
+  const dropViews = duplicates.views.map((v) => dropViewIfExists(v.copy));
+  const dropTables = tables.map(dropTableIfExists);
+  return {
+    prepare: [
+      ...dropViews,
+      ...dropTables,
+      createTableLike(task.shadow, task.target),
+      ...duplicates.targets.map((t) => createTableLike(t.copy, t.table)),
+      ...duplicates.views.map((v) => createViewCopy(v.copy, v.into, copySelect(task, v.select))),
+    ],
+    truncate: tables.map(truncateTable),
+    insert: insertImportBatch(task.source, task.shadow, task.job.target.timeColumn, task.build, task.partition.id),
+    drop: [...dropViews, ...dropTables],
+  };
+}
+
+/** Rows of every partition of `table`, from part metadata. */
+async function partitionsOf(ch: ClickHouse, table: TableRef): Promise<{ id: string; rows: number }[]> {
+  return (await ch.rows(selectTablePartitions(table))).map((p) => ({ id: p.id, rows: Number(p.part_rows) }));
+}
+
+/**
+ * The steps of an import batch, run by the partition workflow's activities when the task says `swap: 'move-all'`.
+ * The main table's duplicate gets the batch's history rows, and the view copies fill the target duplicates as the
+ * live views would have; then every duplicate's partitions are moved into its live table, added to what
+ * ingestion wrote there.
+ *
+ * Exactly once: the fill truncates every duplicate first, and the workflow never runs it again once the move was
+ * scheduled; each `MOVE PARTITION` takes the parts out of its duplicate atomically, so a retried move moves only
+ * what a duplicate still holds.
+ */
+export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionTask> {
+  const { clickhouse: ch, log, onStep } = deps;
+  // Every duplicate afresh (the main table's and each view target's, `CREATE TABLE … AS`, then the view copies);
+  // the fill: every duplicate truncated, then the batch's history rows into the main table's duplicate; the drops.
+  const { prepare, build, drop } = statementSteps(deps, importBatchStatements);
+
+  return {
+    prepare,
+    build,
+
+    /**
+     * The main table's duplicate holds exactly the batch's history rows, all in the batch's partition; and each
+     * view target's duplicate has the same totals as its views' SELECT over the batch where that is exact (see
+     * `targetChecks` in src/sql/import/import.ts), unless the job says `validation.viewTotals: false`.
+     */
+    async validate(task: ImportPartitionTask): Promise<ValidateResult> {
+      const id = task.partition.id;
+      const tolerance = task.job.validation.relativeTolerance;
+      return runStep(task, 'validate', async () => {
+        const [source] = await ch.rows(selectImportBatchRows(task.source, task.job.target.timeColumn, task.build, id));
+        const held = await partitionsOf(ch, task.shadow);
+        const inBatch = held.find((p) => p.id === id)?.rows ?? 0;
+        const checks: ValidationCheck[] = [];
+        const check = (name: string, expected: string | number, actual: string | number) =>
+          checks.push(validationCheck(name, expected, actual, tolerance));
+        check(`${task.target.name}: rows = history rows of the batch`, source.rows, inBatch);
+        check(`${task.target.name}: rows outside partition ${id}`, 0, held.reduce((n, p) => n + p.rows, 0) - inBatch);
+        if (task.job.validation.viewTotals) {
+          for (const target of task.duplicates.targets) {
+            if (!target.rows && target.totals.length === 0) continue;
+            const name = (t: string) => `${target.table.name}: ${t}`;
+            const views = task.duplicates.views.filter(
+              (v) => v.into.database === target.copy.database && v.into.name === target.copy.name,
+            );
+            const [expected] = await ch.rows(
+              selectViewsTotals(
+                views.map((v) => copySelect(task, v.select)),
+                target,
+              ),
+            );
+            const [actual] = await ch.rows(selectTargetTotals(target.copy, target));
+            if (target.rows) check(name('rows = rows of its views over the batch'), expected.rows, actual.rows);
+            target.totals.forEach((c, i) => {
+              const alias = importTotalAlias(i);
+              check(name(`${c.read}(${c.column}) = its views over the batch`), expected[alias], actual[alias]);
+            });
+          }
+        }
+        if (checks.some((c) => !c.ok)) throw new ValidationMismatchError(id, checks);
+        return {
+          rowsRead: Number(source.rows),
+          checks,
+          shadowRows: inBatch,
+          liveRows: await partitionRows(ch, task.target, id),
+        };
+      });
+    },
+
+    /**
+     * Moves every partition each duplicate still holds into its live table (`MOVE PARTITION … TO TABLE`, atomic per
+     * table and additive), the view targets first and the main table last, then checks that no duplicate holds a
+     * row. A retry after a crash (before, between or after the moves) lists again and moves only what is left, so
+     * every live table gains its duplicate's rows exactly once.
+     */
+    async swap(task: ImportPartitionTask): Promise<SwapResult> {
+      const id = task.partition.id;
+      return runStep(task, 'swap', async () => {
+        const moves = importMoves(task);
+        for (const { copy, live } of moves) {
+          for (const p of await partitionsOf(ch, copy)) await ch.exec(movePartitionTo(copy, live, p.id));
+          await onStep?.('move:table', `${id}/${live.name}`);
+        }
+        await onStep?.('move:done', id);
+        for (const { copy } of moves) {
+          const left = (await partitionsOf(ch, copy)).reduce((n, p) => n + p.rows, 0);
+          if (left !== 0) {
+            throw new SwapVerificationError(
+              `batch ${id}: ${qualifiedName(copy)} still holds ${left} rows after MOVE PARTITION`,
+            );
+          }
+        }
+        log.info('import batch moved', { partition: id, tables: moves.length });
+        return { action: 'moved' as const };
+      });
+    },
+
+    drop,
+  };
+}

@@ -1,0 +1,321 @@
+import type { ClickHouse } from '../../clickhouse/clickhouse';
+import { isClickHouseError } from '../../clickhouse/clickhouse-error';
+import { isMergeTreeFamily } from '../../clickhouse/engine-family';
+import { type ImportBatch, type ImportDescription, type ImportPlan, type ImportView } from '../../shared/import-input';
+import { formatCheckpoint, importBatchTask } from '../../shared/import-batch-task';
+import { parseCutoff, type ImportJob } from '../../shared/job-spec';
+import { DESCRIBED_WRITER_TAG } from '../../shared/view-input';
+import { shadowTableFor } from '../../shared/writer-tables';
+import { ExpressionSyntaxError } from '../../shared/expression-syntax';
+import {
+  explainSelectPlan,
+  isRowWisePlan,
+  parsePartitionKey,
+  selectColumnDetails,
+  selectDependentViews,
+  selectImportBatches,
+  selectImportTableInfo,
+  selectTimeRange,
+  targetChecks,
+} from '../../sql/import/import';
+import { describeSelect } from '../../sql/engine/introspection';
+import { isPlainIdentifier } from '../../shared/plain-identifier';
+import { repointViewSelect, ViewRepointError } from '../../sql/import/repoint-view-select';
+import { movePartitionTo } from '../../sql/view/view';
+import type { ActivityDeps } from '../engine/deps';
+import { JobSpecError } from '../engine/errors';
+import { withHeartbeat } from '../engine/heartbeat';
+import { importBatchStatements, importMoves } from './import-steps';
+import { tableResolver } from '../engine/table-resolver';
+import { qualifiedName, type TableRef } from '../../shared/table-ref';
+import type { DescribedStatement } from '../../shared/described-statement';
+
+const same = (a: TableRef, b: TableRef): boolean => a.database === b.database && a.name === b.name;
+
+type ColumnDetails = Awaited<ReturnType<typeof columnsOf>>[number];
+
+function columnsOf(ch: ClickHouse, table: TableRef) {
+  return ch.rows(selectColumnDetails(table));
+}
+
+/** The main table: a MergeTree-family table with a DateTime time column and a partition key the grammar reads. */
+async function checkMain(ch: ClickHouse, job: ImportJob, main: TableRef) {
+  const [info] = await ch.rows(selectImportTableInfo(main));
+  if (!info) throw new JobSpecError('target.table', `table ${qualifiedName(main)} does not exist`);
+  if (!isMergeTreeFamily(info.engine)) {
+    throw new JobSpecError(
+      'target.table',
+      `${qualifiedName(main)} is ${info.engine}: only MergeTree-family tables have partitions to move`,
+    );
+  }
+  const columns = await columnsOf(ch, main);
+  const time = columns.find((c) => c.name === job.target.timeColumn);
+  if (!time) {
+    throw new JobSpecError(
+      'target.timeColumn',
+      `column "${job.target.timeColumn}" does not exist in ${qualifiedName(main)} (it has: ${columns.map((c) => c.name).join(', ')})`,
+    );
+  }
+  if (!/^DateTime(64)?(\(.*\))?$/.test(time.type)) {
+    throw new JobSpecError(
+      'target.timeColumn',
+      `"${time.name}" is ${time.type}; the checkpoint needs a DateTime or DateTime64`,
+    );
+  }
+  try {
+    parsePartitionKey(info.partition_key);
+  } catch (err) {
+    if (!(err instanceof ExpressionSyntaxError)) throw err;
+    throw new JobSpecError(
+      'target.table',
+      `the partition key of ${qualifiedName(main)}, ${info.partition_key}, is outside the expression grammar, so the history ` +
+        `cannot be split into its partitions: ${err.message}`,
+      { cause: err },
+    );
+  }
+  return { info, columns };
+}
+
+/**
+ * The columns the history fills: every column of the main table given by an INSERT (no default expression; a
+ * `DEFAULT` one when the history has it), each of the same type in the history. Others are computed.
+ */
+async function insertedColumns(ch: ClickHouse, main: TableRef, history: TableRef, columns: ColumnDetails[]) {
+  const [info] = await ch.rows(selectImportTableInfo(history));
+  if (!info) throw new JobSpecError('source.table', `table ${qualifiedName(history)} does not exist`);
+  if (same(history, main)) throw new JobSpecError('source.table', `the history cannot be the main table itself`);
+  const types = new Map((await columnsOf(ch, history)).map((c) => [c.name, c.type]));
+  const inserted: string[] = [];
+  for (const c of columns) {
+    if (c.default_kind !== '' && c.default_kind !== 'DEFAULT') continue;
+    const type = types.get(c.name);
+    if (type === undefined && c.default_kind === 'DEFAULT') continue;
+    if (type === undefined) {
+      throw new JobSpecError(
+        'source.table',
+        `${qualifiedName(history)} has no column "${c.name}" (${c.type}) of ${qualifiedName(main)}`,
+      );
+    }
+    if (type !== c.type) {
+      throw new JobSpecError(
+        'source.table',
+        `column "${c.name}" is ${type} in ${qualifiedName(history)} and ${c.type} in ${qualifiedName(main)}: the history must have the main table's types`,
+      );
+    }
+    inserted.push(c.name);
+  }
+  return inserted;
+}
+
+/**
+ * The checkpoint, epoch microseconds: `min(<time>)` of the live table for `auto`; a given one must not lie ahead
+ * and the live table must hold no row before it (the history before it would double those rows).
+ */
+async function checkpointOf(ch: ClickHouse, job: ImportJob, main: TableRef): Promise<number> {
+  const [range] = await ch.rows(selectTimeRange(main, job.target.timeColumn));
+  const rows = Number(range.rows);
+  const first = Number(range.first);
+  if (job.checkpoint === 'auto') {
+    if (rows === 0) {
+      throw new JobSpecError(
+        'checkpoint',
+        `${qualifiedName(main)} holds no rows, so auto finds no checkpoint: give the time ingestion started (UTC)`,
+      );
+    }
+    return first;
+  }
+  const checkpoint = (parseCutoff(job.checkpoint) ?? Number.NaN) * 1e6;
+  const now = Date.now() * 1000;
+  if (checkpoint > now) {
+    throw new JobSpecError(
+      'checkpoint',
+      `${job.checkpoint} is in the future (now ${formatCheckpoint(now - (now % 1e6))})`,
+    );
+  }
+  if (rows > 0 && first < checkpoint) {
+    throw new JobSpecError(
+      'checkpoint',
+      `${qualifiedName(main)} already holds rows before ${job.checkpoint} (from ${formatCheckpoint(first)}): the history ` +
+        'before the checkpoint would double them; give a checkpoint at or before its first row, or auto',
+    );
+  }
+  return checkpoint;
+}
+
+/** A plain name for every table the job duplicates: their duplicates' names reach SQL through the allow-list. */
+function checkPlain(what: string, t: TableRef): void {
+  if (!isPlainIdentifier(t.database) || !isPlainIdentifier(t.name)) {
+    throw new JobSpecError(
+      'target.table',
+      `${what} ${JSON.stringify(qualifiedName(t))} is not a plain name (letters, digits, underscores): its duplicate cannot be named`,
+    );
+  }
+}
+
+/**
+ * The materialized views fed from the main table, each re-pointable at a duplicate of it and writing a `TO` table
+ * of the MergeTree family that feeds no further view; and per target what validation compares.
+ */
+async function viewsOf(ch: ClickHouse, main: TableRef) {
+  const views: ImportView[] = [];
+  const outputs = new Map<string, { target: TableRef; outputs: string[][]; rowWise: boolean }>();
+  for (const row of await ch.rows(selectDependentViews(main))) {
+    const view = { database: row.database, name: row.name };
+    const refuse = (why: string) =>
+      new JobSpecError(
+        'target.table',
+        `${row.engine === 'MaterializedView' ? 'materialized view' : row.engine} ${qualifiedName(view)} reads ${qualifiedName(main)}: ${why}`,
+      );
+    if (row.engine === 'View') continue;
+    if (row.engine !== 'MaterializedView') throw refuse('only materialized views can be duplicated');
+    const target = { database: row.target_database, name: row.target_table };
+    if (target.name === '' || target.name.startsWith('.inner')) {
+      throw refuse('it has no TO table (its rows live in an inner table): create it with TO <table> to import');
+    }
+    if (same(target, main)) throw refuse('it writes back into the table itself');
+    checkPlain('materialized view', view);
+    checkPlain('view target', target);
+    try {
+      repointViewSelect(row.view_select, main, shadowTableFor(main, 'all', DESCRIBED_WRITER_TAG));
+    } catch (err) {
+      if (!(err instanceof ViewRepointError)) throw err;
+      throw refuse(`its SELECT cannot be re-pointed at a duplicate unambiguously: ${err.message}`);
+    }
+    const [info] = await ch.rows(selectImportTableInfo(target));
+    if (!info) throw refuse(`its TO table ${qualifiedName(target)} does not exist`);
+    if (!isMergeTreeFamily(info.engine))
+      throw refuse(`its TO table ${qualifiedName(target)} is ${info.engine}, not of the MergeTree family`);
+    if (info.dependencies_table.length > 0) {
+      const fed = info.dependencies_table.map((name, i) =>
+        qualifiedName({ database: info.dependencies_database[i], name }),
+      );
+      throw refuse(`its TO table ${qualifiedName(target)} feeds ${fed.join(', ')}: chained views are not supported`);
+    }
+    let described: { name: string }[];
+    try {
+      described = await ch.rows(describeSelect({ query: row.view_select, params: {} }));
+    } catch (err) {
+      if (!isClickHouseError(err)) throw err;
+      throw refuse(`ClickHouse cannot describe its SELECT: ${err.message}`);
+    }
+    const [plan] = await ch.rows(explainSelectPlan(row.view_select));
+    const entry = outputs.get(qualifiedName(target)) ?? { target, outputs: [], rowWise: true };
+    entry.outputs.push(described.map((d) => d.name));
+    entry.rowWise &&= isRowWisePlan(plan.explain);
+    outputs.set(qualifiedName(target), entry);
+    views.push({ view, target, select: row.view_select });
+  }
+  const targets = [];
+  for (const { target, outputs: outs, rowWise } of outputs.values()) {
+    const [info] = await ch.rows(selectImportTableInfo(target));
+    targets.push(targetChecks(target, info.engine, info.engine_full, await columnsOf(ch, target), outs, rowWise));
+  }
+  return { views, targets };
+}
+
+/** Resolves the job's tables the same way in every activity. */
+async function resolveTables(ch: ClickHouse, job: ImportJob) {
+  const resolve = await tableResolver(ch);
+  return { source: resolve(job.source.table), target: resolve(job.target.table) };
+}
+
+export interface ImportPlanInput {
+  job: ImportJob;
+}
+
+/**
+ * The activities of a `kind: import` job: plan (checks only, and the checkpoint), and describe all of it without
+ * running any DDL (a dry run).
+ */
+export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
+  const plan = async (job: ImportJob): Promise<ImportPlan> => {
+    const { source, target } = await resolveTables(ch, job);
+    checkPlain('table', target);
+    const main = await checkMain(ch, job, target);
+    const columns = await insertedColumns(ch, target, source, main.columns);
+    const checkpoint = await checkpointOf(ch, job, target);
+    const { views, targets } = await viewsOf(ch, target);
+    const partitionKey = main.info.partition_key;
+    const batches = (await ch.rows(selectImportBatches(source, job.target.timeColumn, partitionKey, checkpoint))).map(
+      (b): ImportBatch => {
+        const fromMicros = Number(b.first_us);
+        const toMicros = Number(b.end_us);
+        return {
+          id: b.id,
+          start: formatCheckpoint(fromMicros),
+          end: formatCheckpoint(toMicros),
+          sourceRows: Number(b.rows),
+          targetRows: 0,
+          maxRowsPerKey: 0,
+          salt: 1,
+          fromMicros,
+          toMicros,
+        };
+      },
+    );
+    return { source, target, checkpoint, partitionKey, columns, views, targets, batches };
+  };
+
+  return {
+    /**
+     * Checks the job before any DDL and fixes the checkpoint and the batches: the main table (MergeTree family, a
+     * DateTime time column, a partition key the grammar reads), the history (every column the main table needs,
+     * same types), the checkpoint (auto: `min(<time>)` of the live table; a given one not ahead and with no live
+     * row before it), and every materialized view fed from the main table (a `TO` table of the MergeTree family
+     * feeding no further view, and a SELECT re-pointable at a duplicate). The result is recorded in the workflow's
+     * history, so the checkpoint never changes afterwards.
+     *
+     * Durability: read-only; a retry may find a different automatic checkpoint, which is fine as nothing exists yet.
+     */
+    async planImport({ job }: ImportPlanInput): Promise<ImportPlan> {
+      return withHeartbeat(
+        () => ({ step: 'plan' }),
+        async () => {
+          const planned = await plan(job);
+          log.info('planned import', {
+            target: qualifiedName(planned.target),
+            checkpoint: formatCheckpoint(planned.checkpoint),
+            views: planned.views.map((v) => qualifiedName(v.view)),
+            batches: planned.batches.length,
+          });
+          return planned;
+        },
+      );
+    },
+
+    /**
+     * A dry run: the same checks and checkpoint as `planImport`, then every table and view a run started now would
+     * create and every statement it would send per batch, rendered by the same functions the run uses (duplicates
+     * named with {@link DESCRIBED_WRITER_TAG}). Validation's reads are left out; the moves are shown once per
+     * duplicate, for each partition it will hold.
+     *
+     * Durability: read-only; creates nothing, so repeating it is harmless.
+     */
+    async describeImport({ job }: ImportPlanInput): Promise<ImportDescription> {
+      const planned = await plan(job);
+      const creates: string[] = [];
+      const statements: DescribedStatement[] = [];
+      for (const batch of planned.batches) {
+        const task = importBatchTask(job, planned, batch, DESCRIBED_WRITER_TAG);
+        const steps = importBatchStatements(task);
+        const at = (step: string) => `batch ${batch.id}: ${step}`;
+        creates.push(
+          qualifiedName(task.shadow),
+          ...task.duplicates.targets.map((t) => qualifiedName(t.copy)),
+          ...task.duplicates.views.map((v) => `${qualifiedName(v.copy)} (materialized view)`),
+        );
+        statements.push(
+          ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
+          ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
+          { step: at('fill'), ...steps.insert, settings: job.insertSettings as Record<string, number> },
+          ...importMoves(task).map(({ copy, live }) => ({
+            step: at(`move (each partition ${copy.name} holds)`),
+            ...movePartitionTo(copy, live, copy.name === task.shadow.name ? batch.id : '<partition>'),
+          })),
+          ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
+        );
+      }
+      return { plan: planned, creates, statements };
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import type { QuerySettings } from '../../clickhouse/clickhouse';
+import type { Statement } from '../../clickhouse/statement';
+import { selectClusterLoad } from '../../sql/engine/cluster-load';
+import {
+  createProbeTable,
+  insertProbeRow,
+  PROBE_PARTITION_ID,
+  selectServerVersion,
+} from '../../sql/service/doctor-probe';
+import { selectCurrentDatabase } from '../../sql/engine/introspection';
+import { movePartitionTo } from '../../sql/view/view';
+import {
+  attachPartitionFrom,
+  createTableLike,
+  dropPartition,
+  dropTableIfExists,
+  replacePartition,
+  selectActivePartitionRows,
+  truncateTable,
+} from '../../sql/engine/partition-ops';
+import type { ActivityDeps } from '../engine/deps';
+import { qualifiedName, type TableRef } from '../../shared/table-ref';
+
+/** One line of `ch-backfill doctor`. */
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface ClickHouseDoctorInput {
+  /** Where backfills will write (their shadows live next to the target); default: the connection's database. */
+  database?: string;
+  /** The job's `insertSettings`, sent with the probe's INSERT as the backfill sends them with its own. */
+  insertSettings?: QuerySettings;
+}
+
+/** ClickHouse's reason on one line (its messages may span several, or end in blanks). */
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+
+/**
+ * ClickHouse as the worker sees it (in embedded mode only the worker may open the data directory): reachable, its
+ * version, and every kind of statement a backfill runs, each tried for real on a scratch table and its shadow in
+ * the target database: CREATE TABLE, CREATE TABLE … AS, INSERT … SELECT with the job's settings, ALTER TABLE …
+ * REPLACE / ATTACH … FROM / MOVE … TO TABLE / DROP PARTITION, TRUNCATE, the system tables the plan and the load
+ * check read, and DROP TABLE. A missing privilege or a settings constraint fails its line with ClickHouse's reason.
+ */
+export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
+  return {
+    /**
+     * Runs the checks in order and stops at the first failure (the later ones need its table).
+     * Durability: the scratch tables have fresh random names and are dropped before returning, whatever happened;
+     * run it again freely (the workflow does not retry it: a diagnosis reports, it does not insist).
+     */
+    async checkClickHouse(input: ClickHouseDoctorInput): Promise<DoctorCheck[]> {
+      const checks: DoctorCheck[] = [];
+      const check = async (name: string, run: () => Promise<string>): Promise<boolean> => {
+        try {
+          checks.push({ name, ok: true, detail: await run() });
+          return true;
+        } catch (err) {
+          checks.push({ name, ok: false, detail: message(err) });
+          return false;
+        }
+      };
+      const exec = (statement: Statement, settings?: QuerySettings) => async () => {
+        await ch.exec(statement, { settings });
+        return 'allowed';
+      };
+
+      let database = input.database;
+      const reachable = await check('ClickHouse reachable', async () => {
+        const [{ version }] = await ch.rows(selectServerVersion());
+        database ??= (await ch.rows(selectCurrentDatabase()))[0].database;
+        return `version ${version} (${ch.embedded ? 'embedded chDB in the worker' : 'server'})`;
+      });
+      if (!reachable || database === undefined) return checks;
+
+      const name = `_ch_backfill_doctor_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+      const table: TableRef = { database, name };
+      const shadow: TableRef = { database, name: `${name}_v2` };
+      const where = `in ${database}`;
+      try {
+        const steps: [string, () => Promise<string>][] = [
+          [`CREATE TABLE ${where}`, exec(createProbeTable(table))],
+          [`CREATE TABLE … AS (shadow) ${where}`, exec(createTableLike(shadow, table))],
+          [
+            `INSERT … SELECT${input.insertSettings ? " with the job's insertSettings" : ''}`,
+            exec(insertProbeRow(shadow), input.insertSettings),
+          ],
+          ['ALTER TABLE … REPLACE PARTITION … FROM', exec(replacePartition(table, shadow, PROBE_PARTITION_ID))],
+          ['ALTER TABLE … ATTACH PARTITION … FROM', exec(attachPartitionFrom(shadow, table, PROBE_PARTITION_ID))],
+          ['ALTER TABLE … MOVE PARTITION … TO TABLE', exec(movePartitionTo(shadow, table, PROBE_PARTITION_ID))],
+          ['ALTER TABLE … DROP PARTITION', exec(dropPartition(table, PROBE_PARTITION_ID))],
+          ['TRUNCATE TABLE', exec(truncateTable(shadow))],
+          [
+            'SELECT on system.parts, processes, merges, mutations, metrics',
+            async () => {
+              await ch.rows(selectClusterLoad(table, shadow));
+              await ch.rows(selectActivePartitionRows(table, PROBE_PARTITION_ID));
+              return 'allowed';
+            },
+          ],
+        ];
+        for (const [stepName, run] of steps) if (!(await check(stepName, run))) break;
+      } finally {
+        await check(`DROP TABLE (scratch ${qualifiedName(table)} and its shadow)`, async () => {
+          await ch.exec(dropTableIfExists(shadow));
+          await ch.exec(dropTableIfExists(table));
+          return 'allowed';
+        });
+      }
+      return checks;
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { z } from 'zod';
+import { backfillInputSchema } from '../../shared/backfill-input';
+import { dailyInputSchema } from '../../shared/daily-input';
+import { FailureType } from '../../shared/failure-types';
+import { importInputSchema } from '../../shared/import-input';
+import { describeIssues } from '../../shared/input-errors';
+import { ledgerHistoryInputSchema, testDayInputSchema } from '../../shared/plan-input';
+import { rollbackInputSchema } from '../../shared/rollback-input';
+import { validateInputSchema } from '../../shared/validate-input';
+import { viewBackfillInputSchema } from '../../shared/view-input';
+
+/**
+ * The local activity that resolves one workflow's input: parses `raw` with `schema`, defaults applied; bad input
+ * fails non-retryably, one line per field.
+ */
+function inputResolver<S extends z.ZodType>(schema: S, workflow: string): (raw: unknown) => Promise<z.infer<S>> {
+  return async (raw) => {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      throw ApplicationFailure.create({
+        message: `invalid ${workflow} input:\n${describeIssues(parsed.error)}`,
+        type: FailureType.InvalidInput,
+        nonRetryable: true,
+      });
+    }
+    return parsed.data;
+  };
+}
+
+/**
+ * Where a workflow's input enters: each workflow's first step (a local activity) parses its raw input and applies
+ * the schema's defaults here, outside workflow code. The result is recorded in the workflow's history, so a
+ * default changed in a later release never changes how a running workflow replays or what it does next; only
+ * new workflows see it. Inputs started by our CLI or schedules arrive with every default already applied.
+ *
+ * Durability: pure, no I/O; safe to repeat.
+ */
+export function inputResolvers() {
+  return {
+    resolveBackfillInput: inputResolver(backfillInputSchema, 'backfillWorkflow'),
+    resolveDailyInput: inputResolver(dailyInputSchema, 'dailyIncrementalWorkflow'),
+    resolveRollbackInput: inputResolver(rollbackInputSchema, 'rollbackWorkflow'),
+    resolveViewBackfillInput: inputResolver(viewBackfillInputSchema, 'viewBackfillWorkflow'),
+    resolveImportInput: inputResolver(importInputSchema, 'importWorkflow'),
+    resolveValidateInput: inputResolver(validateInputSchema, 'validateWorkflow'),
+    resolveTestDayInput: inputResolver(testDayInputSchema, 'testBackfillDayWorkflow'),
+    resolveLedgerHistoryInput: inputResolver(ledgerHistoryInputSchema, 'ledgerHistoryWorkflow'),
+  };
+}

@@ -1,0 +1,250 @@
+import type { ClickHouse } from '../../clickhouse/clickhouse';
+import { isMergeTreeFamily } from '../../clickhouse/engine-family';
+import type { PartitionPlan } from '../../shared/backfill-results';
+import { type ViewJob } from '../../shared/job-spec';
+import type { SnapshotDescription, SnapshotOutcome, SnapshotPlan } from '../../shared/snapshot-input';
+import { DESCRIBED_WRITER_TAG } from '../../shared/view-input';
+import { snapshotTableFor } from '../../shared/writer-tables';
+import { selectTableInfo } from '../../sql/engine/introspection';
+import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../../sql/engine/partition-ops';
+import { selectActivePartitions } from '../../sql/snapshot/snapshot';
+import { createLiveView, createViewTarget, liveViewSelect, selectViewDefinition, viewShape } from '../../sql/view/view';
+import type { ActivityDeps } from '../engine/deps';
+import { JobSpecError } from '../engine/errors';
+import { withHeartbeat } from '../engine/heartbeat';
+import { checkViewJob, describePartitions, viewMatches, viewPartitions } from '../view/plan-view';
+import { qualifiedName, type TableRef } from '../../shared/table-ref';
+import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
+import type { DescribedStatement } from '../../shared/described-statement';
+
+/** Each partition of `table` with its active rows (part metadata). */
+async function activePartitions(ch: ClickHouse, table: TableRef): Promise<{ id: string; rows: number }[]> {
+  return (await ch.rows(selectActivePartitions(table))).map((p) => ({ id: p.id, rows: Number(p.rows) }));
+}
+
+const totalRows = (partitions: { rows: number }[]): number => partitions.reduce((n, p) => n + p.rows, 0);
+
+/** The statements that take the snapshot, in order: a fresh table shaped like the source, then each partition. */
+function snapshotStatements(plan: SnapshotPlan, partitionIds: string[]) {
+  return {
+    fresh: [dropTableIfExists(plan.snapshot), createTableLike(plan.snapshot, plan.source)],
+    attach: partitionIds.map((id) => ({ id, statement: attachPartitionFrom(plan.snapshot, plan.source, id) })),
+  };
+}
+
+export interface SnapshotPlanInput {
+  job: ViewJob;
+  /** The run's writer tag, which names its snapshot table. */
+  tag: string;
+}
+
+export interface SnapshotStepInput {
+  job: ViewJob;
+  plan: SnapshotPlan;
+}
+
+export interface CreateSnapshotViewInput extends SnapshotStepInput {
+  /** The rows the snapshot holds: the source must still hold exactly these when the view is created. */
+  rows: number;
+}
+
+/**
+ * The activities of a `cutoff: snapshot` view job (the ClickHouse guide's last scenario): plan (checks only), take
+ * the snapshot, create the view, list the partitions to fill from the snapshot, drop it, and describe all of it
+ * without running any DDL (a dry run). The fill itself is the view job's (src/activities/view/view-steps.ts), with the
+ * snapshot as its source and no cutoff.
+ */
+export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps) {
+  const plan = async ({ job, tag }: SnapshotPlanInput): Promise<SnapshotPlan> => {
+    if (job.cutoff !== SNAPSHOT_CUTOFF) {
+      throw new JobSpecError(
+        'cutoff',
+        `viewSnapshotWorkflow takes cutoff: snapshot jobs; a job with cutoff ${job.cutoff} runs as viewBackfillWorkflow`,
+      );
+    }
+    const { shape, tables, targetExisted } = await checkViewJob(ch, job);
+    const [info] = await ch.rows(selectTableInfo(tables.source));
+    if (!isMergeTreeFamily(info.engine)) {
+      throw new JobSpecError(
+        'source.table',
+        `${qualifiedName(tables.source)} is a ${info.engine} table: a snapshot attaches its partitions, which only MergeTree ` +
+          'tables have',
+      );
+    }
+    const [existing] = await ch.rows(
+      selectViewDefinition(tables.view, liveViewSelect(shape, tables.source, undefined)),
+    );
+    if (existing) {
+      throw new JobSpecError(
+        'view.name',
+        `${qualifiedName(tables.view)} already exists (${existing.engine} to ${existing.target_database}.` +
+          `${existing.target_table}); a snapshot job creates its view itself, at the moment of the snapshot, or ` +
+          'it could not tell the rows the view counted from those the backfill must: drop the view and empty ' +
+          'its target first',
+      );
+    }
+    if (targetExisted) {
+      const rows = totalRows(await activePartitions(ch, tables.target));
+      if (rows > 0) {
+        throw new JobSpecError(
+          'target.table',
+          `${qualifiedName(tables.target)} already holds ${rows} rows; a snapshot job fills it with every row of the source, ` +
+            'so they would be counted twice: empty it, or name a new target',
+        );
+      }
+    }
+    return { ...tables, snapshot: snapshotTableFor(tables.source, tag), targetExisted };
+  };
+
+  /** The source's rows now; the snapshot must hold exactly them, and so must the source when the view is made. */
+  const sourceRows = async (p: SnapshotPlan): Promise<number> => totalRows(await activePartitions(ch, p.source));
+
+  return {
+    /**
+     * Checks a snapshot job before any DDL: the view job's checks (source, columns, functions, an existing target's
+     * engine, keys and columns), then a MergeTree source (a snapshot attaches its partitions), no view of that name
+     * (a snapshot job's view must start at its snapshot), and an empty target if it exists. Names the run's
+     * snapshot table.
+     *
+     * Durability: read-only.
+     */
+    async planViewSnapshot(input: SnapshotPlanInput): Promise<SnapshotPlan> {
+      return withHeartbeat(
+        () => ({ step: 'plan' }),
+        async () => {
+          const planned = await plan(input);
+          log.info('planned view snapshot', {
+            view: qualifiedName(planned.view),
+            snapshot: qualifiedName(planned.snapshot),
+          });
+          return planned;
+        },
+      );
+    },
+
+    /**
+     * A dry run of a snapshot job: the same checks as `planViewSnapshot`, then every statement a run confirmed now
+     * would send, rendered by the same functions: the snapshot (`CREATE TABLE … AS`, one `ATTACH PARTITION … FROM`
+     * per source partition), the target and the view, each partition's steps from the snapshot, and the snapshot
+     * dropped. Tables are named with {@link DESCRIBED_WRITER_TAG}.
+     *
+     * Durability: read-only; creates nothing.
+     */
+    async describeViewSnapshot({ job }: { job: ViewJob }): Promise<SnapshotDescription> {
+      const planned = await plan({ job, tag: DESCRIBED_WRITER_TAG });
+      const shape = viewShape(job);
+      const sourcePartitions = await activePartitions(ch, planned.source);
+      // The partitions the snapshot will hold: the source's now (a snapshot is its copy).
+      const partitions = await viewPartitions(ch, shape, planned.source, planned.target, undefined);
+      const snapshot = snapshotStatements(
+        planned,
+        sourcePartitions.map((p) => p.id),
+      );
+      const statements: DescribedStatement[] = [
+        ...snapshot.fresh.map((st) => ({ step: 'snapshot', ...st })),
+        ...snapshot.attach.map(({ id, statement }) => ({ step: `snapshot: partition ${id}`, ...statement })),
+        ...(planned.targetExisted
+          ? []
+          : [{ step: 'create the target', ...createViewTarget(shape, planned.source, planned.target) }]),
+        {
+          step: 'create the view',
+          ...createLiveView(shape, planned.view, planned.source, planned.target, undefined),
+        },
+        ...describePartitions(job, { source: planned.snapshot, target: planned.target }, partitions, undefined),
+        { step: 'drop the snapshot', ...dropTableIfExists(planned.snapshot) },
+      ];
+      return {
+        plan: planned,
+        sourcePartitions,
+        partitions: partitions.map((p) => ({ id: p.id, sourceRows: p.sourceRows })),
+        statements: statements.map(({ step, query, params, settings }) => ({ step, query, params, settings })),
+      };
+    },
+
+    /**
+     * Takes the snapshot of the source (the guide's steps 2 and 3), while the operator keeps inserts paused: drops
+     * whatever an earlier attempt left, `CREATE TABLE <snapshot> AS <source>`, then `ATTACH PARTITION … FROM
+     * <source>` for every partition (hard links; the source keeps its parts). Then checks that the source held the
+     * same rows before and after and that the snapshot holds exactly them; otherwise rows kept arriving (inserts
+     * were not paused): the snapshot is dropped and the outcome says why.
+     *
+     * Durability: exactly once whatever crashes. ATTACH PARTITION FROM is not idempotent (it copies again), so an
+     * attempt never attaches onto what an earlier one left: each starts from a new, empty snapshot table.
+     */
+    async snapshotSource({ plan: p }: SnapshotStepInput): Promise<SnapshotOutcome> {
+      return withHeartbeat(
+        () => ({ step: 'snapshot' }),
+        async () => {
+          const before = await activePartitions(ch, p.source);
+          const statements = snapshotStatements(
+            p,
+            before.map((x) => x.id),
+          );
+          for (const st of statements.fresh) await ch.exec(st);
+          for (const { id, statement } of statements.attach) {
+            await ch.exec(statement);
+            await onStep?.('snapshot:attached', id);
+          }
+          const expected = totalRows(before);
+          const taken = totalRows(await activePartitions(ch, p.snapshot));
+          const after = await sourceRows(p);
+          if (taken !== expected || after !== expected) {
+            await ch.exec(dropTableIfExists(p.snapshot));
+            const reason =
+              `${qualifiedName(p.source)} went from ${expected} to ${after} rows while it was snapshotted ` +
+              `(the snapshot got ${taken}): inserts were not paused`;
+            log.warn('snapshot dropped: rows kept arriving', { source: qualifiedName(p.source), reason });
+            return { ok: false, reason };
+          }
+          log.info('snapshot taken', { snapshot: qualifiedName(p.snapshot), rows: taken, partitions: before.length });
+          return { ok: true, rows: taken };
+        },
+      );
+    },
+
+    /**
+     * Creates the target when missing and the view over every row (the guide's step 4, no cutoff filter), once
+     * the source still holds exactly the snapshot's rows: nothing arrived since the snapshot, so every row is
+     * either in the snapshot or, from now on, the view's. When rows arrived, creates nothing and says why.
+     *
+     * Durability: `IF NOT EXISTS` for both; a retry that finds our view in place returns at once (the source may
+     * legitimately have grown since: inserts may resume once the view exists).
+     */
+    async createSnapshotView({ job, plan: p, rows }: CreateSnapshotViewInput): Promise<SnapshotOutcome> {
+      const shape = viewShape(job);
+      const tables = { ...p, cutoff: undefined };
+      if (await viewMatches(ch, shape, tables)) return { ok: true, rows };
+      const now = await sourceRows(p);
+      if (now !== rows) {
+        return {
+          ok: false,
+          reason: `${qualifiedName(p.source)} went from ${rows} to ${now} rows after its snapshot: inserts were not paused`,
+        };
+      }
+      await ch.exec(createViewTarget(shape, p.source, p.target));
+      await ch.exec(createLiveView(shape, p.view, p.source, p.target, undefined));
+      // Another writer may have created a view of that name in between: ours must be the one there.
+      if (!(await viewMatches(ch, shape, tables))) throw new Error(`${qualifiedName(p.view)} vanished`);
+      await onStep?.('view:created', qualifiedName(p.view));
+      log.info('view created; inserts may resume', { view: qualifiedName(p.view), source: qualifiedName(p.source) });
+      return { ok: true, rows };
+    },
+
+    /**
+     * The target partitions the snapshot's rows fall in, with their rows (and the live rows the view has written
+     * there so far). Durability: read-only.
+     */
+    async listSnapshotPartitions({ job, plan: p }: SnapshotStepInput): Promise<PartitionPlan[]> {
+      return withHeartbeat(
+        () => ({ step: 'list partitions' }),
+        () => viewPartitions(ch, viewShape(job), p.snapshot, p.target, undefined),
+      );
+    },
+
+    /** Drops the snapshot. Durability: `DROP TABLE IF EXISTS`, a no-op when repeated. */
+    async dropSnapshot({ plan: p }: { plan: SnapshotPlan }): Promise<void> {
+      await ch.exec(dropTableIfExists(p.snapshot));
+      log.info('snapshot dropped', { snapshot: qualifiedName(p.snapshot) });
+    },
+  };
+}

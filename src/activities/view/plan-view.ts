@@ -1,0 +1,428 @@
+import type { ClickHouse } from '../../clickhouse/clickhouse';
+import { isClickHouseError } from '../../clickhouse/clickhouse-error';
+import type { Statement } from '../../clickhouse/statement';
+import { engineFamily } from '../../clickhouse/engine-family';
+import type { PartitionPlan } from '../../shared/backfill-results';
+import { DESCRIBED_WRITER_TAG, type ViewDescription, type ViewPlan } from '../../shared/view-input';
+import { viewPartitionTask } from '../../shared/view-partition-task';
+import { parseCutoff, type ViewJob } from '../../shared/job-spec';
+import { partitionFromId } from '../../shared/partitions';
+import { columnsOf, functionsOf } from '../../shared/expression-syntax';
+import {
+  describeSelect,
+  selectAggregateCombinators,
+  selectFunctionKinds,
+  selectTableColumns,
+  selectTableInfo,
+  type TableColumn,
+} from '../../sql/engine/introspection';
+import {
+  UNPARTITIONED_ID,
+  additiveAggregates,
+  createLiveView,
+  createViewTarget,
+  liveViewSelect,
+  selectExpression,
+  selectViewDefinition,
+  selectViewOutput,
+  selectViewPartitions,
+  viewPartitionKey,
+  viewShape,
+  type ViewShape,
+} from '../../sql/view/view';
+import { selectPartitionRowsBetween } from '../../sql/engine/partition-ops';
+import type { ActivityDeps } from '../engine/deps';
+import { JobSpecError } from '../engine/errors';
+import { withHeartbeat } from '../engine/heartbeat';
+import { tableResolver } from '../engine/table-resolver';
+import { viewPartitionStatements } from './view-steps';
+import { qualifiedName, type TableRef } from '../../shared/table-ref';
+import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
+import type { DescribedStatement } from '../../shared/described-statement';
+import { isoOfEpochSeconds } from '../../shared/epoch-seconds';
+
+/** TableColumn types of a SELECT; ClickHouse refusing it is blamed on `field`. */
+async function describe(ch: ClickHouse, select: Statement, field: string): Promise<TableColumn[]> {
+  try {
+    return await ch.rows(describeSelect(select));
+  } catch (err) {
+    if (isClickHouseError(err)) throw new JobSpecError(field, `ClickHouse refused it: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+/** How a refusal of the time column points to the job without one. */
+const WITHOUT_TIME_COLUMN =
+  'for a source without a usable time column, omit source.timeColumn and set cutoff: snapshot';
+
+/**
+ * Source columns exist, the time column (if the job has one) is a DateTime, and no output name hides a source
+ * column.
+ */
+async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, source: TableRef): Promise<void> {
+  const columns = await ch.rows(selectTableColumns(source));
+  if (columns.length === 0) throw new JobSpecError('source.table', `table ${qualifiedName(source)} does not exist`);
+  const types = new Map(columns.map((c) => [c.name, c.type]));
+  const absent = (name: string) =>
+    `column "${name}" does not exist in ${qualifiedName(source)} (it has: ${[...types.keys()].join(', ')})`;
+  const missing = (field: string, name: string) => new JobSpecError(field, absent(name));
+  const { timeColumn } = job.source;
+  if (timeColumn !== undefined) {
+    const time = types.get(timeColumn);
+    if (time === undefined)
+      throw new JobSpecError('source.timeColumn', `${absent(timeColumn)}; ${WITHOUT_TIME_COLUMN}`);
+    if (!/^DateTime(64)?(\(.*\))?$/.test(time)) {
+      throw new JobSpecError(
+        'source.timeColumn',
+        `"${timeColumn}" is ${time}; the cutoff needs a DateTime (${WITHOUT_TIME_COLUMN})`,
+      );
+    }
+  }
+  const fields = [
+    ...shape.groupBy.map((g) => ({ field: `groupBy.${g.name}`, exprs: [g.expr] })),
+    ...shape.aggregates.map((a) => ({ field: `aggregates.${a.name}`, exprs: [...a.metric.params, ...a.metric.args] })),
+    ...(shape.where ? [{ field: 'where', exprs: [shape.where] }] : []),
+  ];
+  for (const { field, exprs } of fields) {
+    for (const name of exprs.flatMap(columnsOf)) if (!types.has(name)) throw missing(field, name);
+  }
+  // ClickHouse lets an output alias stand for the source column of the same name in WHERE and in other columns:
+  // only a plain copy of the column (`project: project`) may reuse its name.
+  for (const g of shape.groupBy) {
+    if (types.has(g.name) && !(g.expr.kind === 'column' && g.expr.name === g.name)) {
+      throw new JobSpecError(
+        `groupBy.${g.name}`,
+        `"${g.name}" is a column of ${qualifiedName(source)}; name the output otherwise`,
+      );
+    }
+  }
+  for (const a of shape.aggregates) {
+    if (types.has(a.name)) {
+      throw new JobSpecError(
+        `aggregates.${a.name}`,
+        `"${a.name}" is a column of ${qualifiedName(source)}; name the output otherwise`,
+      );
+    }
+  }
+}
+
+/** Aggregates are aggregate calls (additive ones only for a SummingMergeTree); groupBy and where are per row. */
+async function checkFunctions(ch: ClickHouse, shape: ViewShape): Promise<void> {
+  const perRow = [
+    ...shape.groupBy.map((g) => ({ field: `groupBy.${g.name}`, expr: g.expr })),
+    ...shape.aggregates.flatMap((a) =>
+      [...a.metric.params, ...a.metric.args].map((expr) => ({ field: `aggregates.${a.name}`, expr })),
+    ),
+    ...(shape.where ? [{ field: 'where', expr: shape.where }] : []),
+  ];
+  const names = [
+    ...new Set([...perRow.flatMap((p) => functionsOf(p.expr)), ...shape.aggregates.map((a) => a.metric.fn)]),
+  ];
+  const kind = new Map((await ch.rows(selectFunctionKinds(names))).map((r) => [r.name, Number(r.is_aggregate) === 1]));
+  const combinators = (await ch.rows(selectAggregateCombinators())).map((r) => r.name);
+  const isAggregate = (fn: string): boolean =>
+    kind.get(fn) === true || combinators.some((c) => fn.endsWith(c) && kind.get(fn.slice(0, -c.length)) === true);
+  for (const a of shape.aggregates) {
+    if (!isAggregate(a.metric.fn)) {
+      throw new JobSpecError(`aggregates.${a.name}`, `"${a.metric.fn}" is not an aggregate function`);
+    }
+  }
+  for (const { field, expr } of perRow) {
+    for (const fn of functionsOf(expr)) {
+      if (!kind.has(fn)) throw new JobSpecError(field, `unknown function "${fn}"`);
+      if (kind.get(fn)) throw new JobSpecError(field, `aggregate "${fn}" is not allowed here (it must be per row)`);
+    }
+  }
+  if (shape.engine === 'SummingMergeTree') {
+    const additive = new Set(additiveAggregates(shape).map((a) => a.name));
+    for (const a of shape.aggregates) {
+      if (!additive.has(a.name)) {
+        throw new JobSpecError(
+          `aggregates.${a.name}`,
+          `a SummingMergeTree target can only add up count() and sum(); use target.engine: AggregatingMergeTree`,
+        );
+      }
+    }
+  }
+}
+
+/** The view's output columns, each groupBy checked on its own first; the partition column must be a date. */
+async function describeOutput(ch: ClickHouse, shape: ViewShape, source: TableRef): Promise<TableColumn[]> {
+  for (const g of shape.groupBy) await describe(ch, selectExpression(g.expr, g.name, source), `groupBy.${g.name}`);
+  const output = await describe(ch, selectViewOutput(shape, source), 'aggregates');
+  if (shape.partitionBy !== 'none' && !/^(Date|Date32|DateTime|DateTime64)(\(.*\))?$/.test(output[0].type)) {
+    throw new JobSpecError(
+      'target.partitionBy',
+      `partitions are by the first groupBy column, "${output[0].name}", which is ${output[0].type}, not a date`,
+    );
+  }
+  return output;
+}
+
+/** Refuses an existing target whose engine, partitioning, order or columns differ from what the view writes. */
+async function checkExistingTarget(
+  ch: ClickHouse,
+  shape: ViewShape,
+  target: TableRef,
+  expected: TableColumn[],
+): Promise<boolean> {
+  const [info] = await ch.rows(selectTableInfo(target));
+  if (!info) return false;
+  const field = 'target.table';
+  const differs = (what: string, actual: string, wanted: string) =>
+    new JobSpecError(field, `${qualifiedName(target)} has ${what} "${actual}", the job needs "${wanted}"`);
+  // Cloud reports the engine the job created as Shared…, a replicated database as Replicated…: compare families.
+  if (engineFamily(info.engine) !== shape.engine) throw differs('engine', info.engine, shape.engine);
+  if (info.partition_key !== viewPartitionKey(shape)) {
+    throw differs('partition key', info.partition_key, viewPartitionKey(shape));
+  }
+  const order = shape.groupBy.map((g) => g.name).join(', ');
+  // A one-column key created as `ORDER BY (project)` shows as "(project)".
+  const sortingKey = info.sorting_key.replace(/^\((.*)\)$/, '$1');
+  if (sortingKey !== order) throw differs('sorting key', info.sorting_key, order);
+  const actual = await ch.rows(selectTableColumns(target));
+  const render = (cols: TableColumn[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
+  if (render(actual) !== render(expected)) throw differs('columns', render(actual), render(expected));
+  return true;
+}
+
+/**
+ * Whether the view exists with exactly the job's definition (`cutoff` undefined: a snapshot job's view, over every
+ * row); another definition (or another target) refuses.
+ */
+export async function viewMatches(
+  ch: ClickHouse,
+  shape: ViewShape,
+  plan: { source: TableRef; target: TableRef; view: TableRef; cutoff: number | undefined },
+): Promise<boolean> {
+  const [existing] = await ch.rows(selectViewDefinition(plan.view, liveViewSelect(shape, plan.source, plan.cutoff)));
+  if (!existing) return false;
+  const same =
+    existing.engine === 'MaterializedView' &&
+    existing.target_database === plan.target.database &&
+    existing.target_table === plan.target.name &&
+    existing.stored === existing.expected;
+  if (!same) {
+    throw new JobSpecError(
+      'view.name',
+      `${qualifiedName(plan.view)} already exists with another definition (${existing.engine} to ` +
+        `${existing.target_database}.${existing.target_table}: ${existing.stored}); the job would create ` +
+        `${existing.expected} to ${qualifiedName(plan.target)}. Drop it, or give the job its cutoff if it is this job's view`,
+    );
+  }
+  return true;
+}
+
+/** Resolves the job's tables the same way in every activity. */
+async function resolveTables(ch: ClickHouse, job: ViewJob) {
+  const resolve = await tableResolver(ch);
+  const target = resolve(job.target.table);
+  const view = job.view.name.includes('.')
+    ? resolve(job.view.name)
+    : { database: target.database, name: job.view.name };
+  return { source: resolve(job.source.table), target, view };
+}
+
+/**
+ * The checks every view job passes before any DDL: the source and its columns (and time column), the functions,
+ * the SELECT's output, and an existing target's engine, keys and columns. Returns the resolved tables and whether
+ * the target exists.
+ */
+export async function checkViewJob(ch: ClickHouse, job: ViewJob) {
+  const shape = viewShape(job);
+  const tables = await resolveTables(ch, job);
+  await checkSource(ch, job, shape, tables.source);
+  await checkFunctions(ch, shape);
+  const output = await describeOutput(ch, shape, tables.source);
+  const targetExisted = await checkExistingTarget(ch, shape, tables.target, output);
+  return { shape, tables, targetExisted };
+}
+
+/**
+ * The target partitions holding rows of `source` before the cutoff (all its rows when `cutoff` is undefined: a
+ * snapshot), one `all` partition for an unpartitioned target, with their source rows and the live rows the target
+ * holds now. Read-only.
+ */
+export async function viewPartitions(
+  ch: ClickHouse,
+  shape: ViewShape,
+  source: TableRef,
+  target: TableRef,
+  cutoff: number | undefined,
+): Promise<PartitionPlan[]> {
+  const stats = await ch.rows(selectViewPartitions(shape, source, cutoff));
+  const live = new Map(
+    (shape.partitionBy === 'none'
+      ? await ch.rows(selectPartitionRowsBetween(target, UNPARTITIONED_ID, UNPARTITIONED_ID))
+      : await ch.rows(selectPartitionRowsBetween(target, stats[0]?.id ?? '0', stats.at(-1)?.id ?? '0'))
+    ).map((p) => [p.id, Number(p.live_rows)]),
+  );
+  return stats.map((s) => ({
+    ...(shape.partitionBy === 'none' ? { id: s.id, start: '', end: '' } : partitionFromId(s.id, shape.partitionBy)),
+    sourceRows: Number(s.rows),
+    targetRows: live.get(s.id) ?? 0,
+    maxRowsPerKey: 0,
+    salt: 1,
+  }));
+}
+
+/**
+ * A dry run's statements of each partition's steps, as a run's partition writers send them (shadows named with
+ * {@link DESCRIBED_WRITER_TAG}), filling from `tables.source` before `cutoff` (all of it when undefined).
+ */
+export function describePartitions(
+  job: ViewJob,
+  tables: { source: TableRef; target: TableRef },
+  partitions: PartitionPlan[],
+  cutoff: number | undefined,
+): DescribedStatement[] {
+  return partitions.flatMap((partition) => {
+    const steps = viewPartitionStatements(viewPartitionTask(job, tables, partition, DESCRIBED_WRITER_TAG, cutoff));
+    const at = (step: string) => `partition ${partition.id}: ${step}`;
+    return [
+      ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
+      ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
+      { step: at('fill'), ...steps.insert, settings: job.insertSettings as Record<string, number> },
+      { step: at('move'), ...steps.move },
+      ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
+    ];
+  });
+}
+
+export interface ViewPlanInput {
+  job: ViewJob;
+}
+
+export interface CreateViewInput {
+  job: ViewJob;
+  cutoff: number;
+}
+
+/** Seconds that must be left before the cutoff when the view is created, or rows at the cutoff could be missed. */
+const MIN_LEAD_SECONDS = 2;
+
+/**
+ * The activities of a `kind: view` job: plan (checks only), create (target and view), list the partitions to
+ * fill once the cutoff has passed, and describe all of it without running any DDL (a dry run).
+ */
+export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
+  const plan = async (job: ViewJob): Promise<ViewPlan> => {
+    if (job.cutoff === SNAPSHOT_CUTOFF) {
+      throw new JobSpecError(
+        'cutoff',
+        'a cutoff: snapshot job runs as viewSnapshotWorkflow (ch-backfill start picks it); ' +
+          'viewBackfillWorkflow needs cutoff auto or a UTC time',
+      );
+    }
+    const { shape, tables, targetExisted } = await checkViewJob(ch, job);
+    const now = Math.floor(Date.now() / 1000);
+    const cutoff = job.cutoff === 'auto' ? now + job.cutoffMarginSeconds : (parseCutoff(job.cutoff) ?? Number.NaN);
+    const viewExisted = await viewMatches(ch, shape, { ...tables, cutoff });
+    if (!viewExisted && cutoff < now + MIN_LEAD_SECONDS) {
+      throw new JobSpecError(
+        'cutoff',
+        `${job.cutoff} is already past (now ${isoOfEpochSeconds(now)}): give a later one or auto`,
+      );
+    }
+    return { ...tables, cutoff, viewExisted, targetExisted };
+  };
+
+  const partitionsBefore = async (job: ViewJob, cutoff: number): Promise<PartitionPlan[]> => {
+    const { source, target } = await resolveTables(ch, job);
+    return viewPartitions(ch, viewShape(job), source, target, cutoff);
+  };
+
+  return {
+    /**
+     * Checks the job against its tables before any DDL (source, time column, functions, an existing target's
+     * engine, keys and columns, an existing view's definition) and fixes the cutoff: the job's, which must still
+     * be ahead unless the view already exists with it; or, for `auto`, now + `cutoffMarginSeconds`
+     * (whole seconds). The result is recorded in the workflow's history, so the cutoff never changes afterwards.
+     *
+     * Durability: read-only; a retry may pick a later automatic cutoff, which is fine as nothing exists yet.
+     */
+    async planViewBackfill({ job }: ViewPlanInput): Promise<ViewPlan> {
+      return withHeartbeat(
+        () => ({ step: 'plan' }),
+        async () => {
+          const planned = await plan(job);
+          log.info('planned view backfill', {
+            view: qualifiedName(planned.view),
+            cutoff: isoOfEpochSeconds(planned.cutoff),
+            viewExisted: planned.viewExisted,
+          });
+          return planned;
+        },
+      );
+    },
+
+    /**
+     * A dry run: the same checks and cutoff as `planViewBackfill`, then every statement a run started now would
+     * send, rendered by the same functions the run uses: the target and the view (unless they exist), then each
+     * partition's steps (shadows named with {@link DESCRIBED_WRITER_TAG}). Validation's reads are left out.
+     *
+     * Durability: read-only; creates nothing, so repeating it is harmless.
+     */
+    async describeViewBackfill({ job }: ViewPlanInput): Promise<ViewDescription> {
+      const planned = await plan(job);
+      const shape = viewShape(job);
+      const partitions = await partitionsBefore(job, planned.cutoff);
+      const statements: DescribedStatement[] = [
+        ...(planned.targetExisted
+          ? []
+          : [{ step: 'create the target', ...createViewTarget(shape, planned.source, planned.target) }]),
+        ...(planned.viewExisted
+          ? []
+          : [
+              {
+                step: 'create the view',
+                ...createLiveView(shape, planned.view, planned.source, planned.target, planned.cutoff),
+              },
+            ]),
+      ];
+      statements.push(...describePartitions(job, planned, partitions, planned.cutoff));
+      return {
+        plan: planned,
+        partitions: partitions.map((p) => ({ id: p.id, sourceRows: p.sourceRows })),
+        statements: statements.map(({ step, query, params, settings }) => ({ step, query, params, settings })),
+      };
+    },
+
+    /**
+     * Creates the target when missing and the live view with `WHERE <time> >= cutoff` (the guide's scenario 2,
+     * step 1). Refuses to create the view once the cutoff is too close: rows between the cutoff and a late view
+     * would be written by neither the view nor the fill.
+     *
+     * Durability: `IF NOT EXISTS` for both, and an existing view must have exactly this definition; a retry after
+     * the view landed finds it and changes nothing.
+     */
+    async createViewAndTarget({ job, cutoff }: CreateViewInput): Promise<void> {
+      const shape = viewShape(job);
+      const tables = await resolveTables(ch, job);
+      if (await viewMatches(ch, shape, { ...tables, cutoff })) return;
+      if (Date.now() / 1000 > cutoff - MIN_LEAD_SECONDS) {
+        throw new JobSpecError(
+          'cutoff',
+          `${isoOfEpochSeconds(cutoff)} passed before the view could be created; run the job again`,
+        );
+      }
+      await ch.exec(createViewTarget(shape, tables.source, tables.target));
+      await ch.exec(createLiveView(shape, tables.view, tables.source, tables.target, cutoff));
+      // Another writer may have created a view of that name in between: ours must be the one there.
+      if (!(await viewMatches(ch, shape, { ...tables, cutoff })))
+        throw new Error(`${qualifiedName(tables.view)} vanished`);
+      log.info('view created', { view: qualifiedName(tables.view), cutoff: isoOfEpochSeconds(cutoff) });
+    },
+
+    /**
+     * The target partitions holding source rows before the cutoff (one `all` partition for an unpartitioned
+     * target), with their source rows and the live rows the target holds now. Durability: read-only.
+     */
+    async listViewPartitions({ job, cutoff }: CreateViewInput): Promise<PartitionPlan[]> {
+      return withHeartbeat(
+        () => ({ step: 'list partitions' }),
+        () => partitionsBefore(job, cutoff),
+      );
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import type { Statement } from '../../clickhouse/statement';
+import type { ValidationCheck } from '../../shared/backfill-results';
+import { createTableLike, dropTableIfExists, truncateTable } from '../../sql/engine/partition-ops';
+import {
+  additiveAggregates,
+  createNullFillTable,
+  createNullFillView,
+  dropViewIfExists,
+  insertNullFill,
+  insertViewRange,
+  movePartitionTo,
+  selectViewSourceTotals,
+  selectViewTableTotals,
+  viewShape,
+  viewTotalAlias,
+} from '../../sql/view/view';
+import type { ActivityDeps } from '../engine/deps';
+import type { KindSteps } from '../engine/kind-steps';
+import { SwapVerificationError, ValidationMismatchError } from '../engine/errors';
+import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
+import { partitionRows, runStep, type SwapResult, type ValidateResult } from '../engine/step-runner';
+import { validationCheck } from '../engine/validation-check';
+import type { TableRef } from '../../shared/table-ref';
+import type { ViewPartitionTask } from '../../shared/partition-task';
+
+/**
+ * The Null-engine fill's two helper objects of one writer's shadow: a Null table and the copy of the view that
+ * reads it and writes the shadow. Named after the shadow, so they are as unique to the writer as it is.
+ */
+export function nullFillObjects(shadow: TableRef): { nullTable: TableRef; view: TableRef } {
+  return {
+    nullTable: { database: shadow.database, name: `${shadow.name}_null` },
+    view: { database: shadow.database, name: `${shadow.name}_mv` },
+  };
+}
+
+/**
+ * The statements of one view partition's steps, in the order they run: what the steps and a dry run use. `prepare`
+ * makes the shadow and the Null-engine fill's objects, `truncate` empties the shadow, `drop` drops them all.
+ */
+export interface ViewPartitionStatements extends ShadowStatements {
+  /** Appends the shadow's partition to the live target. */
+  move: Statement;
+}
+
+/** Renders every statement of a view partition's steps from its task (see {@link ViewPartitionStatements}). */
+export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionStatements {
+  const shape = viewShape(task.job);
+  const { nullTable, view } = nullFillObjects(task.shadow);
+  const { partition, build } = task;
+  // The view first: it writes into the shadow and reads the Null table.
+  const dropHelpers = [dropViewIfExists(view), dropTableIfExists(nullTable)];
+  const nullFill = task.job.fill === 'null';
+  return {
+    prepare: [
+      ...dropHelpers,
+      dropTableIfExists(task.shadow),
+      createTableLike(task.shadow, task.target),
+      ...(nullFill
+        ? [createNullFillTable(shape, nullTable, task.source), createNullFillView(shape, view, nullTable, task.shadow)]
+        : []),
+    ],
+    truncate: [truncateTable(task.shadow)],
+    insert: nullFill
+      ? insertNullFill(shape, task.source, nullTable, partition.id, build.cutoff)
+      : insertViewRange(shape, task.source, task.shadow, partition.id, build.cutoff),
+    move: movePartitionTo(task.shadow, task.target, partition.id),
+    drop: [...dropHelpers, dropTableIfExists(task.shadow)],
+  };
+}
+
+/**
+ * The steps of a view job's partition, run by the partition workflow's activities when the task says `swap:
+ * 'append'`. The shadow gets the view's SELECT over the partition's rows before the cutoff; the live target gets
+ * the shadow's parts in one `MOVE PARTITION`, added to what the live view wrote there.
+ *
+ * Exactly once: the fill truncates the shadow first, and the workflow never runs it again once the move was
+ * scheduled; the move takes the parts out of the shadow atomically, so a retried move finds nothing left to move.
+ */
+export function viewPartitionSteps(deps: ActivityDeps): KindSteps<ViewPartitionTask> {
+  const { clickhouse: ch, log, onStep } = deps;
+  // The shadow afresh, shaped like the target, and for a Null-engine fill the Null table and the view copy; the
+  // fill: truncate, then one INSERT … SELECT of the view's query or one INSERT into the Null table; their drops.
+  const { prepare, build, drop } = statementSteps(deps, viewPartitionStatements);
+
+  return {
+    prepare,
+    build,
+
+    /**
+     * The shadow against the source rows before the cutoff: the same distinct groups (not in `fast` mode when a
+     * `count()` aggregate exists), and each additive aggregate's total (a `count()` aggregate sums to the source's
+     * rows: none lost or doubled). Totals are read through
+     * `sum`/`-Merge`, so they hold whatever the shadow's merge state and however many blocks a Null fill wrote.
+     */
+    async validate(task: ViewPartitionTask): Promise<ValidateResult> {
+      const shape = viewShape(task.job);
+      const { partition, build } = task;
+      return runStep(task, 'validate', async () => {
+        const { mode, relativeTolerance } = task.job.validation;
+        // Without a count() aggregate the totals cannot show a lost or doubled row: the groups are compared then too.
+        const groups = mode === 'full' || !additiveAggregates(shape).some((a) => a.metric.fn === 'count');
+        const [source] = await ch.rows(selectViewSourceTotals(shape, task.source, partition.id, build.cutoff, groups));
+        const [shadow] = await ch.rows(selectViewTableTotals(shape, task.shadow, partition.id, groups));
+        const checks: ValidationCheck[] = [];
+        const check = (name: string, expected: string, actual: string, tolerance: number) =>
+          checks.push(validationCheck(name, expected, actual, tolerance));
+        if (groups) check('groups = distinct groups of the source', source.groups, shadow.groups, 0);
+        additiveAggregates(shape).forEach((a, i) => {
+          const alias = viewTotalAlias(i);
+          const exact = a.metric.fn === 'count';
+          const name = exact ? `${a.name} = source rows` : `total ${a.name}`;
+          check(name, source[alias], shadow[alias], exact ? 0 : relativeTolerance);
+        });
+        if (checks.some((c) => !c.ok)) throw new ValidationMismatchError(partition.id, checks);
+        return {
+          rowsRead: Number(source.rows),
+          checks,
+          shadowRows: await partitionRows(ch, task.shadow, partition.id),
+          liveRows: await partitionRows(ch, task.target, partition.id),
+        };
+      });
+    },
+
+    /**
+     * Appends the shadow's partition to the live target with `MOVE PARTITION`, then checks that the shadow holds
+     * nothing in it any more. A retry after a crash (before or after the move landed) moves what is left: nothing
+     * once it landed, so the target gains the shadow's rows exactly once.
+     */
+    async swap(task: ViewPartitionTask): Promise<SwapResult> {
+      const id = task.partition.id;
+      return runStep(task, 'swap', async () => {
+        await ch.exec(viewPartitionStatements(task).move);
+        await onStep?.('move:done', id);
+        const left = await partitionRows(ch, task.shadow, id);
+        if (left !== 0) {
+          throw new SwapVerificationError(`partition ${id}: the shadow still holds ${left} rows after MOVE PARTITION`);
+        }
+        log.info('partition appended', { partition: id });
+        return { action: 'moved' as const };
+      });
+    },
+
+    drop,
+  };
+}

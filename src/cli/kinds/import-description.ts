@@ -1,0 +1,37 @@
+import { type ImportDescription } from '../../shared/import-input';
+import { formatCheckpoint } from '../../shared/import-batch-task';
+import type { ImportJob } from '../../shared/job-spec';
+import { DESCRIBED_WRITER_TAG } from '../../shared/view-input';
+import { formatStatements } from './view-description';
+import { qualifiedName } from '../../shared/table-ref';
+
+/**
+ * An import job's dry run as a person reads it: the tables, the checkpoint, the views found and what validation
+ * compares for each target, the batches, every table and view a run creates, then every statement in the order a
+ * run sends it, each ending in `;`, with its parameters and settings as `--` lines after it.
+ */
+export function formatImportDescription(file: string, job: ImportJob, d: ImportDescription): string {
+  const { plan } = d;
+  const checkpoint = formatCheckpoint(plan.checkpoint);
+  const lines = [
+    `dry run of ${file}: nothing was created or changed`,
+    `history ${qualifiedName(plan.source)} → ${qualifiedName(plan.target)} (partition key: ${plan.partitionKey || 'none'})`,
+    `checkpoint ${checkpoint}${job.checkpoint === 'auto' ? ` (auto: min(${job.target.timeColumn}) now)` : ''}: ` +
+      'history rows before it are loaded, ingestion owns the rows from it on',
+    `columns loaded: ${plan.columns.join(', ')}`,
+    ...(plan.views.length === 0
+      ? [`no materialized view reads ${qualifiedName(plan.target)}`]
+      : plan.views.map((v) => `view ${qualifiedName(v.view)} → ${qualifiedName(v.target)}: ${v.select}`)),
+    ...plan.targets.map((t) => {
+      const compared = [...(t.rows ? ['rows'] : []), ...t.totals.map((c) => `${c.read}(${c.column})`)];
+      const checks = compared.length > 0 ? `validation compares ${compared.join(', ')}` : 'no exact check';
+      return `target ${qualifiedName(t.table)} (${t.engine}): ${checks}${t.note ? ` (${t.note})` : ''}`;
+    }),
+    `batches, newest first: ${
+      plan.batches.map((b) => `${b.id} (${b.sourceRows.toLocaleString('en-US')} rows)`).join(', ') || 'none'
+    }`,
+    `duplicates are named <table>_v2_<batch>_${DESCRIBED_WRITER_TAG}: a run's tag is 8 hex digits of its ids`,
+    `a run creates: ${d.creates.join(', ') || 'nothing'}`,
+  ];
+  return [...lines, ...formatStatements(d.statements)].join('\n');
+}

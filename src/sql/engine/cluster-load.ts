@@ -1,0 +1,46 @@
+import type { Statement } from '../../clickhouse/statement';
+import type { TableRef } from '../../shared/table-ref';
+
+/** The load signals' row: 64-bit counts as strings, `fullest` as (parts, `database.table/partition`). */
+export interface ClusterLoadRow {
+  running_queries: string;
+  max_query_memory: string;
+  active_merges: string;
+  pending_mutations: string;
+  fullest: [string, string];
+  pool_tasks: string;
+  delayed_inserts: string;
+  memory_tracking: string;
+}
+
+/**
+ * One row of load signals: running queries and the largest one's memory, merges, unfinished mutations on the
+ * target, the fullest partition (active parts) of the source or target, and three `system.metrics` gauges.
+ * The query counts itself among the running queries.
+ */
+export function selectClusterLoad(source: TableRef, target: TableRef): Statement<ClusterLoadRow> {
+  return {
+    query: [
+      'SELECT',
+      '  (SELECT count() FROM system.processes) AS running_queries,',
+      '  (SELECT max(memory_usage) FROM system.processes) AS max_query_memory,',
+      '  (SELECT count() FROM system.merges) AS active_merges,',
+      '  (SELECT count() FROM system.mutations WHERE is_done = 0',
+      '     AND database = {target_db:String} AND table = {target_table:String}) AS pending_mutations,',
+      '  (SELECT (max(parts), argMax(place, parts)) FROM (',
+      "     SELECT count() AS parts, concat(database, '.', table, '/', partition_id) AS place FROM system.parts",
+      '     WHERE active AND ((database = {source_db:String} AND table = {source_table:String})',
+      '       OR (database = {target_db:String} AND table = {target_table:String}))',
+      '     GROUP BY database, table, partition_id)) AS fullest,',
+      "  (SELECT sumIf(value, metric = 'BackgroundMergesAndMutationsPoolTask') FROM system.metrics) AS pool_tasks,",
+      "  (SELECT sumIf(value, metric = 'DelayedInserts') FROM system.metrics) AS delayed_inserts,",
+      "  (SELECT sumIf(value, metric = 'MemoryTracking') FROM system.metrics) AS memory_tracking",
+    ].join('\n'),
+    params: {
+      source_db: source.database,
+      source_table: source.name,
+      target_db: target.database,
+      target_table: target.name,
+    },
+  };
+}

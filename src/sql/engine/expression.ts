@@ -1,0 +1,54 @@
+/**
+ * SQL of the job spec's expressions (see src/shared/expression-syntax.ts for the language and its parser).
+ *
+ * User text is never interpolated into SQL: it is parsed into an {@link Expr} and the SQL is re-rendered
+ * from that tree, every column quoted by {@link quoteAllowListedIdentifier}.
+ */
+import type { AggregateMetric, Expr } from '../../shared/expression-syntax';
+import { isPlainIdentifier } from '../../shared/plain-identifier';
+import { quoteAllowListedIdentifier } from './quote-identifier';
+
+const NUMBER = /^\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+function renderCall(name: string, params: Expr[], args: Expr[]): string {
+  if (!isPlainIdentifier(name)) throw new Error(`refusing to render function name ${JSON.stringify(name)}`);
+  const list = (items: Expr[]) => `(${items.map(renderExpression).join(', ')})`;
+  return params.length > 0 ? `${name}${list(params)}${list(args)}` : `${name}${list(args)}`;
+}
+
+/**
+ * Renders canonical SQL: columns quoted by {@link quoteAllowListedIdentifier}, function names checked to be
+ * plain names and emitted bare, every unary and binary expression parenthesised so precedence is explicit.
+ *
+ * @throws Error for a column or function name that is not a plain name, or a number that is not decimal.
+ */
+export function renderExpression(e: Expr): string {
+  switch (e.kind) {
+    case 'column':
+      return quoteAllowListedIdentifier(e.name);
+    case 'number':
+      if (!NUMBER.test(e.text)) throw new Error(`refusing to render number ${JSON.stringify(e.text)}`);
+      return e.text;
+    case 'call':
+      return renderCall(e.name, e.params ?? [], e.args);
+    case 'unary':
+      return e.op === '-' ? `(-${renderExpression(e.operand)})` : `(NOT ${renderExpression(e.operand)})`;
+    case 'binary':
+      return `(${renderExpression(e.left)} ${e.op} ${renderExpression(e.right)})`;
+  }
+}
+
+/** Plain aggregate: `fn(params)(args)`, or `fn(args)` without parameters. */
+export function renderAggregate(m: AggregateMetric): string {
+  return renderCall(m.fn, m.params, m.args);
+}
+
+/** First level of a two-level aggregation: `fnState(params)(args)`, a partial state per salted group. */
+export function renderStateAggregate(m: AggregateMetric): string {
+  return renderCall(`${m.fn}State`, m.params, m.args);
+}
+
+/** Second level: `fnMerge(params)(`column`)`, merging the partial states stored in `column`. */
+export function renderMergeAggregate(m: AggregateMetric, column: string): string {
+  return renderCall(`${m.fn}Merge`, m.params, [{ kind: 'column', name: column }]);
+}

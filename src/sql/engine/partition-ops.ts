@@ -1,0 +1,106 @@
+import type { Statement } from '../../clickhouse/statement';
+import { quotedTable, tableParam } from './table-param';
+import type { TableRef } from '../../shared/table-ref';
+
+/** `CREATE TABLE shadow AS target`: same columns, engine, partitioning and order as the live table. */
+export function createTableLike(table: TableRef, like: TableRef): Statement {
+  const t = tableParam('table', table);
+  return { query: `CREATE TABLE ${t.sql} AS ${quotedTable(like)}`, params: t.params };
+}
+
+/** The same, when the table does not exist yet (a writer's backup table, shared by its partitions). */
+export function createTableLikeIfNotExists(table: TableRef, like: TableRef): Statement {
+  const t = tableParam('table', table);
+  return { query: `CREATE TABLE IF NOT EXISTS ${t.sql} AS ${quotedTable(like)}`, params: t.params };
+}
+
+export function dropTableIfExists(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return { query: `DROP TABLE IF EXISTS ${t.sql} SYNC`, params: t.params };
+}
+
+export function truncateTable(table: TableRef): Statement {
+  const t = tableParam('table', table);
+  return { query: `TRUNCATE TABLE ${t.sql}`, params: t.params };
+}
+
+/**
+ * Atomically replaces the target's partition with the shadow's copy of it (hard links; the shadow keeps its
+ * parts, so repeating the statement gives the same result).
+ */
+export function replacePartition(target: TableRef, from: TableRef, partitionId: string): Statement {
+  const t = tableParam('target', target);
+  return {
+    query: `ALTER TABLE ${t.sql} REPLACE PARTITION ID {partition_id:String} FROM ${quotedTable(from)}`,
+    params: { ...t.params, partition_id: partitionId },
+  };
+}
+
+/**
+ * Copies one partition of `from` into `into` by hard links (`ATTACH PARTITION … FROM`): cheap, leaves `from` as it
+ * was, and adds nothing when `from` has nothing in that partition.
+ */
+export function attachPartitionFrom(into: TableRef, from: TableRef, partitionId: string): Statement {
+  const t = tableParam('into', into);
+  return {
+    query: `ALTER TABLE ${t.sql} ATTACH PARTITION ID {partition_id:String} FROM ${quotedTable(from)}`,
+    params: { ...t.params, partition_id: partitionId },
+  };
+}
+
+/**
+ * Drops one partition: the atomic way to empty it. Used instead of `REPLACE PARTITION` from a shadow without
+ * parts, whose outcome depends on the server version (an empty target partition before 26.6, an error from 26.6
+ * on unless `allow_replace_partition_from_empty_source = 1`).
+ */
+export function dropPartition(table: TableRef, partitionId: string): Statement {
+  const t = tableParam('table', table);
+  return {
+    query: `ALTER TABLE ${t.sql} DROP PARTITION ID {partition_id:String}`,
+    params: { ...t.params, partition_id: partitionId },
+  };
+}
+
+/** Rows in one partition's active parts, from the parts' metadata (reads no data). */
+export function selectActivePartitionRows(table: TableRef, partitionId: string): Statement<{ rows: string }> {
+  return {
+    query:
+      'SELECT toString(sum(rows)) AS rows FROM system.parts ' +
+      'WHERE database = {db:String} AND table = {name:String} AND partition_id = {partition_id:String} AND active',
+    params: { db: table.database, name: table.name, partition_id: partitionId },
+  };
+}
+
+/** A row per partition of `table` between two partition ids (inclusive) holding active rows, with its rows. */
+export function selectPartitionRowsBetween(
+  table: TableRef,
+  firstId: string,
+  lastId: string,
+): Statement<{ id: string; live_rows: string }> {
+  return {
+    query: [
+      // Not aliased `rows`: HAVING would then read the alias (a String) instead of the column.
+      'SELECT partition_id AS id, toString(sum(rows)) AS live_rows FROM system.parts',
+      'WHERE database = {db:String} AND table = {name:String} AND active',
+      '  AND length(partition_id) = length({first:String}) AND partition_id BETWEEN {first:String} AND {last:String}',
+      'GROUP BY partition_id HAVING sum(rows) > 0 ORDER BY partition_id',
+    ].join('\n'),
+    params: { db: table.database, name: table.name, first: firstId, last: lastId },
+  };
+}
+
+/** Whether the table exists. */
+export function selectTableExists(table: TableRef): Statement<{ present: number | boolean }> {
+  return {
+    query: 'SELECT count() > 0 AS present FROM system.tables WHERE database = {db:String} AND name = {name:String}',
+    params: { db: table.database, name: table.name },
+  };
+}
+
+/**
+ * Stops every running query whose id starts with `prefix` (earlier attempts of the same step) and waits until
+ * they are gone, so a retried step never races its predecessor on the server.
+ */
+export function killQueriesWithIdPrefix(prefix: string): Statement {
+  return { query: 'KILL QUERY WHERE startsWith(query_id, {prefix:String}) SYNC', params: { prefix } };
+}

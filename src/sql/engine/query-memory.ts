@@ -1,0 +1,31 @@
+import type { Statement } from '../../clickhouse/statement';
+
+/**
+ * Every running query's id, `log_comment` and peak memory so far. It takes no parameter on purpose: chDB runs
+ * parameterised queries one at a time across all connections of the process, so a parameterised probe would wait
+ * for the very query it is meant to watch, while a plain one runs beside it.
+ */
+export function selectRunningQueriesPeakMemory(): Statement<{ query_id: string; log_comment: string; peak: string }> {
+  return {
+    query:
+      "SELECT query_id, Settings['log_comment'] AS log_comment, toString(peak_memory_usage) AS peak FROM system.processes",
+    params: {},
+  };
+}
+
+/** Writes the server's buffered log rows, so a query that just finished is in `system.query_log`. */
+export function flushLogs(): Statement {
+  return { query: 'SYSTEM FLUSH LOGS', params: {} };
+}
+
+/** The peak memory of a finished query from the server's query log (`memory_usage` is the query's peak). */
+export function selectLoggedQueryPeakMemory(queryId: string): Statement<{ peak: string }> {
+  return {
+    query: [
+      'SELECT toString(memory_usage) AS peak FROM system.query_log',
+      "WHERE query_id = {query_id:String} AND type = 'QueryFinish'",
+      'ORDER BY event_time_microseconds DESC LIMIT 1',
+    ].join('\n'),
+    params: { query_id: queryId },
+  };
+}

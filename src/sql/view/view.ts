@@ -1,0 +1,373 @@
+import type { Statement } from '../../clickhouse/statement';
+import type { ViewJob } from '../../shared/job-spec';
+import {
+  columnsOf,
+  parseAggregateMetric,
+  parseExpression,
+  type AggregateMetric,
+  type Expr,
+} from '../../shared/expression-syntax';
+import { renderAggregate, renderExpression, renderMergeAggregate, renderStateAggregate } from '../engine/expression';
+import { quoteAllowListedIdentifier as q } from '../engine/quote-identifier';
+import { quotedTable, tableParam } from '../engine/table-param';
+import type { TableRef } from '../../shared/table-ref';
+
+/**
+ * The statements of a `kind: view` job (the ClickHouse guide's scenario 2: a materialized view added to a table
+ * that already holds data). Every one renders the view's SELECT from the same parsed {@link ViewShape}, so the live
+ * view, the fill and the checks cannot drift apart.
+ */
+
+/** A view job's SELECT, parsed: what every statement about it is rendered from. */
+export interface ViewShape {
+  groupBy: { name: string; expr: Expr }[];
+  aggregates: { name: string; metric: AggregateMetric }[];
+  where?: Expr;
+  /** The column the cutoff applies to; none for a snapshot job, whose view and fill read every row. */
+  timeColumn?: string;
+  engine: ViewJob['target']['engine'];
+  partitionBy: ViewJob['target']['partitionBy'];
+}
+
+/** Parses the job's groupBy, aggregates and where; throws the parser's error for the first bad one. */
+export function viewShape(job: ViewJob): ViewShape {
+  return {
+    groupBy: Object.entries(job.groupBy).map(([name, text]) => ({ name, expr: parseExpression(text) })),
+    aggregates: Object.entries(job.aggregates).map(([name, text]) => ({ name, metric: parseAggregateMetric(text) })),
+    where: job.where === undefined ? undefined : parseExpression(job.where),
+    timeColumn: job.source.timeColumn,
+    engine: job.target.engine,
+    partitionBy: job.target.partitionBy,
+  };
+}
+
+/** The output columns in table order: groupBy columns, then aggregates. */
+export function viewColumns(shape: ViewShape): string[] {
+  return [...shape.groupBy.map((g) => g.name), ...shape.aggregates.map((a) => a.name)];
+}
+
+/** The source columns the view reads (what a Null-engine fill table needs), in first-seen order. */
+export function viewSourceColumns(shape: ViewShape): string[] {
+  const exprs = [
+    ...shape.groupBy.map((g) => g.expr),
+    ...shape.aggregates.flatMap((a) => [...a.metric.params, ...a.metric.args]),
+    ...(shape.where ? [shape.where] : []),
+  ];
+  return [...new Set(exprs.flatMap(columnsOf))];
+}
+
+/** Aggregates whose total over output rows equals the same aggregate over the source rows (`count`, `sum`). */
+export function additiveAggregates(shape: ViewShape): ViewShape['aggregates'] {
+  return shape.aggregates.filter(
+    (a) => (a.metric.fn === 'sum' || a.metric.fn === 'count') && a.metric.params.length === 0,
+  );
+}
+
+/** The partition function of the target (an allow-listed literal), or undefined for an unpartitioned one. */
+function partitionFunction(shape: ViewShape): 'toYYYYMM' | 'toYYYYMMDD' | undefined {
+  if (shape.partitionBy === 'none') return undefined;
+  return shape.partitionBy === 'month' ? 'toYYYYMM' : 'toYYYYMMDD';
+}
+
+/** The target's partition key over output columns, as `system.tables.partition_key` shows it ('' when none). */
+export function viewPartitionKey(shape: ViewShape): string {
+  const fn = partitionFunction(shape);
+  return fn ? `${fn}(${shape.groupBy[0].name})` : '';
+}
+
+/** The id ClickHouse gives the one partition of an unpartitioned table. */
+export const UNPARTITIONED_ID = 'all';
+
+/**
+ * Where the rows of one target partition come from: the partition function over the first groupBy expression of
+ * the source row (exactly the partition its output row lands in); nothing for an unpartitioned target.
+ */
+function partitionFilter(shape: ViewShape): string[] {
+  const fn = partitionFunction(shape);
+  return fn ? [`${fn}(${renderExpression(shape.groupBy[0].expr)}) = {partition_key:UInt32}`] : [];
+}
+
+function partitionParams(shape: ViewShape, partitionId: string): Record<string, number> {
+  return partitionFunction(shape) ? { partition_key: Number(partitionId) } : {};
+}
+
+const renderStored = (shape: ViewShape, metric: AggregateMetric): string =>
+  shape.engine === 'AggregatingMergeTree' ? renderStateAggregate(metric) : renderAggregate(metric);
+
+/**
+ * The cutoff condition `<time> <op> <cutoff>` of a job with a time column. A snapshot job (no time column) has
+ * none: its view reads every row, its fill the whole snapshot. A cutoff missing on one side refuses to render, so
+ * a timed job's view or fill can never lose its cutoff by mistake.
+ */
+function cutoffCondition(shape: ViewShape, cutoff: number | undefined, render: (time: string) => string): string[] {
+  if ((cutoff === undefined) !== (shape.timeColumn === undefined)) {
+    throw new Error(`refusing to render a cutoff ${cutoff} with time column ${shape.timeColumn}`);
+  }
+  return shape.timeColumn === undefined ? [] : [render(q(shape.timeColumn))];
+}
+
+/** `WHERE (c1) AND (c2) …`, or nothing without conditions. */
+const whereClause = (conditions: string[]): string[] =>
+  conditions.length > 0 ? [`WHERE ${conditions.map((w) => `(${w})`).join(' AND ')}`] : [];
+
+/** `SELECT <groupBy> AS …, <aggregates> AS … FROM <from> WHERE <conditions> GROUP BY …` */
+function renderSelect(shape: ViewShape, from: string, conditions: string[]): string {
+  const columns = [
+    ...shape.groupBy.map((g) => `${renderExpression(g.expr)} AS ${q(g.name)}`),
+    ...shape.aggregates.map((a) => `${renderStored(shape, a.metric)} AS ${q(a.name)}`),
+  ];
+  const where = [...(shape.where ? [renderExpression(shape.where)] : []), ...conditions];
+  return [
+    `SELECT ${columns.join(', ')}`,
+    `FROM ${from}`,
+    ...whereClause(where),
+    `GROUP BY ${shape.groupBy.map((g) => q(g.name)).join(', ')}`,
+  ].join('\n');
+}
+
+/**
+ * The live view's SELECT: rows from the cutoff on (every row for a snapshot job, `cutoff` undefined). The cutoff is
+ * rendered as a checked integer literal (a view stores its SELECT as text, and servers before 25.8 take no
+ * parameter in it), names through the allow-list.
+ */
+export function liveViewSelect(shape: ViewShape, source: TableRef, cutoff: number | undefined): string {
+  if (cutoff !== undefined && (!Number.isSafeInteger(cutoff) || cutoff <= 0)) {
+    throw new Error(`refusing to render cutoff ${cutoff}`);
+  }
+  const from = cutoffCondition(shape, cutoff, (time) => `${time} >= toDateTime(${cutoff})`);
+  return renderSelect(shape, quotedTable(source), from);
+}
+
+/**
+ * `CREATE MATERIALIZED VIEW IF NOT EXISTS <view> TO <target> AS <live SELECT>` (the guide's scenario 2, step 1;
+ * step 4 of its last scenario, without a cutoff).
+ */
+export function createLiveView(
+  shape: ViewShape,
+  view: TableRef,
+  source: TableRef,
+  target: TableRef,
+  cutoff: number | undefined,
+) {
+  return {
+    query: `CREATE MATERIALIZED VIEW IF NOT EXISTS ${quotedTable(view)} TO ${quotedTable(target)}\nAS ${liveViewSelect(shape, source, cutoff)}`,
+    params: {},
+  } satisfies Statement;
+}
+
+/**
+ * An existing view's definition next to ours, both normalised by the server (`formatQuerySingleLine` drops our
+ * backticks the way the stored `as_select` has them dropped): same text means the same view. No row: no view.
+ */
+export function selectViewDefinition(
+  view: TableRef,
+  expectedSelect: string,
+): Statement<{ engine: string; target_database: string; target_table: string; stored: string; expected: string }> {
+  return {
+    query: [
+      'SELECT engine, target_database, target_table, formatQuerySingleLine(as_select) AS stored,',
+      '  formatQuerySingleLine({expected:String}) AS expected',
+      'FROM system.tables WHERE database = {db:String} AND name = {name:String}',
+    ].join('\n'),
+    params: { db: view.database, name: view.name, expected: expectedSelect },
+  };
+}
+
+/** The view's SELECT over the whole source, for DESCRIBE (column types of a target to create or check). */
+export function selectViewOutput(shape: ViewShape, source: TableRef): Statement<Record<string, unknown>> {
+  const src = tableParam('source', source);
+  return { query: renderSelect(shape, src.sql, []), params: src.params };
+}
+
+/** One expression alone over the source, for DESCRIBE: learns its type and whether ClickHouse accepts it. */
+export function selectExpression(expr: Expr, alias: string, source: TableRef): Statement<Record<string, unknown>> {
+  const src = tableParam('source', source);
+  return { query: `SELECT ${renderExpression(expr)} AS ${q(alias)} FROM ${src.sql}`, params: src.params };
+}
+
+/**
+ * Creates the view's target when missing: the job's engine, ORDER BY the groupBy columns, partitioned as the job
+ * says, with the column types ClickHouse infers for the view's SELECT (`EMPTY AS` reads no data).
+ */
+export function createViewTarget(shape: ViewShape, source: TableRef, target: TableRef): Statement {
+  const dst = tableParam('target', target);
+  const select = selectViewOutput(shape, source);
+  const fn = partitionFunction(shape);
+  return {
+    query: [
+      `CREATE TABLE IF NOT EXISTS ${dst.sql}`,
+      `ENGINE = ${shape.engine}`,
+      ...(fn ? [`PARTITION BY ${fn}(${q(shape.groupBy[0].name)})`] : []),
+      `ORDER BY (${shape.groupBy.map((g) => q(g.name)).join(', ')})`,
+      `EMPTY AS ${select.query}`,
+    ].join('\n'),
+    params: { ...dst.params, ...select.params },
+  };
+}
+
+/**
+ * Rows before the cutoff (every row of a snapshot, `cutoff` undefined) passing the view's filter, per target
+ * partition: what the backfill must fill.
+ */
+export function selectViewPartitions(
+  shape: ViewShape,
+  source: TableRef,
+  cutoff: number | undefined,
+): Statement<{ id: string; rows: string }> {
+  const src = tableParam('source', source);
+  const fn = partitionFunction(shape);
+  const where = [
+    ...(shape.where ? [renderExpression(shape.where)] : []),
+    ...cutoffCondition(shape, cutoff, (time) => `${time} < toDateTime({cutoff:UInt32})`),
+  ];
+  const id = fn ? `toString(${fn}(${renderExpression(shape.groupBy[0].expr)}))` : '{all:String}';
+  return {
+    query: [
+      `SELECT ${id} AS id, toString(count()) AS rows FROM ${src.sql}`,
+      ...whereClause(where),
+      'GROUP BY id HAVING count() > 0 ORDER BY id',
+    ].join('\n'),
+    params: { ...src.params, ...cutoffParam(cutoff), ...(fn ? {} : { all: UNPARTITIONED_ID }) },
+  };
+}
+
+const cutoffParam = (cutoff: number | undefined): Record<string, number> => (cutoff === undefined ? {} : { cutoff });
+
+/**
+ * The source rows of one target partition before the cutoff (all of them for a snapshot), as `WHERE` conditions
+ * of the fill and its checks.
+ */
+function fillConditions(shape: ViewShape, cutoff: number | undefined): string[] {
+  return [
+    ...cutoffCondition(shape, cutoff, (time) => `${time} < toDateTime({cutoff:UInt32})`),
+    ...partitionFilter(shape),
+  ];
+}
+
+/** The ranged fill: the view's SELECT over one partition's rows before the cutoff, into the shadow. */
+export function insertViewRange(
+  shape: ViewShape,
+  source: TableRef,
+  into: TableRef,
+  partitionId: string,
+  cutoff: number | undefined,
+): Statement {
+  const src = tableParam('source', source);
+  const dst = tableParam('into', into);
+  return {
+    query: `INSERT INTO ${dst.sql} (${viewColumns(shape).map(q).join(', ')})\n${renderSelect(shape, src.sql, fillConditions(shape, cutoff))}`,
+    params: { ...src.params, ...dst.params, ...cutoffParam(cutoff), ...partitionParams(shape, partitionId) },
+  };
+}
+
+/** A Null-engine table with only the source columns the view reads (the guide's tuning section). */
+export function createNullFillTable(shape: ViewShape, table: TableRef, source: TableRef): Statement {
+  const t = tableParam('table', table);
+  const src = tableParam('source', source);
+  return {
+    query: `CREATE TABLE ${t.sql} ENGINE = Null EMPTY AS SELECT ${viewSourceColumns(shape).map(q).join(', ')} FROM ${src.sql}`,
+    params: { ...t.params, ...src.params },
+  };
+}
+
+/** The copy of the view that aggregates each block inserted into the Null table into the shadow. */
+export function createNullFillView(shape: ViewShape, view: TableRef, nullTable: TableRef, shadow: TableRef): Statement {
+  return {
+    query: `CREATE MATERIALIZED VIEW ${quotedTable(view)} TO ${quotedTable(shadow)}\nAS ${renderSelect(shape, quotedTable(nullTable), [])}`,
+    params: {},
+  };
+}
+
+/** The Null-engine fill: streams one partition's rows before the cutoff into the Null table, block by block. */
+export function insertNullFill(
+  shape: ViewShape,
+  source: TableRef,
+  nullTable: TableRef,
+  partitionId: string,
+  cutoff: number | undefined,
+): Statement {
+  const src = tableParam('source', source);
+  const dst = tableParam('into', nullTable);
+  const columns = viewSourceColumns(shape).map(q).join(', ');
+  return {
+    query: [
+      `INSERT INTO ${dst.sql} (${columns})`,
+      `SELECT ${columns} FROM ${src.sql}`,
+      ...whereClause(fillConditions(shape, cutoff)),
+    ].join('\n'),
+    params: { ...src.params, ...dst.params, ...cutoffParam(cutoff), ...partitionParams(shape, partitionId) },
+  };
+}
+
+/** Column alias of the n-th additive aggregate's total in both totals queries. */
+export const viewTotalAlias = (i: number): string => `total_${i}`;
+
+/**
+ * Totals of one partition's source rows before the cutoff (all of a snapshot's) passing the view's filter: rows,
+ * distinct groups (the rows the target holds once merged; without `groups`, not read) and each additive aggregate.
+ */
+export function selectViewSourceTotals(
+  shape: ViewShape,
+  source: TableRef,
+  partitionId: string,
+  cutoff: number | undefined,
+  groups = true,
+): Statement<Record<string, string>> {
+  const src = tableParam('source', source);
+  const columns = [
+    'toString(count()) AS rows',
+    ...(groups
+      ? [`toString(uniqExact(${shape.groupBy.map((g) => renderExpression(g.expr)).join(', ')})) AS groups`]
+      : []),
+    ...additiveAggregates(shape).map((a, i) => `toString(${renderAggregate(a.metric)}) AS ${viewTotalAlias(i)}`),
+  ];
+  const where = [...(shape.where ? [renderExpression(shape.where)] : []), ...fillConditions(shape, cutoff)];
+  return {
+    query: [`SELECT ${columns.join(', ')} FROM ${src.sql}`, ...whereClause(where)].join(' '),
+    params: { ...src.params, ...cutoffParam(cutoff), ...partitionParams(shape, partitionId) },
+  };
+}
+
+/**
+ * The same totals of one partition of a view table (the shadow), whatever its merge state: distinct groups (unless
+ * `groups` is false), and each additive aggregate summed (`-Merge` for AggregatingMergeTree states).
+ */
+export function selectViewTableTotals(
+  shape: ViewShape,
+  table: TableRef,
+  partitionId: string,
+  groups = true,
+): Statement<Record<string, string>> {
+  const t = tableParam('table', table);
+  const columns = [
+    ...(groups ? [`toString(uniqExact(${shape.groupBy.map((g) => q(g.name)).join(', ')})) AS groups`] : []),
+    ...additiveAggregates(shape).map((a, i) => {
+      const total =
+        shape.engine === 'AggregatingMergeTree' ? renderMergeAggregate(a.metric, a.name) : `sum(${q(a.name)})`;
+      return `toString(${total}) AS ${viewTotalAlias(i)}`;
+    }),
+  ];
+  return {
+    query: `SELECT ${columns.join(', ')} FROM ${t.sql} WHERE _partition_id = {partition_id:String}`,
+    params: { ...t.params, partition_id: partitionId },
+  };
+}
+
+/**
+ * Moves one partition's parts from the shadow into the live target (the guide's `MOVE PARTITION`): atomic, adds
+ * them to what the live view wrote there, and leaves the shadow without them, so repeating it moves nothing more.
+ * The table after `TO TABLE` takes no query parameter: it goes through the allow-list quoting.
+ */
+export function movePartitionTo(shadow: TableRef, target: TableRef, partitionId: string): Statement {
+  const from = tableParam('shadow', shadow);
+  return {
+    query: `ALTER TABLE ${from.sql} MOVE PARTITION ID {partition_id:String} TO TABLE ${quotedTable(target)}`,
+    params: { ...from.params, partition_id: partitionId },
+  };
+}
+
+/** `DROP VIEW IF EXISTS` (the Null-engine fill's view copy; also how a test removes a live view). */
+export function dropViewIfExists(view: TableRef): Statement {
+  const t = tableParam('view', view);
+  return { query: `DROP VIEW IF EXISTS ${t.sql} SYNC`, params: t.params };
+}
