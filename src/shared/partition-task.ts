@@ -1,6 +1,7 @@
 import type { PartitionPlan } from './backfill-results';
 import type { ImportBatchBuild, ImportDuplicates } from './import-input';
 import type { AggregateJob, ImportJob, ViewJob } from './job-spec';
+import type { ServerProfile } from './server-profile';
 import type { TableRef } from './table-ref';
 
 /**
@@ -20,6 +21,12 @@ interface PartitionTaskBase {
   /** This writer's shadow of the partition (see src/shared/writer-tables.ts). */
   shadow: TableRef;
   partition: PartitionPlan;
+  /**
+   * The server as the plan found it; every statement of the task's steps is built for it (src/sql/engine/
+   * server-dialect.ts). Absent: the embedded engine, or a task recorded before plans kept a profile, which ran the
+   * statements of one server.
+   */
+  server?: ServerProfile;
 }
 
 /** What the partition workflow needs for an aggregate job: the job, the partition and how to build it. */

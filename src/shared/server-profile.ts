@@ -1,0 +1,46 @@
+/**
+ * The topologies the tool tells apart. It writes on `embedded` (chDB in the worker), `single-server` and `cloud`
+ * (ClickHouse Cloud: SharedMergeTree, replicas behind one load-balanced host); `replicated-cluster` and
+ * `sharded-cluster` (self-managed) are detected and refused before any DDL until cluster mode exists.
+ */
+export type Topology = 'embedded' | 'single-server' | 'cloud' | 'replicated-cluster' | 'sharded-cluster';
+
+/** A cluster of `system.clusters`: how many shards and the most replicas any shard has. */
+export interface ClusterShape {
+  name: string;
+  shards: number;
+  replicas: number;
+}
+
+/**
+ * What the tool knows about the server a job runs on, decided once by the plan (which records it in history) and
+ * passed to every statement builder through the partition task, so the SQL for each topology is decided in one
+ * place and testable without that server (recorded profiles in test/fixtures/server-profiles/).
+ */
+export interface ServerProfile {
+  topology: Topology;
+  /** `version()`, e.g. `26.7.1.1`. */
+  version: string;
+  /** The distinct `hostName()` answers over several requests: more than one means the URL fans out to replicas. */
+  hosts: string[];
+  /** The engine of each database the job reads or writes, by name. */
+  databaseEngines: Record<string, string>;
+  /** The engine of each table the job reads or writes that exists, by `database.table`. */
+  tableEngines: Record<string, string>;
+  /** The clusters the server knows (`system.clusters`). */
+  clusters: ClusterShape[];
+  /** Partitions with pending lightweight-update patch parts, by `database.table`. */
+  patchPartitions: Record<string, string[]>;
+}
+
+/** `26.7.1.1` → `[26, 7]`; an unreadable version reads as `[0, 0]` (the oldest: every gate applies). */
+export function versionOf(profile: Pick<ServerProfile, 'version'>): [number, number] {
+  const m = /^(\d+)\.(\d+)/.exec(profile.version);
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+/** Whether the server's version is `major.minor` or later. */
+export function versionAtLeast(profile: Pick<ServerProfile, 'version'>, major: number, minor: number): boolean {
+  const [a, b] = versionOf(profile);
+  return a > major || (a === major && b >= minor);
+}
