@@ -5,7 +5,7 @@ import type { AggregateJob } from '../../shared/job-spec';
 import { partitionsCovering } from '../../shared/partitions';
 import type { backfillWorkflow, describeBackfillWorkflow } from '../../workflows';
 import { askWorker } from '../ask-worker';
-import { formatBackfillDescription } from './backfill-description';
+import { formatBackfillDescription } from './aggregate-description';
 import { backfillInputFrom } from '../backfill-options';
 import { CliError } from '../cli-error';
 import { heldPartitions } from '../partition-locks';

@@ -2,7 +2,7 @@ import type { ViewJob } from '../../shared/job-spec';
 import type { SnapshotDescription } from '../../shared/snapshot-input';
 import type { viewSnapshotWorkflow } from '../../workflows';
 import { refuseRangeOptions } from '../backfill-options';
-import { formatSnapshotDescription } from './snapshot-description';
+import { formatSnapshotDescription } from './view-snapshot-description';
 import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
 import type { JobKind } from './job-kind';
