@@ -11,10 +11,7 @@ export interface CannedAnswer {
  * A fake ClickHouse that answers recorded system-table rows by query text (the first answer whose `match` the
  * query contains), and records every statement in `sent`. A query no answer matches fails the test loudly.
  */
-export function cannedClickHouse(
-  answers: CannedAnswer[],
-  embedded = false,
-): { ch: ClickHouse; sent: Statement[] } {
+export function cannedClickHouse(answers: CannedAnswer[], embedded = false): { ch: ClickHouse; sent: Statement[] } {
   const sent: Statement[] = [];
   const answer = (statement: Statement): unknown[] => {
     sent.push(statement);
