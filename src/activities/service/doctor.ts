@@ -82,7 +82,7 @@ export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
     const checks: DoctorCheck[] = [{ name: 'server', ok: true, detail: serverProfileLine(profile) }];
     try {
       refuseUnsupportedServer(profile, target, job.safety, job.kind === 'aggregate' ? 'replace' : 'append');
-      checks.push({ name: 'server supported', ok: true, detail: `the plan writes on a ${profile.topology}` });
+      checks.push({ name: 'server supported', ok: true, detail: `the plan writes on this ${profile.topology} server` });
     } catch (err) {
       checks.push({ name: 'server supported', ok: false, detail: message(err) });
     }
@@ -161,7 +161,12 @@ export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
       if (!reachable || database === undefined) return checks;
 
       const name = `_ch_backfill_doctor_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-      if (input.job) checks.push(...(await jobChecks(input.job, `${name}_like`)));
+      if (input.job) {
+        await jobChecks(input.job, `${name}_like`).then(
+          (found) => checks.push(...found),
+          (err: unknown) => checks.push({ name: 'server', ok: false, detail: message(err) }),
+        );
+      }
       const table: TableRef = { database, name };
       const shadow: TableRef = { database, name: `${name}_v2` };
       const where = `in ${database}`;
