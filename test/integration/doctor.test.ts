@@ -11,6 +11,7 @@ import { createBackfillWorker } from '../../src/worker/create-backfill-worker';
 import { createHarness, exampleJob, workflowBundle, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { runCliCaptured } from '../helpers/run-cli-captured';
+import { selectVersion } from '../../src/sql/engine/server-profile';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 const lines = (out: string) => out.split('\n');
@@ -160,7 +161,7 @@ describe('ch-backfill doctor', () => {
     );
     expect(run.code).toBe(0);
     const out = lines(run.out);
-    const [{ version }] = await h.ch.rows<{ version: string }>({ query: 'SELECT version() AS version', params: {} });
+    const [{ version }] = await h.ch.rows(selectVersion());
     expect(out).toContainEqual(
       expect.stringMatching(
         new RegExp(

@@ -1,3 +1,4 @@
+import { selectVersion } from '../../src/sql/engine/server-profile';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,9 +163,7 @@ describe('plan, the ledger and --only', () => {
     expect(text.out).toMatch(/^ {3}202401 +10,000 +[\d.]+ KiB +0 +1 +rebuild +changed: not in the ledger$/m);
     expect(text.out).toContain('estimate: no basis for an estimate');
     // The server profile, detected for real: the embedded engine with its own version, the job's tables' engines.
-    const [{ version }] = await h.ch.rows(
-      statementOf<{ version: string }>({ query: 'SELECT version() AS version', params: {} }),
-    );
+    const [{ version }] = await h.ch.rows(selectVersion());
     expect(fresh.server).toMatchObject({
       topology: 'embedded',
       version,

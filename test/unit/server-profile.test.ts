@@ -5,6 +5,10 @@ import { refuseUnsupportedServer } from '../../src/activities/engine/server-refu
 import { safetySchema } from '../../src/shared/job-spec';
 import type { ServerProfile } from '../../src/shared/server-profile';
 import type { TableRef } from '../../src/shared/table-ref';
+import type { ImportJob, ViewJob } from '../../src/shared/job-spec';
+import { importBatchTask } from '../../src/shared/import-batch-task';
+import { serverProfileLine } from '../../src/shared/server-profile-line';
+import { viewPartitionTask } from '../../src/shared/view-partition-task';
 import { cannedClickHouse, type CannedAnswer } from '../helpers/canned-clickhouse';
 
 const PROFILES = path.join(__dirname, '../fixtures/server-profiles');
@@ -220,5 +224,47 @@ describe('refuseUnsupportedServer', () => {
 
   it.each(['single-server-26.7', 'cloud-26.7'])('writes on %s', (name) => {
     expect(() => refuseUnsupportedServer(recorded(name), target, safety, 'replace')).not.toThrow();
+  });
+});
+
+describe("the plan's profile on every task, and on one line", () => {
+  const cloud = recorded('cloud-26.7');
+  const partition = {
+    id: '202401',
+    start: '2024-01-01',
+    end: '2024-02-01',
+    sourceRows: 1,
+    targetRows: 0,
+    maxRowsPerKey: 0,
+    salt: 1,
+  };
+  const tables = { source: table('default.events'), target: table('default.events_daily') };
+
+  it('a view task carries the server of the plan it is built from', () => {
+    const task = viewPartitionTask({} as ViewJob, { ...tables, server: cloud }, partition, 'TAG', 1_700_000_000);
+    expect(task.server).toBe(cloud);
+  });
+
+  it('an import batch task carries the server of its plan', () => {
+    const plan = {
+      ...tables,
+      checkpoint: 0,
+      partitionKey: '',
+      columns: [],
+      views: [],
+      targets: [],
+      batches: [],
+      server: cloud,
+    };
+    const task = importBatchTask({} as ImportJob, plan, { ...partition, fromMicros: 0, toMicros: 1 }, 'TAG');
+    expect(task.server).toBe(cloud);
+  });
+
+  it('prints topology, version, hosts and engines', () => {
+    expect(serverProfileLine(cloud)).toBe(
+      'cloud, ClickHouse 26.7.1.5421, 3 hosts (c-olive-ab-12-server-0, c-olive-ab-12-server-1, c-olive-ab-12-server-2), ' +
+        'engines: default Replicated, default.events SharedMergeTree, default.events_daily SharedSummingMergeTree, ' +
+        'default.backfill_ledger SharedReplacingMergeTree',
+    );
   });
 });

@@ -2,12 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { QuerySettings } from '../../clickhouse/clickhouse';
 import type { Statement } from '../../clickhouse/statement';
 import { selectClusterLoad } from '../../sql/engine/cluster-load';
-import {
-  createProbeTable,
-  insertProbeRow,
-  PROBE_PARTITION_ID,
-  selectServerVersion,
-} from '../../sql/service/doctor-probe';
+import { createProbeTable, insertProbeRow, PROBE_PARTITION_ID } from '../../sql/service/doctor-probe';
 import { selectCurrentDatabase } from '../../sql/engine/introspection';
 import { movePartitionTo } from '../../sql/view/view';
 import {
@@ -23,6 +18,7 @@ import type { ActivityDeps } from '../engine/deps';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { tableResolver } from '../engine/table-resolver';
+import { selectVersion } from '../../sql/engine/server-profile';
 import { selectCurrentUser, selectPrivileges, showGrants } from '../../sql/service/grants';
 import type { Safety } from '../../shared/job-spec';
 import type { Topology } from '../../shared/server-profile';
@@ -154,7 +150,7 @@ export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
 
       let database = input.database;
       const reachable = await check('ClickHouse reachable', async () => {
-        const [{ version }] = await ch.rows(selectServerVersion());
+        const [{ version }] = await ch.rows(selectVersion());
         database ??= (await ch.rows(selectCurrentDatabase()))[0].database;
         return `version ${version} (${ch.embedded ? 'embedded chDB in the worker' : 'server'})`;
       });
