@@ -1,3 +1,4 @@
+import type { ServerProfile } from './server-profile';
 import type { OnlyMode, PartitionChange } from './ledger';
 import type { RunEstimate } from './run-estimate';
 import type { TableRef } from './table-ref';
@@ -40,4 +41,6 @@ export interface BackfillDescription {
   /** Every statement of the taken partitions' steps, in the order a run sends them (shadows named with `TAG`). */
   statements: PlannedStatement[];
   estimate: RunEstimate;
+  /** The server the run would write, as the plan finds it. */
+  server: ServerProfile;
 }

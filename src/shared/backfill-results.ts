@@ -1,3 +1,4 @@
+import type { ServerProfile } from './server-profile';
 import type { PartitionBounds } from './partitions';
 import type { TableRef } from './table-ref';
 
@@ -26,6 +27,8 @@ export interface BackfillPlan {
    * one with target rows and no source rows is emptied, so the range ends equal to the source.
    */
   partitions: PartitionPlan[];
+  /** The server as the plan found it (copied into every partition task); absent in plans from before profiles. */
+  server?: ServerProfile;
 }
 
 export interface ValidationCheck {

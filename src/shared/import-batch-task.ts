@@ -40,6 +40,7 @@ export function importBatchTask(
     },
     swap: 'move-all',
     duplicates: importDuplicates(plan, batch.id, tag),
+    server: plan.server,
   };
 }
 

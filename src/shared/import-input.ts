@@ -1,3 +1,4 @@
+import type { ServerProfile } from './server-profile';
 import { z } from 'zod';
 import { importJobSchema } from './job-spec';
 import type { BackfillSummary, PartitionPlan } from './backfill-results';
@@ -61,6 +62,8 @@ export interface ImportPlan {
   views: ImportView[];
   targets: ImportTarget[];
   batches: ImportBatch[];
+  /** The server as the plan found it (copied into every batch's task); absent in plans from before profiles. */
+  server?: ServerProfile;
 }
 
 /** How one batch builds its main-table duplicate: the history rows of its partition before the checkpoint. */

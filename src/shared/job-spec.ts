@@ -122,6 +122,12 @@ export const safetySchema = z
      * within it.
      */
     heartbeatTimeoutSeconds: z.number().int().min(3).max(600).default(20),
+    /**
+     * Run on a single server older than 26.6 although, on a plain MergeTree-family target, parts a swap replaced
+     * can come back after a server restart (ClickHouse #107605, fixed in 26.6), duplicating or reverting those
+     * partitions. Absent or false: the plan refuses such a server (docs/servers.md).
+     */
+    acceptPre266ReplacedParts: z.boolean().optional(),
   })
   .strict();
 export type Safety = z.infer<typeof safetySchema>;

@@ -1,3 +1,4 @@
+import type { ServerProfile } from './server-profile';
 import { z } from 'zod';
 import type { DescribedStatement } from './described-statement';
 import { viewJobSchema } from './job-spec';
@@ -29,6 +30,8 @@ export interface ViewPlan {
   /** The view already existed with exactly this definition (a job run again): nothing is created. */
   viewExisted: boolean;
   targetExisted: boolean;
+  /** The server as the plan found it (copied into every partition task); absent in plans from before profiles. */
+  server?: ServerProfile;
 }
 
 /** What a view job would do if started now: the answer of the `describeViewBackfill` activity (a dry run). */

@@ -1,3 +1,4 @@
+import type { ServerProfile } from './server-profile';
 import type { PartitionPlan } from './backfill-results';
 import type { ViewJob } from './job-spec';
 import { shadowTableFor } from './writer-tables';
@@ -6,11 +7,12 @@ import type { ViewPartitionTask } from './partition-task';
 
 /**
  * A view job's task for one partition's writer: the view's SELECT over `tables.source` (its rows before `cutoff`, or
- * all of them without one) into the writer's shadow of `tables.target`, appended to the target.
+ * all of them without one) into the writer's shadow of `tables.target`, appended to the target; its statements are
+ * built for `tables.server`, the server the plan found.
  */
 export function viewPartitionTask(
   job: ViewJob,
-  tables: { source: TableRef; target: TableRef },
+  tables: { source: TableRef; target: TableRef; server?: ServerProfile },
   partition: PartitionPlan,
   tag: string,
   cutoff: number | undefined,
@@ -23,5 +25,6 @@ export function viewPartitionTask(
     partition,
     build: { kind: 'view-fill', cutoff },
     swap: 'append',
+    server: tables.server,
   };
 }

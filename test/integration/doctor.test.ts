@@ -11,6 +11,7 @@ import { createBackfillWorker } from '../../src/worker/create-backfill-worker';
 import { createHarness, exampleJob, workflowBundle, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { runCliCaptured } from '../helpers/run-cli-captured';
+import { selectVersion } from '../../src/sql/engine/server-profile';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 const lines = (out: string) => out.split('\n');
@@ -142,6 +143,36 @@ describe('ch-backfill doctor', () => {
     expect(missing.code).toBe(1);
     expect(lines(missing.out)).toContainEqual(
       expect.stringMatching(/^FAIL  CREATE TABLE in no_such_database: .*no_such_database/),
+    );
+    expect(await scratchTables()).toEqual([]);
+  });
+
+  it("with --job, prints the server's profile, the grants and a copy of the job's existing target", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'doctor-profile-'));
+    const db = await freshDatabase(h.ch, 'doctor_profile');
+    await h.ch.exec({
+      query: `CREATE TABLE ${db}.events_daily (day Date, n UInt64) ENGINE = SummingMergeTree PARTITION BY toYYYYMM(day) ORDER BY day`,
+      params: {},
+    });
+    const file = path.join(dir, 'job.yaml');
+    writeFileSync(file, stringify(exampleJob(db, { target: { table: `${db}.events_daily` } })));
+    const run = await h.withWorker(() =>
+      runCliCaptured({ TEMPORAL_ADDRESS: h.env.address, TEMPORAL_TASK_QUEUE: h.taskQueue }, 'doctor', '--job', file),
+    );
+    expect(run.code).toBe(0);
+    const out = lines(run.out);
+    const [{ version }] = await h.ch.rows(selectVersion());
+    expect(out).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^ok    server: embedded, ClickHouse ${version.replace(/\./g, '\\.')}, 1 host .*${db}\\.events_daily SummingMergeTree`,
+        ),
+      ),
+    );
+    expect(out).toContainEqual('ok    server supported: the plan writes on this embedded server');
+    expect(out).toContainEqual('ok    grants the job needs: embedded engine: no users, every statement is allowed');
+    expect(out).toContainEqual(
+      `ok    CREATE TABLE … AS ${db}.events_daily in ${db}: allowed (the shadows and backups are made so)`,
     );
     expect(await scratchTables()).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { selectVersion } from '../../src/sql/engine/server-profile';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,6 +162,15 @@ describe('plan, the ledger and --only', () => {
     expect(text.out).toContain(`source ${db}.events → target ${db}.events_daily (to create)`);
     expect(text.out).toMatch(/^ {3}202401 +10,000 +[\d.]+ KiB +0 +1 +rebuild +changed: not in the ledger$/m);
     expect(text.out).toContain('estimate: no basis for an estimate');
+    // The server profile, detected for real: the embedded engine with its own version, the job's tables' engines.
+    const [{ version }] = await h.ch.rows(selectVersion());
+    expect(fresh.server).toMatchObject({
+      topology: 'embedded',
+      version,
+      tableEngines: { [`${db}.events`]: 'MergeTree' },
+    });
+    expect(fresh.server.hosts).toHaveLength(1);
+    expect(text.out).toContain(`server: embedded, ClickHouse ${version}, 1 host (`);
     expect(fresh.partitions.map((p) => [p.id, p.action])).toEqual([
       ['202401', 'rebuild'],
       ['202402', 'rebuild'],

@@ -7,6 +7,8 @@ import { backupTableFor, shadowTableFor } from '../../shared/writer-tables';
 import { createTargetTable } from '../../sql/aggregate/aggregation';
 import { createLedgerTable, insertLedgerRow, selectMeasuredBuilds } from '../../sql/engine/ledger';
 import { aggregatePartitionStatements } from './aggregate-partition-statements';
+import { detectServerProfile } from '../engine/server-profile';
+import { refuseUnsupportedServer } from '../engine/server-refusal';
 import type { ActivityDeps } from '../engine/deps';
 import { withHeartbeat } from '../engine/heartbeat';
 import { jobDefinitionHash } from '../engine/job-definition-hash';
@@ -122,6 +124,9 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
         async () => {
           const checked = await checkJob(ch, job);
           const { shape, source, target, targetExisted } = checked;
+          const ledgerTable = ledgerTableOf(job, target);
+          const server = await detectServerProfile(ch, [source, target, ...(ledgerTable ? [ledgerTable] : [])]);
+          refuseUnsupportedServer(server, target, job.safety, 'replace');
           const all = await partitionsOfRange(ch, job, checked, from, to);
           const { changes, snapshots } = await changesOf(ch, job, checked, all);
           const modes: BackfillDescription['modes'] = {};
@@ -154,7 +159,6 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
           const statements: PlannedStatement[] = targetExisted
             ? []
             : [{ step: 'create the target', ...createTargetTable(shape, source, target) }];
-          const ledgerTable = ledgerTableOf(job, target);
           let ledgerMissing = ledgerTable !== undefined && !(await tableExists(ch, ledgerTable));
           for (const partition of taken) {
             statements.push(
@@ -166,6 +170,7 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
                   shadow: shadowTableFor(target, partition.id, DESCRIBED_WRITER_TAG),
                   partition,
                   build: { kind: 'rebuild' },
+                  server,
                   backup,
                   maxShrink: job.safety.maxShrink,
                 },
@@ -190,6 +195,7 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
             modes,
             statements,
             estimate: estimateRun(sample, jobHash, taken, job.parallelism),
+            server,
           };
         },
       );

@@ -38,6 +38,8 @@ import { jobDefinitionHash } from '../engine/job-definition-hash';
 import { latestLedgerEntries, ledgerTableOf } from '../engine/ledger';
 import { emptySnapshot, sourceHasParts, sourceSnapshots } from './source-fingerprint';
 import { tableResolver } from '../engine/table-resolver';
+import { detectServerProfile } from '../engine/server-profile';
+import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 
 export interface PlanBackfillInput {
@@ -292,7 +294,8 @@ export function partitionsTaken(
 }
 
 /**
- * Plans a backfill: checks the job against the source and an existing target, creates the target when it is
+ * Plans a backfill: checks the job against the source and an existing target, reads the server's profile
+ * (refusing a server it cannot write correctly, see `refuseUnsupportedServer`), creates the target when it is
  * missing, and lists the partitions of the range that the source or the target has rows in, with their salts; of
  * those, the ones `only` takes (all when absent: inputs from before `only` existed).
  *
@@ -306,6 +309,9 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
       async () => {
         const checked = await checkJob(ch, job);
         const { shape, source, target, targetExisted } = checked;
+        const ledger = ledgerTableOf(job, target);
+        const server = await detectServerProfile(ch, [source, target, ...(ledger ? [ledger] : [])]);
+        refuseUnsupportedServer(server, target, job.safety, 'replace');
         if (!targetExisted) await ch.exec(createTargetTable(shape, source, target));
         const all = await partitionsOfRange(ch, job, checked, from, to);
         const changes = only === 'changed' ? (await changesOf(ch, job, checked, all)).changes : undefined;
@@ -323,6 +329,7 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
           targetCreated: !targetExisted,
           sourceHasParts: await sourceHasParts(ch, source),
           partitions,
+          server,
         };
       },
     );

@@ -9,6 +9,7 @@ import type { ActivityDeps } from '../engine/deps';
 import { planBackfill } from '../aggregate/plan-backfill';
 import { tableResolver } from '../engine/table-resolver';
 import type { TableRef } from '../../shared/table-ref';
+import type { ServerProfile } from '../../shared/server-profile';
 
 /** The day's target partition, planned: the tables resolved, the salt sized from the source. */
 export interface DayPlan {
@@ -16,6 +17,8 @@ export interface DayPlan {
   target: TableRef;
   /** The target partition holding the day; its `start`/`end` are the partition's, not the day's. */
   partition: PartitionPlan;
+  /** The server as the plan found it, for the day's partition task; absent in histories from before profiles. */
+  server?: ServerProfile;
 }
 
 export interface DayInput {
@@ -62,7 +65,7 @@ export function dailySteps(deps: ActivityDeps) {
         maxRowsPerKey: 0,
         salt: 1,
       };
-      return { source: planned.source, target: planned.target, partition };
+      return { source: planned.source, target: planned.target, partition, server: planned.server };
     },
   };
 }

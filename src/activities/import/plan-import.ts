@@ -22,6 +22,8 @@ import { describeSelect } from '../../sql/engine/introspection';
 import { isPlainIdentifier } from '../../shared/plain-identifier';
 import { repointViewSelect, ViewRepointError } from '../../sql/import/repoint-view-select';
 import { movePartitionTo } from '../../sql/view/view';
+import { detectServerProfile } from '../engine/server-profile';
+import { refuseUnsupportedServer } from '../engine/server-refusal';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
@@ -253,7 +255,9 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
         };
       },
     );
-    return { source, target, checkpoint, partitionKey, columns, views, targets, batches };
+    const server = await detectServerProfile(ch, [source, target, ...targets.map((t) => t.table)]);
+    refuseUnsupportedServer(server, target, job.safety, 'append');
+    return { source, target, checkpoint, partitionKey, columns, views, targets, batches, server };
   };
 
   return {

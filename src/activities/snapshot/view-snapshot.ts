@@ -12,6 +12,8 @@ import { createLiveView, createViewTarget, liveViewSelect, selectViewDefinition,
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
+import { detectServerProfile } from '../engine/server-profile';
+import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { checkViewJob, describePartitions, viewMatches, viewPartitions } from '../view/plan-view';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
@@ -93,7 +95,9 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
         );
       }
     }
-    return { ...tables, snapshot: snapshotTableFor(tables.source, tag), targetExisted };
+    const server = await detectServerProfile(ch, [tables.source, tables.target]);
+    refuseUnsupportedServer(server, tables.target, job.safety, 'append');
+    return { ...tables, snapshot: snapshotTableFor(tables.source, tag), targetExisted, server };
   };
 
   /** The source's rows now; the snapshot must hold exactly them, and so must the source when the view is made. */
@@ -150,7 +154,12 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
           step: 'create the view',
           ...createLiveView(shape, planned.view, planned.source, planned.target, undefined),
         },
-        ...describePartitions(job, { source: planned.snapshot, target: planned.target }, partitions, undefined),
+        ...describePartitions(
+          job,
+          { source: planned.snapshot, target: planned.target, server: planned.server },
+          partitions,
+          undefined,
+        ),
         { step: 'drop the snapshot', ...dropTableIfExists(planned.snapshot) },
       ];
       return {

@@ -35,10 +35,13 @@ import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
 import { tableResolver } from '../engine/table-resolver';
+import { detectServerProfile } from '../engine/server-profile';
+import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { viewPartitionStatements } from './view-steps';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
 import type { DescribedStatement } from '../../shared/described-statement';
+import type { ServerProfile } from '../../shared/server-profile';
 import { isoOfEpochSeconds } from '../../shared/epoch-seconds';
 
 /** TableColumn types of a SELECT; ClickHouse refusing it is blamed on `field`. */
@@ -272,7 +275,7 @@ export async function viewPartitions(
  */
 export function describePartitions(
   job: ViewJob,
-  tables: { source: TableRef; target: TableRef },
+  tables: { source: TableRef; target: TableRef; server?: ServerProfile },
   partitions: PartitionPlan[],
   cutoff: number | undefined,
 ): DescribedStatement[] {
@@ -324,7 +327,9 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
         `${job.cutoff} is already past (now ${isoOfEpochSeconds(now)}): give a later one or auto`,
       );
     }
-    return { ...tables, cutoff, viewExisted, targetExisted };
+    const server = await detectServerProfile(ch, [tables.source, tables.target]);
+    refuseUnsupportedServer(server, tables.target, job.safety, 'append');
+    return { ...tables, cutoff, viewExisted, targetExisted, server };
   };
 
   const partitionsBefore = async (job: ViewJob, cutoff: number): Promise<PartitionPlan[]> => {

@@ -140,7 +140,7 @@ async function checkWorkerAndClickHouse(
     return;
   }
   r.print({ name: 'worker', ok: true, detail: `serves task queue ${taskQueue}` });
-  for (const check of outcome.checks) r.print(check);
+  for (const check of outcome.checks) r.print(check, check.fix);
 }
 
 /**
@@ -163,7 +163,12 @@ export function registerDoctorCommand(program: Command): void {
       const target = job?.target.table.split('.');
       const input: ClickHouseDoctorInput = {
         ...(target?.length === 2 ? { database: target[0] } : {}),
-        ...(job ? { insertSettings: job.insertSettings } : {}),
+        ...(job
+          ? {
+              insertSettings: job.insertSettings,
+              job: { kind: job.kind, source: job.source.table, target: job.target.table, safety: job.safety },
+            }
+          : {}),
       };
       const config = temporalConfigFromEnv();
       const r = report();

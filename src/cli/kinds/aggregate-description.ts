@@ -1,3 +1,4 @@
+import { serverProfileLine } from '../../shared/server-profile-line';
 import type { BackfillDescription } from '../../shared/backfill-description';
 import type { BackfillInput } from '../../shared/backfill-input';
 import { ONLY_MODES } from '../../shared/ledger';
@@ -76,6 +77,7 @@ export function formatBackfillDescription(
   const taken = d.partitions.filter((p) => p.taken).length;
   return [
     `plan of ${file}, ${input.from} … ${input.to}, only ${d.only}: nothing was created or changed`,
+    `server: ${serverProfileLine(d.server)}`,
     `source ${qualifiedName(d.source)} → target ${qualifiedName(d.target)} (${d.targetExists ? 'exists' : 'to create'}); ` +
       `ledger ${qualifiedName(d.ledger)}; job definition ${d.jobHash}`,
     ...(d.fingerprints

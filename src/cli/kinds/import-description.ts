@@ -2,7 +2,7 @@ import { type ImportDescription } from '../../shared/import-input';
 import { formatCheckpoint } from '../../shared/import-batch-task';
 import type { ImportJob } from '../../shared/job-spec';
 import { DESCRIBED_WRITER_TAG } from '../../shared/view-input';
-import { formatStatements } from './view-description';
+import { formatStatements, serverLine } from './view-description';
 import { qualifiedName } from '../../shared/table-ref';
 
 /**
@@ -15,6 +15,7 @@ export function formatImportDescription(file: string, job: ImportJob, d: ImportD
   const checkpoint = formatCheckpoint(plan.checkpoint);
   const lines = [
     `dry run of ${file}: nothing was created or changed`,
+    ...serverLine(plan.server),
     `history ${qualifiedName(plan.source)} → ${qualifiedName(plan.target)} (partition key: ${plan.partitionKey || 'none'})`,
     `checkpoint ${checkpoint}${job.checkpoint === 'auto' ? ` (auto: min(${job.target.timeColumn}) now)` : ''}: ` +
       'history rows before it are loaded, ingestion owns the rows from it on',

@@ -65,6 +65,9 @@ export const importKind: JobKind<ImportJob> = {
       [parseImportInput({ job })],
       { idPrefix: 'describe-import', what: 'dry run', executionTimeout: '1m' },
     );
-    return { text: formatImportDescription(file, job, description), json: description };
+    return {
+      text: formatImportDescription(file, job, description),
+      json: { server: description.plan.server, ...description },
+    };
   },
 };

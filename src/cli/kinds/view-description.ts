@@ -1,3 +1,5 @@
+import { serverProfileLine } from '../../shared/server-profile-line';
+import type { ServerProfile } from '../../shared/server-profile';
 import type { ViewJob } from '../../shared/job-spec';
 import { DESCRIBED_WRITER_TAG, type ViewDescription } from '../../shared/view-input';
 import { qualifiedName } from '../../shared/table-ref';
@@ -17,6 +19,7 @@ export function formatViewDescription(file: string, job: ViewJob, d: ViewDescrip
       : isoOfEpochSeconds(plan.cutoff);
   const lines = [
     `dry run of ${file}: nothing was created or changed`,
+    ...serverLine(plan.server),
     `source ${qualifiedName(plan.source)} → view ${qualifiedName(plan.view)} (${exists(plan.viewExisted)}) → ` +
       `target ${qualifiedName(plan.target)} (${exists(plan.targetExisted)})`,
     `cutoff ${cutoff}: the view writes the rows from it on, the backfill the rows before it`,
@@ -26,6 +29,11 @@ export function formatViewDescription(file: string, job: ViewJob, d: ViewDescrip
     `shadows are named <target>_v2_<partition>_${DESCRIBED_WRITER_TAG}: a run's tag is 8 hex digits of its ids`,
   ];
   return [...lines, ...formatStatements(d.statements)].join('\n');
+}
+
+/** The `server:` line of a dry run (none for a plan from a worker that predates profiles). */
+export function serverLine(server: ServerProfile | undefined): string[] {
+  return server ? [`server: ${serverProfileLine(server)}`] : [];
 }
 
 /**

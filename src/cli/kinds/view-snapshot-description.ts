@@ -1,6 +1,6 @@
 import type { SnapshotDescription } from '../../shared/snapshot-input';
 import { DESCRIBED_WRITER_TAG } from '../../shared/view-input';
-import { formatStatements } from './view-description';
+import { formatStatements, serverLine } from './view-description';
 import { qualifiedName } from '../../shared/table-ref';
 
 const rows = (n: number): string => `${n.toLocaleString('en-US')} rows`;
@@ -15,6 +15,7 @@ export function formatSnapshotDescription(file: string, d: SnapshotDescription):
   const list = (ps: { id: string; n: number }[]) => ps.map((p) => `${p.id} (${rows(p.n)})`).join(', ') || 'none';
   return [
     `dry run of ${file}: nothing was created or changed`,
+    ...serverLine(plan.server),
     `source ${qualifiedName(plan.source)} → snapshot ${qualifiedName(plan.snapshot)} → view ${qualifiedName(plan.view)} (to create) → ` +
       `target ${qualifiedName(plan.target)} (${plan.targetExisted ? 'exists, empty' : 'to create'})`,
     `a run waits for ch-backfill confirm <id> once inserts into ${qualifiedName(plan.source)} are paused, takes the ` +

@@ -48,6 +48,9 @@ export const viewSnapshotKind: JobKind<ViewJob> = {
   },
   async describe(client, file, job) {
     const description = await describeViewJob(client, job);
-    return { text: formatSnapshotDescription(file, description as SnapshotDescription), json: description };
+    return {
+      text: formatSnapshotDescription(file, description as SnapshotDescription),
+      json: { server: description.plan.server, ...description },
+    };
   },
 };

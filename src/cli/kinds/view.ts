@@ -69,6 +69,9 @@ export const viewKind: JobKind<ViewJob> = {
   },
   async describe(client, file, job) {
     const description = await describeViewJob(client, job);
-    return { text: formatViewDescription(file, job, description as ViewDescription), json: description };
+    return {
+      text: formatViewDescription(file, job, description as ViewDescription),
+      json: { server: description.plan.server, ...description },
+    };
   },
 };

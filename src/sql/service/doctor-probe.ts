@@ -6,10 +6,6 @@ import type { TableRef } from '../../shared/table-ref';
 export const PROBE_DAY = '2024-01-01';
 export const PROBE_PARTITION_ID = '202401';
 
-export function selectServerVersion(): Statement<{ version: string }> {
-  return { query: 'SELECT version() AS version', params: {} };
-}
-
 /** A tiny MergeTree partitioned by month, the shape of every backfill target. */
 export function createProbeTable(table: TableRef): Statement {
   const t = tableParam('table', table);

@@ -114,6 +114,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     partition,
     build: { kind: 'rebuild' },
     sourceHasParts: plan.sourceHasParts,
+    server: plan.server,
     backup,
     maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
   });

@@ -101,7 +101,7 @@ export async function dailyIncrementalWorkflow(raw: DailyInputRaw): Promise<Dail
     await sleep(pollMs);
   }
 
-  const { source, target, partition } = await check.planDay({ job, day });
+  const { source, target, partition, server } = await check.planDay({ job, day });
   progress.target = qualifiedName(target);
   const entry: PartitionProgress = { id: partition.id, state: 'running', salt: partition.salt, sourceRows: 0 };
   progress.partitions = [entry];
@@ -116,6 +116,7 @@ export async function dailyIncrementalWorkflow(raw: DailyInputRaw): Promise<Dail
       shadow: shadowTableFor(target, partition.id, writerTag(workflowId, firstExecutionRunId)),
       partition,
       build: { kind: 'day', day },
+      server,
       maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
     },
     job.safety,

@@ -141,7 +141,13 @@ export async function viewSnapshotWorkflow(
       partitions,
       // The fill reads the snapshot, all of it: no cutoff.
       taskFor: (partition) =>
-        viewPartitionTask(job, { source: plan.snapshot, target: plan.target }, partition, tag, undefined),
+        viewPartitionTask(
+          job,
+          { source: plan.snapshot, target: plan.target, server: plan.server },
+          partition,
+          tag,
+          undefined,
+        ),
       ...jobLoopOptions(job, plan),
       continueAsNew: (carry) => continueAsNew<typeof viewSnapshotWorkflow>(raw, { input, plan, ...carry }),
     });

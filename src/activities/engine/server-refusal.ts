@@ -1,0 +1,71 @@
+import { engineFamily, isReplicatedEngine } from '../../clickhouse/engine-family';
+import type { Safety } from '../../shared/job-spec';
+import { versionAtLeast, type ServerProfile } from '../../shared/server-profile';
+import { qualifiedName, type TableRef } from '../../shared/table-ref';
+import { JobSpecError } from './errors';
+
+/** Where a refused topology is explained, and what to do about it. */
+const CLUSTER_WAY_FORWARD =
+  'self-managed clusters are not supported yet (cluster mode is a separate issue); run the job against a ' +
+  'single server or ClickHouse Cloud, see docs/servers.md';
+
+/** What detection found that makes a cluster, in words: the first table or database that decided it. */
+function clusterEvidence(profile: ServerProfile): string {
+  const hosts = `behind ${profile.hosts.length} host${profile.hosts.length === 1 ? '' : 's'}`;
+  const databaseOf = (table: string) => table.split('.')[0];
+  const described = (table: string, engine: string) => {
+    const db = databaseOf(table);
+    return `${table} is ${engine} in ${profile.databaseEngines[db] ?? 'unknown'} database ${db} ${hosts}`;
+  };
+  const tables = Object.entries(profile.tableEngines);
+  if (profile.topology === 'sharded-cluster') {
+    const distributed = tables.find(([, engine]) => engine === 'Distributed');
+    if (distributed) return `${distributed[0]} is Distributed (a sharded table)`;
+    const sharded = Object.entries(profile.databaseEngines)
+      .filter(([, engine]) => engine === 'Replicated')
+      .map(([db]) => ({ db, cluster: profile.clusters.find((c) => c.name === db) }))
+      .find(({ cluster }) => (cluster?.shards ?? 1) > 1);
+    if (sharded) return `database ${sharded.db} is Replicated over ${sharded.cluster?.shards} shards`;
+  }
+  const replicated = tables.find(([, engine]) => isReplicatedEngine(engine));
+  if (replicated) return described(...replicated);
+  const database = Object.entries(profile.databaseEngines).find(([, engine]) => engine === 'Replicated');
+  return database ? `database ${database[0]} is Replicated ${hosts}` : `the server is a ${profile.topology}`;
+}
+
+/**
+ * Refuses, before any DDL, a server the tool cannot write correctly (non-retryable, naming what was found and the
+ * way forward): a self-managed replicated or sharded cluster (writing one node would silently miss the others),
+ * and a single server older than 26.6 with a plain MergeTree-family target whose partitions a swap replaces
+ * (`swap: 'replace'`; appends by `MOVE PARTITION` replace nothing), whose replaced parts can come back after a
+ * restart (#107605), unless the job accepts that with `safety.acceptPre266ReplacedParts`.
+ */
+export function refuseUnsupportedServer(
+  profile: ServerProfile,
+  target: TableRef,
+  safety: Safety,
+  swap: 'replace' | 'append',
+): void {
+  if (profile.topology === 'replicated-cluster' || profile.topology === 'sharded-cluster') {
+    throw new JobSpecError(
+      'target.table',
+      `the server is a ${profile.topology.replace('-', ' ')}: ${clusterEvidence(profile)}; ${CLUSTER_WAY_FORWARD}`,
+    );
+  }
+  const engine = profile.tableEngines[qualifiedName(target)] ?? 'MergeTree';
+  const plainMergeTree = engineFamily(engine) === engine && engine.endsWith('MergeTree');
+  if (
+    profile.topology === 'single-server' &&
+    swap === 'replace' &&
+    plainMergeTree &&
+    !versionAtLeast(profile, 26, 6) &&
+    safety.acceptPre266ReplacedParts !== true
+  ) {
+    throw new JobSpecError(
+      'safety.acceptPre266ReplacedParts',
+      `ClickHouse ${profile.version} is older than 26.6: on ${qualifiedName(target)} (${engine}) parts a swap ` +
+        'replaced can come back after a server restart (ClickHouse #107605); upgrade to 26.6 or later, or set ' +
+        'safety.acceptPre266ReplacedParts: true to run anyway (see docs/servers.md)',
+    );
+  }
+}
