@@ -26,7 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...dailySteps(deps),
     ...referenceValidation(deps),
     ...clickHouseDoctor(deps),
-    ...inputResolvers(),
+    ...inputResolvers(deps),
     ...describeBackfillActivities(deps),
     ...testDayActivities(deps),
     ...ledgerActivities(deps),

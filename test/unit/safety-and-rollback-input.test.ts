@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityDeps } from '../../src/activities/engine/deps';
 import { inputResolvers } from '../../src/activities/service/resolve-input';
 import { backfillInputSchema } from '../../src/shared/backfill-input';
 import { describeIssues } from '../../src/shared/input-errors';
@@ -92,13 +93,20 @@ describe('the rollback input', () => {
 });
 
 describe('resolving a workflow input where it enters', () => {
+  // Parsing needs no ClickHouse; only a valid rollback input goes on to read the server.
+  const noClickHouse = {} as ActivityDeps;
+
   it('applies the defaults of the current schema', async () => {
-    const resolved = await inputResolvers().resolveBackfillInput({ job: job(), from: '2024-01-01', to: '2024-01-31' });
+    const resolved = await inputResolvers(noClickHouse).resolveBackfillInput({
+      job: job(),
+      from: '2024-01-01',
+      to: '2024-01-31',
+    });
     expect(resolved).toMatchObject({ allowShrink: false, job: { parallelism: 1, safety: { maxShrink: 0.1 } } });
   });
 
   it('fails bad input non-retryably as InvalidInput, one line per field', async () => {
-    const failure = await inputResolvers()
+    const failure = await inputResolvers(noClickHouse)
       .resolveRollbackInput({ backfill: '', job: job(), target: 'x', backup: 'a.b', partitions: [] })
       .catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ApplicationFailure);

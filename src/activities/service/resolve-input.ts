@@ -6,7 +6,12 @@ import { FailureType } from '../../shared/failure-types';
 import { importInputSchema } from '../../shared/import-input';
 import { describeIssues } from '../../shared/input-errors';
 import { ledgerHistoryInputSchema, testDayInputSchema } from '../../shared/plan-input';
-import { rollbackInputSchema } from '../../shared/rollback-input';
+import { rollbackInputSchema, type RollbackInput } from '../../shared/rollback-input';
+import type { ServerProfile } from '../../shared/server-profile';
+import { tableRefOf } from '../../shared/table-ref';
+import type { ActivityDeps } from '../engine/deps';
+import { detectServerProfile } from '../engine/server-profile';
+import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { validateInputSchema } from '../../shared/validate-input';
 import { viewBackfillInputSchema } from '../../shared/view-input';
 
@@ -34,13 +39,24 @@ function inputResolver<S extends z.ZodType>(schema: S, workflow: string): (raw: 
  * default changed in a later release never changes how a running workflow replays or what it does next; only
  * new workflows see it. Inputs started by our CLI or schedules arrive with every default already applied.
  *
- * Durability: pure, no I/O; safe to repeat.
+ * A rollback's input also gets the server's profile, as a plan records it for every other job (a rollback plans
+ * nothing else), so its partition tasks are built for the server they run on; a server the tool cannot write is
+ * refused before anything is restored.
+ *
+ * Durability: parsing is pure; the rollback's profile is a few reads of system tables. Safe to repeat.
  */
-export function inputResolvers() {
+export function inputResolvers({ clickhouse: ch }: ActivityDeps) {
+  const parseRollbackInput = inputResolver(rollbackInputSchema, 'rollbackWorkflow');
   return {
     resolveBackfillInput: inputResolver(backfillInputSchema, 'backfillWorkflow'),
     resolveDailyInput: inputResolver(dailyInputSchema, 'dailyIncrementalWorkflow'),
-    resolveRollbackInput: inputResolver(rollbackInputSchema, 'rollbackWorkflow'),
+    async resolveRollbackInput(raw: unknown): Promise<RollbackInput & { server?: ServerProfile }> {
+      const input = await parseRollbackInput(raw);
+      const target = tableRefOf(input.target);
+      const server = await detectServerProfile(ch, [target, tableRefOf(input.backup)]);
+      refuseUnsupportedServer(server, target, input.job.safety, 'replace');
+      return { ...input, server };
+    },
     resolveViewBackfillInput: inputResolver(viewBackfillInputSchema, 'viewBackfillWorkflow'),
     resolveImportInput: inputResolver(importInputSchema, 'importWorkflow'),
     resolveValidateInput: inputResolver(validateInputSchema, 'validateWorkflow'),

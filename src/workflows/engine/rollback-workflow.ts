@@ -42,6 +42,7 @@ export async function rollbackWorkflow(raw: RollbackInputRaw): Promise<RollbackS
       shadow: shadowTableFor(target, id, tag),
       partition: { ...partitionFromId(id, job.partitionBy), sourceRows: 0, targetRows: 0, maxRowsPerKey: 0, salt: 1 },
       build: { kind: 'restore', from: backup, rows },
+      server: input.server,
     };
     try {
       const result = await (await startPartitionWriter(task, job.safety)).result();
