@@ -55,8 +55,8 @@ export interface QueryObservation {
   running: boolean;
   /** Its final row in `system.query_log`, once there. */
   record?: QueryLogRecord;
-  /** Our HTTP request for it is still open (queued, in flight, or waiting for the answer). */
-  requestOpen: boolean;
+  /** When our HTTP request for it closed; undefined while it is open (queued, in flight, waiting for the answer). */
+  requestClosedAtMs?: number;
 }
 
 /**
@@ -73,12 +73,12 @@ export type FollowState =
 
 /** The state after `observation`: the server's record decides; absence becomes loss only once the request is gone. */
 export function nextFollowState(state: FollowState, observation: QueryObservation, lostAfterMs: number): FollowState {
-  const { record, running, requestOpen, atMs } = observation;
+  const { record, running, requestClosedAtMs, atMs } = observation;
   if (record) return record.type === 'QueryFinish' ? { phase: 'finished', record } : { phase: 'failed', record };
   if (running) return { phase: 'running' };
   // While our request is open the query may still be on its way: absence counts only from when it closed.
-  if (requestOpen || state.phase !== 'unseen') return { phase: 'unseen', sinceMs: atMs };
-  const unseenMs = atMs - state.sinceMs;
+  if (requestClosedAtMs === undefined || state.phase !== 'unseen') return { phase: 'unseen', sinceMs: atMs };
+  const unseenMs = atMs - Math.max(state.sinceMs, requestClosedAtMs);
   return unseenMs >= lostAfterMs ? { phase: 'lost', unseenMs } : state;
 }
 
@@ -108,7 +108,8 @@ export interface FollowContext {
   sentAtMs: number;
   options: TrackingOptions;
   systemTable?: NodeTableExpression;
-  requestOpen: () => boolean;
+  /** When the statement's HTTP request closed; undefined while it is open. */
+  requestClosedAt: () => number | undefined;
   /** Stops following (the HTTP answer came, or the step was cancelled): resolves undefined. */
   stop: AbortSignal;
 }
@@ -132,7 +133,7 @@ export async function followQuery(context: FollowContext): Promise<QueryLogRecor
     } catch {
       return undefined;
     }
-    const requestOpen = context.requestOpen();
+    const requestClosedAtMs = context.requestClosedAt();
     let running: boolean;
     let record: QueryLogRecord | undefined;
     try {
@@ -146,7 +147,7 @@ export async function followQuery(context: FollowContext): Promise<QueryLogRecor
       if (Date.now() - failingSinceMs >= options.lostAfterMs) throw err;
       continue;
     }
-    if (!record && !running && mayFlush && !requestOpen) {
+    if (!record && !running && mayFlush && requestClosedAtMs !== undefined) {
       try {
         await control.exec(flushLogs());
         record = await readRecord();
@@ -155,7 +156,7 @@ export async function followQuery(context: FollowContext): Promise<QueryLogRecor
         if (isClickHouseError(err)) mayFlush = false;
       }
     }
-    state = nextFollowState(state, { atMs: Date.now(), running, record, requestOpen }, options.lostAfterMs);
+    state = nextFollowState(state, { atMs: Date.now(), running, record, requestClosedAtMs }, options.lostAfterMs);
     if (state.phase === 'finished') return state.record;
     if (state.phase === 'failed') throw loggedError(state.record);
     if (state.phase === 'lost') throw new QueryLostError(queryId, state.unseenMs);
@@ -205,7 +206,7 @@ export async function execTracked(
   run.signal?.throwIfAborted();
   run.signal?.addEventListener('abort', cancel);
   const waitBound = setTimeout(() => request.abort(new Error(`no answer within ${options.waitMs} ms`)), options.waitMs);
-  let requestOpen = true;
+  let requestClosedAt: number | undefined;
   const sentAtMs = Date.now();
   // Resolves true when the server answered success, false when the socket failed (then the follower decides).
   const answered = client
@@ -224,7 +225,7 @@ export async function execTracked(
       },
     )
     .finally(() => {
-      requestOpen = false;
+      requestClosedAt = Date.now();
       clearTimeout(waitBound);
     });
   const followed = followQuery({
@@ -233,7 +234,7 @@ export async function execTracked(
     sentAtMs,
     options,
     systemTable: run.systemTable,
-    requestOpen: () => requestOpen,
+    requestClosedAt: () => requestClosedAt,
     stop: stopFollowing.signal,
   });
   // Whichever settles second is never awaited: its outcome no longer matters.
