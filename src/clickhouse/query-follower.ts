@@ -8,7 +8,6 @@ import {
   type NodeTableExpression,
   type QueryLogRecord,
 } from '../sql/engine/query-tracking';
-import type { ClickHouse } from './clickhouse';
 import { isClickHouseError } from './clickhouse-error';
 import type { Statement } from './statement';
 
@@ -47,6 +46,12 @@ const TRACKED_SETTINGS: ClickHouseSettings = {
   log_queries_min_query_duration_ms: 0,
   send_progress_in_http_headers: 0,
 };
+
+/** The part of the control pool's door (`ch.control`) the follower reads through. */
+export interface ControlDoor {
+  rows<T>(statement: Statement<T>): Promise<T[]>;
+  exec(statement: Statement): Promise<void>;
+}
 
 /** What one reading of the server says of a query. */
 export interface QueryObservation {
@@ -102,7 +107,7 @@ export class QueryLostError extends Error {
 
 export interface FollowContext {
   /** The small pool the follower reads through (never queued behind the builds). */
-  control: ClickHouse;
+  control: ControlDoor;
   queryId: string;
   /** When the statement was sent (worker clock). */
   sentAtMs: number;
@@ -192,7 +197,7 @@ export interface TrackedRun {
  */
 export async function execTracked(
   client: ClickHouseClient,
-  control: ClickHouse,
+  control: ControlDoor,
   statement: Statement,
   run: TrackedRun,
   options: TrackingOptions,
