@@ -1,5 +1,7 @@
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import { execTracked, DEFAULT_TRACKING, type TrackingOptions } from './query-follower';
 import { queryLogComment } from './query-label';
+import { currentQueryScope } from './query-scope';
 import { SessionSettings } from './session-settings';
 import type { Statement } from './statement';
 
@@ -27,7 +29,12 @@ export type QuerySettings = Partial<Record<ManagedSetting, number | string>>;
 
 export interface RunOptions {
   settings?: QuerySettings;
+  /** Aborts the statement; a read without one takes the running step's cancellation (see query-scope.ts). */
   signal?: AbortSignal;
+  /**
+   * The statement's query id. Over HTTP, a write with one is tracked by it: started, then followed through the
+   * server's record (see {@link execTracked}), so no proxy's idle timeout decides its outcome.
+   */
   queryId?: string;
 }
 
@@ -37,6 +44,12 @@ export interface ClickHouse {
   readonly embedded: boolean;
   rows<T>(statement: Statement<T>, options?: RunOptions): Promise<T[]>;
   exec(statement: Statement, options?: RunOptions): Promise<void>;
+  /**
+   * The same server through the control pool: a second, small connection pool for KILL, `system.*` reads, load
+   * checks and the follower's reads, so that builds filling the main pool never queue them. On the embedded
+   * engine, the engine itself (one query at a time anyway).
+   */
+  readonly control: ClickHouse;
   close(): Promise<void>;
 }
 
@@ -48,7 +61,7 @@ export interface ClickHouse {
  * {@link SessionSettings}).
  */
 export function wrapClient(client: ClickHouseClient, embedded: boolean): ClickHouse {
-  if (!embedded) return wrapHttpClient(client);
+  if (!embedded) return wrapHttpClient(client, client, DEFAULT_TRACKING);
   let defaults: Promise<ClickHouseSettings> | undefined;
   const loadDefaults = async (): Promise<ClickHouseSettings> => {
     const result = await client.query({
@@ -74,17 +87,21 @@ export function wrapClient(client: ClickHouseClient, embedded: boolean): ClickHo
     query: (settings: ClickHouseSettings) => Promise<T>,
   ): Promise<T> => session.run(settings, signal, query);
 
-  return {
+  const embeddedClickHouse: ClickHouse = {
     embedded,
+    get control() {
+      return embeddedClickHouse;
+    },
     async rows<T>(statement: Statement<T>, options?: RunOptions): Promise<T[]> {
       const settings = { ...(await settingsFor(options)), output_format_json_quote_64bit_integers: 1 as const };
-      return send(settings, options?.signal, async (clickhouse_settings) => {
+      const signal = readSignal(options);
+      return send(settings, signal, async (clickhouse_settings) => {
         const result = await client.query({
           query: statement.query,
           query_params: statement.params,
           format: 'JSONEachRow',
           clickhouse_settings,
-          abort_signal: options?.signal,
+          abort_signal: signal,
           query_id: options?.queryId,
         });
         return result.json<T>();
@@ -103,6 +120,12 @@ export function wrapClient(client: ClickHouseClient, embedded: boolean): ClickHo
     },
     close: () => client.close(),
   };
+  return embeddedClickHouse;
+}
+
+/** A read's signal: its own, else the running step's cancellation. */
+function readSignal(options: RunOptions | undefined): AbortSignal | undefined {
+  return options?.signal ?? currentQueryScope().signal;
 }
 
 /** The settings a query sets, with the current step's `log_comment` where it sets none. */
@@ -114,10 +137,21 @@ function labelled(options: RunOptions | undefined): ClickHouseSettings {
   };
 }
 
-/** Over HTTP: only the settings a statement sets (see {@link MANAGED_SETTINGS}), no session, no reset. */
-function wrapHttpClient(client: ClickHouseClient): ClickHouse {
-  return {
+/**
+ * Over HTTP: only the settings a statement sets (see {@link MANAGED_SETTINGS}), no session, no reset. Statements
+ * go through `main`, the control door through `control` (a second client with its own small pool; `main` again
+ * where one pool is enough, as in tests). A write with a query id is tracked by it (see {@link execTracked}).
+ */
+export function wrapHttpClient(
+  main: ClickHouseClient,
+  control: ClickHouseClient,
+  tracking: TrackingOptions,
+): ClickHouse {
+  const door = (client: ClickHouseClient, controlDoor: () => ClickHouse): ClickHouse => ({
     embedded: false,
+    get control() {
+      return controlDoor();
+    },
     async rows<T>(statement: Statement<T>, options?: RunOptions): Promise<T[]> {
       const result = await client.query({
         query: statement.query,
@@ -129,12 +163,23 @@ function wrapHttpClient(client: ClickHouseClient): ClickHouse {
           // A read whose caller gave up (abort, timeout, dropped socket) stops on the server too.
           cancel_http_readonly_queries_on_client_close: 1,
         },
-        abort_signal: options?.signal,
+        abort_signal: readSignal(options),
         query_id: options?.queryId,
       });
       return result.json<T>();
     },
     async exec(statement: Statement, options?: RunOptions): Promise<void> {
+      if (options?.queryId !== undefined && client === main) {
+        const { signal, queryId } = options;
+        const { systemTable } = currentQueryScope();
+        return execTracked(
+          main,
+          controlDoor(),
+          statement,
+          { settings: labelled(options), queryId, signal, systemTable },
+          tracking,
+        );
+      }
       await client.command({
         query: statement.query,
         query_params: statement.params,
@@ -143,6 +188,18 @@ function wrapHttpClient(client: ClickHouseClient): ClickHouse {
         query_id: options?.queryId,
       });
     },
-    close: () => client.close(),
+    close: async () => {
+      await client.close();
+    },
+  });
+  const controlClickHouse: ClickHouse = door(control, () => controlClickHouse);
+  const mainClickHouse = door(main, () => controlClickHouse);
+  return {
+    ...mainClickHouse,
+    control: controlClickHouse,
+    close: async () => {
+      await main.close();
+      if (control !== main) await control.close();
+    },
   };
 }

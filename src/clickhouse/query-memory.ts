@@ -23,11 +23,14 @@ export interface MeasuredRunOptions extends RunOptions {
   sampleEveryMs?: number;
 }
 
-/** The figure from `system.query_log`; undefined where the log is missing or has no row for the query. */
+/**
+ * The figure from `system.query_log`; undefined where the log is missing or has no row for the query. Read through
+ * the control pool, beside the builds.
+ */
 export async function loggedPeak(ch: ClickHouse, queryId: string): Promise<number | undefined> {
   try {
-    await ch.exec(flushLogs());
-    const [row] = await ch.rows(selectLoggedQueryPeakMemory(queryId));
+    await ch.control.exec(flushLogs());
+    const [row] = await ch.control.rows(selectLoggedQueryPeakMemory(queryId));
     return row ? Number(row.peak) : undefined;
   } catch (err) {
     if (isClickHouseError(err)) return undefined;

@@ -23,6 +23,10 @@ export function recordingClickHouse(ch: ClickHouse): { ch: ClickHouse; sent: Rec
         return ch.exec(statement, options);
       },
       close: () => ch.close(),
+      // Control statements (KILL, system reads) are recorded too, in the same order.
+      get control() {
+        return recorder.ch;
+      },
     } as ClickHouse,
   };
   return recorder;

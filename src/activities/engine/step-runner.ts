@@ -1,10 +1,13 @@
 import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { currentQueryLabel, withQueryLabel } from '../../clickhouse/query-label';
+import { withQueryScope } from '../../clickhouse/query-scope';
 import { MetricName } from '../../shared/backfill-metrics';
 import type { ValidationCheck } from '../../shared/backfill-results';
 import type { SourceSnapshot } from '../../shared/ledger';
 import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists } from '../../sql/engine/partition-ops';
+import { localSystemTable, type NodeTableExpression } from '../../sql/engine/query-tracking';
 import { withHeartbeat } from './heartbeat';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { PartitionTask } from '../../shared/partition-task';
@@ -55,9 +58,23 @@ export async function tableExists(ch: ClickHouse, table: TableRef): Promise<bool
 }
 
 /**
+ * Where a step follows its tracked statements: on Cloud every replica's processes and query log (the statement may
+ * run on another replica than the one a read reaches), elsewhere the server's own.
+ */
+function followedTables(task: PartitionTask): NodeTableExpression {
+  if (task.server?.topology !== 'cloud') return localSystemTable;
+  return (name) => `clusterAllReplicas('default', system.${name})`;
+}
+
+/**
  * Runs one step of a partition: heartbeating which step and for how long, and timing it, its queries labelled
  * with the step (`<activity>/<step>` in their `log_comment`). A completed step's
  * duration goes into the `ch_backfill_step_duration_seconds` histogram (label `step`: `insert` is the build).
+ *
+ * Every read of the step takes the activity's cancellation (see query-scope.ts), and a step that fails once the
+ * activity is cancelled (`pause --now`, the partition cancelled) reports a cancellation, not the aborted read's
+ * error, so the workflow redoes the build instead of failing the partition. A statement the step runs with a query
+ * id is followed, on a server, through the task's server's system tables.
  */
 export async function runStep<T extends object>(
   task: PartitionTask,
@@ -68,7 +85,17 @@ export async function runStep<T extends object>(
   const details = () => ({ partition: task.partition.id, step, elapsedMs: Date.now() - started });
   const outer = currentQueryLabel()?.step;
   const label = { step: outer !== undefined && outer !== step ? `${outer}/${step}` : step };
-  const result = await withQueryLabel(label, () => withHeartbeat(details, work));
+  const systemTable = followedTables(task);
+  const result = await withQueryLabel(label, () =>
+    withHeartbeat(details, async (signal) => {
+      try {
+        return await withQueryScope({ signal, systemTable }, () => work(signal));
+      } catch (err) {
+        if (!signal.aborted || err instanceof CancelledFailure) throw err;
+        throw new CancelledFailure(`the ${step} step was cancelled`, undefined, err as Error);
+      }
+    }),
+  );
   const durationMs = Date.now() - started;
   Context.current()
     .metricMeter.createHistogram(MetricName.stepDuration, 'float', 's', 'Duration of completed partition steps')
@@ -90,6 +117,7 @@ export function buildQueries(
   const queryIdPrefix = `${run}/build/`;
   return {
     queryId: `${queryIdPrefix}${activityId}-${attempt}`,
-    killEarlier: () => (ch.embedded ? Promise.resolve() : ch.exec(killQueriesWithIdPrefix(queryIdPrefix))),
+    // Through the control pool: a KILL never waits behind the builds that fill the main one.
+    killEarlier: () => (ch.embedded ? Promise.resolve() : ch.control.exec(killQueriesWithIdPrefix(queryIdPrefix))),
   };
 }
