@@ -24,6 +24,10 @@ export function cannedClickHouse(answers: CannedAnswer[], embedded = false): { c
     rows: <T>(statement: Statement<T>) => Promise.resolve(answer(statement) as T[]),
     exec: (statement: Statement) => Promise.resolve(void answer(statement)),
     close: () => Promise.resolve(),
+    // The control pool is the same server: its statements answer and record alike.
+    get control() {
+      return ch;
+    },
   };
   return { ch, sent };
 }
