@@ -1,3 +1,4 @@
+import type { ServerProfile } from './server-profile';
 import type { BackfillSummary } from './backfill-results';
 import type { TableRef } from './table-ref';
 import type { DescribedStatement } from './described-statement';
@@ -15,6 +16,8 @@ export interface SnapshotPlan {
   /** `<source>_snapshot_<writer tag>` (src/shared/writer-tables.ts). */
   snapshot: TableRef;
   targetExisted: boolean;
+  /** The server as the plan found it (src/sql/engine/server-dialect.ts); absent: the embedded engine. */
+  server?: ServerProfile;
 }
 
 /**

@@ -37,7 +37,11 @@ function partitionStatements(task: AggregatePartitionTask, createsLedger: boolea
   const { partition } = task;
   const at = (step: string) => `partition ${partition.id}: ${step}`;
   const ledger = ledgerTableOf(task.job, task.target);
-  const swap = partition.sourceRows > 0 ? [s.replace] : partition.targetRows > 0 ? [s.empty] : [];
+  const swap = [
+    ...s.beforeSwap,
+    ...(partition.sourceRows > 0 ? [s.replace] : partition.targetRows > 0 ? [...s.syncTarget, s.empty] : []),
+    ...s.syncTarget,
+  ];
   const record = ledger
     ? [
         ...(createsLedger
@@ -61,8 +65,8 @@ function partitionStatements(task: AggregatePartitionTask, createsLedger: boolea
     ...s.prepare.map((st) => ({ step: at('prepare'), ...st })),
     { step: at('insert'), ...s.fingerprint },
     { step: at('insert'), ...s.insert, settings: task.job.insertSettings as Record<string, number> },
-    ...s.validate.map((st) => ({ step: at('validate'), ...st })),
-    ...(partition.targetRows > 0 ? s.backup.map((st) => ({ step: at('backup'), ...st })) : []),
+    ...[...s.syncShadow, ...s.validate].map((st) => ({ step: at('validate'), ...st })),
+    ...(partition.targetRows > 0 ? [...s.backup, ...s.syncBackup].map((st) => ({ step: at('backup'), ...st })) : []),
     ...swap.map((st) => ({ step: at('swap'), ...st })),
     ...record,
     ...s.cleanup.map((st) => ({ step: at('cleanup'), ...st })),

@@ -6,6 +6,7 @@ import type { ValidationCheck } from '../../shared/backfill-results';
 import type { SourceSnapshot } from '../../shared/ledger';
 import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists } from '../../sql/engine/partition-ops';
 import { withHeartbeat } from './heartbeat';
+import { dialectOf } from '../../sql/engine/server-dialect';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { PartitionTask } from '../../shared/partition-task';
 
@@ -90,6 +91,6 @@ export function buildQueries(
   const queryIdPrefix = `${run}/build/`;
   return {
     queryId: `${queryIdPrefix}${activityId}-${attempt}`,
-    killEarlier: () => (ch.embedded ? Promise.resolve() : ch.exec(killQueriesWithIdPrefix(queryIdPrefix))),
+    killEarlier: () => (ch.embedded ? Promise.resolve() : ch.exec(killQueriesWithIdPrefix(queryIdPrefix, dialectOf(task.server)))),
   };
 }

@@ -21,7 +21,6 @@ import {
 import { describeSelect } from '../../sql/engine/introspection';
 import { isPlainIdentifier } from '../../shared/plain-identifier';
 import { repointViewSelect, ViewRepointError } from '../../sql/import/repoint-view-select';
-import { movePartitionTo } from '../../sql/view/view';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
@@ -308,10 +307,13 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
           ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
           ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
           { step: at('fill'), ...steps.insert, settings: job.insertSettings as Record<string, number> },
-          ...importMoves(task).map(({ copy, live }) => ({
-            step: at(`move (each partition ${copy.name} holds)`),
-            ...movePartitionTo(copy, live, copy.name === task.shadow.name ? batch.id : '<partition>'),
-          })),
+          ...steps.syncShadow.map((st) => ({ step: at('fill'), ...st })),
+          ...importMoves(task).flatMap(({ copy, live }) =>
+            steps.move(copy, live, copy.name === task.shadow.name ? batch.id : '<partition>').map((st) => ({
+              step: at(`move (each partition ${copy.name} holds)`),
+              ...st,
+            })),
+          ),
           ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
         );
       }

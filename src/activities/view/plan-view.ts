@@ -283,7 +283,8 @@ export function describePartitions(
       ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
       ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
       { step: at('fill'), ...steps.insert, settings: job.insertSettings as Record<string, number> },
-      { step: at('move'), ...steps.move },
+      ...steps.syncShadow.map((st) => ({ step: at('fill'), ...st })),
+      ...steps.move.map((st) => ({ step: at('move'), ...st })),
       ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
     ];
   });
