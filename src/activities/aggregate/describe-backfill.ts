@@ -32,7 +32,7 @@ function skipReason(only: OnlyMode, p: PartitionPlan, retryOf?: string): string 
  * source has no rows) with its ledger record (`createsLedger`: after the record's first attempt finds no ledger, its
  * creation), and the cleanup.
  */
-function partitionStatements(task: AggregatePartitionTask, createsLedger: boolean): PlannedStatement[] {
+export function plannedPartitionStatements(task: AggregatePartitionTask, createsLedger: boolean): PlannedStatement[] {
   const s = aggregatePartitionStatements(task);
   const { partition } = task;
   const at = (step: string) => `partition ${partition.id}: ${step}`;
@@ -162,7 +162,7 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
           let ledgerMissing = ledgerTable !== undefined && !(await tableExists(ch, ledgerTable));
           for (const partition of taken) {
             statements.push(
-              ...partitionStatements(
+              ...plannedPartitionStatements(
                 {
                   job,
                   source,

@@ -1,3 +1,4 @@
+import type { ImportPartitionTask } from '../../shared/partition-task';
 import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { isClickHouseError } from '../../clickhouse/clickhouse-error';
 import { isMergeTreeFamily } from '../../clickhouse/engine-family';
@@ -296,28 +297,41 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
       const statements: DescribedStatement[] = [];
       for (const batch of planned.batches) {
         const task = importBatchTask(job, planned, batch, DESCRIBED_WRITER_TAG);
-        const steps = importBatchStatements(task);
-        const at = (step: string) => `batch ${batch.id}: ${step}`;
         creates.push(
           qualifiedName(task.shadow),
           ...task.duplicates.targets.map((t) => qualifiedName(t.copy)),
           ...task.duplicates.views.map((v) => `${qualifiedName(v.copy)} (materialized view)`),
         );
-        statements.push(
-          ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
-          ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
-          { step: at('fill'), ...steps.insert, settings: job.insertSettings as Record<string, number> },
-          ...steps.syncShadow.map((st) => ({ step: at('fill'), ...st })),
-          ...importMoves(task).flatMap(({ copy, live }) =>
-            steps.move(copy, live, copy.name === task.shadow.name ? batch.id : '<partition>').map((st) => ({
-              step: at(`move (each partition ${copy.name} holds)`),
-              ...st,
-            })),
-          ),
-          ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
-        );
+        statements.push(...describedImportBatch(task));
       }
       return { plan: planned, creates, statements };
     },
   };
+}
+
+/**
+ * One import batch's statements as its steps send them, in order (validation's reads and the part-metadata reads
+ * left out): prepare, the fill and the sync before its rows are counted, the sync before validation, the sync
+ * before the duplicates' partitions are listed, the moves (once per duplicate, for each partition it will hold),
+ * the sync before the moves' check, the cleanup.
+ */
+export function describedImportBatch(task: ImportPartitionTask): DescribedStatement[] {
+  const steps = importBatchStatements(task);
+  const at = (step: string) => `batch ${task.partition.id}: ${step}`;
+  return [
+    ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
+    ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
+    { step: at('fill'), ...steps.insert, settings: task.job.insertSettings as Record<string, number> },
+    ...steps.syncShadow.map((st) => ({ step: at('fill'), ...st })),
+    ...steps.syncShadow.map((st) => ({ step: at('validate'), ...st })),
+    ...steps.syncShadow.map((st) => ({ step: at('move'), ...st })),
+    ...importMoves(task).flatMap(({ copy, live }) =>
+      steps.move(copy, live, copy.name === task.shadow.name ? task.partition.id : '<partition>').map((st) => ({
+        step: at(`move (each partition ${copy.name} holds)`),
+        ...st,
+      })),
+    ),
+    ...steps.syncShadow.map((st) => ({ step: at('move'), ...st })),
+    ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
+  ];
 }
