@@ -29,7 +29,8 @@ export function scriptedClickHouse(
 ) {
   const sent: SentStatement[] = [];
   const moved = new Set<string>();
-  const tableOf = (params: Record<string, unknown>, key: string) => `${String(params[`${key}_db`])}.${String(params[key])}`;
+  const tableOf = (params: Record<string, unknown>, key: string) =>
+    `${String(params[`${key}_db`])}.${String(params[key])}`;
   const answer = (statement: Statement): unknown[] => {
     const { query, params } = statement;
     const named = params.db !== undefined ? `${String(params.db)}.${String(params.name)}` : '';
@@ -37,7 +38,8 @@ export function scriptedClickHouse(
       return [{ rows: moved.has(named) ? '0' : String(rowsOf[named] ?? rows) }];
     }
     if (query.includes('FROM system.tables WHERE database')) return [{ present: 1 }];
-    if (query.includes('AS part_rows FROM system.parts')) return moved.has(named) ? [] : [{ id: partitionId, part_rows: String(rows) }];
+    if (query.includes('AS part_rows FROM system.parts'))
+      return moved.has(named) ? [] : [{ id: partitionId, part_rows: String(rows) }];
     if (query.includes('query_log') || query.includes('AS day,') || query.includes('ledger')) return [];
     return [uniformRow(String(rows))];
   };

@@ -1,11 +1,7 @@
 import { aggregateJobSchema, importJobSchema, viewJobSchema } from '../../src/shared/job-spec';
 import type { ImportPlan } from '../../src/shared/import-input';
 import { importBatchTask } from '../../src/shared/import-batch-task';
-import type {
-  AggregatePartitionTask,
-  ImportPartitionTask,
-  ViewPartitionTask,
-} from '../../src/shared/partition-task';
+import type { AggregatePartitionTask, ImportPartitionTask, ViewPartitionTask } from '../../src/shared/partition-task';
 import type { TableRef } from '../../src/shared/table-ref';
 import { viewPartitionTask } from '../../src/shared/view-partition-task';
 import { backupTableFor, shadowTableFor } from '../../src/shared/writer-tables';

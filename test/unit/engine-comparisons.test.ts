@@ -42,7 +42,9 @@ function engineNameComparisons(text: string): string[] {
 test('no source file compares an engine by its exact name outside engine-family.ts', () => {
   const offences = files(SRC)
     .filter((file) => file !== FAMILY_FILE)
-    .flatMap((file) => engineNameComparisons(readFileSync(file, 'utf8')).map((o) => `${path.relative(SRC, file)}:${o}`));
+    .flatMap((file) =>
+      engineNameComparisons(readFileSync(file, 'utf8')).map((o) => `${path.relative(SRC, file)}:${o}`),
+    );
   expect(offences).toEqual([]);
 });
 
@@ -51,7 +53,7 @@ test.each([
   "if ('MergeTree' !== row.engine) return;",
   "const plain = engine.endsWith('MergeTree');",
   "const replicated = engine.startsWith('Replicated');",
-  "const merge = /MergeTree$/.test(engine);",
+  'const merge = /MergeTree$/.test(engine);',
   "switch (engine) { case 'ReplacingMergeTree': break; }",
 ])('the scan finds %s', (line) => {
   expect(engineNameComparisons(line)).toHaveLength(1);

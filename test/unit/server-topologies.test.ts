@@ -62,7 +62,8 @@ function tablesOf(s: { query: string; params: Record<string, unknown> }): string
       names.add(`${String(value)}.${String(s.params[key.slice(0, -3)])}`);
     }
   }
-  if (s.params.db !== undefined && s.params.name !== undefined) names.add(`${String(s.params.db)}.${String(s.params.name)}`);
+  if (s.params.db !== undefined && s.params.name !== undefined)
+    names.add(`${String(s.params.db)}.${String(s.params.name)}`);
   for (const m of s.query.matchAll(/`(\w+)`\.`(\w+)`/g)) names.add(`${m[1]}.${m[2]}`);
   return [...names];
 }
@@ -95,7 +96,9 @@ function unsyncedReads(sent: SentStatement[], fills: Record<string, string[]> = 
 
 /** An import's writes to its main duplicate fill the view targets' duplicates through the view copies. */
 function fillsOf(task: PartitionTask): Record<string, string[]> {
-  return 'duplicates' in task ? { [qualified(task.shadow)]: task.duplicates.targets.map((t) => qualified(t.copy)) } : {};
+  return 'duplicates' in task
+    ? { [qualified(task.shadow)]: task.duplicates.targets.map((t) => qualified(t.copy)) }
+    : {};
 }
 
 const isPartitionAlter = (q: string) => /^ALTER TABLE .* (REPLACE|ATTACH|MOVE|DROP) PARTITION /.test(q);
@@ -192,7 +195,8 @@ describe.each(TOPOLOGIES)('%s', (_name, server) => {
         const alters = sent.filter((s) => isPartitionAlter(s.query));
         expect(alters.length).toBeGreaterThan(0);
         for (const s of alters) expect(s.query).toMatch(/ SETTINGS alter_sync = 3$/);
-        for (const s of sent.filter((x) => /^KILL/.test(x.query))) expect(s.query).toMatch(/^KILL QUERY ON CLUSTER default /);
+        for (const s of sent.filter((x) => /^KILL/.test(x.query)))
+          expect(s.query).toMatch(/^KILL QUERY ON CLUSTER default /);
         for (const s of sent.filter((x) => /query_log/.test(x.query))) {
           expect(s.query).toContain("clusterAllReplicas('default', system.query_log)");
         }

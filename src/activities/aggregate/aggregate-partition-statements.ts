@@ -82,7 +82,13 @@ export function aggregatePartitionStatements(task: AggregatePartitionTask): Aggr
               alter(attachPartitionFrom(shadow, target, partition.id)),
             ],
             delete: deleteDay(shadow, shape.dateColumn, build.day),
-            insert: insertAggregation(shape, source, shadow, { start: build.day, end: nextDay(build.day) }, partition.salt),
+            insert: insertAggregation(
+              shape,
+              source,
+              shadow,
+              { start: build.day, end: nextDay(build.day) },
+              partition.salt,
+            ),
           }
         : undefined,
     restore:

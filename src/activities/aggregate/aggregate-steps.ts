@@ -16,7 +16,12 @@ import { metricTotalAlias, selectSourceTotals } from '../../sql/aggregate/totals
 import { aggregatePartitionStatements } from './aggregate-partition-statements';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import type { ActivityDeps } from '../engine/deps';
-import { BackupIncompleteError, BackupMissingError, SwapVerificationError, ValidationMismatchError } from '../engine/errors';
+import {
+  BackupIncompleteError,
+  BackupMissingError,
+  SwapVerificationError,
+  ValidationMismatchError,
+} from '../engine/errors';
 import { recordSwap } from '../engine/ledger';
 import { emptySnapshot, sourceSnapshots } from './source-fingerprint';
 import { buildQueries, partitionRows, runStep, tableExists, type SwapResult } from '../engine/step-runner';
@@ -123,7 +128,8 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
         throw new CancelledFailure('the build was cancelled', undefined, err as Error);
       }
       await onStep?.('insert:finished', partition.id);
-      const peakMemoryBytes = build.kind === 'restore' || ch.embedded ? undefined : await loggedPeak(ch, queryId, dialectOf(task.server));
+      const peakMemoryBytes =
+        build.kind === 'restore' || ch.embedded ? undefined : await loggedPeak(ch, queryId, dialectOf(task.server));
       if (build.kind === 'day') {
         for (const statement of statements.syncShadow) await ch.exec(statement);
         const [split] = await ch.rows(selectDaySplitTotals(shape, task.shadow, partition.id, build.day));

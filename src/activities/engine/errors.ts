@@ -151,7 +151,8 @@ export function serverConfigurationFailure(err: ClickHouseError, attempt: number
  */
 export function toActivityFailure(err: unknown, attempt = 1): unknown {
   if (
-    err instanceof JobSpecError || err instanceof ValidationMismatchError ||
+    err instanceof JobSpecError ||
+    err instanceof ValidationMismatchError ||
     err instanceof BackupMissingError ||
     err instanceof BackupIncompleteError
   ) {

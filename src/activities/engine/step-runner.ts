@@ -91,6 +91,7 @@ export function buildQueries(
   const queryIdPrefix = `${run}/build/`;
   return {
     queryId: `${queryIdPrefix}${activityId}-${attempt}`,
-    killEarlier: () => (ch.embedded ? Promise.resolve() : ch.exec(killQueriesWithIdPrefix(queryIdPrefix, dialectOf(task.server)))),
+    killEarlier: () =>
+      ch.embedded ? Promise.resolve() : ch.exec(killQueriesWithIdPrefix(queryIdPrefix, dialectOf(task.server))),
   };
 }

@@ -81,6 +81,8 @@ export function dialectOf(server?: ServerProfile): ServerDialect {
     systemTable: (name) => (many ? `clusterAllReplicas('${CLOUD_CLUSTER}', system.${name})` : `system.${name}`),
     killScope: many ? ` ON CLUSTER ${CLOUD_CLUSTER}` : '',
     applyPatches: (table, partitionId) =>
-      (patches[qualifiedName(table)] ?? []).includes(partitionId) ? [applyPatchesInPartition(table, partitionId, many)] : [],
+      (patches[qualifiedName(table)] ?? []).includes(partitionId)
+        ? [applyPatchesInPartition(table, partitionId, many)]
+        : [],
   };
 }
