@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { dialectOf, type ServerDialect } from '../sql/engine/server-dialect';
 import { flushLogs, selectLoggedQueryPeakMemory, selectRunningQueriesPeakMemory } from '../sql/engine/query-memory';
 import type { ClickHouse, RunOptions } from './clickhouse';
 import { isClickHouseError } from './clickhouse-error';
@@ -27,10 +28,14 @@ export interface MeasuredRunOptions extends RunOptions {
  * The figure from `system.query_log`; undefined where the log is missing or has no row for the query. Read through
  * the control pool, beside the builds.
  */
-export async function loggedPeak(ch: ClickHouse, queryId: string): Promise<number | undefined> {
+export async function loggedPeak(
+  ch: ClickHouse,
+  queryId: string,
+  dialect: ServerDialect = dialectOf(),
+): Promise<number | undefined> {
   try {
     await ch.control.exec(flushLogs());
-    const [row] = await ch.control.rows(selectLoggedQueryPeakMemory(queryId));
+    const [row] = await ch.control.rows(selectLoggedQueryPeakMemory(queryId, dialect));
     return row ? Number(row.peak) : undefined;
   } catch (err) {
     if (isClickHouseError(err)) return undefined;

@@ -21,6 +21,11 @@ export const FailureType = {
   DailyNotReady: 'DailyNotReady',
   /** A rollback found no backup table any more (its retention ended). */
   BackupMissing: 'BackupMissingError',
+  /**
+   * A backup copied fewer rows than the live partition it guards (a replica lacked parts): the swap is not run,
+   * since a rollback would restore less than was live.
+   */
+  BackupIncomplete: 'BackupIncompleteError',
   /** An import batch failed while moving its duplicates into the live tables; the duplicates are kept. */
   MoveIncomplete: 'MoveIncomplete',
   /**

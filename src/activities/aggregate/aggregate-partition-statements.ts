@@ -10,6 +10,9 @@ import {
   replacePartition,
   truncateTable,
 } from '../../sql/engine/partition-ops';
+import { deleteDay } from '../../sql/daily/daily-ops';
+import { dialectOf } from '../../sql/engine/server-dialect';
+import { nextDay } from '../../shared/days';
 import { selectSourceFingerprintDays, type FingerprintDayRow } from '../../sql/aggregate/source-fingerprint';
 import { selectPartitionTotals, selectSourceTotals, type Totals } from '../../sql/aggregate/totals';
 import type { AggregatePartitionTask } from '../../shared/partition-task';
@@ -17,7 +20,9 @@ import type { AggregatePartitionTask } from '../../shared/partition-task';
 /**
  * The statements of an aggregate partition's steps, in the order they run: what the steps send and what a dry run
  * (`ch-backfill plan`) prints, so the two cannot drift. Reads of system tables (part row counts, table info) are
- * not listed.
+ * not listed; the syncs before them are. Rendered for the task's server (`task.server`, src/sql/engine/
+ * server-dialect.ts): on Cloud a read that must see a write is preceded by `SYSTEM SYNC REPLICA … LIGHTWEIGHT` of the
+ * table and partition ALTERs carry `alter_sync`; without a profile, the statements of one server.
  */
 export interface AggregatePartitionStatements {
   /** The shadow afresh: dropped (what a crashed attempt left), then created like the target. */
@@ -28,21 +33,38 @@ export interface AggregatePartitionStatements {
   truncate: Statement;
   /** A rebuild's INSERT: the job's (salted) aggregation of the partition, run with the job's `insertSettings`. */
   insert: Statement;
+  /**
+   * A daily run's build of its day (`build.kind: 'day'`): the live partition copied into the shadow (after its
+   * pending patches are applied), the day deleted there, then the day's aggregation inserted.
+   */
+  day?: { copy: Statement[]; delete: Statement; insert: Statement };
+  /** A rollback's build (`build.kind: 'restore'` of a partition that had rows): the backup's copy attached. */
+  restore: Statement[];
+  /** Before validation (and the build's own count) reads the shadow: makes the replica current with its build. */
+  syncShadow: Statement[];
   /** A rebuild's validation reads: the source's totals of the partition, then the shadow's. */
   validate: [source: Statement<Totals>, shadow: Statement<Totals>];
   /** Keeps the live partition in the backup table (none without a backup table). */
   backup: Statement[];
+  /** Before the backup's rows are compared with the live partition's: both tables made current. */
+  syncBackup: Statement[];
+  /** Before the swap: the live partition's pending lightweight updates applied (where the profile found some). */
+  beforeSwap: Statement[];
   /** The swap when the shadow holds rows. */
   replace: Statement;
   /** The swap when the shadow holds none and the live partition does: the partition emptied. */
   empty: Statement;
+  /** Before the live partition's rows are read (the swap's check, the empty swap's test): the target made current. */
+  syncTarget: Statement[];
   cleanup: Statement[];
 }
 
 /** Renders every statement of an aggregate partition's steps from its task (see {@link AggregatePartitionStatements}). */
 export function aggregatePartitionStatements(task: AggregatePartitionTask): AggregatePartitionStatements {
   const shape = aggregationShape(task.job);
-  const { partition, shadow, target, source, backup } = task;
+  const dialect = dialectOf(task.server);
+  const { partition, shadow, target, source, backup, build } = task;
+  const alter = dialect.partitionAlter;
   const { mode } = task.job.validation;
   // Without a count() metric the row-count check has nothing to sum: compare output rows with distinct keys and
   // dates instead, in every mode, so that validation can always fail.
@@ -52,6 +74,26 @@ export function aggregatePartitionStatements(task: AggregatePartitionTask): Aggr
     fingerprint: selectSourceFingerprintDays(shape, source, partition),
     truncate: truncateTable(shadow),
     insert: insertAggregation(shape, source, shadow, partition, partition.salt),
+    day:
+      build.kind === 'day'
+        ? {
+            copy: [
+              ...dialect.applyPatches(target, partition.id),
+              alter(attachPartitionFrom(shadow, target, partition.id)),
+            ],
+            delete: deleteDay(shadow, shape.dateColumn, build.day),
+            insert: insertAggregation(
+              shape,
+              source,
+              shadow,
+              { start: build.day, end: nextDay(build.day) },
+              partition.salt,
+            ),
+          }
+        : undefined,
+    restore:
+      build.kind === 'restore' && build.rows > 0 ? [alter(attachPartitionFrom(shadow, build.from, partition.id))] : [],
+    syncShadow: dialect.syncBeforeRead(shadow),
     validate: [
       selectSourceTotals(shape, source, partition, groups, mode === 'full'),
       selectPartitionTotals(shape, shadow, partition.id),
@@ -59,12 +101,16 @@ export function aggregatePartitionStatements(task: AggregatePartitionTask): Aggr
     backup: backup
       ? [
           createTableLikeIfNotExists(backup, target),
-          dropPartition(backup, partition.id),
-          attachPartitionFrom(backup, target, partition.id),
+          ...dialect.applyPatches(target, partition.id),
+          alter(dropPartition(backup, partition.id)),
+          alter(attachPartitionFrom(backup, target, partition.id)),
         ]
       : [],
-    replace: replacePartition(target, shadow, partition.id),
-    empty: dropPartition(target, partition.id),
+    syncBackup: backup ? [...dialect.syncBeforeRead(backup), ...dialect.syncBeforeRead(target)] : [],
+    beforeSwap: dialect.applyPatches(target, partition.id),
+    replace: alter(replacePartition(target, shadow, partition.id)),
+    empty: alter(dropPartition(target, partition.id)),
+    syncTarget: dialect.syncBeforeRead(target),
     cleanup: [dropTableIfExists(shadow)],
   };
 }

@@ -5,19 +5,23 @@ import type { ValidationCheck } from '../../shared/backfill-results';
 import type { AggregatePartitionTask } from '../../shared/partition-task';
 import { qualifiedName } from '../../shared/table-ref';
 import { nextDay } from '../../shared/days';
-import { insertAggregation } from '../../sql/aggregate/aggregation';
 import {
   additiveMetrics,
   aggregationShape,
   rowCountMetric,
   type AggregationShape,
 } from '../../sql/aggregate/aggregation-shape';
-import { deleteDay, selectDaySplitTotals } from '../../sql/daily/daily-ops';
-import { attachPartitionFrom } from '../../sql/engine/partition-ops';
+import { selectDaySplitTotals } from '../../sql/daily/daily-ops';
 import { metricTotalAlias, selectSourceTotals } from '../../sql/aggregate/totals';
 import { aggregatePartitionStatements } from './aggregate-partition-statements';
+import { dialectOf } from '../../sql/engine/server-dialect';
 import type { ActivityDeps } from '../engine/deps';
-import { BackupMissingError, SwapVerificationError, ValidationMismatchError } from '../engine/errors';
+import {
+  BackupIncompleteError,
+  BackupMissingError,
+  SwapVerificationError,
+  ValidationMismatchError,
+} from '../engine/errors';
 import { recordSwap } from '../engine/ledger';
 import { emptySnapshot, sourceSnapshots } from './source-fingerprint';
 import { buildQueries, partitionRows, runStep, tableExists, type SwapResult } from '../engine/step-runner';
@@ -29,7 +33,9 @@ export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, tas
   const { mode, relativeTolerance } = task.job.validation;
   const counter = rowCountMetric(shape);
   const groups = mode === 'full' || counter === undefined;
-  const [sourceTotals, shadowTotals] = aggregatePartitionStatements(task).validate;
+  const statements = aggregatePartitionStatements(task);
+  const [sourceTotals, shadowTotals] = statements.validate;
+  for (const statement of statements.syncShadow) await ch.exec(statement);
   const [source] = await ch.rows(sourceTotals);
   const [shadow] = await ch.rows(shadowTotals);
   const checks: ValidationCheck[] = [];
@@ -49,6 +55,7 @@ async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: Aggregat
   const counter = rowCountMetric(shape);
   const groups = mode === 'full' || counter === undefined;
   const range = { start: day, end: nextDay(day) };
+  for (const statement of aggregatePartitionStatements(task).syncShadow) await ch.exec(statement);
   const [source] = await ch.rows(selectSourceTotals(shape, task.source, range, groups, mode === 'full'));
   const [shadow] = await ch.rows(selectDaySplitTotals(shape, task.shadow, task.partition.id, day));
   const [live] = await ch.rows(selectDaySplitTotals(shape, task.target, task.partition.id, day));
@@ -106,14 +113,12 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
         await onStep?.('insert:started', partition.id);
         if (build.kind === 'rebuild') {
           await ch.exec(statements.insert, { signal, settings: task.job.insertSettings, queryId });
-        } else if (build.kind === 'day') {
-          await ch.exec(attachPartitionFrom(task.shadow, task.target, partition.id), { signal });
-          await ch.exec(deleteDay(task.shadow, shape.dateColumn, build.day), { signal });
-          const range = { start: build.day, end: nextDay(build.day) };
-          const insert = insertAggregation(shape, task.source, task.shadow, range, partition.salt);
-          await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
-        } else if (build.rows > 0) {
-          await ch.exec(attachPartitionFrom(task.shadow, build.from, partition.id), { signal });
+        } else if (statements.day) {
+          for (const statement of statements.day.copy) await ch.exec(statement, { signal });
+          await ch.exec(statements.day.delete, { signal });
+          await ch.exec(statements.day.insert, { signal, settings: task.job.insertSettings, queryId });
+        } else {
+          for (const statement of statements.restore) await ch.exec(statement, { signal });
         }
       } catch (err) {
         if (!signal.aborted) throw err;
@@ -123,8 +128,10 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
         throw new CancelledFailure('the build was cancelled', undefined, err as Error);
       }
       await onStep?.('insert:finished', partition.id);
-      const peakMemoryBytes = build.kind === 'restore' || ch.embedded ? undefined : await loggedPeak(ch, queryId);
+      const peakMemoryBytes =
+        build.kind === 'restore' || ch.embedded ? undefined : await loggedPeak(ch, queryId, dialectOf(task.server));
       if (build.kind === 'day') {
+        for (const statement of statements.syncShadow) await ch.exec(statement);
         const [split] = await ch.rows(selectDaySplitTotals(shape, task.shadow, partition.id, build.day));
         return { rowsWritten: Number(split.day_rows), source, peakMemoryBytes };
       }
@@ -151,6 +158,7 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
         if (build.kind === 'rebuild') outcome = await rebuildChecks(ch, shape, task);
         else if (build.kind === 'day') outcome = await dayChecks(ch, shape, task, build.day);
         else {
+          for (const statement of aggregatePartitionStatements(task).syncShadow) await ch.exec(statement);
           const shadowRows = await partitionRows(ch, task.shadow, partition.id);
           // The backup must still hold what the backfill recorded keeping: nothing else may have touched it.
           outcome = {
@@ -173,10 +181,23 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
     backup(task) {
       const backup = task.backup;
       if (!backup) throw new Error(`partition ${task.partition.id}: backupPartition called without a backup table`);
+      const statements = aggregatePartitionStatements(task);
+      const id = task.partition.id;
       return runStep(task, 'backup', async () => {
-        for (const statement of aggregatePartitionStatements(task).backup) await ch.exec(statement);
-        await onStep?.('backup:kept', task.partition.id);
-        return { backupRows: await partitionRows(ch, backup, task.partition.id) };
+        for (const statement of statements.backup) await ch.exec(statement);
+        await onStep?.('backup:kept', id);
+        // A replica lacking some of the live parts copies fewer of them: a rollback would then restore less than
+        // was live. Read both after a sync, and refuse to swap over such a backup.
+        for (const statement of statements.syncBackup) await ch.exec(statement);
+        const backupRows = await partitionRows(ch, backup, id);
+        const liveRows = await partitionRows(ch, task.target, id);
+        if (backupRows < liveRows) {
+          throw new BackupIncompleteError(
+            `partition ${id}: the backup ${qualifiedName(backup)} holds ${backupRows} rows, ` +
+              `the live partition ${liveRows}; the swap is not run`,
+          );
+        }
+        return { backupRows };
       });
     },
 
@@ -184,16 +205,24 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
       const id = task.partition.id;
       const statements = aggregatePartitionStatements(task);
       return runStep(task, 'swap', async () => {
+        if (context?.validatedRows === undefined) {
+          for (const statement of statements.syncShadow) await ch.exec(statement);
+        }
         const shadowRows = context?.validatedRows ?? (await partitionRows(ch, task.shadow, id));
         let action: SwapResult['action'] = 'unchanged';
+        for (const statement of statements.beforeSwap) await ch.exec(statement);
         if (shadowRows > 0) {
           await ch.exec(statements.replace);
           action = 'replaced';
-        } else if ((await partitionRows(ch, task.target, id)) > 0) {
-          await ch.exec(statements.empty);
-          action = 'dropped';
+        } else {
+          for (const statement of statements.syncTarget) await ch.exec(statement);
+          if ((await partitionRows(ch, task.target, id)) > 0) {
+            await ch.exec(statements.empty);
+            action = 'dropped';
+          }
         }
         await onStep?.('swap:replaced', id);
+        for (const statement of statements.syncTarget) await ch.exec(statement);
         const targetRows = await partitionRows(ch, task.target, id);
         if (targetRows !== shadowRows) {
           throw new SwapVerificationError(

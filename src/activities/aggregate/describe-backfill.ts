@@ -34,12 +34,16 @@ function skipReason(only: OnlyMode, p: PartitionPlan, retryOf?: string): string 
  * source has no rows) with its ledger record (`createsLedger`: after the record's first attempt finds no ledger, its
  * creation), and the cleanup.
  */
-function partitionStatements(task: AggregatePartitionTask, createsLedger: boolean): PlannedStatement[] {
+export function plannedPartitionStatements(task: AggregatePartitionTask, createsLedger: boolean): PlannedStatement[] {
   const s = aggregatePartitionStatements(task);
   const { partition } = task;
   const at = (step: string) => `partition ${partition.id}: ${step}`;
   const ledger = ledgerTableOf(task.job, task.target);
-  const swap = partition.sourceRows > 0 ? [s.replace] : partition.targetRows > 0 ? [s.empty] : [];
+  const swap = [
+    ...s.beforeSwap,
+    ...(partition.sourceRows > 0 ? [s.replace] : partition.targetRows > 0 ? [...s.syncTarget, s.empty] : []),
+    ...s.syncTarget,
+  ];
   const record = ledger
     ? [
         ...(createsLedger
@@ -63,8 +67,8 @@ function partitionStatements(task: AggregatePartitionTask, createsLedger: boolea
     ...s.prepare.map((st) => ({ step: at('prepare'), ...st })),
     { step: at('insert'), ...s.fingerprint },
     { step: at('insert'), ...s.insert, settings: task.job.insertSettings as Record<string, number> },
-    ...s.validate.map((st) => ({ step: at('validate'), ...st })),
-    ...(partition.targetRows > 0 ? s.backup.map((st) => ({ step: at('backup'), ...st })) : []),
+    ...[...s.syncShadow, ...s.validate].map((st) => ({ step: at('validate'), ...st })),
+    ...(partition.targetRows > 0 ? [...s.backup, ...s.syncBackup].map((st) => ({ step: at('backup'), ...st })) : []),
     ...swap.map((st) => ({ step: at('swap'), ...st })),
     ...record,
     ...s.cleanup.map((st) => ({ step: at('cleanup'), ...st })),
@@ -162,7 +166,7 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
           let ledgerMissing = ledgerTable !== undefined && !(await tableExists(ch, ledgerTable));
           for (const partition of taken) {
             statements.push(
-              ...partitionStatements(
+              ...plannedPartitionStatements(
                 {
                   job,
                   source,

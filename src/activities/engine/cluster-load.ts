@@ -2,14 +2,21 @@ import type { LoadSample } from '../../shared/load-assessment';
 import { selectClusterLoad } from '../../sql/engine/cluster-load';
 import type { ActivityDeps } from './deps';
 import type { TableRef } from '../../shared/table-ref';
+import type { ServerProfile } from '../../shared/server-profile';
+import { dialectOf } from '../../sql/engine/server-dialect';
 
 /**
  * Reads the cluster's load signals for a backfill from `source` into `target`.
  * Durability: read-only and quick; the workflow decides and waits (with durable timers), never this activity.
  */
 export function checkClusterLoad({ clickhouse: ch }: ActivityDeps) {
-  return async function checkClusterLoad(tables: { source: TableRef; target: TableRef }): Promise<LoadSample> {
-    const [row] = await ch.rows(selectClusterLoad(tables.source, tables.target));
+  return async function checkClusterLoad(tables: {
+    source: TableRef;
+    target: TableRef;
+    /** The plan's server profile; absent: the embedded engine (or a workflow started before plans kept one). */
+    server?: ServerProfile;
+  }): Promise<LoadSample> {
+    const [row] = await ch.rows(selectClusterLoad(tables.source, tables.target, dialectOf(tables.server)));
     const parts = Number(row.fullest[0]);
     return {
       runningQueries: Number(row.running_queries),

@@ -35,6 +35,11 @@ export class BackupMissingError extends Error {
   override readonly name = FailureType.BackupMissing;
 }
 
+/** The backup holds fewer rows than the live partition it guards: the partition fails before its swap. */
+export class BackupIncompleteError extends Error {
+  override readonly name = FailureType.BackupIncomplete;
+}
+
 /** After a swap the target partition does not hold what the shadow held; the swap is retried. */
 export class SwapVerificationError extends Error {
   override readonly name = 'SwapVerificationError';
@@ -145,7 +150,12 @@ export function serverConfigurationFailure(err: ClickHouseError, attempt: number
  * attempt (1 for the first), which bounds the retries of a profile limit.
  */
 export function toActivityFailure(err: unknown, attempt = 1): unknown {
-  if (err instanceof JobSpecError || err instanceof ValidationMismatchError || err instanceof BackupMissingError) {
+  if (
+    err instanceof JobSpecError ||
+    err instanceof ValidationMismatchError ||
+    err instanceof BackupMissingError ||
+    err instanceof BackupIncompleteError
+  ) {
     return ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true, cause: err });
   }
   const server = isClickHouseError(err) ? serverConfigurationFailure(err, attempt) : undefined;

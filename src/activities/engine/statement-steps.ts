@@ -17,6 +17,8 @@ export interface ShadowStatements {
   insert: Statement;
   /** Drops everything `prepare` created. */
   drop: Statement[];
+  /** Before a read of what the fill wrote (its row count, validation, the move's checks): those tables made current. */
+  syncShadow: Statement[];
 }
 
 /**
@@ -46,7 +48,7 @@ export function statementSteps<T extends PartitionTask>(
 
     async build(task: T): Promise<BuildResult> {
       const { queryId, killEarlier } = buildQueries(ch, task);
-      const { truncate, insert } = statementsOf(task);
+      const { truncate, insert, syncShadow } = statementsOf(task);
       const id = task.partition.id;
       return runStep(task, 'insert', async (signal) => {
         await killEarlier();
@@ -60,6 +62,7 @@ export function statementSteps<T extends PartitionTask>(
           throw new CancelledFailure('the build was cancelled', undefined, err as Error);
         }
         await onStep?.('insert:finished', id);
+        for (const statement of syncShadow) await ch.exec(statement);
         return { rowsWritten: await partitionRows(ch, task.shadow, id) };
       });
     },

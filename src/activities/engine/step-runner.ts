@@ -9,6 +9,7 @@ import type { SourceSnapshot } from '../../shared/ledger';
 import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists } from '../../sql/engine/partition-ops';
 import { localSystemTable, type NodeTableExpression } from '../../sql/engine/query-tracking';
 import { withHeartbeat } from './heartbeat';
+import { dialectOf } from '../../sql/engine/server-dialect';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { PartitionTask } from '../../shared/partition-task';
 
@@ -118,6 +119,7 @@ export function buildQueries(
   return {
     queryId: `${queryIdPrefix}${activityId}-${attempt}`,
     // Through the control pool: a KILL never waits behind the builds that fill the main one.
-    killEarlier: () => (ch.embedded ? Promise.resolve() : ch.control.exec(killQueriesWithIdPrefix(queryIdPrefix))),
+    killEarlier: () =>
+      ch.embedded ? Promise.resolve() : ch.control.exec(killQueriesWithIdPrefix(queryIdPrefix, dialectOf(task.server))),
   };
 }

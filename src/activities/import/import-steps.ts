@@ -12,6 +12,8 @@ import {
 import { createTableLike, dropTableIfExists, truncateTable } from '../../sql/engine/partition-ops';
 import { repointViewSelect } from '../../sql/import/repoint-view-select';
 import { dropViewIfExists, movePartitionTo } from '../../sql/view/view';
+import { dialectOf } from '../../sql/engine/server-dialect';
+import type { Statement } from '../../clickhouse/statement';
 import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
 import { SwapVerificationError, ValidationMismatchError } from '../engine/errors';
@@ -26,7 +28,10 @@ import type { ImportPartitionTask } from '../../shared/partition-task';
  * makes every duplicate afresh (the tables, then the view copies), `truncate` empties every duplicate, `drop` drops
  * the view copies, then every duplicate table.
  */
-export type ImportBatchStatements = ShadowStatements;
+export interface ImportBatchStatements extends ShadowStatements {
+  /** Moves one partition of a duplicate into its live table (after the live partition's pending patches are applied). */
+  move(copy: TableRef, live: TableRef, partitionId: string): Statement[];
+}
 
 /** Each duplicate table with the live table its partitions move into: the view targets first, the main table last. */
 export function importMoves(task: ImportPartitionTask): { copy: TableRef; live: TableRef }[] {
@@ -46,6 +51,7 @@ export function importBatchStatements(task: ImportPartitionTask): ImportBatchSta
   const tables = [task.shadow, ...duplicates.targets.map((t) => t.copy)];
   const dropViews = duplicates.views.map((v) => dropViewIfExists(v.copy));
   const dropTables = tables.map(dropTableIfExists);
+  const dialect = dialectOf(task.server);
   return {
     prepare: [
       ...dropViews,
@@ -57,6 +63,11 @@ export function importBatchStatements(task: ImportPartitionTask): ImportBatchSta
     truncate: tables.map(truncateTable),
     insert: insertImportBatch(task.source, task.shadow, task.job.target.timeColumn, task.build, task.partition.id),
     drop: [...dropViews, ...dropTables],
+    syncShadow: tables.flatMap(dialect.syncBeforeRead),
+    move: (copy, live, partitionId) => [
+      ...dialect.applyPatches(live, partitionId),
+      dialect.partitionAlter(movePartitionTo(copy, live, partitionId)),
+    ],
   };
 }
 
@@ -94,6 +105,7 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
       const id = task.partition.id;
       const tolerance = task.job.validation.relativeTolerance;
       return runStep(task, 'validate', async () => {
+        for (const statement of importBatchStatements(task).syncShadow) await ch.exec(statement);
         const [source] = await ch.rows(selectImportBatchRows(task.source, task.job.target.timeColumn, task.build, id));
         const held = await partitionsOf(ch, task.shadow);
         const inBatch = held.find((p) => p.id === id)?.rows ?? 0;
@@ -143,11 +155,17 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
       const id = task.partition.id;
       return runStep(task, 'swap', async () => {
         const moves = importMoves(task);
+        const statements = importBatchStatements(task);
+        // Listed on a replica that has every part the fill wrote: one lacking some would move fewer of them.
+        for (const statement of statements.syncShadow) await ch.exec(statement);
         for (const { copy, live } of moves) {
-          for (const p of await partitionsOf(ch, copy)) await ch.exec(movePartitionTo(copy, live, p.id));
+          for (const p of await partitionsOf(ch, copy)) {
+            for (const statement of statements.move(copy, live, p.id)) await ch.exec(statement);
+          }
           await onStep?.('move:table', `${id}/${live.name}`);
         }
         await onStep?.('move:done', id);
+        for (const statement of statements.syncShadow) await ch.exec(statement);
         for (const { copy } of moves) {
           const left = (await partitionsOf(ch, copy)).reduce((n, p) => n + p.rows, 0);
           if (left !== 0) {

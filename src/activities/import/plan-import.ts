@@ -1,3 +1,4 @@
+import type { ImportPartitionTask } from '../../shared/partition-task';
 import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { isClickHouseError } from '../../clickhouse/clickhouse-error';
 import { isMergeTreeFamily } from '../../clickhouse/engine-family';
@@ -21,7 +22,6 @@ import {
 import { describeSelect } from '../../sql/engine/introspection';
 import { isPlainIdentifier } from '../../shared/plain-identifier';
 import { repointViewSelect, ViewRepointError } from '../../sql/import/repoint-view-select';
-import { movePartitionTo } from '../../sql/view/view';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import type { ActivityDeps } from '../engine/deps';
@@ -301,25 +301,41 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
       const statements: DescribedStatement[] = [];
       for (const batch of planned.batches) {
         const task = importBatchTask(job, planned, batch, DESCRIBED_WRITER_TAG);
-        const steps = importBatchStatements(task);
-        const at = (step: string) => `batch ${batch.id}: ${step}`;
         creates.push(
           qualifiedName(task.shadow),
           ...task.duplicates.targets.map((t) => qualifiedName(t.copy)),
           ...task.duplicates.views.map((v) => `${qualifiedName(v.copy)} (materialized view)`),
         );
-        statements.push(
-          ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
-          ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
-          { step: at('fill'), ...steps.insert, settings: job.insertSettings as Record<string, number> },
-          ...importMoves(task).map(({ copy, live }) => ({
-            step: at(`move (each partition ${copy.name} holds)`),
-            ...movePartitionTo(copy, live, copy.name === task.shadow.name ? batch.id : '<partition>'),
-          })),
-          ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
-        );
+        statements.push(...describedImportBatch(task));
       }
       return { plan: planned, creates, statements };
     },
   };
+}
+
+/**
+ * One import batch's statements as its steps send them, in order (validation's reads and the part-metadata reads
+ * left out): prepare, the fill and the sync before its rows are counted, the sync before validation, the sync
+ * before the duplicates' partitions are listed, the moves (once per duplicate, for each partition it will hold),
+ * the sync before the moves' check, the cleanup.
+ */
+export function describedImportBatch(task: ImportPartitionTask): DescribedStatement[] {
+  const steps = importBatchStatements(task);
+  const at = (step: string) => `batch ${task.partition.id}: ${step}`;
+  return [
+    ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
+    ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
+    { step: at('fill'), ...steps.insert, settings: task.job.insertSettings as Record<string, number> },
+    ...steps.syncShadow.map((st) => ({ step: at('fill'), ...st })),
+    ...steps.syncShadow.map((st) => ({ step: at('validate'), ...st })),
+    ...steps.syncShadow.map((st) => ({ step: at('move'), ...st })),
+    ...importMoves(task).flatMap(({ copy, live }) =>
+      steps.move(copy, live, copy.name === task.shadow.name ? task.partition.id : '<partition>').map((st) => ({
+        step: at(`move (each partition ${copy.name} holds)`),
+        ...st,
+      })),
+    ),
+    ...steps.syncShadow.map((st) => ({ step: at('move'), ...st })),
+    ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
+  ];
 }

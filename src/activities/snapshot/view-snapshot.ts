@@ -8,6 +8,7 @@ import { snapshotTableFor } from '../../shared/writer-tables';
 import { selectTableInfo } from '../../sql/engine/introspection';
 import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../../sql/engine/partition-ops';
 import { selectActivePartitions } from '../../sql/snapshot/snapshot';
+import { dialectOf } from '../../sql/engine/server-dialect';
 import { createLiveView, createViewTarget, liveViewSelect, selectViewDefinition, viewShape } from '../../sql/view/view';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
@@ -26,11 +27,22 @@ async function activePartitions(ch: ClickHouse, table: TableRef): Promise<{ id: 
 
 const totalRows = (partitions: { rows: number }[]): number => partitions.reduce((n, p) => n + p.rows, 0);
 
-/** The statements that take the snapshot, in order: a fresh table shaped like the source, then each partition. */
+/**
+ * The statements that take the snapshot, in order: a fresh table shaped like the source, then each partition (its
+ * pending patches applied first), then the sync before the snapshot's rows are counted (for the plan's server).
+ */
 function snapshotStatements(plan: SnapshotPlan, partitionIds: string[]) {
+  const dialect = dialectOf(plan.server);
   return {
     fresh: [dropTableIfExists(plan.snapshot), createTableLike(plan.snapshot, plan.source)],
-    attach: partitionIds.map((id) => ({ id, statement: attachPartitionFrom(plan.snapshot, plan.source, id) })),
+    attach: partitionIds.map((id) => ({
+      id,
+      statements: [
+        ...dialect.applyPatches(plan.source, id),
+        dialect.partitionAlter(attachPartitionFrom(plan.snapshot, plan.source, id)),
+      ],
+    })),
+    syncSnapshot: dialect.syncBeforeRead(plan.snapshot),
   };
 }
 
@@ -146,7 +158,10 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       );
       const statements: DescribedStatement[] = [
         ...snapshot.fresh.map((st) => ({ step: 'snapshot', ...st })),
-        ...snapshot.attach.map(({ id, statement }) => ({ step: `snapshot: partition ${id}`, ...statement })),
+        ...snapshot.attach.flatMap(({ id, statements }) =>
+          statements.map((statement) => ({ step: `snapshot: partition ${id}`, ...statement })),
+        ),
+        ...snapshot.syncSnapshot.map((statement) => ({ step: 'snapshot', ...statement })),
         ...(planned.targetExisted
           ? []
           : [{ step: 'create the target', ...createViewTarget(shape, planned.source, planned.target) }]),
@@ -190,10 +205,11 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
             before.map((x) => x.id),
           );
           for (const st of statements.fresh) await ch.exec(st);
-          for (const { id, statement } of statements.attach) {
-            await ch.exec(statement);
+          for (const { id, statements: attach } of statements.attach) {
+            for (const statement of attach) await ch.exec(statement);
             await onStep?.('snapshot:attached', id);
           }
+          for (const statement of statements.syncSnapshot) await ch.exec(statement);
           const expected = totalRows(before);
           const taken = totalRows(await activePartitions(ch, p.snapshot));
           const after = await sourceRows(p);

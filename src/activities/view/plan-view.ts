@@ -1,3 +1,5 @@
+import type { ViewPartitionTask } from '../../shared/partition-task';
+import type { ServerProfile } from '../../shared/server-profile';
 import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { isClickHouseError } from '../../clickhouse/clickhouse-error';
 import type { Statement } from '../../clickhouse/statement';
@@ -41,7 +43,6 @@ import { viewPartitionStatements } from './view-steps';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
 import type { DescribedStatement } from '../../shared/described-statement';
-import type { ServerProfile } from '../../shared/server-profile';
 import { isoOfEpochSeconds } from '../../shared/epoch-seconds';
 
 /** TableColumn types of a SELECT; ClickHouse refusing it is blamed on `field`. */
@@ -278,18 +279,32 @@ export function describePartitions(
   tables: { source: TableRef; target: TableRef; server?: ServerProfile },
   partitions: PartitionPlan[],
   cutoff: number | undefined,
+  server?: ServerProfile,
 ): DescribedStatement[] {
   return partitions.flatMap((partition) => {
-    const steps = viewPartitionStatements(viewPartitionTask(job, tables, partition, DESCRIBED_WRITER_TAG, cutoff));
-    const at = (step: string) => `partition ${partition.id}: ${step}`;
-    return [
-      ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
-      ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
-      { step: at('fill'), ...steps.insert, settings: job.insertSettings as Record<string, number> },
-      { step: at('move'), ...steps.move },
-      ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
-    ];
+    const task = viewPartitionTask(job, tables, partition, DESCRIBED_WRITER_TAG, cutoff);
+    return describedViewPartition(server ? { ...task, server } : task);
   });
+}
+
+/**
+ * One view partition's statements as its steps send them, in order (validation's totals and the part-metadata
+ * reads left out): prepare, the fill and the sync before its rows are counted, the sync before validation, the
+ * move and the sync before the move's check, the cleanup.
+ */
+export function describedViewPartition(task: ViewPartitionTask): DescribedStatement[] {
+  const steps = viewPartitionStatements(task);
+  const at = (step: string) => `partition ${task.partition.id}: ${step}`;
+  return [
+    ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
+    ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
+    { step: at('fill'), ...steps.insert, settings: task.job.insertSettings as Record<string, number> },
+    ...steps.syncShadow.map((st) => ({ step: at('fill'), ...st })),
+    ...steps.syncShadow.map((st) => ({ step: at('validate'), ...st })),
+    ...steps.move.map((st) => ({ step: at('move'), ...st })),
+    ...steps.syncShadow.map((st) => ({ step: at('move'), ...st })),
+    ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
+  ];
 }
 
 export interface ViewPlanInput {

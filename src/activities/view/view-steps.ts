@@ -14,6 +14,7 @@ import {
   viewShape,
   viewTotalAlias,
 } from '../../sql/view/view';
+import { dialectOf } from '../../sql/engine/server-dialect';
 import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
 import { SwapVerificationError, ValidationMismatchError } from '../engine/errors';
@@ -39,8 +40,8 @@ export function nullFillObjects(shadow: TableRef): { nullTable: TableRef; view: 
  * makes the shadow and the Null-engine fill's objects, `truncate` empties the shadow, `drop` drops them all.
  */
 export interface ViewPartitionStatements extends ShadowStatements {
-  /** Appends the shadow's partition to the live target. */
-  move: Statement;
+  /** Appends the shadow's partition to the live target (after the target's pending patches are applied). */
+  move: Statement[];
 }
 
 /** Renders every statement of a view partition's steps from its task (see {@link ViewPartitionStatements}). */
@@ -51,6 +52,7 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
   // The view first: it writes into the shadow and reads the Null table.
   const dropHelpers = [dropViewIfExists(view), dropTableIfExists(nullTable)];
   const nullFill = task.job.fill === 'null';
+  const dialect = dialectOf(task.server);
   return {
     prepare: [
       ...dropHelpers,
@@ -64,7 +66,11 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
     insert: nullFill
       ? insertNullFill(shape, task.source, nullTable, partition.id, build.cutoff)
       : insertViewRange(shape, task.source, task.shadow, partition.id, build.cutoff),
-    move: movePartitionTo(task.shadow, task.target, partition.id),
+    syncShadow: dialect.syncBeforeRead(task.shadow),
+    move: [
+      ...dialect.applyPatches(task.target, partition.id),
+      dialect.partitionAlter(movePartitionTo(task.shadow, task.target, partition.id)),
+    ],
     drop: [...dropHelpers, dropTableIfExists(task.shadow)],
   };
 }
@@ -100,6 +106,7 @@ export function viewPartitionSteps(deps: ActivityDeps): KindSteps<ViewPartitionT
         const { mode, relativeTolerance } = task.job.validation;
         // Without a count() aggregate the totals cannot show a lost or doubled row: the groups are compared then too.
         const groups = mode === 'full' || !additiveAggregates(shape).some((a) => a.metric.fn === 'count');
+        for (const statement of viewPartitionStatements(task).syncShadow) await ch.exec(statement);
         const [source] = await ch.rows(selectViewSourceTotals(shape, task.source, partition.id, build.cutoff, groups));
         const [shadow] = await ch.rows(selectViewTableTotals(shape, task.shadow, partition.id, groups));
         const checks: ValidationCheck[] = [];
@@ -130,8 +137,10 @@ export function viewPartitionSteps(deps: ActivityDeps): KindSteps<ViewPartitionT
     async swap(task: ViewPartitionTask): Promise<SwapResult> {
       const id = task.partition.id;
       return runStep(task, 'swap', async () => {
-        await ch.exec(viewPartitionStatements(task).move);
+        const statements = viewPartitionStatements(task);
+        for (const statement of statements.move) await ch.exec(statement);
         await onStep?.('move:done', id);
+        for (const statement of statements.syncShadow) await ch.exec(statement);
         const left = await partitionRows(ch, task.shadow, id);
         if (left !== 0) {
           throw new SwapVerificationError(`partition ${id}: the shadow still holds ${left} rows after MOVE PARTITION`);

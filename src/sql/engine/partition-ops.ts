@@ -1,6 +1,7 @@
 import type { Statement } from '../../clickhouse/statement';
 import { quotedTable, tableParam } from './table-param';
 import type { TableRef } from '../../shared/table-ref';
+import { dialectOf, type ServerDialect } from './server-dialect';
 
 /** `CREATE TABLE shadow AS target`: same columns, engine, partitioning and order as the live table. */
 export function createTableLike(table: TableRef, like: TableRef): Statement {
@@ -99,8 +100,12 @@ export function selectTableExists(table: TableRef): Statement<{ present: number 
 
 /**
  * Stops every running query whose id starts with `prefix` (earlier attempts of the same step) and waits until
- * they are gone, so a retried step never races its predecessor on the server.
+ * they are gone, so a retried step never races its predecessor on the server. On Cloud `ON CLUSTER default`
+ * (the dialect's `killScope`), since a KILL reaches only the node that receives it.
  */
-export function killQueriesWithIdPrefix(prefix: string): Statement {
-  return { query: 'KILL QUERY WHERE startsWith(query_id, {prefix:String}) SYNC', params: { prefix } };
+export function killQueriesWithIdPrefix(prefix: string, dialect: ServerDialect = dialectOf()): Statement {
+  return {
+    query: `KILL QUERY${dialect.killScope} WHERE startsWith(query_id, {prefix:String}) SYNC`,
+    params: { prefix },
+  };
 }

@@ -1,4 +1,5 @@
 import type { Statement } from '../../clickhouse/statement';
+import { dialectOf, type ServerDialect } from './server-dialect';
 
 /**
  * Every running query's id, `log_comment` and peak memory so far. It takes no parameter on purpose: chDB runs
@@ -18,11 +19,17 @@ export function flushLogs(): Statement {
   return { query: 'SYSTEM FLUSH LOGS', params: {} };
 }
 
-/** The peak memory of a finished query from the server's query log (`memory_usage` is the query's peak). */
-export function selectLoggedQueryPeakMemory(queryId: string): Statement<{ peak: string }> {
+/**
+ * The peak memory of a finished query from the server's query log (`memory_usage` is the query's peak). On Cloud
+ * the log of every replica is read (`clusterAllReplicas`): the INSERT ran on whichever node received it.
+ */
+export function selectLoggedQueryPeakMemory(
+  queryId: string,
+  dialect: ServerDialect = dialectOf(),
+): Statement<{ peak: string }> {
   return {
     query: [
-      'SELECT toString(memory_usage) AS peak FROM system.query_log',
+      `SELECT toString(memory_usage) AS peak FROM ${dialect.systemTable('query_log')}`,
       "WHERE query_id = {query_id:String} AND type = 'QueryFinish'",
       'ORDER BY event_time_microseconds DESC LIMIT 1',
     ].join('\n'),

@@ -1,0 +1,103 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { ClickHouse, RunOptions } from '../../src/clickhouse/clickhouse';
+import type { Statement } from '../../src/clickhouse/statement';
+import { partitionSteps } from '../../src/activities/engine/partition-steps';
+import type { PartitionTask } from '../../src/shared/partition-task';
+
+/** One statement as the steps sent it: rows() or exec(), text, parameters and the settings it was run with. */
+export interface SentStatement {
+  via: 'rows' | 'exec';
+  query: string;
+  params: Record<string, unknown>;
+  settings?: Record<string, unknown>;
+}
+
+/** Every row's column reads as `value`: validation's totals agree whatever they name. */
+const uniformRow = (value: string): Record<string, string> => new Proxy({}, { get: () => value });
+
+/**
+ * A ClickHouse that runs nothing: it records every statement in order and answers reads from a script, so the real
+ * step bodies can run as if on a server of any topology. Every partition holds `rows` rows (`rowsOf` a table, by
+ * `database.name`, where given) until a `MOVE PARTITION` takes a table's parts away; a table's partitions are
+ * `partitionId`.
+ */
+export function scriptedClickHouse(
+  embedded: boolean,
+  partitionId: string,
+  rows = 10,
+  rowsOf: Record<string, number> = {},
+) {
+  const sent: SentStatement[] = [];
+  const moved = new Set<string>();
+  const tableOf = (params: Record<string, unknown>, key: string) =>
+    `${String(params[`${key}_db`])}.${String(params[key])}`;
+  const answer = (statement: Statement): unknown[] => {
+    const { query, params } = statement;
+    const named = params.db !== undefined ? `${String(params.db)}.${String(params.name)}` : '';
+    if (query.includes('AS rows FROM system.parts')) {
+      return [{ rows: moved.has(named) ? '0' : String(rowsOf[named] ?? rows) }];
+    }
+    if (query.includes('FROM system.tables WHERE database')) return [{ present: 1 }];
+    if (query.includes('AS part_rows FROM system.parts'))
+      return moved.has(named) ? [] : [{ id: partitionId, part_rows: String(rows) }];
+    if (query.includes('query_log') || query.includes('AS day,') || query.includes('ledger')) return [];
+    return [uniformRow(String(rows))];
+  };
+  const ch: ClickHouse = {
+    embedded,
+    rows: <T>(statement: Statement<T>, options?: RunOptions) => {
+      sent.push({ via: 'rows', query: statement.query, params: statement.params, settings: options?.settings });
+      return Promise.resolve(answer(statement) as T[]);
+    },
+    exec: (statement: Statement, options?: RunOptions) => {
+      sent.push({ via: 'exec', query: statement.query, params: statement.params, settings: options?.settings });
+      if (/MOVE PARTITION/.test(statement.query)) moved.add(tableOf(statement.params, 'shadow'));
+      return Promise.resolve();
+    },
+    close: () => Promise.resolve(),
+    // The control pool is the same server: its statements answer and record alike.
+    get control() {
+      return ch;
+    },
+  };
+  return { ch, sent };
+}
+
+/**
+ * The sent statements with what varies between runs taken out: the ledger row's values (its timings) and the KILL's
+ * query id prefix stay as they are; only the ledger INSERT's parameters are replaced by their names.
+ */
+export function normalised(sent: SentStatement[]): SentStatement[] {
+  const plain = JSON.parse(JSON.stringify(sent)) as SentStatement[];
+  return plain.map((s) =>
+    s.params.ledger !== undefined && /^INSERT/.test(s.query)
+      ? { ...s, params: Object.fromEntries(Object.keys(s.params).map((k) => [k, '<value>'])) }
+      : s,
+  );
+}
+
+const quiet = { info: () => undefined, warn: () => undefined };
+
+/**
+ * Runs a partition task's activities as the partition workflow schedules them: the one build activity (prepare,
+ * build, validate), the backup when the task keeps one, the swap with the validated rows, the cleanup.
+ */
+export async function runPartition(ch: ClickHouse, task: PartitionTask): Promise<void> {
+  const steps = partitionSteps({ clickhouse: ch, log: quiet });
+  const env = new MockActivityEnvironment({
+    workflowExecution: { workflowId: 'wf', runId: 'run' },
+    activityId: '1',
+    attempt: 1,
+  } as never);
+  const built = (await env.run(steps.buildValidatedShadow, task)) as Awaited<
+    ReturnType<typeof steps.buildValidatedShadow>
+  >;
+  if (task.backup) await env.run(steps.backupPartition, task);
+  await env.run(steps.swapPartition, task, {
+    writer: 'wf',
+    build: built.build,
+    rowsRead: built.validate.rowsRead,
+    validatedRows: built.validate.shadowRows,
+  });
+  await env.run(steps.dropShadow, task);
+}

@@ -1,0 +1,279 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { aggregatePartitionStatements } from '../../src/activities/aggregate/aggregate-partition-statements';
+import { plannedPartitionStatements } from '../../src/activities/aggregate/describe-backfill';
+import { toActivityFailure } from '../../src/activities/engine/errors';
+import { describedImportBatch } from '../../src/activities/import/plan-import';
+import { describedViewPartition } from '../../src/activities/view/plan-view';
+import type { DescribedStatement } from '../../src/shared/described-statement';
+import { FailureType } from '../../src/shared/failure-types';
+import type { PartitionTask } from '../../src/shared/partition-task';
+import type { ServerProfile } from '../../src/shared/server-profile';
+import type { TableRef } from '../../src/shared/table-ref';
+import { selectClusterLoad } from '../../src/sql/engine/cluster-load';
+import { dialectOf } from '../../src/sql/engine/server-dialect';
+import { selectLoggedQueryPeakMemory } from '../../src/sql/engine/query-memory';
+import { normalised, runPartition, scriptedClickHouse, type SentStatement } from '../helpers/scripted-clickhouse';
+import { aggregateTask, dayTask, importTask, PARTITION, viewTask } from '../helpers/topology-jobs';
+
+/**
+ * Statement-level tests per topology: the same aggregate (and daily day), view and import partitions, run through
+ * the real step bodies against a scripted ClickHouse under each recorded server profile. No ClickHouse server runs
+ * here: these tests check what the tool sends, not what a server does with it.
+ */
+
+const profile = (name: string): ServerProfile =>
+  JSON.parse(
+    readFileSync(path.resolve(__dirname, '../fixtures/server-profiles', `${name}.json`), 'utf8'),
+  ) as ServerProfile;
+
+const SERVERS = ['single-server-24.8', 'single-server-26.7', 'cloud-26.7'] as const;
+const TOPOLOGIES: [string, ServerProfile | undefined][] = [
+  ['embedded (no profile)', undefined],
+  ...SERVERS.map((name): [string, ServerProfile] => [name, profile(name)]),
+];
+const KINDS = { aggregate: aggregateTask, day: dayTask, view: viewTask, import: importTask };
+type Kind = keyof typeof KINDS;
+
+/** The statements the steps sent before server profiles existed (recorded from commit 52ae49e). */
+const BEFORE = JSON.parse(
+  readFileSync(path.resolve(__dirname, '../fixtures/topology-statements/before-profiles.json'), 'utf8'),
+) as Record<string, SentStatement[]>;
+
+function taskOf(kind: Kind, server: ServerProfile | undefined): PartitionTask {
+  const task = KINDS[kind]();
+  return server ? { ...task, server } : task;
+}
+
+async function sentBy(task: PartitionTask, rowsOf: Record<string, number> = {}): Promise<SentStatement[]> {
+  const { ch, sent } = scriptedClickHouse(task.server === undefined, PARTITION.id, 10, rowsOf);
+  await runPartition(ch, task);
+  return sent;
+}
+
+const qualified = (t: TableRef) => `${t.database}.${t.name}`;
+const syncedTable = (s: { query: string }) => /^SYSTEM SYNC REPLICA `(\w+)`\.`(\w+)` LIGHTWEIGHT$/.exec(s.query);
+
+/** The tables a statement names: through `{k_db}.{k}` or `{db}/{name}` parameters, or allow-list quoted. */
+function tablesOf(s: { query: string; params: Record<string, unknown> }): string[] {
+  const names = new Set<string>();
+  for (const [key, value] of Object.entries(s.params)) {
+    if (key.endsWith('_db') && s.params[key.slice(0, -3)] !== undefined) {
+      names.add(`${String(value)}.${String(s.params[key.slice(0, -3)])}`);
+    }
+  }
+  if (s.params.db !== undefined && s.params.name !== undefined)
+    names.add(`${String(s.params.db)}.${String(s.params.name)}`);
+  for (const m of s.query.matchAll(/`(\w+)`\.`(\w+)`/g)) names.add(`${m[1]}.${m[2]}`);
+  return [...names];
+}
+
+/**
+ * The tables a statement writes: the table an INSERT, TRUNCATE or ALTER names first (its `{k_db}.{k}`), and the
+ * table a MOVE PARTITION moves to; `fills` adds what a write feeds through views (an import's view copies).
+ */
+function writtenBy(s: SentStatement, fills: Record<string, string[]>): string[] {
+  if (s.via !== 'exec') return [];
+  const m = /^(?:INSERT INTO|TRUNCATE TABLE|ALTER TABLE) \{(\w+)_db:Identifier\}\.\{\1:Identifier\}/.exec(s.query);
+  if (!m) return [];
+  const first = `${String(s.params[`${m[1]}_db`])}.${String(s.params[m[1]])}`;
+  const moved = /MOVE PARTITION .* TO TABLE `(\w+)`\.`(\w+)`/.exec(s.query);
+  return [first, ...(moved ? [`${moved[1]}.${moved[2]}`] : []), ...(fills[first] ?? [])];
+}
+
+/** Each read of a table after a write to it with no sync of that table in between, as `read <i>: <table>`. */
+function unsyncedReads(sent: SentStatement[], fills: Record<string, string[]> = {}): string[] {
+  const stale = new Set<string>();
+  const found: string[] = [];
+  sent.forEach((s, i) => {
+    const synced = syncedTable(s);
+    if (synced) stale.delete(`${synced[1]}.${synced[2]}`);
+    else if (s.via === 'rows') for (const t of tablesOf(s)) if (stale.has(t)) found.push(`read ${i}: ${t}`);
+    for (const t of writtenBy(s, fills)) stale.add(t);
+  });
+  return found;
+}
+
+/** An import's writes to its main duplicate fill the view targets' duplicates through the view copies. */
+function fillsOf(task: PartitionTask): Record<string, string[]> {
+  return 'duplicates' in task
+    ? { [qualified(task.shadow)]: task.duplicates.targets.map((t) => qualified(t.copy)) }
+    : {};
+}
+
+const isPartitionAlter = (q: string) => /^ALTER TABLE .* (REPLACE|ATTACH|MOVE|DROP) PARTITION /.test(q);
+
+/** What the plan (the dry run) lists for a kind's partition, in order; a day build is not planned: its statements. */
+function plannedOf(kind: Kind, task: PartitionTask): DescribedStatement[] {
+  if (kind === 'view') return describedViewPartition(task as ReturnType<typeof viewTask>);
+  if (kind === 'import') return describedImportBatch(task as ReturnType<typeof importTask>);
+  const aggregate = task as ReturnType<typeof aggregateTask>;
+  if (kind === 'aggregate') return plannedPartitionStatements(aggregate, false);
+  const s = aggregatePartitionStatements(aggregate);
+  const day = s.day!;
+  const at = (step: string) => ({ step });
+  return [
+    ...s.prepare,
+    s.fingerprint,
+    ...day.copy,
+    day.delete,
+    { ...day.insert, settings: aggregate.job.insertSettings as Record<string, number> },
+    ...s.syncShadow,
+    ...s.syncShadow,
+    ...s.beforeSwap,
+    s.replace,
+    ...s.syncTarget,
+    ...s.cleanup,
+  ].map((st) => ({ ...at('day'), ...st }));
+}
+
+/** Server-side tracking and the ledger row, which the statement lists leave out by design. */
+const unlisted = (s: { query: string; params: Record<string, unknown> }) =>
+  /^KILL QUERY|^SYSTEM FLUSH LOGS|query_log|FROM system\.(parts|tables) |\{ledger_db:Identifier\}/.test(s.query);
+
+/** `params` equal, a planned `<partition>` standing for whichever partition the duplicate held. */
+const sameParams = (planned: Record<string, unknown>, sent: Record<string, unknown>) =>
+  Object.keys(planned).length === Object.keys(sent).length &&
+  Object.entries(planned).every(([k, v]) => v === '<partition>' || v === sent[k]);
+
+describe.each(TOPOLOGIES)('%s', (_name, server) => {
+  describe.each(Object.keys(KINDS) as Kind[])('%s partition', (kind) => {
+    let task: PartitionTask;
+    let sent: SentStatement[];
+    beforeAll(async () => {
+      task = taskOf(kind, server);
+      sent = await sentBy(task);
+    });
+
+    test('the steps send exactly the listed statements and settings, in order', () => {
+      const planned = plannedOf(kind, task).filter((p) => !unlisted(p));
+      const listedReads = new Set(planned.map((p) => p.query));
+      const compared = sent.filter((s) => !unlisted(s) && (s.via === 'exec' || listedReads.has(s.query)));
+      expect(compared.map((s) => s.query)).toEqual(planned.map((p) => p.query));
+      compared.forEach((s, i) => {
+        expect(sameParams(planned[i].params, s.params)).toBe(true);
+        expect(s.settings).toEqual(planned[i].settings);
+      });
+    });
+
+    test('no statement sends a setting it does not set: only the fill carries the job insertSettings', () => {
+      const withSettings = sent.filter((s) => s.settings !== undefined);
+      expect(withSettings.map((s) => s.query.slice(0, 11))).toEqual(['INSERT INTO']);
+      expect(withSettings[0].settings).toEqual(task.job.insertSettings);
+      for (const s of sent) {
+        const inline = [...s.query.matchAll(/SETTINGS (\w+)/g)].map((m) => m[1]);
+        for (const name of inline) expect(['alter_sync', 'mutations_sync']).toContain(name);
+      }
+    });
+
+    test("shadows and duplicates are created empty, like a live table, in the target's database", () => {
+      const creates = sent.filter((s) => /^CREATE TABLE/.test(s.query) && !/\{ledger_db:/.test(s.query));
+      expect(creates.length).toBeGreaterThan(0);
+      for (const s of creates) {
+        expect(s.query).not.toMatch(/\bSELECT\b/i);
+        expect(s.query).toMatch(/ AS `\w+`\.`\w+`$/);
+        expect(s.params.table_db).toBe(task.target.database);
+      }
+    });
+
+    if (server?.topology === 'cloud') {
+      test('every read of a table after a write to it is preceded by a sync of that table', () => {
+        expect(sent.some((s) => syncedTable(s))).toBe(true);
+        expect(unsyncedReads(sent, fillsOf(task))).toEqual([]);
+      });
+
+      test("the check fails when a table's syncs are left out, naming that table", () => {
+        const synced = new Set(sent.flatMap((s) => (syncedTable(s) ? [syncedTable(s)!.slice(1).join('.')] : [])));
+        expect(synced.size).toBeGreaterThan(0);
+        for (const table of synced) {
+          const without = sent.filter((s) => syncedTable(s)?.slice(1).join('.') !== table);
+          expect(unsyncedReads(without, fillsOf(task)).join('\n')).toContain(table);
+        }
+      });
+
+      test('partition ALTERs wait for every active replica; KILL and the query log reach every replica', () => {
+        const alters = sent.filter((s) => isPartitionAlter(s.query));
+        expect(alters.length).toBeGreaterThan(0);
+        for (const s of alters) expect(s.query).toMatch(/ SETTINGS alter_sync = 3$/);
+        for (const s of sent.filter((x) => /^KILL/.test(x.query)))
+          expect(s.query).toMatch(/^KILL QUERY ON CLUSTER default /);
+        for (const s of sent.filter((x) => /query_log/.test(x.query))) {
+          expect(s.query).toContain("clusterAllReplicas('default', system.query_log)");
+        }
+      });
+    } else {
+      test('one server (or embedded) gets exactly the statements sent before profiles existed', () => {
+        const before = [...BEFORE[`${kind}/${server ? 'server' : 'embedded'}`]];
+        // Besides the backup's guard: its rows are now compared with the live partition's, read right after.
+        const backup = 'backup' in task && task.backup;
+        if (backup) {
+          const read = before.findIndex((s) => s.via === 'rows' && s.params.name === backup.name);
+          const live = { db: task.target.database, name: task.target.name, partition_id: PARTITION.id };
+          before.splice(read + 1, 0, { ...before[read], params: live });
+        }
+        expect(normalised(sent)).toEqual(before);
+        expect(sent.some((s) => /SYNC REPLICA|alter_sync|ON CLUSTER|clusterAllReplicas/.test(s.query))).toBe(false);
+      });
+    }
+  });
+
+  test('a backup holding fewer rows than the live partition fails before the swap, not retried', async () => {
+    const task = taskOf('aggregate', server) as ReturnType<typeof aggregateTask>;
+    const backup = qualified(task.backup!);
+    const failure = await sentBy(task, { [backup]: 9 }).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).name).toBe(FailureType.BackupIncomplete);
+    expect((failure as Error).message).toContain(`the backup ${backup} holds 9 rows, the live partition 10`);
+    expect(toActivityFailure(failure)).toMatchObject({ type: FailureType.BackupIncomplete, nonRetryable: true });
+  });
+});
+
+describe('pending lightweight updates (patch parts)', () => {
+  const patched = (name: string, table: string): ServerProfile => ({
+    ...profile(name),
+    patchPartitions: { [table]: [PARTITION.id] },
+  });
+
+  test('Cloud 26.7 applies them before the backup copies the live partition and before the swap', async () => {
+    const task = taskOf('aggregate', patched('cloud-26.7', 'default.events_daily'));
+    const queries = (await sentBy(task)).map((s) => s.query);
+    const applies = queries.flatMap((q, i) => (/APPLY PATCHES IN PARTITION ID/.test(q) ? [i] : []));
+    expect(applies).toHaveLength(2);
+    expect(queries[applies[0]]).toMatch(/SETTINGS mutations_sync = 3$/);
+    expect(queries[applies[0] + 1]).toMatch(/DROP PARTITION/);
+    expect(queries[applies[0] + 2]).toMatch(/ATTACH PARTITION/);
+    expect(queries[applies[1] + 1]).toMatch(/REPLACE PARTITION/);
+  });
+
+  test("a view's move into a target with patches applies them first", async () => {
+    const queries = (await sentBy(taskOf('view', patched('single-server-26.7', 'default.events_hourly')))).map(
+      (s) => s.query,
+    );
+    const apply = queries.findIndex((q) => /APPLY PATCHES/.test(q));
+    expect(queries[apply]).toMatch(/SETTINGS mutations_sync = 2$/);
+    expect(queries[apply + 1]).toMatch(/MOVE PARTITION/);
+  });
+
+  test('a server without lightweight updates (24.8) is sent none, whatever the profile lists', async () => {
+    const sent = await sentBy(taskOf('aggregate', patched('single-server-24.8', 'default.events_daily')));
+    expect(sent.some((s) => /APPLY PATCHES/.test(s.query))).toBe(false);
+  });
+});
+
+describe('per-node system tables', () => {
+  const source = { database: 'default', name: 'events' };
+  const target = { database: 'default', name: 'events_daily' };
+
+  test.each(TOPOLOGIES)('%s: load check and query log', (_name, server) => {
+    const cloud = server?.topology === 'cloud';
+    const load = selectClusterLoad(source, target, dialectOf(server)).query;
+    const log = selectLoggedQueryPeakMemory('q', dialectOf(server)).query;
+    for (const table of ['processes', 'merges', 'metrics']) {
+      expect(load.includes(`clusterAllReplicas('default', system.${table})`)).toBe(cloud);
+    }
+    // Parts and mutations of shared storage are the table's own: the same on every replica, never counted twice.
+    expect(load).not.toMatch(/clusterAllReplicas\('default', system\.(parts|mutations)\)/);
+    expect(log.includes("clusterAllReplicas('default', system.query_log)")).toBe(cloud);
+    if (!server) expect(load).toBe(selectClusterLoad(source, target).query);
+  });
+});
