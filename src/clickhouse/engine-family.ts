@@ -50,6 +50,11 @@ function splitArguments(text: string): string[] {
   return args;
 }
 
+/** A MergeTree-family engine kept on one server's disks: neither `Replicated…` nor `Shared…`. */
+export function isLocalMergeTree(engine: string): boolean {
+  return isMergeTreeFamily(engine) && !isReplicatedEngine(engine) && !isSharedEngine(engine);
+}
+
 /**
  * The arguments of the engine in `engineFull` (`system.tables.engine_full`) that belong to its family, without a
  * Replicated or Shared engine's Keeper path and replica name (its leading string literals):

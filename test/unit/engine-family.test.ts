@@ -1,6 +1,7 @@
 import {
   engineFamily,
   engineFamilyArguments,
+  isLocalMergeTree,
   isMergeTreeFamily,
   isReplicatedEngine,
   isSharedEngine,
@@ -23,12 +24,14 @@ describe('engine families', () => {
     expect(isMergeTreeFamily(engine)).toBe(true);
     expect(isReplicatedEngine(engine)).toBe(replicated);
     expect(isSharedEngine(engine)).toBe(shared);
+    expect(isLocalMergeTree(engine)).toBe(!replicated && !shared);
   });
 
   it.each(['Memory', 'Null', 'Distributed', 'View', 'MaterializedView', 'Replicated', 'Log'])(
     '%s is not of the MergeTree family',
     (engine) => {
       expect(isMergeTreeFamily(engine)).toBe(false);
+      expect(isLocalMergeTree(engine)).toBe(false);
       expect(engineFamily(engine)).toBe(engine);
     },
   );

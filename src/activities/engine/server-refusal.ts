@@ -1,4 +1,4 @@
-import { engineFamily, isReplicatedEngine } from '../../clickhouse/engine-family';
+import { isLocalMergeTree, isReplicatedEngine } from '../../clickhouse/engine-family';
 import type { Safety } from '../../shared/job-spec';
 import { versionAtLeast, type ServerProfile } from '../../shared/server-profile';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
@@ -53,7 +53,7 @@ export function refuseUnsupportedServer(
     );
   }
   const engine = profile.tableEngines[qualifiedName(target)] ?? 'MergeTree';
-  const plainMergeTree = engineFamily(engine) === engine && engine.endsWith('MergeTree');
+  const plainMergeTree = isLocalMergeTree(engine);
   if (
     profile.topology === 'single-server' &&
     swap === 'replace' &&
