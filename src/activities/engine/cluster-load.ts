@@ -6,7 +6,8 @@ import type { ServerProfile } from '../../shared/server-profile';
 import { dialectOf } from '../../sql/engine/server-dialect';
 
 /**
- * Reads the cluster's load signals for a backfill from `source` into `target`.
+ * Reads the cluster's load signals for a backfill from `source` into `target`, through the control pool so that a
+ * worker whose builds fill the main pool still gets its answer; on every replica where `server` has several.
  * Durability: read-only and quick; the workflow decides and waits (with durable timers), never this activity.
  */
 export function checkClusterLoad({ clickhouse: ch }: ActivityDeps) {
@@ -16,7 +17,7 @@ export function checkClusterLoad({ clickhouse: ch }: ActivityDeps) {
     /** The plan's server profile; absent: the embedded engine (or a workflow started before plans kept one). */
     server?: ServerProfile;
   }): Promise<LoadSample> {
-    const [row] = await ch.rows(selectClusterLoad(tables.source, tables.target, dialectOf(tables.server)));
+    const [row] = await ch.control.rows(selectClusterLoad(tables.source, tables.target, dialectOf(tables.server)));
     const parts = Number(row.fullest[0]);
     return {
       runningQueries: Number(row.running_queries),

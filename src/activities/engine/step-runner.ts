@@ -7,7 +7,7 @@ import { MetricName } from '../../shared/backfill-metrics';
 import type { ValidationCheck } from '../../shared/backfill-results';
 import type { SourceSnapshot } from '../../shared/ledger';
 import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists } from '../../sql/engine/partition-ops';
-import { localSystemTable, type NodeTableExpression } from '../../sql/engine/query-tracking';
+import type { NodeTableExpression } from '../../sql/engine/query-tracking';
 import { withHeartbeat } from './heartbeat';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
@@ -63,8 +63,7 @@ export async function tableExists(ch: ClickHouse, table: TableRef): Promise<bool
  * run on another replica than the one a read reaches), elsewhere the server's own.
  */
 function followedTables(task: PartitionTask): NodeTableExpression {
-  if (task.server?.topology !== 'cloud') return localSystemTable;
-  return (name) => `clusterAllReplicas('default', system.${name})`;
+  return dialectOf(task.server).systemTable;
 }
 
 /**

@@ -132,7 +132,10 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     partitions,
     taskFor,
     safety: job.safety,
-    load: { thresholds: job.load, sample: () => checkClusterLoad({ source: plan.source, target: plan.target }) },
+    load: {
+      thresholds: job.load,
+      sample: () => checkClusterLoad({ source: plan.source, target: plan.target, server: plan.server }),
+    },
     target: qualifiedName(plan.target),
     continueAsNew: (carry) =>
       continueAsNew<typeof backfillWorkflow>(input, {

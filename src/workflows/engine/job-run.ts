@@ -10,6 +10,7 @@ import type { Safety } from '../../shared/job-spec';
 import type { LoadThresholds } from '../../shared/load-thresholds';
 import { initialProgress, type BackfillProgress } from '../../shared/progress';
 import { writerTag } from '../../shared/writer-tables';
+import type { ServerProfile } from '../../shared/server-profile';
 import { PartitionLoop, type PartitionLoopOptions } from './partition-loop';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 
@@ -48,16 +49,17 @@ export function startJobRun(parallelism: number, carried: BackfillProgress | und
 
 /**
  * The loop options a job fills from its job and planned tables alike: how a busy partition is handled, and the
- * load check before each partition (the `checkClusterLoad` local activity on source and target).
+ * load check before each partition (the `checkClusterLoad` local activity on source and target, on every replica
+ * where the plan's server profile has several).
  */
 export function jobLoopOptions(
   job: { safety: Safety; load: LoadThresholds },
-  tables: { source: TableRef; target: TableRef },
+  tables: { source: TableRef; target: TableRef; server?: ServerProfile },
 ): Pick<PartitionLoopOptions<PartitionPlan>, 'safety' | 'load' | 'target'> {
-  const { source, target } = tables;
+  const { source, target, server } = tables;
   return {
     safety: job.safety,
-    load: { thresholds: job.load, sample: () => checkClusterLoad({ source, target }) },
+    load: { thresholds: job.load, sample: () => checkClusterLoad({ source, target, server }) },
     target: qualifiedName(target),
   };
 }
