@@ -40,6 +40,14 @@ export class BackupIncompleteError extends Error {
   override readonly name = FailureType.BackupIncomplete;
 }
 
+/**
+ * A query of an earlier build attempt still runs after the KILL that should have stopped it: the build is not
+ * redone beside it. Retried by Temporal, so the redo waits until the server has stopped the old query.
+ */
+export class EarlierBuildRunningError extends Error {
+  override readonly name = 'EarlierBuildRunningError';
+}
+
 /** After a swap the target partition does not hold what the shadow held; the swap is retried. */
 export class SwapVerificationError extends Error {
   override readonly name = 'SwapVerificationError';

@@ -7,7 +7,8 @@ import { MetricName } from '../../shared/backfill-metrics';
 import type { ValidationCheck } from '../../shared/backfill-results';
 import type { SourceSnapshot } from '../../shared/ledger';
 import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists } from '../../sql/engine/partition-ops';
-import type { NodeTableExpression } from '../../sql/engine/query-tracking';
+import { selectQueriesRunningWithIdPrefix, type NodeTableExpression } from '../../sql/engine/query-tracking';
+import { EarlierBuildRunningError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
@@ -105,8 +106,11 @@ export async function runStep<T extends object>(
 
 /**
  * The query id of this build attempt, and how to stop every earlier build query of the same partition workflow
- * run: on a server they share a prefix, and `KILL QUERY … SYNC` waits until they are gone. chDB has no KILL QUERY
- * and runs one query at a time, so there it does nothing (the next statement waits for an abandoned query).
+ * run: on a server they share a prefix, `KILL QUERY … SYNC` (on every replica where there are several) waits until
+ * they are gone, and the processes of every replica are then read back: a query of that prefix still running
+ * fails the step retryably (`EarlierBuildRunningError`, naming it and its host), so a redo never starts beside its
+ * predecessor. chDB has no KILL QUERY and runs one query at a time, so there it does nothing (the next statement
+ * waits for an abandoned query).
  */
 export function buildQueries(
   ch: ClickHouse,
@@ -118,7 +122,15 @@ export function buildQueries(
   return {
     queryId: `${queryIdPrefix}${activityId}-${attempt}`,
     // Through the control pool: a KILL never waits behind the builds that fill the main one.
-    killEarlier: () =>
-      ch.embedded ? Promise.resolve() : ch.control.exec(killQueriesWithIdPrefix(queryIdPrefix, dialectOf(task.server))),
+    killEarlier: async () => {
+      if (ch.embedded) return;
+      const dialect = dialectOf(task.server);
+      await ch.control.exec(killQueriesWithIdPrefix(queryIdPrefix, dialect));
+      const left = await ch.control.rows(selectQueriesRunningWithIdPrefix(queryIdPrefix, dialect.systemTable));
+      if (left.length > 0) {
+        const which = left.map((q) => `${q.query_id} on ${q.host}`).join(', ');
+        throw new EarlierBuildRunningError(`an earlier build query still runs after KILL QUERY … SYNC: ${which}`);
+      }
+    },
   };
 }

@@ -21,6 +21,22 @@ export function selectQueryRunning(
   };
 }
 
+/**
+ * The queries whose id starts with `prefix` that still run (on any node `table` covers), with the host of each:
+ * what a KILL left behind.
+ */
+export function selectQueriesRunningWithIdPrefix(
+  prefix: string,
+  table: NodeTableExpression = localSystemTable,
+): Statement<{ query_id: string; host: string }> {
+  return {
+    query:
+      `SELECT query_id, hostName() AS host FROM ${table('processes')} ` +
+      'WHERE startsWith(query_id, {prefix:String}) ORDER BY query_id',
+    params: { prefix },
+  };
+}
+
 /** The final row `system.query_log` keeps of a query: how it ended. */
 export interface QueryLogRecord {
   type: 'QueryFinish' | 'ExceptionBeforeStart' | 'ExceptionWhileProcessing';
