@@ -37,15 +37,15 @@ const totalRows = (partitions: { rows: number }[]): number => partitions.reduce(
 
 /**
  * The statements that take the snapshot, in order (for the plan's server): a fresh table shaped like the source,
- * on Cloud a best-effort sync of the source (`ATTACH PARTITION … FROM` copies the parts the executing replica sees;
- * the snapshot's rows, counted with sequential consistency, are what must equal the source's), then each partition
- * (its pending patches applied first).
+ * then each partition (its pending patches applied first). On Cloud the attaches are not preceded by a sync of the
+ * source, whose database the job's grants need not cover for `SYSTEM SYNC REPLICA`: the snapshot's rows, counted
+ * with sequential consistency, must equal the source's, so an attach that a lagging replica ran short is caught
+ * (the snapshot is dropped and taken again on the next confirm).
  */
 function snapshotStatements(plan: SnapshotPlan, partitionIds: string[]) {
   const dialect = dialectOf(plan.server);
   return {
     fresh: [dropTableIfExists(plan.snapshot), createTableLike(plan.snapshot, plan.source)],
-    syncSource: dialect.syncBeforeAlter(plan.source),
     attach: partitionIds.map((id) => ({
       id,
       statements: [
@@ -169,7 +169,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
         sourcePartitions.map((p) => p.id),
       );
       const statements: DescribedStatement[] = [
-        ...[...snapshot.fresh, ...snapshot.syncSource].map((st) => ({ step: 'snapshot', ...st })),
+        ...snapshot.fresh.map((st) => ({ step: 'snapshot', ...st })),
         ...snapshot.attach.flatMap(({ id, statements }) =>
           statements.map((statement) => ({ step: `snapshot: partition ${id}`, ...statement })),
         ),
@@ -216,7 +216,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
             p,
             before.map((x) => x.id),
           );
-          for (const st of [...statements.fresh, ...statements.syncSource]) await ch.exec(st);
+          for (const st of statements.fresh) await ch.exec(st);
           for (const { id, statements: attach } of statements.attach) {
             for (const statement of attach) await ch.exec(statement);
             await onStep?.('snapshot:attached', id);
