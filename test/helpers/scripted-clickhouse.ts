@@ -19,7 +19,7 @@ const uniformRow = (value: string): Record<string, string> => new Proxy({}, { ge
  * A ClickHouse that runs nothing: it records every statement in order and answers reads from a script, so the real
  * step bodies can run as if on a server of any topology. Every partition holds `rows` rows (`rowsOf` a table, by
  * `database.name`, where given) until a `MOVE PARTITION` takes a table's parts away; a table's partitions are
- * `partitionId`.
+ * `partitionId`. Row counts are answered alike from `system.parts` (one server) and from the table (Cloud).
  */
 export function scriptedClickHouse(
   embedded: boolean,
@@ -33,12 +33,19 @@ export function scriptedClickHouse(
     `${String(params[`${key}_db`])}.${String(params[key])}`;
   const answer = (statement: Statement): unknown[] => {
     const { query, params } = statement;
-    const named = params.db !== undefined ? `${String(params.db)}.${String(params.name)}` : '';
-    if (query.includes('AS rows FROM system.parts')) {
-      return [{ rows: moved.has(named) ? '0' : String(rowsOf[named] ?? rows) }];
+    // A row count names its table as `{db}`/`{name}` (system.parts) or `{table_db}`/`{table}` (the table itself).
+    const named =
+      params.db !== undefined
+        ? `${String(params.db)}.${String(params.name)}`
+        : params.table_db !== undefined
+          ? tableOf(params, 'table')
+          : '';
+    // One partition's count, or a listing of the table's partitions (a snapshot's): the one partition.
+    if (/AS rows FROM (system\.parts|\S+ WHERE _partition_id = |\S+ GROUP BY id)/.test(query)) {
+      return [{ id: partitionId, rows: moved.has(named) ? '0' : String(rowsOf[named] ?? rows) }];
     }
     if (query.includes('FROM system.tables WHERE database')) return [{ present: 1 }];
-    if (query.includes('AS part_rows FROM system.parts'))
+    if (query.includes('AS part_rows FROM '))
       return moved.has(named) ? [] : [{ id: partitionId, part_rows: String(rows) }];
     if (query.includes('query_log') || query.includes('AS day,') || query.includes('ledger')) return [];
     // No query of an earlier build attempt outlives its KILL.

@@ -11,11 +11,16 @@ import type { PartitionTask } from '../../src/shared/partition-task';
 import type { ServerProfile } from '../../src/shared/server-profile';
 import type { TableRef } from '../../src/shared/table-ref';
 import { selectClusterLoad } from '../../src/sql/engine/cluster-load';
+import { selectActivePartitionRows, selectPartitionRowsBetween } from '../../src/sql/engine/partition-ops';
 import { dialectOf } from '../../src/sql/engine/server-dialect';
 import { selectLoggedQueryPeakMemory } from '../../src/sql/engine/query-memory';
 import { selectQueriesRunningWithIdPrefix } from '../../src/sql/engine/query-tracking';
 import { normalised, runPartition, scriptedClickHouse, type SentStatement } from '../helpers/scripted-clickhouse';
-import { aggregateTask, dayTask, importTask, PARTITION, viewTask } from '../helpers/topology-jobs';
+import { aggregateTask, dayTask, importTask, PARTITION, viewJob, viewTask } from '../helpers/topology-jobs';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { latestLedgerEntries } from '../../src/activities/engine/ledger';
+import { viewSnapshotSteps } from '../../src/activities/snapshot/view-snapshot';
+import { selectActivePartitions } from '../../src/sql/snapshot/snapshot';
 
 /**
  * Statement-level tests per topology: the same aggregate (and daily day), view and import partitions, run through
@@ -54,6 +59,7 @@ async function sentBy(task: PartitionTask, rowsOf: Record<string, number> = {}):
 
 const qualified = (t: TableRef) => `${t.database}.${t.name}`;
 const syncedTable = (s: { query: string }) => /^SYSTEM SYNC REPLICA `(\w+)`\.`(\w+)` LIGHTWEIGHT$/.exec(s.query);
+const SEQUENTIAL = / SETTINGS select_sequential_consistency = 1$/;
 
 /** The tables a statement names: through `{k_db}.{k}` or `{db}/{name}` parameters, or allow-list quoted. */
 function tablesOf(s: { query: string; params: Record<string, unknown> }): string[] {
@@ -82,17 +88,32 @@ function writtenBy(s: SentStatement, fills: Record<string, string[]>): string[] 
   return [first, ...(moved ? [`${moved[1]}.${moved[2]}`] : []), ...(fills[first] ?? [])];
 }
 
-/** Each read of a table after a write to it with no sync of that table in between, as `read <i>: <table>`. */
-function unsyncedReads(sent: SentStatement[], fills: Record<string, string[]> = {}): string[] {
-  const stale = new Set<string>();
-  const found: string[] = [];
+/** Whether a read is a table's existence in `system.tables`: metadata of the table, not its rows. */
+const existenceRead = (s: { query: string }) => /FROM system\.tables WHERE database/.test(s.query);
+
+/**
+ * The indexes of the reads of a table's rows after an earlier statement wrote that table (in this step or an
+ * earlier one of the partition), with that table.
+ */
+function readsAfterWrites(sent: SentStatement[], fills: Record<string, string[]> = {}): [number, string][] {
+  const written = new Set<string>();
+  const found: [number, string][] = [];
   sent.forEach((s, i) => {
-    const synced = syncedTable(s);
-    if (synced) stale.delete(`${synced[1]}.${synced[2]}`);
-    else if (s.via === 'rows') for (const t of tablesOf(s)) if (stale.has(t)) found.push(`read ${i}: ${t}`);
-    for (const t of writtenBy(s, fills)) stale.add(t);
+    if (s.via === 'rows' && !existenceRead(s)) for (const t of tablesOf(s)) if (written.has(t)) found.push([i, t]);
+    for (const t of writtenBy(s, fills)) written.add(t);
   });
   return found;
+}
+
+/**
+ * Each read of a table after a write to it that is not read with sequential consistency, as `read <i>: <table>`:
+ * a sync sent before it proves nothing (the read may reach another replica), and a count from `system.parts`
+ * (per-replica metadata, which the setting does not reach) never qualifies.
+ */
+function inconsistentReads(sent: SentStatement[], fills: Record<string, string[]> = {}): string[] {
+  return readsAfterWrites(sent, fills)
+    .filter(([i]) => !SEQUENTIAL.test(sent[i].query) || /\bsystem\.parts\b/.test(sent[i].query))
+    .map(([i, t]) => `read ${i}: ${t}`);
 }
 
 /** An import's writes to its main duplicate fill the view targets' duplicates through the view copies. */
@@ -119,11 +140,8 @@ function plannedOf(kind: Kind, task: PartitionTask): DescribedStatement[] {
     ...day.copy,
     day.delete,
     { ...day.insert, settings: aggregate.job.insertSettings as Record<string, number> },
-    ...s.syncShadow,
-    ...s.syncShadow,
     ...s.beforeSwap,
-    s.replace,
-    ...s.syncTarget,
+    ...s.replace,
     ...s.cleanup,
   ].map((st) => ({ ...at('day'), ...st }));
 }
@@ -161,9 +179,14 @@ describe.each(TOPOLOGIES)('%s', (_name, server) => {
       const withSettings = sent.filter((s) => s.settings !== undefined);
       expect(withSettings.map((s) => s.query.slice(0, 11))).toEqual(['INSERT INTO']);
       expect(withSettings[0].settings).toEqual(task.job.insertSettings);
+      const written = [
+        'alter_sync',
+        'mutations_sync',
+        ...(server?.topology === 'cloud' ? ['select_sequential_consistency'] : []),
+      ];
       for (const s of sent) {
         const inline = [...s.query.matchAll(/SETTINGS (\w+)/g)].map((m) => m[1]);
-        for (const name of inline) expect(['alter_sync', 'mutations_sync']).toContain(name);
+        for (const name of inline) expect(written).toContain(name);
       }
     });
 
@@ -178,18 +201,53 @@ describe.each(TOPOLOGIES)('%s', (_name, server) => {
     });
 
     if (server?.topology === 'cloud') {
-      test('every read of a table after a write to it is preceded by a sync of that table', () => {
-        expect(sent.some((s) => syncedTable(s))).toBe(true);
-        expect(unsyncedReads(sent, fillsOf(task))).toEqual([]);
+      test('every read of a table written earlier carries select_sequential_consistency = 1, none system.parts', () => {
+        expect(readsAfterWrites(sent, fillsOf(task)).length).toBeGreaterThan(0);
+        expect(inconsistentReads(sent, fillsOf(task))).toEqual([]);
+        expect(sent.filter((s) => /\bsystem\.parts\b/.test(s.query) && s.params.partition_id !== undefined)).toEqual(
+          [],
+        );
       });
 
-      test("the check fails when a table's syncs are left out, naming that table", () => {
-        const synced = new Set(sent.flatMap((s) => (syncedTable(s) ? [syncedTable(s)!.slice(1).join('.')] : [])));
-        expect(synced.size).toBeGreaterThan(0);
-        for (const table of synced) {
-          const without = sent.filter((s) => syncedTable(s)?.slice(1).join('.') !== table);
-          expect(unsyncedReads(without, fillsOf(task)).join('\n')).toContain(table);
+      test('the check fails when any one of those reads lacks the setting, naming it', () => {
+        for (const [i, table] of readsAfterWrites(sent, fillsOf(task))) {
+          const without = sent.map((s, j) => (j === i ? { ...s, query: s.query.replace(SEQUENTIAL, '') } : s));
+          expect(inconsistentReads(without, fillsOf(task))).toEqual([`read ${i}: ${table}`]);
         }
+      });
+
+      test('the check fails when a row count is read from system.parts instead', () => {
+        const i = sent.findIndex((s) => /WHERE _partition_id = /.test(s.query));
+        expect(i).toBeGreaterThanOrEqual(0);
+        const parts = selectActivePartitionRows(
+          { database: String(sent[i].params.table_db), name: String(sent[i].params.table) },
+          PARTITION.id,
+        );
+        const asParts = {
+          ...sent[i],
+          query: `${parts.query} SETTINGS select_sequential_consistency = 1`,
+          params: parts.params,
+        };
+        const without = sent.map((s, j) => (j === i ? asParts : s));
+        expect(inconsistentReads(without, fillsOf(task))).toEqual([
+          `read ${i}: ${String(parts.params.db)}.${String(parts.params.name)}`,
+        ]);
+      });
+
+      test('syncs only precede the partition ALTERs that read the synced table on the executing replica', () => {
+        sent.forEach((s, i) => {
+          const synced = syncedTable(s);
+          if (!synced) return;
+          const next = sent
+            .slice(i + 1)
+            .find((x) => x.via === 'exec' && !syncedTable(x) && !/APPLY PATCHES/.test(x.query))!;
+          expect(next.query).toMatch(/^ALTER TABLE .* (REPLACE|ATTACH|MOVE) PARTITION /);
+          const read = /FROM `(\w+)`\.`(\w+)`|MOVE PARTITION/.exec(next.query)!;
+          const source = read[1]
+            ? `${read[1]}.${read[2]}`
+            : `${String(next.params.shadow_db)}.${String(next.params.shadow)}`;
+          expect(source).toBe(`${synced[1]}.${synced[2]}`);
+        });
       });
 
       test('partition ALTERs wait for every active replica; KILL and the query log reach every replica', () => {
@@ -243,7 +301,8 @@ describe('pending lightweight updates (patch parts)', () => {
 
   test('Cloud 26.7 applies them before the backup copies the live partition and before the swap', async () => {
     const task = taskOf('aggregate', patched('cloud-26.7', 'default.events_daily'));
-    const queries = (await sentBy(task)).map((s) => s.query);
+    // The best-effort syncs between a patch and its partition ALTER are tested above.
+    const queries = (await sentBy(task)).map((s) => s.query).filter((q) => !/^SYSTEM SYNC REPLICA/.test(q));
     const applies = queries.flatMap((q, i) => (/APPLY PATCHES IN PARTITION ID/.test(q) ? [i] : []));
     expect(applies).toHaveLength(2);
     expect(queries[applies[0]]).toMatch(/SETTINGS mutations_sync = 3$/);
@@ -282,5 +341,54 @@ describe('per-node system tables', () => {
     expect(load).not.toMatch(/clusterAllReplicas\('default', system\.(parts|mutations)\)/);
     expect(log.includes("clusterAllReplicas('default', system.query_log)")).toBe(cloud);
     if (!server) expect(load).toBe(selectClusterLoad(source, target).query);
+  });
+});
+
+describe('reads of what earlier runs wrote', () => {
+  const source = { database: 'default', name: 'events' };
+  const target = { database: 'default', name: 'events_hourly' };
+  const env = () =>
+    new MockActivityEnvironment({ workflowExecution: { workflowId: 'wf', runId: 'run' }, attempt: 1 } as never);
+
+  test.each(TOPOLOGIES)(
+    '%s: the plan reads the ledger and the target rows consistently on Cloud',
+    async (_n, server) => {
+      const cloud = server?.topology === 'cloud';
+      const { ch, sent } = scriptedClickHouse(server === undefined, PARTITION.id);
+      const ledger = { database: 'default', name: 'backfill_ledger' };
+      await latestLedgerEntries(ch, ledger, target, '202401', '202403', dialectOf(server));
+      const read = sent.find((s) => /FINAL/.test(s.query))!;
+      expect(SEQUENTIAL.test(read.query)).toBe(cloud);
+      const live = selectPartitionRowsBetween(target, '202401', '202403', dialectOf(server)).query;
+      expect(/system\.parts/.test(live)).toBe(!cloud);
+      expect(SEQUENTIAL.test(live)).toBe(cloud);
+      if (!server) expect(live).toBe(selectPartitionRowsBetween(target, '202401', '202403').query);
+    },
+  );
+
+  test.each(TOPOLOGIES)("%s: a snapshot's rows are compared as of every committed part", async (_n, server) => {
+    const { ch, sent } = scriptedClickHouse(server === undefined, PARTITION.id);
+    const plan = {
+      source,
+      target,
+      view: { database: 'default', name: 'events_hourly_mv' },
+      snapshot: { database: 'default', name: 'events_snapshot_w1' },
+      targetExisted: false,
+      ...(server ? { server } : {}),
+    };
+    const steps = viewSnapshotSteps({ clickhouse: ch, log: { info: () => undefined, warn: () => undefined } });
+    expect(await env().run(steps.snapshotSource, { job: viewJob, plan })).toEqual({ ok: true, rows: 10 });
+    const counts = sent.filter((s) => s.via === 'rows');
+    expect(counts).toHaveLength(3);
+    if (server?.topology === 'cloud') {
+      // The source's rows before and after, and the snapshot's: all counted from the tables, consistently.
+      for (const s of counts) expect(s.query).toMatch(SEQUENTIAL);
+      expect(inconsistentReads(sent)).toEqual([]);
+    } else {
+      for (const s of counts)
+        expect(s.query).toBe(selectActivePartitions(s.params.name === 'events' ? source : plan.snapshot).query);
+      expect(sent.some((s) => /SETTINGS/.test(s.query))).toBe(false);
+    }
+    expect(sent.some((s) => /SYNC REPLICA/.test(s.query))).toBe(false);
   });
 });

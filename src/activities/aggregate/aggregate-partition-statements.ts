@@ -19,10 +19,11 @@ import type { AggregatePartitionTask } from '../../shared/partition-task';
 
 /**
  * The statements of an aggregate partition's steps, in the order they run: what the steps send and what a dry run
- * (`ch-backfill plan`) prints, so the two cannot drift. Reads of system tables (part row counts, table info) are
- * not listed; the syncs before them are. Rendered for the task's server (`task.server`, src/sql/engine/
- * server-dialect.ts): on Cloud a read that must see a write is preceded by `SYSTEM SYNC REPLICA … LIGHTWEIGHT` of the
- * table and partition ALTERs carry `alter_sync`; without a profile, the statements of one server.
+ * (`ch-backfill plan`) prints, so the two cannot drift. Row counts and table info are not listed (see
+ * `partitionRows`). Rendered for the task's server (`task.server`, src/sql/engine/server-dialect.ts): on Cloud the
+ * shadow's validation read carries `select_sequential_consistency = 1`, a partition ALTER that reads another
+ * table's parts is preceded by a best-effort `SYSTEM SYNC REPLICA … LIGHTWEIGHT` of that table, and partition
+ * ALTERs carry `alter_sync`; without a profile, the statements of one server.
  */
 export interface AggregatePartitionStatements {
   /** The shadow afresh: dropped (what a crashed attempt left), then created like the target. */
@@ -35,27 +36,36 @@ export interface AggregatePartitionStatements {
   insert: Statement;
   /**
    * A daily run's build of its day (`build.kind: 'day'`): the live partition copied into the shadow (after its
-   * pending patches are applied), the day deleted there, then the day's aggregation inserted.
+   * pending patches are applied, and on Cloud a best-effort sync of the target), the day deleted there, then the
+   * day's aggregation inserted.
    */
   day?: { copy: Statement[]; delete: Statement; insert: Statement };
-  /** A rollback's build (`build.kind: 'restore'` of a partition that had rows): the backup's copy attached. */
+  /**
+   * A rollback's build (`build.kind: 'restore'` of a partition that had rows): the backup's copy attached (on
+   * Cloud after a best-effort sync of the backup; validation compares the rows with those the backup recorded).
+   */
   restore: Statement[];
-  /** Before validation (and the build's own count) reads the shadow: makes the replica current with its build. */
-  syncShadow: Statement[];
-  /** A rebuild's validation reads: the source's totals of the partition, then the shadow's. */
+  /**
+   * A rebuild's validation reads: the source's totals of the partition (committed data: read as is), then the
+   * shadow's (our own write: with sequential consistency on Cloud).
+   */
   validate: [source: Statement<Totals>, shadow: Statement<Totals>];
-  /** Keeps the live partition in the backup table (none without a backup table). */
+  /**
+   * Keeps the live partition in the backup table (none without a backup table); on Cloud the target is synced,
+   * as a best effort, just before the `ATTACH PARTITION … FROM` that copies its parts: the guard after it (the
+   * backup's rows against the live partition's, both read with sequential consistency) is what refuses a short copy.
+   */
   backup: Statement[];
-  /** Before the backup's rows are compared with the live partition's: both tables made current. */
-  syncBackup: Statement[];
   /** Before the swap: the live partition's pending lightweight updates applied (where the profile found some). */
   beforeSwap: Statement[];
-  /** The swap when the shadow holds rows. */
-  replace: Statement;
+  /**
+   * The swap when the shadow holds rows: on Cloud a best-effort sync of the shadow, then `REPLACE PARTITION`. The
+   * check after it (the target's rows against the shadow's, read with sequential consistency) is what catches a
+   * replica that cloned fewer of the shadow's parts; the retried swap then replaces again.
+   */
+  replace: Statement[];
   /** The swap when the shadow holds none and the live partition does: the partition emptied. */
   empty: Statement;
-  /** Before the live partition's rows are read (the swap's check, the empty swap's test): the target made current. */
-  syncTarget: Statement[];
   cleanup: Statement[];
 }
 
@@ -79,6 +89,7 @@ export function aggregatePartitionStatements(task: AggregatePartitionTask): Aggr
         ? {
             copy: [
               ...dialect.applyPatches(target, partition.id),
+              ...dialect.syncBeforeAlter(target),
               alter(attachPartitionFrom(shadow, target, partition.id)),
             ],
             delete: deleteDay(shadow, shape.dateColumn, build.day),
@@ -92,25 +103,25 @@ export function aggregatePartitionStatements(task: AggregatePartitionTask): Aggr
           }
         : undefined,
     restore:
-      build.kind === 'restore' && build.rows > 0 ? [alter(attachPartitionFrom(shadow, build.from, partition.id))] : [],
-    syncShadow: dialect.syncBeforeRead(shadow),
+      build.kind === 'restore' && build.rows > 0
+        ? [...dialect.syncBeforeAlter(build.from), alter(attachPartitionFrom(shadow, build.from, partition.id))]
+        : [],
     validate: [
       selectSourceTotals(shape, source, partition, groups, mode === 'full'),
-      selectPartitionTotals(shape, shadow, partition.id),
+      dialect.consistentRead(selectPartitionTotals(shape, shadow, partition.id)),
     ],
     backup: backup
       ? [
           createTableLikeIfNotExists(backup, target),
           ...dialect.applyPatches(target, partition.id),
           alter(dropPartition(backup, partition.id)),
+          ...dialect.syncBeforeAlter(target),
           alter(attachPartitionFrom(backup, target, partition.id)),
         ]
       : [],
-    syncBackup: backup ? [...dialect.syncBeforeRead(backup), ...dialect.syncBeforeRead(target)] : [],
     beforeSwap: dialect.applyPatches(target, partition.id),
-    replace: alter(replacePartition(target, shadow, partition.id)),
+    replace: [...dialect.syncBeforeAlter(shadow), alter(replacePartition(target, shadow, partition.id))],
     empty: alter(dropPartition(target, partition.id)),
-    syncTarget: dialect.syncBeforeRead(target),
     cleanup: [dropTableIfExists(shadow)],
   };
 }

@@ -33,9 +33,7 @@ export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, tas
   const { mode, relativeTolerance } = task.job.validation;
   const counter = rowCountMetric(shape);
   const groups = mode === 'full' || counter === undefined;
-  const statements = aggregatePartitionStatements(task);
-  const [sourceTotals, shadowTotals] = statements.validate;
-  for (const statement of statements.syncShadow) await ch.exec(statement);
+  const [sourceTotals, shadowTotals] = aggregatePartitionStatements(task).validate;
   const [source] = await ch.rows(sourceTotals);
   const [shadow] = await ch.rows(shadowTotals);
   const checks: ValidationCheck[] = [];
@@ -55,10 +53,15 @@ async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: Aggregat
   const counter = rowCountMetric(shape);
   const groups = mode === 'full' || counter === undefined;
   const range = { start: day, end: nextDay(day) };
-  for (const statement of aggregatePartitionStatements(task).syncShadow) await ch.exec(statement);
+  const dialect = dialectOf(task.server);
   const [source] = await ch.rows(selectSourceTotals(shape, task.source, range, groups, mode === 'full'));
-  const [shadow] = await ch.rows(selectDaySplitTotals(shape, task.shadow, task.partition.id, day));
-  const [live] = await ch.rows(selectDaySplitTotals(shape, task.target, task.partition.id, day));
+  // The shadow is our own write, the live partition an earlier run's swap: both read as of every committed part.
+  const [shadow] = await ch.rows(
+    dialect.consistentRead(selectDaySplitTotals(shape, task.shadow, task.partition.id, day)),
+  );
+  const [live] = await ch.rows(
+    dialect.consistentRead(selectDaySplitTotals(shape, task.target, task.partition.id, day)),
+  );
   const checks: ValidationCheck[] = [];
   const add = (name: string, expected: string | number, actual: string | number, tolerance: number) =>
     checks.push(validationCheck(name, expected, actual, tolerance));
@@ -131,8 +134,9 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
       const peakMemoryBytes =
         build.kind === 'restore' || ch.embedded ? undefined : await loggedPeak(ch, queryId, dialectOf(task.server));
       if (build.kind === 'day') {
-        for (const statement of statements.syncShadow) await ch.exec(statement);
-        const [split] = await ch.rows(selectDaySplitTotals(shape, task.shadow, partition.id, build.day));
+        const [split] = await ch.rows(
+          dialectOf(task.server).consistentRead(selectDaySplitTotals(shape, task.shadow, partition.id, build.day)),
+        );
         return { rowsWritten: Number(split.day_rows), source, peakMemoryBytes };
       }
       // The shadow's rows are counted by whoever needs them: validation counts them anyway.
@@ -152,14 +156,14 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
     validate(task) {
       const shape = aggregationShape(task.job);
       const { build, partition } = task;
+      const dialect = dialectOf(task.server);
       return runStep(task, 'validate', async () => {
         let outcome: { rowsRead: number; checks: ValidationCheck[]; shadowRows?: number };
         // A rebuild's totals count the shadow's rows themselves: one query to the engine less per partition.
         if (build.kind === 'rebuild') outcome = await rebuildChecks(ch, shape, task);
         else if (build.kind === 'day') outcome = await dayChecks(ch, shape, task, build.day);
         else {
-          for (const statement of aggregatePartitionStatements(task).syncShadow) await ch.exec(statement);
-          const shadowRows = await partitionRows(ch, task.shadow, partition.id);
+          const shadowRows = await partitionRows(ch, task.shadow, partition.id, dialect);
           // The backup must still hold what the backfill recorded keeping: nothing else may have touched it.
           outcome = {
             rowsRead: build.rows,
@@ -172,8 +176,8 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
         return {
           rowsRead: outcome.rowsRead,
           checks: outcome.checks,
-          shadowRows: outcome.shadowRows ?? (await partitionRows(ch, task.shadow, partition.id)),
-          liveRows: await partitionRows(ch, task.target, partition.id),
+          shadowRows: outcome.shadowRows ?? (await partitionRows(ch, task.shadow, partition.id, dialect)),
+          liveRows: await partitionRows(ch, task.target, partition.id, dialect),
         };
       });
     },
@@ -182,15 +186,16 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
       const backup = task.backup;
       if (!backup) throw new Error(`partition ${task.partition.id}: backupPartition called without a backup table`);
       const statements = aggregatePartitionStatements(task);
+      const dialect = dialectOf(task.server);
       const id = task.partition.id;
       return runStep(task, 'backup', async () => {
         for (const statement of statements.backup) await ch.exec(statement);
         await onStep?.('backup:kept', id);
         // A replica lacking some of the live parts copies fewer of them: a rollback would then restore less than
-        // was live. Read both after a sync, and refuse to swap over such a backup.
-        for (const statement of statements.syncBackup) await ch.exec(statement);
-        const backupRows = await partitionRows(ch, backup, id);
-        const liveRows = await partitionRows(ch, task.target, id);
+        // was live. Both read as of every committed part (sequential consistency on Cloud), and a swap over such a
+        // backup refused.
+        const backupRows = await partitionRows(ch, backup, id, dialect);
+        const liveRows = await partitionRows(ch, task.target, id, dialect);
         if (backupRows < liveRows) {
           throw new BackupIncompleteError(
             `partition ${id}: the backup ${qualifiedName(backup)} holds ${backupRows} rows, ` +
@@ -204,26 +209,22 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
     swap(task, context) {
       const id = task.partition.id;
       const statements = aggregatePartitionStatements(task);
+      const dialect = dialectOf(task.server);
       return runStep(task, 'swap', async () => {
-        if (context?.validatedRows === undefined) {
-          for (const statement of statements.syncShadow) await ch.exec(statement);
-        }
-        const shadowRows = context?.validatedRows ?? (await partitionRows(ch, task.shadow, id));
+        const shadowRows = context?.validatedRows ?? (await partitionRows(ch, task.shadow, id, dialect));
         let action: SwapResult['action'] = 'unchanged';
         for (const statement of statements.beforeSwap) await ch.exec(statement);
         if (shadowRows > 0) {
-          await ch.exec(statements.replace);
+          for (const statement of statements.replace) await ch.exec(statement);
           action = 'replaced';
-        } else {
-          for (const statement of statements.syncTarget) await ch.exec(statement);
-          if ((await partitionRows(ch, task.target, id)) > 0) {
-            await ch.exec(statements.empty);
-            action = 'dropped';
-          }
+        } else if ((await partitionRows(ch, task.target, id, dialect)) > 0) {
+          await ch.exec(statements.empty);
+          action = 'dropped';
         }
         await onStep?.('swap:replaced', id);
-        for (const statement of statements.syncTarget) await ch.exec(statement);
-        const targetRows = await partitionRows(ch, task.target, id);
+        // Read as of every committed part (sequential consistency on Cloud): a replica that cloned fewer of the
+        // shadow's parts shows here, and the retried swap replaces again.
+        const targetRows = await partitionRows(ch, task.target, id, dialect);
         if (targetRows !== shadowRows) {
           throw new SwapVerificationError(
             `partition ${id} of the target holds ${targetRows} rows after the swap, the shadow ${shadowRows}`,

@@ -7,6 +7,7 @@ import { backupTableFor, shadowTableFor } from '../../shared/writer-tables';
 import { createTargetTable } from '../../sql/aggregate/aggregation';
 import { createLedgerTable, insertLedgerRow, selectMeasuredBuilds } from '../../sql/engine/ledger';
 import { aggregatePartitionStatements } from './aggregate-partition-statements';
+import { dialectOf } from '../../sql/engine/server-dialect';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import type { ActivityDeps } from '../engine/deps';
@@ -39,11 +40,7 @@ export function plannedPartitionStatements(task: AggregatePartitionTask, creates
   const { partition } = task;
   const at = (step: string) => `partition ${partition.id}: ${step}`;
   const ledger = ledgerTableOf(task.job, task.target);
-  const swap = [
-    ...s.beforeSwap,
-    ...(partition.sourceRows > 0 ? [s.replace] : partition.targetRows > 0 ? [...s.syncTarget, s.empty] : []),
-    ...s.syncTarget,
-  ];
+  const swap = [...s.beforeSwap, ...(partition.sourceRows > 0 ? s.replace : partition.targetRows > 0 ? [s.empty] : [])];
   const record = ledger
     ? [
         ...(createsLedger
@@ -67,8 +64,8 @@ export function plannedPartitionStatements(task: AggregatePartitionTask, creates
     ...s.prepare.map((st) => ({ step: at('prepare'), ...st })),
     { step: at('insert'), ...s.fingerprint },
     { step: at('insert'), ...s.insert, settings: task.job.insertSettings as Record<string, number> },
-    ...[...s.syncShadow, ...s.validate].map((st) => ({ step: at('validate'), ...st })),
-    ...(partition.targetRows > 0 ? [...s.backup, ...s.syncBackup].map((st) => ({ step: at('backup'), ...st })) : []),
+    ...s.validate.map((st) => ({ step: at('validate'), ...st })),
+    ...(partition.targetRows > 0 ? s.backup.map((st) => ({ step: at('backup'), ...st })) : []),
     ...swap.map((st) => ({ step: at('swap'), ...st })),
     ...record,
     ...s.cleanup.map((st) => ({ step: at('cleanup'), ...st })),
@@ -131,8 +128,10 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
           const ledgerTable = ledgerTableOf(job, target);
           const server = await detectServerProfile(ch, [source, target, ...(ledgerTable ? [ledgerTable] : [])]);
           refuseUnsupportedServer(server, target, job.safety, 'replace');
-          const all = await partitionsOfRange(ch, job, checked, from, to);
-          const { changes, snapshots } = await changesOf(ch, job, checked, all);
+          // The server is known before the target and the ledger are read: on Cloud they are read consistently.
+          const dialect = dialectOf(server);
+          const all = await partitionsOfRange(ch, job, checked, from, to, dialect);
+          const { changes, snapshots } = await changesOf(ch, job, checked, all, dialect);
           const modes: BackfillDescription['modes'] = {};
           for (const mode of ONLY_MODES) {
             if (mode !== 'failed' || failed) modes[mode] = partitionsTaken(mode, all, changes, failed).map((p) => p.id);
@@ -186,7 +185,11 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
 
           const ledger = ledgerTableOf(job, target) ?? { database: target.database, name: '' };
           const jobHash = jobDefinitionHash(job, source);
-          const sample = await readLedger(ch, ledger, selectMeasuredBuilds(ledger, target.name, ESTIMATE_SAMPLE));
+          const sample = await readLedger(
+            ch,
+            ledger,
+            dialect.consistentRead(selectMeasuredBuilds(ledger, target.name, ESTIMATE_SAMPLE)),
+          );
           return {
             source,
             target,

@@ -29,6 +29,7 @@ import {
   type TableColumn,
 } from '../../sql/engine/introspection';
 import { selectPartitionRowsBetween } from '../../sql/engine/partition-ops';
+import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import { selectSourceFingerprintDays } from '../../sql/aggregate/source-fingerprint';
 import { selectSourcePartitionStats } from '../../sql/aggregate/source-stats';
 import type { ActivityDeps } from '../engine/deps';
@@ -224,31 +225,38 @@ export async function checkJob(ch: ClickHouse, job: AggregateJob): Promise<Check
   return { shape, source, target, targetExisted };
 }
 
-/** The partitions of `[from, to]` that the source or the target has rows in, with their rows and salts. */
+/**
+ * The partitions of `[from, to]` that the source or the target has rows in, with their rows and salts. The
+ * target's rows are what earlier runs' swaps left: on Cloud counted with sequential consistency (`dialect`, from
+ * the plan's server profile), not from one replica's part list.
+ */
 export async function partitionsOfRange(
   ch: ClickHouse,
   job: AggregateJob,
   checked: CheckedJob,
   from: string,
   to: string,
+  dialect: ServerDialect,
 ): Promise<PartitionPlan[]> {
   const { shape, source, target, targetExisted } = checked;
   const first = partitionOf(from, shape.granularity);
   const last = partitionOf(to, shape.granularity);
   const stats = await ch.rows(selectSourcePartitionStats(shape, source, { start: first.start, end: last.end }));
-  const live = targetExisted ? await ch.rows(selectPartitionRowsBetween(target, first.id, last.id)) : [];
+  const live = targetExisted ? await ch.rows(selectPartitionRowsBetween(target, first.id, last.id, dialect)) : [];
   return mergePartitions(stats, live, job);
 }
 
 /**
  * Whether each partition changed since the ledger's newest row of it (see `partitionChange`), by partition id: one
- * pass over the source's date columns for the fingerprints, one read of the ledger.
+ * pass over the source's date columns for the fingerprints, one read of the ledger (with sequential consistency
+ * on Cloud: `dialect`, from the plan's server profile).
  */
 export async function changesOf(
   ch: ClickHouse,
   job: AggregateJob,
   checked: CheckedJob,
   partitions: PartitionPlan[],
+  dialect: ServerDialect,
 ): Promise<{ changes: Map<string, PartitionChange>; snapshots?: Map<string, SourceSnapshot> }> {
   const changes = new Map<string, PartitionChange>();
   if (partitions.length === 0) return { changes };
@@ -262,7 +270,7 @@ export async function changesOf(
   );
   const ledger = ledgerTableOf(job, target);
   const entries = ledger
-    ? await latestLedgerEntries(ch, ledger, target, partitions[0].id, partitions[partitions.length - 1].id)
+    ? await latestLedgerEntries(ch, ledger, target, partitions[0].id, partitions[partitions.length - 1].id, dialect)
     : new Map<string, LedgerEntry>();
   const jobHash = jobDefinitionHash(job, source);
   for (const p of partitions) {
@@ -313,8 +321,10 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
         const server = await detectServerProfile(ch, [source, target, ...(ledger ? [ledger] : [])]);
         refuseUnsupportedServer(server, target, job.safety, 'replace');
         if (!targetExisted) await ch.exec(createTargetTable(shape, source, target));
-        const all = await partitionsOfRange(ch, job, checked, from, to);
-        const changes = only === 'changed' ? (await changesOf(ch, job, checked, all)).changes : undefined;
+        // The server is known before the target and the ledger are read: on Cloud they are read consistently.
+        const dialect = dialectOf(server);
+        const all = await partitionsOfRange(ch, job, checked, from, to, dialect);
+        const changes = only === 'changed' ? (await changesOf(ch, job, checked, all, dialect)).changes : undefined;
         const partitions = partitionsTaken(only, all, changes, failed);
         log.info('planned backfill', {
           source: qualifiedName(source),

@@ -14,6 +14,7 @@ import { withHeartbeat } from '../engine/heartbeat';
 import { rebuildChecks } from './aggregate-steps';
 import { checkJob, saltFor } from './plan-backfill';
 import { partitionRows } from '../engine/step-runner';
+import { dialectOf } from '../../sql/engine/server-dialect';
 import { tableResolver } from '../engine/table-resolver';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { AggregatePartitionTask } from '../../shared/partition-task';
@@ -139,7 +140,7 @@ export function testDayActivities({ clickhouse: ch, log }: ActivityDeps) {
               day,
               salt,
               sourceRows: task.partition.sourceRows,
-              outputRows: await partitionRows(ch, scratch, task.partition.id),
+              outputRows: await partitionRows(ch, scratch, task.partition.id, dialectOf(task.server)),
               checks,
               samples: pairSamples(shape.keys, output, sourceRows),
               sourceRowsPerSample: SOURCE_ROWS_PER_SAMPLE,

@@ -13,6 +13,7 @@ import {
   type LedgerRecord,
   type LedgerRow,
 } from '../../sql/engine/ledger';
+import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import type { ActivityDeps } from './deps';
 import { isUnknownTable } from './errors';
 import { jobDefinitionHash } from './job-definition-hash';
@@ -77,15 +78,21 @@ export async function readLedger(ch: ClickHouse, ledger: TableRef, statement: St
   return (await ch.rows(statement)).map(ledgerEntryOf);
 }
 
-/** The newest ledger row of each partition of `target` between two partition ids, by partition. */
+/**
+ * The newest ledger row of each partition of `target` between two partition ids, by partition. The rows were
+ * written by earlier runs' swaps, through other requests: on Cloud read with sequential consistency (`dialect`,
+ * from the plan's server profile), or a lagging replica would miss the newest swaps.
+ */
 export async function latestLedgerEntries(
   ch: ClickHouse,
   ledger: TableRef,
   target: TableRef,
   firstId: string,
   lastId: string,
+  dialect: ServerDialect,
 ): Promise<Map<string, LedgerEntry>> {
-  const entries = await readLedger(ch, ledger, selectLatestLedgerRows(ledger, target.name, firstId, lastId));
+  const statement = dialect.consistentRead(selectLatestLedgerRows(ledger, target.name, firstId, lastId));
+  const entries = await readLedger(ch, ledger, statement);
   return new Map(entries.map((e) => [e.partition, e]));
 }
 
@@ -105,7 +112,10 @@ async function vouchedFingerprint(
   if (!snapshot)
     return { note: 'the build read no source fingerprint (source not a MergeTree table, or older worker)' };
   if (build.kind === 'rebuild') return { fingerprint: snapshot.fingerprint, note: '' };
-  const [previous] = await ch.rows(selectPreviousLedgerRow(ledger, task.target.name, task.partition.id, run));
+  // An earlier run's row: read as of every committed part on Cloud.
+  const [previous] = await ch.rows(
+    dialectOf(task.server).consistentRead(selectPreviousLedgerRow(ledger, task.target.name, task.partition.id, run)),
+  );
   const otherTargetRows = targetRows - (context?.build.rowsWritten ?? 0);
   return dayBuildFingerprint(snapshot, build.day, previous && ledgerEntryOf(previous), jobHash, otherTargetRows);
 }

@@ -16,6 +16,7 @@ import {
   type ValidateResult,
 } from './step-runner';
 import { viewPartitionSteps } from '../view/view-steps';
+import { dialectOf } from '../../sql/engine/server-dialect';
 
 /**
  * The activities of one partition writer over its own shadow table (`<target>_v2_<partition>_<writer>`), for every
@@ -56,7 +57,9 @@ export function partitionSteps(deps: ActivityDeps) {
      */
     async buildShadow(task: PartitionTask): Promise<BuildResult> {
       const built = await of(task).build({});
-      return { ...built, rowsWritten: built.rowsWritten ?? (await partitionRows(ch, task.shadow, task.partition.id)) };
+      const rows =
+        built.rowsWritten ?? (await partitionRows(ch, task.shadow, task.partition.id, dialectOf(task.server)));
+      return { ...built, rowsWritten: rows };
     },
 
     /**
@@ -112,8 +115,8 @@ export function partitionSteps(deps: ActivityDeps) {
     /**
      * Makes the live partition equal the shadow's, atomically: `REPLACE PARTITION` from the shadow, or, when the
      * shadow holds nothing in the partition (the source has no rows there), `DROP PARTITION` — never a REPLACE from
-     * an empty source, whose outcome depends on the server version. Then checks from part metadata that the target
-     * partition holds exactly the shadow's rows (REPLACE hard-links the shadow's parts; a difference means
+     * an empty source, whose outcome depends on the server version. Then checks that the target partition holds
+     * exactly the shadow's rows (read as of every committed part: sequential consistency on Cloud) (REPLACE hard-links the shadow's parts; a difference means
      * something else wrote there meanwhile, and the retried swap replaces it again). Then records the swap in the
      * job's ledger (src/activities/engine/ledger.ts), with what `context` says of the build. `context.validatedRows`, when
      * given, are the shadow's rows as validation counted them, so the swap need not count them again.

@@ -3,6 +3,7 @@ import type { Statement } from '../../clickhouse/statement';
 import type { ActivityDeps } from './deps';
 import { buildQueries, partitionRows, runStep, type BuildResult, type StepTiming } from './step-runner';
 import type { PartitionTask } from '../../shared/partition-task';
+import { dialectOf } from '../../sql/engine/server-dialect';
 
 /**
  * The statements of a partition's prepare, build and cleanup steps, in the order they run, rendered from its task:
@@ -17,8 +18,6 @@ export interface ShadowStatements {
   insert: Statement;
   /** Drops everything `prepare` created. */
   drop: Statement[];
-  /** Before a read of what the fill wrote (its row count, validation, the move's checks): those tables made current. */
-  syncShadow: Statement[];
 }
 
 /**
@@ -48,7 +47,7 @@ export function statementSteps<T extends PartitionTask>(
 
     async build(task: T): Promise<BuildResult> {
       const { queryId, killEarlier } = buildQueries(ch, task);
-      const { truncate, insert, syncShadow } = statementsOf(task);
+      const { truncate, insert } = statementsOf(task);
       const id = task.partition.id;
       return runStep(task, 'insert', async (signal) => {
         await killEarlier();
@@ -62,8 +61,8 @@ export function statementSteps<T extends PartitionTask>(
           throw new CancelledFailure('the build was cancelled', undefined, err as Error);
         }
         await onStep?.('insert:finished', id);
-        for (const statement of syncShadow) await ch.exec(statement);
-        return { rowsWritten: await partitionRows(ch, task.shadow, id) };
+        // Our own write, counted as of every committed part (sequential consistency on Cloud).
+        return { rowsWritten: await partitionRows(ch, task.shadow, id, dialectOf(task.server)) };
       });
     },
 

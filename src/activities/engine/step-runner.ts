@@ -10,7 +10,7 @@ import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists }
 import { selectQueriesRunningWithIdPrefix, type NodeTableExpression } from '../../sql/engine/query-tracking';
 import { EarlierBuildRunningError } from './errors';
 import { withHeartbeat } from './heartbeat';
-import { dialectOf } from '../../sql/engine/server-dialect';
+import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { PartitionTask } from '../../shared/partition-task';
 
@@ -31,7 +31,7 @@ export interface ValidateResult extends StepTiming {
   /** Rows of the source (or backup) the shadow was built from. */
   rowsRead: number;
   checks: ValidationCheck[];
-  /** Rows in the shadow's partition and in the live partition now (part metadata). */
+  /** Rows in the shadow's partition and in the live partition now (see `partitionRows`). */
   shadowRows: number;
   liveRows: number;
 }
@@ -48,9 +48,18 @@ export interface SwapResult extends StepTiming {
   action: 'replaced' | 'dropped' | 'unchanged' | 'moved';
 }
 
-/** Rows of one partition's active parts, from metadata (reads no data). */
-export async function partitionRows(ch: ClickHouse, table: TableRef, partitionId: string): Promise<number> {
-  const [{ rows }] = await ch.rows(selectActivePartitionRows(table, partitionId));
+/**
+ * Rows of one partition, as a read that must see every earlier write: from its active parts' metadata on one server
+ * (reads no data), from the table with sequential consistency on Cloud (`dialect`, from the task's server; see
+ * `selectActivePartitionRows`).
+ */
+export async function partitionRows(
+  ch: ClickHouse,
+  table: TableRef,
+  partitionId: string,
+  dialect: ServerDialect,
+): Promise<number> {
+  const [{ rows }] = await ch.rows(selectActivePartitionRows(table, partitionId, dialect));
   return Number(rows);
 }
 

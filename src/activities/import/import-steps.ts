@@ -12,7 +12,7 @@ import {
 import { createTableLike, dropTableIfExists, truncateTable } from '../../sql/engine/partition-ops';
 import { repointViewSelect } from '../../sql/import/repoint-view-select';
 import { dropViewIfExists, movePartitionTo } from '../../sql/view/view';
-import { dialectOf } from '../../sql/engine/server-dialect';
+import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import type { Statement } from '../../clickhouse/statement';
 import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
@@ -29,6 +29,12 @@ import type { ImportPartitionTask } from '../../shared/partition-task';
  * the view copies, then every duplicate table.
  */
 export interface ImportBatchStatements extends ShadowStatements {
+  /**
+   * Before a duplicate's partitions are moved: on Cloud a best-effort sync of it, since `MOVE PARTITION` takes the
+   * parts the executing replica sees. The check after the moves (no duplicate holds a row, read with sequential
+   * consistency) is what catches a replica that moved fewer parts; the retried swap moves what is left.
+   */
+  beforeMoves(copy: TableRef): Statement[];
   /** Moves one partition of a duplicate into its live table (after the live partition's pending patches are applied). */
   move(copy: TableRef, live: TableRef, partitionId: string): Statement[];
 }
@@ -63,7 +69,7 @@ export function importBatchStatements(task: ImportPartitionTask): ImportBatchSta
     truncate: tables.map(truncateTable),
     insert: insertImportBatch(task.source, task.shadow, task.job.target.timeColumn, task.build, task.partition.id),
     drop: [...dropViews, ...dropTables],
-    syncShadow: tables.flatMap(dialect.syncBeforeRead),
+    beforeMoves: (copy) => dialect.syncBeforeAlter(copy),
     move: (copy, live, partitionId) => [
       ...dialect.applyPatches(live, partitionId),
       dialect.partitionAlter(movePartitionTo(copy, live, partitionId)),
@@ -71,9 +77,16 @@ export function importBatchStatements(task: ImportPartitionTask): ImportBatchSta
   };
 }
 
-/** Rows of every partition of `table`, from part metadata. */
-async function partitionsOf(ch: ClickHouse, table: TableRef): Promise<{ id: string; rows: number }[]> {
-  return (await ch.rows(selectTablePartitions(table))).map((p) => ({ id: p.id, rows: Number(p.part_rows) }));
+/**
+ * Rows of every partition of `table` holding some, as a read that must see every earlier write: from part metadata
+ * on one server, from the table with sequential consistency on Cloud (`selectTablePartitions`).
+ */
+async function partitionsOf(
+  ch: ClickHouse,
+  table: TableRef,
+  dialect: ServerDialect,
+): Promise<{ id: string; rows: number }[]> {
+  return (await ch.rows(selectTablePartitions(table, dialect))).map((p) => ({ id: p.id, rows: Number(p.part_rows) }));
 }
 
 /**
@@ -104,10 +117,11 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
     async validate(task: ImportPartitionTask): Promise<ValidateResult> {
       const id = task.partition.id;
       const tolerance = task.job.validation.relativeTolerance;
+      const dialect = dialectOf(task.server);
       return runStep(task, 'validate', async () => {
-        for (const statement of importBatchStatements(task).syncShadow) await ch.exec(statement);
+        // The history as committed; the duplicates, our own writes, as of every committed part (Cloud).
         const [source] = await ch.rows(selectImportBatchRows(task.source, task.job.target.timeColumn, task.build, id));
-        const held = await partitionsOf(ch, task.shadow);
+        const held = await partitionsOf(ch, task.shadow, dialect);
         const inBatch = held.find((p) => p.id === id)?.rows ?? 0;
         const checks: ValidationCheck[] = [];
         const check = (name: string, expected: string | number, actual: string | number) =>
@@ -122,12 +136,14 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
               (v) => v.into.database === target.copy.database && v.into.name === target.copy.name,
             );
             const [expected] = await ch.rows(
-              selectViewsTotals(
-                views.map((v) => copySelect(task, v.select)),
-                target,
+              dialect.consistentRead(
+                selectViewsTotals(
+                  views.map((v) => copySelect(task, v.select)),
+                  target,
+                ),
               ),
             );
-            const [actual] = await ch.rows(selectTargetTotals(target.copy, target));
+            const [actual] = await ch.rows(dialect.consistentRead(selectTargetTotals(target.copy, target)));
             if (target.rows) check(name('rows = rows of its views over the batch'), expected.rows, actual.rows);
             target.totals.forEach((c, i) => {
               const alias = importTotalAlias(i);
@@ -140,7 +156,7 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
           rowsRead: Number(source.rows),
           checks,
           shadowRows: inBatch,
-          liveRows: await partitionRows(ch, task.target, id),
+          liveRows: await partitionRows(ch, task.target, id, dialect),
         };
       });
     },
@@ -156,18 +172,19 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
       return runStep(task, 'swap', async () => {
         const moves = importMoves(task);
         const statements = importBatchStatements(task);
-        // Listed on a replica that has every part the fill wrote: one lacking some would move fewer of them.
-        for (const statement of statements.syncShadow) await ch.exec(statement);
+        const dialect = dialectOf(task.server);
         for (const { copy, live } of moves) {
-          for (const p of await partitionsOf(ch, copy)) {
+          // Listed as of every part the fill wrote (sequential consistency on Cloud): none is left out of the moves.
+          const partitions = await partitionsOf(ch, copy, dialect);
+          for (const statement of statements.beforeMoves(copy)) await ch.exec(statement);
+          for (const p of partitions) {
             for (const statement of statements.move(copy, live, p.id)) await ch.exec(statement);
           }
           await onStep?.('move:table', `${id}/${live.name}`);
         }
         await onStep?.('move:done', id);
-        for (const statement of statements.syncShadow) await ch.exec(statement);
         for (const { copy } of moves) {
-          const left = (await partitionsOf(ch, copy)).reduce((n, p) => n + p.rows, 0);
+          const left = (await partitionsOf(ch, copy, dialect)).reduce((n, p) => n + p.rows, 0);
           if (left !== 0) {
             throw new SwapVerificationError(
               `batch ${id}: ${qualifiedName(copy)} still holds ${left} rows after MOVE PARTITION`,

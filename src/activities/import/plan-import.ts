@@ -314,10 +314,9 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
 }
 
 /**
- * One import batch's statements as its steps send them, in order (validation's reads and the part-metadata reads
- * left out): prepare, the fill and the sync before its rows are counted, the sync before validation, the sync
- * before the duplicates' partitions are listed, the moves (once per duplicate, for each partition it will hold),
- * the sync before the moves' check, the cleanup.
+ * One import batch's statements as its steps send them, in order (validation's reads and the row-count reads left
+ * out): prepare, the fill, per duplicate its best-effort sync (Cloud) and its moves (for each partition it will
+ * hold), the cleanup.
  */
 export function describedImportBatch(task: ImportPartitionTask): DescribedStatement[] {
   const steps = importBatchStatements(task);
@@ -326,16 +325,13 @@ export function describedImportBatch(task: ImportPartitionTask): DescribedStatem
     ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
     ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
     { step: at('fill'), ...steps.insert, settings: task.job.insertSettings as Record<string, number> },
-    ...steps.syncShadow.map((st) => ({ step: at('fill'), ...st })),
-    ...steps.syncShadow.map((st) => ({ step: at('validate'), ...st })),
-    ...steps.syncShadow.map((st) => ({ step: at('move'), ...st })),
-    ...importMoves(task).flatMap(({ copy, live }) =>
-      steps.move(copy, live, copy.name === task.shadow.name ? task.partition.id : '<partition>').map((st) => ({
+    ...importMoves(task).flatMap(({ copy, live }) => [
+      ...steps.beforeMoves(copy).map((st) => ({ step: at('move'), ...st })),
+      ...steps.move(copy, live, copy.name === task.shadow.name ? task.partition.id : '<partition>').map((st) => ({
         step: at(`move (each partition ${copy.name} holds)`),
         ...st,
       })),
-    ),
-    ...steps.syncShadow.map((st) => ({ step: at('move'), ...st })),
+    ]),
     ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
   ];
 }

@@ -8,7 +8,7 @@ import { snapshotTableFor } from '../../shared/writer-tables';
 import { selectTableInfo } from '../../sql/engine/introspection';
 import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../../sql/engine/partition-ops';
 import { selectActivePartitions } from '../../sql/snapshot/snapshot';
-import { dialectOf } from '../../sql/engine/server-dialect';
+import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import { createLiveView, createViewTarget, liveViewSelect, selectViewDefinition, viewShape } from '../../sql/view/view';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
@@ -20,16 +20,27 @@ import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
 import type { DescribedStatement } from '../../shared/described-statement';
 
-/** Each partition of `table` with its active rows (part metadata). */
-async function activePartitions(ch: ClickHouse, table: TableRef): Promise<{ id: string; rows: number }[]> {
-  return (await ch.rows(selectActivePartitions(table))).map((p) => ({ id: p.id, rows: Number(p.rows) }));
+/**
+ * Each partition of `table` with its rows: from part metadata on one server, from the table with sequential
+ * consistency on Cloud (`dialect`), so the source's, the snapshot's and the target's rows are compared as of every
+ * committed part.
+ */
+async function activePartitions(
+  ch: ClickHouse,
+  table: TableRef,
+  dialect: ServerDialect,
+): Promise<{ id: string; rows: number }[]> {
+  return (await ch.rows(selectActivePartitions(table, dialect))).map((p) => ({ id: p.id, rows: Number(p.rows) }));
 }
 
 const totalRows = (partitions: { rows: number }[]): number => partitions.reduce((n, p) => n + p.rows, 0);
 
 /**
- * The statements that take the snapshot, in order: a fresh table shaped like the source, then each partition (its
- * pending patches applied first), then the sync before the snapshot's rows are counted (for the plan's server).
+ * The statements that take the snapshot, in order (for the plan's server): a fresh table shaped like the source,
+ * then each partition (its pending patches applied first). On Cloud the attaches are not preceded by a sync of the
+ * source, whose database the job's grants need not cover for `SYSTEM SYNC REPLICA`: the snapshot's rows, counted
+ * with sequential consistency, must equal the source's, so an attach that a lagging replica ran short is caught
+ * (the snapshot is dropped and taken again on the next confirm).
  */
 function snapshotStatements(plan: SnapshotPlan, partitionIds: string[]) {
   const dialect = dialectOf(plan.server);
@@ -42,7 +53,6 @@ function snapshotStatements(plan: SnapshotPlan, partitionIds: string[]) {
         dialect.partitionAlter(attachPartitionFrom(plan.snapshot, plan.source, id)),
       ],
     })),
-    syncSnapshot: dialect.syncBeforeRead(plan.snapshot),
   };
 }
 
@@ -97,8 +107,10 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
           'its target first',
       );
     }
+    // Detected before the target is read: on Cloud its rows are counted with sequential consistency.
+    const server = await detectServerProfile(ch, [tables.source, tables.target]);
     if (targetExisted) {
-      const rows = totalRows(await activePartitions(ch, tables.target));
+      const rows = totalRows(await activePartitions(ch, tables.target, dialectOf(server)));
       if (rows > 0) {
         throw new JobSpecError(
           'target.table',
@@ -107,13 +119,13 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
         );
       }
     }
-    const server = await detectServerProfile(ch, [tables.source, tables.target]);
     refuseUnsupportedServer(server, tables.target, job.safety, 'append');
     return { ...tables, snapshot: snapshotTableFor(tables.source, tag), targetExisted, server };
   };
 
   /** The source's rows now; the snapshot must hold exactly them, and so must the source when the view is made. */
-  const sourceRows = async (p: SnapshotPlan): Promise<number> => totalRows(await activePartitions(ch, p.source));
+  const sourceRows = async (p: SnapshotPlan): Promise<number> =>
+    totalRows(await activePartitions(ch, p.source, dialectOf(p.server)));
 
   return {
     /**
@@ -149,7 +161,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
     async describeViewSnapshot({ job }: { job: ViewJob }): Promise<SnapshotDescription> {
       const planned = await plan({ job, tag: DESCRIBED_WRITER_TAG });
       const shape = viewShape(job);
-      const sourcePartitions = await activePartitions(ch, planned.source);
+      const sourcePartitions = await activePartitions(ch, planned.source, dialectOf(planned.server));
       // The partitions the snapshot will hold: the source's now (a snapshot is its copy).
       const partitions = await viewPartitions(ch, shape, planned.source, planned.target, undefined);
       const snapshot = snapshotStatements(
@@ -161,7 +173,6 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
         ...snapshot.attach.flatMap(({ id, statements }) =>
           statements.map((statement) => ({ step: `snapshot: partition ${id}`, ...statement })),
         ),
-        ...snapshot.syncSnapshot.map((statement) => ({ step: 'snapshot', ...statement })),
         ...(planned.targetExisted
           ? []
           : [{ step: 'create the target', ...createViewTarget(shape, planned.source, planned.target) }]),
@@ -199,7 +210,8 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       return withHeartbeat(
         () => ({ step: 'snapshot' }),
         async () => {
-          const before = await activePartitions(ch, p.source);
+          const dialect = dialectOf(p.server);
+          const before = await activePartitions(ch, p.source, dialect);
           const statements = snapshotStatements(
             p,
             before.map((x) => x.id),
@@ -209,9 +221,8 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
             for (const statement of attach) await ch.exec(statement);
             await onStep?.('snapshot:attached', id);
           }
-          for (const statement of statements.syncSnapshot) await ch.exec(statement);
           const expected = totalRows(before);
-          const taken = totalRows(await activePartitions(ch, p.snapshot));
+          const taken = totalRows(await activePartitions(ch, p.snapshot, dialect));
           const after = await sourceRows(p);
           if (taken !== expected || after !== expected) {
             await ch.exec(dropTableIfExists(p.snapshot));

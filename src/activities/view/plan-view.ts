@@ -288,9 +288,8 @@ export function describePartitions(
 }
 
 /**
- * One view partition's statements as its steps send them, in order (validation's totals and the part-metadata
- * reads left out): prepare, the fill and the sync before its rows are counted, the sync before validation, the
- * move and the sync before the move's check, the cleanup.
+ * One view partition's statements as its steps send them, in order (validation's totals and the row-count reads
+ * left out): prepare, the fill, the move (on Cloud after a best-effort sync of the shadow), the cleanup.
  */
 export function describedViewPartition(task: ViewPartitionTask): DescribedStatement[] {
   const steps = viewPartitionStatements(task);
@@ -299,10 +298,7 @@ export function describedViewPartition(task: ViewPartitionTask): DescribedStatem
     ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
     ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
     { step: at('fill'), ...steps.insert, settings: task.job.insertSettings as Record<string, number> },
-    ...steps.syncShadow.map((st) => ({ step: at('fill'), ...st })),
-    ...steps.syncShadow.map((st) => ({ step: at('validate'), ...st })),
     ...steps.move.map((st) => ({ step: at('move'), ...st })),
-    ...steps.syncShadow.map((st) => ({ step: at('move'), ...st })),
     ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
   ];
 }

@@ -62,8 +62,23 @@ export function dropPartition(table: TableRef, partitionId: string): Statement {
   };
 }
 
-/** Rows in one partition's active parts, from the parts' metadata (reads no data). */
-export function selectActivePartitionRows(table: TableRef, partitionId: string): Statement<{ rows: string }> {
+/**
+ * Rows of one partition, for a count that must see earlier writes: on one server from its active parts' metadata
+ * (reads no data); where the dialect reads counts from the table (Cloud: `system.parts` is per replica), `count()`
+ * of the table's rows in that partition, read with sequential consistency.
+ */
+export function selectActivePartitionRows(
+  table: TableRef,
+  partitionId: string,
+  dialect: ServerDialect = dialectOf(),
+): Statement<{ rows: string }> {
+  if (dialect.rowCountsFrom === 'table') {
+    const t = tableParam('table', table);
+    return dialect.consistentRead({
+      query: `SELECT toString(count()) AS rows FROM ${t.sql} WHERE _partition_id = {partition_id:String}`,
+      params: { ...t.params, partition_id: partitionId },
+    });
+  }
   return {
     query:
       'SELECT toString(sum(rows)) AS rows FROM system.parts ' +
@@ -72,12 +87,28 @@ export function selectActivePartitionRows(table: TableRef, partitionId: string):
   };
 }
 
-/** A row per partition of `table` between two partition ids (inclusive) holding active rows, with its rows. */
+/**
+ * A row per partition of `table` between two partition ids (inclusive) holding active rows, with its rows: from
+ * part metadata on one server, counted from the table with sequential consistency on Cloud (as
+ * {@link selectActivePartitionRows}).
+ */
 export function selectPartitionRowsBetween(
   table: TableRef,
   firstId: string,
   lastId: string,
+  dialect: ServerDialect = dialectOf(),
 ): Statement<{ id: string; live_rows: string }> {
+  if (dialect.rowCountsFrom === 'table') {
+    const t = tableParam('table', table);
+    return dialect.consistentRead({
+      query: [
+        `SELECT _partition_id AS id, toString(count()) AS live_rows FROM ${t.sql}`,
+        'WHERE length(_partition_id) = length({first:String}) AND _partition_id BETWEEN {first:String} AND {last:String}',
+        'GROUP BY id ORDER BY id',
+      ].join('\n'),
+      params: { ...t.params, first: firstId, last: lastId },
+    });
+  }
   return {
     query: [
       // Not aliased `rows`: HAVING would then read the alias (a String) instead of the column.

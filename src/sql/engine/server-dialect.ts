@@ -14,10 +14,28 @@ export type NodeSystemTable = 'processes' | 'merges' | 'metrics' | 'mutations' |
 export interface ServerDialect {
   readonly topology: Topology;
   /**
-   * Before a read that must see an earlier statement's write to `table`: the statements that make the replica
-   * current. Consecutive HTTP statements may reach different replicas on Cloud; on one server (or embedded) none.
+   * A read that must see an earlier statement's write (ours, or an earlier run's through another request), as sent:
+   * on Cloud with `SETTINGS select_sequential_consistency = 1` written into its text, so the replica that serves it
+   * first catches up with every part committed to shared storage, whichever replica the load balancer picks for
+   * that request; unchanged on one server (or embedded), which serves every request itself.
    */
-  syncBeforeRead(table: TableRef): Statement[];
+  consistentRead<T>(statement: Statement<T>): Statement<T>;
+  /**
+   * Where a partition's row count that must see earlier writes is read: `parts` from `system.parts` (one server:
+   * its parts are the table's); `table` from the table itself (`count()` by `_partition_id`) through
+   * {@link ServerDialect.consistentRead}, on Cloud: `system.parts` is per-replica metadata, stale on a lagging
+   * replica, and `select_sequential_consistency` does not apply to system tables.
+   */
+  readonly rowCountsFrom: 'parts' | 'table';
+  /**
+   * Before a partition ALTER that reads `table`'s parts on the replica that executes it (`REPLACE PARTITION … FROM`,
+   * `ATTACH PARTITION … FROM`, `MOVE PARTITION … TO TABLE`), which cannot carry `select_sequential_consistency`:
+   * on Cloud `SYSTEM SYNC REPLICA … LIGHTWEIGHT` of it, as a best effort only (the ALTER, a separate HTTP request,
+   * may reach another replica); none on one server (or embedded). What makes the outcome right is the check after
+   * the ALTER, read with {@link ServerDialect.consistentRead}: a replica that copied or moved fewer parts shows as
+   * a row-count difference, and the retried step copies, replaces or moves again.
+   */
+  syncBeforeAlter(table: TableRef): Statement[];
   /**
    * A partition ALTER (REPLACE/ATTACH/MOVE/DROP PARTITION) as sent: where there are replicas, with
    * `SETTINGS alter_sync = 3` (wait for every active replica); unchanged otherwise.
@@ -40,6 +58,8 @@ export interface ServerDialect {
 const ALTER_SYNC_ACTIVE = 3;
 /** The cluster every ClickHouse Cloud service has, over its replicas. */
 const CLOUD_CLUSTER = 'default';
+/** `select_sequential_consistency = 1`: the read first syncs the replica with shared storage (ClickHouse Cloud). */
+const SEQUENTIAL_CONSISTENCY = 'SETTINGS select_sequential_consistency = 1';
 /** Lightweight updates (patch parts) exist from 25.7 on. */
 const PATCH_PARTS_SINCE: [number, number] = [25, 7];
 
@@ -75,7 +95,10 @@ export function dialectOf(server?: ServerProfile): ServerDialect {
   const patches = server && versionAtLeast(server, ...PATCH_PARTS_SINCE) ? server.patchPartitions : {};
   return {
     topology: server?.topology ?? 'embedded',
-    syncBeforeRead: (table) => (many ? [syncReplicaLightweight(table)] : []),
+    consistentRead: (statement) =>
+      many ? { ...statement, query: `${statement.query} ${SEQUENTIAL_CONSISTENCY}` } : statement,
+    rowCountsFrom: many ? 'table' : 'parts',
+    syncBeforeAlter: (table) => (many ? [syncReplicaLightweight(table)] : []),
     partitionAlter: (statement) =>
       many ? { ...statement, query: `${statement.query} SETTINGS alter_sync = ${ALTER_SYNC_ACTIVE}` } : statement,
     systemTable: (name) => (many ? `clusterAllReplicas('${CLOUD_CLUSTER}', system.${name})` : `system.${name}`),

@@ -5,6 +5,7 @@ import { parseExpression, type Expr } from '../../shared/expression-syntax';
 import { renderExpression } from '../engine/expression';
 import { quoteAllowListedIdentifier as q } from '../engine/quote-identifier';
 import { quotedTable, tableParam } from '../engine/table-param';
+import { dialectOf, type ServerDialect } from '../engine/server-dialect';
 import type { TableRef } from '../../shared/table-ref';
 
 /**
@@ -183,8 +184,22 @@ export function selectImportBatchRows(
   };
 }
 
-/** Every partition of a table holding active rows, with its rows (part metadata: reads no data). */
-export function selectTablePartitions(table: TableRef): Statement<{ id: string; part_rows: string }> {
+/**
+ * Every partition of a table holding active rows, with its rows: from part metadata on one server (reads no data);
+ * counted from the table with sequential consistency where the dialect says so (Cloud: `system.parts` is per
+ * replica).
+ */
+export function selectTablePartitions(
+  table: TableRef,
+  dialect: ServerDialect = dialectOf(),
+): Statement<{ id: string; part_rows: string }> {
+  if (dialect.rowCountsFrom === 'table') {
+    const t = tableParam('table', table);
+    return dialect.consistentRead({
+      query: `SELECT _partition_id AS id, toString(count()) AS part_rows FROM ${t.sql} GROUP BY id ORDER BY id`,
+      params: t.params,
+    });
+  }
   return {
     query: [
       // Not aliased `rows`: HAVING would then read the alias (a String) instead of the column.
