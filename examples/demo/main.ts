@@ -46,6 +46,7 @@ async function main(): Promise<number> {
   const logFile = path.join(DATA_DIR, 'worker.log');
   installWorkerRuntime(process.env, (line) => appendFileSync(logFile, line));
   const job = loadJobFile(JOB_FILE);
+  if (job.kind !== 'aggregate') throw new Error(`${JOB_FILE} is not an aggregate job`);
   const log = (m: string) => console.error(m);
   return withTemporal(
     async (t) => {

@@ -22,7 +22,7 @@ export async function runPypiImportExample(
   log: (m: string) => void,
 ): Promise<number> {
   const job = loadJobFile(JOB_FILE);
-  if (job.kind !== 'import') throw new Error(`${JOB_FILE} is not an import job`);
+  if (job.kind !== 'import' || !('table' in job.source)) throw new Error(`${JOB_FILE} is not an import job from a table`);
   const tables = { source: job.target.table, history: job.source.table, ...VIEW_TARGETS };
   const started = Date.now();
   const id = (what: string) => `pypi-import-example-${what}-${started}`;
