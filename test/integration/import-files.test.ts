@@ -1,5 +1,8 @@
 import { createMotoCollection, MOTO_COLLECTION, startMotoServer, type MotoServer } from '../helpers/moto-server';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { ImportInputRaw, ImportSummary } from '../../src/shared/import-input';
 import { createPypiTable, insertPypiRows } from '../../examples/demo/sql/pypi-demo';
@@ -186,5 +189,35 @@ describe('kind: import from s3 — Parquet files batch by batch, exactly once', 
       c: checkpoint,
     });
     expect(after).toEqual(before);
+  }, 300_000);
+
+  it('file: CSVWithNames files on the machine of the engine load the same way', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'import-files-'));
+    const fdb = await freshDatabase(h.ch, 'import_local');
+    await createPypiWithViews(h.ch, fdb);
+    const fpypi = { database: fdb, name: 'pypi' };
+    await h.ch.exec(insertPypiRows(fpypi, 1_000, '2024-06-01 00:00:00', '2024-06-02 00:00:00'));
+    for (let i = 0; i < 3; i++) {
+      await exec(
+        `INSERT INTO FUNCTION file({p:String}, 'CSVWithNames') SELECT ${PYPI_COLUMNS} FROM ${db}.history
+          WHERE timestamp < '2024-06-01' AND cityHash64(url) % 3 = {i:UInt8}`,
+        { p: path.join(dir, `part-${i}.csv`), i },
+      );
+    }
+    const summary = await h.withWorker(() =>
+      execute({
+        job: pypiImportJob(fdb, { source: { file: path.join(dir, '*.csv'), format: 'CSVWithNames' } }),
+      }),
+    );
+    expect(summary.failed).toEqual([]);
+    expect(summary.partitions.map((p) => p.partition)).toEqual(['f0001']);
+    const before = "timestamp < '2024-06-01'";
+    expect(await digest(h.ch, `SELECT * FROM ${fdb}.pypi WHERE ${before}`)).toEqual(
+      await digest(h.ch, `SELECT * FROM ${db}.history WHERE ${before}`),
+    );
+    const downloads = await pypiViewTargets(h.ch, fdb);
+    expect(downloads.downloads.target).toEqual(downloads.downloads.source);
+    expect(downloads.perDay.target).toEqual(downloads.perDay.source);
+    rmSync(dir, { recursive: true, force: true });
   }, 300_000);
 });
