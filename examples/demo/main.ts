@@ -68,8 +68,12 @@ async function main(): Promise<number> {
           const example = process.argv[process.argv.indexOf('--example') + 1];
           if (example === 'pypi-import')
             return await worker.runUntil(() => runPypiImportExample(client, taskQueue, log));
+          if (example === 'pypi-s3') {
+            const bucket = path.join(DATA_DIR, 'pypi-bucket');
+            return await worker.runUntil(() => runPypiImportExample(client, taskQueue, log, { clickhouse, bucket }));
+          }
           if (example !== 'pypi') {
-            throw new Error(`unknown example ${JSON.stringify(example)}; there are: pypi, pypi-import`);
+            throw new Error(`unknown example ${JSON.stringify(example)}; there are: pypi, pypi-import, pypi-s3`);
           }
           return await worker.runUntil(() => runPypiExample(client, taskQueue, log));
         }
