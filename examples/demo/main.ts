@@ -46,6 +46,7 @@ async function main(): Promise<number> {
   const logFile = path.join(DATA_DIR, 'worker.log');
   installWorkerRuntime(process.env, (line) => appendFileSync(logFile, line));
   const job = loadJobFile(JOB_FILE);
+  if (job.kind !== 'aggregate') throw new Error(`${JOB_FILE} is not an aggregate job`);
   const log = (m: string) => console.error(m);
   return withTemporal(
     async (t) => {
@@ -67,8 +68,12 @@ async function main(): Promise<number> {
           const example = process.argv[process.argv.indexOf('--example') + 1];
           if (example === 'pypi-import')
             return await worker.runUntil(() => runPypiImportExample(client, taskQueue, log));
+          if (example === 'pypi-s3') {
+            const bucket = path.join(DATA_DIR, 'pypi-bucket');
+            return await worker.runUntil(() => runPypiImportExample(client, taskQueue, log, { clickhouse, bucket }));
+          }
           if (example !== 'pypi') {
-            throw new Error(`unknown example ${JSON.stringify(example)}; there are: pypi, pypi-import`);
+            throw new Error(`unknown example ${JSON.stringify(example)}; there are: pypi, pypi-import, pypi-s3`);
           }
           return await worker.runUntil(() => runPypiExample(client, taskQueue, log));
         }

@@ -24,12 +24,13 @@ export function importBatchTask(
   batch: ImportBatch,
   tag: string,
 ): ImportPartitionTask {
+  const { files, bytes, ...partition } = batch;
   return {
     job,
     source: plan.source,
     target: plan.target,
     shadow: shadowTableFor(plan.target, batch.id, tag),
-    partition: batch,
+    partition: files === undefined && bytes === undefined ? batch : partition,
     build: {
       kind: 'import-batch',
       checkpoint: plan.checkpoint,
@@ -37,6 +38,7 @@ export function importBatchTask(
       toMicros: batch.toMicros,
       partitionKey: plan.partitionKey,
       columns: plan.columns,
+      ...(plan.files && files ? { files: { reader: plan.files.reader, list: files } } : {}),
     },
     swap: 'move-all',
     duplicates: importDuplicates(plan, batch.id, tag),

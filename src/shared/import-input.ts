@@ -4,9 +4,20 @@ import { importJobSchema } from './job-spec';
 import type { BackfillSummary, PartitionPlan } from './backfill-results';
 import type { TableRef } from './table-ref';
 import type { DescribedStatement } from './described-statement';
+import type { FileReader, ImportFile } from './import-file-source';
+
+/**
+ * Which files of a file source a run loads: `all` those the glob matches (the default), or `missing`, those the
+ * ledger of loaded files does not hold (a file changed since it was loaded is reported, not loaded). `failed` is
+ * `missing` by another name: a failed batch's files never reach the ledger, so they are exactly what is missing.
+ */
+export const IMPORT_ONLY_MODES = ['all', 'missing', 'failed'] as const;
+export type ImportOnly = (typeof IMPORT_ONLY_MODES)[number];
 
 /** Input of `importWorkflow`: a `kind: import` job. Its range is every history row before the checkpoint. */
-export const importInputSchema = z.object({ job: importJobSchema }).strict();
+export const importInputSchema = z
+  .object({ job: importJobSchema, only: z.enum(IMPORT_ONLY_MODES).optional() })
+  .strict();
 
 export type ImportInput = z.infer<typeof importInputSchema>;
 export type ImportInputRaw = z.input<typeof importInputSchema>;
@@ -47,6 +58,27 @@ export interface ImportTarget {
 export interface ImportBatch extends PartitionPlan {
   fromMicros: number;
   toMicros: number;
+  /** File sources: the batch's files, fixed by the plan (a retry, resume or rerun reads exactly these). */
+  files?: ImportFile[];
+  /** File sources: the bytes of its files. */
+  bytes?: number;
+}
+
+/** A file the ledger holds as loaded whose size or ETag is not what it was then: reported, never loaded again. */
+export interface ChangedFile {
+  path: string;
+  loaded: { size: number; etag: string };
+  now: { size: number; etag: string };
+}
+
+/** What the plan of a file source found: how to read the files, how many and how large, and what it left out. */
+export interface ImportFilesPlan {
+  reader: FileReader;
+  files: number;
+  bytes: number;
+  /** Files the glob matched that the ledger already holds unchanged (`only: missing`). */
+  alreadyLoaded: number;
+  changed: ChangedFile[];
 }
 
 /** The tables of an import job, resolved, the checkpoint it runs with and its batches, newest first. */
@@ -64,6 +96,8 @@ export interface ImportPlan {
   batches: ImportBatch[];
   /** The server as the plan found it (copied into every batch's task); absent in plans from before profiles. */
   server?: ServerProfile;
+  /** File sources only (then `source` names the table function and the path). */
+  files?: ImportFilesPlan;
 }
 
 /** How one batch builds its main-table duplicate: the history rows of its partition before the checkpoint. */
@@ -74,6 +108,8 @@ export interface ImportBatchBuild {
   toMicros: number;
   partitionKey: string;
   columns: string[];
+  /** File sources: the files of the batch and how to read them; the batch is every row they hold before the checkpoint. */
+  files?: { reader: FileReader; list: ImportFile[] };
 }
 
 /**
@@ -90,6 +126,8 @@ export interface ImportSummary extends BackfillSummary {
   checkpoint: string;
   /** The main table, then each view target (`database.table`). */
   tables: string[];
+  /** File sources: files the ledger holds as loaded that changed since; reported, not loaded. */
+  changedFiles?: string[];
 }
 
 /** What an import job would do if started now: the answer of the `describeImport` activity (a dry run). */

@@ -6,6 +6,7 @@ import { loadThresholdsSchema } from './load-thresholds';
 import { dailyJobSchema, durationSchema } from './daily-job';
 import { DEFAULT_LEDGER_TABLE } from './ledger';
 import { SNAPSHOT_CUTOFF } from './snapshot-cutoff';
+import { fileBatchesSchema, fileSourceSchema } from './import-file-source';
 
 /** A plain ClickHouse name; anything else (quotes, spaces, dots, semicolons, backticks) is refused. */
 export const plainName = z.string().max(128).refine(isPlainIdentifier, {
@@ -348,8 +349,13 @@ export const importJobSchema = z
     name: plainName.optional(),
     /** The live table ingestion writes, and its DateTime/DateTime64 column the checkpoint applies to. */
     target: z.object({ table: tableName, timeColumn: plainName }).strict(),
-    /** The history: a ClickHouse table holding the target's columns (same names and types; more are ignored). */
-    source: z.object({ table: tableName }).strict(),
+    /**
+     * The history: a ClickHouse table holding the target's columns (same names and types; more are ignored), or
+     * files (`s3`, `url` or `file` with globs, and a `format`) holding columns of the target's names (converted).
+     */
+    source: z.union([z.object({ table: tableName }).strict(), fileSourceSchema]),
+    /** File sources: how the listed files are grouped into batches. */
+    fileBatches: fileBatchesSchema.prefault({}),
     /**
      * `auto`: `min(<timeColumn>)` of the live table when the run plans (to the microsecond), recorded in its
      * history; or a UTC time (`2024-12-17T09:00:00Z`) not in the future, before which the live table holds no rows.
@@ -394,6 +400,14 @@ export type AggregateJob = z.infer<typeof aggregateJobSchema>;
 export type ViewJob = z.infer<typeof viewJobSchema>;
 export type ViewJobInput = z.input<typeof viewJobSchema>;
 export type ImportJob = z.infer<typeof importJobSchema>;
+
+/** How messages name an import's history: its table, or `s3 <path> (<format>)` for files. */
+export function historyName(job: ImportJob): string {
+  const s = job.source;
+  if ('table' in s) return s.table;
+  const [fn, path] = 's3' in s ? ['s3', s.s3] : 'url' in s ? ['url', s.url] : ['file', s.file];
+  return `${fn} ${path} (${s.format})`;
+}
 export type ImportJobInput = z.input<typeof importJobSchema>;
 export type JobSpec = z.infer<typeof jobSpecSchema>;
 export type JobSpecInput = z.input<typeof aggregateJobSpecSchema>;

@@ -32,7 +32,7 @@ export function pypiImportJob(db: string, overrides: Partial<ImportJobInput> = {
   return {
     ...job,
     target: { ...job.target, table: `${db}.pypi` },
-    source: { table: `${db}.${job.source.table}` },
+    source: { table: `${db}.${(job.source as { table: string }).table}` },
     ...overrides,
   };
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { runPypiImportExample } from '../../examples/demo/cli/pypi-import-example';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { statementOf } from '../helpers/statement-of';
@@ -40,5 +43,24 @@ describe('npm start -- --example pypi-import', () => {
       }),
     );
     expect(tables.n).toBe('0');
+  });
+
+  it('--example pypi-s3: the same from 20 Parquet files in a local bucket, and its own check passes', async () => {
+    const bucket = mkdtempSync(path.join(tmpdir(), 'pypi-bucket-'));
+    const lines: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((m: string) => void lines.push(m));
+    let code: number;
+    try {
+      code = await h.withWorker(
+        () => runPypiImportExample(h.env.client, h.taskQueue, () => undefined, { clickhouse: h.ch, bucket }),
+        { demo: true },
+      );
+    } finally {
+      log.mockRestore();
+      rmSync(bucket, { recursive: true, force: true });
+    }
+    const output = lines.join('\n');
+    expect(output).toContain('OK: every row counted exactly once in every table');
+    expect(code).toBe(0);
   });
 });

@@ -20,6 +20,8 @@ import { SwapVerificationError, ValidationMismatchError } from '../engine/errors
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { partitionRows, runStep, type SwapResult, type ValidateResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
+import { insertFileBatch } from '../../sql/import/import-files';
+import { importFileChecks } from './import-file-steps';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { ImportPartitionTask } from '../../shared/partition-task';
 
@@ -67,7 +69,16 @@ export function importBatchStatements(task: ImportPartitionTask): ImportBatchSta
       ...duplicates.views.map((v) => createViewCopy(v.copy, v.into, copySelect(task, v.select))),
     ],
     truncate: tables.map(truncateTable),
-    insert: insertImportBatch(task.source, task.shadow, task.job.target.timeColumn, task.build, task.partition.id),
+    insert: task.build.files
+      ? insertFileBatch(
+          task.build.files.reader,
+          task.shadow,
+          task.build.columns,
+          task.job.target.timeColumn,
+          task.build.checkpoint,
+          task.build.files.list.map((f) => f.path),
+        )
+      : insertImportBatch(task.source, task.shadow, task.job.target.timeColumn, task.build, task.partition.id),
     drop: [...dropViews, ...dropTables],
     beforeMoves: (copy) => dialect.syncBeforeAlter(copy),
     move: (copy, live, partitionId) => [
@@ -104,10 +115,19 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
   // Every duplicate afresh (the main table's and each view target's, `CREATE TABLE … AS`, then the view copies);
   // the fill: every duplicate truncated, then the batch's history rows into the main table's duplicate; the drops.
   const { prepare, build, drop } = statementSteps(deps, importBatchStatements);
+  const files = importFileChecks(deps);
 
   return {
     prepare,
-    build,
+
+    /** The fill; a batch of files that fails on a file fails naming it (non-retryable), other batches go on. */
+    async build(task: ImportPartitionTask) {
+      try {
+        return await build(task);
+      } catch (err) {
+        throw await files.nameBadFile(task, err);
+      }
+    },
 
     /**
      * The main table's duplicate holds exactly the batch's history rows, all in the batch's partition; and each
@@ -118,16 +138,21 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
       const id = task.partition.id;
       const tolerance = task.job.validation.relativeTolerance;
       const dialect = dialectOf(task.server);
+      const fileBatch = task.build.files;
       return runStep(task, 'validate', async () => {
         // The history as committed; the duplicates, our own writes, as of every committed part (Cloud).
-        const [source] = await ch.rows(selectImportBatchRows(task.source, task.job.target.timeColumn, task.build, id));
+        const [source] = fileBatch
+          ? [await files.historyRows(task, fileBatch)]
+          : await ch.rows(selectImportBatchRows(task.source, task.job.target.timeColumn, task.build, id));
         const held = await partitionsOf(ch, task.shadow, dialect);
-        const inBatch = held.find((p) => p.id === id)?.rows ?? 0;
+        const total = held.reduce((n, p) => n + p.rows, 0);
+        // A batch of files spans whatever partitions its rows fall in; a table's batch is one partition.
+        const inBatch = fileBatch ? total : (held.find((p) => p.id === id)?.rows ?? 0);
         const checks: ValidationCheck[] = [];
         const check = (name: string, expected: string | number, actual: string | number) =>
           checks.push(validationCheck(name, expected, actual, tolerance));
         check(`${task.target.name}: rows = history rows of the batch`, source.rows, inBatch);
-        check(`${task.target.name}: rows outside partition ${id}`, 0, held.reduce((n, p) => n + p.rows, 0) - inBatch);
+        if (!fileBatch) check(`${task.target.name}: rows outside partition ${id}`, 0, total - inBatch);
         if (task.job.validation.viewTotals) {
           for (const target of task.duplicates.targets) {
             if (!target.rows && target.totals.length === 0) continue;
@@ -182,6 +207,7 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
           }
           await onStep?.('move:table', `${id}/${live.name}`);
         }
+        if (task.build.files) await files.record(task, task.build.files);
         await onStep?.('move:done', id);
         for (const { copy } of moves) {
           const left = (await partitionsOf(ch, copy, dialect)).reduce((n, p) => n + p.rows, 0);

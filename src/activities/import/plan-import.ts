@@ -29,6 +29,8 @@ import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
 import { importBatchStatements, importMoves } from './import-steps';
 import { tableResolver } from '../engine/table-resolver';
+import { filePlanning } from './plan-file-import';
+import type { ImportOnly } from '../../shared/import-input';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { DescribedStatement } from '../../shared/described-statement';
 
@@ -41,7 +43,7 @@ function columnsOf(ch: ClickHouse, table: TableRef) {
 }
 
 /** The main table: a MergeTree-family table with a DateTime time column and a partition key the grammar reads. */
-async function checkMain(ch: ClickHouse, job: ImportJob, main: TableRef) {
+export async function checkMain(ch: ClickHouse, job: ImportJob, main: TableRef) {
   const [info] = await ch.rows(selectImportTableInfo(main));
   if (!info) throw new JobSpecError('target.table', `table ${qualifiedName(main)} does not exist`);
   if (!isMergeTreeFamily(info.engine)) {
@@ -113,7 +115,7 @@ async function insertedColumns(ch: ClickHouse, main: TableRef, history: TableRef
  * The checkpoint, epoch microseconds: `min(<time>)` of the live table for `auto`; a given one must not lie ahead
  * and the live table must hold no row before it (the history before it would double those rows).
  */
-async function checkpointOf(ch: ClickHouse, job: ImportJob, main: TableRef): Promise<number> {
+export async function checkpointOf(ch: ClickHouse, job: ImportJob, main: TableRef): Promise<number> {
   const [range] = await ch.rows(selectTimeRange(main, job.target.timeColumn));
   const rows = Number(range.rows);
   const first = Number(range.first);
@@ -145,7 +147,7 @@ async function checkpointOf(ch: ClickHouse, job: ImportJob, main: TableRef): Pro
 }
 
 /** A plain name for every table the job duplicates: their duplicates' names reach SQL through the allow-list. */
-function checkPlain(what: string, t: TableRef): void {
+export function checkPlain(what: string, t: TableRef): void {
   if (!isPlainIdentifier(t.database) || !isPlainIdentifier(t.name)) {
     throw new JobSpecError(
       'target.table',
@@ -158,7 +160,7 @@ function checkPlain(what: string, t: TableRef): void {
  * The materialized views fed from the main table, each re-pointable at a duplicate of it and writing a `TO` table
  * of the MergeTree family that feeds no further view; and per target what validation compares.
  */
-async function viewsOf(ch: ClickHouse, main: TableRef) {
+export async function viewsOf(ch: ClickHouse, main: TableRef) {
   const views: ImportView[] = [];
   const outputs = new Map<string, { target: TableRef; outputs: string[][]; rowWise: boolean }>();
   for (const row of await ch.rows(selectDependentViews(main))) {
@@ -216,13 +218,21 @@ async function viewsOf(ch: ClickHouse, main: TableRef) {
 }
 
 /** Resolves the job's tables the same way in every activity. */
-async function resolveTables(ch: ClickHouse, job: ImportJob) {
+async function resolveTables(ch: ClickHouse, job: ImportJob, history: string) {
   const resolve = await tableResolver(ch);
-  return { source: resolve(job.source.table), target: resolve(job.target.table) };
+  return { source: resolve(history), target: resolve(job.target.table) };
+}
+
+/** The batches a dry run renders: every one of a table; of files, the first two and the last (they read alike). */
+function describedBatches(plan: ImportPlan): ImportBatch[] {
+  if (!plan.files || plan.batches.length <= 3) return plan.batches;
+  return [...plan.batches.slice(0, 2), ...plan.batches.slice(-1)];
 }
 
 export interface ImportPlanInput {
   job: ImportJob;
+  /** File sources: `missing` (or `failed`) loads only the files the ledger does not hold; absent: `all`. */
+  only?: ImportOnly;
 }
 
 /**
@@ -230,8 +240,10 @@ export interface ImportPlanInput {
  * running any DDL (a dry run).
  */
 export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
-  const plan = async (job: ImportJob): Promise<ImportPlan> => {
-    const { source, target } = await resolveTables(ch, job);
+  const planFiles = filePlanning(ch, { checkPlain, checkMain, checkpointOf, viewsOf });
+  const plan = async (job: ImportJob, only: ImportOnly = 'all'): Promise<ImportPlan> => {
+    if (!('table' in job.source)) return planFiles(job, job.source, only);
+    const { source, target } = await resolveTables(ch, job, job.source.table);
     checkPlain('table', target);
     const main = await checkMain(ch, job, target);
     const columns = await insertedColumns(ch, target, source, main.columns);
@@ -271,11 +283,11 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
      *
      * Durability: read-only; a retry may find a different automatic checkpoint, which is fine as nothing exists yet.
      */
-    async planImport({ job }: ImportPlanInput): Promise<ImportPlan> {
+    async planImport({ job, only }: ImportPlanInput): Promise<ImportPlan> {
       return withHeartbeat(
         () => ({ step: 'plan' }),
         async () => {
-          const planned = await plan(job);
+          const planned = await plan(job, only);
           log.info('planned import', {
             target: qualifiedName(planned.target),
             checkpoint: formatCheckpoint(planned.checkpoint),
@@ -295,11 +307,11 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
      *
      * Durability: read-only; creates nothing, so repeating it is harmless.
      */
-    async describeImport({ job }: ImportPlanInput): Promise<ImportDescription> {
-      const planned = await plan(job);
+    async describeImport({ job, only }: ImportPlanInput): Promise<ImportDescription> {
+      const planned = await plan(job, only);
       const creates: string[] = [];
       const statements: DescribedStatement[] = [];
-      for (const batch of planned.batches) {
+      for (const batch of describedBatches(planned)) {
         const task = importBatchTask(job, planned, batch, DESCRIBED_WRITER_TAG);
         creates.push(
           qualifiedName(task.shadow),
@@ -327,10 +339,12 @@ export function describedImportBatch(task: ImportPartitionTask): DescribedStatem
     { step: at('fill'), ...steps.insert, settings: task.job.insertSettings as Record<string, number> },
     ...importMoves(task).flatMap(({ copy, live }) => [
       ...steps.beforeMoves(copy).map((st) => ({ step: at('move'), ...st })),
-      ...steps.move(copy, live, copy.name === task.shadow.name ? task.partition.id : '<partition>').map((st) => ({
-        step: at(`move (each partition ${copy.name} holds)`),
-        ...st,
-      })),
+      ...steps
+        .move(copy, live, copy.name === task.shadow.name && !task.build.files ? task.partition.id : '<partition>')
+        .map((st) => ({
+          step: at(`move (each partition ${copy.name} holds)`),
+          ...st,
+        })),
     ]),
     ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
   ];

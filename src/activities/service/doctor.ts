@@ -38,7 +38,8 @@ export interface DoctorCheck {
 /** The job `doctor --job` checks against the server: its kind and tables, as its file names them. */
 export interface DoctorJob {
   kind: 'aggregate' | 'view' | 'import';
-  source: string;
+  /** The source table; absent for an import from files (`s3`, `url`, `file`), which reads no table. */
+  source?: string;
   target: string;
   safety: Safety;
 }
@@ -72,9 +73,9 @@ export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
    */
   const jobChecks = async (job: DoctorJob, scratchName: string): Promise<DoctorCheck[]> => {
     const resolve = await tableResolver(ch);
-    const source = resolve(job.source);
+    const source = job.source === undefined ? undefined : resolve(job.source);
     const target = resolve(job.target);
-    const profile = await detectServerProfile(ch, [source, target]);
+    const profile = await detectServerProfile(ch, source ? [source, target] : [target]);
     const checks: DoctorCheck[] = [{ name: 'server', ok: true, detail: serverProfileLine(profile) }];
     try {
       refuseUnsupportedServer(profile, target, job.safety, job.kind === 'aggregate' ? 'replace' : 'append');
@@ -102,7 +103,7 @@ export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
 
   const grantsCheck = async (
     job: DoctorJob,
-    source: TableRef,
+    source: TableRef | undefined,
     target: TableRef,
     topology: Topology,
   ): Promise<DoctorCheck> => {

@@ -10,20 +10,21 @@ export interface NeededGrant {
 }
 
 /**
- * The least privileges a job needs (docs/servers.md): SELECT on the source; in the target's database, where the
+ * The least privileges a job needs (docs/servers.md): SELECT on the source table (an import from files reads
+ * through `s3`/`url`/`file`, whose READ grant is not checked here); in the target's database, where the
  * shadows and backups live, SELECT, INSERT, CREATE TABLE, DROP TABLE, TRUNCATE and ALTER DELETE (REPLACE, ATTACH
  * and DROP PARTITION); for view and import jobs also ALTER MOVE PARTITION, CREATE VIEW and DROP VIEW; on Cloud
  * SYSTEM SYNC REPLICA (reads after writes on another replica).
  */
 export function neededGrants(
   kind: 'aggregate' | 'view' | 'import',
-  source: TableRef,
+  source: TableRef | undefined,
   target: TableRef,
   topology: Topology,
 ): NeededGrant[] {
   const db = `${target.database}.*`;
   const needed: NeededGrant[] = [
-    { privilege: 'SELECT', on: `${source.database}.${source.name}`, why: 'read the source' },
+    ...(source ? [{ privilege: 'SELECT', on: `${source.database}.${source.name}`, why: 'read the source' }] : []),
     { privilege: 'SELECT', on: db, why: 'validate shadows and read the target' },
     { privilege: 'INSERT', on: db, why: 'fill shadows' },
     { privilege: 'CREATE TABLE', on: db, why: 'create the target, shadows and backups' },
@@ -39,7 +40,7 @@ export function neededGrants(
     );
   }
   if (topology === 'cloud') {
-    needed.push({ privilege: 'SYSTEM SYNC REPLICA', on: db, why: 'see earlier writes on every replica' });
+    needed.push({ privilege: 'SYSTEM SYNC REPLICA', on: db, why: 'bring the replica that runs a partition ALTER up to date' });
   }
   return needed;
 }

@@ -166,7 +166,12 @@ export function registerDoctorCommand(program: Command): void {
         ...(job
           ? {
               insertSettings: job.insertSettings,
-              job: { kind: job.kind, source: job.source.table, target: job.target.table, safety: job.safety },
+              job: {
+                kind: job.kind,
+                ...('table' in job.source ? { source: job.source.table } : {}),
+                target: job.target.table,
+                safety: job.safety,
+              },
             }
           : {}),
       };

@@ -5,6 +5,39 @@ import { DESCRIBED_WRITER_TAG } from '../../shared/view-input';
 import { formatStatements, serverLine } from './view-description';
 import { qualifiedName } from '../../shared/table-ref';
 
+const MiB = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+
+/** A file source's part of the dry run: files, bytes, batches (first and last few), what the ledger left out. */
+function fileLines(plan: ImportDescription['plan']): string[] {
+  const files = plan.files;
+  if (!files) return [];
+  const batch = (b: ImportDescription['plan']['batches'][number]) =>
+    `  ${b.id}: ${b.files?.length ?? 0} files, ${MiB(b.bytes ?? 0)}: ${b.start} … ${b.end}`;
+  const shown =
+    plan.batches.length <= 6
+      ? plan.batches.map(batch)
+      : [
+          ...plan.batches.slice(0, 3).map(batch),
+          `  … ${plan.batches.length - 6} more …`,
+          ...plan.batches.slice(-3).map(batch),
+        ];
+  return [
+    `files: ${files.files.toLocaleString('en-US')} (${MiB(files.bytes)}) read through ${files.reader.fn}() as ` +
+      `${files.reader.format}${files.reader.namedCollection ? ` with named collection ${files.reader.namedCollection}` : ''}; ` +
+      'credentials come from the server (environment or named collection), never from the job',
+    ...(files.alreadyLoaded > 0 ? [`left out: ${files.alreadyLoaded} files the ledger holds as loaded`] : []),
+    ...files.changed.map(
+      (c) =>
+        `changed since loaded, not loaded: ${c.path} (size ${c.loaded.size} → ${c.now.size}, etag ${c.loaded.etag || '-'} → ${c.now.etag || '-'})`,
+    ),
+    `batches (${plan.batches.length}, at most the job's fileBatches.maxFiles files and maxBytes bytes each):`,
+    ...shown,
+    ...(plan.batches.length > 3
+      ? ['statements are shown for the first two batches and the last: the others read alike']
+      : []),
+  ];
+}
+
 /**
  * An import job's dry run as a person reads it: the tables, the checkpoint, the views found and what validation
  * compares for each target, the batches, every table and view a run creates, then every statement in the order a
@@ -28,9 +61,13 @@ export function formatImportDescription(file: string, job: ImportJob, d: ImportD
       const checks = compared.length > 0 ? `validation compares ${compared.join(', ')}` : 'no exact check';
       return `target ${qualifiedName(t.table)} (${t.engine}): ${checks}${t.note ? ` (${t.note})` : ''}`;
     }),
-    `batches, newest first: ${
-      plan.batches.map((b) => `${b.id} (${b.sourceRows.toLocaleString('en-US')} rows)`).join(', ') || 'none'
-    }`,
+    ...(plan.files
+      ? fileLines(plan)
+      : [
+          `batches, newest first: ${
+            plan.batches.map((b) => `${b.id} (${b.sourceRows.toLocaleString('en-US')} rows)`).join(', ') || 'none'
+          }`,
+        ]),
     `duplicates are named <table>_v2_<batch>_${DESCRIBED_WRITER_TAG}: a run's tag is 8 hex digits of its ids`,
     `a run creates: ${d.creates.join(', ') || 'nothing'}`,
   ];

@@ -1,9 +1,9 @@
 import { importInputSchema, type ImportInput } from '../../shared/import-input';
 import { describeIssues } from '../../shared/input-errors';
-import type { ImportJob } from '../../shared/job-spec';
+import { historyName, type ImportJob } from '../../shared/job-spec';
 import type { describeImportWorkflow, importWorkflow } from '../../workflows';
 import { askWorker } from '../ask-worker';
-import { refuseRangeOptions } from '../backfill-options';
+import { refuseRangeOptions, type BackfillOptions } from '../backfill-options';
 import { CliError } from '../cli-error';
 import { formatImportDescription } from './import-description';
 import { formatSummary } from '../summary-table';
@@ -17,6 +17,11 @@ function parseImportInput(raw: unknown): ImportInput {
   return parsed.data;
 }
 
+/** `--only <mode>` of an import from files, as its input takes it (an unknown mode is refused where parsed). */
+function importOnlyOf(options: BackfillOptions): { only?: string } {
+  return options.only === undefined ? {} : { only: options.only };
+}
+
 /**
  * An import job (`kind: import`): every history row before the checkpoint the workflow fixes is loaded into the
  * live table and all its view targets, batch by batch (`importWorkflow`), while ingestion goes on. It takes no
@@ -26,7 +31,8 @@ export const importKind: JobKind<ImportJob> = {
   label: 'an import job',
   workflowType: 'importWorkflow',
   defaultWorkflowId: (job) => `import-${job.target.table}`,
-  checkOptions(file, _job, options) {
+  checkOptions(file, job, options) {
+    const fromFiles = !('table' in job.source);
     refuseRangeOptions(
       file,
       {
@@ -34,16 +40,20 @@ export const importKind: JobKind<ImportJob> = {
         range:
           "it loads every history row before its checkpoint (the job's checkpoint, auto: the live table's first row)",
       },
-      options,
+      // Files: --only missing|failed loads the files the ledger of loaded files lacks (see importOnlyOf).
+      fromFiles ? { ...options, only: undefined, retryOf: undefined } : options,
     );
+    if (fromFiles && options.retryOf !== undefined) {
+      throw new CliError(`${file}: an import from files reruns its failed batches with --only failed alone`);
+    }
   },
-  async start(client, job, _options, workflowId) {
-    const input = parseImportInput({ job });
+  async start(client, job, options, workflowId) {
+    const input = parseImportInput({ job, ...importOnlyOf(options) });
     const handle = await client.workflow.start<typeof importWorkflow>('importWorkflow', {
       taskQueue: taskQueueFromEnv(),
       workflowId,
       args: [input],
-      staticSummary: `import ${input.job.source.table} → ${input.job.target.table} and its views, before checkpoint ${input.job.checkpoint}`,
+      staticSummary: `import ${historyName(input.job)} → ${input.job.target.table} and its views, before checkpoint ${input.job.checkpoint}`,
     });
     return {
       handle,
@@ -58,11 +68,11 @@ export const importKind: JobKind<ImportJob> = {
       },
     };
   },
-  async describe(client, file, job) {
+  async describe(client, file, job, options) {
     const description = await askWorker<typeof describeImportWorkflow>(
       client,
       'describeImportWorkflow',
-      [parseImportInput({ job })],
+      [parseImportInput({ job, ...importOnlyOf(options) })],
       { idPrefix: 'describe-import', what: 'dry run', executionTimeout: '1m' },
     );
     return {

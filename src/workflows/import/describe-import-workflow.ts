@@ -22,6 +22,6 @@ const { resolveImportInput } = proxyLocalActivities<Activities>({
  * Durability: read-only, not retried, creates nothing; a lost run is simply asked again.
  */
 export async function describeImportWorkflow(raw: ImportInputRaw): Promise<ImportDescription> {
-  const { job } = await resolveImportInput(raw);
-  return describeImport({ job });
+  const { job, only } = await resolveImportInput(raw);
+  return describeImport({ job, ...(only ? { only } : {}) });
 }

@@ -60,7 +60,7 @@ export async function importWorkflow(raw: ImportInputRaw, carried?: ImportCarry)
     plan = carried.plan;
     batches = loop.resume(carried.partitions);
   } else {
-    plan = await planImport({ job });
+    plan = await planImport({ job, ...(input.only ? { only: input.only } : {}) });
     progress.target = qualifiedName(plan.target);
     progress.checkpoint = formatCheckpoint(plan.checkpoint);
     progress.phase = 'running';
@@ -86,6 +86,7 @@ export async function importWorkflow(raw: ImportInputRaw, carried?: ImportCarry)
     from: '',
     to: checkpoint,
     ...loop.outcome(),
+    ...(plan.files ? { changedFiles: plan.files.changed.map((c) => c.path) } : {}),
   });
   log.info('import completed', { batches: summary.partitions.length, checkpoint });
   return summary;

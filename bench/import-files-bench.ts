@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createPypiTable, insertPypiRows } from '../examples/demo/sql/pypi-demo';
+import type { ImportSummary } from '../src/shared/import-input';
+import { createHarness } from '../test/helpers/backfill-harness';
+import { createPypiWithViews, pypiImportJob } from '../test/helpers/view-jobs';
+
+/**
+ * `npm run bench:import-files`: an import from Parquet files (`source: { file, format: Parquet }`, batches of
+ * files, duplicates, validation per file, moves, the ledger) against one bare `INSERT … SELECT` from the same
+ * files into a copy of `pypi` with the same two views. Target: the import takes at most 1.15 × the bare INSERT.
+ */
+const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 5_000_000);
+const FILES = Number(process.env.BENCH_IMPORT_FILES ?? 20);
+const TARGET_RATIO = 1.15;
+const COLUMNS = 'timestamp, country_code, url, project, type, installer, python_minor, system';
+
+async function main(): Promise<number> {
+  const h = await createHarness();
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-import-files-'));
+  try {
+    const exec = (query: string, params: Record<string, unknown> = {}) => h.ch.exec({ query, params });
+    const db = `bench_import_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
+    await exec('CREATE DATABASE {db:Identifier}', { db });
+    const source = { database: db, name: 'generated' };
+    await h.ch.exec(createPypiTable(source));
+    await h.ch.exec(insertPypiRows(source, ROWS, '2024-01-01 00:00:00', '2024-06-01 00:00:00'));
+    for (let i = 0; i < FILES; i++) {
+      await exec(
+        `INSERT INTO FUNCTION file({p:String}, 'Parquet') SELECT ${COLUMNS} FROM ${db}.generated WHERE cityHash64(url, timestamp) % {n:UInt16} = {i:UInt16}`,
+        { p: path.join(dir, `part-${i}.parquet`), n: FILES, i },
+      );
+    }
+    const glob = path.join(dir, '*.parquet');
+
+    // The bare INSERT … SELECT: a pypi with the same views, in a database of its own.
+    const bareDb = `${db}_bare`;
+    await exec('CREATE DATABASE {db:Identifier}', { db: bareDb });
+    await createPypiWithViews(h.ch, bareDb);
+    const bareStarted = performance.now();
+    await exec(`INSERT INTO ${bareDb}.pypi (${COLUMNS}) SELECT ${COLUMNS} FROM file({g:String}, 'Parquet')`, {
+      g: glob,
+    });
+    const bareMs = performance.now() - bareStarted;
+
+    await createPypiWithViews(h.ch, db);
+    await h.ch.exec(
+      insertPypiRows({ database: db, name: 'pypi' }, 1_000, '2024-06-01 00:00:00', '2024-06-02 00:00:00'),
+    );
+    const job = pypiImportJob(db, { source: { file: glob, format: 'Parquet' }, fileBatches: { maxFiles: FILES } });
+    const importStarted = performance.now();
+    const summary = (await h.withWorker(() =>
+      h.env.client.workflow.execute('importWorkflow', {
+        taskQueue: h.taskQueue,
+        workflowId: `bench-import-files-${randomUUID()}`,
+        args: [{ job }],
+      }),
+    )) as ImportSummary;
+    const importMs = performance.now() - importStarted;
+
+    const ratio = importMs / bareMs;
+    const rate = (ms: number) => Math.round(ROWS / (ms / 1000)).toLocaleString('en-US');
+    console.log(
+      `import from ${FILES} Parquet files, ${ROWS.toLocaleString('en-US')} rows, ${summary.partitions.length} batch(es): ` +
+        `${(importMs / 1000).toFixed(2)} s (${rate(importMs)} rows/s); bare INSERT … SELECT from the same files: ` +
+        `${(bareMs / 1000).toFixed(2)} s (${rate(bareMs)} rows/s); ratio ${ratio.toFixed(2)} × ` +
+        `(target ≤ ${TARGET_RATIO}): ${ratio <= TARGET_RATIO ? 'PASS' : 'MISS'}`,
+    );
+    return 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await h.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,194 @@
+import type { Statement } from '../../clickhouse/statement';
+import type { FileReader } from '../../shared/import-file-source';
+import { quoteAllowListedIdentifier as q } from '../engine/quote-identifier';
+import { tableParam } from '../engine/table-param';
+import type { TableRef } from '../../shared/table-ref';
+
+/**
+ * The statements of an import whose history is files (`s3`, `url`, `file`). The table function is built here,
+ * never from the job's expressions: its path and format travel as query parameters (ClickHouse takes them there),
+ * a named collection's name through the allow-list quoting. No credential is ever part of a statement: the server
+ * finds them in its environment or in the named collection.
+ */
+
+/** The table function reading `reader`'s files in `format` (the reader's own unless given, e.g. `One` to list). */
+function tableFunction(reader: FileReader, format?: string): { sql: string; params: Record<string, string> } {
+  const params = { import_path: reader.path, import_format: format ?? reader.format };
+  if (reader.namedCollection !== undefined) {
+    return {
+      sql: `${reader.fn}(${q(reader.namedCollection)}, url = {import_path:String}, format = {import_format:String})`,
+      params,
+    };
+  }
+  return { sql: `${reader.fn}({import_path:String}, {import_format:String})`, params };
+}
+
+/** Only s3 has an ETag, and url no modification time. */
+const etagOf = (reader: FileReader): string => (reader.fn === 's3' ? "ifNull(_etag, '')" : "''");
+const mtimeOf = (reader: FileReader): string =>
+  reader.fn === 'url' ? '0' : 'toUInt32(ifNull(toUnixTimestamp(_time), 0))';
+
+/** Every file the glob matches, without reading them (format `One`): path, size, ETag, modification time. */
+export function selectSourceFiles(
+  reader: FileReader,
+): Statement<{ path: string; size: string; etag: string; mtime: string | number }> {
+  const fn = tableFunction(reader, 'One');
+  return {
+    query: [
+      `SELECT _path AS path, toString(ifNull(_size, 0)) AS size, ${etagOf(reader)} AS etag, ${mtimeOf(reader)} AS mtime`,
+      `FROM ${fn.sql} ORDER BY path`,
+    ].join('\n'),
+    params: fn.params,
+  };
+}
+
+/** The columns the files hold, as the server infers them (from the first file the glob matches). */
+export function describeSourceFiles(reader: FileReader): Statement<{ name: string; type: string }> {
+  const fn = tableFunction(reader);
+  return { query: `DESCRIBE TABLE ${fn.sql}`, params: fn.params };
+}
+
+/** A batch's files and its rows before the checkpoint, as `WHERE` conditions and their parameters. */
+function batchFilesFilter(timeColumn: string, checkpoint: number, paths: string[]) {
+  return {
+    where: `_path IN {batch_files:Array(String)} AND ${q(timeColumn)} < fromUnixTimestamp64Micro({checkpoint:Int64})`,
+    params: { batch_files: paths, checkpoint },
+  };
+}
+
+/** A batch's fill: the rows before the checkpoint of exactly its files, into the main table's duplicate. */
+export function insertFileBatch(
+  reader: FileReader,
+  into: TableRef,
+  columns: string[],
+  timeColumn: string,
+  checkpoint: number,
+  paths: string[],
+): Statement {
+  const fn = tableFunction(reader);
+  const dst = tableParam('into', into);
+  const filter = batchFilesFilter(timeColumn, checkpoint, paths);
+  const list = columns.map(q).join(', ');
+  return {
+    query: `INSERT INTO ${dst.sql} (${list})\nSELECT ${list} FROM ${fn.sql}\nWHERE ${filter.where}`,
+    params: { ...fn.params, ...dst.params, ...filter.params },
+  };
+}
+
+/**
+ * Per file of a batch, its rows before the checkpoint and its size and ETag now (a file with none before the
+ * checkpoint has no row).
+ */
+export function selectFileBatchRows(
+  reader: FileReader,
+  timeColumn: string,
+  checkpoint: number,
+  paths: string[],
+): Statement<{ path: string; rows: string; size: string; etag: string }> {
+  const fn = tableFunction(reader);
+  const filter = batchFilesFilter(timeColumn, checkpoint, paths);
+  return {
+    query: [
+      `SELECT _path AS path, toString(count()) AS rows, toString(any(ifNull(_size, 0))) AS size,`,
+      `  any(${etagOf(reader)}) AS etag`,
+      `FROM ${fn.sql} WHERE ${filter.where} GROUP BY _path ORDER BY path`,
+    ].join('\n'),
+    params: { ...fn.params, ...filter.params },
+  };
+}
+
+/** Reads one file whole (its row count): how a failed batch finds the file it failed on. */
+export function selectOneFileRows(reader: FileReader, path: string): Statement<{ rows: string }> {
+  const fn = tableFunction(reader);
+  return {
+    query: `SELECT toString(count()) AS rows FROM ${fn.sql} WHERE _path = {file:String}`,
+    params: { ...fn.params, file: path },
+  };
+}
+
+/** The ledger of loaded files: one row per file a batch moved into the live tables. */
+export function createFilesLedger(ledger: TableRef): Statement {
+  const t = tableParam('ledger', ledger);
+  return {
+    query: [
+      `CREATE TABLE IF NOT EXISTS ${t.sql} (`,
+      '  target String, source String, path String, size UInt64, etag String, mtime UInt32, rows UInt64,',
+      '  batch String, run String, checkpoint Int64, loaded_at DateTime64(3) DEFAULT now64(3)',
+      ') ENGINE = MergeTree ORDER BY (target, path, loaded_at)',
+    ].join('\n'),
+    params: t.params,
+  };
+}
+
+/** One loaded file, as the ledger records it. */
+export interface LoadedFile {
+  path: string;
+  size: number;
+  etag: string;
+  mtime: number;
+  rows: number;
+}
+
+/** Records a batch's loaded files (after its moves); `run` names the batch's run (its main duplicate). */
+export function insertLoadedFiles(
+  ledger: TableRef,
+  run: { target: string; source: string; batch: string; run: string; checkpoint: number },
+  files: LoadedFile[],
+): Statement {
+  const t = tableParam('ledger', ledger);
+  return {
+    query: [
+      `INSERT INTO ${t.sql} (target, source, path, size, etag, mtime, rows, batch, run, checkpoint)`,
+      'SELECT {target:String}, {source:String}, f.1, f.2, f.3, f.4, f.5, {batch:String}, {run:String}, {checkpoint:Int64}',
+      'FROM (SELECT arrayJoin(arrayZip({paths:Array(String)}, {sizes:Array(UInt64)}, {etags:Array(String)},',
+      '  {mtimes:Array(UInt32)}, {rows:Array(UInt64)})) AS f)',
+    ].join('\n'),
+    params: {
+      ...t.params,
+      target: run.target,
+      source: run.source,
+      batch: run.batch,
+      run: run.run,
+      checkpoint: run.checkpoint,
+      paths: files.map((f) => f.path),
+      sizes: files.map((f) => f.size),
+      etags: files.map((f) => f.etag),
+      mtimes: files.map((f) => f.mtime),
+      rows: files.map((f) => f.rows),
+    },
+  };
+}
+
+/** Whether a batch of a run is already in the ledger (a retried move records it once). */
+export function selectBatchRecorded(
+  ledger: TableRef,
+  target: string,
+  run: string,
+  batch: string,
+): Statement<{ files: string }> {
+  const t = tableParam('ledger', ledger);
+  return {
+    query: [
+      `SELECT toString(count()) AS files FROM ${t.sql}`,
+      'WHERE target = {target:String} AND run = {run:String} AND batch = {batch:String}',
+    ].join('\n'),
+    params: { ...t.params, target, run, batch },
+  };
+}
+
+/** Every file the ledger holds as loaded into `target` from `source`: its newest record, and the checkpoint used. */
+export function selectLoadedFiles(
+  ledger: TableRef,
+  target: string,
+  source: string,
+): Statement<{ path: string; size: string; etag: string; checkpoint: string }> {
+  const t = tableParam('ledger', ledger);
+  return {
+    query: [
+      'SELECT path, toString(argMax(size, loaded_at)) AS size, argMax(etag, loaded_at) AS etag,',
+      '  toString(argMax(checkpoint, loaded_at)) AS checkpoint',
+      `FROM ${t.sql} WHERE target = {target:String} AND source = {source:String} GROUP BY path ORDER BY path`,
+    ].join('\n'),
+    params: { ...t.params, target, source },
+  };
+}
