@@ -29,6 +29,8 @@ export interface ViewPlan {
   /** The view already existed with exactly this definition (a job run again): nothing is created. */
   viewExisted: boolean;
   targetExisted: boolean;
+  /** A view given as SQL: its output columns, which the fill inserts by name. */
+  columns?: string[];
 }
 
 /** What a view job would do if started now: the answer of the `describeViewBackfill` activity (a dry run). */
@@ -36,6 +38,8 @@ export interface ViewDescription {
   plan: ViewPlan;
   /** The partitions holding rows before the cutoff so far (a partition may still gain rows until the cutoff). */
   partitions: { id: string; sourceRows: number }[];
+  /** A view given as SQL: what validation compares for its target's engine. */
+  validation?: string;
   statements: DescribedStatement[];
 }
 

@@ -10,7 +10,7 @@ import type { ViewPartitionTask } from './partition-task';
  */
 export function viewPartitionTask(
   job: ViewJob,
-  tables: { source: TableRef; target: TableRef },
+  tables: { source: TableRef; target: TableRef; columns?: string[] },
   partition: PartitionPlan,
   tag: string,
   cutoff: number | undefined,
@@ -21,7 +21,7 @@ export function viewPartitionTask(
     target: tables.target,
     shadow: shadowTableFor(tables.target, partition.id, tag),
     partition,
-    build: { kind: 'view-fill', cutoff },
+    build: { kind: 'view-fill', cutoff, ...(tables.columns ? { columns: tables.columns } : {}) },
     swap: 'append',
   };
 }
