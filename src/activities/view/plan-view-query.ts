@@ -45,10 +45,16 @@ function checkCreateViewNames(job: ViewJob, tables: { view: TableRef; target: Ta
   const same = (written: string, ref: TableRef) =>
     written.includes('.') ? written === qualifiedName(ref) : written === ref.name;
   if (!same(text.view, tables.view)) {
-    throw new JobSpecError('sql', `the file creates the view ${text.view}, the job names ${qualifiedName(tables.view)}`);
+    throw new JobSpecError(
+      'sql',
+      `the file creates the view ${text.view}, the job names ${qualifiedName(tables.view)}`,
+    );
   }
   if (!same(text.target, tables.target)) {
-    throw new JobSpecError('sql', `the file's view writes ${text.target}, the job's target is ${qualifiedName(tables.target)}`);
+    throw new JobSpecError(
+      'sql',
+      `the file's view writes ${text.target}, the job's target is ${qualifiedName(tables.target)}`,
+    );
   }
 }
 
@@ -65,12 +71,17 @@ async function checkSelectAst(
   source: TableRef,
 ): Promise<void> {
   const field = sqlField(job);
-  const ast = readSelectAst((await rowsOfUserSql(ch, job, explainViewQuery(vq))).map((r) => r.explain));
+  const ast = readSelectAst(
+    (await rowsOfUserSql(ch, job, explainViewQuery(vq))).map((r) => (typeof r === 'string' ? r : r.explain)),
+  );
   if (ast.selects !== 1) {
     throw new JobSpecError(field, `found ${ast.selects} SELECTs (a UNION or a subquery); a view job takes exactly one`);
   }
   if (ast.tableFunctions.length > 0) {
-    throw new JobSpecError(field, `reads the table function ${ast.tableFunctions[0]}(); the view must read ${qualifiedName(source)}`);
+    throw new JobSpecError(
+      field,
+      `reads the table function ${ast.tableFunctions[0]}(); the view must read ${qualifiedName(source)}`,
+    );
   }
   const dimensions = new Set(job.dimensions.map((d) => qualifiedName(resolve(d))));
   const read = ast.tables.map((t) => qualifiedName(resolve(t)));
@@ -120,7 +131,10 @@ function checkOrderBy(vq: ViewQuery, output: TableColumn[]): void {
   const types = new Map(output.map((c) => [c.name, c.type]));
   for (const name of vq.orderBy) {
     if (!types.has(name)) {
-      throw new JobSpecError('target.orderBy', `"${name}" is no output of the SELECT (it has: ${[...types.keys()].join(', ')})`);
+      throw new JobSpecError(
+        'target.orderBy',
+        `"${name}" is no output of the SELECT (it has: ${[...types.keys()].join(', ')})`,
+      );
     }
   }
   const first = types.get(vq.orderBy[0])!;
@@ -153,7 +167,10 @@ async function checkExistingQueryTarget(
   const columns = new Set((await ch.rows(selectTableColumns(target))).map((c) => c.name));
   const missing = output.filter((c) => !columns.has(c.name)).map((c) => c.name);
   if (missing.length > 0) {
-    throw new JobSpecError('target.table', `${qualifiedName(target)} has no column ${missing.join(', ')} the SELECT outputs`);
+    throw new JobSpecError(
+      'target.table',
+      `${qualifiedName(target)} has no column ${missing.join(', ')} the SELECT outputs`,
+    );
   }
   return true;
 }

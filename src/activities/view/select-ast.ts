@@ -31,7 +31,15 @@ export function readSelectAst(lines: string[]): SelectAst {
   const nodes: Node[] = lines
     .filter((l) => l.trim() !== '')
     .map((l) => ({ depth: l.length - l.trimStart().length, text: l.trim() }));
-  const ast: SelectAst = { selects: 0, tables: [], tableFunctions: [], functions: [], aliases: [], joins: false, dictionaries: [] };
+  const ast: SelectAst = {
+    selects: 0,
+    tables: [],
+    tableFunctions: [],
+    functions: [],
+    aliases: [],
+    joins: false,
+    dictionaries: [],
+  };
   const functions = new Set<string>();
   nodes.forEach((node, i) => {
     const words = node.text.replace(/ \(children \d+\)$/, '');

@@ -114,7 +114,9 @@ async function validateViewQuery(
   const keys = new Set(vq.orderBy);
   const sums =
     comparison === 'rows and sums' || comparison === 'keys and sums'
-      ? columns.filter((c) => NUMERIC.test(c.type) && (comparison === 'rows and sums' || !keys.has(c.name))).map((c) => c.name)
+      ? columns
+          .filter((c) => NUMERIC.test(c.type) && (comparison === 'rows and sums' || !keys.has(c.name)))
+          .map((c) => c.name)
       : [];
   const [source] = await ch.rows(selectViewQueryTotals(vq, sums, partition.id, build.cutoff!));
   const [shadow] = await ch.rows(
@@ -122,7 +124,8 @@ async function validateViewQuery(
   );
   const checks: ValidationCheck[] = [];
   const { relativeTolerance } = task.job.validation;
-  if (comparison === 'rows and sums') checks.push(validationCheck('rows = view query rows', source.rows, shadow.rows, 0));
+  if (comparison === 'rows and sums')
+    checks.push(validationCheck('rows = view query rows', source.rows, shadow.rows, 0));
   else if (comparison === 'final rows') {
     checks.push(validationCheck('rows after FINAL = distinct keys of the view query', source.keys, shadow.rows, 0));
   } else checks.push(validationCheck('keys = distinct keys of the view query', source.keys, shadow.keys, 0));

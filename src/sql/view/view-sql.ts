@@ -76,8 +76,11 @@ export function describeViewQuery(vq: ViewQuery): Statement<{ name: string; type
   return { query: `DESCRIBE (${vq.select})`, params: {} };
 }
 
-/** `EXPLAIN AST` of the user's SELECT: the server's parse, one node a line (read by src/activities/view/select-ast.ts). */
-export function explainViewQuery(vq: ViewQuery): Statement<{ explain: string }> {
+/**
+ * `EXPLAIN AST` of the user's SELECT: the server's parse, one node a line (read by src/activities/view/select-ast.ts).
+ * The embedded engine returns each line as a bare string, a server as `{ explain }`.
+ */
+export function explainViewQuery(vq: ViewQuery): Statement<{ explain: string } | string> {
   return { query: `EXPLAIN AST ${vq.select}`, params: {} };
 }
 
