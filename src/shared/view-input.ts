@@ -38,7 +38,7 @@ export interface ViewDescription {
   plan: ViewPlan;
   /** The partitions holding rows before the cutoff so far (a partition may still gain rows until the cutoff). */
   partitions: { id: string; sourceRows: number }[];
-  /** A view given as SQL: what validation compares for its target's engine. */
+  /** What validation compares per partition, for the target's engine (absent in descriptions from before it). */
   validation?: string;
   statements: DescribedStatement[];
 }

@@ -40,7 +40,7 @@ describe('a view job given as SQL', () => {
       "  countIf(installer = 'pip') AS pip_downloads, count() AS downloads",
       `FROM ${database}.pypi`,
       "WHERE type = 'bdist_wheel' -- wheels only",
-      'GROUP BY hour, project, tag, region',
+      'GROUP BY hour, project, tag, region -- per hour',
     ].join('\n');
 
   const hourlyJob = (name: string, overrides: Partial<ViewJobInput> = {}): ViewJobInput => ({
@@ -90,6 +90,7 @@ describe('a view job given as SQL', () => {
     const file = viewJobFile(job);
     const dry = await cli('plan', '--job', file);
     expect(dry.err).toBe('');
+    if (process.env.PLAN_OUT) writeFileSync(process.env.PLAN_OUT, dry.out);
     expect(dry.out).toContain("WHERE (type = 'bdist_wheel') AND `timestamp` >= toDateTime(");
     expect(dry.out).toContain('validation compares, per partition: rows, and the total of each numeric column');
 
@@ -110,7 +111,7 @@ describe('a view job given as SQL', () => {
       keys,
     );
     const source = await digest(
-      `SELECT hour, project, tag, region, sum(downloads) AS n, sum(pip_downloads) AS pip FROM (${hourlySelect(db)}) GROUP BY hour, project, tag, region`,
+      `SELECT hour, project, tag, region, sum(downloads) AS n, sum(pip_downloads) AS pip FROM (${hourlySelect(db)}\n) GROUP BY hour, project, tag, region`,
       keys,
     );
     expect(Number(source.rows)).toBeGreaterThan(1000);

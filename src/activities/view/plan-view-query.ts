@@ -228,8 +228,14 @@ export async function viewQueryPartitions(
   }));
 }
 
-/** What `plan` says validation compares, for a view given as SQL (nothing for the structured form). */
-export function viewValidationText(job: ViewJob): { validation?: string } {
+/** What `plan` says validation compares per partition, for the job's target and form. */
+export function viewValidationText(job: ViewJob): { validation: string } {
   const vq = viewQuery(job);
-  return vq ? { validation: comparisonText(vq.engine) } : {};
+  if (vq) return { validation: comparisonText(vq.engine) };
+  return {
+    validation:
+      job.validation.mode === 'full'
+        ? 'distinct groups, and each count()/sum() total, against the source rows of the partition'
+        : 'each count()/sum() total against the source rows of the partition (distinct groups without a count())',
+  };
 }

@@ -71,9 +71,12 @@ function selectBefore(vq: ViewQuery): string {
   return addCondition(vq.select, `${q(vq.timeColumn)} < toDateTime({cutoff:UInt32})`);
 }
 
-/** The user's SELECT as written, for DESCRIBE (its output columns) and nothing else. */
+/**
+ * The user's SELECT as written, for DESCRIBE (its output columns). Wherever the user's text is followed by ours,
+ * a line break comes first, so a trailing `-- comment` of theirs cannot hide it.
+ */
 export function describeViewQuery(vq: ViewQuery): Statement<{ name: string; type: string }> {
-  return { query: `DESCRIBE (${vq.select})`, params: {} };
+  return { query: `DESCRIBE (${vq.select}\n)`, params: {} };
 }
 
 /**
@@ -81,7 +84,7 @@ export function describeViewQuery(vq: ViewQuery): Statement<{ name: string; type
  * The embedded engine returns each line as a bare string, a server as `{ explain }`.
  */
 export function explainViewQuery(vq: ViewQuery): Statement<{ explain: string } | string> {
-  return { query: `EXPLAIN AST ${vq.select}`, params: {} };
+  return { query: `EXPLAIN AST ${vq.select}\n`, params: {} };
 }
 
 /**
@@ -90,7 +93,7 @@ export function explainViewQuery(vq: ViewQuery): Statement<{ explain: string } |
  */
 function partitionRowsOf(vq: ViewQuery): string {
   const fn = partitionFunction(vq);
-  return `(${selectBefore(vq)})${fn ? ` WHERE ${fn}(${q(vq.orderBy[0])}) = {partition_key:UInt32}` : ''}`;
+  return `(${selectBefore(vq)}\n)${fn ? ` WHERE ${fn}(${q(vq.orderBy[0])}) = {partition_key:UInt32}` : ''}`;
 }
 
 function partitionParams(vq: ViewQuery, partitionId: string, cutoff: number): Record<string, number> {
@@ -102,7 +105,7 @@ export function selectViewQueryPartitions(vq: ViewQuery, cutoff: number): Statem
   const fn = partitionFunction(vq);
   const id = fn ? `toString(${fn}(${q(vq.orderBy[0])}))` : `'all'`;
   return {
-    query: `SELECT ${id} AS id, toString(count()) AS rows FROM (${selectBefore(vq)}) GROUP BY id HAVING count() > 0 ORDER BY id`,
+    query: `SELECT ${id} AS id, toString(count()) AS rows FROM (${selectBefore(vq)}\n) GROUP BY id HAVING count() > 0 ORDER BY id`,
     params: { cutoff },
   };
 }
