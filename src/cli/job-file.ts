@@ -4,6 +4,7 @@ import { describeIssues } from '../shared/input-errors';
 import { jobSpecSchema, type AggregateJob, type JobSpec } from '../shared/job-spec';
 import { CliError } from './cli-error';
 import { jobKindFor } from './kinds/registry';
+import { inlineSqlFile } from './sql-file';
 
 /** Reads a YAML or JSON job file and validates it; every problem is reported with its field. */
 export function loadJobFile(file: string): JobSpec {
@@ -19,7 +20,7 @@ export function loadJobFile(file: string): JobSpec {
   } catch (err) {
     throw new CliError(`job file ${file} is not valid YAML/JSON: ${(err as Error).message}`, { cause: err });
   }
-  const parsed = jobSpecSchema.safeParse(raw);
+  const parsed = jobSpecSchema.safeParse(inlineSqlFile(file, raw));
   if (!parsed.success) throw new CliError(`job file ${file} is invalid:\n${describeIssues(parsed.error)}`);
   return parsed.data;
 }

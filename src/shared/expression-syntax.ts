@@ -3,8 +3,9 @@
  * (`sum(ctr * ctr)`, `quantile(0.9)(latency)`, `toDate(ts)`): its syntax tree and parser, which the job spec's
  * schema checks with. The SQL is rendered from the tree in src/sql/engine/expression.ts.
  *
- * Anything outside the grammar (string literals, quotes, comments, semicolons, dots, query parameters,
- * subqueries) is refused.
+ * String literals (`'buy'`, with `''` or `\'` for a quote) are read into their value and rendered again by the
+ * quoting helper, never copied. Anything else outside the grammar (other quotes, comments, semicolons, dots, query
+ * parameters, subqueries) is refused.
  */
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '=' | '!=' | '<>' | '<' | '<=' | '>' | '>=' | 'AND' | 'OR';
@@ -13,6 +14,8 @@ export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '=' | '!=' | '<>' | '<' | '
 export type Expr =
   | { kind: 'column'; name: string }
   | { kind: 'number'; text: string }
+  /** A string literal's value, quotes and escapes removed (rendered by `quoteStringLiteral`). */
+  | { kind: 'string'; value: string }
   | { kind: 'call'; name: string; params?: Expr[]; args: Expr[] }
   | { kind: 'unary'; op: '-' | 'NOT'; operand: Expr }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr };
@@ -47,7 +50,7 @@ const KEYWORDS = new Set(['AND', 'OR', 'NOT']);
 const COMPARISON_OPS = new Set(['=', '!=', '<>', '<', '<=', '>', '>=']);
 
 interface Token {
-  type: 'ident' | 'number' | 'op' | 'end';
+  type: 'ident' | 'number' | 'op' | 'string' | 'end';
   text: string;
   /** 0-based character offset in the expression. */
   pos: number;
@@ -57,12 +60,47 @@ function unexpected(text: string, what: string, pos: number): ExpressionSyntaxEr
   return new ExpressionSyntaxError(`cannot parse ${JSON.stringify(text)}: unexpected ${what} at position ${pos}`, text);
 }
 
+/**
+ * The string literal starting at `start` (a `'`): its value (`''` and `\'` are a quote, `\\` a backslash) and
+ * where it ends. Control characters and other backslash escapes are refused, so what is rendered again is plain.
+ */
+function readStringLiteral(text: string, start: number): { value: string; end: number } {
+  let value = '';
+  let pos = start + 1;
+  while (pos < text.length) {
+    const c = text[pos];
+    if (c === "'" && text[pos + 1] === "'") {
+      value += "'";
+      pos += 2;
+    } else if (c === "'") {
+      return { value, end: pos + 1 };
+    } else if (c === '\\') {
+      const next = text[pos + 1];
+      if (next !== "'" && next !== '\\') throw unexpected(text, `escape ${JSON.stringify(c + (next ?? ''))}`, pos);
+      value += next;
+      pos += 2;
+    } else if (c < ' ' || c === '\u007f') {
+      throw unexpected(text, 'control character in a string literal', pos);
+    } else {
+      value += c;
+      pos += 1;
+    }
+  }
+  throw unexpected(text, 'unterminated string literal', start);
+}
+
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let pos = 0;
   while (pos < text.length) {
     if (text.startsWith('--', pos) || text.startsWith('/*', pos)) {
       throw unexpected(text, JSON.stringify(text.slice(pos, pos + 2)), pos);
+    }
+    if (text[pos] === "'") {
+      const literal = readStringLiteral(text, pos);
+      tokens.push({ type: 'string', text: literal.value, pos });
+      pos = literal.end;
+      continue;
     }
     TOKEN.lastIndex = pos;
     const m = TOKEN.exec(text);
@@ -181,6 +219,10 @@ export function parseExpression(text: string): Expr {
     if (t.type === 'number') {
       i++;
       return { kind: 'number', text: t.text };
+    }
+    if (t.type === 'string') {
+      i++;
+      return { kind: 'string', value: t.text };
     }
     if (isOp(t, '(')) {
       i++;

@@ -8,6 +8,9 @@ import { DEFAULT_LEDGER_TABLE } from './ledger';
 import { SNAPSHOT_CUTOFF } from './snapshot-cutoff';
 import { fileBatchesSchema, fileSourceSchema } from './import-file-source';
 
+/** The engines the structured form (`groupBy` + `aggregates`) writes: the job's declared engine, a family name. */
+const STRUCTURED_FORM_ENGINES: ReadonlySet<string> = new Set(['SummingMergeTree', 'AggregatingMergeTree']);
+
 /** A plain ClickHouse name; anything else (quotes, spaces, dots, semicolons, backticks) is refused. */
 export const plainName = z.string().max(128).refine(isPlainIdentifier, {
   message: 'must be a plain name (letters, digits, underscores; no quotes, spaces, dots or semicolons)',
@@ -246,7 +249,15 @@ export const viewJobSchema = z
       .object({
         table: tableName,
         /** SummingMergeTree: only count()/sum() aggregates; AggregatingMergeTree stores `-State` values. */
-        engine: z.enum(['SummingMergeTree', 'AggregatingMergeTree']).default('SummingMergeTree'),
+        /**
+         * SummingMergeTree: only count()/sum() aggregates; AggregatingMergeTree stores `-State` values. A view given
+         * as SQL (`select`, `sql`) may also write a plain MergeTree or a ReplacingMergeTree.
+         */
+        engine: z
+          .enum(['SummingMergeTree', 'AggregatingMergeTree', 'MergeTree', 'ReplacingMergeTree'])
+          .default('SummingMergeTree'),
+        /** A view given as SQL: the target's ORDER BY (output columns); its first one is the partition column. */
+        orderBy: z.array(plainName).min(1).optional(),
         /**
          * `none`: one partition (the guide's `pypi_downloads`); `month`/`day`: by the first groupBy column, which
          * must be a Date or DateTime.
@@ -256,14 +267,28 @@ export const viewJobSchema = z
       .strict(),
     /** The materialized view to create (its name, in the target's database unless qualified). */
     view: z.object({ name: tableName }).strict(),
+    /**
+     * The view's SELECT as SQL, exactly what would follow `AS` in `CREATE MATERIALIZED VIEW … TO … AS`: parsed by the
+     * server, one SELECT reading the source (and the `dimensions`), kept character for character.
+     */
+    select: z.string().min(1).max(100_000).optional(),
+    /**
+     * The whole `CREATE MATERIALIZED VIEW … TO … AS SELECT …` text. A job file gives it as `sqlFile:` (a path relative
+     * to the job file), which `ch-backfill` reads into `sql` before the workflow starts, so its history holds the text.
+     */
+    sql: z.string().min(1).max(100_000).optional(),
+    /** Tables and dictionaries the SQL may read besides the source: read as they are at fill time. */
+    dimensions: z.array(tableName).max(20).default([]),
     /** Output column → expression over the source (also the target's ORDER BY, in this order). */
     groupBy: z
       .record(plainName, z.string().superRefine(parsedWith(parseExpression)))
-      .refine((g) => Object.keys(g).length > 0, { message: 'needs at least one column' }),
+      .refine((g) => Object.keys(g).length > 0, { message: 'needs at least one column' })
+      .optional(),
     /** Output column → one aggregate call, e.g. `count: count()`. */
     aggregates: z
       .record(plainName, z.string().superRefine(parsedWith(parseAggregateMetric)))
-      .refine((a) => Object.keys(a).length > 0, { message: 'needs at least one aggregate' }),
+      .refine((a) => Object.keys(a).length > 0, { message: 'needs at least one aggregate' })
+      .optional(),
     /** Optional row filter of the view, same grammar (no string literals). */
     where: z.string().superRefine(parsedWith(parseExpression)).optional(),
     /**
@@ -300,17 +325,56 @@ export const viewJobSchema = z
   })
   .strict()
   .superRefine((job, ctx) => {
+    const forms = [
+      job.groupBy !== undefined || job.aggregates !== undefined ? 'groupBy/aggregates' : undefined,
+      job.select !== undefined ? 'select' : undefined,
+      job.sql !== undefined ? 'sql' : undefined,
+    ].filter((f) => f !== undefined);
+    if (forms.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: forms.length === 0 ? ['select'] : [forms[1] ?? forms[0]],
+        message:
+          forms.length === 0
+            ? 'give the view as select: (SQL), sqlFile: (a CREATE MATERIALIZED VIEW file) or groupBy + aggregates'
+            : `give the view one way only (found ${forms.join(', ')})`,
+      });
+    }
+    if (forms[0] === 'groupBy/aggregates') {
+      if (job.groupBy === undefined) ctx.addIssue({ code: 'custom', path: ['groupBy'], message: 'required' });
+      if (job.aggregates === undefined) ctx.addIssue({ code: 'custom', path: ['aggregates'], message: 'required' });
+      if (!STRUCTURED_FORM_ENGINES.has(job.target.engine)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['target', 'engine'],
+          message: 'groupBy + aggregates write a SummingMergeTree or AggregatingMergeTree; give the view as select:',
+        });
+      }
+    } else if (forms.length === 1) {
+      if (job.target.orderBy === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['target', 'orderBy'], message: 'required with a view given as SQL' });
+      }
+      if (job.where !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['where'], message: 'write the filter in the SELECT itself' });
+      }
+      if (job.cutoff === SNAPSHOT_CUTOFF) {
+        ctx.addIssue({ code: 'custom', path: ['cutoff'], message: 'a view given as SQL needs a time column cutoff' });
+      }
+      if (job.fill !== 'ranged') {
+        ctx.addIssue({ code: 'custom', path: ['fill'], message: 'a view given as SQL is filled ranged' });
+      }
+    }
     refuseFunctions(
       [
-        ...Object.entries(job.groupBy).map(([name, text]): [string[], string] => [['groupBy', name], text]),
-        ...Object.entries(job.aggregates).map(([name, text]): [string[], string] => [['aggregates', name], text]),
+        ...Object.entries(job.groupBy ?? {}).map(([name, text]): [string[], string] => [['groupBy', name], text]),
+        ...Object.entries(job.aggregates ?? {}).map(([name, text]): [string[], string] => [['aggregates', name], text]),
         ...(job.where !== undefined ? [[['where'], job.where] as [string[], string]] : []),
       ],
       job.allowFunctions,
       ctx,
     );
     const seen = new Set<string>();
-    for (const name of [...Object.keys(job.groupBy), ...Object.keys(job.aggregates)]) {
+    for (const name of [...Object.keys(job.groupBy ?? {}), ...Object.keys(job.aggregates ?? {})]) {
       if (seen.has(name)) {
         ctx.addIssue({ code: 'custom', path: ['aggregates'], message: `output column "${name}" is named twice` });
       }

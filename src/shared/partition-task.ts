@@ -54,7 +54,8 @@ export interface AggregatePartitionTask extends PartitionTaskBase {
  */
 export interface ViewPartitionTask extends PartitionTaskBase {
   job: ViewJob;
-  build: { kind: 'view-fill'; cutoff?: number };
+  /** `columns`: a view given as SQL, whose output the fill inserts by these names. */
+  build: { kind: 'view-fill'; cutoff?: number; columns?: string[] };
   swap: 'append';
   backup?: undefined;
   maxShrink?: undefined;

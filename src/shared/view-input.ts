@@ -32,6 +32,8 @@ export interface ViewPlan {
   targetExisted: boolean;
   /** The server as the plan found it (copied into every partition task); absent in plans from before profiles. */
   server?: ServerProfile;
+  /** A view given as SQL: its output columns, which the fill inserts by name. */
+  columns?: string[];
 }
 
 /** What a view job would do if started now: the answer of the `describeViewBackfill` activity (a dry run). */
@@ -39,6 +41,8 @@ export interface ViewDescription {
   plan: ViewPlan;
   /** The partitions holding rows before the cutoff so far (a partition may still gain rows until the cutoff). */
   partitions: { id: string; sourceRows: number }[];
+  /** What validation compares per partition, for the target's engine (absent in descriptions from before it). */
+  validation?: string;
   statements: DescribedStatement[];
 }
 

@@ -12,7 +12,7 @@ import type { ViewPartitionTask } from './partition-task';
  */
 export function viewPartitionTask(
   job: ViewJob,
-  tables: { source: TableRef; target: TableRef; server?: ServerProfile },
+  tables: { source: TableRef; target: TableRef; server?: ServerProfile; columns?: string[] },
   partition: PartitionPlan,
   tag: string,
   cutoff: number | undefined,
@@ -23,7 +23,7 @@ export function viewPartitionTask(
     target: tables.target,
     shadow: shadowTableFor(tables.target, partition.id, tag),
     partition,
-    build: { kind: 'view-fill', cutoff },
+    build: { kind: 'view-fill', cutoff, ...(tables.columns ? { columns: tables.columns } : {}) },
     swap: 'append',
     server: tables.server,
   };

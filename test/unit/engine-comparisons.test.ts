@@ -11,10 +11,10 @@ const FAMILY_FILE = path.join(SRC, 'clickhouse', 'engine-family.ts');
 
 /**
  * The operands that may be compared with a MergeTree-family name: a family (`engineFamily(…)`, or a variable named
- * `family` holding one), and a job's own `target.engine` as the job schema declares it (`shape.engine`: the
- * schema's enum of plain family names, never a name read from a server).
+ * `family` holding one), and a job's own `target.engine` as the job schema declares it (`job.target.engine`, or
+ * `shape.engine` built from it: the schema's enum of plain family names, never a name read from a server).
  */
-const FAMILY_OPERAND = /^(family|engineFamily\(.*\)|shape\.engine)$/;
+const FAMILY_OPERAND = /^(family|engineFamily\(.*\)|shape\.engine|job\.target\.engine)$/;
 
 const files = (dir: string): string[] =>
   readdirSync(dir).flatMap((name) => {

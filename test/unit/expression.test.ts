@@ -103,7 +103,7 @@ describe('calls', () => {
 describe('refusals', () => {
   it.each([
     ['sum(x); DROP TABLE t', 'unexpected ";" at position 6'],
-    ["sum('a')", `unexpected "'" at position 4`],
+    ['sum("a")', `unexpected "\\"" at position 4`],
     ['sum("x")', 'unexpected "\\"" at position 4'],
     ['sum(`x`)', 'unexpected "`" at position 4'],
     ['sum(x) -- c', 'unexpected "--" at position 7'],

@@ -201,7 +201,7 @@ describe('an identifier that is not a plain name is refused naming the field', (
 
 describe('an expression outside the grammar is refused naming the metric or date', () => {
   it.each([
-    "sum('x')",
+    'sum("x")',
     'sum(x); DROP TABLE events',
     'sum(`x`)',
     'sum("x")',
@@ -220,7 +220,7 @@ describe('an expression outside the grammar is refused naming the metric or date
     expect(jobMessage((j) => (j.metrics = { bad: text }))).toMatch(/^job\.metrics\.bad: .* is not an aggregate call/);
   });
 
-  it.each(["toDate('2024-01-01')", 'toDate(ts);', 'toDate(`ts`)'])('date expression %j', (text) => {
+  it.each(['toDate("2024-01-01")', 'toDate(ts);', 'toDate(`ts`)'])('date expression %j', (text) => {
     expect(jobMessage((j) => (j.date = { expression: text }))).toMatch(/^job\.date\.expression: cannot parse/);
   });
 });

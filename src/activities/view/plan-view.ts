@@ -40,6 +40,8 @@ import { tableResolver } from '../engine/table-resolver';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { viewPartitionStatements } from './view-steps';
+import { checkViewQueryJob, viewQueryPartitions, viewValidationText } from './plan-view-query';
+import { createLiveQueryView, createViewQueryTarget, liveViewQuerySelect, viewQuery } from '../../sql/view/view-sql';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
 import type { DescribedStatement } from '../../shared/described-statement';
@@ -199,7 +201,16 @@ export async function viewMatches(
   shape: ViewShape,
   plan: { source: TableRef; target: TableRef; view: TableRef; cutoff: number | undefined },
 ): Promise<boolean> {
-  const [existing] = await ch.rows(selectViewDefinition(plan.view, liveViewSelect(shape, plan.source, plan.cutoff)));
+  return viewMatchesSelect(ch, liveViewSelect(shape, plan.source, plan.cutoff), plan);
+}
+
+/** Whether the view exists with exactly `expectedSelect` into the plan's target; another definition refuses. */
+export async function viewMatchesSelect(
+  ch: ClickHouse,
+  expectedSelect: string,
+  plan: { target: TableRef; view: TableRef },
+): Promise<boolean> {
+  const [existing] = await ch.rows(selectViewDefinition(plan.view, expectedSelect));
   if (!existing) return false;
   const same =
     existing.engine === 'MaterializedView' &&
@@ -217,14 +228,14 @@ export async function viewMatches(
   return true;
 }
 
-/** Resolves the job's tables the same way in every activity. */
+/** Resolves the job's tables the same way in every activity (`resolve` for the other names of the job). */
 async function resolveTables(ch: ClickHouse, job: ViewJob) {
   const resolve = await tableResolver(ch);
   const target = resolve(job.target.table);
   const view = job.view.name.includes('.')
     ? resolve(job.view.name)
     : { database: target.database, name: job.view.name };
-  return { source: resolve(job.source.table), target, view };
+  return { source: resolve(job.source.table), target, view, resolve };
 }
 
 /**
@@ -234,7 +245,7 @@ async function resolveTables(ch: ClickHouse, job: ViewJob) {
  */
 export async function checkViewJob(ch: ClickHouse, job: ViewJob) {
   const shape = viewShape(job);
-  const tables = await resolveTables(ch, job);
+  const { resolve: _resolve, ...tables } = await resolveTables(ch, job);
   await checkSource(ch, job, shape, tables.source);
   await checkFunctions(ch, shape);
   const output = await describeOutput(ch, shape, tables.source);
@@ -276,7 +287,7 @@ export async function viewPartitions(
  */
 export function describePartitions(
   job: ViewJob,
-  tables: { source: TableRef; target: TableRef; server?: ServerProfile },
+  tables: { source: TableRef; target: TableRef; server?: ServerProfile; columns?: string[] },
   partitions: PartitionPlan[],
   cutoff: number | undefined,
   server?: ServerProfile,
@@ -312,6 +323,26 @@ export interface CreateViewInput {
   cutoff: number;
 }
 
+/** The statements creating the target and the live view, of the structured form or of a view given as SQL. */
+function creationStatements(
+  job: ViewJob,
+  tables: { source: TableRef; target: TableRef; view: TableRef },
+  cutoff: number,
+): { target: Statement; view: Statement } {
+  const vq = viewQuery(job);
+  if (vq) {
+    return {
+      target: createViewQueryTarget(vq, tables.target),
+      view: createLiveQueryView(vq, tables.view, tables.target, cutoff),
+    };
+  }
+  const shape = viewShape(job);
+  return {
+    target: createViewTarget(shape, tables.source, tables.target),
+    view: createLiveView(shape, tables.view, tables.source, tables.target, cutoff),
+  };
+}
+
 /** Seconds that must be left before the cutoff when the view is created, or rows at the cutoff could be missed. */
 const MIN_LEAD_SECONDS = 2;
 
@@ -328,10 +359,24 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
           'viewBackfillWorkflow needs cutoff auto or a UTC time',
       );
     }
-    const { shape, tables, targetExisted } = await checkViewJob(ch, job);
+    const vq = viewQuery(job);
     const now = Math.floor(Date.now() / 1000);
     const cutoff = job.cutoff === 'auto' ? now + job.cutoffMarginSeconds : (parseCutoff(job.cutoff) ?? Number.NaN);
-    const viewExisted = await viewMatches(ch, shape, { ...tables, cutoff });
+    let checked: { tables: { source: TableRef; target: TableRef; view: TableRef }; targetExisted: boolean };
+    let viewExisted: boolean;
+    let columns: string[] | undefined;
+    if (vq) {
+      const { resolve, ...tables } = await resolveTables(ch, job);
+      const query = await checkViewQueryJob(ch, job, vq, resolve, tables);
+      checked = { tables, targetExisted: query.targetExisted };
+      columns = query.columns;
+      viewExisted = await viewMatchesSelect(ch, liveViewQuerySelect(vq, cutoff), tables);
+    } else {
+      const { shape, ...rest } = await checkViewJob(ch, job);
+      checked = rest;
+      viewExisted = await viewMatches(ch, shape, { ...rest.tables, cutoff });
+    }
+    const { tables, targetExisted } = checked;
     if (!viewExisted && cutoff < now + MIN_LEAD_SECONDS) {
       throw new JobSpecError(
         'cutoff',
@@ -340,12 +385,15 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
     }
     const server = await detectServerProfile(ch, [tables.source, tables.target]);
     refuseUnsupportedServer(server, tables.target, job.safety, 'append');
-    return { ...tables, cutoff, viewExisted, targetExisted, server };
+    return { ...tables, cutoff, viewExisted, targetExisted, server, ...(columns ? { columns } : {}) };
   };
 
   const partitionsBefore = async (job: ViewJob, cutoff: number): Promise<PartitionPlan[]> => {
     const { source, target } = await resolveTables(ch, job);
-    return viewPartitions(ch, viewShape(job), source, target, cutoff);
+    const vq = viewQuery(job);
+    return vq
+      ? viewQueryPartitions(ch, vq, target, cutoff)
+      : viewPartitions(ch, viewShape(job), source, target, cutoff);
   };
 
   return {
@@ -381,25 +429,17 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
      */
     async describeViewBackfill({ job }: ViewPlanInput): Promise<ViewDescription> {
       const planned = await plan(job);
-      const shape = viewShape(job);
       const partitions = await partitionsBefore(job, planned.cutoff);
+      const { target: createTarget, view: createView } = creationStatements(job, planned, planned.cutoff);
       const statements: DescribedStatement[] = [
-        ...(planned.targetExisted
-          ? []
-          : [{ step: 'create the target', ...createViewTarget(shape, planned.source, planned.target) }]),
-        ...(planned.viewExisted
-          ? []
-          : [
-              {
-                step: 'create the view',
-                ...createLiveView(shape, planned.view, planned.source, planned.target, planned.cutoff),
-              },
-            ]),
+        ...(planned.targetExisted ? [] : [{ step: 'create the target', ...createTarget }]),
+        ...(planned.viewExisted ? [] : [{ step: 'create the view', ...createView }]),
       ];
       statements.push(...describePartitions(job, planned, partitions, planned.cutoff));
       return {
         plan: planned,
         partitions: partitions.map((p) => ({ id: p.id, sourceRows: p.sourceRows })),
+        ...viewValidationText(job),
         statements: statements.map(({ step, query, params, settings }) => ({ step, query, params, settings })),
       };
     },
@@ -413,20 +453,24 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
      * the view landed finds it and changes nothing.
      */
     async createViewAndTarget({ job, cutoff }: CreateViewInput): Promise<void> {
-      const shape = viewShape(job);
       const tables = await resolveTables(ch, job);
-      if (await viewMatches(ch, shape, { ...tables, cutoff })) return;
+      const vq = viewQuery(job);
+      const matches = () =>
+        vq
+          ? viewMatchesSelect(ch, liveViewQuerySelect(vq, cutoff), tables)
+          : viewMatches(ch, viewShape(job), { ...tables, cutoff });
+      if (await matches()) return;
       if (Date.now() / 1000 > cutoff - MIN_LEAD_SECONDS) {
         throw new JobSpecError(
           'cutoff',
           `${isoOfEpochSeconds(cutoff)} passed before the view could be created; run the job again`,
         );
       }
-      await ch.exec(createViewTarget(shape, tables.source, tables.target));
-      await ch.exec(createLiveView(shape, tables.view, tables.source, tables.target, cutoff));
+      const create = creationStatements(job, tables, cutoff);
+      await ch.exec(create.target);
+      await ch.exec(create.view);
       // Another writer may have created a view of that name in between: ours must be the one there.
-      if (!(await viewMatches(ch, shape, { ...tables, cutoff })))
-        throw new Error(`${qualifiedName(tables.view)} vanished`);
+      if (!(await matches())) throw new Error(`${qualifiedName(tables.view)} vanished`);
       log.info('view created', { view: qualifiedName(tables.view), cutoff: isoOfEpochSeconds(cutoff) });
     },
 

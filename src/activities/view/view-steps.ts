@@ -15,6 +15,16 @@ import {
   viewTotalAlias,
 } from '../../sql/view/view';
 import { dialectOf } from '../../sql/engine/server-dialect';
+import {
+  comparisonFor,
+  insertViewQueryRange,
+  selectViewQueryTableTotals,
+  selectViewQueryTotals,
+  viewQuery,
+  viewQuerySumAlias,
+  type ViewQuery,
+} from '../../sql/view/view-sql';
+import { selectTableColumns } from '../../sql/engine/introspection';
 import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
 import { SwapVerificationError, ValidationMismatchError } from '../engine/errors';
@@ -51,6 +61,8 @@ export interface ViewPartitionStatements extends ShadowStatements {
 
 /** Renders every statement of a view partition's steps from its task (see {@link ViewPartitionStatements}). */
 export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionStatements {
+  const vq = viewQuery(task.job);
+  if (vq) return viewQueryPartitionStatements(task, vq);
   const shape = viewShape(task.job);
   const { nullTable, view } = nullFillObjects(task.shadow);
   const { partition, build } = task;
@@ -80,6 +92,69 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
   };
 }
 
+/** The statements of a view given as SQL: the shadow, the ranged fill by column name, the move, the drop. */
+function viewQueryPartitionStatements(task: ViewPartitionTask, vq: ViewQuery): ViewPartitionStatements {
+  const { partition, build } = task;
+  if (build.cutoff === undefined || build.columns === undefined) {
+    throw new Error(`partition ${partition.id}: a view given as SQL needs the plan's cutoff and output columns`);
+  }
+  const dialect = dialectOf(task.server);
+  return {
+    prepare: [dropTableIfExists(task.shadow), createTableLike(task.shadow, task.target)],
+    truncate: [truncateTable(task.shadow)],
+    insert: insertViewQueryRange(vq, task.shadow, build.columns, partition.id, build.cutoff),
+    move: [
+      ...dialect.applyPatches(task.target, partition.id),
+      ...dialect.syncBeforeAlter(task.shadow),
+      dialect.partitionAlter(movePartitionTo(task.shadow, task.target, partition.id)),
+    ],
+    drop: [dropTableIfExists(task.shadow)],
+  };
+}
+
+/** A numeric column (Nullable or LowCardinality wrapped too): validation compares its total. */
+const NUMERIC = /^(Nullable\(|LowCardinality\()*(U?Int\d+|Float\d+|Decimal)/;
+
+/**
+ * Validation of a view given as SQL: what stays exact in the target's engine whatever it merges
+ * ({@link comparisonFor}), the shadow's partition against the view query's output rows of the partition.
+ */
+async function validateViewQuery(
+  ch: ActivityDeps['clickhouse'],
+  task: ViewPartitionTask,
+  vq: ViewQuery,
+): Promise<{ rows: string; checks: ValidationCheck[] }> {
+  const { partition, build } = task;
+  const comparison = comparisonFor(vq.engine);
+  const columns = await ch.rows(selectTableColumns(task.shadow));
+  const keys = new Set(vq.orderBy);
+  const sums =
+    comparison === 'rows and sums' || comparison === 'keys and sums'
+      ? columns
+          .filter((c) => NUMERIC.test(c.type) && (comparison === 'rows and sums' || !keys.has(c.name)))
+          .map((c) => c.name)
+      : [];
+  const [source] = await ch.rows(selectViewQueryTotals(vq, sums, partition.id, build.cutoff!));
+  // The shadow, our own write, as of every committed part (Cloud).
+  const [shadow] = await ch.rows(
+    dialectOf(task.server).consistentRead(
+      selectViewQueryTableTotals(vq, sums, task.shadow, partition.id, comparison === 'final rows'),
+    ),
+  );
+  const checks: ValidationCheck[] = [];
+  const { relativeTolerance } = task.job.validation;
+  if (comparison === 'rows and sums')
+    checks.push(validationCheck('rows = view query rows', source.rows, shadow.rows, 0));
+  else if (comparison === 'final rows') {
+    checks.push(validationCheck('rows after FINAL = distinct keys of the view query', source.keys, shadow.rows, 0));
+  } else checks.push(validationCheck('keys = distinct keys of the view query', source.keys, shadow.keys, 0));
+  sums.forEach((c, i) => {
+    const alias = viewQuerySumAlias(i);
+    checks.push(validationCheck(`total ${c}`, source[alias], shadow[alias], relativeTolerance));
+  });
+  return { rows: source.rows, checks };
+}
+
 /**
  * The steps of a view job's partition, run by the partition workflow's activities when the task says `swap:
  * 'append'`. The shadow gets the view's SELECT over the partition's rows before the cutoff; the live target gets
@@ -105,8 +180,22 @@ export function viewPartitionSteps(deps: ActivityDeps): KindSteps<ViewPartitionT
      * `sum`/`-Merge`, so they hold whatever the shadow's merge state and however many blocks a Null fill wrote.
      */
     async validate(task: ViewPartitionTask): Promise<ValidateResult> {
-      const shape = viewShape(task.job);
       const { partition, build } = task;
+      const vq = viewQuery(task.job);
+      if (vq) {
+        return runStep(task, 'validate', async () => {
+          const dialect = dialectOf(task.server);
+          const { rows, checks } = await validateViewQuery(ch, task, vq);
+          if (checks.some((c) => !c.ok)) throw new ValidationMismatchError(partition.id, checks);
+          return {
+            rowsRead: Number(rows),
+            checks,
+            shadowRows: await partitionRows(ch, task.shadow, partition.id, dialect),
+            liveRows: await partitionRows(ch, task.target, partition.id, dialect),
+          };
+        });
+      }
+      const shape = viewShape(task.job);
       return runStep(task, 'validate', async () => {
         const { mode, relativeTolerance } = task.job.validation;
         // Without a count() aggregate the totals cannot show a lost or doubled row: the groups are compared then too.

@@ -27,6 +27,7 @@ export function formatViewDescription(file: string, job: ViewJob, d: ViewDescrip
       d.partitions.map((p) => `${p.id} (${p.sourceRows.toLocaleString('en-US')} rows)`).join(', ') || 'none'
     }`,
     `shadows are named <target>_v2_<partition>_${DESCRIBED_WRITER_TAG}: a run's tag is 8 hex digits of its ids`,
+    ...(d.validation ? [`validation compares, per partition: ${d.validation}`] : []),
   ];
   return [...lines, ...formatStatements(d.statements)].join('\n');
 }

@@ -6,7 +6,7 @@
  */
 import type { AggregateMetric, Expr } from '../../shared/expression-syntax';
 import { isPlainIdentifier } from '../../shared/plain-identifier';
-import { quoteAllowListedIdentifier } from './quote-identifier';
+import { quoteAllowListedIdentifier, quoteStringLiteral } from './quote-identifier';
 
 const NUMBER = /^\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
@@ -29,6 +29,8 @@ export function renderExpression(e: Expr): string {
     case 'number':
       if (!NUMBER.test(e.text)) throw new Error(`refusing to render number ${JSON.stringify(e.text)}`);
       return e.text;
+    case 'string':
+      return quoteStringLiteral(e.value);
     case 'call':
       return renderCall(e.name, e.params ?? [], e.args);
     case 'unary':

@@ -19,3 +19,16 @@ export function quoteAllowListedIdentifier(name: string): string {
   }
   return `\`${name}\``;
 }
+
+/**
+ * A string literal of the job spec's expressions, rendered again from its value: `'` + the value with `\` and `'`
+ * escaped + `'`. The expression parser lets no control character into a value, so nothing else needs escaping.
+ *
+ * @throws Error for a value holding a control character.
+ */
+export function quoteStringLiteral(value: string): string {
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw new Error(`refusing to quote a string literal with a control character: ${JSON.stringify(value)}`);
+  }
+  return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}

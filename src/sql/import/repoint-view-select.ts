@@ -14,7 +14,8 @@ export class ViewRepointError extends Error {
   override readonly name = 'ViewRepointError';
 }
 
-interface Token {
+/** One ClickHouse token of a SELECT's text (see {@link tokenize}). */
+export interface Token {
   kind: 'space' | 'comment' | 'string' | 'identifier' | 'word' | 'number' | 'punct';
   text: string;
   /** An identifier's name (a quoted one unescaped), or a word as written. */
@@ -50,7 +51,8 @@ function unquote(text: string): string {
   return name;
 }
 
-function tokenize(sql: string): Token[] {
+/** `sql` split into ClickHouse tokens; joined again, their texts give `sql` back character for character. */
+export function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
   let pos = 0;
   outer: while (pos < sql.length) {

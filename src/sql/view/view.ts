@@ -25,18 +25,21 @@ export interface ViewShape {
   where?: Expr;
   /** The column the cutoff applies to; none for a snapshot job, whose view and fill read every row. */
   timeColumn?: string;
-  engine: ViewJob['target']['engine'];
+  engine: 'SummingMergeTree' | 'AggregatingMergeTree';
   partitionBy: ViewJob['target']['partitionBy'];
 }
 
 /** Parses the job's groupBy, aggregates and where; throws the parser's error for the first bad one. */
 export function viewShape(job: ViewJob): ViewShape {
+  if (job.groupBy === undefined || job.aggregates === undefined) {
+    throw new Error('the view is given as SQL, not as groupBy + aggregates (src/sql/view/view-sql.ts renders it)');
+  }
   return {
     groupBy: Object.entries(job.groupBy).map(([name, text]) => ({ name, expr: parseExpression(text) })),
     aggregates: Object.entries(job.aggregates).map(([name, text]) => ({ name, metric: parseAggregateMetric(text) })),
     where: job.where === undefined ? undefined : parseExpression(job.where),
     timeColumn: job.source.timeColumn,
-    engine: job.target.engine,
+    engine: job.target.engine === 'AggregatingMergeTree' ? 'AggregatingMergeTree' : 'SummingMergeTree',
     partitionBy: job.target.partitionBy,
   };
 }

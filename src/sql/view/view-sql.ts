@@ -1,0 +1,220 @@
+import type { Statement } from '../../clickhouse/statement';
+import type { ViewJob } from '../../shared/job-spec';
+import { quoteAllowListedIdentifier as q } from '../engine/quote-identifier';
+import { quotedTable, tableParam } from '../engine/table-param';
+import type { TableRef } from '../../shared/table-ref';
+import { addCondition, parseCreateViewText } from './select-condition';
+
+/**
+ * The statements of a view job whose view is given as SQL (`select:`, or `sql:` read from a `sqlFile:`): the
+ * user's SELECT is kept character for character, and only our conditions are inserted into its WHERE by token
+ * (src/sql/view/select-condition.ts). The live view, the fill and the checks all start from the same text.
+ */
+
+/** A view given as SQL: its text and what the job says of its target. */
+export interface ViewQuery {
+  /** The SELECT, exactly as after `AS` in `CREATE MATERIALIZED VIEW … TO … AS`. */
+  select: string;
+  timeColumn: string;
+  engine: ViewJob['target']['engine'];
+  /** The target's ORDER BY; the first column is the partition column. */
+  orderBy: string[];
+  partitionBy: ViewJob['target']['partitionBy'];
+}
+
+/** The SQL of a view job given as SQL; undefined for the structured form (groupBy + aggregates). */
+export function viewQuery(job: ViewJob): ViewQuery | undefined {
+  const select = job.select ?? (job.sql !== undefined ? parseCreateViewText(job.sql).select : undefined);
+  if (select === undefined) return undefined;
+  if (job.source.timeColumn === undefined || job.target.orderBy === undefined) {
+    throw new Error('a view given as SQL needs source.timeColumn and target.orderBy (checked by the job schema)');
+  }
+  return {
+    select,
+    timeColumn: job.source.timeColumn,
+    engine: job.target.engine,
+    orderBy: job.target.orderBy,
+    partitionBy: job.target.partitionBy,
+  };
+}
+
+function partitionFunction(vq: ViewQuery): 'toYYYYMM' | 'toYYYYMMDD' | undefined {
+  if (vq.partitionBy === 'none') return undefined;
+  return vq.partitionBy === 'month' ? 'toYYYYMM' : 'toYYYYMMDD';
+}
+
+/** The target's partition key as `system.tables.partition_key` shows it ('' when none). */
+export function viewQueryPartitionKey(vq: ViewQuery): string {
+  const fn = partitionFunction(vq);
+  return fn ? `${fn}(${vq.orderBy[0]})` : '';
+}
+
+/**
+ * The live view's SELECT: the user's with `<time> >= toDateTime(<cutoff>)` added to its WHERE. The cutoff is a
+ * checked integer literal, as for the structured form: a view stores its SELECT as text.
+ */
+export function liveViewQuerySelect(vq: ViewQuery, cutoff: number): string {
+  if (!Number.isSafeInteger(cutoff) || cutoff <= 0) throw new Error(`refusing to render cutoff ${cutoff}`);
+  return addCondition(vq.select, `${q(vq.timeColumn)} >= toDateTime(${cutoff})`);
+}
+
+/** `CREATE MATERIALIZED VIEW IF NOT EXISTS <view> TO <target> AS <the user's SELECT from the cutoff on>`. */
+export function createLiveQueryView(vq: ViewQuery, view: TableRef, target: TableRef, cutoff: number): Statement {
+  return {
+    query: `CREATE MATERIALIZED VIEW IF NOT EXISTS ${quotedTable(view)} TO ${quotedTable(target)}\nAS ${liveViewQuerySelect(vq, cutoff)}`,
+    params: {},
+  };
+}
+
+/** The user's SELECT over the rows before the cutoff (a query parameter). */
+function selectBefore(vq: ViewQuery): string {
+  return addCondition(vq.select, `${q(vq.timeColumn)} < toDateTime({cutoff:UInt32})`);
+}
+
+/**
+ * The user's SELECT as written, for DESCRIBE (its output columns). Wherever the user's text is followed by ours,
+ * a line break comes first, so a trailing `-- comment` of theirs cannot hide it.
+ */
+export function describeViewQuery(vq: ViewQuery): Statement<{ name: string; type: string }> {
+  return { query: `DESCRIBE (${vq.select}\n)`, params: {} };
+}
+
+/**
+ * `EXPLAIN AST` of the user's SELECT: the server's parse, one node a line (read by src/activities/view/select-ast.ts).
+ * The embedded engine returns each line as a bare string, a server as `{ explain }`.
+ */
+export function explainViewQuery(vq: ViewQuery): Statement<{ explain: string } | string> {
+  return { query: `EXPLAIN AST ${vq.select}\n`, params: {} };
+}
+
+/**
+ * The view's output rows before the cutoff in one target partition: the user's SELECT as a subquery, filtered by
+ * the partition its rows land in (nothing more for an unpartitioned target).
+ */
+function partitionRowsOf(vq: ViewQuery): string {
+  const fn = partitionFunction(vq);
+  return `(${selectBefore(vq)}\n)${fn ? ` WHERE ${fn}(${q(vq.orderBy[0])}) = {partition_key:UInt32}` : ''}`;
+}
+
+function partitionParams(vq: ViewQuery, partitionId: string, cutoff: number): Record<string, number> {
+  return { cutoff, ...(partitionFunction(vq) ? { partition_key: Number(partitionId) } : {}) };
+}
+
+/** Output rows of the view before the cutoff, per target partition: what the backfill must fill. */
+export function selectViewQueryPartitions(vq: ViewQuery, cutoff: number): Statement<{ id: string; rows: string }> {
+  const fn = partitionFunction(vq);
+  const id = fn ? `toString(${fn}(${q(vq.orderBy[0])}))` : `'all'`;
+  return {
+    query: `SELECT ${id} AS id, toString(count()) AS rows FROM (${selectBefore(vq)}\n) GROUP BY id HAVING count() > 0 ORDER BY id`,
+    params: { cutoff },
+  };
+}
+
+/**
+ * Creates the target when missing: the job's engine, ORDER BY and partitioning, and the column types ClickHouse
+ * gives the user's SELECT (`EMPTY AS` reads no data).
+ */
+export function createViewQueryTarget(vq: ViewQuery, target: TableRef): Statement {
+  const dst = tableParam('target', target);
+  const fn = partitionFunction(vq);
+  return {
+    query: [
+      `CREATE TABLE IF NOT EXISTS ${dst.sql}`,
+      `ENGINE = ${vq.engine}`,
+      ...(fn ? [`PARTITION BY ${fn}(${q(vq.orderBy[0])})`] : []),
+      `ORDER BY (${vq.orderBy.map(q).join(', ')})`,
+      `EMPTY AS ${vq.select}`,
+    ].join('\n'),
+    params: dst.params,
+  };
+}
+
+/** The ranged fill: the view's output rows of one partition before the cutoff, into the shadow, by column name. */
+export function insertViewQueryRange(
+  vq: ViewQuery,
+  into: TableRef,
+  columns: string[],
+  partitionId: string,
+  cutoff: number,
+): Statement {
+  const dst = tableParam('into', into);
+  const names = columns.map(q).join(', ');
+  return {
+    query: `INSERT INTO ${dst.sql} (${names})\nSELECT ${names} FROM ${partitionRowsOf(vq)}`,
+    params: { ...dst.params, ...partitionParams(vq, partitionId, cutoff) },
+  };
+}
+
+/** What the validation of a target compares; `plan` shows it and the checks are named after it. */
+export type ViewQueryComparison = 'rows and sums' | 'keys and sums' | 'keys' | 'final rows';
+
+/** What stays exact in a target of each engine the job may declare (a family name) whatever it merges. */
+const COMPARISONS: Record<ViewQuery['engine'], ViewQueryComparison> = {
+  MergeTree: 'rows and sums',
+  SummingMergeTree: 'keys and sums',
+  AggregatingMergeTree: 'keys',
+  ReplacingMergeTree: 'final rows',
+};
+
+/** What stays exact in a target of `engine` whatever it merges, for a view given as SQL. */
+export function comparisonFor(engine: ViewQuery['engine']): ViewQueryComparison {
+  return COMPARISONS[engine];
+}
+
+/** Sentence of `plan` saying what is compared for a target of `engine`. */
+export function comparisonText(engine: ViewQuery['engine']): string {
+  switch (comparisonFor(engine)) {
+    case 'rows and sums':
+      return 'rows, and the total of each numeric column, against the view query over the partition';
+    case 'keys and sums':
+      return 'distinct ORDER BY keys, and the total of each numeric non-key column, against the view query';
+    case 'keys':
+      return 'distinct ORDER BY keys against the view query (states are not compared)';
+    case 'final rows':
+      return 'rows after FINAL (one per ORDER BY key) against the distinct keys of the view query';
+  }
+}
+
+/** Alias of the n-th summed column in both totals queries. */
+export const viewQuerySumAlias = (i: number): string => `sum_${i}`;
+
+/**
+ * The totals validation compares, of the view query's output rows of one partition before the cutoff: rows,
+ * distinct keys and the sum of each of `sums`.
+ */
+export function selectViewQueryTotals(
+  vq: ViewQuery,
+  sums: string[],
+  partitionId: string,
+  cutoff: number,
+): Statement<Record<string, string>> {
+  const columns = [
+    'toString(count()) AS rows',
+    `toString(uniqExact(${vq.orderBy.map(q).join(', ')})) AS keys`,
+    ...sums.map((c, i) => `toString(sum(${q(c)})) AS ${viewQuerySumAlias(i)}`),
+  ];
+  return {
+    query: `SELECT ${columns.join(', ')} FROM ${partitionRowsOf(vq)}`,
+    params: partitionParams(vq, partitionId, cutoff),
+  };
+}
+
+/** The same totals of one partition of a table (the shadow); `final`: read after `FINAL` (a Replacing target). */
+export function selectViewQueryTableTotals(
+  vq: ViewQuery,
+  sums: string[],
+  table: TableRef,
+  partitionId: string,
+  final: boolean,
+): Statement<Record<string, string>> {
+  const t = tableParam('table', table);
+  const columns = [
+    'toString(count()) AS rows',
+    `toString(uniqExact(${vq.orderBy.map(q).join(', ')})) AS keys`,
+    ...sums.map((c, i) => `toString(sum(${q(c)})) AS ${viewQuerySumAlias(i)}`),
+  ];
+  return {
+    query: `SELECT ${columns.join(', ')} FROM ${t.sql}${final ? ' FINAL' : ''} WHERE _partition_id = {partition_id:String}`,
+    params: { ...t.params, partition_id: partitionId },
+  };
+}
