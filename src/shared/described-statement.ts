@@ -3,5 +3,5 @@ export interface DescribedStatement {
   step: string;
   query: string;
   params: Record<string, unknown>;
-  settings?: Record<string, number>;
+  settings?: Record<string, number | string>;
 }

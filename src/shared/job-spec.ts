@@ -167,6 +167,11 @@ export const aggregateJobSchema = z
     validation: validationSchema.default({ mode: 'full', relativeTolerance: 1e-9 }),
     /** When the backfill pauses itself for cluster load; defaults in src/shared/load-thresholds.ts. */
     load: loadThresholdsSchema.prefault({}),
+    /**
+     * On a self-managed replicated cluster with the target in an `Atomic` database: the cluster its DDL goes
+     * `ON CLUSTER` to (`system.clusters`), when the server is listed in more than one (see docs/clusters.md).
+     */
+    cluster: plainName.optional(),
     /** Settings of the daily incremental run; defaults apply when absent. */
     daily: dailyJobSchema.optional(),
     /** Locks, shrink guard and backups; defaults in {@link safetySchema}. */

@@ -1,7 +1,8 @@
 /**
  * The topologies the tool tells apart. It writes on `embedded` (chDB in the worker), `single-server` and `cloud`
- * (ClickHouse Cloud: SharedMergeTree, replicas behind one load-balanced host); `replicated-cluster` and
- * `sharded-cluster` (self-managed) are detected and refused before any DDL until cluster mode exists.
+ * (ClickHouse Cloud: SharedMergeTree, replicas behind one load-balanced host) and `replicated-cluster` (one shard,
+ * N replicas, self-managed: aggregate jobs only, see docs/clusters.md); `sharded-cluster` is detected and refused
+ * before any DDL.
  */
 export type Topology = 'embedded' | 'single-server' | 'cloud' | 'replicated-cluster' | 'sharded-cluster';
 
@@ -31,6 +32,21 @@ export interface ServerProfile {
   clusters: ClusterShape[];
   /** Partitions with pending lightweight-update patch parts, by `database.table`. */
   patchPartitions: Record<string, string[]>;
+  /** On a `replicated-cluster`: the cluster the job's DDL, syncs and per-replica reads address. */
+  cluster?: ReplicatedTarget;
+}
+
+/**
+ * The cluster a replicated target lives on, as the plan decided it: a `Replicated` database's own cluster (named
+ * after the database: the database replicates DDL, so none carries `ON CLUSTER`), or, in an `Atomic` database,
+ * the job's `cluster:` or the only cluster listing the server (DDL then carries `ON CLUSTER <name>`).
+ */
+export interface ReplicatedTarget {
+  name: string;
+  /** The target database's engine: `Atomic` (DDL `ON CLUSTER`) or `Replicated` (the database replicates it). */
+  databaseEngine: 'Atomic' | 'Replicated';
+  /** `system.tables.engine_full` of the job's `Replicated…MergeTree` tables, by `database.table`. */
+  engines: Record<string, string>;
 }
 
 /** `26.7.1.1` → `[26, 7]`; an unreadable version reads as `[0, 0]` (the oldest: every gate applies). */

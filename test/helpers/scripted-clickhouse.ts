@@ -26,13 +26,23 @@ export function scriptedClickHouse(
   partitionId: string,
   rows = 10,
   rowsOf: Record<string, number> = {},
+  replicaRows: Record<string, number> = {},
 ) {
+  const replicaHosts = ['ch-node-1', 'ch-node-2', 'ch-node-3'];
   const sent: SentStatement[] = [];
   const moved = new Set<string>();
   const tableOf = (params: Record<string, unknown>, key: string) =>
     `${String(params[`${key}_db`])}.${String(params[key])}`;
-  const answer = (statement: Statement): unknown[] => {
+  const answer = (statement: Statement, settings?: Record<string, unknown>): unknown[] => {
     const { query, params } = statement;
+    // DDL on a cluster answers a status per host: every host done.
+    if (settings?.distributed_ddl_output_mode !== undefined) {
+      return replicaHosts.map((host) => ({ host, status: 0, error: '' }));
+    }
+    // A partition's rows on every replica of a cluster: each holds the partition's rows.
+    if (/hostName\(\) AS host, toString\(count\(\)\) AS rows FROM clusterAllReplicas/.test(query)) {
+      return replicaHosts.map((host) => ({ host, rows: String(replicaRows[host] ?? rows) }));
+    }
     // A row count names its table as `{db}`/`{name}` (system.parts) or `{table_db}`/`{table}` (the table itself).
     const named =
       params.db !== undefined
@@ -56,7 +66,7 @@ export function scriptedClickHouse(
     embedded,
     rows: <T>(statement: Statement<T>, options?: RunOptions) => {
       sent.push({ via: 'rows', query: statement.query, params: statement.params, settings: options?.settings });
-      return Promise.resolve(answer(statement) as T[]);
+      return Promise.resolve(answer(statement, options?.settings) as T[]);
     },
     exec: (statement: Statement, options?: RunOptions) => {
       sent.push({ via: 'exec', query: statement.query, params: statement.params, settings: options?.settings });

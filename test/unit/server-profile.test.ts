@@ -27,8 +27,8 @@ interface ServerAnswers {
   hosts: string[];
   cloudMode?: string;
   databases: { name: string; engine: string }[];
-  tables: { database: string; name: string; engine: string }[];
-  clusters: { name: string; shards: string; replicas: string }[];
+  tables: { database: string; name: string; engine: string; engine_full?: string }[];
+  clusters: { name: string; shards: string; replicas: string; local?: string }[];
   patches?: { database: string; table: string; partition_id: string }[];
 }
 
@@ -61,8 +61,17 @@ function answersOfRecorded(p: ServerProfile, extra: Partial<ServerAnswers> = {})
     version: p.version,
     hosts: p.hosts,
     databases: Object.entries(p.databaseEngines).map(([name, engine]) => ({ name, engine })),
-    tables: tablesOf(p.tableEngines),
-    clusters: sortedClusters(p).map((c) => ({ name: c.name, shards: String(c.shards), replicas: String(c.replicas) })),
+    tables: tablesOf(p.tableEngines).map((t) => ({
+      ...t,
+      engine_full: p.cluster?.engines[`${t.database}.${t.name}`] ?? t.engine,
+    })),
+    // The server is listed in its own cluster and, as a stock server, in the sample one: `cluster` decides.
+    clusters: sortedClusters(p).map((c) => ({
+      name: c.name,
+      shards: String(c.shards),
+      replicas: String(c.replicas),
+      local: c.name === p.cluster?.name ? '1' : '0',
+    })),
     ...extra,
   };
 }
@@ -73,12 +82,14 @@ describe('detectServerProfile', () => {
     ['single-server-26.7', {}],
     ['cloud-26.7', { cloudMode: '1' }],
     ['replicated-cluster', {}],
+    ['replicated-database-cluster', {}],
     ['sharded-cluster', {}],
   ])('reads the recorded %s profile from its system tables', async (name, extra) => {
     const expected = recorded(name);
     const tables = Object.keys(expected.tableEngines).map(table);
     const { ch } = cannedClickHouse(answering(answersOfRecorded(expected, extra)));
-    const profile = await detectServerProfile(ch, tables);
+    const target = tables.find((t) => t.name === 'events_daily');
+    const profile = await detectServerProfile(ch, tables, { target });
     expect(profile).toEqual({ ...expected, clusters: sortedClusters(expected), hosts: [...expected.hosts].sort() });
   });
 
@@ -198,16 +209,22 @@ describe('refuseUnsupportedServer', () => {
   const safety = safetySchema.parse({});
   const target = table('default.events_daily');
 
-  it('refuses a replicated cluster before any DDL, naming what it found and the way forward', () => {
-    const profile = recorded('replicated-cluster');
+  it('refuses a replicated cluster whose cluster is unknown, asking for cluster:', () => {
+    const { cluster: _known, ...profile } = recorded('replicated-cluster');
     expect(() => refuseUnsupportedServer(profile, target, safety, 'replace')).toThrow(
-      /default\.events[a-z_]* is Replicated\w*MergeTree in Atomic database default behind 3 hosts.*separate issue.*docs\/servers\.md/,
+      /default\.events[a-z_]* is Replicated\w*MergeTree in Atomic database default behind 3 hosts.*`cluster: <name>`.*main/,
     );
+  });
+
+  it('runs an aggregate job on a known replicated cluster; refuses view and import jobs there', () => {
+    const profile = recorded('replicated-cluster');
+    expect(() => refuseUnsupportedServer(profile, target, safety, 'replace')).not.toThrow();
+    expect(() => refuseUnsupportedServer(profile, target, safety, 'append')).toThrow(/docs\/clusters\.md/);
   });
 
   it('refuses a sharded cluster, naming the Distributed table', () => {
     expect(() => refuseUnsupportedServer(recorded('sharded-cluster'), target, safety, 'append')).toThrow(
-      /sharded cluster: default\.events is Distributed.*docs\/servers\.md/,
+      /sharded cluster: default\.events is Distributed.*docs\/clusters\.md/,
     );
   });
 

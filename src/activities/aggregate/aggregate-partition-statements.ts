@@ -1,15 +1,7 @@
 import type { Statement } from '../../clickhouse/statement';
 import { insertAggregation } from '../../sql/aggregate/aggregation';
 import { aggregationShape, rowCountMetric } from '../../sql/aggregate/aggregation-shape';
-import {
-  attachPartitionFrom,
-  createTableLike,
-  createTableLikeIfNotExists,
-  dropPartition,
-  dropTableIfExists,
-  replacePartition,
-  truncateTable,
-} from '../../sql/engine/partition-ops';
+import { attachPartitionFrom, dropPartition, replacePartition, truncateTable } from '../../sql/engine/partition-ops';
 import { deleteDay } from '../../sql/daily/daily-ops';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { nextDay } from '../../shared/days';
@@ -34,6 +26,12 @@ export interface AggregatePartitionStatements {
   truncate: Statement;
   /** A rebuild's INSERT: the job's (salted) aggregation of the partition, run with the job's `insertSettings`. */
   insert: Statement;
+  /**
+   * After the build fills the shadow (rebuild, day or restore): on a replicated cluster every replica synced with
+   * it (`SYSTEM SYNC REPLICA ON CLUSTER … LIGHTWEIGHT`), so validation and the swap see the fill on any replica;
+   * none elsewhere.
+   */
+  afterFill: Statement[];
   /**
    * A daily run's build of its day (`build.kind: 'day'`): the live partition copied into the shadow (after its
    * pending patches are applied, and on Cloud a best-effort sync of the target), the day deleted there, then the
@@ -67,6 +65,8 @@ export interface AggregatePartitionStatements {
   /** The swap when the shadow holds none and the live partition does: the partition emptied. */
   empty: Statement;
   cleanup: Statement[];
+  /** DDL (prepare, the backup table's create, cleanup) runs with these settings where it reaches several hosts. */
+  ddlSettings?: Record<string, string | number>;
 }
 
 /** Renders every statement of an aggregate partition's steps from its task (see {@link AggregatePartitionStatements}). */
@@ -80,10 +80,11 @@ export function aggregatePartitionStatements(task: AggregatePartitionTask): Aggr
   // dates instead, in every mode, so that validation can always fail.
   const groups = mode === 'full' || rowCountMetric(shape) === undefined;
   return {
-    prepare: [dropTableIfExists(shadow), createTableLike(shadow, target)],
+    prepare: [dialect.dropTable(shadow), dialect.createLike(shadow, target)],
     fingerprint: selectSourceFingerprintDays(shape, source, partition),
     truncate: truncateTable(shadow),
     insert: insertAggregation(shape, source, shadow, partition, partition.salt),
+    afterFill: dialect.syncAfterFill(shadow),
     day:
       build.kind === 'day'
         ? {
@@ -112,7 +113,7 @@ export function aggregatePartitionStatements(task: AggregatePartitionTask): Aggr
     ],
     backup: backup
       ? [
-          createTableLikeIfNotExists(backup, target),
+          dialect.createLike(backup, target, { ifNotExists: true }),
           ...dialect.applyPatches(target, partition.id),
           alter(dropPartition(backup, partition.id)),
           ...dialect.syncBeforeAlter(target),
@@ -122,6 +123,7 @@ export function aggregatePartitionStatements(task: AggregatePartitionTask): Aggr
     beforeSwap: dialect.applyPatches(target, partition.id),
     replace: [...dialect.syncBeforeAlter(shadow), alter(replacePartition(target, shadow, partition.id))],
     empty: alter(dropPartition(target, partition.id)),
-    cleanup: [dropTableIfExists(shadow)],
+    cleanup: [dialect.dropTable(shadow)],
+    ...(dialect.ddlSettings ? { ddlSettings: dialect.ddlSettings } : {}),
   };
 }

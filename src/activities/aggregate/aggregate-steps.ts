@@ -27,6 +27,7 @@ import { emptySnapshot, sourceSnapshots } from './source-fingerprint';
 import { buildQueries, partitionRows, runStep, tableExists, type SwapResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
 import type { KindSteps } from '../engine/kind-steps';
+import { runDdl } from '../engine/cluster-ddl';
 
 /** The checks of a rebuilt partition against the source partition. */
 export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask) {
@@ -123,6 +124,7 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
         } else {
           for (const statement of statements.restore) await ch.exec(statement, { signal });
         }
+        for (const statement of statements.afterFill) await ch.exec(statement, { signal });
       } catch (err) {
         if (!signal.aborted) throw err;
         // Cancelled (pause --now, or the partition cancelled): stop our query, then report a cancellation, not
@@ -147,7 +149,8 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
   return {
     prepare: (task) =>
       runStep(task, 'prepare', async () => {
-        for (const statement of aggregatePartitionStatements(task).prepare) await ch.exec(statement);
+        const dialect = dialectOf(task.server);
+        for (const statement of aggregatePartitionStatements(task).prepare) await runDdl(ch, statement, dialect);
         return {};
       }),
 
@@ -189,7 +192,9 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
       const dialect = dialectOf(task.server);
       const id = task.partition.id;
       return runStep(task, 'backup', async () => {
-        for (const statement of statements.backup) await ch.exec(statement);
+        const [create, ...copy] = statements.backup;
+        await runDdl(ch, create, dialect);
+        for (const statement of copy) await ch.exec(statement);
         await onStep?.('backup:kept', id);
         // A replica lacking some of the live parts copies fewer of them: a rollback would then restore less than
         // was live. Both read as of every committed part (sequential consistency on Cloud), and a swap over such a
@@ -230,6 +235,19 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
             `partition ${id} of the target holds ${targetRows} rows after the swap, the shadow ${shadowRows}`,
           );
         }
+        // On a replicated cluster every replica must hold the shadow's rows (a replica that cloned fewer parts
+        // would serve a short partition): a difference fails the swap, retried, before the ledger records it.
+        if (dialect.replicaRows) {
+          const replicas = await ch.rows(dialect.replicaRows(task.target, id));
+          const short = replicas.filter((r) => Number(r.rows) !== shadowRows).map((r) => `${r.host} holds ${r.rows}`);
+          const silent = (dialect.replicaCount ?? 0) - replicas.length;
+          if (shadowRows > 0 && silent > 0) short.push(`${silent} replica(s) hold none`);
+          if (short.length > 0) {
+            throw new SwapVerificationError(
+              `partition ${id} after the swap: ${short.join(', ')}; the shadow ${shadowRows} rows`,
+            );
+          }
+        }
         log.info('partition swapped in', { partition: id, rows: targetRows, action });
         await recordSwap(deps, task, context, { action, targetRows });
         return { action };
@@ -238,7 +256,8 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
 
     drop: (task) =>
       runStep(task, 'cleanup', async () => {
-        for (const statement of aggregatePartitionStatements(task).cleanup) await ch.exec(statement);
+        const dialect = dialectOf(task.server);
+        for (const statement of aggregatePartitionStatements(task).cleanup) await runDdl(ch, statement, dialect);
         await onStep?.('cleanup:dropped', task.partition.id);
         return {};
       }),

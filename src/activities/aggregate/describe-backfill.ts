@@ -60,15 +60,20 @@ export function plannedPartitionStatements(task: AggregatePartitionTask, creates
         },
       ]
     : [];
+  // DDL that reaches several hosts runs with the settings that make it answer per host (a replicated cluster).
+  const ddl = s.ddlSettings ? { settings: s.ddlSettings } : {};
   return [
-    ...s.prepare.map((st) => ({ step: at('prepare'), ...st })),
+    ...s.prepare.map((st) => ({ step: at('prepare'), ...st, ...ddl })),
     { step: at('insert'), ...s.fingerprint },
     { step: at('insert'), ...s.insert, settings: task.job.insertSettings as Record<string, number> },
+    ...s.afterFill.map((st) => ({ step: at('insert'), ...st })),
     ...s.validate.map((st) => ({ step: at('validate'), ...st })),
-    ...(partition.targetRows > 0 ? s.backup.map((st) => ({ step: at('backup'), ...st })) : []),
+    ...(partition.targetRows > 0
+      ? s.backup.map((st, i) => ({ step: at('backup'), ...st, ...(i === 0 ? ddl : {}) }))
+      : []),
     ...swap.map((st) => ({ step: at('swap'), ...st })),
     ...record,
-    ...s.cleanup.map((st) => ({ step: at('cleanup'), ...st })),
+    ...s.cleanup.map((st) => ({ step: at('cleanup'), ...st, ...ddl })),
   ];
 }
 
@@ -126,7 +131,10 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
           const checked = await checkJob(ch, job);
           const { shape, source, target, targetExisted } = checked;
           const ledgerTable = ledgerTableOf(job, target);
-          const server = await detectServerProfile(ch, [source, target, ...(ledgerTable ? [ledgerTable] : [])]);
+          const server = await detectServerProfile(ch, [source, target, ...(ledgerTable ? [ledgerTable] : [])], {
+            target,
+            cluster: job.cluster,
+          });
           refuseUnsupportedServer(server, target, job.safety, 'replace');
           // The server is known before the target and the ledger are read: on Cloud they are read consistently.
           const dialect = dialectOf(server);

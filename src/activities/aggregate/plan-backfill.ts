@@ -318,7 +318,10 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
         const checked = await checkJob(ch, job);
         const { shape, source, target, targetExisted } = checked;
         const ledger = ledgerTableOf(job, target);
-        const server = await detectServerProfile(ch, [source, target, ...(ledger ? [ledger] : [])]);
+        const server = await detectServerProfile(ch, [source, target, ...(ledger ? [ledger] : [])], {
+          target,
+          cluster: job.cluster,
+        });
         refuseUnsupportedServer(server, target, job.safety, 'replace');
         if (!targetExisted) await ch.exec(createTargetTable(shape, source, target));
         // The server is known before the target and the ledger are read: on Cloud they are read consistently.

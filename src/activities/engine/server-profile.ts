@@ -1,6 +1,6 @@
 import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { isReplicatedEngine, isSharedEngine } from '../../clickhouse/engine-family';
-import { versionAtLeast, type ServerProfile, type Topology } from '../../shared/server-profile';
+import { versionAtLeast, type ReplicatedTarget, type ServerProfile, type Topology } from '../../shared/server-profile';
 import type { TableRef } from '../../shared/table-ref';
 import {
   selectCloudMode,
@@ -59,12 +59,45 @@ function isSharedEngineName(engine: string): boolean {
 
 const unique = (values: string[]): string[] => [...new Set(values)].sort();
 
+/** What the caller knows of the job: its target (whose database decides the cluster) and its `cluster:`. */
+export interface ProfileRequest {
+  target?: TableRef;
+  cluster?: string;
+}
+
+/**
+ * The cluster a replicated target's DDL and per-replica reads address: a `Replicated` database's own cluster (named
+ * after it); in an `Atomic` database the job's `cluster:`, else the only cluster whose hosts include the server
+ * (`is_local`). None when that is not known for sure: the plan then refuses, asking for `cluster:`.
+ */
+export function clusterOf(
+  facts: Pick<ServerProfile, 'databaseEngines' | 'clusters'>,
+  local: string[],
+  engines: Record<string, string>,
+  request: ProfileRequest,
+): ReplicatedTarget | undefined {
+  const database = request.target?.database;
+  if (database === undefined) return undefined;
+  const engine = facts.databaseEngines[database];
+  const known = (name: string | undefined) => facts.clusters.some((c) => c.name === name);
+  if (engine === 'Replicated') {
+    return known(database) ? { name: database, databaseEngine: 'Replicated', engines } : undefined;
+  }
+  if (engine !== 'Atomic') return undefined;
+  const name = request.cluster ?? (local.length === 1 ? local[0] : undefined);
+  return name !== undefined && known(name) ? { name, databaseEngine: 'Atomic', engines } : undefined;
+}
+
 /**
  * Reads what the tool needs to know of the server before writing to it (see {@link ServerProfile}) for the job's
  * `tables` (source, target, view targets, ledger: those that do not exist yet are left out of `tableEngines`).
  * Read-only: a few small reads of system tables, `hostName()` repeated over HTTP to see a load-balanced URL.
  */
-export async function detectServerProfile(ch: ClickHouse, tables: TableRef[]): Promise<ServerProfile> {
+export async function detectServerProfile(
+  ch: ClickHouse,
+  tables: TableRef[],
+  request: ProfileRequest = {},
+): Promise<ServerProfile> {
   const [{ version }] = await ch.rows(selectVersion());
   const hosts = new Set<string>();
   for (let i = 0; i < (ch.embedded ? 1 : HOST_PROBES); i++) {
@@ -76,16 +109,17 @@ export async function detectServerProfile(ch: ClickHouse, tables: TableRef[]): P
   const databaseEngines = Object.fromEntries(
     (await ch.rows(selectDatabaseEngines(databases))).map((d) => [d.name, d.engine]),
   );
-  const tableEngines = Object.fromEntries(
-    (await ch.rows(selectTableEngines(databases, names)))
-      .map((t) => [`${t.database}.${t.name}`, t.engine] as const)
-      .filter(([name]) => wanted.has(name)),
+  const tableRows = (await ch.rows(selectTableEngines(databases, names))).filter((t) =>
+    wanted.has(`${t.database}.${t.name}`),
   );
-  const clusters = (await ch.rows(selectClusters())).map((c) => ({
+  const tableEngines = Object.fromEntries(tableRows.map((t) => [`${t.database}.${t.name}`, t.engine]));
+  const clusterRows = await ch.rows(selectClusters());
+  const clusters = clusterRows.map((c) => ({
     name: c.name,
     shards: Number(c.shards),
     replicas: Number(c.replicas),
   }));
+  const local = clusterRows.filter((c) => c.local === '1').map((c) => c.name);
   const patchPartitions: Record<string, string[]> = {};
   if (versionAtLeast({ version }, ...LIGHTWEIGHT_UPDATES)) {
     for (const p of await ch.rows(selectPatchPartitions(databases, names))) {
@@ -95,5 +129,11 @@ export async function detectServerProfile(ch: ClickHouse, tables: TableRef[]): P
   }
   const cloudMode = (await ch.rows(selectCloudMode())).some((s) => s.value === '1' || s.value === 'true');
   const facts = { version, hosts: [...hosts].sort(), databaseEngines, tableEngines, clusters, patchPartitions };
-  return { topology: topologyOf({ ...facts, embedded: ch.embedded, cloudMode }), ...facts };
+  const topology = topologyOf({ ...facts, embedded: ch.embedded, cloudMode });
+  if (topology !== 'replicated-cluster') return { topology, ...facts };
+  const engines = Object.fromEntries(
+    tableRows.filter((t) => isReplicatedEngine(t.engine)).map((t) => [`${t.database}.${t.name}`, t.engine_full]),
+  );
+  const cluster = clusterOf(facts, local, engines, request);
+  return { topology, ...facts, ...(cluster ? { cluster } : {}) };
 }

@@ -6,8 +6,8 @@ import { JobSpecError } from './errors';
 
 /** Where a refused topology is explained, and what to do about it. */
 const CLUSTER_WAY_FORWARD =
-  'self-managed clusters are not supported yet (cluster mode is a separate issue); run the job against a ' +
-  'single server or ClickHouse Cloud, see docs/servers.md';
+  'sharded clusters, and view and import jobs on any self-managed cluster, are not supported yet; run the job ' +
+  'against one shard of replicas, a single server or ClickHouse Cloud, see docs/clusters.md';
 
 /** What detection found that makes a cluster, in words: the first table or database that decided it. */
 function clusterEvidence(profile: ServerProfile): string {
@@ -46,6 +46,10 @@ export function refuseUnsupportedServer(
   safety: Safety,
   swap: 'replace' | 'append',
 ): void {
+  if (profile.topology === 'replicated-cluster' && swap === 'replace') {
+    refuseUnknownCluster(profile, target);
+    return;
+  }
   if (profile.topology === 'replicated-cluster' || profile.topology === 'sharded-cluster') {
     throw new JobSpecError(
       'target.table',
@@ -66,6 +70,32 @@ export function refuseUnsupportedServer(
       `ClickHouse ${profile.version} is older than 26.6: on ${qualifiedName(target)} (${engine}) parts a swap ` +
         'replaced can come back after a server restart (ClickHouse #107605); upgrade to 26.6 or later, or set ' +
         'safety.acceptPre266ReplacedParts: true to run anyway (see docs/servers.md)',
+    );
+  }
+}
+
+/**
+ * A replicated cluster an aggregate job (or its rollback) can run on: the plan knows the cluster its DDL, syncs and
+ * per-replica reads address, and, in an `Atomic` database, the live target's replicated engine (its shadows get
+ * the same engine with their own Keeper path). Refused otherwise, naming what is missing.
+ */
+function refuseUnknownCluster(profile: ServerProfile, target: TableRef): void {
+  const cluster = profile.cluster;
+  if (!cluster) {
+    const db = target.database;
+    throw new JobSpecError(
+      'cluster',
+      `the server is a replicated cluster (${clusterEvidence(profile)}) and it is unclear which cluster database ` +
+        `${db} lives on: name it with \`cluster: <name>\` in the job (one of ${profile.clusters
+          .map((c) => c.name)
+          .join(', ')}), see docs/clusters.md`,
+    );
+  }
+  if (cluster.databaseEngine === 'Atomic' && !isReplicatedEngine(profile.tableEngines[qualifiedName(target)] ?? '')) {
+    throw new JobSpecError(
+      'target.table',
+      `${qualifiedName(target)} must exist as a Replicated…MergeTree table on cluster ${cluster.name} before the ` +
+        'job runs (the tool creates no target on a cluster), see docs/clusters.md',
     );
   }
 }

@@ -75,7 +75,10 @@ export function clickHouseDoctor({ clickhouse: ch }: ActivityDeps) {
     const resolve = await tableResolver(ch);
     const source = job.source === undefined ? undefined : resolve(job.source);
     const target = resolve(job.target);
-    const profile = await detectServerProfile(ch, source ? [source, target] : [target]);
+    const profile = await detectServerProfile(ch, source ? [source, target] : [target], {
+      target,
+      cluster: 'cluster' in job && typeof job.cluster === 'string' ? job.cluster : undefined,
+    });
     const checks: DoctorCheck[] = [{ name: 'server', ok: true, detail: serverProfileLine(profile) }];
     try {
       refuseUnsupportedServer(profile, target, job.safety, job.kind === 'aggregate' ? 'replace' : 'append');

@@ -53,7 +53,10 @@ export function inputResolvers({ clickhouse: ch }: ActivityDeps) {
     async resolveRollbackInput(raw: unknown): Promise<RollbackInput & { server?: ServerProfile }> {
       const input = await parseRollbackInput(raw);
       const target = tableRefOf(input.target);
-      const server = await detectServerProfile(ch, [target, tableRefOf(input.backup)]);
+      const server = await detectServerProfile(ch, [target, tableRefOf(input.backup)], {
+        target,
+        cluster: input.job.cluster,
+      });
       refuseUnsupportedServer(server, target, input.job.safety, 'replace');
       return { ...input, server };
     },

@@ -3,22 +3,7 @@ import { quotedTable, tableParam } from './table-param';
 import type { TableRef } from '../../shared/table-ref';
 import { dialectOf, type ServerDialect } from './server-dialect';
 
-/** `CREATE TABLE shadow AS target`: same columns, engine, partitioning and order as the live table. */
-export function createTableLike(table: TableRef, like: TableRef): Statement {
-  const t = tableParam('table', table);
-  return { query: `CREATE TABLE ${t.sql} AS ${quotedTable(like)}`, params: t.params };
-}
-
-/** The same, when the table does not exist yet (a writer's backup table, shared by its partitions). */
-export function createTableLikeIfNotExists(table: TableRef, like: TableRef): Statement {
-  const t = tableParam('table', table);
-  return { query: `CREATE TABLE IF NOT EXISTS ${t.sql} AS ${quotedTable(like)}`, params: t.params };
-}
-
-export function dropTableIfExists(table: TableRef): Statement {
-  const t = tableParam('table', table);
-  return { query: `DROP TABLE IF EXISTS ${t.sql} SYNC`, params: t.params };
-}
+export { createTableLike, createTableLikeIfNotExists, dropTableIfExists } from './table-ddl';
 
 export function truncateTable(table: TableRef): Statement {
   const t = tableParam('table', table);

@@ -2,6 +2,9 @@ import type { Statement } from '../../clickhouse/statement';
 import { versionAtLeast, type ServerProfile, type Topology } from '../../shared/server-profile';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { quotedTable, tableParam } from './table-param';
+import { createTableLike, createTableLikeIfNotExists, dropTableIfExists } from './table-ddl';
+import { quoteAllowListedIdentifier } from './quote-identifier';
+import { replicatedEngineWithOwnPath } from './replicated-engine';
 
 /** The per-node system tables the tool reads where every replica's rows count. */
 export type NodeSystemTable = 'processes' | 'merges' | 'metrics' | 'mutations' | 'parts' | 'query_log';
@@ -52,6 +55,35 @@ export interface ServerDialect {
    * that table in that partition.
    */
   applyPatches(table: TableRef, partitionId: string): Statement[];
+  /**
+   * A shadow, backup or duplicate created empty like `like` (`CREATE TABLE t AS like`, never `AS SELECT`), in
+   * `like`'s database. On a replicated cluster with an `Atomic` database: `ON CLUSTER <c>` and an explicit
+   * `Replicated…MergeTree` engine whose Keeper path is derived from `table`'s own name (`{shard}`/`{replica}`
+   * macros), never a second replica of `like`'s path; in a `Replicated` database as is (the database replicates
+   * the DDL and gives the new table its own `{uuid}` path; `ON CLUSTER` is refused there).
+   */
+  createLike(table: TableRef, like: TableRef, options?: { ifNotExists?: boolean }): Statement;
+  /** `DROP TABLE IF EXISTS … SYNC`, with `ON CLUSTER <c>` on a replicated cluster with an `Atomic` database. */
+  dropTable(table: TableRef): Statement;
+  /**
+   * Where DDL reaches several hosts (a replicated cluster): the settings it runs with, so it answers a status per
+   * host and a host that has not answered in time reads as "not yet" (`null_status_on_timeout`), not as a
+   * failure; DDL then runs through `runDdl` (src/activities/engine/cluster-ddl.ts). Absent elsewhere.
+   */
+  readonly ddlSettings?: Record<string, string | number>;
+  /**
+   * After a fill of `table` (the shadow, a daily day's copy, a restore): on a replicated cluster
+   * `SYSTEM SYNC REPLICA ON CLUSTER <c> t LIGHTWEIGHT`, so every replica that may run the swap holds the fill's
+   * parts; none elsewhere.
+   */
+  syncAfterFill(table: TableRef): Statement[];
+  /**
+   * On a replicated cluster: the partition's rows on every replica (`clusterAllReplicas`), one row per host, for
+   * the check after a swap; absent elsewhere (one count is every replica's).
+   */
+  replicaRows?(table: TableRef, partitionId: string): Statement<{ host: string; rows: string }>;
+  /** With `replicaRows`: how many replicas must answer (a replica holding nothing of the table answers no row). */
+  readonly replicaCount?: number;
 }
 
 /** `alter_sync = 3`: the ALTER returns once every active replica has done it (Cloud's default 0 waits for none). */
@@ -83,8 +115,64 @@ export function applyPatchesInPartition(table: TableRef, partitionId: string, re
   };
 }
 
-/** Whether the server runs the statements of several replicas: Cloud (the only replicated topology supported). */
-const replicated = (server: ServerProfile | undefined): boolean => server?.topology === 'cloud';
+/** Whether the server runs the statements of several replicas: Cloud or a self-managed replicated cluster. */
+const replicated = (server: ServerProfile | undefined): boolean =>
+  server?.topology === 'cloud' || server?.topology === 'replicated-cluster';
+
+/**
+ * DDL on a cluster answers one status per host; a host that has not finished within the timeout answers NULL
+ * (`null_status_on_timeout`), which `runDdl` reads as "look again" (a retried activity), not as a failure.
+ */
+const CLUSTER_DDL_SETTINGS = {
+  distributed_ddl_output_mode: 'null_status_on_timeout',
+  distributed_ddl_task_timeout: 300,
+};
+
+/**
+ * The dialect's choices on a self-managed replicated cluster (one shard, N replicas): the cluster, its `ON CLUSTER`
+ * clause (Atomic database only) and how a table is created on it.
+ */
+function clusterChoices(server: ServerProfile) {
+  const cluster = server.cluster;
+  if (!cluster) throw new Error('a replicated cluster without a cluster: the plan refuses it before any statement');
+  const name = quoteAllowListedIdentifier(cluster.name);
+  // Checked plain by the quoting helper just above: safe inside a string literal too.
+  const plainName = cluster.name;
+  const onCluster = cluster.databaseEngine === 'Atomic' ? ` ON CLUSTER ${name}` : '';
+  const withOnCluster = (statement: Statement): Statement => ({
+    ...statement,
+    query: statement.query.replace(
+      /^(CREATE TABLE (?:IF NOT EXISTS )?|DROP TABLE IF EXISTS )(\S+)/,
+      `$1$2${onCluster}`,
+    ),
+  });
+  return {
+    plainName,
+    quoted: name,
+    createLike(table: TableRef, like: TableRef, options: { ifNotExists?: boolean } = {}): Statement {
+      const plain = options.ifNotExists ? createTableLikeIfNotExists(table, like) : createTableLike(table, like);
+      if (cluster.databaseEngine === 'Replicated') return plain;
+      const engine = cluster.engines[qualifiedName(like)];
+      if (engine === undefined)
+        throw new Error(`no engine recorded for ${qualifiedName(like)} on cluster ${cluster.name}`);
+      const created = withOnCluster(plain);
+      return { ...created, query: `${created.query} ENGINE = ${replicatedEngineWithOwnPath(engine, table)}` };
+    },
+    dropTable: (table: TableRef) => withOnCluster(dropTableIfExists(table)),
+    sync: (table: TableRef): Statement => ({
+      query: `SYSTEM SYNC REPLICA ON CLUSTER ${name} ${quotedTable(table)} LIGHTWEIGHT`,
+      params: {},
+    }),
+    replicaRows(table: TableRef, partitionId: string): Statement<{ host: string; rows: string }> {
+      return {
+        query:
+          `SELECT hostName() AS host, toString(count()) AS rows FROM clusterAllReplicas('${plainName}', ` +
+          `${quotedTable(table)}) WHERE _partition_id = {partition_id:String} GROUP BY host ORDER BY host`,
+        params: { partition_id: partitionId },
+      };
+    },
+  };
+}
 
 /**
  * The dialect of `server`. Absent (the embedded engine, or a task recorded before plans kept a profile): exactly
@@ -93,19 +181,45 @@ const replicated = (server: ServerProfile | undefined): boolean => server?.topol
 export function dialectOf(server?: ServerProfile): ServerDialect {
   const many = replicated(server);
   const patches = server && versionAtLeast(server, ...PATCH_PARTS_SINCE) ? server.patchPartitions : {};
-  return {
+  const common = {
     topology: server?.topology ?? 'embedded',
-    consistentRead: (statement) =>
-      many ? { ...statement, query: `${statement.query} ${SEQUENTIAL_CONSISTENCY}` } : statement,
     rowCountsFrom: many ? 'table' : 'parts',
-    syncBeforeAlter: (table) => (many ? [syncReplicaLightweight(table)] : []),
-    partitionAlter: (statement) =>
+    partitionAlter: (statement: Statement) =>
       many ? { ...statement, query: `${statement.query} SETTINGS alter_sync = ${ALTER_SYNC_ACTIVE}` } : statement,
-    systemTable: (name) => (many ? `clusterAllReplicas('${CLOUD_CLUSTER}', system.${name})` : `system.${name}`),
-    killScope: many ? ` ON CLUSTER ${CLOUD_CLUSTER}` : '',
-    applyPatches: (table, partitionId) =>
+    applyPatches: (table: TableRef, partitionId: string) =>
       (patches[qualifiedName(table)] ?? []).includes(partitionId)
         ? [applyPatchesInPartition(table, partitionId, many)]
         : [],
+  } as const;
+  if (server?.topology === 'replicated-cluster') {
+    // Self-managed: sequential consistency covers only quorum inserts. Every replica is synced after a fill and
+    // before an ALTER reads a table's parts, so a plain read on any replica sees them; the swap's check then
+    // reads every replica.
+    const c = clusterChoices(server);
+    return {
+      ...common,
+      consistentRead: (statement) => statement,
+      syncBeforeAlter: (table) => [c.sync(table)],
+      syncAfterFill: (table) => [c.sync(table)],
+      systemTable: (name) => `clusterAllReplicas('${c.plainName}', system.${name})`,
+      killScope: ` ON CLUSTER ${c.quoted}`,
+      createLike: c.createLike,
+      dropTable: c.dropTable,
+      ddlSettings: CLUSTER_DDL_SETTINGS,
+      replicaRows: c.replicaRows,
+      replicaCount: server.clusters.find((x) => x.name === c.plainName)?.replicas ?? 1,
+    };
+  }
+  return {
+    ...common,
+    consistentRead: (statement) =>
+      many ? { ...statement, query: `${statement.query} ${SEQUENTIAL_CONSISTENCY}` } : statement,
+    syncBeforeAlter: (table) => (many ? [syncReplicaLightweight(table)] : []),
+    syncAfterFill: () => [],
+    systemTable: (name) => (many ? `clusterAllReplicas('${CLOUD_CLUSTER}', system.${name})` : `system.${name}`),
+    killScope: many ? ` ON CLUSTER ${CLOUD_CLUSTER}` : '',
+    createLike: (table, like, options = {}) =>
+      options.ifNotExists ? createTableLikeIfNotExists(table, like) : createTableLike(table, like),
+    dropTable: dropTableIfExists,
   };
 }

@@ -30,20 +30,24 @@ export function selectDatabaseEngines(names: string[]): Statement<{ name: string
 export function selectTableEngines(
   databases: string[],
   names: string[],
-): Statement<{ database: string; name: string; engine: string }> {
+): Statement<{ database: string; name: string; engine: string; engine_full: string }> {
   return {
     query:
-      'SELECT database, name, engine FROM system.tables ' +
+      'SELECT database, name, engine, engine_full FROM system.tables ' +
       'WHERE database IN {databases:Array(String)} AND name IN {names:Array(String)} ORDER BY database, name',
     params: { databases, names },
   };
 }
 
-/** Each cluster of `system.clusters`: its shards and the most replicas of any shard. */
-export function selectClusters(): Statement<{ name: string; shards: string; replicas: string }> {
+/**
+ * Each cluster of `system.clusters`: its shards, the most replicas of any shard, and whether one of its hosts is
+ * the server that answers (`local`: 1).
+ */
+export function selectClusters(): Statement<{ name: string; shards: string; replicas: string; local?: string }> {
   return {
     query:
-      'SELECT cluster AS name, uniqExact(shard_num) AS shards, max(replica_num) AS replicas ' +
+      'SELECT cluster AS name, uniqExact(shard_num) AS shards, max(replica_num) AS replicas, ' +
+      'toString(max(is_local)) AS local ' +
       'FROM system.clusters GROUP BY cluster ORDER BY cluster',
     params: {},
   };

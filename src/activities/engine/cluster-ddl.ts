@@ -1,0 +1,37 @@
+import type { ClickHouse } from '../../clickhouse/clickhouse';
+import type { Statement } from '../../clickhouse/statement';
+import type { ServerDialect } from '../../sql/engine/server-dialect';
+
+/** One host's answer to DDL on a cluster (`ON CLUSTER`, or a `Replicated` database's own replication). */
+interface DdlHostStatus {
+  host?: string;
+  shard?: string;
+  replica?: string;
+  status: string | number | null;
+  error?: string;
+}
+
+/** DDL that some host has not finished within `distributed_ddl_task_timeout`: retried, the DDL looked at again. */
+export class DdlPendingError extends Error {
+  override readonly name = 'DdlPendingError';
+}
+
+/**
+ * Runs a DDL statement (create, drop of a shadow or backup) as the dialect says: where DDL reaches several hosts
+ * (`dialect.ddlSettings`), reading its status per host: a host that answers an error fails the step (retried), a
+ * host without an answer in time (`null_status_on_timeout`) throws {@link DdlPendingError} naming it, so Temporal
+ * retries the step and the idempotent DDL is looked at again; elsewhere a plain exec.
+ */
+export async function runDdl(ch: ClickHouse, statement: Statement, dialect: ServerDialect): Promise<void> {
+  if (!dialect.ddlSettings) return ch.exec(statement);
+  const hosts = await ch.rows(statement as Statement<DdlHostStatus>, { settings: dialect.ddlSettings });
+  const named = (h: DdlHostStatus) => h.host ?? `${h.shard ?? '?'}|${h.replica ?? '?'}`;
+  const failed = hosts.filter((h) => h.status !== null && !['0', 'OK'].includes(String(h.status)));
+  if (failed.length > 0) {
+    throw new Error(`DDL failed on ${failed.map((h) => `${named(h)}: ${h.error ?? String(h.status)}`).join('; ')}`);
+  }
+  const pending = hosts.filter((h) => h.status === null).map(named);
+  if (pending.length > 0) {
+    throw new DdlPendingError(`DDL not finished in time on ${pending.join(', ')}: looked at again on retry`);
+  }
+}
