@@ -134,7 +134,7 @@ describe('bad input is refused, naming the field, and changes nothing', () => {
       ['a job of an unknown kind', (j) => void (j.kind = 'copy'), 'job.kind: '],
       ['a job that is not an object', () => 'kind: aggregate', 'job: '],
       ['a job with an unknown field', (j) => void (j.where = 'ctr > 0'), 'job: Unrecognized key: "where"'],
-      ['a metric outside the grammar', (j) => void (j.metrics.bad = "sum('x')"), 'job.metrics.bad: cannot parse'],
+      ['a metric outside the grammar', (j) => void (j.metrics.bad = 'sum(`x`)'), 'job.metrics.bad: cannot parse'],
       ['a metric that is not one call', (j) => void (j.metrics.bad = 'ctr + 1'), 'job.metrics.bad: '],
       [
         'a function outside the allowed families',
