@@ -133,7 +133,7 @@ describe('kind: view with cutoff: snapshot — a view over a table without a tim
 
     expect(confirmed.err).toBe('');
     expect(confirmed.code).toBe(0);
-    expect(confirmed.out).toContain(`confirm sent to ${id}`);
+    expect(confirmed.out).toContain(`confirm accepted by ${id}`);
     expect(confirmed.out).toMatch(
       new RegExp(
         `inserts may resume into ${db}\\.pypi since \\S+Z: the view writes every row inserted from then on, ` +
