@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BackfillProgress, PartitionActivity, ShrinkReport } from './progress';
+import type { BackfillProgress, PartitionActivity, ShrinkReport, SnapshotProgress } from './progress';
 
 /** Input of the `pause` signal: why, and whether a running INSERT is cancelled (`now`) or allowed to finish. */
 export interface PauseRequest {
@@ -36,6 +36,35 @@ export const resumeSignal = defineSignal('resume');
  * the source and create its view; `progress` (`snapshot.state`) then says when inserts may resume.
  */
 export const confirmSignal = defineSignal('confirm');
+
+/**
+ * The operator commands as workflow Updates, next to the signals above (which stay, for load scripts and any
+ * Temporal client): each has a validator that refuses a command that does not apply ("already paused", "202401 is
+ * not awaiting approval", "nothing to confirm yet") with that reason, leaving nothing in history, and each returns
+ * one line saying what it did.
+ *
+ * `pause`: as the signal; refused when an operator already paused the job (unless `now` can still cancel a
+ * running INSERT).
+ */
+export const pauseUpdate = defineUpdate<string, [PauseRequest]>('pause');
+
+/** `resume`: lifts a manual pause; refused when the job is not paused by an operator. */
+export const resumeUpdate = defineUpdate<string>('resume');
+
+/**
+ * `approve`: as the signal, to a backfill (`{ partition }`) or a partition workflow (no input); refused unless that
+ * partition awaits approval and has no answer yet.
+ */
+export const approveUpdate = defineUpdate<string, [PartitionRef | undefined]>('approve');
+
+/** `reject`: as the signal; refused like `approve`. */
+export const rejectUpdate = defineUpdate<string, [PartitionRef | undefined]>('reject');
+
+/**
+ * `confirm`: as the signal; refused unless the job awaits a confirm. Returns once the job tried its snapshot:
+ * the snapshot's state then (`inserts-may-resume`, or `awaiting-confirm` with the reason rows kept arriving).
+ */
+export const confirmUpdate = defineUpdate<SnapshotProgress>('confirm');
 
 /** `setParallelism`: how many partitions run at once from now on; returns the previous value. */
 export const setParallelismUpdate = defineUpdate<number, [number]>('setParallelism');

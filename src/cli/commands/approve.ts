@@ -1,18 +1,19 @@
 import type { Command } from 'commander';
-import { approveSignal, rejectSignal } from '../../shared/messages';
+import { approveUpdate, rejectUpdate } from '../../shared/messages';
 import { CliError } from '../cli-error';
 import { connectTemporalClient } from '../temporal-client';
-import { queryFailure } from './backfill-handle';
+import { sendUpdate } from './backfill-handle';
 
 /**
  * `approve|reject <id> [partition]`: answers a partition waiting because it would shrink past the job's
- * `safety.maxShrink`. `<id>` is a backfill (the partition is then required; the backfill forwards the answer) or a
- * partition workflow itself (`partition:<database>.<table>/<partition>`, e.g. for a daily run).
+ * `safety.maxShrink`, through the `approve`/`reject` Update. `<id>` is a backfill (the partition is then required;
+ * the backfill forwards the answer) or a partition workflow itself (`partition:<database>.<table>/<partition>`,
+ * e.g. for a daily run). Prints the job's answer, or its refusal ("202401 is not awaiting approval") with exit 1.
  */
 export function registerApproveCommands(program: Command): void {
-  for (const [verb, signal, effect] of [
-    ['approve', approveSignal, 'swap the shrinking partition in'],
-    ['reject', rejectSignal, 'fail the shrinking partition; the live table keeps it as it is'],
+  for (const [verb, update, effect] of [
+    ['approve', approveUpdate, 'swap the shrinking partition in'],
+    ['reject', rejectUpdate, 'fail the shrinking partition; the live table keeps it as it is'],
   ] as const) {
     program
       .command(`${verb} <workflowId> [partition]`)
@@ -23,11 +24,11 @@ export function registerApproveCommands(program: Command): void {
         if (!direct && !partition) {
           throw new CliError(`${verb}: give the partition, e.g. ${verb} ${workflowId} 202401`);
         }
-        await client.workflow
-          .getHandle(workflowId)
-          .signal(signal, direct ? undefined : { partition: partition ?? '' })
-          .catch(queryFailure(workflowId));
-        console.log(`${verb} sent to ${workflowId}${direct ? '' : ` for partition ${partition}`}`);
+        const handle = client.workflow.getHandle(workflowId);
+        const answer = await sendUpdate(workflowId, () =>
+          handle.executeUpdate(update, { args: [direct ? undefined : { partition: partition ?? '' }] }),
+        );
+        console.log(`${workflowId}: ${answer}`);
       });
   }
 }

@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
-import { pauseSignal } from '../../shared/messages';
+import { pauseUpdate } from '../../shared/messages';
 import { connectTemporalClient } from '../temporal-client';
-import { queryFailure } from './backfill-handle';
+import { sendUpdate } from './backfill-handle';
 
-/** `pause <id> [--now] [--reason <text>]`: signals the backfill to pause. */
+/**
+ * `pause <id> [--now] [--reason <text>]`: the `pause` Update; prints the job's answer, or its refusal (e.g.
+ * "already paused") with exit code 1. The `pause` signal stays for scripts (`temporal workflow signal --name pause`).
+ */
 export function registerPauseCommand(program: Command): void {
   program
     .command('pause <workflowId>')
@@ -12,10 +15,10 @@ export function registerPauseCommand(program: Command): void {
     .option('--reason <text>', 'why, shown by status', 'paused by an operator')
     .action(async (workflowId: string, options: { now?: boolean; reason: string }) => {
       const client = await connectTemporalClient();
-      await client.workflow
-        .getHandle(workflowId)
-        .signal(pauseSignal, { reason: options.reason, now: options.now ?? false })
-        .catch(queryFailure(workflowId));
-      console.log(`pause sent to ${workflowId}${options.now ? ' (running inserts cancelled)' : ''}`);
+      const handle = client.workflow.getHandle(workflowId);
+      const answer = await sendUpdate(workflowId, () =>
+        handle.executeUpdate(pauseUpdate, { args: [{ reason: options.reason, now: options.now ?? false }] }),
+      );
+      console.log(`${workflowId} ${answer}`);
     });
 }

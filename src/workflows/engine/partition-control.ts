@@ -11,6 +11,8 @@ export class PartitionControl {
   interrupted = false;
   /** The operator's answer for a shrinking partition; the first answer counts. */
   decision: 'approve' | 'reject' | undefined;
+  /** True while the partition waits for an operator's answer (the `approve`/`reject` Updates need one). */
+  awaitingApproval = false;
 
   get paused(): boolean {
     return this.request !== undefined;
@@ -30,6 +32,13 @@ export class PartitionControl {
 
   decide(decision: 'approve' | 'reject'): void {
     this.decision ??= decision;
+  }
+
+  /** Why an `approve`/`reject` Update to `partition` does not apply now, or undefined when it does. */
+  answerRefusal(partition: string): string | undefined {
+    if (this.decision) return `${partition} was already ${this.decision === 'approve' ? 'approved' : 'rejected'}`;
+    if (!this.awaitingApproval) return `${partition} is not awaiting approval`;
+    return undefined;
   }
 
   /** A build starts: `pause --now` may cancel it through `cancel` until {@link leaveInterruptible}. */

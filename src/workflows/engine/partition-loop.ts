@@ -20,17 +20,23 @@ import { type LoadThresholds } from '../../shared/load-thresholds';
 import { assessLoad, type LoadSample } from '../../shared/load-assessment';
 import {
   approveSignal,
+  approveUpdate,
   partitionStepSignal,
   pauseSignal,
+  pauseUpdate,
   progressQuery,
   rejectSignal,
+  rejectUpdate,
   resumeSignal,
+  resumeUpdate,
   setParallelismUpdate,
+  type PartitionRef,
   type PauseRequest,
 } from '../../shared/messages';
 import type { BackfillProgress, PartitionProgress } from '../../shared/progress';
 import { BackfillPause } from './backfill-pause';
 import { packPartitions, unpackPartitions, type CarriedPartitions } from './carried-partitions';
+import { approvalRefusal, pauseRefusal, refuseIf, resumeRefusal } from './operator-refusals';
 import { applyStepReport } from './partition-progress';
 import { PartitionLoopState, checkParallelism, withRates } from './partition-loop-state';
 import { startPartitionWriter, type PartitionWriter } from './partition-writer';
@@ -82,7 +88,9 @@ export interface LoopCarry {
  * carried across continue-as-new); the constructor installs the job's handlers, all answered from that progress:
  * query `progress` (with rates and ETA), signals `pause {reason, now?}` / `resume` (forwarded to the running
  * partitions), `approve`/`reject {partition}` (forwarded to that partition), `partitionStep` (a child's step
- * report), and update `setParallelism` (1–64, returns the previous value; the next free slot obeys it). Fill
+ * report), and update `setParallelism` (1–64, returns the previous value; the next free slot obeys it). `pause`,
+ * `resume`, `approve` and `reject` are Updates too, each with a validator that refuses, with the reason and no
+ * trace in history, a command that does not apply (src/workflows/engine/operator-refusals.ts). Fill
  * `progress.partitions` (state `pending`), call {@link run}, then end with {@link close} over {@link outcome}.
  *
  * ```ts
@@ -110,6 +118,8 @@ export class PartitionLoop {
   private readonly state: PartitionLoopState;
   private readonly running = new Map<string, PartitionWriter>();
   private readonly byId = new Map<string, PartitionProgress>();
+  /** The answers (`approve`/`reject` Updates) given to partitions still running, so a second one is refused. */
+  private readonly answered = new Map<string, 'approve' | 'reject'>();
   /** When a load sample last found the cluster calm (workflow time). */
   private calmAt: number | undefined;
 
@@ -137,10 +147,71 @@ export class PartitionLoop {
     };
     setHandler(approveSignal, forward(approveSignal));
     setHandler(rejectSignal, forward(rejectSignal));
+    // The same commands as Updates, refused with a reason when they do not apply (see operator-refusals.ts).
+    setHandler(pauseUpdate, (request = {}) => this.pauseByOperator(request), {
+      validator: (request = {}) => refuseIf(pauseRefusal(progress.pause, request.now ?? false, this.inserting())),
+    });
+    setHandler(resumeUpdate, () => this.resumeByOperator(), {
+      validator: () => refuseIf(resumeRefusal(progress.pause)),
+    });
+    for (const [update, signal, answer] of [
+      [approveUpdate, approveSignal, 'approve'],
+      [rejectUpdate, rejectSignal, 'reject'],
+    ] as const) {
+      setHandler(update, (ref) => this.answer(ref?.partition ?? '', signal, answer), {
+        validator: (ref?: PartitionRef) =>
+          refuseIf(
+            approvalRefusal(
+              ref?.partition,
+              ref && this.byId.get(ref.partition),
+              ref && this.answered.get(ref.partition),
+            ),
+          ),
+      });
+    }
     setHandler(setParallelismUpdate, (parallelism) => this.state.setParallelism(parallelism), {
       validator: checkParallelism,
     });
     setHandler(partitionStepSignal, (report) => applyStepReport(this.byId.get(report.partition), report));
+  }
+
+  /** The `pause` Update: pauses as the signal does and says what became of the running INSERTs. */
+  private pauseByOperator({ reason, now }: PauseRequest): string {
+    const inserting = this.inserting();
+    const load = this.progress.pause?.load;
+    this.pause.set('manual', reason ?? 'paused by an operator', now);
+    const inserts = inserting === 1 ? '1 running INSERT' : `${inserting} running INSERTs`;
+    const finish = inserting === 1 ? 'finishes' : 'finish';
+    return (
+      'paused: no new partition or step starts until resume' +
+      (inserting === 0 ? '' : now ? `; ${inserts} cancelled, redone after resume` : `; ${inserts} ${finish} first`) +
+      (load === undefined ? '' : ` (it was already paused for cluster load: ${load})`)
+    );
+  }
+
+  /** The `resume` Update: lifts the manual pause; says when a pause for load still holds the job. */
+  private resumeByOperator(): string {
+    this.pause.set('manual', undefined);
+    const load = this.progress.pause?.load;
+    return load === undefined
+      ? 'resumed: partitions start again'
+      : `manual pause lifted; still paused for cluster load (${load}) until its cool-down`;
+  }
+
+  /** The `approve`/`reject` Updates: forwards the answer to the partition's writer and says what follows. */
+  private async answer(partition: string, signal: typeof approveSignal, answer: 'approve' | 'reject'): Promise<string> {
+    const child = this.running.get(partition);
+    if (!child) throw ApplicationFailure.create({ message: `${partition} is no longer running`, nonRetryable: true });
+    this.answered.set(partition, answer);
+    await child.signal(signal);
+    return answer === 'approve'
+      ? `approved ${partition}: it is swapped in next`
+      : `rejected ${partition}: it fails and the live partition keeps what it had`;
+  }
+
+  /** How many partitions are building (their INSERT under way), as `progress` shows them. */
+  private inserting(): number {
+    return this.progress.partitions.filter((p) => p.state === 'running' && p.step === 'insert').length;
   }
 
   /**
@@ -267,6 +338,7 @@ export class PartitionLoop {
     } finally {
       state.finished(entry, Date.now());
       this.running.delete(partition.id);
+      this.answered.delete(partition.id);
     }
   }
 

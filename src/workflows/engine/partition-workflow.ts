@@ -19,12 +19,16 @@ import { innermostFailureType, innermostMessage } from '../../shared/failure-mes
 import { FailureType } from '../../shared/failure-types';
 import {
   approveSignal,
+  approveUpdate,
   partitionStepSignal,
   pauseSignal,
   rejectSignal,
+  rejectUpdate,
   resumeSignal,
+  type PartitionRef,
   type PauseRequest,
 } from '../../shared/messages';
+import { refuseIf } from './operator-refusals';
 import { heartbeatOptions } from './heartbeat-options';
 import { partitionKindFacts } from './partition-kind-facts';
 import { PartitionControl } from './partition-control';
@@ -72,7 +76,8 @@ const buildStep = proxyActivities<Activities>({
  *
  * Steps: a fresh shadow (this writer's own table), the build (a rebuilt partition, a rebuilt day, or a restored
  * backup) and its validation, all three in one activity (`buildValidatedShadow`); the shrink guard (a partition
- * losing more than `maxShrink` of its live rows waits for an `approve` or `reject` signal); a backup of the live
+ * losing more than `maxShrink` of its live rows waits for an `approve` or `reject` signal or Update, the Updates
+ * refused while it does not wait or once answered); a backup of the live
  * partition (hard links, for rollback); the swap (`REPLACE PARTITION`, or `DROP PARTITION` when the shadow holds
  * nothing) with a check of the result, recorded in the job's ledger by the same activity
  * (src/activities/engine/ledger.ts); the shadow dropped.
@@ -105,6 +110,19 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
   setHandler(resumeSignal, () => control.resume());
   setHandler(approveSignal, () => control.decide('approve'));
   setHandler(rejectSignal, () => control.decide('reject'));
+  // As Updates, refused unless the partition awaits an answer (a daily run's partition is answered this way).
+  const partitionId = task.partition.id;
+  const answer =
+    (decision: 'approve' | 'reject') =>
+    (_ref?: PartitionRef): string => {
+      control.decide(decision);
+      return decision === 'approve'
+        ? `approved ${partitionId}: it is swapped in next`
+        : `rejected ${partitionId}: it fails and the live partition keeps what it had`;
+    };
+  const validator = (_ref?: PartitionRef) => refuseIf(control.answerRefusal(partitionId));
+  setHandler(approveUpdate, answer('approve'), { validator });
+  setHandler(rejectUpdate, answer('reject'), { validator });
 
   const parent = workflowInfo().parent;
   const metrics = partitionMetrics(metricMeter, qualifiedName(task.target));
@@ -165,7 +183,9 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
         : await olderBuild(generation, task, startStep, interruptibleBuild);
     if (control.needsApproval(task.maxShrink, validate.liveRows, validate.shadowRows)) {
       report('awaiting-approval', { liveRows: validate.liveRows, newRows: validate.shadowRows });
+      control.awaitingApproval = true;
       await condition(() => control.decision !== undefined);
+      control.awaitingApproval = false;
       answered = true;
       if (control.decision === 'reject') {
         throw ApplicationFailure.create({

@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  ApplicationFailure,
   CancellationScope,
   CancelledFailure,
   ContinueAsNew,
@@ -13,12 +14,13 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PartitionPlan } from '../../shared/backfill-results';
-import { confirmSignal } from '../../shared/messages';
+import { confirmSignal, confirmUpdate } from '../../shared/messages';
 import { pendingPartitions, type SnapshotProgress } from '../../shared/progress';
 import type { SnapshotPlan, ViewSnapshotSummary } from '../../shared/snapshot-input';
 import type { ViewBackfillInput, ViewBackfillInputRaw } from '../../shared/view-input';
 import { viewPartitionTask } from '../../shared/view-partition-task';
 import { heartbeatOptions } from '../engine/heartbeat-options';
+import { confirmRefusal, refuseIf } from '../engine/operator-refusals';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from '../engine/job-run';
 import type { LoopCarry } from '../engine/partition-loop';
 import { qualifiedName } from '../../shared/table-ref';
@@ -47,7 +49,8 @@ export interface ViewSnapshotCarry extends LoopCarry {
  * `kind: view` job with `cutoff: snapshot`), durably:
  * 1. plans: the view job's checks before any DDL, plus a MergeTree source, no view of that name yet and an empty
  *    target; names the snapshot `<source>_snapshot_<writer tag>`;
- * 2. waits, for days if need be, for the operator's `confirm` signal: inserts into the source are paused
+ * 2. waits, for days if need be, for the operator's `confirm` (a signal, or an Update refused when no confirm is
+ *    awaited and answered once the snapshot was tried): inserts into the source are paused
  *    (`progress.snapshot.state` `awaiting-confirm`);
  * 3. takes the snapshot (`CREATE TABLE … AS` + `ATTACH PARTITION … FROM` each partition, hard links), checking the
  *    source's rows did not change meanwhile;
@@ -77,6 +80,20 @@ export async function viewSnapshotWorkflow(
   const { workflowId, tag, loop, progress } = startJobRun(job.parallelism, carried?.progress);
   let confirmed = false;
   setHandler(confirmSignal, () => void (confirmed = true));
+  // The Update (accepted only while `progress.snapshot` awaits a confirm) answers once the job tried the snapshot
+  // this confirm asked for: taken and the view created, or rows kept arriving.
+  setHandler(
+    confirmUpdate,
+    async () => {
+      const asked = progress.snapshot;
+      if (!asked) throw ApplicationFailure.create({ message: 'nothing to confirm yet', nonRetryable: true });
+      const attempts = asked.attempts;
+      confirmed = true;
+      await condition(() => asked.attempts > attempts && asked.state !== 'snapshotting');
+      return { ...asked };
+    },
+    { validator: () => refuseIf(confirmRefusal(progress.phase, progress.snapshot, confirmed)) },
+  );
 
   let plan: SnapshotPlan;
   let partitions: PartitionPlan[] = [];
