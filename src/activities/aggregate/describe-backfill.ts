@@ -5,7 +5,7 @@ import { estimateRun } from '../../shared/run-estimate';
 import { DESCRIBED_WRITER_TAG } from '../../shared/view-input';
 import { backupTableFor, shadowTableFor } from '../../shared/writer-tables';
 import { createTargetTable } from '../../sql/aggregate/aggregation';
-import { createLedgerTable, insertLedgerRow, selectMeasuredBuilds } from '../../sql/engine/ledger';
+import { insertLedgerRow, selectMeasuredBuilds } from '../../sql/engine/ledger';
 import { aggregatePartitionStatements } from './aggregate-partition-statements';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { detectServerProfile } from '../engine/server-profile';
@@ -41,13 +41,17 @@ export function plannedPartitionStatements(task: AggregatePartitionTask, creates
   const at = (step: string) => `partition ${partition.id}: ${step}`;
   const ledger = ledgerTableOf(task.job, task.target);
   const swap = [...s.beforeSwap, ...(partition.sourceRows > 0 ? s.replace : partition.targetRows > 0 ? [s.empty] : [])];
+  // On a replicated cluster the ledger is created on every replica, answering per host like the other DDL.
+  const ddlSettings = dialectOf(task.server).ddlSettings;
+  const ledgerDdl = ddlSettings ? { settings: ddlSettings } : {};
   const record = ledger
     ? [
         ...(createsLedger
           ? [
               {
                 step: at('swap'),
-                ...createLedgerTable(ledger),
+                ...dialectOf(task.server).createLedger(ledger),
+                ...ledgerDdl,
                 note: 'the ledger does not exist yet: the first swap creates it',
               },
             ]
