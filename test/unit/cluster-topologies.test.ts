@@ -100,6 +100,10 @@ describe.each(CLUSTERS)('%s', (_name, server) => {
       const fill = sent.findIndex((s) => s.via === 'exec' && /^INSERT INTO \{(into|shadow|table)_db/.test(s.query));
       expect(fill).toBeGreaterThanOrEqual(0);
       expect(sent[fill + 1].query).toBe(shadowSync);
+      // Through the DDL queue like ON CLUSTER DDL: a replica that is down answers "not yet", looked at again.
+      expect(sent.filter((s) => /^SYSTEM SYNC REPLICA ON CLUSTER/.test(s.query)).map((s) => s.settings)).toEqual(
+        sent.filter((s) => /^SYSTEM SYNC REPLICA ON CLUSTER/.test(s.query)).map(() => dialectOf(server).ddlSettings),
+      );
       const swap = sent.findIndex((s) => /REPLACE PARTITION/.test(s.query));
       expect(sent[swap - 1].query).toBe(shadowSync);
       expect(sent[swap].query).toMatch(/ SETTINGS alter_sync = 3$/);

@@ -1,3 +1,4 @@
+import type { Statement } from '../../clickhouse/statement';
 import type { PartitionPlan } from '../../shared/backfill-results';
 import type { BackfillDescription, PartitionDescription, PlannedStatement } from '../../shared/backfill-description';
 import { ONLY_MODES, type OnlyMode } from '../../shared/ledger';
@@ -11,6 +12,7 @@ import { dialectOf } from '../../sql/engine/server-dialect';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import type { ActivityDeps } from '../engine/deps';
+import { fansOut } from '../engine/cluster-ddl';
 import { withHeartbeat } from '../engine/heartbeat';
 import { jobDefinitionHash } from '../engine/job-definition-hash';
 import { ledgerTableOf, readLedger } from '../engine/ledger';
@@ -66,16 +68,18 @@ export function plannedPartitionStatements(task: AggregatePartitionTask, creates
     : [];
   // DDL that reaches several hosts runs with the settings that make it answer per host (a replicated cluster).
   const ddl = s.ddlSettings ? { settings: s.ddlSettings } : {};
+  // So do the cluster-wide syncs (SYSTEM SYNC REPLICA ON CLUSTER), which go through the same DDL queue.
+  const synced = (st: Statement) => (fansOut(st) ? ddl : {});
   return [
     ...s.prepare.map((st) => ({ step: at('prepare'), ...st, ...ddl })),
     { step: at('insert'), ...s.fingerprint },
     { step: at('insert'), ...s.insert, settings: task.job.insertSettings as Record<string, number> },
-    ...s.afterFill.map((st) => ({ step: at('insert'), ...st })),
+    ...s.afterFill.map((st) => ({ step: at('insert'), ...st, ...synced(st) })),
     ...s.validate.map((st) => ({ step: at('validate'), ...st })),
     ...(partition.targetRows > 0
-      ? s.backup.map((st, i) => ({ step: at('backup'), ...st, ...(i === 0 ? ddl : {}) }))
+      ? s.backup.map((st, i) => ({ step: at('backup'), ...st, ...(i === 0 ? ddl : synced(st)) }))
       : []),
-    ...swap.map((st) => ({ step: at('swap'), ...st })),
+    ...swap.map((st) => ({ step: at('swap'), ...st, ...synced(st) })),
     ...record,
     ...s.cleanup.map((st) => ({ step: at('cleanup'), ...st, ...ddl })),
   ];
