@@ -63,7 +63,7 @@ describe('cluster faults, as the operator sees them (fault table of docs/cluster
   afterAll(() => env?.teardown());
 
   /**
-   * Runs a backfill of January and February with the fault `during` switched on from step point `from` (the
+   * Runs a backfill of January and February with `fault` switched on from step point `from` (the
    * start when absent) until `observe` returns; `observe` sees the backfill's handle.
    */
   async function backfillWith(
