@@ -50,8 +50,13 @@ function clusterViolations(sent: SentStatement[], server: ServerProfile, target:
       found.push(`${i}: created in another database`);
     const onCluster = / ON CLUSTER /.test(s.query) && !/^(SYSTEM SYNC REPLICA|KILL QUERY)/.test(s.query);
     if (cluster.databaseEngine === 'Replicated' && onCluster) found.push(`${i}: ON CLUSTER in a Replicated database`);
-    if (cluster.databaseEngine === 'Atomic' && isDdl(s.query) && !/ledger/.test(s.query) && !onCluster)
-      found.push(`${i}: DDL without ON CLUSTER`);
+    if (cluster.databaseEngine === 'Atomic' && isDdl(s.query) && !onCluster) found.push(`${i}: DDL without ON CLUSTER`);
+    if (/^CREATE TABLE IF NOT EXISTS \{ledger_db/.test(s.query)) {
+      if (!/ENGINE = ReplicatedReplacingMergeTree/.test(s.query)) found.push(`${i}: a ledger not replicated`);
+      const own = `/${String(s.params.ledger_db)}/${String(s.params.ledger)}'`;
+      if (cluster.databaseEngine === 'Atomic' && !s.query.includes(own)) found.push(`${i}: a ledger path not its own`);
+      if (s.via !== 'rows') found.push(`${i}: ledger DDL not read per host`);
+    }
     if (cluster.databaseEngine === 'Atomic' && /^CREATE TABLE \{table_db/.test(s.query) && /ENGINE = /.test(s.query)) {
       const own = `/${String(s.params.table_db)}/${String(s.params.table)}'`;
       if (!s.query.includes(own)) found.push(`${i}: a replica path not its own`);
@@ -95,6 +100,10 @@ describe.each(CLUSTERS)('%s', (_name, server) => {
       const fill = sent.findIndex((s) => s.via === 'exec' && /^INSERT INTO \{(into|shadow|table)_db/.test(s.query));
       expect(fill).toBeGreaterThanOrEqual(0);
       expect(sent[fill + 1].query).toBe(shadowSync);
+      // Through the DDL queue like ON CLUSTER DDL: a replica that is down answers "not yet", looked at again.
+      expect(sent.filter((s) => /^SYSTEM SYNC REPLICA ON CLUSTER/.test(s.query)).map((s) => s.settings)).toEqual(
+        sent.filter((s) => /^SYSTEM SYNC REPLICA ON CLUSTER/.test(s.query)).map(() => dialectOf(server).ddlSettings),
+      );
       const swap = sent.findIndex((s) => /REPLACE PARTITION/.test(s.query));
       expect(sent[swap - 1].query).toBe(shadowSync);
       expect(sent[swap].query).toMatch(/ SETTINGS alter_sync = 3$/);
@@ -102,7 +111,7 @@ describe.each(CLUSTERS)('%s', (_name, server) => {
     });
 
     test('DDL reports per host, a timeout meaning "look again"', () => {
-      const ddl = sent.filter((s) => isDdl(s.query) && !/ledger/.test(s.query));
+      const ddl = sent.filter((s) => isDdl(s.query));
       expect(ddl.length).toBeGreaterThan(0);
       for (const s of ddl) {
         expect(s.via).toBe('rows');
@@ -112,6 +121,33 @@ describe.each(CLUSTERS)('%s', (_name, server) => {
         });
       }
     });
+
+    if (kind === 'day') {
+      test('the ledger is created on every replica as a replicated table with its own Keeper path', () => {
+        const ledger = sent.filter((s) => /^CREATE TABLE IF NOT EXISTS \{ledger_db/.test(s.query));
+        expect(ledger).toHaveLength(1);
+        const [create] = ledger;
+        expect(create.params).toEqual({ ledger_db: 'default', ledger: '_backfill_ledger' });
+        if (server.cluster!.databaseEngine === 'Atomic') {
+          expect(create.query).toMatch(
+            /^CREATE TABLE IF NOT EXISTS \{ledger_db:Identifier\}\.\{ledger:Identifier\} ON CLUSTER `main` \(/,
+          );
+          expect(create.query).toContain(
+            "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/default/_backfill_ledger', '{replica}') ORDER BY",
+          );
+        } else {
+          expect(create.query).not.toContain('ON CLUSTER');
+          expect(create.query).toContain(') ENGINE = ReplicatedReplacingMergeTree ORDER BY');
+        }
+        // The failure mode: a plain ledger on the one node that receives the swap is found.
+        const plain = sent.map((s) =>
+          s === create
+            ? { ...s, query: s.query.replace(/ENGINE = Replicated\w+(\('[^)]*\))?/, 'ENGINE = ReplacingMergeTree') }
+            : s,
+        );
+        expect(clusterViolations(plain, server, target).join('; ')).toMatch(/a ledger not replicated/);
+      });
+    }
 
     if (kind === 'aggregate') {
       test('the plan lists the statements the steps send, in order, with their settings', () => {

@@ -222,10 +222,12 @@ describe('refuseUnsupportedServer', () => {
     expect(() => refuseUnsupportedServer(profile, target, safety, 'append')).toThrow(/docs\/clusters\.md/);
   });
 
-  it('refuses a sharded cluster, naming the Distributed table', () => {
-    expect(() => refuseUnsupportedServer(recorded('sharded-cluster'), target, safety, 'append')).toThrow(
-      /sharded cluster: default\.events is Distributed.*docs\/clusters\.md/,
-    );
+  it('refuses a sharded cluster, naming the Distributed table and what is not built', () => {
+    for (const swap of ['append', 'replace'] as const) {
+      expect(() => refuseUnsupportedServer(recorded('sharded-cluster'), target, safety, swap)).toThrow(
+        /sharded cluster: default\.events is Distributed \(a sharded table\); a job there must run per shard.*sharding key follows the job's keys.*per \(partition, shard\).*docs\/clusters\.md/,
+      );
+    }
   });
 
   it('refuses a single server older than 26.6 for a replacing swap, naming the version, unless the job accepts it', () => {

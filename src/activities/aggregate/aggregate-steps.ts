@@ -27,7 +27,7 @@ import { emptySnapshot, sourceSnapshots } from './source-fingerprint';
 import { buildQueries, partitionRows, runStep, tableExists, type SwapResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
 import type { KindSteps } from '../engine/kind-steps';
-import { runDdl } from '../engine/cluster-ddl';
+import { runDdl, runStatement } from '../engine/cluster-ddl';
 
 /** The checks of a rebuilt partition against the source partition. */
 export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask) {
@@ -92,6 +92,7 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
     const { queryId, killEarlier } = buildQueries(ch, task);
     const { build, partition } = task;
     const statements = aggregatePartitionStatements(task);
+    const dialect = dialectOf(task.server);
     return runStep(task, 'insert', async (signal) => {
       if (build.kind === 'restore' && build.rows > 0 && !(await tableExists(ch, build.from))) {
         throw new BackupMissingError(
@@ -118,13 +119,13 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
         if (build.kind === 'rebuild') {
           await ch.exec(statements.insert, { signal, settings: task.job.insertSettings, queryId });
         } else if (statements.day) {
-          for (const statement of statements.day.copy) await ch.exec(statement, { signal });
+          for (const statement of statements.day.copy) await runStatement(ch, statement, dialect, { signal });
           await ch.exec(statements.day.delete, { signal });
           await ch.exec(statements.day.insert, { signal, settings: task.job.insertSettings, queryId });
         } else {
-          for (const statement of statements.restore) await ch.exec(statement, { signal });
+          for (const statement of statements.restore) await runStatement(ch, statement, dialect, { signal });
         }
-        for (const statement of statements.afterFill) await ch.exec(statement, { signal });
+        for (const statement of statements.afterFill) await runStatement(ch, statement, dialect, { signal });
       } catch (err) {
         if (!signal.aborted) throw err;
         // Cancelled (pause --now, or the partition cancelled): stop our query, then report a cancellation, not
@@ -194,7 +195,7 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
       return runStep(task, 'backup', async () => {
         const [create, ...copy] = statements.backup;
         await runDdl(ch, create, dialect);
-        for (const statement of copy) await ch.exec(statement);
+        for (const statement of copy) await runStatement(ch, statement, dialect);
         await onStep?.('backup:kept', id);
         // A replica lacking some of the live parts copies fewer of them: a rollback would then restore less than
         // was live. Both read as of every committed part (sequential consistency on Cloud), and a swap over such a
@@ -218,9 +219,9 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
       return runStep(task, 'swap', async () => {
         const shadowRows = context?.validatedRows ?? (await partitionRows(ch, task.shadow, id, dialect));
         let action: SwapResult['action'] = 'unchanged';
-        for (const statement of statements.beforeSwap) await ch.exec(statement);
+        for (const statement of statements.beforeSwap) await runStatement(ch, statement, dialect);
         if (shadowRows > 0) {
-          for (const statement of statements.replace) await ch.exec(statement);
+          for (const statement of statements.replace) await runStatement(ch, statement, dialect);
           action = 'replaced';
         } else if ((await partitionRows(ch, task.target, id, dialect)) > 0) {
           await ch.exec(statements.empty);

@@ -1,3 +1,4 @@
+import type { Statement } from '../../clickhouse/statement';
 import type { PartitionPlan } from '../../shared/backfill-results';
 import type { BackfillDescription, PartitionDescription, PlannedStatement } from '../../shared/backfill-description';
 import { ONLY_MODES, type OnlyMode } from '../../shared/ledger';
@@ -5,12 +6,13 @@ import { estimateRun } from '../../shared/run-estimate';
 import { DESCRIBED_WRITER_TAG } from '../../shared/view-input';
 import { backupTableFor, shadowTableFor } from '../../shared/writer-tables';
 import { createTargetTable } from '../../sql/aggregate/aggregation';
-import { createLedgerTable, insertLedgerRow, selectMeasuredBuilds } from '../../sql/engine/ledger';
+import { insertLedgerRow, selectMeasuredBuilds } from '../../sql/engine/ledger';
 import { aggregatePartitionStatements } from './aggregate-partition-statements';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import type { ActivityDeps } from '../engine/deps';
+import { fansOut } from '../engine/cluster-ddl';
 import { withHeartbeat } from '../engine/heartbeat';
 import { jobDefinitionHash } from '../engine/job-definition-hash';
 import { ledgerTableOf, readLedger } from '../engine/ledger';
@@ -41,13 +43,17 @@ export function plannedPartitionStatements(task: AggregatePartitionTask, creates
   const at = (step: string) => `partition ${partition.id}: ${step}`;
   const ledger = ledgerTableOf(task.job, task.target);
   const swap = [...s.beforeSwap, ...(partition.sourceRows > 0 ? s.replace : partition.targetRows > 0 ? [s.empty] : [])];
+  // On a replicated cluster the ledger is created on every replica, answering per host like the other DDL.
+  const ddlSettings = dialectOf(task.server).ddlSettings;
+  const ledgerDdl = ddlSettings ? { settings: ddlSettings } : {};
   const record = ledger
     ? [
         ...(createsLedger
           ? [
               {
                 step: at('swap'),
-                ...createLedgerTable(ledger),
+                ...dialectOf(task.server).createLedger(ledger),
+                ...ledgerDdl,
                 note: 'the ledger does not exist yet: the first swap creates it',
               },
             ]
@@ -62,16 +68,18 @@ export function plannedPartitionStatements(task: AggregatePartitionTask, creates
     : [];
   // DDL that reaches several hosts runs with the settings that make it answer per host (a replicated cluster).
   const ddl = s.ddlSettings ? { settings: s.ddlSettings } : {};
+  // So do the cluster-wide syncs (SYSTEM SYNC REPLICA ON CLUSTER), which go through the same DDL queue.
+  const synced = (st: Statement) => (fansOut(st) ? ddl : {});
   return [
     ...s.prepare.map((st) => ({ step: at('prepare'), ...st, ...ddl })),
     { step: at('insert'), ...s.fingerprint },
     { step: at('insert'), ...s.insert, settings: task.job.insertSettings as Record<string, number> },
-    ...s.afterFill.map((st) => ({ step: at('insert'), ...st })),
+    ...s.afterFill.map((st) => ({ step: at('insert'), ...st, ...synced(st) })),
     ...s.validate.map((st) => ({ step: at('validate'), ...st })),
     ...(partition.targetRows > 0
-      ? s.backup.map((st, i) => ({ step: at('backup'), ...st, ...(i === 0 ? ddl : {}) }))
+      ? s.backup.map((st, i) => ({ step: at('backup'), ...st, ...(i === 0 ? ddl : synced(st)) }))
       : []),
-    ...swap.map((st) => ({ step: at('swap'), ...st })),
+    ...swap.map((st) => ({ step: at('swap'), ...st, ...synced(st) })),
     ...record,
     ...s.cleanup.map((st) => ({ step: at('cleanup'), ...st, ...ddl })),
   ];

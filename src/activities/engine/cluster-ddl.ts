@@ -1,4 +1,4 @@
-import type { ClickHouse } from '../../clickhouse/clickhouse';
+import type { ClickHouse, RunOptions } from '../../clickhouse/clickhouse';
 import type { Statement } from '../../clickhouse/statement';
 import type { ServerDialect } from '../../sql/engine/server-dialect';
 
@@ -34,4 +34,25 @@ export async function runDdl(ch: ClickHouse, statement: Statement, dialect: Serv
   if (pending.length > 0) {
     throw new DdlPendingError(`DDL not finished in time on ${pending.join(', ')}: looked at again on retry`);
   }
+}
+
+/** A statement that the server sends to every host of the cluster through its DDL queue, like `ON CLUSTER` DDL. */
+export function fansOut(statement: Statement): boolean {
+  return /^SYSTEM SYNC REPLICA ON CLUSTER /.test(statement.query);
+}
+
+/**
+ * Runs one statement of a step: a cluster-wide sync ({@link fansOut}) through {@link runDdl}, so a replica that is
+ * down or has not caught up within `distributed_ddl_task_timeout` reads as "look again" (`DdlPendingError`,
+ * retried, naming the host) instead of the server's TIMEOUT_EXCEEDED, which would read as a profile limit and
+ * fail the partition after three attempts; any other statement as a plain `exec` with `options`.
+ */
+export async function runStatement(
+  ch: ClickHouse,
+  statement: Statement,
+  dialect: ServerDialect,
+  options?: RunOptions,
+): Promise<void> {
+  if (dialect.ddlSettings && fansOut(statement)) return runDdl(ch, statement, dialect);
+  return ch.exec(statement, options);
 }

@@ -5,7 +5,6 @@ import type { AggregateJob } from '../../shared/job-spec';
 import type { LedgerHistoryWorkflowInput } from '../../shared/plan-input';
 import { dayBuildFingerprint, type LedgerEntry, type SourceFingerprint } from '../../shared/ledger';
 import {
-  createLedgerTable,
   insertLedgerRow,
   selectLatestLedgerRows,
   selectLedgerHistory,
@@ -15,6 +14,7 @@ import {
 } from '../../sql/engine/ledger';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import type { ActivityDeps } from './deps';
+import { runDdl } from './cluster-ddl';
 import { isUnknownTable } from './errors';
 import { jobDefinitionHash } from './job-definition-hash';
 import { tableExists, type BuildResult, type SwapResult } from './step-runner';
@@ -145,7 +145,9 @@ export async function recordSwap(
   const jobHash = jobDefinitionHash(task.job, task.source);
   // A day's row reads the partition's previous row first; a rebuild's only writes, and creates the ledger on the
   // first swap that finds none (one statement less per partition).
-  if (task.build.kind === 'day') await ch.exec(createLedgerTable(ledger));
+  // On a replicated cluster the ledger is created on every replica (its own Keeper path), see ServerDialect.
+  const dialect = dialectOf(task.server);
+  if (task.build.kind === 'day') await runDdl(ch, dialect.createLedger(ledger), dialect);
   const { fingerprint, note } = await vouchedFingerprint(
     ch,
     ledger,
@@ -182,7 +184,7 @@ export async function recordSwap(
   const insert = insertLedgerRow(ledger, record);
   await ch.exec(insert).catch(async (err: unknown) => {
     if (!isUnknownTable(err)) throw err;
-    await ch.exec(createLedgerTable(ledger));
+    await runDdl(ch, dialect.createLedger(ledger), dialect);
     await ch.exec(insert);
   });
   log.info('swap recorded in the ledger', { partition: task.partition.id, vouched: fingerprint !== undefined, note });

@@ -9,6 +9,15 @@ const CLUSTER_WAY_FORWARD =
   'sharded clusters, and view and import jobs on any self-managed cluster, are not supported yet; run the job ' +
   'against one shard of replicas, a single server or ClickHouse Cloud, see docs/clusters.md';
 
+/**
+ * Why a sharded cluster is refused: a swap per shard would be exact only with what is not built yet, and swapping
+ * through one node would replace the partition on that node's shard alone.
+ */
+const SHARDED_NOT_BUILT =
+  'a job there must run per shard, and what that needs is not built yet (partition tasks addressing one shard, ' +
+  "the check that the Distributed table's sharding key follows the job's keys, a ledger, status, rollback and " +
+  'retry per (partition, shard))';
+
 /** What detection found that makes a cluster, in words: the first table or database that decided it. */
 function clusterEvidence(profile: ServerProfile): string {
   const hosts = `behind ${profile.hosts.length} host${profile.hosts.length === 1 ? '' : 's'}`;
@@ -51,9 +60,10 @@ export function refuseUnsupportedServer(
     return;
   }
   if (profile.topology === 'replicated-cluster' || profile.topology === 'sharded-cluster') {
+    const missing = profile.topology === 'sharded-cluster' ? `${SHARDED_NOT_BUILT}; ` : '';
     throw new JobSpecError(
       'target.table',
-      `the server is a ${profile.topology.replace('-', ' ')}: ${clusterEvidence(profile)}; ${CLUSTER_WAY_FORWARD}`,
+      `the server is a ${profile.topology.replace('-', ' ')}: ${clusterEvidence(profile)}; ${missing}${CLUSTER_WAY_FORWARD}`,
     );
   }
   const engine = profile.tableEngines[qualifiedName(target)] ?? 'MergeTree';

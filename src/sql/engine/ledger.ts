@@ -5,9 +5,10 @@ import type { TableRef } from '../../shared/table-ref';
 /**
  * The ledger: one row per swap of a target partition, in a small table of the target's database shared by every
  * target there. Keyed by the partition workflow's run, which swaps once: a retried swap writes the same key again,
- * and the ReplacingMergeTree (read with FINAL) keeps one row of it.
+ * and the ReplacingMergeTree (read with FINAL) keeps one row of it. `engine`: a replicated cluster's
+ * `ReplicatedReplacingMergeTree(…)`, decided by the dialect (`ServerDialect.createLedger`).
  */
-export function createLedgerTable(ledger: TableRef): Statement {
+export function createLedgerTable(ledger: TableRef, engine = 'ReplacingMergeTree'): Statement {
   const t = tableParam('ledger', ledger);
   return {
     query: [
@@ -18,7 +19,7 @@ export function createLedgerTable(ledger: TableRef): Statement {
       "  source_modified DateTime('UTC'), source_bytes UInt64, source_hash String, source_days String,",
       '  source_day_hashes String, note String,',
       '  target_rows UInt64, rows_read UInt64, build_ms UInt64, peak_memory Nullable(UInt64)',
-      ') ENGINE = ReplacingMergeTree ORDER BY (target, partition, writer_run)',
+      `) ENGINE = ${engine} ORDER BY (target, partition, writer_run)`,
     ].join('\n'),
     params: t.params,
   };

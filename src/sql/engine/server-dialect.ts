@@ -4,7 +4,8 @@ import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { quotedTable, tableParam } from './table-param';
 import { createTableLike, createTableLikeIfNotExists, dropTableIfExists } from './table-ddl';
 import { quoteAllowListedIdentifier } from './quote-identifier';
-import { replicatedEngineWithOwnPath } from './replicated-engine';
+import { ownKeeperPath, replicatedEngineWithOwnPath } from './replicated-engine';
+import { createLedgerTable } from './ledger';
 
 /** The per-node system tables the tool reads where every replica's rows count. */
 export type NodeSystemTable = 'processes' | 'merges' | 'metrics' | 'mutations' | 'parts' | 'query_log';
@@ -63,6 +64,14 @@ export interface ServerDialect {
    * the DDL and gives the new table its own `{uuid}` path; `ON CLUSTER` is refused there).
    */
   createLike(table: TableRef, like: TableRef, options?: { ifNotExists?: boolean }): Statement;
+  /**
+   * The job's ledger, created if missing (`CREATE TABLE IF NOT EXISTS`), run through `runDdl`. On a replicated
+   * cluster a `ReplicatedReplacingMergeTree` on every replica, so a swap recorded through one node is read through
+   * any other: in an `Atomic` database `ON CLUSTER <c>` with its own Keeper path ({@link ownKeeperPath}); in a
+   * `Replicated` database without arguments (the database gives it its own `{uuid}` path). Elsewhere a plain
+   * `ReplacingMergeTree`.
+   */
+  createLedger(ledger: TableRef): Statement;
   /** `DROP TABLE IF EXISTS … SYNC`, with `ON CLUSTER <c>` on a replicated cluster with an `Atomic` database. */
   dropTable(table: TableRef): Statement;
   /**
@@ -159,6 +168,12 @@ function clusterChoices(server: ServerProfile) {
       return { ...created, query: `${created.query} ENGINE = ${replicatedEngineWithOwnPath(engine, table)}` };
     },
     dropTable: (table: TableRef) => withOnCluster(dropTableIfExists(table)),
+    createLedger(ledger: TableRef): Statement {
+      if (cluster.databaseEngine === 'Replicated') return createLedgerTable(ledger, 'ReplicatedReplacingMergeTree');
+      return withOnCluster(
+        createLedgerTable(ledger, `ReplicatedReplacingMergeTree('${ownKeeperPath(ledger)}', '{replica}')`),
+      );
+    },
     sync: (table: TableRef): Statement => ({
       query: `SYSTEM SYNC REPLICA ON CLUSTER ${name} ${quotedTable(table)} LIGHTWEIGHT`,
       params: {},
@@ -205,6 +220,7 @@ export function dialectOf(server?: ServerProfile): ServerDialect {
       killScope: ` ON CLUSTER ${c.quoted}`,
       createLike: c.createLike,
       dropTable: c.dropTable,
+      createLedger: c.createLedger,
       ddlSettings: CLUSTER_DDL_SETTINGS,
       replicaRows: c.replicaRows,
       replicaCount: server.clusters.find((x) => x.name === c.plainName)?.replicas ?? 1,
@@ -221,5 +237,6 @@ export function dialectOf(server?: ServerProfile): ServerDialect {
     createLike: (table, like, options = {}) =>
       options.ifNotExists ? createTableLikeIfNotExists(table, like) : createTableLike(table, like),
     dropTable: dropTableIfExists,
+    createLedger: (ledger) => createLedgerTable(ledger),
   };
 }
