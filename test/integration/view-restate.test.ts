@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { JobSpec } from '../../src/shared/job-spec';
 import type { TableRef } from '../../src/shared/table-ref';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
@@ -81,6 +82,7 @@ describe('a view restate', () => {
     const file = viewJobFile(job());
     const plan = await cli('plan', '--job', file, '--from', '2024-01-01', '--to', '2024-03-31');
     expect(plan.err).toBe('');
+    if (process.env.PLAN_OUT) writeFileSync(process.env.PLAN_OUT, plan.out);
     expect(plan.out).toContain('202401');
     expect(plan.out).toContain('rows, and the total of each numeric column');
 
@@ -112,5 +114,10 @@ describe('a view restate', () => {
       }),
     );
     expect(view.as_select).not.toContain('bdist_wheel');
+    // What a rollback restores: the backup holds the three partitions as they were before the restate.
+    const backups = (await tablesOf(h.ch, db)).filter((t) => t.startsWith('daily_backup_'));
+    expect(backups).toHaveLength(1);
+    const kept = await byMonth(`SELECT * FROM ${db}.${backups[0]}`);
+    expect(kept).toEqual({ 202401: before['202401'], 202402: before['202402'], 202403: before['202403'] });
   });
 });
