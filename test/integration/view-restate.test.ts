@@ -1,11 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import type { JobSpec } from '../../src/shared/job-spec';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ViewRestateInputRaw } from '../../src/shared/view-restate-input';
 import type { TableRef } from '../../src/shared/table-ref';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { runCliOn } from '../helpers/run-cli-captured';
 import { statementOf } from '../helpers/statement-of';
-import { seedPypi, tablesOf, viewJobFile, whileIngesting } from '../helpers/view-jobs';
+import { seedPypi, tablesOf, whileIngesting } from '../helpers/view-jobs';
 
 /*
  * Restating an existing view's target: the view's definition is fixed (here: it counted only wheels, now every
@@ -41,12 +44,17 @@ describe('a view restate', () => {
     return Object.fromEntries(rows.map((r) => [r.month, { groups: r.groups, total: r.total, digest: r.digest }]));
   };
 
-  const job = (overrides: Partial<JobSpec & { kind: 'view-restate' }> = {}) => ({
-    kind: 'view-restate' as const,
-    view: `${db}.daily_mv`,
-    writesEndBefore: '2024-04-01T00:00:00Z',
-    ...overrides,
-  });
+  /** A restate job file of the view `daily_mv`. */
+  const jobFile = (): string => {
+    const job: ViewRestateInputRaw['job'] = {
+      kind: 'view-restate',
+      view: `${db}.daily_mv`,
+      writesEndBefore: '2024-04-01T00:00:00Z',
+    };
+    const file = path.join(tmpdir(), `view-restate-job-${randomUUID()}.json`);
+    writeFileSync(file, JSON.stringify(job));
+    return file;
+  };
 
   beforeAll(async () => {
     h = await createHarness();
@@ -71,7 +79,7 @@ describe('a view restate', () => {
   it('refuses a partition the live view still writes into, naming it, and creates nothing', async () => {
     const before = await tablesOf(h.ch, db);
     const contents = await byMonth(`SELECT * FROM ${db}.daily`);
-    const run = await cli('start', '--job', viewJobFile(job()), '--from', '2024-02-01', '--to', '2024-04-30');
+    const run = await cli('start', '--job', jobFile(), '--from', '2024-02-01', '--to', '2024-04-30');
     expect(run.code).not.toBe(0);
     expect(run.err).toContain('can still write into partition 202404');
     expect(await tablesOf(h.ch, db)).toEqual(before);
@@ -79,7 +87,7 @@ describe('a view restate', () => {
   });
 
   it('restates three past months with the fixed query; April, the current month and the live view untouched', async () => {
-    const file = viewJobFile(job());
+    const file = jobFile();
     const plan = await cli('plan', '--job', file, '--from', '2024-01-01', '--to', '2024-03-31');
     expect(plan.err).toBe('');
     if (process.env.PLAN_OUT) writeFileSync(process.env.PLAN_OUT, plan.out);
