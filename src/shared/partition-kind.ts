@@ -19,12 +19,12 @@ export interface PartitionKindCases<R> {
 }
 
 const isRestate = (task: AggregatePartitionTask | ViewRestatePartitionTask): task is ViewRestatePartitionTask =>
-  task.build.kind === 'view-restate';
+  task.job.kind === 'view-restate';
 
 /**
  * The one place that tells a partition task's kind, for the steps (`stepsFor`) and the partition workflow alike.
  * The kind is read from how the task's swap lands (`swap`), which every recorded task carries; a task without one
- * is an aggregate's (tasks from before `swap` existed); of the tasks that replace, a view restate's build says
+ * is an aggregate's (tasks from before `swap` existed); of the tasks that replace, a view restate's job says
  * `view-restate`. A new kind adds a case here and the compiler names every
  * caller that must handle it.
  */
@@ -32,7 +32,7 @@ export function byPartitionKind<R>(task: PartitionTask, cases: PartitionKindCase
   switch (task.swap) {
     case undefined:
     case 'replace':
-      // Both replace a partition; a restate's build says so (an aggregate task's build never does).
+      // Both replace a partition (and roll back through the same restore): the job tells them apart.
       return isRestate(task) ? cases.viewRestate(task) : cases.aggregate(task);
     case 'append':
       return cases.view(task);

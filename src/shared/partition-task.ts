@@ -98,7 +98,8 @@ export interface ViewRestateBuild {
  */
 export interface ViewRestatePartitionTask extends PartitionTaskBase {
   job: ViewRestateJob;
-  build: ViewRestateBuild;
+  /** The restate's build, or a rollback's restore of what the restate replaced (see {@link ShadowBuild}). */
+  build: ViewRestateBuild | Extract<ShadowBuild, { kind: 'restore' }>;
   swap: 'replace';
   backup?: TableRef;
   maxShrink?: number;

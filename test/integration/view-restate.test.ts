@@ -127,5 +127,13 @@ describe('a view restate', () => {
     expect(backups).toHaveLength(1);
     const kept = await byMonth(`SELECT * FROM ${db}.${backups[0]}`);
     expect(kept).toEqual({ 202401: before['202401'], 202402: before['202402'], 202403: before['202403'] });
+
+    // Rollback restores the old contents of the three months, and nothing else.
+    const rollback = await cli('rollback', `view-restate-${db}.daily_mv-2024-01-01-2024-03-31`);
+    expect(rollback.err).toBe('');
+    expect(rollback.out).toContain('rolled back 3 partition(s)');
+    const rolledBack = await byMonth(`SELECT * FROM ${db}.daily`);
+    for (const month of ['202401', '202402', '202403', '202404']) expect(rolledBack[month]).toEqual(before[month]);
+    for (const month of current) expect(rolledBack[month]).toEqual(after[month]);
   });
 });

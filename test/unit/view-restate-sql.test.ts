@@ -1,12 +1,12 @@
-import type { ViewRestatePartitionTask } from '../../src/shared/partition-task';
+import type { ViewRestateBuild } from '../../src/shared/partition-task';
 import { viewRestateJobSchema } from '../../src/shared/job-spec';
-import { viewRestateStatements } from '../../src/activities/view-restate/restate-steps';
+import { viewRestateStatements, type RestatingTask } from '../../src/activities/view-restate/restate-steps';
 import { selectRestateView } from '../../src/sql/view-restate/restate';
 
 const select =
   "SELECT toDate(timestamp) AS day, project, count() AS downloads FROM db.pypi WHERE type = 'x' GROUP BY day, project";
 
-function task(overrides: Partial<ViewRestatePartitionTask['build']> = {}): ViewRestatePartitionTask {
+function task(overrides: Partial<ViewRestateBuild> = {}): RestatingTask {
   return {
     job: viewRestateJobSchema.parse({
       kind: 'view-restate',

@@ -56,7 +56,7 @@ export function inputResolvers({ clickhouse: ch }: ActivityDeps) {
       const target = tableRefOf(input.target);
       const server = await detectServerProfile(ch, [target, tableRefOf(input.backup)], {
         target,
-        cluster: input.job.cluster,
+        cluster: input.job.kind === 'aggregate' ? input.job.cluster : undefined,
       });
       refuseUnsupportedServer(server, target, input.job.safety, 'replace');
       return { ...input, server };

@@ -2,22 +2,23 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Statement } from '../../clickhouse/statement';
 import type { ValidationCheck } from '../../shared/backfill-results';
-import type { ViewRestatePartitionTask } from '../../shared/partition-task';
-import { qualifiedName } from '../../shared/table-ref';
+import type { ViewRestateBuild, ViewRestatePartitionTask } from '../../shared/partition-task';
+import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { selectTableColumns } from '../../sql/engine/introspection';
 import { createLedgerTable, insertLedgerRow, type LedgerRecord } from '../../sql/engine/ledger';
-import { truncateTable } from '../../sql/engine/partition-ops';
+import { attachPartitionFrom, truncateTable } from '../../sql/engine/partition-ops';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { insertRestatedPartition, selectRestateQueryTotals } from '../../sql/view-restate/restate';
 import { comparisonFor, selectViewQueryTableTotals, viewQuerySumAlias } from '../../sql/view/view-sql';
 import { replacingPartitionStatements, type ReplacingStatements } from '../aggregate/aggregate-partition-statements';
 import { replacingBackup, replacingSwap } from '../aggregate/aggregate-steps';
 import type { ActivityDeps } from '../engine/deps';
-import { isUnknownTable, ValidationMismatchError } from '../engine/errors';
+import { BackupMissingError, isUnknownTable, ValidationMismatchError } from '../engine/errors';
+import { runDdl } from '../engine/cluster-ddl';
 import type { KindSteps } from '../engine/kind-steps';
 import type { SwapContext } from '../engine/ledger';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
-import { partitionRows, runStep, type SwapResult } from '../engine/step-runner';
+import { partitionRows, runStep, tableExists, type SwapResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
 
 /**
@@ -32,8 +33,13 @@ export interface ViewRestateStatements extends ShadowStatements, ReplacingStatem
   shadowTotals(sums: string[]): Statement<Record<string, string>>;
 }
 
+/** A restate's task while it restates (not a rollback's restore of it). */
+export type RestatingTask = ViewRestatePartitionTask & { build: ViewRestateBuild };
+
+const isRestating = (task: ViewRestatePartitionTask): task is RestatingTask => task.build.kind === 'view-restate';
+
 /** Renders every statement of a restated partition's steps from its task. */
-export function viewRestateStatements(task: ViewRestatePartitionTask): ViewRestateStatements {
+export function viewRestateStatements(task: RestatingTask): ViewRestateStatements {
   const { build, partition, shadow } = task;
   const replacing = replacingPartitionStatements(task);
   const dialect = dialectOf(task.server);
@@ -60,7 +66,7 @@ export function viewRestateStatements(task: ViewRestatePartitionTask): ViewResta
 const NUMERIC = /^(Nullable\(|LowCardinality\()*(U?Int\d+|Float\d+|Decimal)/;
 
 /** What decides a restated partition's rows: the source, the view's stored query, the columns and partitioning. */
-function restateDefinitionHash(task: ViewRestatePartitionTask): string {
+function restateDefinitionHash(task: RestatingTask): string {
   const { select, columns, partitionBy } = task.build;
   const definition = JSON.stringify({
     version: 1,
@@ -84,8 +90,31 @@ function restateDefinitionHash(task: ViewRestatePartitionTask): string {
  * keyed by the partition workflow's run.
  */
 export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestatePartitionTask> {
-  const { clickhouse: ch, log } = deps;
-  const { prepare, build, drop } = statementSteps(deps, viewRestateStatements);
+  const { clickhouse: ch, log, onStep } = deps;
+  const restating = statementSteps(deps, viewRestateStatements);
+  const dialectRun = async (statements: Statement[], task: ViewRestatePartitionTask) => {
+    for (const statement of statements) await runDdl(ch, statement, dialectOf(task.server));
+  };
+
+  /**
+   * A rollback's build: the restate's backup of the partition attached to the shadow (nothing when the partition
+   * was empty before, so the swap empties it); a backup dropped after its retention fails non-retryably.
+   */
+  const restore = (task: ViewRestatePartitionTask, from: TableRef, rows: number, fresh: boolean) =>
+    runStep(task, 'insert', async () => {
+      if (rows > 0 && !(await tableExists(ch, from))) {
+        throw new BackupMissingError(`backup table ${qualifiedName(from)} no longer exists (its retention ended)`);
+      }
+      const dialect = dialectOf(task.server);
+      if (!fresh) await ch.exec(truncateTable(task.shadow));
+      await onStep?.('insert:started', task.partition.id);
+      if (rows > 0) {
+        for (const statement of dialect.syncBeforeAlter(from)) await ch.exec(statement);
+        await ch.exec(dialect.partitionAlter(attachPartitionFrom(task.shadow, from, task.partition.id)));
+      }
+      await onStep?.('insert:finished', task.partition.id);
+      return {};
+    });
 
   const record = async (
     task: ViewRestatePartitionTask,
@@ -102,9 +131,9 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
       partition: task.partition.id,
       writer: context?.writer ?? execution.workflowId,
       writer_run: execution.runId,
-      build: 'view-restate',
+      build: task.build.kind,
       action: swap.action,
-      job_hash: restateDefinitionHash(task),
+      job_hash: isRestating(task) ? restateDefinitionHash(task) : '',
       source: qualifiedName(task.source),
       fingerprint_known: 0,
       source_rows: 0,
@@ -115,7 +144,10 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
       source_hash: '',
       source_days: '{}',
       source_day_hashes: '{}',
-      note: `restated from view ${task.job.view}`,
+      note:
+        task.build.kind === 'restore'
+          ? `restored from ${qualifiedName(task.build.from)}`
+          : `restated from view ${task.job.view}`,
       target_rows: swap.targetRows,
       rows_read: context?.rowsRead ?? 0,
       build_ms: context?.build.durationMs ?? 0,
@@ -131,17 +163,41 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
   };
 
   return {
-    prepare,
-    build,
+    prepare: (task) =>
+      runStep(task, 'prepare', async () => {
+        await dialectRun(replacingPartitionStatements(task).prepare, task);
+        return {};
+      }),
+
+    build: (task, options) => {
+      const b = task.build;
+      return b.kind === 'view-restate'
+        ? restating.build({ ...task, build: b })
+        : restore(task, b.from, b.rows, options.fresh === true);
+    },
 
     /**
      * The shadow's partition against the view's stored query over the partition: what stays exact in the target's
      * engine whatever it merges (`comparisonFor`: rows and sums, keys and sums, keys, or rows after FINAL).
      */
     validate(task) {
-      const { partition, build: b } = task;
       const dialect = dialectOf(task.server);
-      const statements = viewRestateStatements(task);
+      const { partition, build: b } = task;
+      if (b.kind === 'restore') {
+        // The backup must still hold what the restate recorded keeping: nothing else may have touched it.
+        return runStep(task, 'validate', async () => {
+          const shadowRows = await partitionRows(ch, task.shadow, partition.id, dialect);
+          const checks = [validationCheck('rows = rows kept before the restate', b.rows, shadowRows, 0)];
+          if (!checks[0].ok) throw new ValidationMismatchError(partition.id, checks);
+          return {
+            rowsRead: b.rows,
+            checks,
+            shadowRows,
+            liveRows: await partitionRows(ch, task.target, partition.id, dialect),
+          };
+        });
+      }
+      const statements = viewRestateStatements({ ...task, build: b });
       return runStep(task, 'validate', async () => {
         const comparison = comparisonFor(b.engine);
         const keys = new Set(b.orderBy);
@@ -178,11 +234,16 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
       });
     },
 
-    backup: (task) => replacingBackup(deps, task, viewRestateStatements(task)),
+    backup: (task) => replacingBackup(deps, task, replacingPartitionStatements(task)),
 
     swap: (task, context) =>
-      replacingSwap(deps, task, viewRestateStatements(task), (swap) => record(task, context, swap), context),
+      replacingSwap(deps, task, replacingPartitionStatements(task), (swap) => record(task, context, swap), context),
 
-    drop,
+    drop: (task) =>
+      runStep(task, 'cleanup', async () => {
+        await dialectRun(replacingPartitionStatements(task).cleanup, task);
+        await onStep?.('cleanup:dropped', task.partition.id);
+        return {};
+      }),
   };
 }
