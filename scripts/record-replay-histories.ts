@@ -219,6 +219,30 @@ async function main(): Promise<void> {
         await handle.result();
         return handle;
       },
+      'view-restate': async () => {
+        // A view over pypi whose history was written by a wrong definition (wheels only), then fixed: five days
+        // restated with the fixed stored query.
+        const select = (filter: string) =>
+          `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${db}.pypi ${filter} GROUP BY day, project`;
+        const sql = [
+          `CREATE TABLE ${db}.pypi_restated (day Date, project String, downloads UInt64) ENGINE = MergeTree PARTITION BY toYYYYMMDD(day) ORDER BY (day, project)`,
+          `INSERT INTO ${db}.pypi_restated ${select("WHERE type = 'bdist_wheel'")}`,
+          `CREATE MATERIALIZED VIEW ${db}.pypi_restated_mv TO ${db}.pypi_restated AS ${select('')}`,
+        ];
+        for (const query of sql) await ch.exec({ query, params: {} });
+        const restate = {
+          kind: 'view-restate',
+          view: `${db}.pypi_restated_mv`,
+          writesEndBefore: '2024-02-01T00:00:00Z',
+        };
+        const handle = await start('viewRestateWorkflow', 'replay-view-restate', {
+          job: restate,
+          from: '2024-01-01',
+          to: '2024-01-05',
+        });
+        await handle.result();
+        return handle;
+      },
     };
 
     const asked = process.argv.slice(2);

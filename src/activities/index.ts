@@ -5,6 +5,7 @@ import { partitionSteps } from './engine/partition-steps';
 import { planBackfill } from './aggregate/plan-backfill';
 import { importPlanning } from './import/plan-import';
 import { viewPlanning } from './view/plan-view';
+import { viewRestatePlanning } from './view-restate/plan-view-restate';
 import { viewSnapshotSteps } from './snapshot/view-snapshot';
 import { dailySteps } from './daily/daily-steps';
 import { referenceValidation } from './service/reference-validation';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...viewPlanning(deps),
     ...viewSnapshotSteps(deps),
     ...importPlanning(deps),
+    ...viewRestatePlanning(deps),
     ...dailySteps(deps),
     ...referenceValidation(deps),
     ...clickHouseDoctor(deps),

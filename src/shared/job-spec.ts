@@ -457,10 +457,56 @@ export const importJobSchema = z
   .strict();
 
 /**
+ * Restating an existing materialized view's target, partition by partition: each partition of the target in the
+ * run's range (`--from/--to` days, or `partitions`) is rebuilt from the view's source with the view's stored query
+ * (`system.tables.as_select`) and replaced (`REPLACE PARTITION`), kept for rollback. The live view goes on writing:
+ * only partitions entirely before `writesEndBefore`, which the user states the view writes no more rows into, are
+ * taken; any other is refused by name before anything is created.
+ */
+export const viewRestateJobSchema = z
+  .object({
+    kind: z.literal('view-restate'),
+    name: plainName.optional(),
+    /** The existing materialized view (with a `TO` table): its stored query and its target are read from the server. */
+    view: tableName,
+    /** Explicit partition ids of the target (e.g. `202401`), instead of `--from/--to`. */
+    partitions: z
+      .array(z.string().regex(/^\d{6}(\d{2})?$/, 'a partition id: YYYYMM or YYYYMMDD'))
+      .min(1)
+      .optional(),
+    /**
+     * A UTC time (`2024-12-01T00:00:00Z`) from which on the live view writes no rows into any partition ending
+     * before it: only partitions entirely before it may be restated.
+     */
+    writesEndBefore: z.string().refine((c) => parseCutoff(c) !== undefined, {
+      message: 'must be a UTC time written YYYY-MM-DDThh:mm:ssZ',
+    }),
+    parallelism: z.number().int().positive().max(64).default(1),
+    insertSettings: insertSettingsSchema.default({}),
+    validation: z
+      .object({ relativeTolerance: z.number().nonnegative().max(1).default(1e-9) })
+      .strict()
+      .prefault({}),
+    load: loadThresholdsSchema.prefault({}),
+    safety: safetySchema.prefault({}),
+    /** The table in the target's database where every swap is recorded (see src/shared/ledger.ts). */
+    ledger: z
+      .object({ table: plainName.default(DEFAULT_LEDGER_TABLE) })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/**
  * Every job kind. The backfill, daily run, rollback and reference validation take aggregate jobs
  * ({@link aggregateJobSpecSchema}); a view job runs as `viewBackfillWorkflow`, an import job as `importWorkflow`.
  */
-export const jobSpecSchema = z.discriminatedUnion('kind', [aggregateJobSchema, viewJobSchema, importJobSchema]);
+export const jobSpecSchema = z.discriminatedUnion('kind', [
+  aggregateJobSchema,
+  viewJobSchema,
+  importJobSchema,
+  viewRestateJobSchema,
+]);
 
 /** The jobs a backfill, daily run, rollback or reference validation takes. */
 export const aggregateJobSpecSchema = z.discriminatedUnion('kind', [aggregateJobSchema]);
@@ -469,6 +515,7 @@ export type AggregateJob = z.infer<typeof aggregateJobSchema>;
 export type ViewJob = z.infer<typeof viewJobSchema>;
 export type ViewJobInput = z.input<typeof viewJobSchema>;
 export type ImportJob = z.infer<typeof importJobSchema>;
+export type ViewRestateJob = z.infer<typeof viewRestateJobSchema>;
 
 /** How messages name an import's history: its table, or `s3 <path> (<format>)` for files. */
 export function historyName(job: ImportJob): string {

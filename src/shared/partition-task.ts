@@ -1,6 +1,6 @@
 import type { PartitionPlan } from './backfill-results';
 import type { ImportBatchBuild, ImportDuplicates } from './import-input';
-import type { AggregateJob, ImportJob, ViewJob } from './job-spec';
+import type { AggregateJob, ImportJob, ViewJob, ViewRestateJob } from './job-spec';
 import type { ServerProfile } from './server-profile';
 import type { TableRef } from './table-ref';
 
@@ -76,4 +76,33 @@ export interface ImportPartitionTask extends PartitionTaskBase {
   maxShrink?: undefined;
 }
 
-export type PartitionTask = AggregatePartitionTask | ViewPartitionTask | ImportPartitionTask;
+/**
+ * What a restate rebuilds a partition from: the view's stored query as the plan read it, the target's columns it
+ * fills by name, the target's partition function and column (`toYYYYMM(day)`), and what validation compares.
+ */
+export interface ViewRestateBuild {
+  kind: 'view-restate';
+  /** `system.tables.as_select` of the view when planned: the server's own text, reading the source by qualified name. */
+  select: string;
+  columns: string[];
+  partitionBy?: { fn: 'toYYYYMM' | 'toYYYYMMDD'; column: string };
+  /** The target's engine family and ORDER BY columns: what its validation compares (see `comparisonFor`). */
+  engine: 'MergeTree' | 'SummingMergeTree' | 'AggregatingMergeTree' | 'ReplacingMergeTree';
+  orderBy: string[];
+}
+
+/**
+ * A view restate's partition: the view's stored query over the source, filtered to the partition, into the
+ * writer's shadow; validated per target engine, then replaced (`REPLACE PARTITION`) as an aggregate partition is,
+ * after the shrink guard and the backup. The plan took only partitions the live view writes no more into.
+ */
+export interface ViewRestatePartitionTask extends PartitionTaskBase {
+  job: ViewRestateJob;
+  /** The restate's build, or a rollback's restore of what the restate replaced (see {@link ShadowBuild}). */
+  build: ViewRestateBuild | Extract<ShadowBuild, { kind: 'restore' }>;
+  swap: 'replace';
+  backup?: TableRef;
+  maxShrink?: number;
+}
+
+export type PartitionTask = AggregatePartitionTask | ViewPartitionTask | ImportPartitionTask | ViewRestatePartitionTask;

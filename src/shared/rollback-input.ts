@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { aggregateJobSpecSchema } from './job-spec';
+import { aggregateJobSchema, viewRestateJobSchema } from './job-spec';
 import { isPlainIdentifier } from './plain-identifier';
 
 /** A table named `database.table`, as a backfill resolved it. */
@@ -18,7 +18,8 @@ export const rollbackInputSchema = z
   .object({
     /** Workflow id of the backfill being rolled back (for messages). */
     backfill: z.string().min(1),
-    job: aggregateJobSpecSchema,
+    /** The job of the backfill: an aggregate job, or a view restate. */
+    job: z.discriminatedUnion('kind', [aggregateJobSchema, viewRestateJobSchema]),
     target: qualifiedTable,
     backup: qualifiedTable,
     /** Each partition with the rows its backup holds (0: it did not exist before the backfill). */

@@ -12,3 +12,5 @@ export { importWorkflow } from './import/import-workflow';
 export { describeImportWorkflow } from './import/describe-import-workflow';
 export { describeBackfillWorkflow, testBackfillDayWorkflow } from './aggregate/describe-backfill-workflow';
 export { ledgerHistoryWorkflow } from './service/ledger-history-workflow';
+export { viewRestateWorkflow } from './view-restate/view-restate-workflow';
+export { describeViewRestateWorkflow } from './view-restate/describe-view-restate-workflow';

@@ -43,7 +43,13 @@ function replayAll(): Promise<ReplayResult[]> {
 
 describe('recorded histories replay against the current workflow code', () => {
   it('has a recording of every scenario, and the recordings from before the one-build-activity patch', () => {
-    expect(readdirSync(path.join(before, 'one-build-activity')).sort()).toEqual(readdirSync(dir).sort());
+    // Workflows that did not exist before the patch have no old path to record.
+    const newer = new Set(['view-restate.json']);
+    expect(readdirSync(path.join(before, 'one-build-activity')).sort()).toEqual(
+      readdirSync(dir)
+        .filter((f) => !newer.has(f))
+        .sort(),
+    );
     expect(readdirSync(dir).sort()).toEqual([
       'backfill-cancelled.json',
       'backfill-continued-as-new.json',
@@ -52,6 +58,7 @@ describe('recorded histories replay against the current workflow code', () => {
       'import.json',
       'rollback.json',
       'view-backfill.json',
+      'view-restate.json',
       'view-snapshot.json',
     ]);
   });

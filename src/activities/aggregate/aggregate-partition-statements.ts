@@ -7,7 +7,8 @@ import { dialectOf } from '../../sql/engine/server-dialect';
 import { nextDay } from '../../shared/days';
 import { selectSourceFingerprintDays, type FingerprintDayRow } from '../../sql/aggregate/source-fingerprint';
 import { selectPartitionTotals, selectSourceTotals, type Totals } from '../../sql/aggregate/totals';
-import type { AggregatePartitionTask } from '../../shared/partition-task';
+import type { AggregatePartitionTask, PartitionTask } from '../../shared/partition-task';
+import type { TableRef } from '../../shared/table-ref';
 
 /**
  * The statements of an aggregate partition's steps, in the order they run: what the steps send and what a dry run
@@ -69,22 +70,60 @@ export interface AggregatePartitionStatements {
   ddlSettings?: Record<string, string | number>;
 }
 
+/** What every kind that replaces a partition from its shadow shares: the tables, the partition, the server. */
+export type ReplacingTask = Pick<PartitionTask, 'target' | 'shadow' | 'partition' | 'server'> & { backup?: TableRef };
+
+/** The statements of a replacing kind's shadow, backup and swap (aggregate partitions and view restates alike). */
+export type ReplacingStatements = Pick<
+  AggregatePartitionStatements,
+  'prepare' | 'afterFill' | 'backup' | 'beforeSwap' | 'replace' | 'empty' | 'cleanup' | 'ddlSettings'
+>;
+
+/**
+ * Renders the statements a partition replaced from its shadow takes, whatever builds the shadow (see
+ * {@link AggregatePartitionStatements} for each).
+ */
+export function replacingPartitionStatements(task: ReplacingTask): ReplacingStatements {
+  const dialect = dialectOf(task.server);
+  const { partition, shadow, target, backup } = task;
+  const alter = dialect.partitionAlter;
+  return {
+    prepare: [dialect.dropTable(shadow), dialect.createLike(shadow, target)],
+    afterFill: dialect.syncAfterFill(shadow),
+    backup: backup
+      ? [
+          dialect.createLike(backup, target, { ifNotExists: true }),
+          ...dialect.applyPatches(target, partition.id),
+          alter(dropPartition(backup, partition.id)),
+          ...dialect.syncBeforeAlter(target),
+          alter(attachPartitionFrom(backup, target, partition.id)),
+        ]
+      : [],
+    beforeSwap: dialect.applyPatches(target, partition.id),
+    replace: [...dialect.syncBeforeAlter(shadow), alter(replacePartition(target, shadow, partition.id))],
+    empty: alter(dropPartition(target, partition.id)),
+    cleanup: [dialect.dropTable(shadow)],
+    ...(dialect.ddlSettings ? { ddlSettings: dialect.ddlSettings } : {}),
+  };
+}
+
 /** Renders every statement of an aggregate partition's steps from its task (see {@link AggregatePartitionStatements}). */
 export function aggregatePartitionStatements(task: AggregatePartitionTask): AggregatePartitionStatements {
   const shape = aggregationShape(task.job);
   const dialect = dialectOf(task.server);
-  const { partition, shadow, target, source, backup, build } = task;
+  const { partition, shadow, target, source, build } = task;
   const alter = dialect.partitionAlter;
   const { mode } = task.job.validation;
   // Without a count() metric the row-count check has nothing to sum: compare output rows with distinct keys and
   // dates instead, in every mode, so that validation can always fail.
   const groups = mode === 'full' || rowCountMetric(shape) === undefined;
+  const replacing = replacingPartitionStatements(task);
   return {
-    prepare: [dialect.dropTable(shadow), dialect.createLike(shadow, target)],
+    prepare: replacing.prepare,
     fingerprint: selectSourceFingerprintDays(shape, source, partition),
     truncate: truncateTable(shadow),
     insert: insertAggregation(shape, source, shadow, partition, partition.salt),
-    afterFill: dialect.syncAfterFill(shadow),
+    afterFill: replacing.afterFill,
     day:
       build.kind === 'day'
         ? {
@@ -111,19 +150,11 @@ export function aggregatePartitionStatements(task: AggregatePartitionTask): Aggr
       selectSourceTotals(shape, source, partition, groups, mode === 'full'),
       dialect.consistentRead(selectPartitionTotals(shape, shadow, partition.id)),
     ],
-    backup: backup
-      ? [
-          dialect.createLike(backup, target, { ifNotExists: true }),
-          ...dialect.applyPatches(target, partition.id),
-          alter(dropPartition(backup, partition.id)),
-          ...dialect.syncBeforeAlter(target),
-          alter(attachPartitionFrom(backup, target, partition.id)),
-        ]
-      : [],
-    beforeSwap: dialect.applyPatches(target, partition.id),
-    replace: [...dialect.syncBeforeAlter(shadow), alter(replacePartition(target, shadow, partition.id))],
-    empty: alter(dropPartition(target, partition.id)),
-    cleanup: [dialect.dropTable(shadow)],
-    ...(dialect.ddlSettings ? { ddlSettings: dialect.ddlSettings } : {}),
+    backup: replacing.backup,
+    beforeSwap: replacing.beforeSwap,
+    replace: replacing.replace,
+    empty: replacing.empty,
+    cleanup: replacing.cleanup,
+    ...(replacing.ddlSettings ? { ddlSettings: replacing.ddlSettings } : {}),
   };
 }

@@ -2,7 +2,7 @@ import { CancelledFailure } from '@temporalio/common';
 import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { loggedPeak } from '../../clickhouse/query-memory';
 import type { ValidationCheck } from '../../shared/backfill-results';
-import type { AggregatePartitionTask } from '../../shared/partition-task';
+import type { AggregatePartitionTask, ViewRestatePartitionTask } from '../../shared/partition-task';
 import { qualifiedName } from '../../shared/table-ref';
 import { nextDay } from '../../shared/days';
 import {
@@ -13,7 +13,10 @@ import {
 } from '../../sql/aggregate/aggregation-shape';
 import { selectDaySplitTotals } from '../../sql/daily/daily-ops';
 import { metricTotalAlias, selectSourceTotals } from '../../sql/aggregate/totals';
-import { aggregatePartitionStatements } from './aggregate-partition-statements';
+import {
+  aggregatePartitionStatements,
+  type ReplacingStatements,
+} from './aggregate-partition-statements';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import type { ActivityDeps } from '../engine/deps';
 import {
@@ -22,9 +25,16 @@ import {
   SwapVerificationError,
   ValidationMismatchError,
 } from '../engine/errors';
-import { recordSwap } from '../engine/ledger';
+import { recordSwap, type SwapContext } from '../engine/ledger';
 import { emptySnapshot, sourceSnapshots } from './source-fingerprint';
-import { buildQueries, partitionRows, runStep, tableExists, type SwapResult } from '../engine/step-runner';
+import {
+  buildQueries,
+  partitionRows,
+  runStep,
+  tableExists,
+  type BackupResult,
+  type SwapResult,
+} from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
 import type { KindSteps } from '../engine/kind-steps';
 import { runDdl, runStatement } from '../engine/cluster-ddl';
@@ -84,7 +94,7 @@ async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: Aggregat
  * atomically; every other step touches the shadow or the backup only.
  */
 export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartitionTask> {
-  const { clickhouse: ch, log, onStep } = deps;
+  const { clickhouse: ch, onStep } = deps;
   // The (salted) aggregation of the source partition; the live partition (hard links) with one day deleted and
   // re-aggregated; or the backup's copy of the partition. `fresh`: the shadow was just made, so it needs no truncate.
   const build = async (task: AggregatePartitionTask, options: { fresh?: boolean }) => {
@@ -186,74 +196,16 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
       });
     },
 
-    backup(task) {
-      const backup = task.backup;
-      if (!backup) throw new Error(`partition ${task.partition.id}: backupPartition called without a backup table`);
-      const statements = aggregatePartitionStatements(task);
-      const dialect = dialectOf(task.server);
-      const id = task.partition.id;
-      return runStep(task, 'backup', async () => {
-        const [create, ...copy] = statements.backup;
-        await runDdl(ch, create, dialect);
-        for (const statement of copy) await runStatement(ch, statement, dialect);
-        await onStep?.('backup:kept', id);
-        // A replica lacking some of the live parts copies fewer of them: a rollback would then restore less than
-        // was live. Both read as of every committed part (sequential consistency on Cloud), and a swap over such a
-        // backup refused.
-        const backupRows = await partitionRows(ch, backup, id, dialect);
-        const liveRows = await partitionRows(ch, task.target, id, dialect);
-        if (backupRows < liveRows) {
-          throw new BackupIncompleteError(
-            `partition ${id}: the backup ${qualifiedName(backup)} holds ${backupRows} rows, ` +
-              `the live partition ${liveRows}; the swap is not run`,
-          );
-        }
-        return { backupRows };
-      });
-    },
+    backup: (task) => replacingBackup(deps, task, aggregatePartitionStatements(task)),
 
-    swap(task, context) {
-      const id = task.partition.id;
-      const statements = aggregatePartitionStatements(task);
-      const dialect = dialectOf(task.server);
-      return runStep(task, 'swap', async () => {
-        const shadowRows = context?.validatedRows ?? (await partitionRows(ch, task.shadow, id, dialect));
-        let action: SwapResult['action'] = 'unchanged';
-        for (const statement of statements.beforeSwap) await runStatement(ch, statement, dialect);
-        if (shadowRows > 0) {
-          for (const statement of statements.replace) await runStatement(ch, statement, dialect);
-          action = 'replaced';
-        } else if ((await partitionRows(ch, task.target, id, dialect)) > 0) {
-          await ch.exec(statements.empty);
-          action = 'dropped';
-        }
-        await onStep?.('swap:replaced', id);
-        // Read as of every committed part (sequential consistency on Cloud): a replica that cloned fewer of the
-        // shadow's parts shows here, and the retried swap replaces again.
-        const targetRows = await partitionRows(ch, task.target, id, dialect);
-        if (targetRows !== shadowRows) {
-          throw new SwapVerificationError(
-            `partition ${id} of the target holds ${targetRows} rows after the swap, the shadow ${shadowRows}`,
-          );
-        }
-        // On a replicated cluster every replica must hold the shadow's rows (a replica that cloned fewer parts
-        // would serve a short partition): a difference fails the swap, retried, before the ledger records it.
-        if (dialect.replicaRows) {
-          const replicas = await ch.rows(dialect.replicaRows(task.target, id));
-          const short = replicas.filter((r) => Number(r.rows) !== shadowRows).map((r) => `${r.host} holds ${r.rows}`);
-          const silent = (dialect.replicaCount ?? 0) - replicas.length;
-          if (shadowRows > 0 && silent > 0) short.push(`${silent} replica(s) hold none`);
-          if (short.length > 0) {
-            throw new SwapVerificationError(
-              `partition ${id} after the swap: ${short.join(', ')}; the shadow ${shadowRows} rows`,
-            );
-          }
-        }
-        log.info('partition swapped in', { partition: id, rows: targetRows, action });
-        await recordSwap(deps, task, context, { action, targetRows });
-        return { action };
-      });
-    },
+    swap: (task, context) =>
+      replacingSwap(
+        deps,
+        task,
+        aggregatePartitionStatements(task),
+        (swap) => recordSwap(deps, task, context, swap),
+        context,
+      ),
 
     drop: (task) =>
       runStep(task, 'cleanup', async () => {
@@ -263,4 +215,92 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
         return {};
       }),
   };
+}
+
+/**
+ * Keeps the live partition in the task's backup table (hard links), then checks the backup holds at least the
+ * live partition's rows: the backup step of every kind that replaces a partition (aggregate jobs, view restates).
+ */
+export function replacingBackup(
+  deps: ActivityDeps,
+  task: AggregatePartitionTask | ViewRestatePartitionTask,
+  statements: ReplacingStatements,
+): Promise<BackupResult> {
+  const { clickhouse: ch, onStep } = deps;
+  const backup = task.backup;
+  if (!backup) throw new Error(`partition ${task.partition.id}: backupPartition called without a backup table`);
+  const dialect = dialectOf(task.server);
+  const id = task.partition.id;
+  return runStep(task, 'backup', async () => {
+    const [create, ...copy] = statements.backup;
+    await runDdl(ch, create, dialect);
+    for (const statement of copy) await runStatement(ch, statement, dialect);
+    await onStep?.('backup:kept', id);
+    // A replica lacking some of the live parts copies fewer of them: a rollback would then restore less than
+    // was live. Both read as of every committed part (sequential consistency on Cloud), and a swap over such a
+    // backup refused.
+    const backupRows = await partitionRows(ch, backup, id, dialect);
+    const liveRows = await partitionRows(ch, task.target, id, dialect);
+    if (backupRows < liveRows) {
+      throw new BackupIncompleteError(
+        `partition ${id}: the backup ${qualifiedName(backup)} holds ${backupRows} rows, ` +
+          `the live partition ${liveRows}; the swap is not run`,
+      );
+    }
+    return { backupRows };
+  });
+}
+
+/**
+ * Replaces the live partition with the shadow's (or empties it when the shadow holds none), checks the target and
+ * every replica hold the shadow's rows, then records the swap (`record`, the kind's ledger row): the swap step of
+ * every kind that replaces a partition.
+ */
+export function replacingSwap(
+  deps: ActivityDeps,
+  task: AggregatePartitionTask | ViewRestatePartitionTask,
+  statements: ReplacingStatements,
+  record: (swap: { action: SwapResult['action']; targetRows: number }) => Promise<void>,
+  context?: SwapContext,
+): Promise<SwapResult> {
+  const { clickhouse: ch, log, onStep } = deps;
+  const id = task.partition.id;
+  const dialect = dialectOf(task.server);
+  return runStep(task, 'swap', async () => {
+    const shadowRows = context?.validatedRows ?? (await partitionRows(ch, task.shadow, id, dialect));
+    let action: SwapResult['action'] = 'unchanged';
+    for (const statement of statements.beforeSwap) await runStatement(ch, statement, dialect);
+    if (shadowRows > 0) {
+      for (const statement of statements.replace) await runStatement(ch, statement, dialect);
+      action = 'replaced';
+    } else if ((await partitionRows(ch, task.target, id, dialect)) > 0) {
+      await ch.exec(statements.empty);
+      action = 'dropped';
+    }
+    await onStep?.('swap:replaced', id);
+    // Read as of every committed part (sequential consistency on Cloud): a replica that cloned fewer of the
+    // shadow's parts shows here, and the retried swap replaces again.
+    const targetRows = await partitionRows(ch, task.target, id, dialect);
+    if (targetRows !== shadowRows) {
+      throw new SwapVerificationError(
+        `partition ${id} of the target holds ${targetRows} rows after the swap, the shadow ${shadowRows}`,
+      );
+    }
+    // On a replicated cluster every replica must hold the shadow's rows (a replica that cloned fewer parts
+    // would serve a short partition): a difference fails the swap, retried, before the ledger records it.
+    if (dialect.replicaRows) {
+      const replicas = await ch.rows(dialect.replicaRows(task.target, id));
+      const short = replicas.filter((r) => Number(r.rows) !== shadowRows).map((r) => `${r.host} holds ${r.rows}`);
+      const silent = (dialect.replicaCount ?? 0) - replicas.length;
+      if (shadowRows > 0 && silent > 0) short.push(`${silent} replica(s) hold none`);
+      if (short.length > 0) {
+        throw new SwapVerificationError(
+          `partition ${id} after the swap: ${short.join(', ')}; the shadow ${shadowRows} rows`,
+        );
+      }
+    }
+    log.info('partition swapped in', { partition: id, rows: targetRows, action });
+    await record({ action, targetRows });
+    return { action };
+  });
 }

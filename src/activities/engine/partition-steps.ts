@@ -16,6 +16,7 @@ import {
   type ValidateResult,
 } from './step-runner';
 import { viewPartitionSteps } from '../view/view-steps';
+import { viewRestateSteps } from '../view-restate/restate-steps';
 import { dialectOf } from '../../sql/engine/server-dialect';
 
 /**
@@ -28,6 +29,7 @@ export function partitionSteps(deps: ActivityDeps) {
   const kinds: StepsByKind = {
     aggregate: aggregateSteps(deps),
     view: viewPartitionSteps(deps),
+    viewRestate: viewRestateSteps(deps),
     import: importBatchSteps(deps),
   };
   const of = (task: PartitionTask) => stepsFor(kinds, task);

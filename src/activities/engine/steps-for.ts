@@ -3,6 +3,7 @@ import type {
   ImportPartitionTask,
   PartitionTask,
   ViewPartitionTask,
+  ViewRestatePartitionTask,
 } from '../../shared/partition-task';
 import { byPartitionKind } from '../../shared/partition-kind';
 import type { SwapContext } from './ledger';
@@ -14,6 +15,7 @@ export interface StepsByKind {
   aggregate: KindSteps<AggregatePartitionTask>;
   view: KindSteps<ViewPartitionTask>;
   import: KindSteps<ImportPartitionTask>;
+  viewRestate: KindSteps<ViewRestatePartitionTask>;
 }
 
 /** One task's steps, bound to it. */
@@ -45,5 +47,6 @@ export function stepsFor(kinds: StepsByKind, task: PartitionTask): TaskSteps {
     aggregate: (t) => bound(kinds.aggregate, t),
     view: (t) => bound(kinds.view, t),
     import: (t) => bound(kinds.import, t),
+    viewRestate: (t) => bound(kinds.viewRestate, t),
   });
 }

@@ -14,6 +14,7 @@ import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { validateInputSchema } from '../../shared/validate-input';
 import { viewBackfillInputSchema } from '../../shared/view-input';
+import { viewRestateInputSchema } from '../../shared/view-restate-input';
 
 /**
  * The local activity that resolves one workflow's input: parses `raw` with `schema`, defaults applied; bad input
@@ -55,13 +56,14 @@ export function inputResolvers({ clickhouse: ch }: ActivityDeps) {
       const target = tableRefOf(input.target);
       const server = await detectServerProfile(ch, [target, tableRefOf(input.backup)], {
         target,
-        cluster: input.job.cluster,
+        cluster: input.job.kind === 'aggregate' ? input.job.cluster : undefined,
       });
       refuseUnsupportedServer(server, target, input.job.safety, 'replace');
       return { ...input, server };
     },
     resolveViewBackfillInput: inputResolver(viewBackfillInputSchema, 'viewBackfillWorkflow'),
     resolveImportInput: inputResolver(importInputSchema, 'importWorkflow'),
+    resolveViewRestateInput: inputResolver(viewRestateInputSchema, 'viewRestateWorkflow'),
     resolveValidateInput: inputResolver(validateInputSchema, 'validateWorkflow'),
     resolveTestDayInput: inputResolver(testDayInputSchema, 'testBackfillDayWorkflow'),
     resolveLedgerHistoryInput: inputResolver(ledgerHistoryInputSchema, 'ledgerHistoryWorkflow'),

@@ -159,8 +159,10 @@ export function registerDoctorCommand(program: Command): void {
       const timeoutMs = Number(options.timeout) * 1000;
       if (!(timeoutMs > 0))
         throw new CliError(`--timeout must be a positive number of seconds, not ${options.timeout}`);
-      const job = options.job ? loadJobFile(options.job) : undefined;
-      const target = job?.target.table.split('.');
+      const loaded = options.job ? loadJobFile(options.job) : undefined;
+      // A restate names a view, whose tables the worker reads from the server: checked in the view's database.
+      const job = loaded?.kind === 'view-restate' ? undefined : loaded;
+      const target = (job?.target.table ?? (loaded?.kind === 'view-restate' ? loaded.view : undefined))?.split('.');
       const input: ClickHouseDoctorInput = {
         ...(target?.length === 2 ? { database: target[0] } : {}),
         ...(job

@@ -5,6 +5,7 @@ import { importKind } from './import';
 import { boundKind, type BoundJobKind } from './job-kind';
 import { viewKind } from './view';
 import { viewSnapshotKind } from './view-snapshot';
+import { viewRestateKind } from './view-restate';
 
 /**
  * The one place on the client side that tells a job's kind: `start`, `plan` and the option checks look the job up
@@ -19,6 +20,8 @@ export function jobKindFor(file: string, job: JobSpec): BoundJobKind {
       return job.cutoff === SNAPSHOT_CUTOFF ? boundKind(viewSnapshotKind, file, job) : boundKind(viewKind, file, job);
     case 'import':
       return boundKind(importKind, file, job);
+    case 'view-restate':
+      return boundKind(viewRestateKind, file, job);
     default:
       return unknownKind(job);
   }

@@ -20,5 +20,6 @@ export function partitionKindFacts(task: PartitionTask): PartitionKindFacts {
     aggregate: () => ({ swapVerb: 'swap', movesViewTargets: false, keepsDuplicatesOnFailure: false }),
     view: () => ({ swapVerb: 'move', movesViewTargets: false, keepsDuplicatesOnFailure: false }),
     import: () => ({ swapVerb: 'move', movesViewTargets: true, keepsDuplicatesOnFailure: true }),
+    viewRestate: () => ({ swapVerb: 'swap', movesViewTargets: false, keepsDuplicatesOnFailure: false }),
   });
 }

@@ -15,8 +15,8 @@ const { resolveRollbackInput } = proxyLocalActivities<Activities>({
 });
 
 /**
- * Restores partitions of a target to what they held before a backfill swapped them, from the backup table that
- * backfill kept (`<target>_backup_<writer>`). Each partition goes through the partition workflow under its lock,
+ * Restores partitions of a target to what they held before a backfill (or a view restate) swapped them, from the
+ * backup table that backfill kept (`<target>_backup_<writer>`). Each partition goes through the partition workflow under its lock,
  * like any other write: the backup's copy is attached to a fresh shadow (hard links), checked against the backup,
  * and swapped in with `REPLACE PARTITION`, or the partition is dropped when it did not exist before the backfill.
  * Partitions run one at a time; a busy partition is waited for.
@@ -35,15 +35,17 @@ export async function rollbackWorkflow(raw: RollbackInputRaw): Promise<RollbackS
   const restored: RollbackSummary['partitions'] = [];
   const failed: string[] = [];
   for (const { id, rows } of input.partitions) {
-    const task: PartitionTask = {
-      job,
+    // A restate's partitions are months or days as their ids say (its job names no granularity).
+    const granularity = job.kind === 'aggregate' ? job.partitionBy : id.length === 6 ? 'month' : 'day';
+    const common = {
       source: target,
       target,
       shadow: shadowTableFor(target, id, tag),
-      partition: { ...partitionFromId(id, job.partitionBy), sourceRows: 0, targetRows: 0, maxRowsPerKey: 0, salt: 1 },
-      build: { kind: 'restore', from: backup, rows },
+      partition: { ...partitionFromId(id, granularity), sourceRows: 0, targetRows: 0, maxRowsPerKey: 0, salt: 1 },
+      build: { kind: 'restore' as const, from: backup, rows },
       server: input.server,
     };
+    const task: PartitionTask = job.kind === 'aggregate' ? { job, ...common } : { job, ...common, swap: 'replace' };
     try {
       const result = await (await startPartitionWriter(task, job.safety)).result();
       restored.push({ partition: id, rows: result.rowsWritten, emptied: rows === 0 });

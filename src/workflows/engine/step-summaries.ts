@@ -20,6 +20,8 @@ function buildWords(task: PartitionTask): string {
         : `view rows before ${new Date(build.cutoff * 1000).toISOString()}`;
     case 'import-batch':
       return `history before ${formatCheckpoint(build.checkpoint)} · ${task.partition.sourceRows} rows`;
+    case 'view-restate':
+      return `the view's stored query over ${qualifiedName(task.source)}`;
   }
 }
 

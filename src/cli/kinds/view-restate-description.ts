@@ -1,0 +1,20 @@
+import type { ViewRestatePlan } from '../../shared/view-restate-input';
+import { qualifiedName } from '../../shared/table-ref';
+import { comparisonText } from '../../sql/view/view-sql';
+
+/** The text of a view restate's plan: the view, its target, what validation compares, and each partition. */
+export function formatViewRestateDescription(file: string, plan: ViewRestatePlan): string {
+  const by = plan.build.partitionBy;
+  return [
+    `${file}: restate ${qualifiedName(plan.target)} from view ${qualifiedName(plan.view)}`,
+    `  source      ${qualifiedName(plan.source)}`,
+    `  query       the view's stored query (system.tables.as_select)${by ? `, filtered by ${by.fn}(${by.column})` : ''}`,
+    `  validation  ${plan.build.engine} target: ${comparisonText(plan.build.engine)}`,
+    `  swap        REPLACE PARTITION after the shrink guard; the live partition kept for rollback`,
+    `  partitions  ${plan.partitions.length}`,
+    ...plan.partitions.map(
+      (p) =>
+        `    ${p.id}  view output ${p.sourceRows.toLocaleString('en-US')} rows, live ${p.targetRows.toLocaleString('en-US')} rows`,
+    ),
+  ].join('\n');
+}

@@ -1,0 +1,71 @@
+import { describeIssues } from '../../shared/input-errors';
+import type { ViewRestateJob } from '../../shared/job-spec';
+import { viewRestateInputSchema, type ViewRestateInput } from '../../shared/view-restate-input';
+import type { describeViewRestateWorkflow, viewRestateWorkflow } from '../../workflows';
+import { askWorker } from '../ask-worker';
+import type { BackfillOptions } from '../backfill-options';
+import { CliError } from '../cli-error';
+import { formatSummary } from '../summary-table';
+import { taskQueueFromEnv } from '../temporal-client';
+import type { JobKind } from './job-kind';
+import { formatViewRestateDescription } from './view-restate-description';
+
+/** A restate's workflow input from the job and the options, every default applied; bad input refused by field. */
+function parseViewRestateInput(job: ViewRestateJob, options: BackfillOptions): ViewRestateInput {
+  const parsed = viewRestateInputSchema.safeParse({
+    job,
+    from: options.from ?? '',
+    to: options.to ?? '',
+    allowShrink: options.allowShrink ?? false,
+  });
+  if (!parsed.success) throw new CliError(`invalid view restate input:\n${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * A view restate (`kind: view-restate`): the partitions of an existing view's target in `--from/--to` (or the
+ * job's `partitions`) rebuilt from the source with the view's stored query and replaced (`viewRestateWorkflow`).
+ */
+export const viewRestateKind: JobKind<ViewRestateJob> = {
+  label: 'a view restate',
+  workflowType: 'viewRestateWorkflow',
+  defaultWorkflowId: (job, options) =>
+    `view-restate-${job.view}-${job.partitions ? job.partitions.join('_') : `${options.from}-${options.to}`}`,
+  checkOptions(file, job, options) {
+    const range = options.from !== undefined || options.to !== undefined;
+    if (job.partitions && range) throw new CliError(`${file} lists its partitions: --from/--to do not apply`);
+    if (!job.partitions && (options.from === undefined || options.to === undefined)) {
+      throw new CliError(`${file} is a view restate: give the range of days with --from and --to, or list partitions`);
+    }
+    if (options.only !== undefined || options.retryOf !== undefined) {
+      throw new CliError(
+        `${file} is a view restate: --only is not taken yet (every partition of the range is restated)`,
+      );
+    }
+  },
+  async start(client, job, options, workflowId) {
+    const input = parseViewRestateInput(job, options);
+    const handle = await client.workflow.start<typeof viewRestateWorkflow>('viewRestateWorkflow', {
+      taskQueue: taskQueueFromEnv(),
+      workflowId,
+      args: [input],
+      staticSummary: `restate view ${job.view} ${job.partitions?.join(' ') ?? `${input.from} … ${input.to}`}`,
+    });
+    return {
+      handle,
+      notes: [],
+      async summary() {
+        const s = await handle.result();
+        return `${formatSummary(s)}\n${s.partitions.length} partition(s) of ${s.target} restated from ${s.view}'s query.`;
+      },
+    };
+  },
+  async describe(client, file, job, options) {
+    const input = parseViewRestateInput(job, options);
+    const plan = await askWorker<typeof describeViewRestateWorkflow>(client, 'describeViewRestateWorkflow', [input], {
+      idPrefix: 'describe-view-restate',
+      what: 'plan',
+    });
+    return { text: formatViewRestateDescription(file, plan), json: plan };
+  },
+};
