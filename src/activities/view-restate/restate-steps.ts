@@ -1,21 +1,20 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Statement } from '../../clickhouse/statement';
-import type { ValidationCheck } from '../../shared/backfill-results';
 import type { ViewRestateBuild, ViewRestatePartitionTask } from '../../shared/partition-task';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
-import { selectTableColumns } from '../../sql/engine/introspection';
 import { createLedgerTable, insertLedgerRow, type LedgerRecord } from '../../sql/engine/ledger';
 import { attachPartitionFrom, truncateTable } from '../../sql/engine/partition-ops';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { insertRestatedPartition, selectRestateQueryTotals } from '../../sql/view-restate/restate';
-import { comparisonFor, selectViewQueryTableTotals, viewQuerySumAlias } from '../../sql/view/view-sql';
+import { comparisonFor, selectViewQueryTableTotals } from '../../sql/view/view-sql';
 import { replacingPartitionStatements, type ReplacingStatements } from '../aggregate/aggregate-partition-statements';
 import { replacingBackup, replacingSwap } from '../aggregate/aggregate-steps';
 import type { ActivityDeps } from '../engine/deps';
 import { BackupMissingError, isUnknownTable, ValidationMismatchError } from '../engine/errors';
 import { runDdl } from '../engine/cluster-ddl';
 import type { KindSteps } from '../engine/kind-steps';
+import { viewQueryChecks } from '../view/view-query-checks';
 import type { SwapContext } from '../engine/ledger';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { partitionRows, runStep, tableExists, type SwapResult } from '../engine/step-runner';
@@ -61,9 +60,6 @@ export function viewRestateStatements(task: RestatingTask): ViewRestateStatement
       ),
   };
 }
-
-/** A numeric column (Nullable or LowCardinality wrapped too): validation compares its total. */
-const NUMERIC = /^(Nullable\(|LowCardinality\()*(U?Int\d+|Float\d+|Decimal)/;
 
 /** What decides a restated partition's rows: the source, the view's stored query, the columns and partitioning. */
 function restateDefinitionHash(task: RestatingTask): string {
@@ -199,34 +195,14 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
       }
       const statements = viewRestateStatements({ ...task, build: b });
       return runStep(task, 'validate', async () => {
-        const comparison = comparisonFor(b.engine);
-        const keys = new Set(b.orderBy);
-        const columns = await ch.rows(selectTableColumns(task.shadow));
-        const sums =
-          comparison === 'rows and sums' || comparison === 'keys and sums'
-            ? columns
-                .filter((c) => NUMERIC.test(c.type) && (comparison === 'rows and sums' || !keys.has(c.name)))
-                .map((c) => c.name)
-            : [];
-        const [source] = await ch.rows(statements.sourceTotals(sums));
-        const [shadow] = await ch.rows(statements.shadowTotals(sums));
-        const checks: ValidationCheck[] = [];
-        if (comparison === 'rows and sums') {
-          checks.push(validationCheck('rows = view query rows', source.rows, shadow.rows, 0));
-        } else if (comparison === 'final rows') {
-          checks.push(
-            validationCheck('rows after FINAL = distinct keys of the view query', source.keys, shadow.rows, 0),
-          );
-        } else checks.push(validationCheck('keys = distinct keys of the view query', source.keys, shadow.keys, 0));
-        sums.forEach((c, i) => {
-          const alias = viewQuerySumAlias(i);
-          checks.push(
-            validationCheck(`total ${c}`, source[alias], shadow[alias], task.job.validation.relativeTolerance),
-          );
-        });
+        const target = { ...b, shadow: task.shadow, relativeTolerance: task.job.validation.relativeTolerance };
+        const { rows, checks } = await viewQueryChecks(ch, target, (sums) => ({
+          source: statements.sourceTotals(sums),
+          shadow: statements.shadowTotals(sums),
+        }));
         if (checks.some((c) => !c.ok)) throw new ValidationMismatchError(partition.id, checks);
         return {
-          rowsRead: Number(source.rows),
+          rowsRead: Number(rows),
           checks,
           shadowRows: await partitionRows(ch, task.shadow, partition.id, dialect),
           liveRows: await partitionRows(ch, task.target, partition.id, dialect),

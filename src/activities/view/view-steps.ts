@@ -21,12 +21,11 @@ import {
   selectViewQueryTableTotals,
   selectViewQueryTotals,
   viewQuery,
-  viewQuerySumAlias,
   type ViewQuery,
 } from '../../sql/view/view-sql';
-import { selectTableColumns } from '../../sql/engine/introspection';
 import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
+import { viewQueryChecks } from './view-query-checks';
 import { SwapVerificationError, ValidationMismatchError } from '../engine/errors';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { partitionRows, runStep, type SwapResult, type ValidateResult } from '../engine/step-runner';
@@ -112,47 +111,17 @@ function viewQueryPartitionStatements(task: ViewPartitionTask, vq: ViewQuery): V
   };
 }
 
-/** A numeric column (Nullable or LowCardinality wrapped too): validation compares its total. */
-const NUMERIC = /^(Nullable\(|LowCardinality\()*(U?Int\d+|Float\d+|Decimal)/;
-
-/**
- * Validation of a view given as SQL: what stays exact in the target's engine whatever it merges
- * ({@link comparisonFor}), the shadow's partition against the view query's output rows of the partition.
- */
-async function validateViewQuery(
-  ch: ActivityDeps['clickhouse'],
-  task: ViewPartitionTask,
-  vq: ViewQuery,
-): Promise<{ rows: string; checks: ValidationCheck[] }> {
+/** Validation of a view given as SQL (see {@link viewQueryChecks}). */
+function validateViewQuery(ch: ActivityDeps['clickhouse'], task: ViewPartitionTask, vq: ViewQuery) {
   const { partition, build } = task;
-  const comparison = comparisonFor(vq.engine);
-  const columns = await ch.rows(selectTableColumns(task.shadow));
-  const keys = new Set(vq.orderBy);
-  const sums =
-    comparison === 'rows and sums' || comparison === 'keys and sums'
-      ? columns
-          .filter((c) => NUMERIC.test(c.type) && (comparison === 'rows and sums' || !keys.has(c.name)))
-          .map((c) => c.name)
-      : [];
-  const [source] = await ch.rows(selectViewQueryTotals(vq, sums, partition.id, build.cutoff!));
-  // The shadow, our own write, as of every committed part (Cloud).
-  const [shadow] = await ch.rows(
-    dialectOf(task.server).consistentRead(
-      selectViewQueryTableTotals(vq, sums, task.shadow, partition.id, comparison === 'final rows'),
+  const target = { ...vq, shadow: task.shadow, relativeTolerance: task.job.validation.relativeTolerance };
+  return viewQueryChecks(ch, target, (sums) => ({
+    source: selectViewQueryTotals(vq, sums, partition.id, build.cutoff!),
+    // The shadow, our own write, as of every committed part (Cloud).
+    shadow: dialectOf(task.server).consistentRead(
+      selectViewQueryTableTotals(vq, sums, task.shadow, partition.id, comparisonFor(vq.engine) === 'final rows'),
     ),
-  );
-  const checks: ValidationCheck[] = [];
-  const { relativeTolerance } = task.job.validation;
-  if (comparison === 'rows and sums')
-    checks.push(validationCheck('rows = view query rows', source.rows, shadow.rows, 0));
-  else if (comparison === 'final rows') {
-    checks.push(validationCheck('rows after FINAL = distinct keys of the view query', source.keys, shadow.rows, 0));
-  } else checks.push(validationCheck('keys = distinct keys of the view query', source.keys, shadow.keys, 0));
-  sums.forEach((c, i) => {
-    const alias = viewQuerySumAlias(i);
-    checks.push(validationCheck(`total ${c}`, source[alias], shadow[alias], relativeTolerance));
-  });
-  return { rows: source.rows, checks };
+  }));
 }
 
 /**
