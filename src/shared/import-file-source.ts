@@ -90,3 +90,6 @@ export interface ImportFile {
 
 /** The ledger of the files an import loaded, in the target's database (src/sql/import/import-files.ts). */
 export const IMPORT_FILES_LEDGER_TABLE = '_backfill_import_files';
+
+/** The per-file counts of batches validated but not yet recorded, beside the ledger (src/sql/import/import-files.ts). */
+export const IMPORT_FILE_COUNTS_TABLE = '_backfill_import_file_counts';

@@ -159,6 +159,69 @@ export function insertLoadedFiles(
   };
 }
 
+/**
+ * The per-file counts validation took of a batch (rows before the checkpoint, size, ETag, modification time),
+ * kept until the batch's moves record them in the ledger: the record then reads these few rows instead of the
+ * files again. Rows expire after 30 days (a batch that never reached its moves leaves its counts behind).
+ */
+export function createFileCounts(counts: TableRef): Statement {
+  const t = tableParam('counts', counts);
+  return {
+    query: [
+      `CREATE TABLE IF NOT EXISTS ${t.sql} (`,
+      '  target String, run String, batch String, path String, size UInt64, etag String, mtime UInt32, rows UInt64,',
+      '  counted_at DateTime64(3) DEFAULT now64(3)',
+      ') ENGINE = MergeTree ORDER BY (target, run, batch, path) TTL toDateTime(counted_at) + INTERVAL 30 DAY',
+    ].join('\n'),
+    params: t.params,
+  };
+}
+
+/** Keeps a batch's per-file counts as validation took them (`run` names the batch's run, its main duplicate). */
+export function insertFileCounts(
+  counts: TableRef,
+  run: { target: string; run: string; batch: string },
+  files: LoadedFile[],
+): Statement {
+  const t = tableParam('counts', counts);
+  return {
+    query: [
+      `INSERT INTO ${t.sql} (target, run, batch, path, size, etag, mtime, rows)`,
+      'SELECT {target:String}, {run:String}, {batch:String}, f.1, f.2, f.3, f.4, f.5',
+      'FROM (SELECT arrayJoin(arrayZip({paths:Array(String)}, {sizes:Array(UInt64)}, {etags:Array(String)},',
+      '  {mtimes:Array(UInt32)}, {rows:Array(UInt64)})) AS f)',
+    ].join('\n'),
+    params: {
+      ...t.params,
+      target: run.target,
+      run: run.run,
+      batch: run.batch,
+      paths: files.map((f) => f.path),
+      sizes: files.map((f) => f.size),
+      etags: files.map((f) => f.etag),
+      mtimes: files.map((f) => f.mtime),
+      rows: files.map((f) => f.rows),
+    },
+  };
+}
+
+/** A batch's per-file counts as its last validation took them (a retried validation counts again). */
+export function selectFileCounts(
+  counts: TableRef,
+  run: { target: string; run: string; batch: string },
+): Statement<{ path: string; size: string; etag: string; mtime: string | number; rows: string }> {
+  const t = tableParam('counts', counts);
+  return {
+    query: [
+      'SELECT path, toString(argMax(size, counted_at)) AS size, argMax(etag, counted_at) AS etag,',
+      '  argMax(mtime, counted_at) AS mtime, toString(argMax(rows, counted_at)) AS rows',
+      `FROM ${t.sql} WHERE target = {target:String} AND run = {run:String} AND batch = {batch:String}`,
+      'GROUP BY path ORDER BY path',
+    ].join('\n'),
+    params: { ...t.params, target: run.target, run: run.run, batch: run.batch },
+  };
+}
+
 /** Whether a batch of a run is already in the ledger (a retried move records it once). */
 export function selectBatchRecorded(
   ledger: TableRef,
