@@ -176,7 +176,9 @@ export function benchTargets(results: BenchResults): Target[] {
   }
   const files = results.importFiles;
   targets.push(
-    files ? importFilesTarget(files) : { what: 'issue 19. import from files / bare INSERT … SELECT', value: 'skipped', limit: '' },
+    files
+      ? importFilesTarget(files)
+      : { what: 'issue 19. import from files / bare INSERT … SELECT', value: 'skipped', limit: '' },
   );
   return targets;
 }
