@@ -4,6 +4,8 @@ import { searchablePartitionIds } from '../../src/shared/search-attributes';
 import { initialProgress, type BackfillProgress } from '../../src/shared/progress';
 import { packPartitions, unpackPartitions } from '../../src/workflows/engine/carried-partitions';
 import { PartitionLoopState } from '../../src/workflows/engine/partition-loop-state';
+import { fileBatches } from '../../src/activities/import/plan-file-import';
+import { filesProgress } from '../../src/shared/import-files-progress';
 
 /** Ten years of days, as the plan lists them, with a few hundred rows each. */
 const plan: PartitionPlan[] = partitionsCovering('2015-01-01', '2024-12-28', 'day').map((p, i) => ({
@@ -112,5 +114,30 @@ describe('the BackfillPartitions search attribute', () => {
     expect(searchablePartitionIds(ids.slice(0, 180))).toEqual(ids.slice(0, 180));
     expect(searchablePartitionIds(ids)).toEqual([ids[0], ids[ids.length - 1]]);
     expect(JSON.stringify(searchablePartitionIds(ids.slice(0, 185))).length).toBeLessThanOrEqual(2_048);
+  });
+});
+
+describe('the progress of an import of 20,000 files', () => {
+  it('stays small with 64 batches running, whatever the paths (files progress is derived, not kept)', () => {
+    const files = Array.from({ length: 20_000 }, (_, i) => ({
+      path: `bucket/${'deep/'.repeat(800)}part-${i}.parquet`,
+      size: 50_000_000,
+      etag: '"0123456789abcdef0123456789abcdef"',
+      mtime: 1_734_400_000,
+    }));
+    const batches = fileBatches(files, { maxFiles: 100, maxBytes: 1024 ** 4 });
+    const partitions = batches.map((b, i) => ({
+      id: b.id,
+      state: i < 64 ? ('running' as const) : ('pending' as const),
+      salt: 1,
+      sourceRows: 0,
+    }));
+    const progress = { ...initialProgress(64), partitions, total: batches.length };
+    const answer = { ...progress, files: filesProgress(batches, partitions) };
+    expect(answer.files.current).toHaveLength(64);
+    expect(answer.files.files).toBe(20_000);
+    // The running batches' first and last file, cut to 200 characters: about 30 KiB over the entries.
+    expect(kib(answer.files)).toBeLessThan(40);
+    expect(kib(answer)).toBeLessThan(64);
   });
 });

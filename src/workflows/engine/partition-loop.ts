@@ -112,6 +112,8 @@ export class PartitionLoop {
   private readonly byId = new Map<string, PartitionProgress>();
   /** When a load sample last found the cluster calm (workflow time). */
   private calmAt: number | undefined;
+  /** What a job kind adds to each `progress` answer (see {@link extendProgress}). */
+  private extension: ((progress: BackfillProgress) => Partial<BackfillProgress>) | undefined;
 
   constructor(readonly progress: BackfillProgress) {
     this.state = new PartitionLoopState(progress);
@@ -123,7 +125,7 @@ export class PartitionLoop {
       }
     });
 
-    setHandler(progressQuery, () => withRates(progress, Date.now()));
+    setHandler(progressQuery, () => ({ ...withRates(progress, Date.now()), ...this.extension?.(progress) }));
     setHandler(pauseSignal, (request = {}) =>
       this.pause.set('manual', request.reason ?? 'paused by an operator', request.now),
     );
@@ -141,6 +143,14 @@ export class PartitionLoop {
       validator: checkParallelism,
     });
     setHandler(partitionStepSignal, (report) => applyStepReport(this.byId.get(report.partition), report));
+  }
+
+  /**
+   * Adds what `extend` derives from the progress (e.g. an import's files done) to every `progress` answer. Run
+   * only when the query is answered, it keeps nothing in the workflow's state and issues no command.
+   */
+  extendProgress(extend: (progress: BackfillProgress) => Partial<BackfillProgress>): void {
+    this.extension = extend;
   }
 
   /**
