@@ -23,6 +23,14 @@ const globPath = z
   })
   .refine((p) => !/[\0\n\r]/.test(p), { message: 'must not hold control characters' });
 
+/**
+ * A URL: `{a,b}` and `{1..9}` name its files, but `*` cannot be expanded (an HTTP server lists no directory;
+ * ClickHouse reads index pages only as an experiment), and `?` starts the query string.
+ */
+const urlPath = globPath.refine((p) => !p.includes('*'), {
+  message: 'url cannot expand * (an HTTP server lists no directory): name the files with {a,b} or {1..20}',
+});
+
 const common = {
   format: formatName.default('Parquet'),
   /**
@@ -39,7 +47,7 @@ const common = {
 /** History in files: exactly one of `s3`, `url` or `file`, the path with globs, and the format. */
 export const fileSourceSchema = z.union([
   z.object({ s3: globPath, ...common }).strict(),
-  z.object({ url: globPath, ...common }).strict(),
+  z.object({ url: urlPath, ...common }).strict(),
   z.object({ file: globPath, ...common }).strict(),
 ]);
 

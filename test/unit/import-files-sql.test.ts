@@ -111,6 +111,15 @@ describe('a file source as the job gives it', () => {
     }
   });
 
+  it('takes {a,b} and {1..N} in a url but refuses *, which an HTTP server cannot expand', () => {
+    expect(parse({ url: 'http://127.0.0.1:8000/part-{1..20}.parquet' }).success).toBe(true);
+    expect(parse({ url: 'http://h/{a,b}/x.csv', format: 'CSVWithNames' }).success).toBe(true);
+    const refused = parse({ url: 'http://127.0.0.1:8000/*.parquet' });
+    expect(refused.success).toBe(false);
+    expect(JSON.stringify(refused.error?.issues)).toContain('url cannot expand *');
+    expect(parse({ s3: 'http://127.0.0.1:9000/b/*.parquet' }).success).toBe(true);
+  });
+
   it('refuses control characters and credentials in a path', () => {
     for (const path of ['b/a\nb', 'b/a\rb', 'b/a\0b', 'https://user:secret@host/b/*.parquet', 's3://AKIA:x@b/k']) {
       expect(parse({ url: path }).success).toBe(false);
