@@ -101,3 +101,6 @@ export const IMPORT_FILES_LEDGER_TABLE = '_backfill_import_files';
 
 /** The per-file counts of batches validated but not yet recorded, beside the ledger (src/sql/import/import-files.ts). */
 export const IMPORT_FILE_COUNTS_TABLE = '_backfill_import_file_counts';
+
+/** The file lists of planned batches, staged out of the workflow's payloads (src/sql/import/import-files.ts). */
+export const IMPORT_BATCHES_TABLE = '_backfill_import_batches';

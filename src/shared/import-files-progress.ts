@@ -20,13 +20,13 @@ export function filesProgress(
   const byId = new Map(batches.map((b) => [b.id, b]));
   const progress: FilesProgress = { files: 0, bytes: 0, filesDone: 0, bytesDone: 0, current: [] };
   for (const b of batches) {
-    progress.files += b.files?.length ?? 0;
+    progress.files += b.fileCount ?? b.files?.length ?? 0;
     progress.bytes += b.bytes ?? 0;
   }
   for (const p of partitions) {
     const b = byId.get(p.id);
     if (!b) continue;
-    const files = b.files?.length ?? 0;
+    const files = b.fileCount ?? b.files?.length ?? 0;
     const bytes = b.bytes ?? 0;
     if (p.state === 'swapped') {
       progress.filesDone += files;

@@ -1,5 +1,5 @@
 import { isClickHouseError } from '../../clickhouse/clickhouse-error';
-import { IMPORT_FILE_COUNTS_TABLE, type FileReader, type ImportFile } from '../../shared/import-file-source';
+import { IMPORT_FILE_COUNTS_TABLE, type ImportFile } from '../../shared/import-file-source';
 import type { ImportPartitionTask } from '../../shared/partition-task';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import {
@@ -15,9 +15,10 @@ import {
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
 import { tableExists } from '../engine/step-runner';
+import type { ListedFiles, ListedImportTask } from './staged-batch-files';
 import { fileSourceName, filesLedgerOf } from './plan-file-import';
 
-type BatchFiles = { reader: FileReader; list: ImportFile[] };
+type BatchFiles = ListedFiles;
 
 /** Where validation keeps a batch's per-file counts for its record: beside the ledger, in the target's database. */
 const fileCountsOf = (target: TableRef): TableRef => ({ database: target.database, name: IMPORT_FILE_COUNTS_TABLE });
@@ -90,7 +91,7 @@ export function importFileChecks({ clickhouse: ch, log }: ActivityDeps) {
      * Why a fill failed, when a file of the batch is to blame: each file is read alone, and the first that fails
      * names the batch's failure (non-retryable: the file will not read better next time). Otherwise `err` as is.
      */
-    async nameBadFile(task: ImportPartitionTask, err: unknown): Promise<unknown> {
+    async nameBadFile(task: ListedImportTask, err: unknown): Promise<unknown> {
       const files = task.build.files;
       if (!files || !isClickHouseError(err)) return err;
       for (const f of files.list) {

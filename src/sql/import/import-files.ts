@@ -222,6 +222,74 @@ export function selectFileCounts(
   };
 }
 
+/**
+ * The staged file lists of planned batches: one row per file, in the batch's order. A plan writes its lists once
+ * and never changes them; rows expire after 90 days (an import is expected to finish, or be rerun with a new plan,
+ * well within that).
+ */
+export function createImportBatches(batches: TableRef): Statement {
+  const t = tableParam('batches', batches);
+  return {
+    query: [
+      `CREATE TABLE IF NOT EXISTS ${t.sql} (`,
+      '  plan String, batch String, ord UInt32, path String, size UInt64, etag String, mtime UInt32,',
+      '  staged_at DateTime DEFAULT now()',
+      ') ENGINE = MergeTree ORDER BY (plan, batch, ord) TTL staged_at + INTERVAL 90 DAY',
+    ].join('\n'),
+    params: t.params,
+  };
+}
+
+/** One staged file: its batch and its place in it. */
+export interface StagedFile {
+  batch: string;
+  ord: number;
+  path: string;
+  size: number;
+  etag: string;
+  mtime: number;
+}
+
+/** Stages files of one plan's batches (at most a batch's worth per statement: its parameters stay small). */
+export function insertImportBatches(batches: TableRef, plan: string, files: StagedFile[]): Statement {
+  const t = tableParam('batches', batches);
+  return {
+    query: [
+      `INSERT INTO ${t.sql} (plan, batch, ord, path, size, etag, mtime)`,
+      'SELECT {plan:String}, f.1, f.2, f.3, f.4, f.5, f.6',
+      'FROM (SELECT arrayJoin(arrayZip({batch_ids:Array(String)}, {ords:Array(UInt32)}, {paths:Array(String)},',
+      '  {sizes:Array(UInt64)}, {etags:Array(String)}, {mtimes:Array(UInt32)})) AS f)',
+    ].join('\n'),
+    params: {
+      ...t.params,
+      plan,
+      batch_ids: files.map((f) => f.batch),
+      ords: files.map((f) => f.ord),
+      paths: files.map((f) => f.path),
+      sizes: files.map((f) => f.size),
+      etags: files.map((f) => f.etag),
+      mtimes: files.map((f) => f.mtime),
+    },
+  };
+}
+
+/** A batch's staged files, in order (a plan retried after staging may have staged them twice: once each). */
+export function selectImportBatchFiles(
+  batches: TableRef,
+  plan: string,
+  batch: string,
+): Statement<{ path: string; size: string; etag: string; mtime: string | number }> {
+  const t = tableParam('batches', batches);
+  return {
+    query: [
+      'SELECT path, toString(size) AS size, etag, mtime',
+      `FROM ${t.sql} WHERE plan = {plan:String} AND batch = {batch:String}`,
+      'ORDER BY ord LIMIT 1 BY ord',
+    ].join('\n'),
+    params: { ...t.params, plan, batch },
+  };
+}
+
 /** Whether a batch of a run is already in the ledger (a retried move records it once). */
 export function selectBatchRecorded(
   ledger: TableRef,
