@@ -41,14 +41,22 @@ function replayAll(): Promise<ReplayResult[]> {
   return replayed;
 }
 
+/** Scenarios first recorded after the one-build-activity patch: they have no recording from before it. */
+const RECORDED_AFTER_ONE_BUILD_ACTIVITY = ['import-files.json'];
+
 describe('recorded histories replay against the current workflow code', () => {
   it('has a recording of every scenario, and the recordings from before the one-build-activity patch', () => {
-    expect(readdirSync(path.join(before, 'one-build-activity')).sort()).toEqual(readdirSync(dir).sort());
+    expect(readdirSync(path.join(before, 'one-build-activity')).sort()).toEqual(
+      readdirSync(dir)
+        .filter((f) => !RECORDED_AFTER_ONE_BUILD_ACTIVITY.includes(f))
+        .sort(),
+    );
     expect(readdirSync(dir).sort()).toEqual([
       'backfill-cancelled.json',
       'backfill-continued-as-new.json',
       'backfill-paused.json',
       'daily-run.json',
+      'import-files.json',
       'import.json',
       'rollback.json',
       'view-backfill.json',
