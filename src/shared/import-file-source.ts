@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isPlainIdentifier } from './plain-identifier';
+import { credentialsInPath } from './path-credentials';
 
 /**
  * The table functions an import reads files through: `s3` (S3 and S3-compatible stores, GCS through its S3 API),
@@ -13,13 +14,14 @@ const formatName = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9]*$/, { message: 'must be a ClickHouse format name such as Parquet or CSVWithNames' });
 
-/** A path or URL with globs (`*`, `?`, `{a,b}`, `{1..9}`); never with credentials in it. */
+/** A path or URL with globs (`*`, `?`, `{a,b}`, `{1..9}`); never with credentials in it (user:password@, signed). */
 const globPath = z
   .string()
   .min(1)
   .max(4096)
-  .refine((p) => !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(p), {
-    message: 'must not hold credentials (user:password@): the worker reads them from its environment',
+  .superRefine((p, ctx) => {
+    const refusal = credentialsInPath(p);
+    if (refusal) ctx.addIssue({ code: 'custom', message: refusal });
   })
   .refine((p) => !/[\0\n\r]/.test(p), { message: 'must not hold control characters' });
 

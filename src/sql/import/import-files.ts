@@ -2,6 +2,7 @@ import type { Statement } from '../../clickhouse/statement';
 import type { FileReader } from '../../shared/import-file-source';
 import { quoteAllowListedIdentifier as q } from '../engine/quote-identifier';
 import { tableParam } from '../engine/table-param';
+import { fileTableFunction } from '../engine/file-table-function';
 import type { TableRef } from '../../shared/table-ref';
 
 /**
@@ -11,17 +12,7 @@ import type { TableRef } from '../../shared/table-ref';
  * finds them in its environment or in the named collection.
  */
 
-/** The table function reading `reader`'s files in `format` (the reader's own unless given, e.g. `One` to list). */
-function tableFunction(reader: FileReader, format?: string): { sql: string; params: Record<string, string> } {
-  const params = { import_path: reader.path, import_format: format ?? reader.format };
-  if (reader.namedCollection !== undefined) {
-    return {
-      sql: `${reader.fn}(${q(reader.namedCollection)}, url = {import_path:String}, format = {import_format:String})`,
-      params,
-    };
-  }
-  return { sql: `${reader.fn}({import_path:String}, {import_format:String})`, params };
-}
+const tableFunction = (reader: FileReader, format?: string) => fileTableFunction(reader, format);
 
 /** Only s3 has an ETag, and url no modification time. */
 const etagOf = (reader: FileReader): string => (reader.fn === 's3' ? "ifNull(_etag, '')" : "''");
