@@ -5,6 +5,7 @@ import type { ManyPartitionsResults } from './many-partitions';
 import type { InsertMemoryResult, ProbeResult, RawInsertResult } from './messages';
 import { renderNullEngineReport, type NullEngineResults } from './null-engine-fill';
 import { benchTargets, renderTargets } from './targets';
+import type { ImportFilesBench } from './import-files-bench';
 import type { ViewBackfillBench } from './view-backfill-bench';
 
 const STEPS: PartitionStep[] = ['prepare', 'insert', 'validate', 'backup', 'swap', 'cleanup'];
@@ -41,6 +42,8 @@ export interface BenchResults {
   /** `BENCH_SCALE` of the many-partitions scenario. */
   scale: number;
   viewBackfill?: ViewBackfillBench;
+  /** The import from files (issue 19); undefined when `BENCH_IMPORT_ROWS=0`. */
+  importFiles?: ImportFilesBench;
   /** The compiled worker's time to ready (`npm run build`, then `node dist/bin/worker.js`). */
   workerStart: WorkerStartResult;
   /** The last results of another row count, for the cost-growth comparison. */
@@ -293,6 +296,7 @@ export function reportJson(results: BenchResults): Record<string, unknown> {
     nullEngine: results.nullEngine,
     manyPartitions: results.manyPartitions,
     viewBackfill: results.viewBackfill,
+    importFiles: results.importFiles,
     previous: results.previous,
   };
 }

@@ -18,6 +18,7 @@ import { measureWorkerStart } from './worker-start';
 import { runManyPartitions } from './many-partitions';
 import { runNullEngineBench } from './null-engine-fill';
 import { runViewBackfillBench } from './view-backfill-bench';
+import type { ImportFilesBench } from './import-files-bench';
 import type {
   ClickHouseTask,
   InsertMemoryResult,
@@ -35,6 +36,8 @@ import type { TableRef } from '../src/shared/table-ref';
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
 /** Rows of the PyPI-like table of the Null-engine comparison; 0 skips it. */
 const PYPI_ROWS = Number(process.env.BENCH_PYPI_ROWS ?? 20_000_000);
+/** Rows of the import-from-files comparison (issue 19; `BENCH_IMPORT_FILES` files, default 20); 0 skips it. */
+const IMPORT_ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 5_000_000);
 /** The many-partitions scenario's size: 1 is ten years of days (3,650 partitions), 0.1 one year; 0 skips it. */
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 /** Partitions at once in the many-partitions scenario. */
@@ -317,6 +320,15 @@ async function main(): Promise<void> {
           )
         : undefined;
 
+    let importFiles: ImportFilesBench | undefined;
+    if (IMPORT_ROWS > 0) {
+      log(`import from Parquet files (${IMPORT_ROWS} rows) against a bare INSERT … SELECT from the same files`);
+      // Its own engine and Temporal dev server (the test harness), in a child as every engine access is.
+      const child = forkChild<ImportFilesBench>('import-files-bench.ts', {}, VERBOSE);
+      importFiles = await child.next();
+      await child.exited;
+    }
+
     log('compiled worker: npm run build, then three starts of node dist/bin/worker.js');
     const workerStart = await measureWorkerStart(server.address);
 
@@ -332,6 +344,7 @@ async function main(): Promise<void> {
       manyPartitions,
       scale: SCALE,
       viewBackfill,
+      importFiles,
       workerStart,
       previous: otherRowCount(),
     };

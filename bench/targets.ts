@@ -1,3 +1,4 @@
+import type { ImportFilesBench } from './import-files-bench';
 import { figures, mib, sec, table, type BenchResults } from './report';
 
 /** One target of the issue, measured: PASS/MISS, or undefined when this run could not measure it. */
@@ -29,6 +30,8 @@ export const GROWTH_MEMORY_TARGET = 1.25;
 export const WORKER_READY_TARGET_MS = 2_000;
 /** The durable view backfill over one bare INSERT … SELECT of the view's query. */
 export const VIEW_RATIO_TARGET = 1.15;
+/** The import from files (issue 19) over one bare INSERT … SELECT from the same files. */
+export const IMPORT_FILES_RATIO_TARGET = 1.15;
 
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 
@@ -171,7 +174,27 @@ export function benchTargets(results: BenchResults): Target[] {
       pass: viewRatio <= VIEW_RATIO_TARGET,
     });
   }
+  const files = results.importFiles;
+  targets.push(
+    files
+      ? importFilesTarget(files)
+      : { what: 'issue 19. import from files / bare INSERT … SELECT', value: 'skipped', limit: '' },
+  );
   return targets;
+}
+
+/** Issue 19's target: the import's rows/s against one bare INSERT … SELECT from the same files. */
+export function importFilesTarget(b: ImportFilesBench): Target {
+  const ratio = b.importMs / b.bareMs;
+  const rate = (ms: number) => Math.round(b.rows / (ms / 1000)).toLocaleString('en-US');
+  return {
+    what:
+      `issue 19. import from ${b.files} Parquet files (${b.batches} batch(es)) / bare INSERT … SELECT, ` +
+      `${b.rows.toLocaleString('en-US')} rows`,
+    value: `${ratio.toFixed(3)} (${sec(b.importMs)}, ${rate(b.importMs)} rows/s / ${sec(b.bareMs)}, ${rate(b.bareMs)} rows/s)`,
+    limit: `≤ ${IMPORT_FILES_RATIO_TARGET}`,
+    pass: ratio <= IMPORT_FILES_RATIO_TARGET,
+  };
 }
 
 /** The targets as a table with PASS/MISS next to each. */

@@ -30,7 +30,7 @@ import { createPypiTable, createPypiTableWithViews, insertPypiRows } from '../ex
 import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from '../src/temporal/backfill-search-attributes';
 import { findTemporalCli } from '../src/temporal/temporal-cli-path';
 import { createBackfillWorker } from '../src/worker/create-backfill-worker';
-import type { TableRef } from '../src/shared/table-ref';
+import { qualifiedName as qualified, type TableRef } from '../src/shared/table-ref';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '..');
@@ -239,6 +239,35 @@ async function main(): Promise<void> {
           job: restate,
           from: '2024-01-01',
           to: '2024-01-05',
+        });
+        await handle.result();
+        return handle;
+      },
+      'import-files': async () => {
+        // The same history as eight Parquet files the engine writes, loaded one file a batch (staged lists).
+        const into = t('files_imported');
+        const views = { perProject: t('files_imported_downloads'), perHour: t('files_imported_per_hour') };
+        for (const statement of createPypiTableWithViews(into, views)) await ch.exec(statement);
+        await ch.exec(insertPypiRows(into, 500, '2024-03-20 00:00:00', '2024-03-25 00:00:00'));
+        const dir = path.join(dataDir, 'history-files');
+        mkdirSync(dir, { recursive: true });
+        for (let i = 0; i < 8; i++) {
+          await ch.exec({
+            query:
+              "INSERT INTO FUNCTION file({p:String}, 'Parquet') SELECT * FROM {db:Identifier}.history " +
+              'WHERE cityHash64(url, timestamp) % 8 = {i:UInt8}',
+            params: { p: path.join(dir, `part-${i}.parquet`), db, i },
+          });
+        }
+        const imported = example<ImportJobInput>('pypi-import.yaml');
+        const handle = await start('importWorkflow', 'replay-import-files', {
+          job: {
+            ...imported,
+            target: { ...imported.target, table: qualified(into) },
+            source: { file: path.join(dir, '*.parquet'), format: 'Parquet' },
+            fileBatches: { maxFiles: 1 },
+            parallelism: 2,
+          },
         });
         await handle.result();
         return handle;

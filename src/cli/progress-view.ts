@@ -1,6 +1,6 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { WorkflowHandle } from '@temporalio/client';
-import { type BackfillProgress, type PartitionProgress } from '../shared/progress';
+import { type BackfillProgress, type FilesProgress, type PartitionProgress } from '../shared/progress';
 import { partitionGrid } from './partition-grid';
 import { snapshotLines, snapshotPhrase } from './snapshot-status';
 import { progressQuery } from '../shared/messages';
@@ -40,6 +40,33 @@ export function describeResult(x: PartitionProgress): string {
   return `, ${count(r.rowsRead)} → ${count(r.rowsWritten)} rows`;
 }
 
+/** Bytes as B, KiB, MiB or GiB. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+/** An import from files: `files 12/40 (1.2 GiB/4.0 GiB)`. */
+export const filesDone = (f: FilesProgress): string =>
+  `files ${count(f.filesDone)}/${count(f.files)} (${formatBytes(f.bytesDone)}/${formatBytes(f.bytes)})`;
+
+/** The lines of an import from files: done of the total, then each running batch's files. */
+export function filesLines(f: FilesProgress): string[] {
+  return [
+    `${filesDone(f)} loaded`,
+    ...f.current.map(
+      (b) =>
+        `  batch ${b.batch}: ${count(b.files)} files, ${formatBytes(b.bytes)}: ` +
+        (b.files === 1 ? b.first : `${b.first} … ${b.last}`),
+    ),
+  ];
+}
+
 /**
  * The one-line status next to the bar: phase, current steps, rate, ETA and the pause reason (and what a snapshot
  * job asks of the operator: the confirm command names `workflowId`).
@@ -51,6 +78,7 @@ export function describeProgress(p: BackfillProgress, workflowId: string): strin
     p.snapshot ? snapshotPhrase(workflowId, p.snapshot) : '',
     pauseReason(p),
     current.join(', '),
+    p.files ? filesDone(p.files) : '',
     `${count(p.rowsPerSecond)} rows/s`,
     p.phase === 'running' ? `ETA ${formatDuration(p.etaMs)}` : '',
     p.failed ? `${p.failed} failed` : '',
@@ -69,6 +97,7 @@ export function formatProgress(workflowId: string, p: BackfillProgress): string 
     ...(p.checkpoint
       ? [`checkpoint ${p.checkpoint}: the history before it is loaded, ingestion writes the rows from it on`]
       : []),
+    ...(p.files ? filesLines(p.files) : []),
     `partitions: ${p.done} swapped, ${p.failed} failed, ${pending} pending of ${p.total}; parallelism ${p.parallelism}`,
     ...(p.backup && p.partitions.some((x) => (x.result?.backupRows ?? 0) > 0)
       ? [`the partitions replaced are kept in ${p.backup} (for rollback)`]

@@ -24,7 +24,8 @@ export function importBatchTask(
   batch: ImportBatch,
   tag: string,
 ): ImportPartitionTask {
-  const { files, bytes, ...partition } = batch;
+  const { files, bytes, fileCount, filesHash, ...partition } = batch;
+  const staged = plan.files?.staged;
   return {
     job,
     source: plan.source,
@@ -39,6 +40,14 @@ export function importBatchTask(
       partitionKey: plan.partitionKey,
       columns: plan.columns,
       ...(plan.files && files ? { files: { reader: plan.files.reader, list: files } } : {}),
+      ...(plan.files && staged && filesHash !== undefined
+        ? {
+            files: {
+              reader: plan.files.reader,
+              staged: { ...staged, batch: batch.id, count: fileCount ?? 0, hash: filesHash },
+            },
+          }
+        : {}),
     },
     swap: 'move-all',
     duplicates: importDuplicates(plan, batch.id, tag),

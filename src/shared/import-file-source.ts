@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isPlainIdentifier } from './plain-identifier';
+import { credentialsInPath } from './path-credentials';
 
 /**
  * The table functions an import reads files through: `s3` (S3 and S3-compatible stores, GCS through its S3 API),
@@ -13,15 +14,24 @@ const formatName = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9]*$/, { message: 'must be a ClickHouse format name such as Parquet or CSVWithNames' });
 
-/** A path or URL with globs (`*`, `?`, `{a,b}`, `{1..9}`); never with credentials in it. */
+/** A path or URL with globs (`*`, `?`, `{a,b}`, `{1..9}`); never with credentials in it (user:password@, signed). */
 const globPath = z
   .string()
   .min(1)
   .max(4096)
-  .refine((p) => !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(p), {
-    message: 'must not hold credentials (user:password@): the worker reads them from its environment',
+  .superRefine((p, ctx) => {
+    const refusal = credentialsInPath(p);
+    if (refusal) ctx.addIssue({ code: 'custom', message: refusal });
   })
   .refine((p) => !/[\0\n\r]/.test(p), { message: 'must not hold control characters' });
+
+/**
+ * A URL: `{a,b}` and `{1..9}` name its files, but `*` cannot be expanded (an HTTP server lists no directory;
+ * ClickHouse reads index pages only as an experiment), and `?` starts the query string.
+ */
+const urlPath = globPath.refine((p) => !p.includes('*'), {
+  message: 'url cannot expand * (an HTTP server lists no directory): name the files with {a,b} or {1..20}',
+});
 
 const common = {
   format: formatName.default('Parquet'),
@@ -39,7 +49,7 @@ const common = {
 /** History in files: exactly one of `s3`, `url` or `file`, the path with globs, and the format. */
 export const fileSourceSchema = z.union([
   z.object({ s3: globPath, ...common }).strict(),
-  z.object({ url: globPath, ...common }).strict(),
+  z.object({ url: urlPath, ...common }).strict(),
   z.object({ file: globPath, ...common }).strict(),
 ]);
 
@@ -90,3 +100,9 @@ export interface ImportFile {
 
 /** The ledger of the files an import loaded, in the target's database (src/sql/import/import-files.ts). */
 export const IMPORT_FILES_LEDGER_TABLE = '_backfill_import_files';
+
+/** The per-file counts of batches validated but not yet recorded, beside the ledger (src/sql/import/import-files.ts). */
+export const IMPORT_FILE_COUNTS_TABLE = '_backfill_import_file_counts';
+
+/** The file lists of planned batches, staged out of the workflow's payloads (src/sql/import/import-files.ts). */
+export const IMPORT_BATCHES_TABLE = '_backfill_import_batches';

@@ -58,11 +58,35 @@ export interface ImportTarget {
 export interface ImportBatch extends PartitionPlan {
   fromMicros: number;
   toMicros: number;
-  /** File sources: the batch's files, fixed by the plan (a retry, resume or rerun reads exactly these). */
+  /**
+   * File sources, in plans from before staged file lists (and in dry runs): the batch's files, fixed by the plan
+   * (a retry, resume or rerun reads exactly these).
+   */
   files?: ImportFile[];
   /** File sources: the bytes of its files. */
   bytes?: number;
+  /** File sources: how many files it has. */
+  fileCount?: number;
+  /**
+   * File sources whose lists are staged (`ImportFilesPlan.staged`): the hash of its file list (path, size, ETag,
+   * modification time, in order) that every step checks the staged list against.
+   */
+  filesHash?: string;
 }
+
+/**
+ * Where a plan's file lists are kept, out of the workflow's payloads: `<target db>._backfill_import_batches`,
+ * keyed by `plan` (unique to one planning) and the batch's id (src/activities/import/staged-batch-files.ts).
+ */
+export interface StagedFilesRef {
+  table: TableRef;
+  plan: string;
+}
+
+/** A batch's files as its task names them: the list itself, or its staged list (checked against `hash`). */
+export type BatchFilesRef =
+  | { reader: FileReader; list: ImportFile[] }
+  | { reader: FileReader; staged: StagedFilesRef & { batch: string; count: number; hash: string } };
 
 /** A file the ledger holds as loaded whose size or ETag is not what it was then: reported, never loaded again. */
 export interface ChangedFile {
@@ -79,6 +103,8 @@ export interface ImportFilesPlan {
   /** Files the glob matched that the ledger already holds unchanged (`only: missing`). */
   alreadyLoaded: number;
   changed: ChangedFile[];
+  /** Where the batches' file lists are (absent: in the batches themselves, as before staging and in dry runs). */
+  staged?: StagedFilesRef;
 }
 
 /** The tables of an import job, resolved, the checkpoint it runs with and its batches, newest first. */
@@ -108,8 +134,11 @@ export interface ImportBatchBuild {
   toMicros: number;
   partitionKey: string;
   columns: string[];
-  /** File sources: the files of the batch and how to read them; the batch is every row they hold before the checkpoint. */
-  files?: { reader: FileReader; list: ImportFile[] };
+  /**
+   * File sources: the files of the batch (or where they are staged) and how to read them; the batch is every row
+   * they hold before the checkpoint.
+   */
+  files?: BatchFilesRef;
 }
 
 /**

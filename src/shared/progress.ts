@@ -64,6 +64,29 @@ export interface SnapshotProgress {
   insertsMayResumeAt?: number;
 }
 
+/** One running batch of an import from files, as progress shows it: its size and its first and last file. */
+export interface FileBatchProgress {
+  batch: string;
+  files: number;
+  bytes: number;
+  /** Paths cut to {@link PROGRESS_PATH_CHARS} characters: the payload stays bounded whatever the paths. */
+  first: string;
+  last: string;
+}
+
+/** An import from files: files and bytes loaded (batches moved) out of the plan's, and the running batches. */
+export interface FilesProgress {
+  files: number;
+  bytes: number;
+  filesDone: number;
+  bytesDone: number;
+  /** At most `parallelism` entries (64). */
+  current: FileBatchProgress[];
+}
+
+/** How much of a path progress shows (its end, where the file name is, after a leading `…`). */
+export const PROGRESS_PATH_CHARS = 200;
+
 /**
  * Where a backfill stands: answered by the `progress` query at any time, also after it closed. `waiting`: a view
  * backfill waits for its cutoff to pass, or a snapshot job for the operator's `confirm`.
@@ -77,6 +100,8 @@ export interface BackfillProgress {
   snapshot?: SnapshotProgress;
   /** An import's checkpoint (UTC): history before it is loaded, ingestion writes the rows from it on. */
   checkpoint?: string;
+  /** An import from files: files and bytes done out of the total, and the running batches' files. */
+  files?: FilesProgress;
   partitions: PartitionProgress[];
   done: number;
   failed: number;

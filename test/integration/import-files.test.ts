@@ -1,3 +1,4 @@
+import { progressQuery } from '../../src/shared/messages';
 import { createMotoCollection, MOTO_COLLECTION, startMotoServer, type MotoServer } from '../helpers/moto-server';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -76,10 +77,11 @@ describe('kind: import from s3 — Parquet files batch by batch, exactly once', 
     await s3?.stop();
   });
 
+  let lastWorkflowId = '';
   const execute = (input: ImportInputRaw) =>
     h.env.client.workflow.execute('importWorkflow', {
       taskQueue: h.taskQueue,
-      workflowId: `import-files-${randomUUID()}`,
+      workflowId: (lastWorkflowId = `import-files-${randomUUID()}`),
       args: [input],
     }) as Promise<ImportSummary>;
 
@@ -128,6 +130,17 @@ describe('kind: import from s3 — Parquet files batch by batch, exactly once', 
       }),
     );
     expect(ledger).toEqual({ files: '24', rows: String(rows) });
+    // The record read validation's per-file counts, kept beside the ledger, not the files again.
+    const [counts] = await h.ch.rows(
+      statementOf<{ files: string; rows: string }>({
+        query: `SELECT toString(count()) AS files, toString(sum(rows)) AS rows FROM ${db}._backfill_import_file_counts`,
+        params: {},
+      }),
+    );
+    expect(counts).toEqual({ files: '24', rows: String(rows) });
+    const progress = await h.withWorker(() => h.env.client.workflow.getHandle(lastWorkflowId).query(progressQuery));
+    expect(progress.files).toMatchObject({ files: 24, filesDone: 24, current: [] });
+    expect(progress.files?.bytesDone).toBe(progress.files?.bytes);
   }, 300_000);
 
   it('a second run with only missing loads only the files added since', async () => {

@@ -10,6 +10,7 @@ import type { ValidationReport } from '../../src/shared/validation-report';
 import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
+import { createMotoCollection, MOTO_COLLECTION, startMotoServer } from '../helpers/moto-server';
 
 const COLUMNS = 'user_id, host, device_ip, date, daily_events, daily_sum_ctr, daily_sum_sq_ctr, hours';
 
@@ -105,6 +106,34 @@ describe('validation of the target against a reference (the legacy Spark output)
     expect(report.sampled).toHaveLength(5);
   });
 
+  it('reads an s3 reference through a named collection; refuses a signed URL before anything runs', async () => {
+    const s3 = await startMotoServer('reference');
+    try {
+      await h.ch.exec({ query: createMotoCollection, params: {} });
+      const url = s3.url('spark/events_daily.parquet');
+      await h.ch.exec({
+        query: `INSERT INTO FUNCTION s3(${MOTO_COLLECTION}, url = {url:String}, format = 'Parquet') ${everyRow}`,
+        params: { url, db },
+      });
+      const report = await validate({ kind: 's3', path: url, namedCollection: MOTO_COLLECTION });
+      expect(report.ok).toBe(true);
+      expect(report.reference).toBe(`s3(${MOTO_COLLECTION}, url = ${url}, Parquet)`);
+
+      const signed = `${url}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20241217&X-Amz-Signature=ab12`;
+      const refused = await validate({ kind: 'url', path: signed }).then(
+        () => undefined,
+        (e: unknown) => e as WorkflowFailedError,
+      );
+      expect(refused).toBeInstanceOf(WorkflowFailedError);
+      const message = `${refused?.message} ${refused?.cause?.message ?? ''}`;
+      expect(message).toMatch(/must not be a signed URL \(it holds x-amz-credential\)/);
+      // Refused when the input was read: no activity saw the URL, and the failure does not repeat its signature.
+      expect(message).not.toContain('ab12');
+    } finally {
+      await s3.stop();
+    }
+  }, 120_000);
+
   it('fails on a changed value and names the differing key', async () => {
     const changed = `SELECT user_id, host, device_ip, date, daily_events + if(${isFirst}, 1, 0) AS daily_events,
       daily_sum_ctr, daily_sum_sq_ctr, hours FROM {db:Identifier}.events_daily`;
@@ -181,6 +210,11 @@ describe('validation of the target against a reference (the legacy Spark output)
       expect(out[1]).toContain(`first differing keys: user_id=${firstKey.user_id}`);
       expect(out[2]).toContain('validation failed');
       expect(out[2]).toMatch(/\(workflow validate-\S+\)$/);
+
+      // A signed URL is refused before any workflow starts: it never reaches an input or a history.
+      const signed = 'https://bucket.s3.amazonaws.com/spark/x.parquet?X-Amz-Signature=ab12&X-Amz-Credential=AKIA';
+      expect(await cli('--reference', signed, '--date', firstKey.date)).toBe(1);
+      expect(out.join('\n')).toMatch(/--reference: reference\.path: must not be a signed URL/);
     } finally {
       log.mockRestore();
       error.mockRestore();

@@ -4,6 +4,14 @@ import { searchablePartitionIds } from '../../src/shared/search-attributes';
 import { initialProgress, type BackfillProgress } from '../../src/shared/progress';
 import { packPartitions, unpackPartitions } from '../../src/workflows/engine/carried-partitions';
 import { PartitionLoopState } from '../../src/workflows/engine/partition-loop-state';
+import { fileBatches } from '../../src/activities/import/plan-file-import';
+import { filesProgress } from '../../src/shared/import-files-progress';
+import type { ClickHouse } from '../../src/clickhouse/clickhouse';
+import type { Statement } from '../../src/clickhouse/statement';
+import { fileListHash, listBatchFiles, stageBatchFiles } from '../../src/activities/import/staged-batch-files';
+import { importBatchTask } from '../../src/shared/import-batch-task';
+import type { ImportPlan } from '../../src/shared/import-input';
+import { importJobSchema } from '../../src/shared/job-spec';
 
 /** Ten years of days, as the plan lists them, with a few hundred rows each. */
 const plan: PartitionPlan[] = partitionsCovering('2015-01-01', '2024-12-28', 'day').map((p, i) => ({
@@ -112,5 +120,137 @@ describe('the BackfillPartitions search attribute', () => {
     expect(searchablePartitionIds(ids.slice(0, 180))).toEqual(ids.slice(0, 180));
     expect(searchablePartitionIds(ids)).toEqual([ids[0], ids[ids.length - 1]]);
     expect(JSON.stringify(searchablePartitionIds(ids.slice(0, 185))).length).toBeLessThanOrEqual(2_048);
+  });
+});
+
+describe('the progress of an import of 20,000 files', () => {
+  it('stays small with 64 batches running, whatever the paths (files progress is derived, not kept)', () => {
+    const files = Array.from({ length: 20_000 }, (_, i) => ({
+      path: `bucket/${'deep/'.repeat(800)}part-${i}.parquet`,
+      size: 50_000_000,
+      etag: '"0123456789abcdef0123456789abcdef"',
+      mtime: 1_734_400_000,
+    }));
+    const batches = fileBatches(files, { maxFiles: 100, maxBytes: 1024 ** 4 });
+    const partitions = batches.map((b, i) => ({
+      id: b.id,
+      state: i < 64 ? ('running' as const) : ('pending' as const),
+      salt: 1,
+      sourceRows: 0,
+    }));
+    const progress = { ...initialProgress(64), partitions, total: batches.length };
+    const answer = { ...progress, files: filesProgress(batches, partitions) };
+    expect(answer.files.current).toHaveLength(64);
+    expect(answer.files.files).toBe(20_000);
+    // The running batches' first and last file, cut to 200 characters: about 30 KiB over the entries.
+    expect(kib(answer.files)).toBeLessThan(40);
+    expect(kib(answer)).toBeLessThan(64);
+  });
+});
+
+describe('an import of 20,000 listed files: the plan stages its file lists', () => {
+  const files = Array.from({ length: 20_000 }, (_, i) => ({
+    path: `pypi-exports/2024/${String(i % 366).padStart(3, '0')}/file-${String(i).padStart(6, '0')}-${'x'.repeat(60)}.parquet`,
+    size: 4_000_000 + i,
+    etag: `"${(i * 2654435761).toString(16).padStart(32, '0')}"`,
+    mtime: 1_734_400_000 + i,
+  }));
+  const target = { database: 'web', name: 'pypi' };
+  const job = importJobSchema.parse({
+    kind: 'import',
+    name: 'pypi_history',
+    target: { table: 'web.pypi', timeColumn: 'timestamp' },
+    source: { s3: 'https://bucket.s3.amazonaws.com/pypi-exports/2024/*/*.parquet' },
+  });
+
+  /** A stand-in for the engine that keeps what the plan stages and answers a batch's read from it. */
+  function stagingEngine() {
+    const staged: Statement[] = [];
+    const ch = {
+      exec: async (s: Statement) => void staged.push(s),
+      rows: async (s: Statement) => {
+        if (s.query.includes('system.tables')) return [{ present: 1 }];
+        const p = s.params as { plan: string; batch: string };
+        return staged.flatMap((st) => {
+          const q = st.params as Record<string, unknown[]> & { plan?: string };
+          if (!st.query.startsWith('INSERT') || q.plan !== p.plan) return [];
+          return (q.batch_ids as string[]).flatMap((b, i) =>
+            b === p.batch ? [{ path: q.paths[i], size: String(q.sizes[i]), etag: q.etags[i], mtime: q.mtimes[i] }] : [],
+          );
+        });
+      },
+    };
+    return { ch: ch as unknown as ClickHouse, staged };
+  }
+
+  async function stagedPlan(maxFiles = job.fileBatches.maxFiles) {
+    const engine = stagingEngine();
+    const batches = fileBatches(files, { ...job.fileBatches, maxFiles });
+    const reader = { fn: 's3' as const, path: (job.source as { s3: string }).s3, format: 'Parquet' };
+    const { staged, batches: small } = await stageBatchFiles(engine.ch, target, batches);
+    const plan: ImportPlan = {
+      source: { database: 's3', name: reader.path },
+      target,
+      checkpoint: 1_734_426_000_000_000,
+      partitionKey: 'toYYYYMM(timestamp)',
+      columns: ['timestamp', 'project'],
+      views: [],
+      targets: [],
+      batches: small,
+      files: { reader, files: files.length, bytes: 0, alreadyLoaded: 0, changed: [], staged },
+    };
+    return { plan, batches, engine };
+  }
+
+  /** What the import carries on continue-as-new: the plan, the progress, every batch packed. */
+  const carryOf = (plan: ImportPlan) => {
+    const progress = initialProgress(8);
+    progress.partitions = plan.batches.map((b) => ({ id: b.id, state: 'pending', salt: 1, sourceRows: 0 }));
+    return {
+      plan,
+      progress: { ...progress, partitions: [] },
+      partitions: packPartitions(progress.partitions, plan.batches),
+    };
+  };
+
+  it('returns a plan and a carry under 512 KiB with the default 100 files a batch (the lists alone: over 2 MB)', async () => {
+    const { plan, batches, engine } = await stagedPlan();
+    expect(kib(batches.flatMap((b) => b.files))).toBeGreaterThan(2_048);
+    expect(plan.batches).toHaveLength(200);
+    expect(plan.batches.every((b) => b.files === undefined && b.fileCount === 100)).toBe(true);
+    expect(kib(plan)).toBeLessThan(128);
+    expect(kib(carryOf(plan))).toBeLessThan(512);
+    // Staged at most a thousand files per statement, every file once.
+    const inserts = engine.staged.filter((s) => s.query.startsWith('INSERT'));
+    expect(inserts).toHaveLength(20);
+    expect(inserts.reduce((n, s) => n + (s.params as { paths: string[] }).paths.length, 0)).toBe(20_000);
+  });
+
+  it('grows with batches, not files: 1,000 batches of 20 files carry under 1 MiB (half the limit)', async () => {
+    const { plan } = await stagedPlan(20);
+    expect(plan.batches).toHaveLength(1_000);
+    expect(kib(carryOf(plan))).toBeLessThan(1_024);
+  });
+
+  it('a batch task names its staged list; every step reads back exactly the plan’s files, or fails', async () => {
+    const { plan, batches, engine } = await stagedPlan(20);
+    const task = importBatchTask(job, plan, plan.batches[517], 'w1');
+    expect(kib(task)).toBeLessThan(8);
+    expect(task.build.files).toMatchObject({
+      staged: { batch: 'f0518', count: 20, hash: fileListHash(batches[517].files ?? []) },
+    });
+    const listed = await listBatchFiles(engine.ch, task);
+    expect(listed.build.files?.list).toEqual(batches[517].files);
+    const files = task.build.files as { staged: { hash: string } };
+    const tampered = {
+      ...task,
+      build: { ...task.build, files: { ...files, staged: { ...files.staged, hash: '0'.repeat(64) } } },
+    };
+    await expect(listBatchFiles(engine.ch, tampered as typeof task)).rejects.toThrow(/not what the plan staged/);
+    const other = {
+      ...task,
+      build: { ...task.build, files: { ...files, staged: { ...files.staged, plan: 'another-plan' } } },
+    };
+    await expect(listBatchFiles(engine.ch, other as typeof task)).rejects.toThrow(/is gone: start the import again/);
   });
 });

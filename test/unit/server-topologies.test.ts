@@ -4,6 +4,7 @@ import { aggregatePartitionStatements } from '../../src/activities/aggregate/agg
 import { plannedPartitionStatements } from '../../src/activities/aggregate/describe-backfill';
 import { toActivityFailure } from '../../src/activities/engine/errors';
 import { describedImportBatch } from '../../src/activities/import/plan-import';
+import type { ListedImportTask } from '../../src/activities/import/staged-batch-files';
 import { describedViewPartition } from '../../src/activities/view/plan-view';
 import type { DescribedStatement } from '../../src/shared/described-statement';
 import { FailureType } from '../../src/shared/failure-types';
@@ -128,7 +129,7 @@ const isPartitionAlter = (q: string) => /^ALTER TABLE .* (REPLACE|ATTACH|MOVE|DR
 /** What the plan (the dry run) lists for a kind's partition, in order; a day build is not planned: its statements. */
 function plannedOf(kind: Kind, task: PartitionTask): DescribedStatement[] {
   if (kind === 'view') return describedViewPartition(task as ReturnType<typeof viewTask>);
-  if (kind === 'import') return describedImportBatch(task as ReturnType<typeof importTask>);
+  if (kind === 'import') return describedImportBatch(task as ListedImportTask);
   const aggregate = task as ReturnType<typeof aggregateTask>;
   if (kind === 'aggregate') return plannedPartitionStatements(aggregate, false);
   const s = aggregatePartitionStatements(aggregate);

@@ -1,19 +1,34 @@
 import { isClickHouseError } from '../../clickhouse/clickhouse-error';
-import type { FileReader, ImportFile } from '../../shared/import-file-source';
+import { IMPORT_FILE_COUNTS_TABLE, type ImportFile } from '../../shared/import-file-source';
 import type { ImportPartitionTask } from '../../shared/partition-task';
-import { qualifiedName } from '../../shared/table-ref';
+import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import {
+  createFileCounts,
   createFilesLedger,
+  insertFileCounts,
   insertLoadedFiles,
+  selectFileCounts,
   selectBatchRecorded,
   selectFileBatchRows,
   selectOneFileRows,
 } from '../../sql/import/import-files';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
+import { tableExists } from '../engine/step-runner';
+import type { ListedFiles, ListedImportTask } from './staged-batch-files';
 import { fileSourceName, filesLedgerOf } from './plan-file-import';
 
-type BatchFiles = { reader: FileReader; list: ImportFile[] };
+type BatchFiles = ListedFiles;
+
+/** Where validation keeps a batch's per-file counts for its record: beside the ledger, in the target's database. */
+const fileCountsOf = (target: TableRef): TableRef => ({ database: target.database, name: IMPORT_FILE_COUNTS_TABLE });
+
+/** The batch of a run, as the counts and the ledger name it. */
+const batchOf = (task: ImportPartitionTask) => ({
+  target: qualifiedName(task.target),
+  run: qualifiedName(task.shadow),
+  batch: task.partition.id,
+});
 
 /** A file the plan listed that is not what it was then (another size or ETag): the batch must not load it. */
 function changedSince(planned: ImportFile, now: { size: string; etag: string }): boolean {
@@ -49,10 +64,26 @@ export function importFileChecks({ clickhouse: ch, log }: ActivityDeps) {
     return files.list.map((f) => ({ ...f, rows: Number(byPath.get(f.path)?.rows ?? 0) }));
   }
 
+  /** The counts validation kept of the batch, if it kept one for every file of it (and they are what was planned). */
+  async function validatedCounts(task: ImportPartitionTask, files: BatchFiles) {
+    const counts = fileCountsOf(task.target);
+    if (!(await tableExists(ch, counts))) return undefined;
+    const byPath = new Map((await ch.rows(selectFileCounts(counts, batchOf(task)))).map((r) => [r.path, r]));
+    const kept = files.list.map((f) => ({ f, c: byPath.get(f.path) }));
+    if (kept.some(({ f, c }) => !c || changedSince(f, c))) return undefined;
+    return kept.map(({ f, c }) => ({ ...f, rows: Number(c?.rows) }));
+  }
+
   return {
-    /** The batch's history rows: every row before the checkpoint of exactly its files. */
+    /**
+     * The batch's history rows: every row before the checkpoint of exactly its files, read from the files once;
+     * the per-file counts are kept (a few rows per batch) for the record after the moves.
+     */
     async historyRows(task: ImportPartitionTask, files: BatchFiles): Promise<{ rows: string }> {
       const counted = await perFile(task, files);
+      const counts = fileCountsOf(task.target);
+      await ch.exec(createFileCounts(counts));
+      await ch.exec(insertFileCounts(counts, batchOf(task), counted));
       return { rows: String(counted.reduce((n, f) => n + f.rows, 0)) };
     },
 
@@ -60,7 +91,7 @@ export function importFileChecks({ clickhouse: ch, log }: ActivityDeps) {
      * Why a fill failed, when a file of the batch is to blame: each file is read alone, and the first that fails
      * names the batch's failure (non-retryable: the file will not read better next time). Otherwise `err` as is.
      */
-    async nameBadFile(task: ImportPartitionTask, err: unknown): Promise<unknown> {
+    async nameBadFile(task: ListedImportTask, err: unknown): Promise<unknown> {
       const files = task.build.files;
       if (!files || !isClickHouseError(err)) return err;
       for (const f of files.list) {
@@ -82,17 +113,17 @@ export function importFileChecks({ clickhouse: ch, log }: ActivityDeps) {
 
     /**
      * Records the batch's files in the ledger of loaded files (created if missing): path, size, ETag, modification
-     * time and rows. Run after the moves; a retried move finds the batch recorded (by its duplicate's name, unique
-     * to the run) and records nothing again.
+     * time and rows, as validation counted them (the files are read again only if those counts are missing, e.g.
+     * validated by an older worker). Run after the moves; a retried move finds the batch recorded (by its
+     * duplicate's name, unique to the run) and records nothing again.
      */
     async record(task: ImportPartitionTask, files: BatchFiles): Promise<void> {
       const ledger = filesLedgerOf(task.target);
-      const target = qualifiedName(task.target);
-      const run = qualifiedName(task.shadow);
+      const { target, run } = batchOf(task);
       await ch.exec(createFilesLedger(ledger));
       const [recorded] = await ch.rows(selectBatchRecorded(ledger, target, run, task.partition.id));
       if (Number(recorded.files) > 0) return;
-      const counted = await perFile(task, files);
+      const counted = (await validatedCounts(task, files)) ?? (await perFile(task, files));
       await ch.exec(
         insertLoadedFiles(
           ledger,

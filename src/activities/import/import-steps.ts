@@ -24,6 +24,16 @@ import { insertFileBatch } from '../../sql/import/import-files';
 import { importFileChecks } from './import-file-steps';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { ImportPartitionTask } from '../../shared/partition-task';
+import { listBatchFiles, type ListedImportTask } from './staged-batch-files';
+
+/**
+ * The task for a step that renders no statement of the batch's files (prepare, drop): its files as an empty
+ * list, so those steps need no staged list (a drop still runs once the staged list has expired).
+ */
+const withoutFiles = (task: ImportPartitionTask): ListedImportTask => {
+  const files = task.build.files;
+  return { ...task, build: { ...task.build, files: files && { reader: files.reader, list: [] } } };
+};
 
 /**
  * The statements of one import batch's steps, in the order they run: what the steps and a dry run use. `prepare`
@@ -54,7 +64,7 @@ const copySelect = (task: ImportPartitionTask, select: string): string =>
   repointViewSelect(select, task.target, task.shadow);
 
 /** Renders every statement of an import batch's steps from its task (see {@link ImportBatchStatements}). */
-export function importBatchStatements(task: ImportPartitionTask): ImportBatchStatements {
+export function importBatchStatements(task: ListedImportTask): ImportBatchStatements {
   const { duplicates } = task;
   const tables = [task.shadow, ...duplicates.targets.map((t) => t.copy)];
   const dropViews = duplicates.views.map((v) => dropViewIfExists(v.copy));
@@ -118,14 +128,18 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
   const files = importFileChecks(deps);
 
   return {
-    prepare,
+    prepare: (task) => prepare(withoutFiles(task)),
 
-    /** The fill; a batch of files that fails on a file fails naming it (non-retryable), other batches go on. */
+    /**
+     * The fill, from the batch's files as the plan fixed them (a staged list is read back and checked against its
+     * hash first); a batch of files that fails on a file fails naming it (non-retryable), other batches go on.
+     */
     async build(task: ImportPartitionTask) {
+      const listed = await listBatchFiles(ch, task);
       try {
-        return await build(task);
+        return await build(listed);
       } catch (err) {
-        throw await files.nameBadFile(task, err);
+        throw await files.nameBadFile(listed, err);
       }
     },
 
@@ -134,7 +148,8 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
      * view target's duplicate has the same totals as its views' SELECT over the batch where that is exact (see
      * `targetChecks` in src/sql/import/import.ts), unless the job says `validation.viewTotals: false`.
      */
-    async validate(task: ImportPartitionTask): Promise<ValidateResult> {
+    async validate(unlisted: ImportPartitionTask): Promise<ValidateResult> {
+      const task = await listBatchFiles(ch, unlisted);
       const id = task.partition.id;
       const tolerance = task.job.validation.relativeTolerance;
       const dialect = dialectOf(task.server);
@@ -192,7 +207,8 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
      * row. A retry after a crash (before, between or after the moves) lists again and moves only what is left, so
      * every live table gains its duplicate's rows exactly once.
      */
-    async swap(task: ImportPartitionTask): Promise<SwapResult> {
+    async swap(unlisted: ImportPartitionTask): Promise<SwapResult> {
+      const task = await listBatchFiles(ch, unlisted);
       const id = task.partition.id;
       return runStep(task, 'swap', async () => {
         const moves = importMoves(task);
@@ -222,6 +238,6 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
       });
     },
 
-    drop,
+    drop: (task) => drop(withoutFiles(task)),
   };
 }

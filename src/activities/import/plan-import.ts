@@ -1,4 +1,3 @@
-import type { ImportPartitionTask } from '../../shared/partition-task';
 import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { isClickHouseError } from '../../clickhouse/clickhouse-error';
 import { isMergeTreeFamily } from '../../clickhouse/engine-family';
@@ -30,6 +29,7 @@ import { withHeartbeat } from '../engine/heartbeat';
 import { importBatchStatements, importMoves } from './import-steps';
 import { tableResolver } from '../engine/table-resolver';
 import { filePlanning } from './plan-file-import';
+import { listedTask, stageBatchFiles, type ListedImportTask } from './staged-batch-files';
 import type { ImportOnly } from '../../shared/import-input';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { DescribedStatement } from '../../shared/described-statement';
@@ -281,13 +281,24 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
      * feeding no further view, and a SELECT re-pointable at a duplicate). The result is recorded in the workflow's
      * history, so the checkpoint never changes afterwards.
      *
-     * Durability: read-only; a retry may find a different automatic checkpoint, which is fine as nothing exists yet.
+     * Files: the batches come back without their file lists, which are staged in `<db>._backfill_import_batches`
+     * under a plan id of this planning's own, each batch with its file count and the hash of its list (see
+     * src/activities/import/staged-batch-files.ts): the result stays small for tens of thousands of files.
+     *
+     * Durability: read-only but for the staged lists; a retry may find a different automatic checkpoint, which is
+     * fine as nothing exists yet, and stages its lists anew under another plan id (the run reads only those of the
+     * plan recorded in its history; the others expire).
      */
     async planImport({ job, only }: ImportPlanInput): Promise<ImportPlan> {
       return withHeartbeat(
         () => ({ step: 'plan' }),
         async () => {
-          const planned = await plan(job, only);
+          let planned = await plan(job, only);
+          if (planned.files) {
+            // The file lists stay out of the workflow's payloads: staged, each batch with the hash of its own.
+            const { staged, batches } = await stageBatchFiles(ch, planned.target, planned.batches);
+            planned = { ...planned, batches, files: { ...planned.files, staged } };
+          }
           log.info('planned import', {
             target: qualifiedName(planned.target),
             checkpoint: formatCheckpoint(planned.checkpoint),
@@ -312,7 +323,9 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
       const creates: string[] = [];
       const statements: DescribedStatement[] = [];
       for (const batch of describedBatches(planned)) {
-        const task = importBatchTask(job, planned, batch, DESCRIBED_WRITER_TAG);
+        // A dry run stages nothing: its batches keep their file lists.
+        const task = listedTask(importBatchTask(job, planned, batch, DESCRIBED_WRITER_TAG));
+        if (!task) throw new Error(`batch ${batch.id} of a dry run has no file list`);
         creates.push(
           qualifiedName(task.shadow),
           ...task.duplicates.targets.map((t) => qualifiedName(t.copy)),
@@ -320,7 +333,10 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
         );
         statements.push(...describedImportBatch(task));
       }
-      return { plan: planned, creates, statements };
+      // The file lists leave with the statements that name them (the first and last batches): the description's
+      // plan keeps each batch's file count, however many files the glob matched.
+      const batches = planned.batches.map(({ files, ...b }) => ({ ...b, fileCount: b.fileCount ?? files?.length }));
+      return { plan: planned.files ? { ...planned, batches } : planned, creates, statements };
     },
   };
 }
@@ -330,7 +346,7 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
  * out): prepare, the fill, per duplicate its best-effort sync (Cloud) and its moves (for each partition it will
  * hold), the cleanup.
  */
-export function describedImportBatch(task: ImportPartitionTask): DescribedStatement[] {
+export function describedImportBatch(task: ListedImportTask): DescribedStatement[] {
   const steps = importBatchStatements(task);
   const at = (step: string) => `batch ${task.partition.id}: ${step}`;
   return [

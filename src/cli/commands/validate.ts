@@ -3,7 +3,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { validateWorkflow } from '../../workflows';
-import { referenceFromArgument } from '../../shared/validate-input';
+import { referenceFromArgument, referenceSchema } from '../../shared/validate-input';
+import { describeIssues } from '../../shared/input-errors';
 import { describeMismatches, type ValidationReport } from '../../shared/validation-report';
 import { CliError } from '../cli-error';
 import { loadAggregateJobFile } from '../job-file';
@@ -12,6 +13,7 @@ import { connectTemporalClient, taskQueueFromEnv } from '../temporal-client';
 interface ValidateOptions {
   job: string;
   reference: string;
+  referenceCollection?: string;
   date?: string;
   from?: string;
   to?: string;
@@ -59,6 +61,10 @@ export function registerValidateCommand(program: Command): void {
       '--reference <ref>',
       'a ClickHouse table, a Parquet path (glob allowed), or an s3:// / https:// URL',
     )
+    .option(
+      '--reference-collection <name>',
+      's3 only: a ClickHouse named collection holding the credentials (else the worker’s environment)',
+    )
     .option('--date <YYYY-MM-DD>', 'one day')
     .option('--from <YYYY-MM-DD>', 'first day')
     .option('--to <YYYY-MM-DD>', 'last day')
@@ -68,10 +74,15 @@ export function registerValidateCommand(program: Command): void {
     .option('--json', 'print the report as JSON', false)
     .action(async (options: ValidateOptions) => {
       const job = loadAggregateJobFile(options.job);
+      // Checked here, before any workflow starts: a signed URL must not reach the workflow's input and history.
+      const reference = referenceSchema.safeParse(
+        referenceFromArgument(options.reference, options.referenceCollection),
+      );
+      if (!reference.success) throw new CliError(`--reference: ${describeIssues(reference.error, 'reference')}`);
       const client = await connectTemporalClient();
       const input = {
         job,
-        reference: referenceFromArgument(options.reference),
+        reference: reference.data,
         ...dayRange(options),
         sampleKeys: Number(options.sample),
         fullDiff: options.fullDiff,

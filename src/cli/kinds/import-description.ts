@@ -12,7 +12,7 @@ function fileLines(plan: ImportDescription['plan']): string[] {
   const files = plan.files;
   if (!files) return [];
   const batch = (b: ImportDescription['plan']['batches'][number]) =>
-    `  ${b.id}: ${b.files?.length ?? 0} files, ${MiB(b.bytes ?? 0)}: ${b.start} … ${b.end}`;
+    `  ${b.id}: ${b.fileCount ?? b.files?.length ?? 0} files, ${MiB(b.bytes ?? 0)}: ${b.start} … ${b.end}`;
   const shown =
     plan.batches.length <= 6
       ? plan.batches.map(batch)

@@ -2,6 +2,7 @@ import type { Statement } from '../../clickhouse/statement';
 import type { FileReader } from '../../shared/import-file-source';
 import { quoteAllowListedIdentifier as q } from '../engine/quote-identifier';
 import { tableParam } from '../engine/table-param';
+import { fileTableFunction } from '../engine/file-table-function';
 import type { TableRef } from '../../shared/table-ref';
 
 /**
@@ -11,17 +12,7 @@ import type { TableRef } from '../../shared/table-ref';
  * finds them in its environment or in the named collection.
  */
 
-/** The table function reading `reader`'s files in `format` (the reader's own unless given, e.g. `One` to list). */
-function tableFunction(reader: FileReader, format?: string): { sql: string; params: Record<string, string> } {
-  const params = { import_path: reader.path, import_format: format ?? reader.format };
-  if (reader.namedCollection !== undefined) {
-    return {
-      sql: `${reader.fn}(${q(reader.namedCollection)}, url = {import_path:String}, format = {import_format:String})`,
-      params,
-    };
-  }
-  return { sql: `${reader.fn}({import_path:String}, {import_format:String})`, params };
-}
+const tableFunction = (reader: FileReader, format?: string) => fileTableFunction(reader, format);
 
 /** Only s3 has an ETag, and url no modification time. */
 const etagOf = (reader: FileReader): string => (reader.fn === 's3' ? "ifNull(_etag, '')" : "''");
@@ -156,6 +147,137 @@ export function insertLoadedFiles(
       mtimes: files.map((f) => f.mtime),
       rows: files.map((f) => f.rows),
     },
+  };
+}
+
+/**
+ * The per-file counts validation took of a batch (rows before the checkpoint, size, ETag, modification time),
+ * kept until the batch's moves record them in the ledger: the record then reads these few rows instead of the
+ * files again. Rows expire after 30 days (a batch that never reached its moves leaves its counts behind).
+ */
+export function createFileCounts(counts: TableRef): Statement {
+  const t = tableParam('counts', counts);
+  return {
+    query: [
+      `CREATE TABLE IF NOT EXISTS ${t.sql} (`,
+      '  target String, run String, batch String, path String, size UInt64, etag String, mtime UInt32, rows UInt64,',
+      '  counted_at DateTime64(3) DEFAULT now64(3)',
+      ') ENGINE = MergeTree ORDER BY (target, run, batch, path) TTL toDateTime(counted_at) + INTERVAL 30 DAY',
+    ].join('\n'),
+    params: t.params,
+  };
+}
+
+/** Keeps a batch's per-file counts as validation took them (`run` names the batch's run, its main duplicate). */
+export function insertFileCounts(
+  counts: TableRef,
+  run: { target: string; run: string; batch: string },
+  files: LoadedFile[],
+): Statement {
+  const t = tableParam('counts', counts);
+  return {
+    query: [
+      `INSERT INTO ${t.sql} (target, run, batch, path, size, etag, mtime, rows)`,
+      'SELECT {target:String}, {run:String}, {batch:String}, f.1, f.2, f.3, f.4, f.5',
+      'FROM (SELECT arrayJoin(arrayZip({paths:Array(String)}, {sizes:Array(UInt64)}, {etags:Array(String)},',
+      '  {mtimes:Array(UInt32)}, {rows:Array(UInt64)})) AS f)',
+    ].join('\n'),
+    params: {
+      ...t.params,
+      target: run.target,
+      run: run.run,
+      batch: run.batch,
+      paths: files.map((f) => f.path),
+      sizes: files.map((f) => f.size),
+      etags: files.map((f) => f.etag),
+      mtimes: files.map((f) => f.mtime),
+      rows: files.map((f) => f.rows),
+    },
+  };
+}
+
+/** A batch's per-file counts as its last validation took them (a retried validation counts again). */
+export function selectFileCounts(
+  counts: TableRef,
+  run: { target: string; run: string; batch: string },
+): Statement<{ path: string; size: string; etag: string; mtime: string | number; rows: string }> {
+  const t = tableParam('counts', counts);
+  return {
+    query: [
+      'SELECT path, toString(argMax(size, counted_at)) AS size, argMax(etag, counted_at) AS etag,',
+      '  argMax(mtime, counted_at) AS mtime, toString(argMax(rows, counted_at)) AS rows',
+      `FROM ${t.sql} WHERE target = {target:String} AND run = {run:String} AND batch = {batch:String}`,
+      'GROUP BY path ORDER BY path',
+    ].join('\n'),
+    params: { ...t.params, target: run.target, run: run.run, batch: run.batch },
+  };
+}
+
+/**
+ * The staged file lists of planned batches: one row per file, in the batch's order. A plan writes its lists once
+ * and never changes them; rows expire after 90 days (an import is expected to finish, or be rerun with a new plan,
+ * well within that).
+ */
+export function createImportBatches(batches: TableRef): Statement {
+  const t = tableParam('batches', batches);
+  return {
+    query: [
+      `CREATE TABLE IF NOT EXISTS ${t.sql} (`,
+      '  plan String, batch String, ord UInt32, path String, size UInt64, etag String, mtime UInt32,',
+      '  staged_at DateTime DEFAULT now()',
+      ') ENGINE = MergeTree ORDER BY (plan, batch, ord) TTL staged_at + INTERVAL 90 DAY',
+    ].join('\n'),
+    params: t.params,
+  };
+}
+
+/** One staged file: its batch and its place in it. */
+export interface StagedFile {
+  batch: string;
+  ord: number;
+  path: string;
+  size: number;
+  etag: string;
+  mtime: number;
+}
+
+/** Stages files of one plan's batches (at most a batch's worth per statement: its parameters stay small). */
+export function insertImportBatches(batches: TableRef, plan: string, files: StagedFile[]): Statement {
+  const t = tableParam('batches', batches);
+  return {
+    query: [
+      `INSERT INTO ${t.sql} (plan, batch, ord, path, size, etag, mtime)`,
+      'SELECT {plan:String}, f.1, f.2, f.3, f.4, f.5, f.6',
+      'FROM (SELECT arrayJoin(arrayZip({batch_ids:Array(String)}, {ords:Array(UInt32)}, {paths:Array(String)},',
+      '  {sizes:Array(UInt64)}, {etags:Array(String)}, {mtimes:Array(UInt32)})) AS f)',
+    ].join('\n'),
+    params: {
+      ...t.params,
+      plan,
+      batch_ids: files.map((f) => f.batch),
+      ords: files.map((f) => f.ord),
+      paths: files.map((f) => f.path),
+      sizes: files.map((f) => f.size),
+      etags: files.map((f) => f.etag),
+      mtimes: files.map((f) => f.mtime),
+    },
+  };
+}
+
+/** A batch's staged files, in order (a plan retried after staging may have staged them twice: once each). */
+export function selectImportBatchFiles(
+  batches: TableRef,
+  plan: string,
+  batch: string,
+): Statement<{ path: string; size: string; etag: string; mtime: string | number }> {
+  const t = tableParam('batches', batches);
+  return {
+    query: [
+      'SELECT path, toString(size) AS size, etag, mtime',
+      `FROM ${t.sql} WHERE plan = {plan:String} AND batch = {batch:String}`,
+      'ORDER BY ord LIMIT 1 BY ord',
+    ].join('\n'),
+    params: { ...t.params, plan, batch },
   };
 }
 

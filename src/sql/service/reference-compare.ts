@@ -3,6 +3,7 @@ import type { Reference } from '../../shared/validate-input';
 import { quoteAllowListedIdentifier as q } from '../engine/quote-identifier';
 import type { TableColumn } from '../engine/introspection';
 import { tableParam } from '../engine/table-param';
+import { fileTableFunction } from '../engine/file-table-function';
 import type { TableRef } from '../../shared/table-ref';
 
 /** A row of the key and value comparisons: keys as strings, `total`, and per metric `t_<i>`, `r_<i>`, `ok_<i>`. */
@@ -24,12 +25,21 @@ const isFloat = (type: string) => /^(Nullable\()?(Float|Decimal)/.test(type);
 const metricAlias = (i: number) => `m_${i}`;
 const typeParam = (i: number) => `type_${i}`;
 
-/** The FROM clause of one side: the target table, a reference table, or `file()/url()/s3()` over Parquet. */
+/**
+ * The FROM clause of one side: the target table, a reference table, or `file()/url()/s3()` over Parquet (path and
+ * format as parameters; s3 through a named collection when the reference names one).
+ */
 function sourceOf(side: Side, target: TableRef, reference: Reference, referenceTable?: TableRef) {
   if (side === 'target') return tableParam('target', target);
   if (reference.kind === 'table') return tableParam('reference', referenceTable as TableRef);
-  const fn = { file: 'file', url: 'url', s3: 's3' }[reference.kind];
-  return { sql: `${fn}({reference_path:String}, 'Parquet')`, params: { reference_path: reference.path } };
+  const namedCollection = reference.kind === 's3' ? reference.namedCollection : undefined;
+  const reader = {
+    fn: reference.kind,
+    path: reference.path,
+    format: 'Parquet',
+    ...(namedCollection ? { namedCollection } : {}),
+  };
+  return fileTableFunction(reader, undefined, 'reference');
 }
 
 /**

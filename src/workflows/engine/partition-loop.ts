@@ -122,6 +122,8 @@ export class PartitionLoop {
   private readonly answered = new Map<string, 'approve' | 'reject'>();
   /** When a load sample last found the cluster calm (workflow time). */
   private calmAt: number | undefined;
+  /** What a job kind adds to each `progress` answer (see {@link extendProgress}). */
+  private extension: ((progress: BackfillProgress) => Partial<BackfillProgress>) | undefined;
 
   constructor(readonly progress: BackfillProgress) {
     this.state = new PartitionLoopState(progress);
@@ -133,7 +135,7 @@ export class PartitionLoop {
       }
     });
 
-    setHandler(progressQuery, () => withRates(progress, Date.now()));
+    setHandler(progressQuery, () => ({ ...withRates(progress, Date.now()), ...this.extension?.(progress) }));
     setHandler(pauseSignal, (request = {}) =>
       this.pause.set('manual', request.reason ?? 'paused by an operator', request.now),
     );
@@ -212,6 +214,14 @@ export class PartitionLoop {
   /** How many partitions are building (their INSERT under way), as `progress` shows them. */
   private inserting(): number {
     return this.progress.partitions.filter((p) => p.state === 'running' && p.step === 'insert').length;
+  }
+
+  /**
+   * Adds what `extend` derives from the progress (e.g. an import's files done) to every `progress` answer. Run
+   * only when the query is answered, it keeps nothing in the workflow's state and issues no command.
+   */
+  extendProgress(extend: (progress: BackfillProgress) => Partial<BackfillProgress>): void {
+    this.extension = extend;
   }
 
   /**

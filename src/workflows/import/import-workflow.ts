@@ -9,6 +9,7 @@ import {
 } from '../../shared/import-input';
 import { formatCheckpoint, importBatchTask } from '../../shared/import-batch-task';
 import { pendingPartitions } from '../../shared/progress';
+import { filesProgress } from '../../shared/import-files-progress';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from '../engine/job-run';
 import type { LoopCarry } from '../engine/partition-loop';
 import { qualifiedName } from '../../shared/table-ref';
@@ -41,7 +42,7 @@ export interface ImportCarry extends LoopCarry {
  *
  * Batches run through the shared partition loop (src/workflows/engine/partition-loop.ts), at most `parallelism` at a time.
  * Messages: `pause {reason, now?}` / `resume`, update `setParallelism`, query `progress` (checkpoint, per batch state
- * and step). Before each batch the cluster's load is checked against `job.load`.
+ * and step; for files, files and bytes done of the total and the running batches' files, derived when asked). Before each batch the cluster's load is checked against `job.load`.
  *
  * Durability: the input, the plan (with the checkpoint) and every batch's completion are in history; after a crash
  * the workflow resumes where it stood, and continues as new when Temporal suggests it. Each batch's rows land once
@@ -69,6 +70,8 @@ export async function importWorkflow(raw: ImportInputRaw, carried?: ImportCarry)
     log.info('import planned', { checkpoint: progress.checkpoint, batches: plan.batches.length });
     batches = plan.batches;
   }
+
+  if (plan.files) loop.extendProgress((p) => ({ files: filesProgress(plan.batches, p.partitions) }));
 
   await loop.run({
     partitions: batches,
