@@ -307,6 +307,25 @@ describe('plan, the ledger and --only', () => {
     expect(merged.n).toBe('1');
     expect(builds(nothing.sent)).toEqual([]);
     expect(nothing.summary.partitions).toEqual([]);
+    // Nothing to do is said as such, with the ledger rows trusted, not as an empty table of swaps.
+    const since = nothing.summary.unchanged?.since ?? '';
+    expect(nothing.summary.unchanged).toMatchObject({
+      count: 3,
+      rows: [
+        { partition: '202401', writer: `full-${db}`, targetRows: expect.any(Number) },
+        { partition: '202402', writer: `feb-${db}` },
+        { partition: '202403', writer: `mar-${db}` },
+      ],
+    });
+    expect(since).toBe(
+      nothing.summary.unchanged?.rows
+        .map((r) => r.swappedAt)
+        .sort()
+        .at(-1),
+    );
+    expect(nothing.run.out).toContain(`3 partitions unchanged since ${since}: nothing to do`);
+    expect(nothing.run.out).toMatch(new RegExp(`^ {3}202402 +[\\d,]+ +\\S+ +feb-${db}$`, 'm'));
+    expect(nothing.run.out).not.toContain('partitions swapped');
     const digests = await targetAndSingleLevel(h.ch, db);
     expect(digests.target).toEqual(digests.expected);
 
