@@ -339,7 +339,9 @@ describe('the import job and its checkpoint', () => {
     expect(message({ ...job, source: { table: 'pypi; DROP TABLE x' } })).toMatch(
       /^job\.source\.table: "pypi; DROP TABLE x" is not a plain/,
     );
-    expect(message({ ...job, checkpoint: 'yesterday' })).toMatch(/^job\.checkpoint: yesterday is not auto or a UTC time/);
+    expect(message({ ...job, checkpoint: 'yesterday' })).toMatch(
+      /^job\.checkpoint: yesterday is not auto or a UTC time/,
+    );
     expect(message({ ...job, views: [] })).toMatch(/^job: Unrecognized key: "views"/);
   });
 
