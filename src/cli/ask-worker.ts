@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow, WorkflowResultType } from '@temporalio/common';
+import { HELPER_ROLE, backfillRoleKey } from '../shared/search-attributes';
 import { CliError } from './cli-error';
 import { taskQueueFromEnv } from './temporal-client';
 
@@ -20,6 +21,8 @@ export interface AskOptions {
  * Runs a read-only workflow on the worker and returns its result: the way the CLI asks the worker questions, since
  * in embedded mode only the worker may open the data directory. When no worker picks it up within `pickupMs` (its
  * history still holds only "started" and "task scheduled"), the workflow is terminated and the error says so.
+ * The workflow is tagged `BackfillRole = 'helper'`, so the Web UI's view `BackfillRole IS NULL` leaves it out; on a
+ * server without that search attribute registered it is started untagged (`doctor` says how to register it).
  */
 export async function askWorker<W extends Workflow>(
   client: Client,
@@ -35,7 +38,12 @@ export async function askWorker<W extends Workflow>(
     args,
     workflowExecutionTimeout: executionTimeout,
   } as unknown as WorkflowStartOptions<W>;
-  const handle = await client.workflow.start<W>(workflowType, options);
+  const handle = await client.workflow
+    .start<W>(workflowType, { ...options, typedSearchAttributes: [{ key: backfillRoleKey, value: HELPER_ROLE }] })
+    .catch((err: unknown) => {
+      if (!String((err as Error).message).includes(backfillRoleKey.name)) throw err;
+      return client.workflow.start<W>(workflowType, options);
+    });
   const result = handle.result();
   const timer = new AbortController();
   const answered = await Promise.race([

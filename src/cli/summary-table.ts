@@ -1,4 +1,4 @@
-import type { BackfillSummary, PartitionStep } from '../shared/backfill-results';
+import type { BackfillSummary, PartitionStep, UnchangedPartitions } from '../shared/backfill-results';
 import { textTable } from './text-table';
 
 const STEPS: PartitionStep[] = ['prepare', 'insert', 'validate', 'backup', 'swap', 'cleanup'];
@@ -13,6 +13,10 @@ const LIST_ALL_UP_TO = 100;
  * a hundred partitions), the step times summed over partitions, then the totals.
  */
 export function formatSummary(summary: BackfillSummary): string {
+  const { unchanged } = summary;
+  if (unchanged && summary.partitions.length === 0 && summary.failed.length === 0) {
+    return [`${unchangedLine(unchanged)}: nothing to do`, ...trustedRows(unchanged)].join('\n');
+  }
   const listed =
     summary.partitions.length <= LIST_ALL_UP_TO ? summary.partitions : summary.partitions.filter((p) => p.emptied);
   const rows = listed.map((p) => [
@@ -43,7 +47,25 @@ export function formatSummary(summary: BackfillSummary): string {
       ? [`The partitions replaced are kept in ${summary.backup} for rollback.`]
       : []),
     ...summary.failed.map((f) => `FAILED ${f.partition}: ${f.error}`),
+    ...(unchanged ? [`${unchangedLine(unchanged)}: left as they are`] : []),
   ].join('\n');
+}
+
+const unchangedLine = (u: UnchangedPartitions): string =>
+  `${u.count} ${u.count === 1 ? 'partition' : 'partitions'} unchanged since ${u.since}`;
+
+/** The ledger rows `--only changed` trusted, one per partition, as far as the plan kept them. */
+function trustedRows(u: UnchangedPartitions): string[] {
+  const table = textTable(
+    ['partition', 'target rows', 'swapped at', 'by'],
+    u.rows.map((r) => [r.partition, r.targetRows.toLocaleString('en-US'), r.swappedAt, r.writer]),
+    2,
+  );
+  return [
+    'the ledger rows trusted (the source is as each swap read it):',
+    table,
+    ...(u.rows.length < u.count ? [`(${u.count - u.rows.length} more, not listed)`] : []),
+  ];
 }
 
 /**

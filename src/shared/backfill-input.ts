@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { aggregateJobSpecSchema } from './job-spec';
 import { ONLY_MODES } from './ledger';
-import { parseIsoDate } from './partitions';
+import { isoDateRefusal, parseIsoDate } from './partitions';
+import { refusedValue, refusing } from './refused-value';
 
 /** A calendar day written `YYYY-MM-DD`. */
 export const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, {
-  message: 'must be a date written YYYY-MM-DD',
+  error: (issue) => isoDateRefusal(String(issue.input)),
 });
 
 /**
@@ -19,7 +20,7 @@ export const backfillInputSchema = z
     to: isoDate,
     /** Only these partition ids of the range (e.g. the failed ones of an earlier run); all when absent. */
     partitions: z
-      .array(z.string().regex(/^\d{6}(\d{2})?$/))
+      .array(z.string().regex(/^\d{6}(\d{2})?$/, refusing('is not a partition id such as 202401 or 20240115')))
       .min(1)
       .optional(),
     /** Swap partitions that shrink past the job's `safety.maxShrink` without waiting for an operator. */
@@ -36,7 +37,10 @@ export const backfillInputSchema = z
   .strict()
   .refine((i) => !parseIsoDate(i.from) || !parseIsoDate(i.to) || i.to >= i.from, {
     path: ['to'],
-    message: 'must not be before from',
+    error: (issue) => {
+      const { from, to } = issue.input as { from: string; to: string };
+      return `${refusedValue(to)} is before from (${refusedValue(from)})`;
+    },
   })
   .refine((i) => i.only !== 'failed' || (i.partitions !== undefined && i.retryOf !== undefined), {
     path: ['only'],

@@ -29,7 +29,31 @@ export interface BackfillPlan {
   partitions: PartitionPlan[];
   /** The server as the plan found it (copied into every partition task); absent in plans from before profiles. */
   server?: ServerProfile;
+  /** With `only: changed`, the partitions left out as unchanged and the ledger rows trusted for them. */
+  unchanged?: UnchangedPartitions;
 }
+
+/** A ledger row `--only changed` trusted: the partition's newest swap, whose source is still the same. */
+export interface TrustedLedgerRow {
+  partition: string;
+  /** When the swap was recorded, UTC ISO. */
+  swappedAt: string;
+  /** The job that swapped (a backfill, a daily run, a rollback: its workflow id). */
+  writer: string;
+  targetRows: number;
+}
+
+/** Partitions `--only changed` left out: how many, since when none changed, and the first of their ledger rows. */
+export interface UnchangedPartitions {
+  count: number;
+  /** The newest swap among them: none of them changed since. */
+  since: string;
+  /** At most {@link MAX_TRUSTED_ROWS} of the rows trusted, in partition order (bounded: it is in history). */
+  rows: TrustedLedgerRow[];
+}
+
+/** How many trusted ledger rows a plan carries (the count says how many there were). */
+export const MAX_TRUSTED_ROWS = 24;
 
 export interface ValidationCheck {
   name: string;
@@ -102,4 +126,6 @@ export interface BackfillSummary {
   elapsedMs: number;
   /** The table holding the replaced partitions for `rollback`, until its retention ends. */
   backup?: string;
+  /** With `only: changed`, the partitions left out as unchanged, as the plan found them. */
+  unchanged?: UnchangedPartitions;
 }

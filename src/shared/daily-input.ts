@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { aggregateJobSpecSchema } from './job-spec';
 import { isTimeZone } from './days';
-import { parseIsoDate } from './partitions';
+import { isoDate } from './backfill-input';
+import { refusing } from './refused-value';
 
 /**
  * Input of `dailyIncrementalWorkflow`. Without `date` the day is "yesterday" relative to the schedule's nominal
@@ -10,11 +11,8 @@ import { parseIsoDate } from './partitions';
 export const dailyInputSchema = z
   .object({
     job: aggregateJobSpecSchema,
-    date: z
-      .string()
-      .refine((s) => parseIsoDate(s) !== undefined, { message: 'must be a date written YYYY-MM-DD' })
-      .optional(),
-    timezone: z.string().refine(isTimeZone, { message: 'must be an IANA time zone such as UTC or Europe/Paris' }),
+    date: isoDate.optional(),
+    timezone: z.string().refine(isTimeZone, refusing('is not an IANA time zone such as UTC or Europe/Paris')),
     /** Swap a month that shrinks past the job's `safety.maxShrink` without waiting for an operator. */
     allowShrink: z.boolean().default(false),
   })

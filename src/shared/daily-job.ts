@@ -2,19 +2,20 @@ import { z } from 'zod';
 import { isPlainIdentifier } from './plain-identifier';
 import { DAILY_DEFAULTS } from './daily-defaults';
 import { durationMs } from './durations';
+import { refusing } from './refused-value';
 
-const name = z.string().max(128).refine(isPlainIdentifier, { message: 'must be a plain name' });
+const name = z.string().max(128).refine(isPlainIdentifier, refusing('is not a plain name'));
 const table = z
   .string()
   .max(257)
   .refine((t) => t.split('.').length <= 2 && t.split('.').every(isPlainIdentifier), {
-    message: 'must be a plain table name, optionally as database.table',
+    ...refusing('is not a plain table name, optionally as database.table'),
   });
 
 /** A positive duration written `500ms`, `30s`, `10m`, `2h` or `1d`. */
-export const durationSchema = z.string().refine((t) => (durationMs(t) ?? 0) > 0, {
-  message: 'must be a positive duration such as 30s, 10m, 2h or 1d',
-});
+export const durationSchema = z
+  .string()
+  .refine((t) => (durationMs(t) ?? 0) > 0, refusing('is not a positive duration such as 30s, 10m, 2h or 1d'));
 
 /**
  * When a day's raw data counts as complete. Structured, never a SQL string:

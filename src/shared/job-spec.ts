@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ExpressionSyntaxError, functionsOf, parseAggregateMetric, parseExpression } from './expression-syntax';
 import { functionRefusal } from './function-allow-list';
 import { isPlainIdentifier } from './plain-identifier';
+import { refusing } from './refused-value';
 import { loadThresholdsSchema } from './load-thresholds';
 import { dailyJobSchema, durationSchema } from './daily-job';
 import { DEFAULT_LEDGER_TABLE } from './ledger';
@@ -12,16 +13,20 @@ import { fileBatchesSchema, fileSourceSchema } from './import-file-source';
 const STRUCTURED_FORM_ENGINES: ReadonlySet<string> = new Set(['SummingMergeTree', 'AggregatingMergeTree']);
 
 /** A plain ClickHouse name; anything else (quotes, spaces, dots, semicolons, backticks) is refused. */
-export const plainName = z.string().max(128).refine(isPlainIdentifier, {
-  message: 'must be a plain name (letters, digits, underscores; no quotes, spaces, dots or semicolons)',
-});
+export const plainName = z
+  .string()
+  .max(128)
+  .refine(
+    isPlainIdentifier,
+    refusing('is not a plain name (letters, digits, underscores; no quotes, spaces, dots or semicolons)'),
+  );
 
 /** A table, optionally qualified by its database: `events` or `analytics.events`. */
 export const tableName = z
   .string()
   .max(257)
   .refine((t) => t.split('.').length <= 2 && t.split('.').every(isPlainIdentifier), {
-    message: 'must be a plain table name, optionally as database.table (no quotes, spaces or semicolons)',
+    ...refusing('is not a plain table name, optionally as database.table (no quotes, spaces or semicolons)'),
   });
 
 /** Refines a string field with a parser from src/sql/expression, reporting its message on failure. */
@@ -304,7 +309,7 @@ export const viewJobSchema = z
     cutoff: z
       .string()
       .refine((c) => c === 'auto' || c === SNAPSHOT_CUTOFF || parseCutoff(c) !== undefined, {
-        message: 'must be auto, snapshot or a UTC time written YYYY-MM-DDThh:mm:ssZ',
+        ...refusing('is not auto, snapshot or a UTC time written YYYY-MM-DDThh:mm:ssZ'),
       })
       .default('auto'),
     /** How far ahead an automatic cutoff lies: time for the view's CREATE to land before the first row it owns. */
@@ -433,7 +438,7 @@ export const importJobSchema = z
     checkpoint: z
       .string()
       .refine((c) => c === 'auto' || parseCutoff(c) !== undefined, {
-        message: 'must be auto or a UTC time written YYYY-MM-DDThh:mm:ssZ',
+        ...refusing('is not auto or a UTC time written YYYY-MM-DDThh:mm:ssZ'),
       })
       .default('auto'),
     parallelism: z.number().int().positive().max(64).default(1),

@@ -1,4 +1,5 @@
 import type { PartitionGranularity } from './job-spec';
+import { refusedValue } from './refused-value';
 
 /** A partition of the target, named by its ClickHouse partition ID, with its half-open date range. */
 export interface PartitionBounds {
@@ -18,6 +19,14 @@ export function parseIsoDate(text: string): Date | undefined {
   if (!m) return undefined;
   const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
   return formatIsoDate(d) === text ? d : undefined;
+}
+
+/** Why `text` is not a `YYYY-MM-DD` day, naming it: `2025-02-30 is not a calendar date`; undefined when it is one. */
+export function isoDateRefusal(text: string): string | undefined {
+  if (parseIsoDate(text) !== undefined) return undefined;
+  return ISO_DATE.test(text)
+    ? `${refusedValue(text)} is not a calendar date`
+    : `${refusedValue(text)} is not a date written YYYY-MM-DD`;
 }
 
 export function formatIsoDate(d: Date): string {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isoDate } from './backfill-input';
 import { aggregateJobSpecSchema, plainName, tableName } from './job-spec';
 import { DEFAULT_LEDGER_TABLE } from './ledger';
+import { refusing } from './refused-value';
 
 /** Input of `testBackfillDayWorkflow` (`ch-backfill plan --test-day`): an aggregate job and the day to test. */
 export const testDayInputSchema = z.object({ job: aggregateJobSpecSchema, day: isoDate }).strict();
@@ -15,7 +16,7 @@ export const ledgerHistoryInputSchema = z
     ledger: plainName.default(DEFAULT_LEDGER_TABLE),
     partition: z
       .string()
-      .regex(/^\d{6}(\d{2})?$/, { message: 'must be a partition id, YYYYMM or YYYYMMDD' })
+      .regex(/^\d{6}(\d{2})?$/, refusing('is not a partition id, YYYYMM or YYYYMMDD'))
       .optional(),
     limit: z.number().int().positive().max(10_000).default(100),
   })

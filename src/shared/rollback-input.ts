@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { aggregateJobSchema, viewRestateJobSchema } from './job-spec';
 import { isPlainIdentifier } from './plain-identifier';
+import { refusing } from './refused-value';
 
 /** A table named `database.table`, as a backfill resolved it. */
 const qualifiedTable = z
   .string()
   .max(257)
   .refine((t) => t.split('.').length === 2 && t.split('.').every(isPlainIdentifier), {
-    message: 'must be a plain table name written database.table',
+    ...refusing('is not a plain table name written database.table'),
   });
 
 /**
@@ -27,7 +28,7 @@ export const rollbackInputSchema = z
       .array(
         z
           .object({
-            id: z.string().regex(/^\d{6}(\d{2})?$/, { message: 'must be a partition id such as 202401 or 20240115' }),
+            id: z.string().regex(/^\d{6}(\d{2})?$/, refusing('is not a partition id such as 202401 or 20240115')),
             rows: z.number().int().nonnegative(),
           })
           .strict(),

@@ -10,6 +10,16 @@ import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/commo
 export const backfillTargetKey = defineSearchAttributeKey('BackfillTarget', SearchAttributeType.KEYWORD);
 export const backfillPartitionsKey = defineSearchAttributeKey('BackfillPartitions', SearchAttributeType.KEYWORD_LIST);
 
+/**
+ * `BackfillRole = 'helper'` marks the short read-only workflows the CLI starts to ask the worker a question (`plan`,
+ * `doctor`, `history`, `list`'s describes: src/cli/ask-worker.ts), so a Web UI view with the query
+ * `BackfillRole IS NULL` lists only the jobs. Register it with `--name BackfillRole --type Keyword`.
+ */
+export const backfillRoleKey = defineSearchAttributeKey('BackfillRole', SearchAttributeType.KEYWORD);
+
+/** The `BackfillRole` of a workflow that only answers the CLI. */
+export const HELPER_ROLE = 'helper';
+
 /** Temporal refuses a search attribute value over 2 KB (`limit.searchAttributesSizeOfValue`), with some margin. */
 const MAX_VALUE_BYTES = 2_000;
 

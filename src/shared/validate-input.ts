@@ -1,13 +1,10 @@
 import { z } from 'zod';
 import { aggregateJobSpecSchema, tableName } from './job-spec';
-import { parseIsoDate } from './partitions';
+import { isoDate } from './backfill-input';
+import { refusedValue } from './refused-value';
 import { forbiddenReferenceHost } from './reference-host';
 import { credentialsInPath } from './path-credentials';
 import { isPlainIdentifier } from './plain-identifier';
-
-const isoDate = z.string().refine((s) => parseIsoDate(s) !== undefined, {
-  message: 'must be a date written YYYY-MM-DD',
-});
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const path = z
@@ -91,7 +88,13 @@ export const validateInputSchema = z
     relativeTolerance: z.number().nonnegative().max(1).optional(),
   })
   .strict()
-  .refine((i) => i.to >= i.from, { path: ['to'], message: 'must not be before from' });
+  .refine((i) => i.to >= i.from, {
+    path: ['to'],
+    error: (issue) => {
+      const { from, to } = issue.input as { from: string; to: string };
+      return `${refusedValue(to)} is before from (${refusedValue(from)})`;
+    },
+  });
 
 export type ValidateInput = z.infer<typeof validateInputSchema>;
 export type ValidateInputRaw = z.input<typeof validateInputSchema>;

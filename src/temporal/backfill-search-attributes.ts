@@ -1,4 +1,4 @@
-export { backfillPartitionsKey, backfillTargetKey } from '../shared/search-attributes';
+export { backfillPartitionsKey, backfillRoleKey, backfillTargetKey } from '../shared/search-attributes';
 
 /** The `temporal server start-dev` arguments that register the backfill search attributes. */
 export const BACKFILL_SEARCH_ATTRIBUTE_ARGS = [
@@ -6,4 +6,6 @@ export const BACKFILL_SEARCH_ATTRIBUTE_ARGS = [
   'BackfillTarget=Keyword',
   '--search-attribute',
   'BackfillPartitions=KeywordList',
+  '--search-attribute',
+  'BackfillRole=Keyword',
 ];

@@ -154,7 +154,7 @@ describe('bad input is refused, naming the field, and changes nothing', () => {
       await expectRefused(
         run(() => undefined, '2024-01-31', '2024-01-01'),
         'InvalidInput',
-        'to: must not be before from',
+        'to: 2024-01-01 is before from (2024-01-31)',
       );
     });
 
@@ -162,24 +162,28 @@ describe('bad input is refused, naming the field, and changes nothing', () => {
       await expectRefused(
         run(() => undefined, '2024-02-30', '2024-03-31'),
         'InvalidInput',
-        'from: must be a date',
+        'from: 2024-02-30 is not a calendar date',
       );
     });
   });
 
   describe('an identifier that is not a plain name fails the workflow at its input, naming the field', () => {
     it.each<[string, Edit, string]>([
-      ['a key with a quote', (j) => void (j.keys = ['user_id', "host'"]), 'job.keys.1: must be a plain name'],
-      ['a key with a space', (j) => void (j.keys = ['user id']), 'job.keys.0: must be a plain name'],
-      ['a key with a semicolon', (j) => void (j.keys = ['host; DROP TABLE events']), 'job.keys.0: must be a plain'],
-      ['a key with a backtick', (j) => void (j.keys = ['host`']), 'job.keys.0: must be a plain name'],
+      ['a key with a quote', (j) => void (j.keys = ['user_id', "host'"]), `job.keys.1: "host'" is not a plain name`],
+      ['a key with a space', (j) => void (j.keys = ['user id']), 'job.keys.0: "user id" is not a plain name'],
+      [
+        'a key with a semicolon',
+        (j) => void (j.keys = ['host; DROP TABLE events']),
+        'job.keys.0: "host; DROP TABLE events" is not a plain',
+      ],
+      ['a key with a backtick', (j) => void (j.keys = ['host`']), 'job.keys.0: "host`" is not a plain name'],
       ['a source table with a quote', (j, db) => void (j.source.table = `${db}.events'`), 'job.source.table: '],
       ['a source table with a backtick', (j, db) => void (j.source.table = `${db}.\`events\``), 'job.source.table: '],
       ['a target table with a space', (j, db) => void (j.target.table = `${db}.events daily`), 'job.target.table: '],
       [
         'a target table with a semicolon',
         (j, db) => void (j.target.table = `${db}.events_daily; DROP TABLE ${db}.events`),
-        'job.target.table: must be a plain table name',
+        'is not a plain table name',
       ],
       ['a metric name with a quote', (j) => void (j.metrics = { "n'": 'count()' }), `job.metrics.n': `],
       ['a metric name with a backtick', (j) => void (j.metrics = { 'n`': 'count()' }), 'job.metrics.n`: '],
@@ -192,12 +196,12 @@ describe('bad input is refused, naming the field, and changes nothing', () => {
       [
         'a time column with a semicolon',
         (j) => void (j.source.timeColumn = 'ts;'),
-        'job.source.timeColumn: must be a plain name',
+        'job.source.timeColumn: "ts;" is not a plain name',
       ],
       [
         'a date column with a quote',
         (j) => void (j.date = { column: 'da"te', expression: 'toDate(ts)' }),
-        'job.date.column: must be a plain name',
+        'job.date.column: "da\\"te" is not a plain name',
       ],
     ])('%s', async (_, edit, message) => {
       await expectRefused(run(edit), 'InvalidInput', message);

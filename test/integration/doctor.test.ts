@@ -65,6 +65,7 @@ describe('ch-backfill doctor', () => {
       'namespace',
       'search attribute BackfillTarget',
       'search attribute BackfillPartitions',
+      'search attribute BackfillRole',
       'worker',
       'ClickHouse reachable',
       'CREATE TABLE in default',
@@ -87,13 +88,14 @@ describe('ch-backfill doctor', () => {
     const env = { TEMPORAL_ADDRESS: bare.address, TEMPORAL_TASK_QUEUE: bareQueue };
     const before = await runCliCaptured(env, 'doctor');
     expect(before.code).toBe(1);
-    expect(before.err).toBe('ch-backfill: doctor: 2 check(s) failed');
+    expect(before.err).toBe('ch-backfill: doctor: 3 check(s) failed');
     const commands = lines(before.out)
       .filter((l) => l.trim().startsWith('fix: temporal '))
       .map((l) => l.trim().slice('fix: '.length));
     expect(commands).toEqual([
       `temporal operator search-attribute create --address ${bare.address} --namespace default --name BackfillTarget --type Keyword`,
       `temporal operator search-attribute create --address ${bare.address} --namespace default --name BackfillPartitions --type KeywordList`,
+      `temporal operator search-attribute create --address ${bare.address} --namespace default --name BackfillRole --type Keyword`,
     ]);
     // The rest of the checks ran and passed.
     expect(lines(before.out)).toContainEqual(expect.stringMatching(/^ok    ALTER TABLE … REPLACE PARTITION/));

@@ -203,6 +203,28 @@ describe('plan, the ledger and --only', () => {
     expect(digests.target).toEqual(digests.expected);
   });
 
+  it("plan's workflow is tagged a helper, so the Web UI view `BackfillRole IS NULL` lists only the jobs", async () => {
+    const db = await seeded('helper', 1);
+    const run = await cli('plan', '--job', jobFile(exampleJob(db)), '--from', '2024-01-01', '--to', '2024-01-31');
+    expect(run.err).toBe('');
+    const ids = async (query: string): Promise<string[]> => {
+      const found: string[] = [];
+      for await (const w of h.env.client.workflow.list({ query: `TaskQueue = '${h.taskQueue}' AND ${query}` })) {
+        found.push(w.workflowId);
+      }
+      return found;
+    };
+    let helpers: string[] = [];
+    for (let i = 0; i < 100 && helpers.length === 0; i++) {
+      helpers = await ids(`BackfillRole = 'helper' AND WorkflowType = 'describeBackfillWorkflow'`);
+      if (helpers.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(helpers).toContainEqual(expect.stringMatching(/^describe-backfill-/));
+    const jobs = await ids('BackfillRole IS NULL');
+    expect(jobs.filter((id) => helpers.includes(id))).toEqual([]);
+    expect(jobs.filter((id) => /^(describe-backfill|ledger-history|doctor)-/.test(id))).toEqual([]);
+  });
+
   it('plan refuses bad input exactly as start does, creating nothing', async () => {
     const db = await seeded('refuse', 1);
     const file = jobFile(exampleJob(db));
@@ -307,6 +329,25 @@ describe('plan, the ledger and --only', () => {
     expect(merged.n).toBe('1');
     expect(builds(nothing.sent)).toEqual([]);
     expect(nothing.summary.partitions).toEqual([]);
+    // Nothing to do is said as such, with the ledger rows trusted, not as an empty table of swaps.
+    const since = nothing.summary.unchanged?.since ?? '';
+    expect(nothing.summary.unchanged).toMatchObject({
+      count: 3,
+      rows: [
+        { partition: '202401', writer: `full-${db}`, targetRows: expect.any(Number) },
+        { partition: '202402', writer: `feb-${db}` },
+        { partition: '202403', writer: `mar-${db}` },
+      ],
+    });
+    expect(since).toBe(
+      nothing.summary.unchanged?.rows
+        .map((r) => r.swappedAt)
+        .sort()
+        .at(-1),
+    );
+    expect(nothing.run.out).toContain(`3 partitions unchanged since ${since}: nothing to do`);
+    expect(nothing.run.out).toMatch(new RegExp(`^ {3}202402 +[\\d,]+ +\\S+ +feb-${db}$`, 'm'));
+    expect(nothing.run.out).not.toContain('partitions swapped');
     const digests = await targetAndSingleLevel(h.ch, db);
     expect(digests.target).toEqual(digests.expected);
 

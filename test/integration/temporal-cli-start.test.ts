@@ -102,7 +102,7 @@ describe('starting a backfill from the Temporal CLI', () => {
     });
 
     expect(failure.exitCode).not.toBe(0);
-    expect(failure.output).toContain('job.keys.1: must be a plain name');
+    expect(failure.output).toContain('is not a plain name');
     const tables = await h.ch.rows(
       statementOf<{ name: string }>({
         query: 'SELECT name FROM system.tables WHERE database = {db:String} AND startsWith(name, {prefix:String})',

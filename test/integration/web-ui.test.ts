@@ -19,7 +19,8 @@ if (!existsSync(CHROMIUM)) {
 
 /**
  * The dev server's Web UI, in headless Chromium, for a finished backfill: a partition workflow's page shows its
- * static summary and details, and its timeline the steps' summaries, as the CLI words them.
+ * static summary and details, and its timeline the steps' summaries, as the CLI words them; for a running one,
+ * the backfill's page shows where it stands (its current details).
  */
 describeWithChromium('the Temporal Web UI reads like the CLI', () => {
   let h: Harness;
@@ -92,5 +93,42 @@ describeWithChromium('the Temporal Web UI reads like the CLI', () => {
     }
     await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-metadata.png') });
     console.log(`screenshots: ${SCREENSHOT}, ${SCREENSHOT.replace(/\.png$/, '-metadata.png')}`);
+  });
+
+  it("shows a running backfill's phase and counts as its current details", async () => {
+    let reached = (): void => undefined;
+    const building = new Promise<void>((resolve) => (reached = resolve));
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    h.serve({
+      onStep: async (point) => {
+        if (point !== 'insert:started') return;
+        reached();
+        await released;
+      },
+    });
+    const workflowId = `backfill-details-${db}`;
+    const handle = await h.env.client.workflow.start('backfillWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId,
+      args: [{ job: exampleJob(db, { chunkSize: 5 }), from: '2024-01-01', to: '2024-01-31' }],
+    });
+    try {
+      await building;
+      const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
+      await page.goto(
+        `http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(workflowId)}/` +
+          `${handle.firstExecutionRunId}/history`,
+      );
+      await page.getByText('User Metadata', { exact: true }).click();
+      await page
+        .frameLocator('#user-metadata-current-details')
+        .getByText('running · 0 of 1 swapped · 1 building', { exact: true })
+        .waitFor({ timeout: 60_000 });
+      await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-current-details.png') });
+    } finally {
+      release();
+    }
+    await handle.result();
   });
 });

@@ -337,9 +337,11 @@ describe('the import job and its checkpoint', () => {
       return parsed.success ? undefined : describeIssues(parsed.error, 'job');
     };
     expect(message({ ...job, source: { table: 'pypi; DROP TABLE x' } })).toMatch(
-      /^job\.source\.table: must be a plain/,
+      /^job\.source\.table: "pypi; DROP TABLE x" is not a plain/,
     );
-    expect(message({ ...job, checkpoint: 'yesterday' })).toMatch(/^job\.checkpoint: must be auto or a UTC time/);
+    expect(message({ ...job, checkpoint: 'yesterday' })).toMatch(
+      /^job\.checkpoint: yesterday is not auto or a UTC time/,
+    );
     expect(message({ ...job, views: [] })).toMatch(/^job: Unrecognized key: "views"/);
   });
 

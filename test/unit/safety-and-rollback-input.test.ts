@@ -37,7 +37,7 @@ describe('the safety settings of a job', () => {
     [
       'a retention that is not a duration',
       { backupRetention: 'a week' },
-      'safety.backupRetention: must be a positive duration',
+      'safety.backupRetention: "a week" is not a positive duration',
     ],
     ['a zero recheck interval', { busyRecheckSeconds: 0 }, 'safety.busyRecheckSeconds: '],
     [
@@ -77,14 +77,14 @@ describe('the rollback input', () => {
     [
       'a target without its database',
       { target: 'events_daily' },
-      'target: must be a plain table name written database.table',
+      'target: events_daily is not a plain table name written database.table',
     ],
-    ['a quoted backup name', { backup: 'analytics.`x`' }, 'backup: must be a plain table name'],
+    ['a quoted backup name', { backup: 'analytics.`x`' }, 'backup: "analytics.`x`" is not a plain table name'],
     ['no partitions', { partitions: [] }, 'partitions: '],
     [
       'a partition id that is not one',
       { partitions: [{ id: '2024-01', rows: 1 }] },
-      'partitions.0.id: must be a partition id',
+      'partitions.0.id: 2024-01 is not a partition id',
     ],
     ['negative rows', { partitions: [{ id: '202401', rows: -1 }] }, 'partitions.0.rows: '],
   ])('refuses %s, naming the field', (_name, extra, message) => {
@@ -114,7 +114,7 @@ describe('resolving a workflow input where it enters', () => {
     expect((failure as Error).message.split('\n')).toEqual([
       'invalid rollbackWorkflow input:',
       'backfill: Too small: expected string to have >=1 characters',
-      'target: must be a plain table name written database.table',
+      'target: x is not a plain table name written database.table',
       'partitions: Too small: expected array to have >=1 items',
     ]);
   });

@@ -43,7 +43,7 @@ describe('a view job over a source without a time column (cutoff: snapshot)', ()
 
   it('names snapshot among the cutoffs a job may give', () => {
     expect(messageFor({ ...example(), cutoff: 'later' })).toContain(
-      'cutoff: must be auto, snapshot or a UTC time written YYYY-MM-DDThh:mm:ssZ',
+      'cutoff: later is not auto, snapshot or a UTC time written YYYY-MM-DDThh:mm:ssZ',
     );
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_CLICKHOUSE_HTTP_PORT } from '../../src/clickhouse/connect';
+import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from '../../src/temporal/backfill-search-attributes';
 import { DEFAULT_TEMPORAL_PORT, DEFAULT_UI_PORT } from '../../src/temporal/dev-server';
 import { SQLITE_THROUGHPUT_ARGS, THROUGHPUT_DYNAMIC_CONFIG_ARGS } from '../../src/temporal/dev-server-throughput';
 
@@ -47,5 +48,10 @@ describe('temporal-dev.yml', () => {
   it('starts Temporal with the throughput settings our own dev server uses', () => {
     const command = compose.services.temporal.command ?? '';
     expect(command).toContain([...THROUGHPUT_DYNAMIC_CONFIG_ARGS, ...SQLITE_THROUGHPUT_ARGS].join(' '));
+  });
+
+  it('registers the search attributes our own dev server registers', () => {
+    const command = (compose.services.temporal.command ?? '').split(/\s+/).join(' ');
+    expect(command).toContain(BACKFILL_SEARCH_ATTRIBUTE_ARGS.join(' '));
   });
 });

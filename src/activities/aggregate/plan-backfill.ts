@@ -2,7 +2,12 @@ import type { ClickHouse } from '../../clickhouse/clickhouse';
 import type { Statement } from '../../clickhouse/statement';
 import { isClickHouseError } from '../../clickhouse/clickhouse-error';
 import { isMergeTreeFamily } from '../../clickhouse/engine-family';
-import type { BackfillPlan, PartitionPlan } from '../../shared/backfill-results';
+import {
+  MAX_TRUSTED_ROWS,
+  type BackfillPlan,
+  type PartitionPlan,
+  type UnchangedPartitions,
+} from '../../shared/backfill-results';
 import type { AggregateJob } from '../../shared/job-spec';
 import {
   partitionChange,
@@ -257,9 +262,13 @@ export async function changesOf(
   checked: CheckedJob,
   partitions: PartitionPlan[],
   dialect: ServerDialect,
-): Promise<{ changes: Map<string, PartitionChange>; snapshots?: Map<string, SourceSnapshot> }> {
+): Promise<{
+  changes: Map<string, PartitionChange>;
+  entries: Map<string, LedgerEntry>;
+  snapshots?: Map<string, SourceSnapshot>;
+}> {
   const changes = new Map<string, PartitionChange>();
-  if (partitions.length === 0) return { changes };
+  if (partitions.length === 0) return { changes, entries: new Map() };
   const { shape, source, target } = checked;
   const range = { start: partitions[0].start, end: partitions[partitions.length - 1].end };
   const snapshots = await sourceSnapshots(
@@ -277,7 +286,30 @@ export async function changesOf(
     const current = snapshots && (snapshots.get(p.id) ?? emptySnapshot()).fingerprint;
     changes.set(p.id, partitionChange(current, entries.get(p.id), jobHash, p.targetRows));
   }
-  return { changes, snapshots };
+  return { changes, entries, snapshots };
+}
+
+/** The partitions `--only changed` leaves out, with the ledger rows it trusted for them; undefined when none. */
+export function unchangedPartitions(
+  partitions: PartitionPlan[],
+  changes: Map<string, PartitionChange>,
+  entries: Map<string, LedgerEntry>,
+): UnchangedPartitions | undefined {
+  const trusted = partitions.flatMap((p) => {
+    const entry = entries.get(p.id);
+    return changes.get(p.id)?.changed === false && entry ? [entry] : [];
+  });
+  if (trusted.length === 0) return undefined;
+  return {
+    count: trusted.length,
+    since: trusted.map((e) => e.swappedAt).reduce((a, b) => (b > a ? b : a)),
+    rows: trusted.slice(0, MAX_TRUSTED_ROWS).map((e) => ({
+      partition: e.partition,
+      swappedAt: e.swappedAt,
+      writer: e.writer,
+      targetRows: e.targetRows,
+    })),
+  };
 }
 
 /** The partitions a mode takes: `changes` is needed for `changed`, `failed` for `failed`. */
@@ -327,8 +359,9 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
         // The server is known before the target and the ledger are read: on Cloud they are read consistently.
         const dialect = dialectOf(server);
         const all = await partitionsOfRange(ch, job, checked, from, to, dialect);
-        const changes = only === 'changed' ? (await changesOf(ch, job, checked, all, dialect)).changes : undefined;
-        const partitions = partitionsTaken(only, all, changes, failed);
+        const changed = only === 'changed' ? await changesOf(ch, job, checked, all, dialect) : undefined;
+        const partitions = partitionsTaken(only, all, changed?.changes, failed);
+        const unchanged = changed && unchangedPartitions(all, changed.changes, changed.entries);
         log.info('planned backfill', {
           source: qualifiedName(source),
           target: qualifiedName(target),
@@ -343,6 +376,7 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
           sourceHasParts: await sourceHasParts(ch, source),
           partitions,
           server,
+          ...(unchanged ? { unchanged } : {}),
         };
       },
     );

@@ -5,7 +5,7 @@ import type { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { Command } from 'commander';
 import type { ClickHouseDoctorInput, DoctorCheck } from '../../activities/service/doctor';
-import { backfillPartitionsKey, backfillTargetKey } from '../../temporal/backfill-search-attributes';
+import { backfillPartitionsKey, backfillRoleKey, backfillTargetKey } from '../../temporal/backfill-search-attributes';
 import { temporalConfigFromEnv, type TemporalConfig } from '../../temporal/connection';
 import type { doctorWorkflow } from '../../workflows';
 import { CliError } from '../cli-error';
@@ -69,7 +69,7 @@ async function checkTemporal(client: Client, config: TemporalConfig, r: Report):
   }
 
   const { customAttributes } = await operatorService.listSearchAttributes({ namespace });
-  for (const key of [backfillTargetKey, backfillPartitionsKey]) {
+  for (const key of [backfillTargetKey, backfillPartitionsKey, backfillRoleKey]) {
     const wanted = CLI_TYPE_NAMES[key.type];
     const registered = customAttributes?.[key.name];
     const name = `search attribute ${key.name}`;

@@ -10,7 +10,7 @@ import type { dailyIncrementalWorkflow } from '../../workflows';
 import { dailyInputSchema } from '../../shared/daily-input';
 import { isTimeZone } from '../../shared/days';
 import type { AggregateJob } from '../../shared/job-spec';
-import { parseIsoDate } from '../../shared/partitions';
+import { isoDateRefusal, parseIsoDate } from '../../shared/partitions';
 import { CliError } from '../cli-error';
 import { loadAggregateJobFile } from '../job-file';
 import { connectTemporalClient, taskQueueFromEnv } from '../temporal-client';
@@ -72,7 +72,7 @@ export async function createOrUpdateDailySchedule(
 /** Parses a `YYYY-MM-DD` flag as a UTC midnight. */
 function isoDay(text: string, flag: string): Date {
   const d = parseIsoDate(text);
-  if (!d) throw new CliError(`${flag} must be a date written YYYY-MM-DD`);
+  if (!d) throw new CliError(`${flag}: ${isoDateRefusal(text)}`);
   return d;
 }
 

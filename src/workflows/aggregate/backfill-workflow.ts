@@ -159,6 +159,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     to,
     ...loop.outcome(),
     backup: progress.backup,
+    ...(plan.unchanged ? { unchanged: plan.unchanged } : {}),
   });
   log.info('backfill completed', { partitions: summary.partitions.length, rowsWritten: summary.rowsWritten });
   return summary;

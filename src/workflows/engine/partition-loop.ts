@@ -7,6 +7,7 @@ import {
   log,
   metricMeter,
   patched,
+  setCurrentDetails,
   setHandler,
   sleep,
   workflowInfo,
@@ -35,6 +36,7 @@ import {
 } from '../../shared/messages';
 import type { BackfillProgress, PartitionProgress } from '../../shared/progress';
 import { BackfillPause } from './backfill-pause';
+import { currentDetailsOf } from './current-details';
 import { packPartitions, unpackPartitions, type CarriedPartitions } from './carried-partitions';
 import { approvalRefusal, pauseRefusal, refuseIf, resumeRefusal } from './operator-refusals';
 import { applyStepReport } from './partition-progress';
@@ -175,6 +177,21 @@ export class PartitionLoop {
       validator: checkParallelism,
     });
     setHandler(partitionStepSignal, (report) => applyStepReport(this.byId.get(report.partition), report));
+    // Outside cancellation: a cancelled job keeps saying where it stands (and its wait is not a rejected promise).
+    void CancellationScope.nonCancellable(() => this.showDetails());
+  }
+
+  /**
+   * Keeps the Web UI's current details (the workflow metadata query) saying where the job stands, set only when
+   * the line changes. Replay-safe: `setCurrentDetails` and `condition` are workflow state, not commands.
+   */
+  private async showDetails(): Promise<void> {
+    let shown = '';
+    for (;;) {
+      await condition(() => currentDetailsOf(this.progress) !== shown);
+      shown = currentDetailsOf(this.progress);
+      setCurrentDetails(shown);
+    }
   }
 
   /** The `pause` Update: pauses as the signal does and says what became of the running INSERTs. */
