@@ -3,7 +3,9 @@ import type { ImportInputRaw, ImportSummary } from '../../src/shared/import-inpu
 import { createPypiTable, insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
-import { pypiImportJob, sqlTime, tablesOf, whileIngesting } from '../helpers/view-jobs';
+import { pypiImportJob, sqlTime, tablesOf, viewJobFile, whileIngesting } from '../helpers/view-jobs';
+import { runCliOn } from '../helpers/run-cli-captured';
+import { writeFileSync } from 'node:fs';
 import type { TableRef } from '../../src/shared/table-ref';
 import { statementOf } from '../helpers/statement-of';
 
@@ -52,6 +54,18 @@ describe('kind: import — a two-level chain of views loaded exactly once while 
 
   afterAll(async () => {
     await h?.close();
+  });
+
+  it("plan shows both levels duplicated, the second view copy reading the first target's duplicate", async () => {
+    const before = await tablesOf(h.ch, db);
+    // pypi is still empty: a checkpoint given (auto finds none).
+    const checkpoint = sqlTime(Date.now() - 60_000).replace(' ', 'T') + 'Z';
+    const plan = await h.withWorker(() => runCliOn(h, 'plan', '--job', viewJobFile(pypiImportJob(db, { checkpoint }))));
+    if (process.env.PLAN_OUT) writeFileSync(process.env.PLAN_OUT, plan.out);
+    expect(plan.err).toBe('');
+    expect(plan.out).toMatch(/pypi_daily_mv_v2_202401_\w+ \(materialized view\)/);
+    expect(plan.out).toMatch(/FROM `import_chain_\w+`\.`pypi_hourly_v2_202401_\w+`/);
+    expect(await tablesOf(h.ch, db)).toEqual(before);
   });
 
   it('both targets equal their queries over the whole source, the deepest validated against its copy', async () => {
