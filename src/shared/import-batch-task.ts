@@ -7,13 +7,20 @@ import type { ImportPartitionTask } from './partition-task';
 
 /**
  * The duplicates of one batch for one writer: `<table>_v2_<partition>_<writer tag>` of each view target and each
- * view, each in its own database (the main table's is the task's shadow, named the same way).
+ * view, each in its own database (the main table's is the task's shadow, named the same way); a view down a chain
+ * reads the duplicate of the target it reads.
  */
 export function importDuplicates(plan: ImportPlan, partitionId: string, tag: string): ImportDuplicates {
   const copyOf = (t: TableRef) => shadowTableFor(t, partitionId, tag);
   return {
     targets: plan.targets.map((t) => ({ ...t, copy: copyOf(t.table) })),
-    views: plan.views.map((v) => ({ view: v.view, copy: copyOf(v.view), into: copyOf(v.target), select: v.select })),
+    views: plan.views.map((v) => ({
+      view: v.view,
+      copy: copyOf(v.view),
+      into: copyOf(v.target),
+      select: v.select,
+      ...(v.reads ? { reads: v.reads, from: copyOf(v.reads) } : {}),
+    })),
   };
 }
 

@@ -26,8 +26,10 @@ export type ImportInputRaw = z.input<typeof importInputSchema>;
 export interface ImportView {
   view: TableRef;
   target: TableRef;
-  /** `system.tables.as_select`: the server's own normalised text, reading the main table by its qualified name. */
+  /** `system.tables.as_select`: the server's own normalised text, reading `reads` by its qualified name. */
   select: string;
+  /** The view target it reads, for a view further down a chain (A → A_target → B); absent: the main table. */
+  reads?: TableRef;
 }
 
 /**
@@ -147,7 +149,8 @@ export interface ImportBatchBuild {
  */
 export interface ImportDuplicates {
   targets: (ImportTarget & { copy: TableRef })[];
-  views: { view: TableRef; copy: TableRef; into: TableRef; select: string }[];
+  /** Each view's copy, writing `into` a target's duplicate and reading `from` (absent: the main table's) as `reads`. */
+  views: { view: TableRef; copy: TableRef; into: TableRef; select: string; reads?: TableRef; from?: TableRef }[];
 }
 
 /** What an import returns: the backfill summary (`to` is the checkpoint), and every table it loaded. */

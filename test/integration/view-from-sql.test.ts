@@ -220,4 +220,20 @@ describe('a view job given as SQL', () => {
     ).toContain(`reads ${db}.countries besides the source; list it in dimensions`);
     expect(await tablesOf(h.ch, db)).toEqual(before);
   });
+  it('refuses an existing target that feeds a further view (a chain), naming that view and creating nothing', async () => {
+    const exec = (query: string) => h.ch.exec(statementOf({ query, params: {} }));
+    await exec(`CREATE TABLE ${db}.chained (day Date, n UInt64) ENGINE = MergeTree ORDER BY day`);
+    await exec(`CREATE TABLE ${db}.chained_totals (n UInt64) ENGINE = SummingMergeTree ORDER BY tuple()`);
+    await exec(`CREATE MATERIALIZED VIEW ${db}.chained_totals_mv TO ${db}.chained_totals
+      AS SELECT sum(n) AS n FROM ${db}.chained`);
+    const before = await tablesOf(h.ch, db);
+    const job = hourlyJob('chained', {
+      select: `SELECT toDate(timestamp) AS day, count() AS n FROM ${db}.pypi GROUP BY day`,
+      target: { table: `${db}.chained`, engine: 'MergeTree', orderBy: ['day'] },
+    });
+    const run = await cli('start', '--job', viewJobFile(job));
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(`${db}.chained feeds materialized view ${db}.chained_totals_mv (a chain)`);
+    expect(await tablesOf(h.ch, db)).toEqual(before);
+  });
 });

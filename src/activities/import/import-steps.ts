@@ -51,7 +51,10 @@ export interface ImportBatchStatements extends ShadowStatements {
   move(copy: TableRef, live: TableRef, partitionId: string): Statement[];
 }
 
-/** Each duplicate table with the live table its partitions move into: the view targets first, the main table last. */
+/**
+ * Each duplicate table with the live table its partitions move into: the view targets first, deepest level of a
+ * chain first (the plan lists them so), the main table last.
+ */
 export function importMoves(task: ImportPartitionTask): { copy: TableRef; live: TableRef }[] {
   return [
     ...task.duplicates.targets.map((t) => ({ copy: t.copy, live: t.table })),
@@ -59,9 +62,12 @@ export function importMoves(task: ImportPartitionTask): { copy: TableRef; live: 
   ];
 }
 
-/** A view copy's SELECT: the live view's, re-pointed from the main table at this batch's duplicate of it. */
-const copySelect = (task: ImportPartitionTask, select: string): string =>
-  repointViewSelect(select, task.target, task.shadow);
+/**
+ * A view copy's SELECT: the live view's, re-pointed from the table it reads (the main table, or a view target up
+ * the chain) at this batch's duplicate of it.
+ */
+const copySelect = (task: ImportPartitionTask, view: ImportPartitionTask['duplicates']['views'][number]): string =>
+  repointViewSelect(view.select, view.reads ?? task.target, view.from ?? task.shadow);
 
 /** Renders every statement of an import batch's steps from its task (see {@link ImportBatchStatements}). */
 export function importBatchStatements(task: ListedImportTask): ImportBatchStatements {
@@ -76,7 +82,7 @@ export function importBatchStatements(task: ListedImportTask): ImportBatchStatem
       ...dropTables,
       createTableLike(task.shadow, task.target),
       ...duplicates.targets.map((t) => createTableLike(t.copy, t.table)),
-      ...duplicates.views.map((v) => createViewCopy(v.copy, v.into, copySelect(task, v.select))),
+      ...duplicates.views.map((v) => createViewCopy(v.copy, v.into, copySelect(task, v))),
     ],
     truncate: tables.map(truncateTable),
     insert: task.build.files
@@ -178,7 +184,7 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
             const [expected] = await ch.rows(
               dialect.consistentRead(
                 selectViewsTotals(
-                  views.map((v) => copySelect(task, v.select)),
+                  views.map((v) => copySelect(task, v)),
                   target,
                 ),
               ),

@@ -1,6 +1,6 @@
 import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { isClickHouseError } from '../../clickhouse/clickhouse-error';
-import { isMergeTreeFamily } from '../../clickhouse/engine-family';
+import { engineFamily, isMergeTreeFamily } from '../../clickhouse/engine-family';
 import { type ImportBatch, type ImportDescription, type ImportPlan, type ImportView } from '../../shared/import-input';
 import { formatCheckpoint, importBatchTask } from '../../shared/import-batch-task';
 import { parseCutoff, type ImportJob } from '../../shared/job-spec';
@@ -156,63 +156,103 @@ export function checkPlain(what: string, t: TableRef): void {
   }
 }
 
+/** How many levels of views an import follows from the main table (A → A_target → B → B_target is two). */
+export const MAX_CHAIN_DEPTH = 4;
+
 /**
- * The materialized views fed from the main table, each re-pointable at a duplicate of it and writing a `TO` table
- * of the MergeTree family that feeds no further view; and per target what validation compares.
+ * The materialized views fed from the main table, and those fed from their targets, level by level (a chain
+ * A → A_target → B → B_target): each re-pointable at a duplicate of the table it reads and writing a `TO` table of
+ * the MergeTree family. A view writing into a table read earlier in the chain (a cycle), or a chain deeper than
+ * {@link MAX_CHAIN_DEPTH}, is refused naming the view. The targets come deepest first (the order of the moves), and
+ * per target what validation compares.
  */
 export async function viewsOf(ch: ClickHouse, main: TableRef) {
   const views: ImportView[] = [];
-  const outputs = new Map<string, { target: TableRef; outputs: string[][]; rowWise: boolean }>();
-  for (const row of await ch.rows(selectDependentViews(main))) {
-    const view = { database: row.database, name: row.name };
-    const refuse = (why: string) =>
-      new JobSpecError(
-        'target.table',
-        `${row.engine === 'MaterializedView' ? 'materialized view' : row.engine} ${qualifiedName(view)} reads ${qualifiedName(main)}: ${why}`,
-      );
-    if (row.engine === 'View') continue;
-    if (row.engine !== 'MaterializedView') throw refuse('only materialized views can be duplicated');
-    const target = { database: row.target_database, name: row.target_table };
-    if (target.name === '' || target.name.startsWith('.inner')) {
-      throw refuse('it has no TO table (its rows live in an inner table): create it with TO <table> to import');
+  const outputs = new Map<
+    string,
+    { target: TableRef; outputs: string[][]; rowWise: boolean; depth: number; merged?: string }
+  >();
+  // Tables whose views were listed (a target among them is a cycle), and tables queued to be listed.
+  const read = new Set<string>();
+  const queued = new Set<string>([qualifiedName(main)]);
+  let level: { table: TableRef; engine?: string }[] = [{ table: main }];
+  for (let depth = 1; level.length > 0; depth++) {
+    const next: typeof level = [];
+    for (const { table: source, engine: sourceEngine } of level) {
+      read.add(qualifiedName(source));
+      for (const row of await ch.rows(selectDependentViews(source))) {
+        const view = { database: row.database, name: row.name };
+        const refuse = (why: string) =>
+          new JobSpecError(
+            'target.table',
+            `${row.engine === 'MaterializedView' ? 'materialized view' : row.engine} ${qualifiedName(view)} reads ${qualifiedName(source)}: ${why}`,
+          );
+        if (row.engine === 'View') continue;
+        if (row.engine !== 'MaterializedView') throw refuse('only materialized views can be duplicated');
+        if (depth > MAX_CHAIN_DEPTH) {
+          throw refuse(`the chain of views from ${qualifiedName(main)} is deeper than ${MAX_CHAIN_DEPTH} levels`);
+        }
+        const target = { database: row.target_database, name: row.target_table };
+        if (target.name === '' || target.name.startsWith('.inner')) {
+          throw refuse('it has no TO table (its rows live in an inner table): create it with TO <table> to import');
+        }
+        if (same(target, main)) throw refuse('it writes back into the table itself');
+        if (read.has(qualifiedName(target))) {
+          throw refuse(`it writes into ${qualifiedName(target)}, read earlier in the chain of views (a cycle)`);
+        }
+        checkPlain('materialized view', view);
+        checkPlain('view target', target);
+        try {
+          repointViewSelect(row.view_select, source, shadowTableFor(source, 'all', DESCRIBED_WRITER_TAG));
+        } catch (err) {
+          if (!(err instanceof ViewRepointError)) throw err;
+          throw refuse(`its SELECT cannot be re-pointed at a duplicate unambiguously: ${err.message}`);
+        }
+        const [info] = await ch.rows(selectImportTableInfo(target));
+        if (!info) throw refuse(`its TO table ${qualifiedName(target)} does not exist`);
+        if (!isMergeTreeFamily(info.engine))
+          throw refuse(`its TO table ${qualifiedName(target)} is ${info.engine}, not of the MergeTree family`);
+        let described: { name: string }[];
+        try {
+          described = await ch.rows(describeSelect({ query: row.view_select, params: {} }));
+        } catch (err) {
+          if (!isClickHouseError(err)) throw err;
+          throw refuse(`ClickHouse cannot describe its SELECT: ${err.message}`);
+        }
+        const [plan] = await ch.rows(explainSelectPlan(row.view_select));
+        const entry = outputs.get(qualifiedName(target)) ?? { target, outputs: [], rowWise: true, depth };
+        entry.outputs.push(described.map((d) => d.name));
+        entry.rowWise &&= isRowWisePlan(plan.explain);
+        entry.depth = Math.max(entry.depth, depth);
+        // A view reading a level whose engine merges rows saw insert blocks, not the merged table validation reads.
+        if (sourceEngine !== undefined && engineFamily(sourceEngine) !== 'MergeTree') {
+          entry.merged ??= `${qualifiedName(source)} (${sourceEngine})`;
+        }
+        outputs.set(qualifiedName(target), entry);
+        views.push({ view, target, select: row.view_select, ...(depth > 1 ? { reads: source } : {}) });
+        if (!queued.has(qualifiedName(target))) {
+          queued.add(qualifiedName(target));
+          next.push({ table: target, engine: info.engine });
+        }
+      }
     }
-    if (same(target, main)) throw refuse('it writes back into the table itself');
-    checkPlain('materialized view', view);
-    checkPlain('view target', target);
-    try {
-      repointViewSelect(row.view_select, main, shadowTableFor(main, 'all', DESCRIBED_WRITER_TAG));
-    } catch (err) {
-      if (!(err instanceof ViewRepointError)) throw err;
-      throw refuse(`its SELECT cannot be re-pointed at a duplicate unambiguously: ${err.message}`);
-    }
-    const [info] = await ch.rows(selectImportTableInfo(target));
-    if (!info) throw refuse(`its TO table ${qualifiedName(target)} does not exist`);
-    if (!isMergeTreeFamily(info.engine))
-      throw refuse(`its TO table ${qualifiedName(target)} is ${info.engine}, not of the MergeTree family`);
-    if (info.dependencies_table.length > 0) {
-      const fed = info.dependencies_table.map((name, i) =>
-        qualifiedName({ database: info.dependencies_database[i], name }),
-      );
-      throw refuse(`its TO table ${qualifiedName(target)} feeds ${fed.join(', ')}: chained views are not supported`);
-    }
-    let described: { name: string }[];
-    try {
-      described = await ch.rows(describeSelect({ query: row.view_select, params: {} }));
-    } catch (err) {
-      if (!isClickHouseError(err)) throw err;
-      throw refuse(`ClickHouse cannot describe its SELECT: ${err.message}`);
-    }
-    const [plan] = await ch.rows(explainSelectPlan(row.view_select));
-    const entry = outputs.get(qualifiedName(target)) ?? { target, outputs: [], rowWise: true };
-    entry.outputs.push(described.map((d) => d.name));
-    entry.rowWise &&= isRowWisePlan(plan.explain);
-    outputs.set(qualifiedName(target), entry);
-    views.push({ view, target, select: row.view_select });
+    level = next;
   }
   const targets = [];
-  for (const { target, outputs: outs, rowWise } of outputs.values()) {
+  const deepestFirst = [...outputs.values()].sort((a, b) => b.depth - a.depth);
+  for (const { target, outputs: outs, rowWise, merged } of deepestFirst) {
     const [info] = await ch.rows(selectImportTableInfo(target));
-    targets.push(targetChecks(target, info.engine, info.engine_full, await columnsOf(ch, target), outs, rowWise));
+    const checks = targetChecks(target, info.engine, info.engine_full, await columnsOf(ch, target), outs, rowWise);
+    targets.push(
+      merged === undefined
+        ? checks
+        : {
+            ...checks,
+            rows: false,
+            totals: [],
+            note: `fed from ${merged}, whose rows merge: its views saw insert blocks, not the merged table; not compared`,
+          },
+    );
   }
   return { views, targets };
 }

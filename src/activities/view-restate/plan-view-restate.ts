@@ -6,6 +6,7 @@ import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { ViewRestateInput, ViewRestatePlan } from '../../shared/view-restate-input';
 import { selectTableColumns, selectTableInfo } from '../../sql/engine/introspection';
 import { dialectOf } from '../../sql/engine/server-dialect';
+import { selectDependentViews } from '../../sql/import/import';
 import { repointViewSelect, ViewRepointError } from '../../sql/import/repoint-view-select';
 import { selectRestatePartitions, selectRestateView } from '../../sql/view-restate/restate';
 import type { ActivityDeps } from '../engine/deps';
@@ -70,6 +71,15 @@ export function planViewRestate({ clickhouse: ch, log }: ActivityDeps) {
         }
         const [info] = await ch.rows(selectTableInfo(target));
         if (!info) throw new JobSpecError('view', `the view's target ${qualifiedName(target)} does not exist`);
+        // REPLACE PARTITION feeds no view: a view reading the target (a chain) would keep the old rows' results.
+        const chained = (await ch.rows(selectDependentViews(target))).filter((v) => v.engine === 'MaterializedView');
+        if (chained.length > 0) {
+          throw new JobSpecError(
+            'view',
+            `the target ${qualifiedName(target)} feeds materialized view ${chained.map(qualifiedName).join(', ')} ` +
+              '(a chain): a restate replaces partitions of one level only, so that view would keep results of the old rows',
+          );
+        }
         const engine = engineFamily(info.engine, target);
         const key = PARTITION_KEY.exec(info.partition_key);
         if (!key) {

@@ -20,6 +20,7 @@ import {
 import { selectPartitionRowsBetween } from '../../sql/engine/partition-ops';
 import type { PartitionPlan } from '../../shared/backfill-results';
 import { partitionFromId } from '../../shared/partitions';
+import { refuseChainedTarget } from './refuse-chained-target';
 import { JobSpecError } from '../engine/errors';
 import { readSelectAst } from './select-ast';
 
@@ -199,6 +200,7 @@ export async function checkViewQueryJob(
   const output = await rowsOfUserSql(ch, job, describeViewQuery(vq));
   checkOrderBy(vq, output);
   const targetExisted = await checkExistingQueryTarget(ch, vq, tables.target, output);
+  if (targetExisted) await refuseChainedTarget(ch, tables.target);
   return { columns: output.map((c) => c.name), targetExisted };
 }
 

@@ -33,6 +33,7 @@ import {
   type ViewShape,
 } from '../../sql/view/view';
 import { selectPartitionRowsBetween } from '../../sql/engine/partition-ops';
+import { refuseChainedTarget } from './refuse-chained-target';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
@@ -250,6 +251,7 @@ export async function checkViewJob(ch: ClickHouse, job: ViewJob) {
   await checkFunctions(ch, shape);
   const output = await describeOutput(ch, shape, tables.source);
   const targetExisted = await checkExistingTarget(ch, shape, tables.target, output);
+  if (targetExisted) await refuseChainedTarget(ch, tables.target);
   return { shape, tables, targetExisted };
 }
 
