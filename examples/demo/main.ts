@@ -38,7 +38,8 @@ const PYPI = { rows: 5_000_000, days: 90, batch: 2_000, intervalMs: 200 };
  * six months partition by partition with a live progress bar, and prints the summary and the validation results.
  * Exits 0 only when every partition validated. Running it again while a backfill is unfinished resumes it.
  * `npm start -- --example pypi` runs the guide's view scenario instead (see {@link runPypiExample}), `--example
- * pypi-import` its scenario 1 (see examples/demo/cli/pypi-import-example.ts).
+ * pypi-import` its scenario 1 (see examples/demo/cli/pypi-import-example.ts), `--example pypi-s3` the same from
+ * Parquet files in a bucket of a local S3 server (PyPI's moto, `npm run setup:moto`).
  */
 async function main(): Promise<number> {
   mkdirSync(DATA_DIR, { recursive: true });
@@ -68,10 +69,8 @@ async function main(): Promise<number> {
           const example = process.argv[process.argv.indexOf('--example') + 1];
           if (example === 'pypi-import')
             return await worker.runUntil(() => runPypiImportExample(client, taskQueue, log));
-          if (example === 'pypi-s3') {
-            const bucket = path.join(DATA_DIR, 'pypi-bucket');
-            return await worker.runUntil(() => runPypiImportExample(client, taskQueue, log, { clickhouse, bucket }));
-          }
+          if (example === 'pypi-s3')
+            return await worker.runUntil(() => runPypiImportExample(client, taskQueue, log, { clickhouse }));
           if (example !== 'pypi') {
             throw new Error(`unknown example ${JSON.stringify(example)}; there are: pypi, pypi-import, pypi-s3`);
           }

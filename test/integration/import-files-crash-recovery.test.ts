@@ -4,7 +4,12 @@ import type { ImportSummary } from '../../src/shared/import-input';
 import { insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { CRASH_SAFETY, shadowTables, useCrashTest } from '../helpers/crash-workers';
 import { createCrashTestPypi, createPypiWithViews, pypiImportJob, pypiViewTargets } from '../helpers/view-jobs';
-import { createMotoCollection, MOTO_COLLECTION, startMotoServer, type MotoServer } from '../helpers/moto-server';
+import {
+  createMotoCollection,
+  MOTO_COLLECTION,
+  startMotoServer,
+  type MotoServer,
+} from '../../examples/demo/moto-server';
 import type { TableRef } from '../../src/shared/table-ref';
 import { statementOf } from '../helpers/statement-of';
 

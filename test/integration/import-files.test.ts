@@ -1,5 +1,10 @@
 import { progressQuery } from '../../src/shared/messages';
-import { createMotoCollection, MOTO_COLLECTION, startMotoServer, type MotoServer } from '../helpers/moto-server';
+import {
+  createMotoCollection,
+  MOTO_COLLECTION,
+  startMotoServer,
+  type MotoServer,
+} from '../../examples/demo/moto-server';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { runPypiImportExample } from '../../examples/demo/cli/pypi-import-example';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { statementOf } from '../helpers/statement-of';
@@ -45,22 +42,38 @@ describe('npm start -- --example pypi-import', () => {
     expect(tables.n).toBe('0');
   });
 
-  it('--example pypi-s3: the same from 20 Parquet files in a local bucket, and its own check passes', async () => {
-    const bucket = mkdtempSync(path.join(tmpdir(), 'pypi-bucket-'));
+  it('--example pypi-s3: the same from 20 Parquet files in a local S3 bucket, and stops the S3 server', async () => {
     const lines: string[] = [];
+    const logged: string[] = [];
     const log = jest.spyOn(console, 'log').mockImplementation((m: string) => void lines.push(m));
     let code: number;
     try {
       code = await h.withWorker(
-        () => runPypiImportExample(h.env.client, h.taskQueue, () => undefined, { clickhouse: h.ch, bucket }),
+        () => runPypiImportExample(h.env.client, h.taskQueue, (m) => void logged.push(m), { clickhouse: h.ch }),
         { demo: true },
       );
     } finally {
       log.mockRestore();
-      rmSync(bucket, { recursive: true, force: true });
     }
     const output = lines.join('\n');
     expect(output).toContain('OK: every row counted exactly once in every table');
+    expect(output).toMatch(
+      /pypi before the checkpoint: 2,000,000 rows, digest (\d+); pypi_history: 2,000,000 rows, digest \1/,
+    );
     expect(code).toBe(0);
+    const endpoint = /S3 server \(moto\) at (http:\/\/127\.0\.0\.1:\d+), bucket pypi/.exec(logged.join('\n'))?.[1];
+    expect(logged.join('\n')).toMatch(/20 Parquet files of pypi_history written to http:\/\/127\.0\.0\.1:\d+\/pypi\//);
+    expect(endpoint).toBeDefined();
+    // moto is stopped: nothing answers on its port any more.
+    await expect(fetch(`${endpoint}/pypi`)).rejects.toThrow();
+    // The job read the bucket through an s3 glob: the ledger holds its 20 files, every history row once.
+    const [ledger] = await h.ch.rows(
+      statementOf<{ files: string; batches: string; rows: string; s3: string }>({
+        query:
+          "SELECT toString(count()) AS files, toString(uniqExact(batch)) AS batches, toString(sum(rows)) AS rows, toString(countIf(startsWith(source, 's3:'))) AS s3 FROM default._backfill_import_files",
+        params: {},
+      }),
+    );
+    expect(ledger).toEqual({ files: '20', batches: '5', rows: '2000000', s3: '20' });
   });
 });

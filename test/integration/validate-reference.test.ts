@@ -10,7 +10,7 @@ import type { ValidationReport } from '../../src/shared/validation-report';
 import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
-import { createMotoCollection, MOTO_COLLECTION, startMotoServer } from '../helpers/moto-server';
+import { createMotoCollection, MOTO_COLLECTION, startMotoServer } from '../../examples/demo/moto-server';
 
 const COLUMNS = 'user_id, host, device_ip, date, daily_events, daily_sum_ctr, daily_sum_sq_ctr, hours';
 

@@ -6,7 +6,7 @@ import { partitionLockId } from '../../src/shared/partition-lock';
 import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
-import { freePort } from '../helpers/free-port';
+import { freePort } from '../../examples/demo/free-port';
 
 /** Debian's chromium; `.ci/run` installs it when missing. */
 const CHROMIUM = '/usr/bin/chromium';

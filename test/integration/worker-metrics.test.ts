@@ -8,7 +8,7 @@ import type { BackfillSummary } from '../../src/shared/backfill-results';
 import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { exampleJob } from '../helpers/backfill-harness';
 import { withClickHouse } from '../helpers/crash-workers';
-import { freePort } from '../helpers/free-port';
+import { freePort } from '../../examples/demo/free-port';
 import { createTestTemporal } from '../helpers/temporal-env';
 
 const REPO = path.resolve(__dirname, '..', '..');
