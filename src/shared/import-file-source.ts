@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isPlainIdentifier } from './plain-identifier';
 import { credentialsInPath } from './path-credentials';
+import { forbiddenReferenceHost } from './reference-host';
 
 /**
  * The table functions an import reads files through: `s3` (S3 and S3-compatible stores, GCS through its S3 API),
@@ -26,10 +27,19 @@ const globPath = z
   .refine((p) => !/[\0\n\r]/.test(p), { message: 'must not hold control characters' });
 
 /**
+ * A path the server fetches from a host (`s3`, `url`): never a link-local or cloud metadata address, where the
+ * server would send its own credentials (as `validate --reference` refuses).
+ */
+const remotePath = globPath.superRefine((p, ctx) => {
+  const refusal = forbiddenReferenceHost(p);
+  if (refusal) ctx.addIssue({ code: 'custom', message: refusal });
+});
+
+/**
  * A URL: `{a,b}` and `{1..9}` name its files, but `*` cannot be expanded (an HTTP server lists no directory;
  * ClickHouse reads index pages only as an experiment), and `?` starts the query string.
  */
-const urlPath = globPath.refine((p) => !p.includes('*'), {
+const urlPath = remotePath.refine((p) => !p.includes('*'), {
   message: 'url cannot expand * (an HTTP server lists no directory): name the files with {a,b} or {1..20}',
 });
 
@@ -48,7 +58,7 @@ const common = {
 
 /** History in files: exactly one of `s3`, `url` or `file`, the path with globs, and the format. */
 export const fileSourceSchema = z.union([
-  z.object({ s3: globPath, ...common }).strict(),
+  z.object({ s3: remotePath, ...common }).strict(),
   z.object({ url: urlPath, ...common }).strict(),
   z.object({ file: globPath, ...common }).strict(),
 ]);

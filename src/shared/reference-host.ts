@@ -56,7 +56,7 @@ export function forbiddenReferenceHost(path: string): string | undefined {
   if ((v4 && isForbiddenIpv4(v4)) || isForbiddenIpv6(host) || METADATA_HOSTNAMES.has(host)) {
     return (
       `host ${url.hostname} is a link-local or cloud metadata address: the ClickHouse server would send its own ` +
-      `credentials there; give the reference's real location`
+      `credentials there; give the files' real location`
     );
   }
   return undefined;

@@ -126,6 +126,19 @@ describe('a file source as the job gives it', () => {
     }
   });
 
+  it('refuses an s3 or url path on a link-local or metadata host, naming it, but not a local file path', () => {
+    for (const source of [
+      { s3: 'http://169.254.169.254/latest/meta-data/*.parquet' },
+      { url: 'http://[fd00:ec2::254]/x.parquet' },
+      { s3: 's3://metadata.google.internal/b/*.parquet' },
+    ]) {
+      const refused = parse(source);
+      expect(refused.success).toBe(false);
+      expect(JSON.stringify(refused.error?.issues)).toContain('link-local or cloud metadata address');
+    }
+    expect(parse({ file: '/data/169.254.169.254/*.parquet' }).success).toBe(true);
+  });
+
   it('refuses a format that is not a plain ClickHouse format name', () => {
     const accepted = hostileStrings().filter((h) => parse({ file: '/d/*.csv', format: h }).success);
     expect(accepted).toEqual([]);

@@ -17,7 +17,7 @@ describe('validate --reference hosts', () => {
   ])('refuses %s, naming the host', (path, host) => {
     expect(forbiddenReferenceHost(path)).toBe(
       `host ${host} is a link-local or cloud metadata address: the ClickHouse server would send its own ` +
-        `credentials there; give the reference's real location`,
+        `credentials there; give the files' real location`,
     );
   });
 

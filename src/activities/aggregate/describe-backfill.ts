@@ -15,7 +15,7 @@ import type { ActivityDeps } from '../engine/deps';
 import { fansOut } from '../engine/cluster-ddl';
 import { withHeartbeat } from '../engine/heartbeat';
 import { jobDefinitionHash } from '../engine/job-definition-hash';
-import { ledgerTableOf, readLedger } from '../engine/ledger';
+import { fingerprintColumns, ledgerTableOf, readLedger } from '../engine/ledger';
 import { changesOf, checkJob, partitionsOfRange, partitionsTaken, type PlanBackfillInput } from './plan-backfill';
 import { tableExists } from '../engine/step-runner';
 import type { AggregatePartitionTask } from '../../shared/partition-task';
@@ -96,15 +96,7 @@ function placeholderRecord(task: AggregatePartitionTask): Parameters<typeof inse
     action: '',
     job_hash: '',
     source: '',
-    fingerprint_known: 0,
-    source_rows: 0,
-    source_version: 0,
-    source_parts: 0,
-    source_modified: 0,
-    source_bytes: 0,
-    source_hash: '',
-    source_days: '{}',
-    source_day_hashes: '{}',
+    ...fingerprintColumns(undefined),
     note: '',
     target_rows: 0,
     rows_read: 0,

@@ -120,6 +120,39 @@ async function vouchedFingerprint(
   return dayBuildFingerprint(snapshot, build.day, previous && ledgerEntryOf(previous), jobHash, otherTargetRows);
 }
 
+/** The ledger's columns of the source's fingerprint; none known: zeros, and `fingerprint_known` 0. */
+export function fingerprintColumns(fingerprint: SourceFingerprint | undefined) {
+  return {
+    fingerprint_known: fingerprint ? 1 : 0,
+    source_rows: fingerprint?.rows ?? 0,
+    source_version: fingerprint?.version ?? 0,
+    source_parts: fingerprint?.parts ?? 0,
+    source_modified: fingerprint?.modifiedAt ?? 0,
+    source_bytes: Math.round(fingerprint?.bytes ?? 0),
+    source_hash: fingerprint?.contentHash ?? '',
+    source_days: JSON.stringify(fingerprint?.days ?? {}),
+    source_day_hashes: JSON.stringify(fingerprint?.dayHashes ?? {}),
+  };
+}
+
+/**
+ * Writes one ledger row, creating the ledger first where it is missing (the first swap that finds none; on a
+ * replicated cluster on every replica, with its own Keeper path: see ServerDialect.createLedger).
+ */
+export async function insertLedgerRecord(
+  ch: ClickHouse,
+  ledger: TableRef,
+  record: LedgerRecord,
+  dialect: ServerDialect,
+): Promise<void> {
+  const insert = insertLedgerRow(ledger, record);
+  await ch.exec(insert).catch(async (err: unknown) => {
+    if (!isUnknownTable(err)) throw err;
+    await runDdl(ch, dialect.createLedger(ledger), dialect);
+    await ch.exec(insert);
+  });
+}
+
 /**
  * Records a swap of an aggregate partition in the job's ledger (created if missing): what the partition was built
  * from, by which job definition and job, and the target rows it holds now. Called by `swapPartition` after the swap
@@ -166,27 +199,14 @@ export async function recordSwap(
     action: swap.action,
     job_hash: jobHash,
     source: qualifiedName(task.source),
-    fingerprint_known: fingerprint ? 1 : 0,
-    source_rows: fingerprint?.rows ?? 0,
-    source_version: fingerprint?.version ?? 0,
-    source_parts: fingerprint?.parts ?? 0,
-    source_modified: fingerprint?.modifiedAt ?? 0,
-    source_bytes: Math.round(fingerprint?.bytes ?? 0),
-    source_hash: fingerprint?.contentHash ?? '',
-    source_days: JSON.stringify(fingerprint?.days ?? {}),
-    source_day_hashes: JSON.stringify(fingerprint?.dayHashes ?? {}),
+    ...fingerprintColumns(fingerprint),
     note,
     target_rows: swap.targetRows,
     rows_read: context?.rowsRead ?? 0,
     build_ms: context?.build.durationMs ?? 0,
     peak_memory: context?.build.peakMemoryBytes ?? null,
   };
-  const insert = insertLedgerRow(ledger, record);
-  await ch.exec(insert).catch(async (err: unknown) => {
-    if (!isUnknownTable(err)) throw err;
-    await runDdl(ch, dialect.createLedger(ledger), dialect);
-    await ch.exec(insert);
-  });
+  await insertLedgerRecord(ch, ledger, record, dialect);
   log.info('swap recorded in the ledger', { partition: task.partition.id, vouched: fingerprint !== undefined, note });
 }
 

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { Statement } from '../../clickhouse/statement';
 import type { ViewRestateBuild, ViewRestatePartitionTask } from '../../shared/partition-task';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
-import { createLedgerTable, insertLedgerRow, type LedgerRecord } from '../../sql/engine/ledger';
+import type { LedgerRecord } from '../../sql/engine/ledger';
 import { attachPartitionFrom, truncateTable } from '../../sql/engine/partition-ops';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { insertRestatedPartition, selectRestateQueryTotals } from '../../sql/view-restate/restate';
@@ -11,11 +11,11 @@ import { comparisonFor, selectViewQueryTableTotals } from '../../sql/view/view-s
 import { replacingPartitionStatements, type ReplacingStatements } from '../aggregate/aggregate-partition-statements';
 import { replacingBackup, replacingSwap } from '../aggregate/aggregate-steps';
 import type { ActivityDeps } from '../engine/deps';
-import { BackupMissingError, isUnknownTable, ValidationMismatchError } from '../engine/errors';
+import { BackupMissingError, ValidationMismatchError } from '../engine/errors';
 import { runDdl } from '../engine/cluster-ddl';
 import type { KindSteps } from '../engine/kind-steps';
 import { viewQueryChecks } from '../view/view-query-checks';
-import type { SwapContext } from '../engine/ledger';
+import { fingerprintColumns, insertLedgerRecord, type SwapContext } from '../engine/ledger';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { partitionRows, runStep, tableExists, type SwapResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
@@ -131,15 +131,7 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
       action: swap.action,
       job_hash: isRestating(task) ? restateDefinitionHash(task) : '',
       source: qualifiedName(task.source),
-      fingerprint_known: 0,
-      source_rows: 0,
-      source_version: 0,
-      source_parts: 0,
-      source_modified: 0,
-      source_bytes: 0,
-      source_hash: '',
-      source_days: '{}',
-      source_day_hashes: '{}',
+      ...fingerprintColumns(undefined),
       note:
         task.build.kind === 'restore'
           ? `restored from ${qualifiedName(task.build.from)}`
@@ -149,12 +141,7 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
       build_ms: context?.build.durationMs ?? 0,
       peak_memory: context?.build.peakMemoryBytes ?? null,
     };
-    const insert = insertLedgerRow(ledger, row);
-    await ch.exec(insert).catch(async (err: unknown) => {
-      if (!isUnknownTable(err)) throw err;
-      await ch.exec(createLedgerTable(ledger));
-      await ch.exec(insert);
-    });
+    await insertLedgerRecord(ch, ledger, row, dialectOf(task.server));
     log.info('restate recorded in the ledger', { partition: task.partition.id });
   };
 
