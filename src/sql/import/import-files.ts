@@ -48,6 +48,16 @@ function batchFilesFilter(timeColumn: string, checkpoint: number, paths: string[
 }
 
 /** A batch's fill: the rows before the checkpoint of exactly its files, into the main table's duplicate. */
+
+/** Files' identity as the array parameters the statements zip back into rows: path, size, etag, mtime. */
+function fileColumns(files: { path: string; size: number; etag: string; mtime: number }[]) {
+  return {
+    paths: files.map((f) => f.path),
+    sizes: files.map((f) => f.size),
+    etags: files.map((f) => f.etag),
+    mtimes: files.map((f) => f.mtime),
+  };
+}
 export function insertFileBatch(
   reader: FileReader,
   into: TableRef,
@@ -141,10 +151,7 @@ export function insertLoadedFiles(
       batch: run.batch,
       run: run.run,
       checkpoint: run.checkpoint,
-      paths: files.map((f) => f.path),
-      sizes: files.map((f) => f.size),
-      etags: files.map((f) => f.etag),
-      mtimes: files.map((f) => f.mtime),
+      ...fileColumns(files),
       rows: files.map((f) => f.rows),
     },
   };
@@ -187,10 +194,7 @@ export function insertFileCounts(
       target: run.target,
       run: run.run,
       batch: run.batch,
-      paths: files.map((f) => f.path),
-      sizes: files.map((f) => f.size),
-      etags: files.map((f) => f.etag),
-      mtimes: files.map((f) => f.mtime),
+      ...fileColumns(files),
       rows: files.map((f) => f.rows),
     },
   };
@@ -256,10 +260,7 @@ export function insertImportBatches(batches: TableRef, plan: string, files: Stag
       plan,
       batch_ids: files.map((f) => f.batch),
       ords: files.map((f) => f.ord),
-      paths: files.map((f) => f.path),
-      sizes: files.map((f) => f.size),
-      etags: files.map((f) => f.etag),
-      mtimes: files.map((f) => f.mtime),
+      ...fileColumns(files),
     },
   };
 }
