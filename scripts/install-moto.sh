@@ -8,6 +8,8 @@ set -euo pipefail
 readonly MOTO_VERSION="5.2.1"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/python-with-pip.sh
+source "${repo_root}/scripts/python-with-pip.sh"
 target_dir="${MOTO_TARGET_DIR:-${repo_root}/.tools/moto}"
 
 log() { echo "[install-moto] $*" >&2; }
@@ -20,13 +22,7 @@ if [[ -f "${target_dir}/.version" ]] && [[ "$(cat "${target_dir}/.version")" == 
   log "moto ${MOTO_VERSION} already installed in ${target_dir}"
   exit 0
 fi
-python=""
-for candidate in python3 python; do
-  if command -v "${candidate}" >/dev/null 2>&1 && "${candidate}" -m pip --version >/dev/null 2>&1; then
-    python="${candidate}"
-    break
-  fi
-done
+python="$(python_with_pip)"
 if [[ -z "${python}" ]]; then
   # Not fatal: only the object-storage tests need it, and they say so.
   log "no python with pip found: moto is not installed (the tests of s3 sources need it)"

