@@ -13,18 +13,10 @@ import {
 } from '../../sql/aggregate/aggregation-shape';
 import { selectDaySplitTotals } from '../../sql/daily/daily-ops';
 import { metricTotalAlias, selectSourceTotals } from '../../sql/aggregate/totals';
-import {
-  aggregatePartitionStatements,
-  type ReplacingStatements,
-} from './aggregate-partition-statements';
+import { aggregatePartitionStatements, type ReplacingStatements } from './aggregate-partition-statements';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import type { ActivityDeps } from '../engine/deps';
-import {
-  BackupIncompleteError,
-  BackupMissingError,
-  SwapVerificationError,
-  ValidationMismatchError,
-} from '../engine/errors';
+import { BackupIncompleteError, BackupMissingError, SwapVerificationError } from '../engine/errors';
 import { recordSwap, type SwapContext } from '../engine/ledger';
 import { emptySnapshot, sourceSnapshots } from './source-fingerprint';
 import {
@@ -32,6 +24,7 @@ import {
   partitionRows,
   runStep,
   tableExists,
+  validated,
   type BackupResult,
   type SwapResult,
 } from '../engine/step-runner';
@@ -185,14 +178,7 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
             shadowRows,
           };
         }
-        const label = build.kind === 'day' ? `${partition.id} (day ${build.day})` : partition.id;
-        if (outcome.checks.some((c) => !c.ok)) throw new ValidationMismatchError(label, outcome.checks);
-        return {
-          rowsRead: outcome.rowsRead,
-          checks: outcome.checks,
-          shadowRows: outcome.shadowRows ?? (await partitionRows(ch, task.shadow, partition.id, dialect)),
-          liveRows: await partitionRows(ch, task.target, partition.id, dialect),
-        };
+        return validated(ch, task, outcome, build.kind === 'day' ? `${partition.id} (day ${build.day})` : partition.id);
       });
     },
 

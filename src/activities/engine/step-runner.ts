@@ -8,7 +8,7 @@ import type { ValidationCheck } from '../../shared/backfill-results';
 import type { SourceSnapshot } from '../../shared/ledger';
 import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists } from '../../sql/engine/partition-ops';
 import { selectQueriesRunningWithIdPrefix, type NodeTableExpression } from '../../sql/engine/query-tracking';
-import { EarlierBuildRunningError } from './errors';
+import { EarlierBuildRunningError, ValidationMismatchError } from './errors';
 import { withHeartbeat } from './heartbeat';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
@@ -61,6 +61,27 @@ export async function partitionRows(
 ): Promise<number> {
   const [{ rows }] = await ch.rows(selectActivePartitionRows(table, partitionId, dialect));
   return Number(rows);
+}
+
+/**
+ * How every kind's validation ends: a failed check fails the partition (`ValidationMismatchError`, named by
+ * `label`, the partition by default); otherwise the checks with the shadow's rows (read unless the checks counted
+ * them) and then the live partition's, for the shrink guard.
+ */
+export async function validated(
+  ch: ClickHouse,
+  task: PartitionTask,
+  outcome: { rowsRead: number; checks: ValidationCheck[]; shadowRows?: number },
+  label: string = task.partition.id,
+): Promise<Omit<ValidateResult, 'durationMs'>> {
+  if (outcome.checks.some((c) => !c.ok)) throw new ValidationMismatchError(label, outcome.checks);
+  const dialect = dialectOf(task.server);
+  return {
+    rowsRead: outcome.rowsRead,
+    checks: outcome.checks,
+    shadowRows: outcome.shadowRows ?? (await partitionRows(ch, task.shadow, task.partition.id, dialect)),
+    liveRows: await partitionRows(ch, task.target, task.partition.id, dialect),
+  };
 }
 
 export async function tableExists(ch: ClickHouse, table: TableRef): Promise<boolean> {

@@ -16,9 +16,9 @@ import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import type { Statement } from '../../clickhouse/statement';
 import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
-import { SwapVerificationError, ValidationMismatchError } from '../engine/errors';
+import { SwapVerificationError } from '../engine/errors';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
-import { partitionRows, runStep, type SwapResult, type ValidateResult } from '../engine/step-runner';
+import { runStep, validated, type SwapResult, type ValidateResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
 import { insertFileBatch } from '../../sql/import/import-files';
 import { importFileChecks } from './import-file-steps';
@@ -197,13 +197,7 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
             });
           }
         }
-        if (checks.some((c) => !c.ok)) throw new ValidationMismatchError(id, checks);
-        return {
-          rowsRead: Number(source.rows),
-          checks,
-          shadowRows: inBatch,
-          liveRows: await partitionRows(ch, task.target, id, dialect),
-        };
+        return validated(ch, task, { rowsRead: Number(source.rows), checks, shadowRows: inBatch });
       });
     },
 

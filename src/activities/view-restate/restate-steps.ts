@@ -11,13 +11,13 @@ import { comparisonFor, selectViewQueryTableTotals } from '../../sql/view/view-s
 import { replacingPartitionStatements, type ReplacingStatements } from '../aggregate/aggregate-partition-statements';
 import { replacingBackup, replacingSwap } from '../aggregate/aggregate-steps';
 import type { ActivityDeps } from '../engine/deps';
-import { BackupMissingError, ValidationMismatchError } from '../engine/errors';
+import { BackupMissingError } from '../engine/errors';
 import { runDdl } from '../engine/cluster-ddl';
 import type { KindSteps } from '../engine/kind-steps';
 import { viewQueryChecks } from '../view/view-query-checks';
 import { fingerprintColumns, insertLedgerRecord, type SwapContext } from '../engine/ledger';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
-import { partitionRows, runStep, tableExists, type SwapResult } from '../engine/step-runner';
+import { partitionRows, runStep, tableExists, validated, type SwapResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
 
 /**
@@ -171,13 +171,7 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
         return runStep(task, 'validate', async () => {
           const shadowRows = await partitionRows(ch, task.shadow, partition.id, dialect);
           const checks = [validationCheck('rows = rows kept before the restate', b.rows, shadowRows, 0)];
-          if (!checks[0].ok) throw new ValidationMismatchError(partition.id, checks);
-          return {
-            rowsRead: b.rows,
-            checks,
-            shadowRows,
-            liveRows: await partitionRows(ch, task.target, partition.id, dialect),
-          };
+          return validated(ch, task, { rowsRead: b.rows, checks, shadowRows });
         });
       }
       const statements = viewRestateStatements({ ...task, build: b });
@@ -187,13 +181,7 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
           source: statements.sourceTotals(sums),
           shadow: statements.shadowTotals(sums),
         }));
-        if (checks.some((c) => !c.ok)) throw new ValidationMismatchError(partition.id, checks);
-        return {
-          rowsRead: Number(rows),
-          checks,
-          shadowRows: await partitionRows(ch, task.shadow, partition.id, dialect),
-          liveRows: await partitionRows(ch, task.target, partition.id, dialect),
-        };
+        return validated(ch, task, { rowsRead: Number(rows), checks });
       });
     },
 

@@ -26,9 +26,9 @@ import {
 import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
 import { viewQueryChecks } from './view-query-checks';
-import { SwapVerificationError, ValidationMismatchError } from '../engine/errors';
+import { SwapVerificationError } from '../engine/errors';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
-import { partitionRows, runStep, type SwapResult, type ValidateResult } from '../engine/step-runner';
+import { partitionRows, runStep, validated, type SwapResult, type ValidateResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
 import type { TableRef } from '../../shared/table-ref';
 import type { ViewPartitionTask } from '../../shared/partition-task';
@@ -153,15 +153,8 @@ export function viewPartitionSteps(deps: ActivityDeps): KindSteps<ViewPartitionT
       const vq = viewQuery(task.job);
       if (vq) {
         return runStep(task, 'validate', async () => {
-          const dialect = dialectOf(task.server);
           const { rows, checks } = await validateViewQuery(ch, task, vq);
-          if (checks.some((c) => !c.ok)) throw new ValidationMismatchError(partition.id, checks);
-          return {
-            rowsRead: Number(rows),
-            checks,
-            shadowRows: await partitionRows(ch, task.shadow, partition.id, dialect),
-            liveRows: await partitionRows(ch, task.target, partition.id, dialect),
-          };
+          return validated(ch, task, { rowsRead: Number(rows), checks });
         });
       }
       const shape = viewShape(task.job);
@@ -185,13 +178,7 @@ export function viewPartitionSteps(deps: ActivityDeps): KindSteps<ViewPartitionT
           const name = exact ? `${a.name} = source rows` : `total ${a.name}`;
           check(name, source[alias], shadow[alias], exact ? 0 : relativeTolerance);
         });
-        if (checks.some((c) => !c.ok)) throw new ValidationMismatchError(partition.id, checks);
-        return {
-          rowsRead: Number(source.rows),
-          checks,
-          shadowRows: await partitionRows(ch, task.shadow, partition.id, dialect),
-          liveRows: await partitionRows(ch, task.target, partition.id, dialect),
-        };
+        return validated(ch, task, { rowsRead: Number(source.rows), checks });
       });
     },
 
