@@ -4,9 +4,10 @@ import type { JobReport, PartitionReport, ReferenceRun } from './job-report';
 import { SPAN_COLOURS, timelineSvg } from './timeline-svg';
 
 const STYLE = `
-body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #1d2330; max-width: 1200px; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #1d2330; max-width: 1440px; }
 h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; border-bottom: 1px solid #d9dde3; }
-table { border-collapse: collapse; margin: 8px 0; } td, th { padding: 3px 10px; border-bottom: 1px solid #eceef2; }
+table { border-collapse: collapse; margin: 8px 0; } td, th { padding: 3px 8px; border-bottom: 1px solid #eceef2; }
+table.partitions td { white-space: nowrap; }
 th { text-align: left; background: #f4f5f7; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .ok { color: #2e7d32; } .bad { color: #c62828; font-weight: 600; } .note { color: #5b6472; }
 pre { background: #f4f5f7; padding: 8px; overflow-x: auto; white-space: pre-wrap; }
@@ -15,6 +16,9 @@ pre { background: #f4f5f7; padding: 8px; overflow-x: auto; white-space: pre-wrap
 
 const count = (n: number | undefined): string => (n === undefined ? '' : n.toLocaleString('en-US'));
 const time = (ms: number | undefined): string => (ms === undefined ? '' : new Date(ms).toISOString());
+/** `12-05 02:11:40.335`: a partition's moments, compact enough for its row. */
+const moment = (ms: number | undefined): string =>
+  ms === undefined ? '' : new Date(ms).toISOString().slice(5, 23).replace('T', ' ');
 const verdict = (ok: boolean): SafeHtml =>
   ok ? html`<span class="ok">ok</span>` : html`<span class="bad">FAILED</span>`;
 
@@ -68,11 +72,11 @@ function partitionTable(r: JobReport): SafeHtml {
     return html`<tr class="partition" data-partition="${p.partition}">
       <td>${p.partition}</td>
       <td>${p.state}</td>
-      <td>${time(p.queuedAt)}</td>
+      <td>${moment(p.queuedAt)}</td>
       <td class="n">${p.lockWaits}</td>
-      <td>${time(build?.start)}</td>
-      <td>${time(build?.end)}</td>
-      <td>${time(swappedAt(p))}</td>
+      <td>${moment(build?.start)}</td>
+      <td>${moment(build?.end)}</td>
+      <td>${moment(swappedAt(p))}</td>
       <td class="n">${p.result?.salt}</td>
       <td class="n rows-read">${count(p.result?.rowsRead)}</td>
       <td class="n rows-written">${count(p.result?.rowsWritten)}</td>

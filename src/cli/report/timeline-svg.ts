@@ -5,8 +5,11 @@ const ROW = 22;
 const LABEL = 110;
 const WIDTH = 1000;
 const AXIS = 24;
+/** The first tick's label starts at the lane's start, the last ends at its end. */
+const ANCHORS: Record<number, string> = { 0: 'start', 4: 'end' };
 
-const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+/** `02:11:40.335`: the spans of a small job last milliseconds. */
+const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 23);
 
 /** Colours of the spans; the lane behind them (asked for → closed) is where the partition waited. */
 export const SPAN_COLOURS: Record<StepSpan['step'] | 'waited', string> = {
@@ -60,7 +63,10 @@ export function timelineSvg(partitions: PartitionReport[], now: number): SafeHtm
     </g>`;
   });
   const ticks = Array.from({ length: 5 }, (_, i) => start + ((end - start) * i) / 4).map(
-    (t) => html`<text x="${x(t).toFixed(1)}" y="14" font-size="11" text-anchor="middle">${clock(t)}</text>`,
+    (t, i) =>
+      html`<text x="${x(t).toFixed(1)}" y="14" font-size="11" text-anchor="${ANCHORS[i] ?? 'middle'}"
+        >${clock(t)}</text
+      >`,
   );
   return html`<svg
     class="timeline"
