@@ -103,6 +103,8 @@ describeWithChromium('report of a backfill as one HTML page', () => {
       const row = page.match(new RegExp(`<tr class="partition" data-partition="${p.partition}">[\\s\\S]*?</tr>`))?.[0];
       expect(row).toContain(`<td class="n rows-read">${escaped(p.rowsRead)}</td>`);
       expect(row).toContain(`<td class="n rows-written">${escaped(p.rowsWritten)}</td>`);
+      // The ledger row this job's swap recorded: the target partition holds what was written.
+      expect(row).toContain(`<td class="n ledger-rows">${escaped(p.rowsWritten)}</td>`);
       expect(result.checks.length).toBeGreaterThan(0);
       for (const c of result.checks) {
         const check = page.match(

@@ -83,7 +83,7 @@ function partitionTable(r: JobReport): SafeHtml {
       <td class="n">${count(p.result?.rowsBefore)}</td>
       <td class="n">${ms === undefined ? '' : (ms / 1000).toFixed(2)}</td>
       <td class="n rows-per-second">${count(rowsPerSecond(p))}</td>
-      <td class="n">${count(p.ledger?.targetRows)}</td>
+      <td class="n ledger-rows">${count(p.ledger?.targetRows)}</td>
       <td>${p.ledger?.swappedAt}</td>
       <td class="bad">${p.error}</td>
     </tr>`;
