@@ -1,12 +1,13 @@
 import { isPlainIdentifier } from '../../shared/plain-identifier';
 import { parseCutoff } from '../../shared/job-spec';
 import { partitionFromId, partitionsCovering } from '../../shared/partitions';
-import type { ViewRestateBuild } from '../../shared/partition-task';
+import type { RestateChainBuild, ViewRestateBuild } from '../../shared/partition-task';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { ViewRestateInput, ViewRestatePlan } from '../../shared/view-restate-input';
 import { selectTableColumns, selectTableInfo } from '../../sql/engine/introspection';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { selectDependentViews } from '../../sql/import/import';
+import { MAX_CHAIN_DEPTH } from '../import/plan-import';
 import { repointViewSelect, ViewRepointError } from '../../sql/import/repoint-view-select';
 import { selectRestatePartitions, selectRestateView } from '../../sql/view-restate/restate';
 import type { ActivityDeps } from '../engine/deps';
@@ -20,17 +21,104 @@ import { tableResolver } from '../engine/table-resolver';
 const ENGINES = ['MergeTree', 'SummingMergeTree', 'AggregatingMergeTree', 'ReplacingMergeTree'] as const;
 const PARTITION_KEY = /^(toYYYYMM|toYYYYMMDD)\(([A-Za-z_][A-Za-z0-9_]*)\)$/;
 
+/** A refusal naming the job's field (and, down a chain, the view refused). */
+type Refuse = (why: string) => JobSpecError;
+
 /** The target's engine family, without `Replicated`/`Shared`; refused when validation has nothing exact for it. */
-function engineFamily(engine: string, target: TableRef): ViewRestateBuild['engine'] {
+function engineFamily(engine: string, target: TableRef, refuse: Refuse): ViewRestateBuild['engine'] {
   const family = engine.replace(/^(Replicated|Shared)/, '');
   const known = ENGINES.find((e) => e === family);
   if (!known) {
-    throw new JobSpecError(
-      'view',
+    throw refuse(
       `the view's target ${qualifiedName(target)} is a ${engine} table; a restate validates ${ENGINES.join(', ')} targets`,
     );
   }
   return known;
+}
+
+/**
+ * What a restate rebuilds `target` with: the view's stored `select`, the target's columns, engine family, ORDER BY
+ * and partition function (`toYYYYMM(col)` or `toYYYYMMDD(col)`), each refused through `refuse` otherwise.
+ */
+async function restateBuildOf(
+  ch: ActivityDeps['clickhouse'],
+  select: string,
+  target: TableRef,
+  refuse: Refuse,
+): Promise<ViewRestateBuild> {
+  const [info] = await ch.rows(selectTableInfo(target));
+  if (!info) throw refuse(`the view's target ${qualifiedName(target)} does not exist`);
+  const engine = engineFamily(info.engine, target, refuse);
+  const key = PARTITION_KEY.exec(info.partition_key);
+  if (!key) {
+    throw refuse(
+      `the target ${qualifiedName(target)} is partitioned by "${info.partition_key}"; a restate takes toYYYYMM(<column>) or toYYYYMMDD(<column>)`,
+    );
+  }
+  const orderBy = info.sorting_key.split(',').map((c) => c.trim());
+  if (!orderBy.every(isPlainIdentifier)) {
+    throw refuse(`the target's ORDER BY (${info.sorting_key}) is not a list of columns`);
+  }
+  const columns = (await ch.rows(selectTableColumns(target))).map((c) => c.name);
+  const fn = key[1] as 'toYYYYMM' | 'toYYYYMMDD';
+  return { kind: 'view-restate', select, columns, partitionBy: { fn, column: key[2] }, engine, orderBy };
+}
+
+const partitionKeyText = (b: ViewRestateBuild) => (b.partitionBy ? `${b.partitionBy.fn}(${b.partitionBy.column})` : '');
+
+/**
+ * The materialized views fed from the restated target and from their targets (a chain A → A_target → B →
+ * B_target), level by level, each after the level it reads, up to {@link MAX_CHAIN_DEPTH} levels. Each must pass
+ * the restated view's own checks (a `TO` table, one table read by qualified name, a validated engine, a partition
+ * function) and be partitioned by the same function of time as the restated target, so that a partition of the
+ * target maps to the partition of the same id; otherwise it is refused naming the view and both partition keys.
+ */
+async function chainFrom(ch: ActivityDeps['clickhouse'], top: TableRef, topBuild: ViewRestateBuild) {
+  const chain: { build: RestateChainBuild; target: TableRef }[] = [];
+  const read = new Set<string>();
+  let level = [top];
+  for (let depth = 1; level.length > 0; depth++) {
+    const next: TableRef[] = [];
+    for (const reads of level) {
+      read.add(qualifiedName(reads));
+      for (const row of await ch.rows(selectDependentViews(reads))) {
+        if (row.engine !== 'MaterializedView') continue;
+        const view = { database: row.database, name: row.name };
+        const refuse = (why: string) =>
+          new JobSpecError(
+            'view',
+            `the target ${qualifiedName(top)} feeds materialized view ${qualifiedName(view)} (a chain, reading ${qualifiedName(reads)}): ${why}`,
+          );
+        if (depth > MAX_CHAIN_DEPTH) throw refuse(`the chain is deeper than ${MAX_CHAIN_DEPTH} levels`);
+        const target = { database: row.target_database, name: row.target_table };
+        if (target.name === '' || target.name.startsWith('.inner')) {
+          throw refuse('it has no TO table (its rows live in an inner table); a restate rebuilds TO tables');
+        }
+        if (read.has(qualifiedName(target))) {
+          throw refuse(`it writes into ${qualifiedName(target)}, read earlier in the chain (a cycle)`);
+        }
+        try {
+          repointViewSelect(row.view_select, reads, reads);
+        } catch (err) {
+          if (err instanceof ViewRepointError) throw refuse(err.message);
+          throw err;
+        }
+        const [info] = await ch.rows(selectTableInfo(target));
+        if (info && PARTITION_KEY.exec(info.partition_key)?.[1] !== topBuild.partitionBy?.fn) {
+          throw refuse(
+            `its target ${qualifiedName(target)} is partitioned by "${info.partition_key}", the restated target by ` +
+              `"${partitionKeyText(topBuild)}": a restate needs the same function of time at every level, so that a ` +
+              'partition of one level is the partition of the same id of the next',
+          );
+        }
+        const build = await restateBuildOf(ch, row.view_select, target, refuse);
+        chain.push({ build: { ...build, view, reads }, target });
+        next.push(target);
+      }
+    }
+    level = next;
+  }
+  return chain;
 }
 
 /**
@@ -69,44 +157,14 @@ export function planViewRestate({ clickhouse: ch, log }: ActivityDeps) {
           if (err instanceof ViewRepointError) throw new JobSpecError('view', `${qualifiedName(view)}: ${err.message}`);
           throw err;
         }
-        const [info] = await ch.rows(selectTableInfo(target));
-        if (!info) throw new JobSpecError('view', `the view's target ${qualifiedName(target)} does not exist`);
-        // REPLACE PARTITION feeds no view: a view reading the target (a chain) would keep the old rows' results.
-        const chained = (await ch.rows(selectDependentViews(target))).filter((v) => v.engine === 'MaterializedView');
-        if (chained.length > 0) {
-          throw new JobSpecError(
-            'view',
-            `the target ${qualifiedName(target)} feeds materialized view ${chained.map(qualifiedName).join(', ')} ` +
-              '(a chain): a restate replaces partitions of one level only, so that view would keep results of the old rows',
-          );
-        }
-        const engine = engineFamily(info.engine, target);
-        const key = PARTITION_KEY.exec(info.partition_key);
-        if (!key) {
-          throw new JobSpecError(
-            'view',
-            `the target ${qualifiedName(target)} is partitioned by "${info.partition_key}"; a restate takes toYYYYMM(<column>) or toYYYYMMDD(<column>)`,
-          );
-        }
-        const orderBy = info.sorting_key.split(',').map((c) => c.trim());
-        if (!orderBy.every(isPlainIdentifier)) {
-          throw new JobSpecError('view', `the target's ORDER BY (${info.sorting_key}) is not a list of columns`);
-        }
-        const columns = (await ch.rows(selectTableColumns(target))).map((c) => c.name);
-        const fn = key[1] as 'toYYYYMM' | 'toYYYYMMDD';
-        const build: ViewRestateBuild = {
-          kind: 'view-restate',
-          select: found.as_select,
-          columns,
-          partitionBy: { fn, column: key[2] },
-          engine,
-          orderBy,
-        };
+        const build = await restateBuildOf(ch, found.as_select, target, (why) => new JobSpecError('view', why));
+        const chain = await chainFrom(ch, target, build);
         const ledger = { database: target.database, name: job.ledger.table };
-        const server = await detectServerProfile(ch, [source, target, ledger], { target });
+        const levels = chain.map((l) => l.target);
+        const server = await detectServerProfile(ch, [source, target, ...levels, ledger], { target });
         refuseUnsupportedServer(server, target, job.safety, 'replace');
 
-        const granularity = fn === 'toYYYYMM' ? 'month' : 'day';
+        const granularity = build.partitionBy?.fn === 'toYYYYMM' ? 'month' : 'day';
         let bounds;
         if (job.partitions) {
           if (from !== '' || to !== '')
@@ -138,8 +196,14 @@ export function planViewRestate({ clickhouse: ch, log }: ActivityDeps) {
             salt: 1,
           });
         }
+        const chained = [];
+        for (const level of chain) {
+          const targetRows: Record<string, number> = {};
+          for (const b of bounds) targetRows[b.id] = await partitionRows(ch, level.target, b.id, dialect);
+          chained.push({ ...level, targetRows });
+        }
         log.info('planned view restate', { view: qualifiedName(view), partitions: partitions.length });
-        return { view, source, target, build, partitions, server };
+        return { view, source, target, build, partitions, server, ...(chained.length > 0 ? { chain: chained } : {}) };
       },
     );
 }

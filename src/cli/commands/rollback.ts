@@ -46,6 +46,7 @@ export function registerRollbackCommand(program: Command): void {
         target: progress.target,
         backup: progress.backup,
         partitions,
+        ...(progress.chain ? { chain: progress.chain } : {}),
       };
       const rollbackId = `rollback-${workflowId}`;
       const summary = await client.workflow.execute<typeof rollbackWorkflow>('rollbackWorkflow', {

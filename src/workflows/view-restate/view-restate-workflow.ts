@@ -1,4 +1,4 @@
-import { continueAsNew, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { continueAsNew, log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PartitionPlan } from '../../shared/backfill-results';
 import type { ViewRestatePartitionTask } from '../../shared/partition-task';
@@ -32,7 +32,10 @@ export interface ViewRestateCarry extends LoopCarry {
  * 2. rebuilds each partition through its one writer (src/workflows/engine/partition-writer.ts) with a
  *    `view-restate` build: the view's stored query over the source, filtered to the partition, into the writer's
  *    shadow; validated per target engine; the shrink guard (unless `allowShrink`); the live partition kept in
- *    `<target>_backup_<writer>`; `REPLACE PARTITION`; the ledger row. The live view is not touched.
+ *    `<target>_backup_<writer>`; `REPLACE PARTITION`; the ledger row. The live view is not touched. When the
+ *    target feeds further views (a chain, in the plan's `chain`), each partition task carries every level: the
+ *    levels are built from the level above's shadow, validated, kept and swapped deepest first in the same steps,
+ *    and each level's backup is kept for its retention too (patch `view-restate-chain`).
  *
  * Messages, load checks and cancellation are the partition loop's (src/workflows/engine/partition-loop.ts), as for
  * an aggregate backfill. Rollback: `rollbackWorkflow` restores the backup; a `backupRetentionWorkflow` drops it
@@ -65,6 +68,13 @@ export async function viewRestateWorkflow(
   }
   const backup = backupTableFor(plan.target, tag);
   progress.backup = qualifiedName(backup);
+  const chain = plan.chain ?? [];
+  if (chain.length > 0) {
+    progress.chain = chain.map((l) => ({
+      target: qualifiedName(l.target),
+      backup: qualifiedName(backupTableFor(l.target, tag)),
+    }));
+  }
 
   const taskFor = (partition: PartitionPlan): ViewRestatePartitionTask => ({
     job,
@@ -77,9 +87,25 @@ export async function viewRestateWorkflow(
     server: plan.server,
     backup,
     maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
+    ...(chain.length > 0
+      ? {
+          chain: chain.map((l) => ({
+            target: l.target,
+            shadow: shadowTableFor(l.target, partition.id, tag),
+            backup: backupTableFor(l.target, tag),
+            build: l.build,
+          })),
+        }
+      : {}),
   });
   const keepBackup = async (): Promise<void> => {
-    if (plan.partitions.some((p) => p.targetRows > 0)) await keepBackupFor(backup, job.safety.backupRetention);
+    // A chain's backups are kept whenever any level had rows: a partition's backup step keeps every level's.
+    const anyRows = plan.partitions.some((p) => p.targetRows > 0 || chain.some((l) => (l.targetRows[p.id] ?? 0) > 0));
+    if (anyRows) await keepBackupFor(backup, job.safety.backupRetention);
+    // Restates of a chain are new (they were refused before this patch): no history without it keeps level backups.
+    if (chain.length > 0 && anyRows && patched('view-restate-chain')) {
+      for (const level of chain) await keepBackupFor(backupTableFor(level.target, tag), job.safety.backupRetention);
+    }
   };
 
   await loop.run({
