@@ -1,5 +1,5 @@
 import { log as activityLog } from '@temporalio/activity';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { activityLogContext } from './activity-log-context';
@@ -22,6 +22,8 @@ export interface BackfillWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Workflows and activities served beside the product's (the demo's: examples/demo/demo-worker.ts). */
   extension?: WorkerExtension;
+  /** How many tasks the worker runs at once (the SDK's defaults otherwise). */
+  slots?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>;
 }
 
 /**
@@ -53,5 +55,6 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: options.extension?.workflowsPath ?? require.resolve('../workflows') }),
     activities: { ...createActivities(deps), ...options.extension?.activities(deps) },
+    ...options.slots,
   });
 }
