@@ -1,5 +1,11 @@
 import { log as activityLog } from '@temporalio/activity';
-import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  type WorkerDeploymentOptions,
+  type WorkerOptions,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { activityLogContext } from './activity-log-context';
@@ -24,6 +30,8 @@ export interface BackfillWorkerOptions {
   extension?: WorkerExtension;
   /** How many tasks the worker runs at once (the SDK's defaults otherwise). */
   slots?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>;
+  /** The Worker Deployment version the worker polls as (src/worker/worker-deployment.ts); none: unversioned. */
+  deployment?: WorkerDeploymentOptions;
 }
 
 /**
@@ -56,5 +64,6 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
       : { workflowsPath: options.extension?.workflowsPath ?? require.resolve('../workflows') }),
     activities: { ...createActivities(deps), ...options.extension?.activities(deps) },
     ...options.slots,
+    ...(options.deployment ? { workerDeploymentOptions: options.deployment } : {}),
   });
 }

@@ -107,6 +107,7 @@ export interface Harness {
       clickhouse?: ClickHouse;
       demo?: boolean;
       slots?: BackfillWorkerOptions['slots'];
+      deployment?: BackfillWorkerOptions['deployment'];
     },
   ): Promise<T>;
   /** Starts `backfillWorkflow` and waits for its result, with a worker running. */
@@ -134,6 +135,7 @@ export async function createHarness(extraServerArgs: string[] = [], uiPort?: num
       log: { info: () => undefined, warn: () => undefined },
       onStep: options.onStep,
       slots: options.slots,
+      deployment: options.deployment,
       ...(options.demo
         ? { workflowBundle: await demoWorkflowBundle(), extension: demoWorkerExtension }
         : { workflowBundle: await workflowBundle() }),
