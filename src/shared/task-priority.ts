@@ -3,7 +3,7 @@ import type { Priority } from '@temporalio/common';
 /**
  * Temporal task-queue priority levels (1 is the most urgent; the server's default range is 1–5 and an unset key
  * means 3). A workflow started with a priority passes it on to its activities and child workflows (its partition
- * workflows and their activities), unless they set their own.
+ * workflows and their activities), unless they set their own, and keeps it when it continues as new.
  */
 export const TaskPriority = {
   /** What an operator waits for at the terminal: dry runs and other helper workflows, rollbacks, doctor, validate. */
