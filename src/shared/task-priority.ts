@@ -35,8 +35,13 @@ export function freshDataPriority(target: string): Priority {
   return { priorityKey: TaskPriority.fresh, fairnessKey: targetFairnessKey(target) };
 }
 
-/** Priority of a partition's swap activity (its fairness key is its job's). */
-export const SWAP_PRIORITY: Priority = { priorityKey: TaskPriority.fresh };
+/**
+ * Priority of a partition's swap activity: fresh data's level, or its workflow's own when that is more urgent (a
+ * rollback's). Its fairness key is its job's.
+ */
+export function swapPriority(workflow: Priority | undefined): Priority {
+  return { priorityKey: Math.min(workflow?.priorityKey ?? TaskPriority.fresh, TaskPriority.fresh) };
+}
 
 /** Priority of work an operator waits for. */
 export const OPERATOR_PRIORITY: Priority = { priorityKey: TaskPriority.operator };

@@ -28,8 +28,8 @@ export interface BackfillWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Workflows and activities served beside the product's (the demo's: examples/demo/demo-worker.ts). */
   extension?: WorkerExtension;
-  /** How many tasks the worker runs at once (the SDK's defaults otherwise). */
-  slots?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>;
+  /** How many activities the worker runs at once (the SDK's default otherwise). */
+  slots?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions'>;
   /** The Worker Deployment version the worker polls as (src/worker/worker-deployment.ts); none: unversioned. */
   deployment?: WorkerDeploymentOptions;
 }

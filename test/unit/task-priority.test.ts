@@ -1,6 +1,7 @@
 import {
   freshDataPriority,
   historyFillPriority,
+  swapPriority,
   TaskPriority,
   targetFairnessKey,
 } from '../../src/shared/task-priority';
@@ -16,5 +17,11 @@ describe('task priority', () => {
     expect(freshDataPriority('db.events_daily')).toEqual({ priorityKey: 2, fairnessKey: 'db.events_daily' });
     const long = `db.${'t'.repeat(100)}`;
     expect(targetFairnessKey(long)).toBe(long.slice(0, 64));
+  });
+
+  it('swaps at the fresh-data level, or sooner for work more urgent than that', () => {
+    expect(swapPriority(undefined)).toEqual({ priorityKey: TaskPriority.fresh });
+    expect(swapPriority({ priorityKey: TaskPriority.historyFill })).toEqual({ priorityKey: TaskPriority.fresh });
+    expect(swapPriority({ priorityKey: TaskPriority.operator })).toEqual({ priorityKey: TaskPriority.operator });
   });
 });

@@ -36,7 +36,7 @@ import { buildStepsSummary, stepSummary } from './step-summaries';
 import type { PartitionTask } from '../../shared/partition-task';
 import type { PartitionActivity, ShrinkReport } from '../../shared/progress';
 import { qualifiedName } from '../../shared/table-ref';
-import { SWAP_PRIORITY } from '../../shared/task-priority';
+import { swapPriority } from '../../shared/task-priority';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 };
 
@@ -210,7 +210,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     const context = { writer: parent?.workflowId ?? workflowInfo().workflowId, build, rowsRead: validate.rowsRead };
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
       // A built partition swaps ahead of the history fills still building (it holds the partition's lock).
-      swap: await steps.swapPartition.executeWithOptions({ ...beating('swap'), priority: SWAP_PRIORITY }, [
+      swap: await steps.swapPartition.executeWithOptions({ ...beating('swap'), priority: swapPriority(workflowInfo().priority) }, [
         task,
         generation === 'original' ? context : { ...context, validatedRows: validate.shadowRows },
       ]),
