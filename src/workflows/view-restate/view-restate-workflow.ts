@@ -1,4 +1,4 @@
-import { continueAsNew, log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PartitionPlan } from '../../shared/backfill-results';
 import type { ViewRestatePartitionTask } from '../../shared/partition-task';
@@ -14,6 +14,7 @@ import { backupTableFor, shadowTableFor } from '../../shared/writer-tables';
 import { keepBackupFor } from '../engine/backup-retention-workflow';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from '../engine/job-run';
 import type { LoopCarry } from '../engine/partition-loop';
+import { continueOntoCurrentBuild } from '../engine/continue-onto-current-build';
 
 const { planViewRestate, dropShadow } = proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
 const { resolveViewRestateInput } = proxyLocalActivities<Activities>(JOB_LOCAL_ACTIVITY_OPTIONS);
@@ -113,7 +114,7 @@ export async function viewRestateWorkflow(
     taskFor,
     ...jobLoopOptions(job, plan),
     continueAsNew: (carry) =>
-      continueAsNew<typeof viewRestateWorkflow>(raw, { input, plan: { ...plan, partitions: [] }, ...carry }),
+      continueOntoCurrentBuild<typeof viewRestateWorkflow>(raw, { input, plan: { ...plan, partitions: [] }, ...carry }),
     afterCancel: async (cancelled) => {
       for (const partition of cancelled) await dropShadow(taskFor(partition));
       await keepBackup();
