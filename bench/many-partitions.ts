@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import type { BackfillSummary, PartitionStep } from '../src/shared/backfill-results';
 import type { AggregateJob } from '../src/shared/job-spec';
-import { progressQuery } from '../src/shared/messages';
+import { latestProgress } from '../src/cli/latest-progress';
 import { startBenchWorker } from './bench-worker';
 
 /** What the many-partitions scenario measured. */
@@ -131,7 +131,7 @@ export async function runManyPartitions(
   let lastLogged = 0;
   while (!finished) {
     const asked = performance.now();
-    const progress = await handle.query(progressQuery).catch((err: unknown) => {
+    const progress = await latestProgress(handle).catch((err: unknown) => {
       firstFailure ??= err instanceof Error ? err.message : String(err);
       return undefined;
     });

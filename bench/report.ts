@@ -61,6 +61,8 @@ export interface GrowthPoint {
   /** Partitions (six months) and the bare INSERTs' rows per second. */
   partitions: number;
   insertRowsPerSec: number;
+  /** Target 1's ratio in that run (absent in runs saved before it was kept). */
+  overheadRatio?: number;
   at: string;
 }
 
@@ -74,6 +76,7 @@ export function growthPoint(results: BenchResults): GrowthPoint {
     lowMemoryPeakBytes: results.memory.runs[1]?.peakBytes,
     partitions: a.summary.partitions.length,
     insertRowsPerSec: results.sourceRows / (results.probe.insertPlannedSaltMs / 1000),
+    overheadRatio: a.wallMs / results.probe.insertPlannedSaltMs,
     at: new Date().toISOString(),
   };
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
+import type { PartitionStep } from '../src/shared/backfill-results';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { parse } from 'yaml';
 import { viewJobSchema } from '../src/shared/job-spec';
@@ -20,6 +21,11 @@ export interface ViewBackfillBench {
   bareInsertMs: number;
   /** Both targets hold the same downloads per project. */
   agrees: boolean;
+  /** The partitions the fill ran, and each step's time per partition (the partitions' step timers, summed). */
+  partitions: number;
+  stepMsPerPartition: Partial<Record<PartitionStep, number>>;
+  /** The fill's time outside its INSERTs, per partition: the fixed steps and Temporal's part. */
+  outsideInsertMsPerPartition: number;
 }
 
 /**
@@ -55,7 +61,7 @@ export async function runViewBackfillBench(
     workflowId: `bench-view-${randomUUID()}`,
     args: [{ job }],
   });
-  (await handle.result()) as ViewBackfillSummary;
+  const summary = (await handle.result()) as ViewBackfillSummary;
   const wallMs = performance.now() - started;
   await worker.stop();
   const events = (await handle.fetchHistory()).events ?? [];
@@ -64,5 +70,19 @@ export async function runViewBackfillBench(
   const fillMs = fired ? tsToMs(last.eventTime) - tsToMs(fired.eventTime) : wallMs;
   log(`bare INSERT … SELECT of the view's query on the same rows`);
   const bare = await bareInsert(target);
-  return { rows, wallMs, fillMs, bareInsertMs: bare.insertMs, agrees: bare.agrees };
+  const partitions = summary.partitions.length;
+  const stepMsPerPartition = Object.fromEntries(
+    Object.entries(summary.totals.stepMs).map(([step, ms]) => [step, (ms ?? 0) / Math.max(partitions, 1)]),
+  );
+  const outsideInsertMsPerPartition = (fillMs - (summary.totals.stepMs.insert ?? 0)) / Math.max(partitions, 1);
+  return {
+    rows,
+    wallMs,
+    fillMs,
+    bareInsertMs: bare.insertMs,
+    agrees: bare.agrees,
+    partitions,
+    stepMsPerPartition,
+    outsideInsertMsPerPartition,
+  };
 }

@@ -4,6 +4,7 @@ import { type BackfillProgress, type FilesProgress, type PartitionProgress } fro
 import { partitionGrid } from './partition-grid';
 import { snapshotLines, snapshotPhrase } from './snapshot-status';
 import { progressQuery } from '../shared/messages';
+import { latestProgress } from './latest-progress';
 
 const POLL_MS = 500;
 
@@ -137,7 +138,7 @@ export async function watchProgress(handle: WorkflowHandle, until: Promise<unkno
   void until.finally(() => (settled = true)).catch(() => undefined);
   let last = '';
   while (!settled) {
-    const p = await handle.query(progressQuery).catch(() => undefined);
+    const p = await latestProgress(handle).catch(() => undefined);
     if (p) {
       const line = describeProgress(p, handle.workflowId);
       if (tty) process.stdout.write(`\x1b[H\x1b[J${partitionGrid(p.partitions, true)}\n\n${line}\n`);
@@ -170,7 +171,7 @@ export async function showProgress(handle: WorkflowHandle, until: Promise<unknow
   void until.finally(() => (settled = true)).catch(() => undefined);
   const poll = async () => {
     try {
-      const p = await handle.query(progressQuery);
+      const p = await latestProgress(handle);
       bar.setTotal(Math.max(p.total, 1));
       bar.update(p.done + p.failed, { status: describeProgress(p, handle.workflowId) });
     } catch {

@@ -1,3 +1,4 @@
+import { firstFingerprintRead } from './source-fingerprint';
 import type { Statement } from '../../clickhouse/statement';
 import { insertAggregation } from '../../sql/aggregate/aggregation';
 import { aggregationShape, rowCountMetric } from '../../sql/aggregate/aggregation-shape';
@@ -5,7 +6,6 @@ import { attachPartitionFrom, dropPartition, replacePartition, truncateTable } f
 import { deleteDay } from '../../sql/daily/daily-ops';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { nextDay } from '../../shared/days';
-import { selectSourceFingerprintDays, type FingerprintDayRow } from '../../sql/aggregate/source-fingerprint';
 import { selectPartitionTotals, selectSourceTotals, type Totals } from '../../sql/aggregate/totals';
 import type { AggregatePartitionTask, PartitionTask } from '../../shared/partition-task';
 import type { TableRef } from '../../shared/table-ref';
@@ -20,9 +20,12 @@ import type { TableRef } from '../../shared/table-ref';
  */
 export interface AggregatePartitionStatements {
   /** The shadow afresh: dropped (what a crashed attempt left), then created like the target. */
+  /**
+   * The first read of the source's fingerprint of the partition, just before the build (for the ledger): its parts'
+   * metadata, or the scan where that cannot tell the days (see `sourceFingerprintDays`).
+   */
+  fingerprint: Statement;
   prepare: Statement[];
-  /** The source's fingerprint of the partition, read just before the build (for the ledger). */
-  fingerprint: Statement<FingerprintDayRow>;
   /** Empties the shadow before a build run on its own (`buildShadow`; the one build activity prepares afresh). */
   truncate: Statement;
   /** A rebuild's INSERT: the job's (salted) aggregation of the partition, run with the job's `insertSettings`. */
@@ -120,7 +123,7 @@ export function aggregatePartitionStatements(task: AggregatePartitionTask): Aggr
   const replacing = replacingPartitionStatements(task);
   return {
     prepare: replacing.prepare,
-    fingerprint: selectSourceFingerprintDays(shape, source, partition),
+    fingerprint: firstFingerprintRead(shape, source, partition),
     truncate: truncateTable(shadow),
     insert: insertAggregation(shape, source, shadow, partition, partition.salt),
     afterFill: replacing.afterFill,

@@ -112,8 +112,8 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
           const snapshots = await sourceSnapshots(
             ch,
             task.source,
-            shape.granularity,
-            statements.fingerprint,
+            shape,
+            partition,
             task.sourceHasParts,
           );
           source = snapshots && (snapshots.get(partition.id) ?? emptySnapshot());

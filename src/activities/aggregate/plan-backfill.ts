@@ -35,7 +35,6 @@ import {
 } from '../../sql/engine/introspection';
 import { selectPartitionRowsBetween } from '../../sql/engine/partition-ops';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
-import { selectSourceFingerprintDays } from '../../sql/aggregate/source-fingerprint';
 import { selectSourcePartitionStats } from '../../sql/aggregate/source-stats';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
@@ -271,12 +270,7 @@ export async function changesOf(
   if (partitions.length === 0) return { changes, entries: new Map() };
   const { shape, source, target } = checked;
   const range = { start: partitions[0].start, end: partitions[partitions.length - 1].end };
-  const snapshots = await sourceSnapshots(
-    ch,
-    source,
-    shape.granularity,
-    selectSourceFingerprintDays(shape, source, range),
-  );
+  const snapshots = await sourceSnapshots(ch, source, shape, range);
   const ledger = ledgerTableOf(job, target);
   const entries = ledger
     ? await latestLedgerEntries(ch, ledger, target, partitions[0].id, partitions[partitions.length - 1].id, dialect)

@@ -3,7 +3,7 @@ import { partitionGrid } from '../partition-grid';
 import { formatProgress, watchProgress } from '../progress-view';
 import { connectTemporalClient } from '../temporal-client';
 import { queryFailure } from './backfill-handle';
-import { progressQuery } from '../../shared/messages';
+import { latestProgress } from '../latest-progress';
 
 /**
  * `status <id> [--watch]`: where a backfill stands (a grid of every partition's state, then the overall lines and
@@ -22,7 +22,7 @@ export function registerStatusCommand(program: Command): void {
         await handle.describe().catch(queryFailure(workflowId));
         return watchProgress(handle, handle.result(), tty);
       }
-      const progress = await handle.query(progressQuery).catch(queryFailure(workflowId));
+      const progress = await latestProgress(handle).catch(queryFailure(workflowId));
       // The grid first, so the overall lines stay at the bottom of a long backfill's screen.
       const grid = partitionGrid(progress.partitions, tty);
       console.log([grid, formatProgress(workflowId, progress)].filter(Boolean).join('\n'));
