@@ -22,6 +22,7 @@ import { describeSelect } from '../../sql/engine/introspection';
 import { isPlainIdentifier } from '../../shared/plain-identifier';
 import { repointViewSelect, ViewRepointError } from '../../sql/import/repoint-view-select';
 import { detectServerProfile } from '../engine/server-profile';
+import type { ServerProfile } from '../../shared/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
@@ -257,6 +258,17 @@ export async function viewsOf(ch: ClickHouse, main: TableRef) {
   return { views, targets };
 }
 
+/**
+ * The server's profile for the job's tables (the target first: its database decides the cluster), refusing a
+ * server the tool cannot write correctly before any DDL.
+ */
+async function serverOf(ch: ClickHouse, job: ImportJob, tables: TableRef[]): Promise<ServerProfile> {
+  const [target] = tables;
+  const server = await detectServerProfile(ch, tables, { target, cluster: job.cluster });
+  refuseUnsupportedServer(server, target, job.safety, 'append');
+  return server;
+}
+
 /** Resolves the job's tables the same way in every activity. */
 async function resolveTables(ch: ClickHouse, job: ImportJob, history: string) {
   const resolve = await tableResolver(ch);
@@ -280,7 +292,7 @@ export interface ImportPlanInput {
  * running any DDL (a dry run).
  */
 export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
-  const planFiles = filePlanning(ch, { checkPlain, checkMain, checkpointOf, viewsOf });
+  const planFiles = filePlanning(ch, { checkPlain, checkMain, checkpointOf, viewsOf, serverOf });
   const plan = async (job: ImportJob, only: ImportOnly = 'all'): Promise<ImportPlan> => {
     if (!('table' in job.source)) return planFiles(job, job.source, only);
     const { source, target } = await resolveTables(ch, job, job.source.table);
@@ -307,8 +319,7 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
         };
       },
     );
-    const server = await detectServerProfile(ch, [source, target, ...targets.map((t) => t.table)]);
-    refuseUnsupportedServer(server, target, job.safety, 'append');
+    const server = await serverOf(ch, job, [target, source, ...targets.map((t) => t.table)]);
     return { source, target, checkpoint, partitionKey, columns, views, targets, batches, server };
   };
 
@@ -336,7 +347,7 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
           let planned = await plan(job, only);
           if (planned.files) {
             // The file lists stay out of the workflow's payloads: staged, each batch with the hash of its own.
-            const { staged, batches } = await stageBatchFiles(ch, planned.target, planned.batches);
+            const { staged, batches } = await stageBatchFiles(ch, planned.target, planned.batches, planned.server);
             planned = { ...planned, batches, files: { ...planned.files, staged } };
           }
           log.info('planned import', {

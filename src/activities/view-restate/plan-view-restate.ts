@@ -103,7 +103,10 @@ export function planViewRestate({ clickhouse: ch, log }: ActivityDeps) {
           orderBy,
         };
         const ledger = { database: target.database, name: job.ledger.table };
-        const server = await detectServerProfile(ch, [source, target, ledger], { target });
+        const server = await detectServerProfile(ch, [source, target, ledger], {
+          target,
+          cluster: job.cluster,
+        });
         refuseUnsupportedServer(server, target, job.safety, 'replace');
 
         const granularity = fn === 'toYYYYMM' ? 'month' : 'day';
