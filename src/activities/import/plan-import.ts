@@ -22,6 +22,9 @@ import { describeSelect } from '../../sql/engine/introspection';
 import { isPlainIdentifier } from '../../shared/plain-identifier';
 import { repointViewSelect, ViewRepointError } from '../../sql/import/repoint-view-select';
 import { detectServerProfile } from '../engine/server-profile';
+import { ddlRunSettings } from '../engine/cluster-ddl';
+import { dialectOf } from '../../sql/engine/server-dialect';
+import type { Statement } from '../../clickhouse/statement';
 import type { ServerProfile } from '../../shared/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import type { ActivityDeps } from '../engine/deps';
@@ -400,12 +403,15 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
 export function describedImportBatch(task: ListedImportTask): DescribedStatement[] {
   const steps = importBatchStatements(task);
   const at = (step: string) => `batch ${task.partition.id}: ${step}`;
+  const dialect = dialectOf(task.server);
+  const run = (st: Statement, ddl = false) => ({ ...st, ...ddlRunSettings(st, dialect, ddl) });
   return [
-    ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
+    ...steps.prepare.map((st) => ({ step: at('prepare'), ...run(st, true) })),
     ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
     { step: at('fill'), ...steps.insert, settings: task.job.insertSettings as Record<string, number> },
+    ...steps.afterFill.map((st) => ({ step: at('fill'), ...run(st) })),
     ...importMoves(task).flatMap(({ copy, live }) => [
-      ...steps.beforeMoves(copy).map((st) => ({ step: at('move'), ...st })),
+      ...steps.beforeMoves(copy).map((st) => ({ step: at('move'), ...run(st) })),
       ...steps
         .move(copy, live, copy.name === task.shadow.name && !task.build.files ? task.partition.id : '<partition>')
         .map((st) => ({
@@ -413,6 +419,6 @@ export function describedImportBatch(task: ListedImportTask): DescribedStatement
           ...st,
         })),
     ]),
-    ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
+    ...steps.drop.map((st) => ({ step: at('cleanup'), ...run(st, true) })),
   ];
 }

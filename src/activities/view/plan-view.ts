@@ -39,7 +39,7 @@ import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
 import { tableResolver } from '../engine/table-resolver';
 import { detectServerProfile } from '../engine/server-profile';
-import { runDdl } from '../engine/cluster-ddl';
+import { ddlRunSettings, runDdl } from '../engine/cluster-ddl';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { viewPartitionStatements } from './view-steps';
@@ -309,12 +309,15 @@ export function describePartitions(
 export function describedViewPartition(task: ViewPartitionTask): DescribedStatement[] {
   const steps = viewPartitionStatements(task);
   const at = (step: string) => `partition ${task.partition.id}: ${step}`;
+  const dialect = dialectOf(task.server);
+  const run = (st: Statement, ddl = false) => ({ ...st, ...ddlRunSettings(st, dialect, ddl) });
   return [
-    ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
+    ...steps.prepare.map((st) => ({ step: at('prepare'), ...run(st, true) })),
     ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
     { step: at('fill'), ...steps.insert, settings: task.job.insertSettings as Record<string, number> },
-    ...steps.move.map((st) => ({ step: at('move'), ...st })),
-    ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
+    ...steps.afterFill.map((st) => ({ step: at('fill'), ...run(st) })),
+    ...steps.move.map((st) => ({ step: at('move'), ...run(st) })),
+    ...steps.drop.map((st) => ({ step: at('cleanup'), ...run(st, true) })),
   ];
 }
 
