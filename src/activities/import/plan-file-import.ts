@@ -30,7 +30,7 @@ export interface SharedImportChecks {
   checkpointOf(ch: ClickHouse, job: ImportJob, main: TableRef): Promise<number>;
   viewsOf(ch: ClickHouse, main: TableRef): Promise<Pick<ImportPlan, 'views' | 'targets'>>;
   /** The server the job writes, its profile read once its tables are known; refused if it cannot be written. */
-  serverOf(ch: ClickHouse, job: ImportJob, tables: TableRef[]): Promise<ServerProfile>;
+  serverOf(ch: ClickHouse, job: ImportJob, written: TableRef[]): Promise<ServerProfile>;
 }
 
 /** The ledger of loaded files of a target: beside it, in its database. */

@@ -22,6 +22,7 @@ import { describeSelect } from '../../sql/engine/introspection';
 import { isPlainIdentifier } from '../../shared/plain-identifier';
 import { repointViewSelect, ViewRepointError } from '../../sql/import/repoint-view-select';
 import { detectServerProfile } from '../engine/server-profile';
+import { isReplicatedEngine } from '../../clickhouse/engine-family';
 import { ddlRunSettings } from '../engine/cluster-ddl';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import type { Statement } from '../../clickhouse/statement';
@@ -262,13 +263,31 @@ export async function viewsOf(ch: ClickHouse, main: TableRef) {
 }
 
 /**
- * The server's profile for the job's tables (the target first: its database decides the cluster), refusing a
- * server the tool cannot write correctly before any DDL.
+ * The server's profile for the job's tables (`written`: the target first, whose database decides the cluster, then
+ * the view targets; `read`: a table source), refusing before any DDL a server the tool cannot write correctly, and
+ * on a replicated cluster a view target that is not a replicated table (its duplicate would have no engine to
+ * replicate with, and its moves would reach one replica).
  */
-async function serverOf(ch: ClickHouse, job: ImportJob, tables: TableRef[]): Promise<ServerProfile> {
-  const [target] = tables;
-  const server = await detectServerProfile(ch, tables, { target, cluster: job.cluster });
+async function serverOf(
+  ch: ClickHouse,
+  job: ImportJob,
+  written: TableRef[],
+  read: TableRef[] = [],
+): Promise<ServerProfile> {
+  const [target] = written;
+  const server = await detectServerProfile(ch, [...written, ...read], { target, cluster: job.cluster });
   refuseUnsupportedServer(server, target, job.safety, 'append');
+  if (server.topology === 'replicated-cluster') {
+    const plain = written.find((t) => !isReplicatedEngine(server.tableEngines[qualifiedName(t)] ?? ''));
+    if (plain) {
+      throw new JobSpecError(
+        'target.table',
+        `${qualifiedName(plain)}, fed by a view of ${qualifiedName(target)}, is ` +
+          `${server.tableEngines[qualifiedName(plain)] ?? 'missing'} on cluster ${server.cluster?.name}: every table ` +
+          'an import moves rows into must be a Replicated…MergeTree table there, see docs/clusters.md',
+      );
+    }
+  }
   return server;
 }
 
@@ -322,7 +341,7 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
         };
       },
     );
-    const server = await serverOf(ch, job, [target, source, ...targets.map((t) => t.table)]);
+    const server = await serverOf(ch, job, [target, ...targets.map((t) => t.table)], [source]);
     return { source, target, checkpoint, partitionKey, columns, views, targets, batches, server };
   };
 
