@@ -330,6 +330,11 @@ export const viewJobSchema = z
     parallelism: z.number().int().positive().max(64).default(1),
     insertSettings: viewInsertSettingsSchema.default({}),
     load: loadThresholdsSchema.prefault({}),
+    /**
+     * On a self-managed replicated cluster with the target in an `Atomic` database: the cluster its DDL goes
+     * `ON CLUSTER` to (`system.clusters`), when the server is listed in more than one (see docs/clusters.md).
+     */
+    cluster: plainName.optional(),
     safety: safetySchema.prefault({}),
     allowFunctions: allowFunctionsSchema,
   })
@@ -457,6 +462,11 @@ export const importJobSchema = z
       .strict()
       .prefault({}),
     load: loadThresholdsSchema.prefault({}),
+    /**
+     * On a self-managed replicated cluster with the target in an `Atomic` database: the cluster its DDL goes
+     * `ON CLUSTER` to (`system.clusters`), when the server is listed in more than one (see docs/clusters.md).
+     */
+    cluster: plainName.optional(),
     safety: safetySchema.prefault({}),
   })
   .strict();
@@ -493,6 +503,11 @@ export const viewRestateJobSchema = z
       .strict()
       .prefault({}),
     load: loadThresholdsSchema.prefault({}),
+    /**
+     * On a self-managed replicated cluster with the target in an `Atomic` database: the cluster its DDL goes
+     * `ON CLUSTER` to (`system.clusters`), when the server is listed in more than one (see docs/clusters.md).
+     */
+    cluster: plainName.optional(),
     safety: safetySchema.prefault({}),
     /** The table in the target's database where every swap is recorded (see src/shared/ledger.ts). */
     ledger: z

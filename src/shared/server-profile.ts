@@ -1,7 +1,7 @@
 /**
  * The topologies the tool tells apart. It writes on `embedded` (chDB in the worker), `single-server` and `cloud`
  * (ClickHouse Cloud: SharedMergeTree, replicas behind one load-balanced host) and `replicated-cluster` (one shard,
- * N replicas, self-managed: aggregate jobs only, see docs/clusters.md); `sharded-cluster` is detected and refused
+ * N replicas, self-managed: see docs/clusters.md); `sharded-cluster` is detected and refused
  * before any DDL.
  */
 export type Topology = 'embedded' | 'single-server' | 'cloud' | 'replicated-cluster' | 'sharded-cluster';

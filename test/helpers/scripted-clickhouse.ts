@@ -41,6 +41,9 @@ export function scriptedClickHouse(
     }
     // A partition's rows on every replica of a cluster: each holds the partition's rows.
     if (/hostName\(\) AS host, toString\(count\(\)\) AS rows FROM clusterAllReplicas/.test(query)) {
+      // A table whose partition was moved away holds nothing on any replica: none answers a row.
+      const [, db, name] = /clusterAllReplicas\('[^']*', `(\w+)`\.`(\w+)`\)/.exec(query) ?? [];
+      if (moved.has(`${db}.${name}`)) return [];
       return replicaHosts.map((host) => ({ host, rows: String(replicaRows[host] ?? rows) }));
     }
     // A row count names its table as `{db}`/`{name}` (system.parts) or `{table_db}`/`{table}` (the table itself).

@@ -79,14 +79,17 @@ describe('grants a job needs', () => {
     expect(missing.map((m) => m.on)).toEqual(['agg.*']);
   });
 
-  it('asks view and import jobs for views and moves, and Cloud for SYSTEM SYNC REPLICA', () => {
-    const privileges = (kind: 'aggregate' | 'view' | 'import', topology: 'single-server' | 'cloud') =>
-      neededGrants(kind, source, target, topology).map((n) => n.privilege);
+  it('asks view and import jobs for views and moves, and Cloud and clusters for SYSTEM SYNC REPLICA', () => {
+    const privileges = (
+      kind: 'aggregate' | 'view' | 'import',
+      topology: 'single-server' | 'cloud' | 'replicated-cluster',
+    ) => neededGrants(kind, source, target, topology).map((n) => n.privilege);
     expect(privileges('aggregate', 'single-server')).not.toContain('CREATE VIEW');
     expect(privileges('import', 'single-server')).toEqual(
       expect.arrayContaining(['ALTER MOVE PARTITION', 'CREATE VIEW', 'DROP VIEW']),
     );
     expect(privileges('aggregate', 'cloud')).toContain('SYSTEM SYNC REPLICA');
     expect(privileges('view', 'single-server')).not.toContain('SYSTEM SYNC REPLICA');
+    expect(privileges('import', 'replicated-cluster')).toContain('SYSTEM SYNC REPLICA');
   });
 });

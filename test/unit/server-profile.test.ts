@@ -216,10 +216,17 @@ describe('refuseUnsupportedServer', () => {
     );
   });
 
-  it('runs an aggregate job on a known replicated cluster; refuses view and import jobs there', () => {
-    const profile = recorded('replicated-cluster');
-    expect(() => refuseUnsupportedServer(profile, target, safety, 'replace')).not.toThrow();
-    expect(() => refuseUnsupportedServer(profile, target, safety, 'append')).toThrow(/docs\/clusters\.md/);
+  it('runs aggregate, view and import jobs on a known replicated cluster whose target exists replicated', () => {
+    for (const name of ['replicated-cluster', 'replicated-database-cluster']) {
+      const profile = recorded(name);
+      for (const swap of ['replace', 'append'] as const) {
+        expect(() => refuseUnsupportedServer(profile, target, safety, swap)).not.toThrow();
+      }
+      // A view's target missing: the tool creates no target on a cluster, in either database engine.
+      expect(() => refuseUnsupportedServer(profile, table('default.missing'), safety, 'append')).toThrow(
+        /target\.table: default\.missing must exist as a Replicated…MergeTree table on cluster \w+ .*docs\/clusters\.md/,
+      );
+    }
   });
 
   it('refuses a sharded cluster, naming the Distributed table and what is not built', () => {

@@ -31,6 +31,7 @@ import {
 import { validationCheck } from '../engine/validation-check';
 import type { KindSteps } from '../engine/kind-steps';
 import { runDdl, runStatement } from '../engine/cluster-ddl';
+import { everyReplicaHolds } from '../engine/replica-checks';
 
 /** The checks of a rebuilt partition against the source partition. */
 export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask) {
@@ -274,17 +275,7 @@ export function replacingSwap(
     }
     // On a replicated cluster every replica must hold the shadow's rows (a replica that cloned fewer parts
     // would serve a short partition): a difference fails the swap, retried, before the ledger records it.
-    if (dialect.replicaRows) {
-      const replicas = await ch.rows(dialect.replicaRows(task.target, id));
-      const short = replicas.filter((r) => Number(r.rows) !== shadowRows).map((r) => `${r.host} holds ${r.rows}`);
-      const silent = (dialect.replicaCount ?? 0) - replicas.length;
-      if (shadowRows > 0 && silent > 0) short.push(`${silent} replica(s) hold none`);
-      if (short.length > 0) {
-        throw new SwapVerificationError(
-          `partition ${id} after the swap: ${short.join(', ')}; the shadow ${shadowRows} rows`,
-        );
-      }
-    }
+    await everyReplicaHolds(ch, dialect, task.target, id, shadowRows);
     log.info('partition swapped in', { partition: id, rows: targetRows, action });
     await record({ action, targetRows });
     return { action };

@@ -197,6 +197,7 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
             ch,
             ledger,
             dialect.consistentRead(selectMeasuredBuilds(ledger, target.name, ESTIMATE_SAMPLE)),
+            dialect,
           );
           return {
             source,

@@ -56,3 +56,15 @@ export async function runStatement(
   if (dialect.ddlSettings && fansOut(statement)) return runDdl(ch, statement, dialect);
   return ch.exec(statement, options);
 }
+
+/**
+ * The settings a step's statement runs with beyond its own text, as a dry run prints them: where DDL reaches
+ * several hosts, those of `runDdl` for DDL (`ddl`) and for the cluster-wide syncs ({@link fansOut}); none otherwise.
+ */
+export function ddlRunSettings(
+  statement: Statement,
+  dialect: ServerDialect,
+  ddl: boolean,
+): { settings?: Record<string, string | number> } {
+  return dialect.ddlSettings && (ddl || fansOut(statement)) ? { settings: dialect.ddlSettings } : {};
+}

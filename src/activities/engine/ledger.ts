@@ -14,7 +14,7 @@ import {
 } from '../../sql/engine/ledger';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import type { ActivityDeps } from './deps';
-import { runDdl } from './cluster-ddl';
+import { runDdl, runStatement } from './cluster-ddl';
 import { isUnknownTable } from './errors';
 import { jobDefinitionHash } from './job-definition-hash';
 import { tableExists, type BuildResult, type SwapResult } from './step-runner';
@@ -73,8 +73,15 @@ export function ledgerEntryOf(row: LedgerRow): LedgerEntry {
 }
 
 /** Reads ledger rows; none when the ledger table does not exist yet (nothing was ever recorded there). */
-export async function readLedger(ch: ClickHouse, ledger: TableRef, statement: Statement<LedgerRow>) {
+export async function readLedger(
+  ch: ClickHouse,
+  ledger: TableRef,
+  statement: Statement<LedgerRow>,
+  dialect: ServerDialect = dialectOf(),
+) {
   if (!(await tableExists(ch, ledger))) return [];
+  // Rows recorded through another node: on a replicated cluster every replica synced first (see syncBeforeRead).
+  for (const sync of dialect.syncBeforeRead(ledger)) await runStatement(ch, sync, dialect);
   return (await ch.rows(statement)).map(ledgerEntryOf);
 }
 
@@ -92,7 +99,7 @@ export async function latestLedgerEntries(
   dialect: ServerDialect,
 ): Promise<Map<string, LedgerEntry>> {
   const statement = dialect.consistentRead(selectLatestLedgerRows(ledger, target.name, firstId, lastId));
-  const entries = await readLedger(ch, ledger, statement);
+  const entries = await readLedger(ch, ledger, statement, dialect);
   return new Map(entries.map((e) => [e.partition, e]));
 }
 
@@ -112,9 +119,11 @@ async function vouchedFingerprint(
   if (!snapshot)
     return { note: 'the build read no source fingerprint (source not a MergeTree table, or older worker)' };
   if (build.kind === 'rebuild') return { fingerprint: snapshot.fingerprint, note: '' };
-  // An earlier run's row: read as of every committed part on Cloud.
+  // An earlier run's row: read as of every committed part on Cloud, after every replica is synced on a cluster.
+  const dialect = dialectOf(task.server);
+  for (const sync of dialect.syncBeforeRead(ledger)) await runStatement(ch, sync, dialect);
   const [previous] = await ch.rows(
-    dialectOf(task.server).consistentRead(selectPreviousLedgerRow(ledger, task.target.name, task.partition.id, run)),
+    dialect.consistentRead(selectPreviousLedgerRow(ledger, task.target.name, task.partition.id, run)),
   );
   const otherTargetRows = targetRows - (context?.build.rowsWritten ?? 0);
   return dayBuildFingerprint(snapshot, build.day, previous && ledgerEntryOf(previous), jobHash, otherTargetRows);

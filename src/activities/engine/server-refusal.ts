@@ -6,8 +6,9 @@ import { JobSpecError } from './errors';
 
 /** Where a refused topology is explained, and what to do about it. */
 const CLUSTER_WAY_FORWARD =
-  'sharded clusters, and view and import jobs on any self-managed cluster, are not supported yet; run the job ' +
-  'against one shard of replicas, a single server or ClickHouse Cloud, see docs/clusters.md';
+  'sharded clusters are not supported yet (for view and import jobs: filling each shard\'s duplicates from the ' +
+  "rows that shard owns through the Distributed table's sharding expression, and moving them shard by shard); " +
+  'run the job against one shard of replicas, a single server or ClickHouse Cloud, see docs/clusters.md';
 
 /**
  * Why a sharded cluster is refused: a swap per shard would be exact only with what is not built yet, and swapping
@@ -55,15 +56,14 @@ export function refuseUnsupportedServer(
   safety: Safety,
   swap: 'replace' | 'append',
 ): void {
-  if (profile.topology === 'replicated-cluster' && swap === 'replace') {
-    refuseUnknownCluster(profile, target);
+  if (profile.topology === 'replicated-cluster') {
+    refuseUnknownCluster(profile, target, swap);
     return;
   }
-  if (profile.topology === 'replicated-cluster' || profile.topology === 'sharded-cluster') {
-    const missing = profile.topology === 'sharded-cluster' ? `${SHARDED_NOT_BUILT}; ` : '';
+  if (profile.topology === 'sharded-cluster') {
     throw new JobSpecError(
       'target.table',
-      `the server is a ${profile.topology.replace('-', ' ')}: ${clusterEvidence(profile)}; ${missing}${CLUSTER_WAY_FORWARD}`,
+      `the server is a sharded cluster: ${clusterEvidence(profile)}; ${SHARDED_NOT_BUILT}; ${CLUSTER_WAY_FORWARD}`,
     );
   }
   const engine = profile.tableEngines[qualifiedName(target)] ?? 'MergeTree';
@@ -85,11 +85,13 @@ export function refuseUnsupportedServer(
 }
 
 /**
- * A replicated cluster an aggregate job (or its rollback) can run on: the plan knows the cluster its DDL, syncs and
- * per-replica reads address, and, in an `Atomic` database, the live target's replicated engine (its shadows get
- * the same engine with their own Keeper path). Refused otherwise, naming what is missing.
+ * A replicated cluster a job can run on: the plan knows the cluster its DDL, syncs and per-replica reads address,
+ * and, in an `Atomic` database, the live target's replicated engine (its shadows get the same engine with their
+ * own Keeper path). A job that appends (a view's or an import's moves) needs its target to exist as a replicated
+ * table in a `Replicated` database too: the tool creates no target on a cluster. Refused otherwise, naming what
+ * is missing.
  */
-function refuseUnknownCluster(profile: ServerProfile, target: TableRef): void {
+function refuseUnknownCluster(profile: ServerProfile, target: TableRef, swap: 'replace' | 'append'): void {
   const cluster = profile.cluster;
   if (!cluster) {
     const db = target.database;
@@ -101,7 +103,8 @@ function refuseUnknownCluster(profile: ServerProfile, target: TableRef): void {
           .join(', ')}), see docs/clusters.md`,
     );
   }
-  if (cluster.databaseEngine === 'Atomic' && !isReplicatedEngine(profile.tableEngines[qualifiedName(target)] ?? '')) {
+  const mustExist = cluster.databaseEngine === 'Atomic' || swap === 'append';
+  if (mustExist && !isReplicatedEngine(profile.tableEngines[qualifiedName(target)] ?? '')) {
     throw new JobSpecError(
       'target.table',
       `${qualifiedName(target)} must exist as a Replicated…MergeTree table on cluster ${cluster.name} before the ` +

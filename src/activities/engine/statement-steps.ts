@@ -4,6 +4,7 @@ import type { ActivityDeps } from './deps';
 import { buildQueries, partitionRows, runStep, type BuildResult, type StepTiming } from './step-runner';
 import type { PartitionTask } from '../../shared/partition-task';
 import { dialectOf } from '../../sql/engine/server-dialect';
+import { runDdl, runStatement } from './cluster-ddl';
 
 /**
  * The statements of a partition's prepare, build and cleanup steps, in the order they run, rendered from its task:
@@ -18,11 +19,20 @@ export interface ShadowStatements {
   insert: Statement;
   /** Drops everything `prepare` created. */
   drop: Statement[];
+  /**
+   * After the fill: on a replicated cluster every table it wrote synced on every replica
+   * (`SYSTEM SYNC REPLICA ON CLUSTER … LIGHTWEIGHT`), so validation and the moves see it on any replica; none
+   * elsewhere.
+   */
+  afterFill: Statement[];
 }
 
 /**
  * The prepare, build and cleanup steps of a job kind whose steps are all rendered statements (a view's partitions,
  * an import's batches): each renders the task's statements with `statementsOf` and runs them in order.
+ *
+ * DDL (`prepare`, `drop`) runs through `runDdl` (on a cluster: a status per host, a host without an answer in time
+ * "look again"), the syncs after the fill through `runStatement`; elsewhere both are plain execs.
  *
  * Durability: `prepare` drops before it creates, so a retry after any crash starts from the same empty tables. The
  * build kills every earlier build query of the partition workflow's run (on a server), truncates, then inserts, so a
@@ -33,21 +43,23 @@ export function statementSteps<T extends PartitionTask>(
   { clickhouse: ch, onStep }: ActivityDeps,
   statementsOf: (task: T) => ShadowStatements,
 ) {
-  const execAll = async (statements: Statement[]): Promise<void> => {
-    for (const statement of statements) await ch.exec(statement);
+  const ddlAll = async (task: T, statements: Statement[]): Promise<void> => {
+    const dialect = dialectOf(task.server);
+    for (const statement of statements) await runDdl(ch, statement, dialect);
   };
 
   return {
     async prepare(task: T): Promise<StepTiming> {
       return runStep(task, 'prepare', async () => {
-        await execAll(statementsOf(task).prepare);
+        await ddlAll(task, statementsOf(task).prepare);
         return {};
       });
     },
 
     async build(task: T): Promise<BuildResult> {
       const { queryId, killEarlier } = buildQueries(ch, task);
-      const { truncate, insert } = statementsOf(task);
+      const { truncate, insert, afterFill } = statementsOf(task);
+      const dialect = dialectOf(task.server);
       const id = task.partition.id;
       return runStep(task, 'insert', async (signal) => {
         await killEarlier();
@@ -55,6 +67,7 @@ export function statementSteps<T extends PartitionTask>(
           for (const statement of truncate) await ch.exec(statement, { signal });
           await onStep?.('insert:started', id);
           await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
+          for (const statement of afterFill) await runStatement(ch, statement, dialect, { signal });
         } catch (err) {
           if (!signal.aborted) throw err;
           await killEarlier();
@@ -62,13 +75,13 @@ export function statementSteps<T extends PartitionTask>(
         }
         await onStep?.('insert:finished', id);
         // Our own write, counted as of every committed part (sequential consistency on Cloud).
-        return { rowsWritten: await partitionRows(ch, task.shadow, id, dialectOf(task.server)) };
+        return { rowsWritten: await partitionRows(ch, task.shadow, id, dialect) };
       });
     },
 
     async drop(task: T): Promise<StepTiming> {
       return runStep(task, 'cleanup', async () => {
-        await execAll(statementsOf(task).drop);
+        await ddlAll(task, statementsOf(task).drop);
         await onStep?.('cleanup:dropped', task.partition.id);
         return {};
       });

@@ -15,6 +15,9 @@ import {
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
 import { tableExists } from '../engine/step-runner';
+import { dialectOf } from '../../sql/engine/server-dialect';
+import type { Statement } from '../../clickhouse/statement';
+import { runDdl, runStatement } from '../engine/cluster-ddl';
 import type { ListedFiles, ListedImportTask } from './staged-batch-files';
 import { fileSourceName, filesLedgerOf } from './plan-file-import';
 
@@ -40,6 +43,21 @@ function changedSince(planned: ImportFile, now: { size: string; etag: string }):
  * rows before the checkpoint per file for validation, and record the loaded files in the ledger after the moves.
  */
 export function importFileChecks({ clickhouse: ch, log }: ActivityDeps) {
+  /**
+   * A bookkeeping table created if missing: on a cluster on every replica as a replicated table (see
+   * `ServerDialect.bookkeepingTable`).
+   */
+  async function create(task: ImportPartitionTask, statement: Statement, table: TableRef) {
+    const dialect = dialectOf(task.server);
+    await runDdl(ch, dialect.bookkeepingTable(statement, table), dialect);
+  }
+
+  /** Before reading what another activity wrote through any node: on a cluster every replica synced. */
+  async function syncBeforeRead(task: ImportPartitionTask, table: TableRef) {
+    const dialect = dialectOf(task.server);
+    for (const statement of dialect.syncBeforeRead(table)) await runStatement(ch, statement, dialect);
+  }
+
   /** Rows before the checkpoint per file of the batch; a file changed since the plan fails the batch, named. */
   async function perFile(task: ImportPartitionTask, files: BatchFiles) {
     const rows = await ch.rows(
@@ -68,6 +86,7 @@ export function importFileChecks({ clickhouse: ch, log }: ActivityDeps) {
   async function validatedCounts(task: ImportPartitionTask, files: BatchFiles) {
     const counts = fileCountsOf(task.target);
     if (!(await tableExists(ch, counts))) return undefined;
+    await syncBeforeRead(task, counts);
     const byPath = new Map((await ch.rows(selectFileCounts(counts, batchOf(task)))).map((r) => [r.path, r]));
     const kept = files.list.map((f) => ({ f, c: byPath.get(f.path) }));
     if (kept.some(({ f, c }) => !c || changedSince(f, c))) return undefined;
@@ -82,7 +101,7 @@ export function importFileChecks({ clickhouse: ch, log }: ActivityDeps) {
     async historyRows(task: ImportPartitionTask, files: BatchFiles): Promise<{ rows: string }> {
       const counted = await perFile(task, files);
       const counts = fileCountsOf(task.target);
-      await ch.exec(createFileCounts(counts));
+      await create(task, createFileCounts(counts), counts);
       await ch.exec(insertFileCounts(counts, batchOf(task), counted));
       return { rows: String(counted.reduce((n, f) => n + f.rows, 0)) };
     },
@@ -120,7 +139,8 @@ export function importFileChecks({ clickhouse: ch, log }: ActivityDeps) {
     async record(task: ImportPartitionTask, files: BatchFiles): Promise<void> {
       const ledger = filesLedgerOf(task.target);
       const { target, run } = batchOf(task);
-      await ch.exec(createFilesLedger(ledger));
+      await create(task, createFilesLedger(ledger), ledger);
+      await syncBeforeRead(task, ledger);
       const [recorded] = await ch.rows(selectBatchRecorded(ledger, target, run, task.partition.id));
       if (Number(recorded.files) > 0) return;
       const counted = (await validatedCounts(task, files)) ?? (await perFile(task, files));

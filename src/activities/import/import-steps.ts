@@ -9,7 +9,7 @@ import {
   selectTargetTotals,
   selectViewsTotals,
 } from '../../sql/import/import';
-import { createTableLike, dropTableIfExists, truncateTable } from '../../sql/engine/partition-ops';
+import { truncateTable } from '../../sql/engine/partition-ops';
 import { repointViewSelect } from '../../sql/import/repoint-view-select';
 import { dropViewIfExists, movePartitionTo } from '../../sql/view/view';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
@@ -17,6 +17,8 @@ import type { Statement } from '../../clickhouse/statement';
 import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
 import { SwapVerificationError } from '../engine/errors';
+import { runStatement } from '../engine/cluster-ddl';
+import { nothingLeftOnReplicas } from '../engine/replica-checks';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { runStep, validated, type SwapResult, type ValidateResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
@@ -73,16 +75,16 @@ const copySelect = (task: ImportPartitionTask, view: ImportPartitionTask['duplic
 export function importBatchStatements(task: ListedImportTask): ImportBatchStatements {
   const { duplicates } = task;
   const tables = [task.shadow, ...duplicates.targets.map((t) => t.copy)];
-  const dropViews = duplicates.views.map((v) => dropViewIfExists(v.copy));
-  const dropTables = tables.map(dropTableIfExists);
   const dialect = dialectOf(task.server);
+  const dropViews = duplicates.views.map((v) => dialect.ddl(dropViewIfExists(v.copy)));
+  const dropTables = tables.map(dialect.dropTable);
   return {
     prepare: [
       ...dropViews,
       ...dropTables,
-      createTableLike(task.shadow, task.target),
-      ...duplicates.targets.map((t) => createTableLike(t.copy, t.table)),
-      ...duplicates.views.map((v) => createViewCopy(v.copy, v.into, copySelect(task, v))),
+      dialect.createLike(task.shadow, task.target),
+      ...duplicates.targets.map((t) => dialect.createLike(t.copy, t.table)),
+      ...duplicates.views.map((v) => dialect.ddl(createViewCopy(v.copy, v.into, copySelect(task, v)))),
     ],
     truncate: tables.map(truncateTable),
     insert: task.build.files
@@ -95,6 +97,8 @@ export function importBatchStatements(task: ListedImportTask): ImportBatchStatem
           task.build.files.list.map((f) => f.path),
         )
       : insertImportBatch(task.source, task.shadow, task.job.target.timeColumn, task.build, task.partition.id),
+    // Every duplicate: the fill wrote the main one, the view copies the others.
+    afterFill: tables.flatMap((t) => dialect.syncAfterFill(t)),
     drop: [...dropViews, ...dropTables],
     beforeMoves: (copy) => dialect.syncBeforeAlter(copy),
     move: (copy, live, partitionId) => [
@@ -214,24 +218,31 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
         const moves = importMoves(task);
         const statements = importBatchStatements(task);
         const dialect = dialectOf(task.server);
+        const moved = new Map<string, string[]>();
         for (const { copy, live } of moves) {
           // Listed as of every part the fill wrote (sequential consistency on Cloud): none is left out of the moves.
           const partitions = await partitionsOf(ch, copy, dialect);
-          for (const statement of statements.beforeMoves(copy)) await ch.exec(statement);
+          moved.set(qualifiedName(copy), partitions.map((p) => p.id));
+          for (const statement of statements.beforeMoves(copy)) await runStatement(ch, statement, dialect);
           for (const p of partitions) {
-            for (const statement of statements.move(copy, live, p.id)) await ch.exec(statement);
+            for (const statement of statements.move(copy, live, p.id)) await runStatement(ch, statement, dialect);
           }
           await onStep?.('move:table', `${id}/${live.name}`);
         }
         if (task.build.files) await files.record(task, task.build.files);
         await onStep?.('move:done', id);
         for (const { copy } of moves) {
-          const left = (await partitionsOf(ch, copy, dialect)).reduce((n, p) => n + p.rows, 0);
+          const held = await partitionsOf(ch, copy, dialect);
+          const left = held.reduce((n, p) => n + p.rows, 0);
           if (left !== 0) {
             throw new SwapVerificationError(
               `batch ${id}: ${qualifiedName(copy)} still holds ${left} rows after MOVE PARTITION`,
             );
           }
+        }
+        // On a replicated cluster, every replica of every duplicate (the partitions the moves took).
+        for (const { copy } of moves) {
+          for (const p of moved.get(qualifiedName(copy)) ?? []) await nothingLeftOnReplicas(ch, dialect, copy, p);
         }
         log.info('import batch moved', { partition: id, tables: moves.length });
         return { action: 'moved' as const };

@@ -15,6 +15,9 @@ import { describeSourceFiles, selectLoadedFiles, selectSourceFiles } from '../..
 import { JobSpecError } from '../engine/errors';
 import { tableResolver } from '../engine/table-resolver';
 import { tableExists } from '../engine/step-runner';
+import type { ServerProfile } from '../../shared/server-profile';
+import { dialectOf } from '../../sql/engine/server-dialect';
+import { runStatement } from '../engine/cluster-ddl';
 
 /** The checks of the table source's planning that a file source shares (src/activities/import/plan-import.ts). */
 export interface SharedImportChecks {
@@ -26,6 +29,8 @@ export interface SharedImportChecks {
   ): Promise<{ info: { partition_key: string }; columns: { name: string; type: string; default_kind: string }[] }>;
   checkpointOf(ch: ClickHouse, job: ImportJob, main: TableRef): Promise<number>;
   viewsOf(ch: ClickHouse, main: TableRef): Promise<Pick<ImportPlan, 'views' | 'targets'>>;
+  /** The server the job writes, its profile read once its tables are known; refused if it cannot be written. */
+  serverOf(ch: ClickHouse, job: ImportJob, written: TableRef[]): Promise<ServerProfile>;
 }
 
 /** The ledger of loaded files of a target: beside it, in its database. */
@@ -116,9 +121,12 @@ export function filePlanning(ch: ClickHouse, checks: SharedImportChecks) {
     return rows.map((r) => ({ path: r.path, size: Number(r.size), etag: r.etag, mtime: Number(r.mtime) }));
   }
 
-  async function loadedFiles(target: TableRef, reader: FileReader) {
+  async function loadedFiles(target: TableRef, reader: FileReader, server: ServerProfile) {
     const ledger = filesLedgerOf(target);
     if (!(await tableExists(ch, ledger))) return [];
+    // Earlier runs recorded their files through any node: on a cluster every replica is synced first.
+    const dialect = dialectOf(server);
+    for (const statement of dialect.syncBeforeRead(ledger)) await runStatement(ch, statement, dialect);
     return (await ch.rows(selectLoadedFiles(ledger, qualifiedName(target), fileSourceName(reader)))).map((r) => ({
       path: r.path,
       size: Number(r.size),
@@ -134,13 +142,14 @@ export function filePlanning(ch: ClickHouse, checks: SharedImportChecks) {
     const main = await checks.checkMain(ch, job, target);
     const columns = await insertedColumns(reader, target, main.columns);
     const { views, targets } = await checks.viewsOf(ch, target);
+    const server = await checks.serverOf(ch, job, [target, ...targets.map((t) => t.table)]);
     const listed = await listFiles(reader);
 
     let files = listed;
     let checkpoint: number;
     let alreadyLoaded = 0;
     const changed: ChangedFile[] = [];
-    const loaded = only === 'all' ? [] : await loadedFiles(target, reader);
+    const loaded = only === 'all' ? [] : await loadedFiles(target, reader, server);
     if (loaded.length === 0) {
       checkpoint = await checks.checkpointOf(ch, job, target);
     } else {
@@ -184,6 +193,7 @@ export function filePlanning(ch: ClickHouse, checks: SharedImportChecks) {
         alreadyLoaded,
         changed,
       },
+      server,
     };
   };
 }

@@ -22,6 +22,11 @@ import { describeSelect } from '../../sql/engine/introspection';
 import { isPlainIdentifier } from '../../shared/plain-identifier';
 import { repointViewSelect, ViewRepointError } from '../../sql/import/repoint-view-select';
 import { detectServerProfile } from '../engine/server-profile';
+import { isReplicatedEngine } from '../../clickhouse/engine-family';
+import { ddlRunSettings } from '../engine/cluster-ddl';
+import { dialectOf } from '../../sql/engine/server-dialect';
+import type { Statement } from '../../clickhouse/statement';
+import type { ServerProfile } from '../../shared/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
@@ -257,6 +262,35 @@ export async function viewsOf(ch: ClickHouse, main: TableRef) {
   return { views, targets };
 }
 
+/**
+ * The server's profile for the job's tables (`written`: the target first, whose database decides the cluster, then
+ * the view targets; `read`: a table source), refusing before any DDL a server the tool cannot write correctly, and
+ * on a replicated cluster a view target that is not a replicated table (its duplicate would have no engine to
+ * replicate with, and its moves would reach one replica).
+ */
+async function serverOf(
+  ch: ClickHouse,
+  job: ImportJob,
+  written: TableRef[],
+  read: TableRef[] = [],
+): Promise<ServerProfile> {
+  const [target] = written;
+  const server = await detectServerProfile(ch, [...written, ...read], { target, cluster: job.cluster });
+  refuseUnsupportedServer(server, target, job.safety, 'append');
+  if (server.topology === 'replicated-cluster') {
+    const plain = written.find((t) => !isReplicatedEngine(server.tableEngines[qualifiedName(t)] ?? ''));
+    if (plain) {
+      throw new JobSpecError(
+        'target.table',
+        `${qualifiedName(plain)}, fed by a view of ${qualifiedName(target)}, is ` +
+          `${server.tableEngines[qualifiedName(plain)] ?? 'missing'} on cluster ${server.cluster?.name}: every table ` +
+          'an import moves rows into must be a Replicated…MergeTree table there, see docs/clusters.md',
+      );
+    }
+  }
+  return server;
+}
+
 /** Resolves the job's tables the same way in every activity. */
 async function resolveTables(ch: ClickHouse, job: ImportJob, history: string) {
   const resolve = await tableResolver(ch);
@@ -280,7 +314,7 @@ export interface ImportPlanInput {
  * running any DDL (a dry run).
  */
 export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
-  const planFiles = filePlanning(ch, { checkPlain, checkMain, checkpointOf, viewsOf });
+  const planFiles = filePlanning(ch, { checkPlain, checkMain, checkpointOf, viewsOf, serverOf });
   const plan = async (job: ImportJob, only: ImportOnly = 'all'): Promise<ImportPlan> => {
     if (!('table' in job.source)) return planFiles(job, job.source, only);
     const { source, target } = await resolveTables(ch, job, job.source.table);
@@ -307,8 +341,7 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
         };
       },
     );
-    const server = await detectServerProfile(ch, [source, target, ...targets.map((t) => t.table)]);
-    refuseUnsupportedServer(server, target, job.safety, 'append');
+    const server = await serverOf(ch, job, [target, ...targets.map((t) => t.table)], [source]);
     return { source, target, checkpoint, partitionKey, columns, views, targets, batches, server };
   };
 
@@ -336,7 +369,7 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
           let planned = await plan(job, only);
           if (planned.files) {
             // The file lists stay out of the workflow's payloads: staged, each batch with the hash of its own.
-            const { staged, batches } = await stageBatchFiles(ch, planned.target, planned.batches);
+            const { staged, batches } = await stageBatchFiles(ch, planned.target, planned.batches, planned.server);
             planned = { ...planned, batches, files: { ...planned.files, staged } };
           }
           log.info('planned import', {
@@ -389,12 +422,15 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
 export function describedImportBatch(task: ListedImportTask): DescribedStatement[] {
   const steps = importBatchStatements(task);
   const at = (step: string) => `batch ${task.partition.id}: ${step}`;
+  const dialect = dialectOf(task.server);
+  const run = (st: Statement, ddl = false) => ({ ...st, ...ddlRunSettings(st, dialect, ddl) });
   return [
-    ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
+    ...steps.prepare.map((st) => ({ step: at('prepare'), ...run(st, true) })),
     ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
     { step: at('fill'), ...steps.insert, settings: task.job.insertSettings as Record<string, number> },
+    ...steps.afterFill.map((st) => ({ step: at('fill'), ...run(st) })),
     ...importMoves(task).flatMap(({ copy, live }) => [
-      ...steps.beforeMoves(copy).map((st) => ({ step: at('move'), ...st })),
+      ...steps.beforeMoves(copy).map((st) => ({ step: at('move'), ...run(st) })),
       ...steps
         .move(copy, live, copy.name === task.shadow.name && !task.build.files ? task.partition.id : '<partition>')
         .map((st) => ({
@@ -402,6 +438,6 @@ export function describedImportBatch(task: ListedImportTask): DescribedStatement
           ...st,
         })),
     ]),
-    ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
+    ...steps.drop.map((st) => ({ step: at('cleanup'), ...run(st, true) })),
   ];
 }

@@ -4,6 +4,9 @@ import { IMPORT_BATCHES_TABLE, type ImportFile } from '../../shared/import-file-
 import type { BatchFilesRef, ImportBatch, ImportBatchBuild, StagedFilesRef } from '../../shared/import-input';
 import type { ImportPartitionTask } from '../../shared/partition-task';
 import type { TableRef } from '../../shared/table-ref';
+import type { ServerProfile } from '../../shared/server-profile';
+import { dialectOf } from '../../sql/engine/server-dialect';
+import { runDdl, runStatement } from '../engine/cluster-ddl';
 import {
   createImportBatches,
   insertImportBatches,
@@ -47,9 +50,12 @@ export async function stageBatchFiles(
   ch: ClickHouse,
   target: TableRef,
   batches: ImportBatch[],
+  server?: ServerProfile,
 ): Promise<{ staged: StagedFilesRef; batches: ImportBatch[] }> {
   const staged: StagedFilesRef = { table: importBatchesOf(target), plan: randomUUID() };
-  await ch.exec(createImportBatches(staged.table));
+  const dialect = dialectOf(server);
+  // On a cluster on every replica: every batch's steps read their list back through any node.
+  await runDdl(ch, dialect.bookkeepingTable(createImportBatches(staged.table), staged.table), dialect);
   const rows: StagedFile[] = batches.flatMap((b) => (b.files ?? []).map((f, ord) => ({ batch: b.id, ord, ...f })));
   for (let i = 0; i < rows.length; i += STAGED_PER_INSERT) {
     await ch.exec(insertImportBatches(staged.table, staged.plan, rows.slice(i, i + STAGED_PER_INSERT)));
@@ -85,9 +91,11 @@ export async function listBatchFiles(ch: ClickHouse, task: ImportPartitionTask):
   if (listed) return listed;
   const files = task.build.files as Extract<BatchFilesRef, { staged: unknown }>;
   const { staged } = files;
-  const rows = (await tableExists(ch, staged.table))
-    ? await ch.rows(selectImportBatchFiles(staged.table, staged.plan, staged.batch))
-    : [];
+  const dialect = dialectOf(task.server);
+  const present = await tableExists(ch, staged.table);
+  // Staged by the plan through any node: on a cluster every replica is synced first.
+  if (present) for (const statement of dialect.syncBeforeRead(staged.table)) await runStatement(ch, statement, dialect);
+  const rows = present ? await ch.rows(selectImportBatchFiles(staged.table, staged.plan, staged.batch)) : [];
   const list = rows.map((r) => ({ path: r.path, size: Number(r.size), etag: r.etag, mtime: Number(r.mtime) }));
   if (list.length !== staged.count || fileListHash(list) !== staged.hash) {
     throw new JobSpecError(

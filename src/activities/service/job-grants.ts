@@ -14,7 +14,7 @@ export interface NeededGrant {
  * through `s3`/`url`/`file`, whose READ grant is not checked here); in the target's database, where the
  * shadows and backups live, SELECT, INSERT, CREATE TABLE, DROP TABLE, TRUNCATE and ALTER DELETE (REPLACE, ATTACH
  * and DROP PARTITION); for view and import jobs also ALTER MOVE PARTITION, CREATE VIEW and DROP VIEW; on Cloud
- * SYSTEM SYNC REPLICA (reads after writes on another replica).
+ * and on a replicated cluster SYSTEM SYNC REPLICA (reads after writes on another replica).
  */
 export function neededGrants(
   kind: 'aggregate' | 'view' | 'import',
@@ -41,6 +41,12 @@ export function neededGrants(
   }
   if (topology === 'cloud') {
     needed.push({ privilege: 'SYSTEM SYNC REPLICA', on: db, why: 'bring the replica that runs a partition ALTER up to date' });
+  } else if (topology === 'replicated-cluster') {
+    needed.push({
+      privilege: 'SYSTEM SYNC REPLICA',
+      on: db,
+      why: 'sync every replica after a fill, before a partition ALTER and before a ledger read',
+    });
   }
   return needed;
 }

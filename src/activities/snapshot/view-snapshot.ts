@@ -1,12 +1,12 @@
 import type { ClickHouse } from '../../clickhouse/clickhouse';
-import { isMergeTreeFamily } from '../../clickhouse/engine-family';
+import { isMergeTreeFamily, isReplicatedEngine } from '../../clickhouse/engine-family';
 import type { PartitionPlan } from '../../shared/backfill-results';
 import { type ViewJob } from '../../shared/job-spec';
 import type { SnapshotDescription, SnapshotOutcome, SnapshotPlan } from '../../shared/snapshot-input';
 import { DESCRIBED_WRITER_TAG } from '../../shared/view-input';
 import { snapshotTableFor } from '../../shared/writer-tables';
 import { selectTableInfo } from '../../sql/engine/introspection';
-import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../../sql/engine/partition-ops';
+import { attachPartitionFrom } from '../../sql/engine/partition-ops';
 import { selectActivePartitions } from '../../sql/snapshot/snapshot';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import { createLiveView, createViewTarget, liveViewSelect, selectViewDefinition, viewShape } from '../../sql/view/view';
@@ -15,6 +15,7 @@ import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
+import { runDdl, runStatement } from '../engine/cluster-ddl';
 import { checkViewJob, describePartitions, viewMatches, viewPartitions } from '../view/plan-view';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
@@ -45,14 +46,19 @@ const totalRows = (partitions: { rows: number }[]): number => partitions.reduce(
 function snapshotStatements(plan: SnapshotPlan, partitionIds: string[]) {
   const dialect = dialectOf(plan.server);
   return {
-    fresh: [dropTableIfExists(plan.snapshot), createTableLike(plan.snapshot, plan.source)],
+    fresh: [dialect.dropTable(plan.snapshot), dialect.createLike(plan.snapshot, plan.source)],
     attach: partitionIds.map((id) => ({
       id,
       statements: [
         ...dialect.applyPatches(plan.source, id),
+        // On a cluster the source synced on every replica, as after a fill: the replica that attaches holds
+        // every part written before the snapshot. None elsewhere (on Cloud the rows are compared after it).
+        ...dialect.syncAfterFill(plan.source),
         dialect.partitionAlter(attachPartitionFrom(plan.snapshot, plan.source, id)),
       ],
     })),
+    afterAttach: dialect.syncAfterFill(plan.snapshot),
+    drop: dialect.dropTable(plan.snapshot),
   };
 }
 
@@ -108,7 +114,10 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       );
     }
     // Detected before the target is read: on Cloud its rows are counted with sequential consistency.
-    const server = await detectServerProfile(ch, [tables.source, tables.target]);
+    const server = await detectServerProfile(ch, [tables.source, tables.target], {
+      target: tables.target,
+      cluster: job.cluster,
+    });
     if (targetExisted) {
       const rows = totalRows(await activePartitions(ch, tables.target, dialectOf(server)));
       if (rows > 0) {
@@ -120,6 +129,14 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       }
     }
     refuseUnsupportedServer(server, tables.target, job.safety, 'append');
+    if (server.topology === 'replicated-cluster' && !isReplicatedEngine(info.engine)) {
+      throw new JobSpecError(
+        'source.table',
+        `${qualifiedName(tables.source)} is a ${info.engine} table on cluster ${server.cluster?.name}: a snapshot there ` +
+          'is a replicated table attaching the source\'s partitions on every replica, so the source must be a ' +
+          'Replicated…MergeTree table, see docs/clusters.md',
+      );
+    }
     return { ...tables, snapshot: snapshotTableFor(tables.source, tag), targetExisted, server };
   };
 
@@ -161,7 +178,8 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
     async describeViewSnapshot({ job }: { job: ViewJob }): Promise<SnapshotDescription> {
       const planned = await plan({ job, tag: DESCRIBED_WRITER_TAG });
       const shape = viewShape(job);
-      const sourcePartitions = await activePartitions(ch, planned.source, dialectOf(planned.server));
+      const dialect = dialectOf(planned.server);
+      const sourcePartitions = await activePartitions(ch, planned.source, dialect);
       // The partitions the snapshot will hold: the source's now (a snapshot is its copy).
       const partitions = await viewPartitions(ch, shape, planned.source, planned.target, undefined);
       const snapshot = snapshotStatements(
@@ -173,12 +191,13 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
         ...snapshot.attach.flatMap(({ id, statements }) =>
           statements.map((statement) => ({ step: `snapshot: partition ${id}`, ...statement })),
         ),
-        ...(planned.targetExisted
+        ...snapshot.afterAttach.map((st) => ({ step: 'snapshot', ...st })),
+        ...(planned.targetExisted || !dialect.createsTarget
           ? []
           : [{ step: 'create the target', ...createViewTarget(shape, planned.source, planned.target) }]),
         {
           step: 'create the view',
-          ...createLiveView(shape, planned.view, planned.source, planned.target, undefined),
+          ...dialect.ddl(createLiveView(shape, planned.view, planned.source, planned.target, undefined)),
         },
         ...describePartitions(
           job,
@@ -186,7 +205,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
           partitions,
           undefined,
         ),
-        { step: 'drop the snapshot', ...dropTableIfExists(planned.snapshot) },
+        { step: 'drop the snapshot', ...snapshot.drop },
       ];
       return {
         plan: planned,
@@ -216,16 +235,17 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
             p,
             before.map((x) => x.id),
           );
-          for (const st of statements.fresh) await ch.exec(st);
+          for (const st of statements.fresh) await runDdl(ch, st, dialect);
           for (const { id, statements: attach } of statements.attach) {
-            for (const statement of attach) await ch.exec(statement);
+            for (const statement of attach) await runStatement(ch, statement, dialect);
             await onStep?.('snapshot:attached', id);
           }
+          for (const statement of statements.afterAttach) await runStatement(ch, statement, dialect);
           const expected = totalRows(before);
           const taken = totalRows(await activePartitions(ch, p.snapshot, dialect));
           const after = await sourceRows(p);
           if (taken !== expected || after !== expected) {
-            await ch.exec(dropTableIfExists(p.snapshot));
+            await runDdl(ch, statements.drop, dialect);
             const reason =
               `${qualifiedName(p.source)} went from ${expected} to ${after} rows while it was snapshotted ` +
               `(the snapshot got ${taken}): inserts were not paused`;
@@ -257,8 +277,10 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
           reason: `${qualifiedName(p.source)} went from ${rows} to ${now} rows after its snapshot: inserts were not paused`,
         };
       }
-      await ch.exec(createViewTarget(shape, p.source, p.target));
-      await ch.exec(createLiveView(shape, p.view, p.source, p.target, undefined));
+      const dialect = dialectOf(p.server);
+      // On a cluster the target exists on every replica (the plan refuses it otherwise): only the view is created.
+      if (dialect.createsTarget) await ch.exec(createViewTarget(shape, p.source, p.target));
+      await runDdl(ch, dialect.ddl(createLiveView(shape, p.view, p.source, p.target, undefined)), dialect);
       // Another writer may have created a view of that name in between: ours must be the one there.
       if (!(await viewMatches(ch, shape, tables))) throw new Error(`${qualifiedName(p.view)} vanished`);
       await onStep?.('view:created', qualifiedName(p.view));
@@ -279,7 +301,8 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
 
     /** Drops the snapshot. Durability: `DROP TABLE IF EXISTS`, a no-op when repeated. */
     async dropSnapshot({ plan: p }: { plan: SnapshotPlan }): Promise<void> {
-      await ch.exec(dropTableIfExists(p.snapshot));
+      const dialect = dialectOf(p.server);
+      await runDdl(ch, dialect.dropTable(p.snapshot), dialect);
       log.info('snapshot dropped', { snapshot: qualifiedName(p.snapshot) });
     },
   };

@@ -161,7 +161,10 @@ export function planViewRestate({ clickhouse: ch, log }: ActivityDeps) {
         const chain = await chainFrom(ch, target, build);
         const ledger = { database: target.database, name: job.ledger.table };
         const levels = chain.map((l) => l.target);
-        const server = await detectServerProfile(ch, [source, target, ...levels, ledger], { target });
+        const server = await detectServerProfile(ch, [source, target, ...levels, ledger], {
+          target,
+          cluster: job.cluster,
+        });
         refuseUnsupportedServer(server, target, job.safety, 'replace');
 
         const granularity = build.partitionBy?.fn === 'toYYYYMM' ? 'month' : 'day';

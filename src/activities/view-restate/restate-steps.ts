@@ -18,7 +18,7 @@ import { replacingPartitionStatements, type ReplacingStatements } from '../aggre
 import { replacingBackup, replacingSwap } from '../aggregate/aggregate-steps';
 import type { ActivityDeps } from '../engine/deps';
 import { BackupMissingError } from '../engine/errors';
-import { runDdl } from '../engine/cluster-ddl';
+import { runDdl, runStatement } from '../engine/cluster-ddl';
 import type { KindSteps } from '../engine/kind-steps';
 import { viewQueryChecks } from '../view/view-query-checks';
 import { fingerprintColumns, insertLedgerRecord, type SwapContext } from '../engine/ledger';
@@ -198,8 +198,9 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
       if (!fresh) await ch.exec(truncateTable(task.shadow));
       await onStep?.('insert:started', task.partition.id);
       if (rows > 0) {
-        for (const statement of dialect.syncBeforeAlter(from)) await ch.exec(statement);
+        for (const statement of dialect.syncBeforeAlter(from)) await runStatement(ch, statement, dialect);
         await ch.exec(dialect.partitionAlter(attachPartitionFrom(task.shadow, from, task.partition.id)));
+        for (const statement of dialect.syncAfterFill(task.shadow)) await runStatement(ch, statement, dialect);
       }
       await onStep?.('insert:finished', task.partition.id);
       return {};

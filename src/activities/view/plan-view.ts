@@ -39,6 +39,8 @@ import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
 import { tableResolver } from '../engine/table-resolver';
 import { detectServerProfile } from '../engine/server-profile';
+import { ddlRunSettings, runDdl } from '../engine/cluster-ddl';
+import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { viewPartitionStatements } from './view-steps';
 import { checkViewQueryJob, viewQueryPartitions, viewValidationText } from './plan-view-query';
@@ -307,12 +309,15 @@ export function describePartitions(
 export function describedViewPartition(task: ViewPartitionTask): DescribedStatement[] {
   const steps = viewPartitionStatements(task);
   const at = (step: string) => `partition ${task.partition.id}: ${step}`;
+  const dialect = dialectOf(task.server);
+  const run = (st: Statement, ddl = false) => ({ ...st, ...ddlRunSettings(st, dialect, ddl) });
   return [
-    ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
+    ...steps.prepare.map((st) => ({ step: at('prepare'), ...run(st, true) })),
     ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
     { step: at('fill'), ...steps.insert, settings: task.job.insertSettings as Record<string, number> },
-    ...steps.move.map((st) => ({ step: at('move'), ...st })),
-    ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
+    ...steps.afterFill.map((st) => ({ step: at('fill'), ...run(st) })),
+    ...steps.move.map((st) => ({ step: at('move'), ...run(st) })),
+    ...steps.drop.map((st) => ({ step: at('cleanup'), ...run(st, true) })),
   ];
 }
 
@@ -325,24 +330,27 @@ export interface CreateViewInput {
   cutoff: number;
 }
 
-/** The statements creating the target and the live view, of the structured form or of a view given as SQL. */
+/**
+ * The statements creating the target (where the dialect lets a job create one) and the live view (on a cluster on
+ * every replica), of the structured form or of a view given as SQL.
+ */
 function creationStatements(
   job: ViewJob,
   tables: { source: TableRef; target: TableRef; view: TableRef },
   cutoff: number,
-): { target: Statement; view: Statement } {
+  dialect: ServerDialect,
+): { target?: Statement; view: Statement } {
   const vq = viewQuery(job);
-  if (vq) {
-    return {
-      target: createViewQueryTarget(vq, tables.target),
-      view: createLiveQueryView(vq, tables.view, tables.target, cutoff),
-    };
-  }
-  const shape = viewShape(job);
-  return {
-    target: createViewTarget(shape, tables.source, tables.target),
-    view: createLiveView(shape, tables.view, tables.source, tables.target, cutoff),
-  };
+  const created = vq
+    ? {
+        target: createViewQueryTarget(vq, tables.target),
+        view: createLiveQueryView(vq, tables.view, tables.target, cutoff),
+      }
+    : {
+        target: createViewTarget(viewShape(job), tables.source, tables.target),
+        view: createLiveView(viewShape(job), tables.view, tables.source, tables.target, cutoff),
+      };
+  return { ...(dialect.createsTarget ? { target: created.target } : {}), view: dialect.ddl(created.view) };
 }
 
 /** Seconds that must be left before the cutoff when the view is created, or rows at the cutoff could be missed. */
@@ -385,7 +393,10 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
         `${job.cutoff} is already past (now ${isoOfEpochSeconds(now)}): give a later one or auto`,
       );
     }
-    const server = await detectServerProfile(ch, [tables.source, tables.target]);
+    const server = await detectServerProfile(ch, [tables.source, tables.target], {
+      target: tables.target,
+      cluster: job.cluster,
+    });
     refuseUnsupportedServer(server, tables.target, job.safety, 'append');
     return { ...tables, cutoff, viewExisted, targetExisted, server, ...(columns ? { columns } : {}) };
   };
@@ -432,9 +443,14 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
     async describeViewBackfill({ job }: ViewPlanInput): Promise<ViewDescription> {
       const planned = await plan(job);
       const partitions = await partitionsBefore(job, planned.cutoff);
-      const { target: createTarget, view: createView } = creationStatements(job, planned, planned.cutoff);
+      const { target: createTarget, view: createView } = creationStatements(
+        job,
+        planned,
+        planned.cutoff,
+        dialectOf(planned.server),
+      );
       const statements: DescribedStatement[] = [
-        ...(planned.targetExisted ? [] : [{ step: 'create the target', ...createTarget }]),
+        ...(planned.targetExisted || !createTarget ? [] : [{ step: 'create the target', ...createTarget }]),
         ...(planned.viewExisted ? [] : [{ step: 'create the view', ...createView }]),
       ];
       statements.push(...describePartitions(job, planned, partitions, planned.cutoff));
@@ -468,9 +484,15 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
           `${isoOfEpochSeconds(cutoff)} passed before the view could be created; run the job again`,
         );
       }
-      const create = creationStatements(job, tables, cutoff);
-      await ch.exec(create.target);
-      await ch.exec(create.view);
+      // The plan's server, read again: the workflow hands this activity the job and the cutoff only.
+      const server = await detectServerProfile(ch, [tables.source, tables.target], {
+        target: tables.target,
+        cluster: job.cluster,
+      });
+      const dialect = dialectOf(server);
+      const create = creationStatements(job, tables, cutoff, dialect);
+      if (create.target) await ch.exec(create.target);
+      await runDdl(ch, create.view, dialect);
       // Another writer may have created a view of that name in between: ours must be the one there.
       if (!(await matches())) throw new Error(`${qualifiedName(tables.view)} vanished`);
       log.info('view created', { view: qualifiedName(tables.view), cutoff: isoOfEpochSeconds(cutoff) });

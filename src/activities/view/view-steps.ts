@@ -1,9 +1,10 @@
 import type { Statement } from '../../clickhouse/statement';
 import type { ValidationCheck } from '../../shared/backfill-results';
-import { createTableLike, dropTableIfExists, truncateTable } from '../../sql/engine/partition-ops';
+import { truncateTable } from '../../sql/engine/partition-ops';
 import {
   additiveAggregates,
   createNullFillTable,
+  createNullFillTableLike,
   createNullFillView,
   dropViewIfExists,
   insertNullFill,
@@ -14,7 +15,7 @@ import {
   viewShape,
   viewTotalAlias,
 } from '../../sql/view/view';
-import { dialectOf } from '../../sql/engine/server-dialect';
+import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import {
   comparisonFor,
   insertViewQueryRange,
@@ -27,6 +28,8 @@ import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
 import { viewQueryChecks } from './view-query-checks';
 import { SwapVerificationError } from '../engine/errors';
+import { runStatement } from '../engine/cluster-ddl';
+import { nothingLeftOnReplicas } from '../engine/replica-checks';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { partitionRows, runStep, validated, type SwapResult, type ValidateResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
@@ -58,6 +61,19 @@ export interface ViewPartitionStatements extends ShadowStatements {
   move: Statement[];
 }
 
+/**
+ * The move of the shadow's partition into the target, after the target's pending patches are applied and the shadow
+ * synced (on every replica on a cluster, best effort on Cloud), with `alter_sync` where there are replicas.
+ */
+function moveStatements(task: ViewPartitionTask, dialect: ServerDialect): Statement[] {
+  const { partition } = task;
+  return [
+    ...dialect.applyPatches(task.target, partition.id),
+    ...dialect.syncBeforeAlter(task.shadow),
+    dialect.partitionAlter(movePartitionTo(task.shadow, task.target, partition.id)),
+  ];
+}
+
 /** Renders every statement of a view partition's steps from its task (see {@link ViewPartitionStatements}). */
 export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionStatements {
   const vq = viewQuery(task.job);
@@ -65,29 +81,33 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
   const shape = viewShape(task.job);
   const { nullTable, view } = nullFillObjects(task.shadow);
   const { partition, build } = task;
-  // The view first: it writes into the shadow and reads the Null table.
-  const dropHelpers = [dropViewIfExists(view), dropTableIfExists(nullTable)];
-  const nullFill = task.job.fill === 'null';
   const dialect = dialectOf(task.server);
+  // The view first: it writes into the shadow and reads the Null table.
+  const dropHelpers = [dialect.ddl(dropViewIfExists(view)), dialect.dropTable(nullTable)];
+  const nullFill = task.job.fill === 'null';
   return {
     prepare: [
       ...dropHelpers,
-      dropTableIfExists(task.shadow),
-      createTableLike(task.shadow, task.target),
+      dialect.dropTable(task.shadow),
+      dialect.createLike(task.shadow, task.target),
       ...(nullFill
-        ? [createNullFillTable(shape, nullTable, task.source), createNullFillView(shape, view, nullTable, task.shadow)]
+        ? [
+            dialect.ddl(
+              dialect.createAsSelect
+                ? createNullFillTable(shape, nullTable, task.source)
+                : createNullFillTableLike(nullTable, task.source),
+            ),
+            dialect.ddl(createNullFillView(shape, view, nullTable, task.shadow)),
+          ]
         : []),
     ],
     truncate: [truncateTable(task.shadow)],
     insert: nullFill
       ? insertNullFill(shape, task.source, nullTable, partition.id, build.cutoff)
       : insertViewRange(shape, task.source, task.shadow, partition.id, build.cutoff),
-    move: [
-      ...dialect.applyPatches(task.target, partition.id),
-      ...dialect.syncBeforeAlter(task.shadow),
-      dialect.partitionAlter(movePartitionTo(task.shadow, task.target, partition.id)),
-    ],
-    drop: [...dropHelpers, dropTableIfExists(task.shadow)],
+    afterFill: dialect.syncAfterFill(task.shadow),
+    move: moveStatements(task, dialect),
+    drop: [...dropHelpers, dialect.dropTable(task.shadow)],
   };
 }
 
@@ -99,15 +119,12 @@ function viewQueryPartitionStatements(task: ViewPartitionTask, vq: ViewQuery): V
   }
   const dialect = dialectOf(task.server);
   return {
-    prepare: [dropTableIfExists(task.shadow), createTableLike(task.shadow, task.target)],
+    prepare: [dialect.dropTable(task.shadow), dialect.createLike(task.shadow, task.target)],
     truncate: [truncateTable(task.shadow)],
     insert: insertViewQueryRange(vq, task.shadow, build.columns, partition.id, build.cutoff),
-    move: [
-      ...dialect.applyPatches(task.target, partition.id),
-      ...dialect.syncBeforeAlter(task.shadow),
-      dialect.partitionAlter(movePartitionTo(task.shadow, task.target, partition.id)),
-    ],
-    drop: [dropTableIfExists(task.shadow)],
+    afterFill: dialect.syncAfterFill(task.shadow),
+    move: moveStatements(task, dialect),
+    drop: [dialect.dropTable(task.shadow)],
   };
 }
 
@@ -191,12 +208,14 @@ export function viewPartitionSteps(deps: ActivityDeps): KindSteps<ViewPartitionT
       const id = task.partition.id;
       return runStep(task, 'swap', async () => {
         const statements = viewPartitionStatements(task);
-        for (const statement of statements.move) await ch.exec(statement);
+        const dialect = dialectOf(task.server);
+        for (const statement of statements.move) await runStatement(ch, statement, dialect);
         await onStep?.('move:done', id);
-        const left = await partitionRows(ch, task.shadow, id, dialectOf(task.server));
+        const left = await partitionRows(ch, task.shadow, id, dialect);
         if (left !== 0) {
           throw new SwapVerificationError(`partition ${id}: the shadow still holds ${left} rows after MOVE PARTITION`);
         }
+        await nothingLeftOnReplicas(ch, dialect, task.shadow, id);
         log.info('partition appended', { partition: id });
         return { action: 'moved' as const };
       });

@@ -75,6 +75,38 @@ export interface ServerDialect {
   /** `DROP TABLE IF EXISTS … SYNC`, with `ON CLUSTER <c>` on a replicated cluster with an `Atomic` database. */
   dropTable(table: TableRef): Statement;
   /**
+   * Any other DDL of the tool's own objects (a view's or a Null-engine fill's `CREATE`/`DROP` of a table or a
+   * materialized view) as sent: with `ON CLUSTER <c>` after the object's name on a replicated cluster with an
+   * `Atomic` database, so it exists on every replica; unchanged elsewhere (a `Replicated` database replicates it).
+   * Run through `runDdl`.
+   */
+  ddl(statement: Statement): Statement;
+  /**
+   * Whether `CREATE TABLE … AS SELECT` (even `EMPTY AS SELECT`) may be sent: not on a replicated cluster, where a
+   * CTAS `ON CLUSTER` is a known failure (SQLMesh #6008); tables are then created `AS` another table, then filled.
+   */
+  readonly createAsSelect: boolean;
+  /**
+   * Whether a job may create its missing target (a view's): not on a replicated cluster, where the target must
+   * already exist as a `Replicated…MergeTree` table on every replica (the plan refuses it otherwise).
+   */
+  readonly createsTarget: boolean;
+  /**
+   * Before a read that must see rows written through another node (the ledger's, by an earlier run's swap): on a
+   * replicated cluster `SYSTEM SYNC REPLICA ON CLUSTER <c> t LIGHTWEIGHT` (self-managed sequential consistency
+   * covers quorum inserts only), so whichever replica serves the read holds every part committed before; none
+   * elsewhere (Cloud reads with {@link ServerDialect.consistentRead}). Run through `runStatement`.
+   */
+  syncBeforeRead(table: TableRef): Statement[];
+  /**
+   * A bookkeeping table of the tool's own (`CREATE TABLE IF NOT EXISTS t (…) ENGINE = MergeTree …`: the files
+   * ledger, the per-file counts, the staged file lists) as sent: on a replicated cluster on every replica as a
+   * `ReplicatedMergeTree`, so what one node wrote is read through any other (in an `Atomic` database
+   * `ON CLUSTER <c>` with its own Keeper path, {@link ownKeeperPath}; in a `Replicated` database without
+   * arguments); unchanged elsewhere. Run through `runDdl`.
+   */
+  bookkeepingTable(statement: Statement, table: TableRef): Statement;
+  /**
    * Where DDL reaches several hosts (a replicated cluster): the settings it runs with, so it answers a status per
    * host and a host that has not answered in time reads as "not yet" (`null_status_on_timeout`), not as a
    * failure; DDL then runs through `runDdl` (src/activities/engine/cluster-ddl.ts). Absent elsewhere.
@@ -151,7 +183,7 @@ function clusterChoices(server: ServerProfile) {
   const withOnCluster = (statement: Statement): Statement => ({
     ...statement,
     query: statement.query.replace(
-      /^(CREATE TABLE (?:IF NOT EXISTS )?|DROP TABLE IF EXISTS )(\S+)/,
+      /^(CREATE (?:TABLE|MATERIALIZED VIEW) (?:IF NOT EXISTS )?|DROP (?:TABLE|VIEW) IF EXISTS )(\S+)/,
       `$1$2${onCluster}`,
     ),
   });
@@ -168,11 +200,19 @@ function clusterChoices(server: ServerProfile) {
       return { ...created, query: `${created.query} ENGINE = ${replicatedEngineWithOwnPath(engine, table)}` };
     },
     dropTable: (table: TableRef) => withOnCluster(dropTableIfExists(table)),
+    ddl: withOnCluster,
     createLedger(ledger: TableRef): Statement {
       if (cluster.databaseEngine === 'Replicated') return createLedgerTable(ledger, 'ReplicatedReplacingMergeTree');
       return withOnCluster(
         createLedgerTable(ledger, `ReplicatedReplacingMergeTree('${ownKeeperPath(ledger)}', '{replica}')`),
       );
+    },
+    bookkeepingTable(statement: Statement, table: TableRef): Statement {
+      const engine =
+        cluster.databaseEngine === 'Replicated'
+          ? 'ReplicatedMergeTree'
+          : `ReplicatedMergeTree('${ownKeeperPath(table)}', '{replica}')`;
+      return withOnCluster({ ...statement, query: statement.query.replace(/ ENGINE = MergeTree /, ` ENGINE = ${engine} `) });
     },
     sync: (table: TableRef): Statement => ({
       query: `SYSTEM SYNC REPLICA ON CLUSTER ${name} ${quotedTable(table)} LIGHTWEIGHT`,
@@ -220,6 +260,11 @@ export function dialectOf(server?: ServerProfile): ServerDialect {
       killScope: ` ON CLUSTER ${c.quoted}`,
       createLike: c.createLike,
       dropTable: c.dropTable,
+      ddl: c.ddl,
+      createAsSelect: false,
+      createsTarget: false,
+      syncBeforeRead: (table) => [c.sync(table)],
+      bookkeepingTable: c.bookkeepingTable,
       createLedger: c.createLedger,
       ddlSettings: CLUSTER_DDL_SETTINGS,
       replicaRows: c.replicaRows,
@@ -237,6 +282,11 @@ export function dialectOf(server?: ServerProfile): ServerDialect {
     createLike: (table, like, options = {}) =>
       options.ifNotExists ? createTableLikeIfNotExists(table, like) : createTableLike(table, like),
     dropTable: dropTableIfExists,
+    ddl: (statement) => statement,
+    createAsSelect: true,
+    createsTarget: true,
+    syncBeforeRead: () => [],
+    bookkeepingTable: (statement) => statement,
     createLedger: (ledger) => createLedgerTable(ledger),
   };
 }

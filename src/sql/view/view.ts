@@ -273,6 +273,15 @@ export function createNullFillTable(shape: ViewShape, table: TableRef, source: T
   };
 }
 
+/**
+ * A Null-engine table with every column of the source (`CREATE TABLE t AS source ENGINE = Null`): where no
+ * `CREATE … AS SELECT` may be sent (a replicated cluster); the fill inserts only the columns the view reads.
+ */
+export function createNullFillTableLike(table: TableRef, source: TableRef): Statement {
+  const t = tableParam('table', table);
+  return { query: `CREATE TABLE ${t.sql} AS ${quotedTable(source)} ENGINE = Null`, params: t.params };
+}
+
 /** The copy of the view that aggregates each block inserted into the Null table into the shadow. */
 export function createNullFillView(shape: ViewShape, view: TableRef, nullTable: TableRef, shadow: TableRef): Statement {
   return {
