@@ -12,6 +12,7 @@ import { heldPartitions } from '../partition-locks';
 import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
 import type { JobKind } from './job-kind';
+import { plannedPartitionStatements } from '../../activities/aggregate/describe-backfill';
 
 /** A backfill's input with every default applied, as `start` and `plan` both take it; bad input is refused here. */
 export function parseBackfillInput(raw: unknown): BackfillInput {
@@ -81,4 +82,6 @@ export const aggregateKind: JobKind<AggregateJob> = {
       json: { ...description, blocked: Object.fromEntries(held) },
     };
   },
+  // A backfill's writers rebuild their partition; the ledger's creation by the first swap is the job's, not shown.
+  writerStatements: (task) => plannedPartitionStatements(task, false),
 };

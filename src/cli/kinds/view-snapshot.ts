@@ -7,6 +7,7 @@ import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
 import type { JobKind } from './job-kind';
 import { describeViewJob, parseViewInput } from './view';
+import { describedViewPartition } from '../../activities/view/plan-view';
 
 /**
  * A view job with `cutoff: snapshot`, for a source without a timestamp (`viewSnapshotWorkflow`): the workflow waits
@@ -53,4 +54,5 @@ export const viewSnapshotKind: JobKind<ViewJob> = {
       json: { server: description.plan.server, ...description },
     };
   },
+  writerStatements: (task) => describedViewPartition(task),
 };

@@ -9,6 +9,7 @@ import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
 import { formatViewDescription } from './view-description';
 import type { JobKind } from './job-kind';
+import { describedViewPartition } from '../../activities/view/plan-view';
 
 /** A view job's workflow input, every default applied; bad input refused naming each field. */
 export function parseViewInput(raw: unknown): ViewBackfillInput {
@@ -74,4 +75,5 @@ export const viewKind: JobKind<ViewJob> = {
       json: { server: description.plan.server, ...description },
     };
   },
+  writerStatements: (task) => describedViewPartition(task),
 };
