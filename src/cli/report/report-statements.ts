@@ -16,10 +16,10 @@ const RENDERED =
   "no statement text is recorded in Temporal's history or the ledger: each partition's statements below are " +
   'rendered from the task its writer recorded (the shadow, salt, backup table and server profile the run used), by ' +
   'the functions its steps run and `ch-backfill plan` prints with; a note under a statement says where it shows ' +
-  "something other than the run's values (the ledger record's params). The swap is shown as the plan expected it " +
-  '(REPLACE, or DROP PARTITION for a partition without source rows). Not listed: the statements of the job itself ' +
-  '(the target, view, snapshot or ledger created), reads of system tables (row counts, table info) and, as in ' +
-  "`plan`, a view, import or restate's validation reads: `ch-backfill plan --job <file>` renders the job's.";
+  "something other than the run's values (the ledger record's params). A replacing swap is shown as the plan " +
+  'expected it (REPLACE, or DROP PARTITION for a partition without source rows). Not listed: the statements of the ' +
+  'job itself (the target, view, snapshot or ledger created), reads of system tables (row counts, table info) and, ' +
+  "as in `plan`, a view, import or restate's validation reads: `ch-backfill plan --job <file>` renders the job's.";
 
 /**
  * The statements of a job's partitions. Neither Temporal's history nor the ledger records statement text (the
