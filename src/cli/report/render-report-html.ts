@@ -29,8 +29,10 @@ function moment(ms: number | undefined, day: string): string {
   return iso.startsWith(day) ? iso.slice(11, 23) : `${iso.slice(5, 10)} ${iso.slice(11, 19)}`;
 }
 
-/** A ledger row's time (`2024-12-05T02:11:40.335Z`, or the server's `2024-12-05 02:11:40.335`), its date left out on
- * the job's day. */
+/**
+ * A ledger row's time (`2024-12-05T02:11:40.335Z`, or the server's `2024-12-05 02:11:40.335`), its date left out
+ * on the job's day.
+ */
 const ledgerMoment = (text: string | undefined, day: string): string | undefined =>
   text && /^[ T]$/.test(text.charAt(day.length)) && text.startsWith(day)
     ? text.slice(day.length + 1).replace(/Z$/, '')
