@@ -4,10 +4,13 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { BackfillSummary, PartitionResult } from '../../src/shared/backfill-results';
 import { partitionLockId } from '../../src/shared/partition-lock';
+import type { ViewBackfillSummary } from '../../src/shared/view-input';
+import { shadowTableFor, writerTag } from '../../src/shared/writer-tables';
 import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { createHarness, exampleJob, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { runCliOn } from '../helpers/run-cli-captured';
+import { pypiViewJob, seedPypi } from '../helpers/view-jobs';
 
 /** Debian's chromium; `.ci/run` installs it when missing. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -21,6 +24,11 @@ if (!existsSync(CHROMIUM)) {
 
 const escaped = (n: number): string => n.toLocaleString('en-US');
 const literally = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The statements section of one partition in a report page. */
+const statementsOf = (page: string, partition: string): string | undefined =>
+  page.match(
+    new RegExp(`<details class="partition-statements" data-partition="${partition}"[\\s\\S]*?</details>`),
+  )?.[0];
 
 /**
  * `report <id> --html`: the page of a finished backfill (its partitions, rows, checks, a reference validation of
@@ -54,7 +62,8 @@ describeWithChromium('report of a backfill as one HTML page', () => {
     summary = (await h.env.client.workflow.execute('backfillWorkflow', {
       taskQueue: h.taskQueue,
       workflowId,
-      args: [{ job: exampleJob(db, { chunkSize: 3_000 }), from: '2024-01-01', to: '2024-03-31' }],
+      // A small chunk, so the heavy keys salt the partitions' aggregation.
+      args: [{ job: exampleJob(db, { chunkSize: 100 }), from: '2024-01-01', to: '2024-03-31' }],
     })) as BackfillSummary;
     // A validation of the target against a reference table (as a Spark export would be), over the same days.
     await h.ch.exec({
@@ -97,7 +106,16 @@ describeWithChromium('report of a backfill as one HTML page', () => {
     const page = readFileSync(file, 'utf8');
     expect(page).not.toMatch(/<script|<link|src="http/i);
     expect(summary.partitions.map((p) => p.partition)).toEqual(['202401', '202402', '202403']);
+    // The writer tag the run named its shadows with: 8 hex digits of its workflow id and first run id.
+    const tag = writerTag(workflowId, (await h.env.client.workflow.getHandle(workflowId).describe()).runId);
+    const target = { database: db, name: 'events_daily' };
     for (const p of summary.partitions) {
+      // Each partition's statements carry the shadow and the salt its writer used.
+      const statements = statementsOf(page, p.partition);
+      expect(statements).toContain(shadowTableFor(target, p.partition, tag).name);
+      expect(statements).toMatch(/INSERT INTO/);
+      expect(statements).toMatch(/REPLACE PARTITION/);
+      if (p.salt > 1) expect(statements).toContain(`&quot;salt&quot;:${p.salt}`);
       const writer = partitionLockId({ database: db, name: 'events_daily' }, p.partition);
       const result = (await h.env.client.workflow.getHandle(writer).result()) as PartitionResult;
       const row = page.match(new RegExp(`<tr class="partition" data-partition="${p.partition}">[\\s\\S]*?</tr>`))?.[0];
@@ -122,8 +140,8 @@ describeWithChromium('report of a backfill as one HTML page', () => {
     // The reference validation of the same target and days, and the statements from the dry run, saying so.
     expect(page).toContain('validate-report');
     expect(page).toContain(`${db}.events_daily vs table ${db}.legacy`);
-    expect(page).toContain('statements are not recorded in the job&#39;s history or the ledger');
-    expect(page).toMatch(/INSERT INTO/);
+    expect(summary.partitions.some((p) => p.salt > 1)).toBe(true);
+    expect(page).toContain('rendered from the task its writer recorded');
 
     const tab = await browser.newPage({ viewport: { width: 1480, height: 1000 } });
     await tab.goto(`file://${file}`);
@@ -137,9 +155,40 @@ describeWithChromium('report of a backfill as one HTML page', () => {
     // Each bar holds its build and its swap.
     expect(await tab.locator('g.partition-bar rect.span-build').count()).toBeGreaterThanOrEqual(3);
     expect(await tab.locator('g.partition-bar rect.span-swap').count()).toBe(3);
+    // Readable at 1480 px: nothing wider than the window (the partitions table scrolls inside its section).
+    expect(await tab.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1480);
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await tab.screenshot({ path: SCREENSHOT, fullPage: false });
     console.log(`screenshot: ${SCREENSHOT}`);
+  });
+
+  it("gives a view job's page each partition's statements, with its writer's shadow", async () => {
+    await seedPypi(h.ch, db, 20_000, '2024-01-01 00:00:00', '2024-03-01 00:00:00');
+    const viewId = 'view-report';
+    const job = pypiViewJob('pypi-downloads-per-day.yaml', db, {
+      target: { table: `${db}.pypi_hourly`, engine: 'SummingMergeTree', partitionBy: 'month' },
+      view: { name: 'pypi_hourly_mv' },
+    });
+    const handle = await h.env.client.workflow.start('viewBackfillWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: viewId,
+      args: [{ job }],
+    });
+    const done = (await handle.result()) as ViewBackfillSummary;
+    const file = path.join(dir, 'view.html');
+    const run = await runCliOn(h, 'report', viewId, '--html', file);
+    expect(run).toMatchObject({ code: 0, err: '' });
+
+    const page = readFileSync(file, 'utf8');
+    expect(page).toContain('rendered from the task its writer recorded');
+    const tag = writerTag(viewId, handle.firstExecutionRunId);
+    expect(done.partitions.map((p) => p.partition)).toEqual(['202401', '202402']);
+    for (const p of done.partitions) {
+      const statements = statementsOf(page, p.partition);
+      expect(statements).toContain(shadowTableFor({ database: db, name: 'pypi_hourly' }, p.partition, tag).name);
+      expect(statements).toMatch(/INSERT INTO/);
+      expect(statements).toMatch(/MOVE PARTITION/);
+    }
   });
 
   it("shows a running backfill's partition building, not yet swapped", async () => {

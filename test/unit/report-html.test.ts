@@ -1,4 +1,5 @@
 import { html } from '../../src/cli/report/html';
+import type { LedgerEntry } from '../../src/shared/ledger';
 import type { JobReport, PartitionReport } from '../../src/cli/report/job-report';
 import { renderReportHtml, rowsPerSecond } from '../../src/cli/report/render-report-html';
 
@@ -43,7 +44,7 @@ function report(overrides: Partial<JobReport> = {}): JobReport {
     target: 'db.events_daily',
     partitions: [partition('202401'), partition('202402')],
     references: [],
-    statements: { statements: [], source: 'none recorded' },
+    statementsSource: 'none recorded',
     generatedAt: T0 + 7_000,
     ...overrides,
   };
@@ -69,10 +70,11 @@ describe('the HTML report', () => {
         partitions: [
           partition('202401', {
             error: evil,
+            statements: [{ step: evil, query: `SELECT '${evil}'`, params: { p: evil }, note: evil }],
             result: { ...partition('x').result!, checks: [{ name: evil, expected: evil, actual: '1', ok: false }] },
           }),
         ],
-        statements: { statements: [{ step: evil, query: `SELECT '${evil}'`, params: { p: evil } }], source: evil },
+        statementsSource: evil,
       }),
     );
     expect(page).not.toContain('<img');
@@ -86,5 +88,52 @@ describe('the HTML report', () => {
     expect(page).toContain('data-partition="202402"');
     expect(rowsPerSecond(partition('202401'))).toBe(5_000);
     expect(page).toContain('<td class="n rows-per-second">5,000</td>');
+  });
+
+  it("gives each partition its own statements, the first open, and says why a partition's are missing", () => {
+    const insert = {
+      step: 'partition 202401: insert',
+      query: 'INSERT INTO db.events_daily_v2_202401_0a1b2c3d',
+      params: { salt: 3 },
+    };
+    const page = renderReportHtml(
+      report({
+        statementsSource: 'rendered from the task its writer recorded',
+        partitions: [
+          partition('202401', { statements: [insert] }),
+          partition('202402', { statementsNote: 'not rendered: batch 202402: its file list was staged' }),
+        ],
+      }),
+    );
+    const first = page.match(
+      /<details class="partition-statements" data-partition="202401"[^>]*>[\s\S]*?<\/details>/,
+    )?.[0];
+    expect(first).toMatch(/data-partition="202401"\s+open>/);
+    expect(first).toContain('INSERT INTO db.events_daily_v2_202401_0a1b2c3d;');
+    expect(first).toContain('params: {&quot;salt&quot;:3}');
+    const second = page.match(
+      /<details class="partition-statements" data-partition="202402"[^>]*>[\s\S]*?<\/details>/,
+    )?.[0];
+    expect(second).not.toContain(' open>');
+    expect(second).toContain('not rendered: batch 202402: its file list was staged');
+    expect(page).toContain('rendered from the task its writer recorded');
+  });
+
+  it("writes a partition's moments as times of day on the job's day, with the date on another day", () => {
+    const nextDay = T0 + 86_400_000;
+    const page = renderReportHtml(
+      report({
+        partitions: [
+          partition('202401', { ledger: { swappedAt: '2024-01-01T10:00:04.000Z' } as LedgerEntry }),
+          partition('202402', { queuedAt: nextDay }),
+        ],
+      }),
+    );
+    const row = (id: string) =>
+      page.match(new RegExp(`<tr class="partition" data-partition="${id}">[\\s\\S]*?</tr>`))?.[0];
+    expect(row('202401')).toContain('<td>10:00:00.000</td>');
+    expect(row('202401')).toContain('<td>10:00:04.000</td>');
+    expect(row('202401')).not.toContain('2024-01-01');
+    expect(row('202402')).toContain('<td>01-02 10:00:00</td>');
   });
 });

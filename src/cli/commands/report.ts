@@ -7,8 +7,8 @@ import { connectTemporalClient } from '../temporal-client';
 /**
  * `report <workflowId> --html <file>`: one self-contained page of a finished or running job, for a change ticket or
  * an audit: its summary, a per-partition timeline, rows and rows/s per partition, every validation check, the
- * reference validations of its target and its statements. Read-only: from Temporal's histories, and on the
- * worker from the ledger and the dry run.
+ * reference validations of its target and each partition's statements (rendered from the task its writer recorded).
+ * Read-only: from Temporal's histories, and on the worker from the ledger.
  */
 export function registerReportCommand(program: Command): void {
   program

@@ -13,6 +13,7 @@ import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
 import type { JobKind } from './job-kind';
 import { historyFillPriority } from '../../shared/task-priority';
+import { plannedPartitionStatements } from '../../activities/aggregate/describe-backfill';
 
 /** A backfill's input with every default applied, as `start` and `plan` both take it; bad input is refused here. */
 export function parseBackfillInput(raw: unknown): BackfillInput {
@@ -83,4 +84,6 @@ export const aggregateKind: JobKind<AggregateJob> = {
       json: { ...description, blocked: Object.fromEntries(held) },
     };
   },
+  // A backfill's writers rebuild their partition; the ledger's creation by the first swap is the job's, not shown.
+  writerStatements: (task) => plannedPartitionStatements(task, false),
 };

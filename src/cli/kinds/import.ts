@@ -10,6 +10,8 @@ import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
 import type { JobKind } from './job-kind';
 import { historyFillPriority } from '../../shared/task-priority';
+import { describedImportBatch } from '../../activities/import/plan-import';
+import { listedTask } from '../../activities/import/staged-batch-files';
 
 /** An import job's workflow input, every default applied; bad input refused naming each field. */
 function parseImportInput(raw: unknown): ImportInput {
@@ -81,5 +83,13 @@ export const importKind: JobKind<ImportJob> = {
       text: formatImportDescription(file, job, description),
       json: { server: description.plan.server, ...description },
     };
+  },
+  writerStatements(task) {
+    const listed = listedTask(task);
+    if (!listed) {
+      // The plan staged the batch's file list in a table, which the run read back and may since have dropped.
+      throw new CliError(`batch ${task.partition.id}: its file list was staged in a table, not recorded in its task`);
+    }
+    return describedImportBatch(listed);
   },
 };

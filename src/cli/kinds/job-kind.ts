@@ -1,5 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { PlannedStatement } from '../../shared/backfill-description';
 import type { JobSpec } from '../../shared/job-spec';
+import type { PartitionTask } from '../../shared/partition-task';
 import type { BackfillOptions } from '../backfill-options';
 
 /** A plan: the text a person reads, and the same as data for `--json`. */
@@ -16,6 +18,9 @@ export interface StartedJob {
   /** Waits for the result and renders it: the summary table and the kind's closing line. */
   summary(): Promise<string>;
 }
+
+/** The partition task a job of kind `J` gives each of its partition writers. */
+export type KindTask<J extends JobSpec> = Extract<PartitionTask, { job: J }>;
 
 /**
  * Everything the client side knows of one kind of job: how `start`, `plan` and the refusals of options name and
@@ -34,6 +39,12 @@ export interface JobKind<J extends JobSpec> {
   start(client: Client, job: J, options: BackfillOptions, workflowId: string): Promise<StartedJob>;
   /** What a run would do, described on the worker, creating nothing (`plan`, `start --dry-run`). */
   describe(client: Client, file: string, job: J, options: BackfillOptions): Promise<PlanOutput>;
+  /**
+   * The statements one partition writer of such a job sends, rendered from the task the writer recorded (its
+   * shadow, salt, backup, server profile) by the functions the dry run renders them with, which the steps run;
+   * for `report`. Throws when the task holds too little to render them.
+   */
+  writerStatements(task: KindTask<J>): PlannedStatement[];
 }
 
 /** A kind's entry bound to one job file: what `start` and `plan` call. */
@@ -44,6 +55,8 @@ export interface BoundJobKind {
   checkOptions(options: BackfillOptions): void;
   start(client: Client, options: BackfillOptions, workflowId: string): Promise<StartedJob>;
   describe(client: Client, options: BackfillOptions): Promise<PlanOutput>;
+  /** The statements of one of the job's partition writers, from the task it recorded; refuses another kind's task. */
+  writerStatements(task: PartitionTask): PlannedStatement[];
 }
 
 /** Binds a kind's entry to one job and its file. */
@@ -55,5 +68,12 @@ export function boundKind<J extends JobSpec>(kind: JobKind<J>, file: string, job
     checkOptions: (options) => kind.checkOptions(file, job, options),
     start: (client, options, workflowId) => kind.start(client, job, options, workflowId),
     describe: (client, options) => kind.describe(client, file, job, options),
+    writerStatements(task) {
+      if (task.job.kind !== job.kind) {
+        throw new Error(`a ${task.job.kind} partition task is not one of ${kind.label}'s writers (${file})`);
+      }
+      // The job's kind is the task's: each kind's writers take the task of that kind's job.
+      return kind.writerStatements(task as KindTask<J>);
+    },
   };
 }

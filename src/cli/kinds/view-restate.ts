@@ -10,6 +10,7 @@ import { taskQueueFromEnv } from '../temporal-client';
 import type { JobKind } from './job-kind';
 import { formatViewRestateDescription } from './view-restate-description';
 import { historyFillPriority } from '../../shared/task-priority';
+import { describedRestatePartition } from '../../activities/view-restate/described-restate-partition';
 
 /** A restate's workflow input from the job and the options, every default applied; bad input refused by field. */
 function parseViewRestateInput(job: ViewRestateJob, options: BackfillOptions): ViewRestateInput {
@@ -70,5 +71,12 @@ export const viewRestateKind: JobKind<ViewRestateJob> = {
       what: 'plan',
     });
     return { text: formatViewRestateDescription(file, plan), json: plan };
+  },
+  writerStatements(task) {
+    const { build } = task;
+    if (build.kind !== 'view-restate') {
+      throw new CliError(`partition ${task.partition.id}: a restore of ${build.from.name}, not a restate`);
+    }
+    return describedRestatePartition({ ...task, build });
   },
 };

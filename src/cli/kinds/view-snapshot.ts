@@ -8,6 +8,7 @@ import { taskQueueFromEnv } from '../temporal-client';
 import type { JobKind } from './job-kind';
 import { describeViewJob, parseViewInput } from './view';
 import { historyFillPriority } from '../../shared/task-priority';
+import { describedViewPartition } from '../../activities/view/plan-view';
 
 /**
  * A view job with `cutoff: snapshot`, for a source without a timestamp (`viewSnapshotWorkflow`): the workflow waits
@@ -55,4 +56,5 @@ export const viewSnapshotKind: JobKind<ViewJob> = {
       json: { server: description.plan.server, ...description },
     };
   },
+  writerStatements: (task) => describedViewPartition(task),
 };

@@ -10,6 +10,7 @@ import { taskQueueFromEnv } from '../temporal-client';
 import { formatViewDescription } from './view-description';
 import type { JobKind } from './job-kind';
 import { historyFillPriority } from '../../shared/task-priority';
+import { describedViewPartition } from '../../activities/view/plan-view';
 
 /** A view job's workflow input, every default applied; bad input refused naming each field. */
 export function parseViewInput(raw: unknown): ViewBackfillInput {
@@ -76,4 +77,5 @@ export const viewKind: JobKind<ViewJob> = {
       json: { server: description.plan.server, ...description },
     };
   },
+  writerStatements: (task) => describedViewPartition(task),
 };

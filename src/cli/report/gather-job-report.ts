@@ -5,7 +5,8 @@ import { eventMs, firstEvent, historyEvents, runChain } from './history-events';
 import type { JobReport, PartitionReport } from './job-report';
 import { innermostFailure, readWriterHistory } from './partition-writer-history';
 import { referenceRuns } from './reference-runs';
-import { reportStatements } from './report-statements';
+import { errorLine } from '../error-line';
+import { writerStatements } from './report-statements';
 import { ledgerRowsOf } from './report-ledger';
 
 /** How many partition writers' histories are read at once. */
@@ -24,7 +25,8 @@ const partitionOf = (writerId: string): string => writerId.slice(writerId.lastIn
 /**
  * Gathers a job's report, read-only: its description and every run's history from Temporal, streamed page by page
  * and kept only as far as each partition's writer (asked for, waited for a lock, started); then each writer's own
- * history (a few at a time), the ledger rows the job recorded, `validate` runs of its target, and its statements.
+ * history (a few at a time) with its task, which renders its statements; the ledger rows the job recorded and
+ * `validate` runs of its target.
  */
 export async function gatherJobReport(client: Client, workflowId: string): Promise<JobReport> {
   const description = await client.workflow.getHandle(workflowId).describe().catch(queryFailure(workflowId));
@@ -60,11 +62,20 @@ export async function gatherJobReport(client: Client, workflowId: string): Promi
     }
   }
 
+  const statements = writerStatements(workflowId, description.type, input.job);
   const pending = [...partitions.values()].filter((p) => p.writerRunId !== undefined);
   await Promise.all(
     Array.from({ length: READERS }, async () => {
       for (let p = pending.shift(); p; p = pending.shift()) {
-        Object.assign(p, await readWriterHistory(client, p.writerId, p.writerRunId as string));
+        // The task is rendered into the partition's statements here and not kept (a view's SQL, an import's files).
+        const { task, ...seen } = await readWriterHistory(client, p.writerId, p.writerRunId as string);
+        Object.assign(p, seen);
+        if (!task || !statements.render) continue;
+        try {
+          p.statements = statements.render(task);
+        } catch (err) {
+          p.statementsNote = `not rendered: ${errorLine(err)}`;
+        }
       }
     }),
   );
@@ -91,7 +102,7 @@ export async function gatherJobReport(client: Client, workflowId: string): Promi
     failure,
     ledgerNote: ledger.note,
     references: target ? await referenceRuns(client, target, input.from, input.to) : [],
-    statements: await reportStatements(client, description.type, input),
+    statementsSource: statements.source,
     generatedAt: Date.now(),
   };
 }

@@ -34,6 +34,10 @@ export interface PartitionReport {
   error?: string;
   /** The ledger row this job's swap of the partition recorded, when the ledger was read. */
   ledger?: LedgerEntry;
+  /** The writer's statements, rendered from the task it recorded (see `writerStatements`). */
+  statements?: PlannedStatement[];
+  /** Why the writer's statements are missing, when its task could not render them. */
+  statementsNote?: string;
 }
 
 /** A `validate` run (Spark or other reference) of the same target over a range overlapping the job's. */
@@ -44,14 +48,6 @@ export interface ReferenceRun {
   report?: ValidationReport;
   /** Why there is no report (still running, or failed without one). */
   note?: string;
-}
-
-/** Where the report's statements come from: there is no record of them in Temporal's history or the ledger. */
-export interface ReportStatements {
-  /** Statements rendered by the job's dry run (as `plan` prints them) from the input the job recorded. */
-  statements: PlannedStatement[];
-  /** How they were obtained, or why there are none, said on the page. */
-  source: string;
 }
 
 /** Everything `report` shows of one job, gathered read-only from Temporal and the ledger. */
@@ -75,7 +71,8 @@ export interface JobReport {
   /** Why the ledger rows are missing, when they are. */
   ledgerNote?: string;
   references: ReferenceRun[];
-  statements: ReportStatements;
+  /** Where the partitions' statements come from, or why there are none (said on the page). */
+  statementsSource: string;
   /** When the report was gathered (epoch ms). */
   generatedAt: number;
 }

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { PartitionResult } from '../../shared/backfill-results';
+import type { PartitionTask } from '../../shared/partition-task';
 import { eventMs, historyEvents } from './history-events';
 import type { PartitionReportState, StepSpan } from './job-report';
 
@@ -15,8 +16,10 @@ const STEP_OF_ACTIVITY: Record<string, StepSpan['step']> = {
   swapPartition: 'swap',
 };
 
-/** What one partition writer's own history tells: when it ran, its steps' spans, and how it ended. */
+/** What one partition writer's own history tells: its task, when it ran, its steps' spans, and how it ended. */
 export interface WriterHistory {
+  /** The task the writer was started with (its shadow, salt, backup, server profile): its statements' values. */
+  task?: PartitionTask;
   state: PartitionReportState;
   startedAt?: number;
   closedAt?: number;
@@ -33,7 +36,7 @@ export function innermostFailure(failure: temporal.api.failure.v1.IFailure | nul
 }
 
 /**
- * Reads one run of a partition writer (a child workflow, small whatever the job's size): the spans of its step
+ * Reads one run of a partition writer (a child workflow, small whatever the job's size): its task, the spans of its step
  * activities (shadow built and validated, backup, swap), from their scheduling to their close, and its result or
  * failure. The gaps between spans are where it waited (a pause, an approval, a worker).
  */
@@ -43,7 +46,12 @@ export async function readWriterHistory(client: Client, workflowId: string, runI
   for await (const event of historyEvents(client, workflowId, runId)) {
     const at = eventMs(event);
     const id = String(event.eventId);
-    if (event.workflowExecutionStartedEventAttributes) out.startedAt = at;
+    const started = event.workflowExecutionStartedEventAttributes;
+    if (started) {
+      out.startedAt = at;
+      const payload = started.input?.payloads?.[0];
+      out.task = payload ? defaultPayloadConverter.fromPayload<PartitionTask>(payload) : undefined;
+    }
     const scheduled = event.activityTaskScheduledEventAttributes;
     const activity = scheduled?.activityType?.name ?? '';
     if (scheduled && STEP_OF_ACTIVITY[activity]) {

@@ -1,5 +1,6 @@
 import { formatDuration } from '../progress-view';
 import { html, type SafeHtml } from './html';
+import type { PlannedStatement } from '../../shared/backfill-description';
 import type { JobReport, PartitionReport, ReferenceRun } from './job-report';
 import { SPAN_COLOURS, timelineSvg } from './timeline-svg';
 
@@ -7,7 +8,9 @@ const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #1d2330; max-width: 1440px; }
 h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; border-bottom: 1px solid #d9dde3; }
 table { border-collapse: collapse; margin: 8px 0; } td, th { padding: 3px 8px; border-bottom: 1px solid #eceef2; }
-table.partitions td { white-space: nowrap; }
+.scroll { max-width: 100%; overflow-x: auto; } table.partitions td { white-space: nowrap; }
+table.partitions th { white-space: normal; vertical-align: bottom; }
+details.partition-statements summary { cursor: pointer; margin: 6px 0; }
 th { text-align: left; background: #f4f5f7; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .ok { color: #2e7d32; } .bad { color: #c62828; font-weight: 600; } .note { color: #5b6472; }
 pre { background: #f4f5f7; padding: 8px; overflow-x: auto; white-space: pre-wrap; }
@@ -16,9 +19,24 @@ pre { background: #f4f5f7; padding: 8px; overflow-x: auto; white-space: pre-wrap
 
 const count = (n: number | undefined): string => (n === undefined ? '' : n.toLocaleString('en-US'));
 const time = (ms: number | undefined): string => (ms === undefined ? '' : new Date(ms).toISOString());
-/** `12-05 02:11:40.335`: a partition's moments, compact enough for its row. */
-const moment = (ms: number | undefined): string =>
-  ms === undefined ? '' : new Date(ms).toISOString().slice(5, 23).replace('T', ' ');
+/**
+ * `02:11:40.335`: a partition's moment, compact enough for its row; `12-06 02:11:40` when it is on another day than
+ * the job's start (the summary gives that day).
+ */
+function moment(ms: number | undefined, day: string): string {
+  if (ms === undefined) return '';
+  const iso = new Date(ms).toISOString();
+  return iso.startsWith(day) ? iso.slice(11, 23) : `${iso.slice(5, 10)} ${iso.slice(11, 19)}`;
+}
+
+/**
+ * A ledger row's time (`2024-12-05T02:11:40.335Z`, or the server's `2024-12-05 02:11:40.335`), its date left out
+ * on the job's day.
+ */
+const ledgerMoment = (text: string | undefined, day: string): string | undefined =>
+  text && /^[ T]$/.test(text.charAt(day.length)) && text.startsWith(day)
+    ? text.slice(day.length + 1).replace(/Z$/, '')
+    : text;
 const verdict = (ok: boolean): SafeHtml =>
   ok ? html`<span class="ok">ok</span>` : html`<span class="bad">FAILED</span>`;
 
@@ -66,17 +84,18 @@ function summary(r: JobReport): SafeHtml {
 }
 
 function partitionTable(r: JobReport): SafeHtml {
+  const day = new Date(r.startedAt).toISOString().slice(0, 10);
   const rows = r.partitions.map((p) => {
     const build = p.spans.find((s) => s.step === 'build');
     const ms = buildMs(p);
     return html`<tr class="partition" data-partition="${p.partition}">
       <td>${p.partition}</td>
       <td>${p.state}</td>
-      <td>${moment(p.queuedAt)}</td>
+      <td>${moment(p.queuedAt, day)}</td>
       <td class="n">${p.lockWaits}</td>
-      <td>${moment(build?.start)}</td>
-      <td>${moment(build?.end)}</td>
-      <td>${moment(swappedAt(p))}</td>
+      <td>${moment(build?.start, day)}</td>
+      <td>${moment(build?.end, day)}</td>
+      <td>${moment(swappedAt(p), day)}</td>
       <td class="n">${p.result?.salt}</td>
       <td class="n rows-read">${count(p.result?.rowsRead)}</td>
       <td class="n rows-written">${count(p.result?.rowsWritten)}</td>
@@ -84,31 +103,33 @@ function partitionTable(r: JobReport): SafeHtml {
       <td class="n">${ms === undefined ? '' : (ms / 1000).toFixed(2)}</td>
       <td class="n rows-per-second">${count(rowsPerSecond(p))}</td>
       <td class="n ledger-rows">${count(p.ledger?.targetRows)}</td>
-      <td>${p.ledger?.swappedAt}</td>
+      <td>${ledgerMoment(p.ledger?.swappedAt, day)}</td>
       <td class="bad">${p.error}</td>
     </tr>`;
   });
-  return html`<table class="partitions">
-    <tr>
-      <th>partition</th>
-      <th>state</th>
-      <th>asked for</th>
-      <th>lock waits</th>
-      <th>build started</th>
-      <th>build ended</th>
-      <th>swapped</th>
-      <th>salt</th>
-      <th>rows read</th>
-      <th>rows written</th>
-      <th>rows before</th>
-      <th>build s</th>
-      <th>rows/s</th>
-      <th>ledger: target rows</th>
-      <th>ledger: recorded</th>
-      <th>error</th>
-    </tr>
-    ${rows}
-  </table>`;
+  return html`<div class="scroll">
+    <table class="partitions">
+      <tr>
+        <th>partition</th>
+        <th>state</th>
+        <th>asked for</th>
+        <th>lock waits</th>
+        <th>build started</th>
+        <th>build ended</th>
+        <th>swapped</th>
+        <th>salt</th>
+        <th>rows read</th>
+        <th>rows written</th>
+        <th>rows before</th>
+        <th>build s</th>
+        <th>rows/s</th>
+        <th>ledger: target rows</th>
+        <th>ledger: recorded</th>
+        <th>error</th>
+      </tr>
+      ${rows}
+    </table>
+  </div>`;
 }
 
 function checksTable(r: JobReport): SafeHtml {
@@ -186,21 +207,28 @@ function referenceRun(run: ReferenceRun): SafeHtml {
     </table>`;
 }
 
+function statement(s: PlannedStatement): SafeHtml {
+  return html`<div class="statement">
+    <div><b>${s.step}</b></div>
+    <pre>${s.query};</pre>
+    ${Object.keys(s.params).length > 0 ? html`<div class="note">params: ${JSON.stringify(s.params)}</div>` : ''}
+    ${s.settings && Object.keys(s.settings).length > 0 ? html`<div class="note">settings: ${JSON.stringify(s.settings)}</div>` : ''}
+    ${s.note ? html`<div class="note">${s.note}</div>` : ''}
+  </div>`;
+}
+
+/** Each partition's statements, the first partition's open: a long job's page stays readable. */
 function statements(r: JobReport): SafeHtml {
-  return html`<p class="note statements-source">${r.statements.source}</p>
-    ${r.statements.statements.map(
-      (s) =>
-        html`<div class="statement">
-          <div><b>${s.step}</b></div>
-          <pre>${s.query};</pre>
-          ${Object.keys(s.params).length > 0 ? html`<div class="note">params: ${JSON.stringify(s.params)}</div>` : ''}
-          ${
-            s.settings && Object.keys(s.settings).length > 0
-              ? html`<div class="note">settings: ${JSON.stringify(s.settings)}</div>`
-              : ''
-          }
-          ${s.note ? html`<div class="note">${s.note}</div>` : ''}
-        </div>`,
+  const rendered = r.partitions.filter((p) => p.statements || p.statementsNote);
+  return html`<p class="note statements-source">${r.statementsSource}</p>
+    ${rendered.map(
+      (p, i) =>
+        html`<details class="partition-statements" data-partition="${p.partition}" ${i === 0 ? html`open` : ''}>
+          <summary>
+            partition ${p.partition}: ${p.statements ? `${p.statements.length} statements` : p.statementsNote}
+          </summary>
+          ${(p.statements ?? []).map(statement)}
+        </details>`,
     )}`;
 }
 

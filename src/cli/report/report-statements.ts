@@ -1,41 +1,45 @@
-import type { Client } from '@temporalio/client';
-import type { describeBackfillWorkflow } from '../../workflows';
+import type { PlannedStatement } from '../../shared/backfill-description';
+import type { JobSpec } from '../../shared/job-spec';
+import type { PartitionTask } from '../../shared/partition-task';
 import { errorLine } from '../error-line';
-import { askWorker } from '../ask-worker';
-import { parseBackfillInput } from '../kinds/aggregate';
-import type { ReportStatements } from './job-report';
+import { jobKindFor } from '../kinds/registry';
+
+/** How the report renders its partitions' statements, and what the page says of them. */
+export interface WriterStatements {
+  /** One partition writer's statements from the task it recorded; absent when the job's cannot be rendered. */
+  render?: (task: PartitionTask) => PlannedStatement[];
+  /** Where the statements come from, or why there are none: said on the page above them. */
+  source: string;
+}
+
+const RENDERED =
+  "no statement text is recorded in Temporal's history or the ledger: each partition's statements below are " +
+  'rendered from the task its writer recorded (the shadow, salt, backup table and server profile the run used), by ' +
+  'the functions its steps run and `ch-backfill plan` prints with; a note under a statement says where it shows ' +
+  "something other than the run's values (the ledger record's params). A replacing swap is shown as the plan " +
+  'expected it (REPLACE, or DROP PARTITION for a partition without source rows). Not listed: the statements of the ' +
+  'job itself (the target, view, snapshot or ledger created), reads of system tables (row counts, table info) and, ' +
+  "as in `plan`, a view, import or restate's validation reads: `ch-backfill plan --job <file>` renders the job's.";
 
 /**
- * The statements of a job. Neither Temporal's history nor the ledger records statement text (activities build
- * them), so for an aggregate backfill they are rendered by its dry run (`describeBackfillWorkflow`, what `plan`
- * prints) from the input its first run recorded, against the tables as they are now; other kinds say so.
+ * The statements of a job's partitions. Neither Temporal's history nor the ledger records statement text (the
+ * activities build it), but every partition writer's history records its task: the job's kind (its registry
+ * entry, `writerStatements`) renders each writer's statements from it with the functions its steps run. Jobs run
+ * by another workflow than their kind's (a daily run, a rollback) are not rendered.
  */
-export async function reportStatements(
-  client: Client,
-  workflowType: string,
-  input: unknown,
-): Promise<ReportStatements> {
-  if (workflowType !== 'backfillWorkflow') {
-    return {
-      statements: [],
-      source: `statements are not recorded in ${workflowType}'s history; run \`ch-backfill plan --job <file>\` on its job file to see them`,
-    };
-  }
+export function writerStatements(workflowId: string, workflowType: string, job: unknown): WriterStatements {
+  if (!job) return { source: `${workflowType} recorded no job in its input: its statements are not rendered` };
   try {
-    const description = await askWorker<typeof describeBackfillWorkflow>(
-      client,
-      'describeBackfillWorkflow',
-      [parseBackfillInput(input)],
-      { idPrefix: 'describe-backfill', what: 'plan' },
-    );
-    return {
-      statements: description.statements,
-      source:
-        "statements are not recorded in the job's history or the ledger: these are rendered by the job's dry run " +
-        '(as `ch-backfill plan` prints them) from the input the job recorded, against the tables as they are now, ' +
-        'so salts and shadow names may differ from the run',
-    };
+    const kind = jobKindFor(`the job of ${workflowId}`, job as JobSpec);
+    if (kind.workflowType !== workflowType) {
+      return {
+        source:
+          `statements are not rendered for a ${workflowType}: only for the workflow ${kind.label} runs ` +
+          `(${kind.workflowType}), whose writers' tasks the renderer knows`,
+      };
+    }
+    return { render: (task) => kind.writerStatements(task), source: RENDERED };
   } catch (err) {
-    return { statements: [], source: `statements could not be rendered by the dry run: ${errorLine(err)}` };
+    return { source: `statements could not be rendered: ${errorLine(err)}` };
   }
 }
