@@ -93,21 +93,15 @@ async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, sourc
   for (const { field, exprs } of fields) {
     for (const name of exprs.flatMap(columnsOf)) if (!types.has(name)) throw missing(field, name);
   }
-  // ClickHouse lets an output alias stand for the source column of the same name in WHERE and in other columns:
-  // only a plain copy of the column (`project: project`) may reuse its name.
+  // ClickHouse lets an output alias stand for the source column of the same name in WHERE and in other columns.
+  // An aggregate may be named after a source column (`bytes: sum(bytes)`): the view's SELECT reads that column
+  // qualified with the table (src/sql/view/view.ts). A groupBy output is a key, the ORDER BY and partition column
+  // the fill filters on: only a plain copy of the column (`project: project`) may reuse its name.
   for (const g of shape.groupBy) {
     if (types.has(g.name) && !(g.expr.kind === 'column' && g.expr.name === g.name)) {
       throw new JobSpecError(
         `groupBy.${g.name}`,
         `"${g.name}" is a column of ${qualifiedName(source)}; name the output otherwise`,
-      );
-    }
-  }
-  for (const a of shape.aggregates) {
-    if (types.has(a.name)) {
-      throw new JobSpecError(
-        `aggregates.${a.name}`,
-        `"${a.name}" is a column of ${qualifiedName(source)}; name the output otherwise`,
       );
     }
   }
