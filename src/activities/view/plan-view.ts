@@ -10,14 +10,7 @@ import { viewPartitionTask } from '../../shared/view-partition-task';
 import { parseCutoff, type ViewJob } from '../../shared/job-spec';
 import { partitionFromId } from '../../shared/partitions';
 import { columnsOf, functionsOf } from '../../shared/expression-syntax';
-import {
-  describeSelect,
-  selectAggregateCombinators,
-  selectFunctionKinds,
-  selectTableColumns,
-  selectTableInfo,
-  type TableColumn,
-} from '../../sql/engine/introspection';
+import { describeSelect, selectTableColumns, selectTableInfo, type TableColumn } from '../../sql/engine/introspection';
 import {
   UNPARTITIONED_ID,
   additiveAggregates,
@@ -35,6 +28,7 @@ import {
 import { selectPartitionRowsBetween } from '../../sql/engine/partition-ops';
 import { refuseChainedTarget } from './refuse-chained-target';
 import type { ActivityDeps } from '../engine/deps';
+import { functionKinds } from '../engine/function-kinds';
 import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
 import { tableResolver } from '../engine/table-resolver';
@@ -119,19 +113,18 @@ async function checkFunctions(ch: ClickHouse, shape: ViewShape): Promise<void> {
   const names = [
     ...new Set([...perRow.flatMap((p) => functionsOf(p.expr)), ...shape.aggregates.map((a) => a.metric.fn)]),
   ];
-  const kind = new Map((await ch.rows(selectFunctionKinds(names))).map((r) => [r.name, Number(r.is_aggregate) === 1]));
-  const combinators = (await ch.rows(selectAggregateCombinators())).map((r) => r.name);
-  const isAggregate = (fn: string): boolean =>
-    kind.get(fn) === true || combinators.some((c) => fn.endsWith(c) && kind.get(fn.slice(0, -c.length)) === true);
+  const kinds = await functionKinds(ch, names);
   for (const a of shape.aggregates) {
-    if (!isAggregate(a.metric.fn)) {
+    if (!kinds.isAggregate(a.metric.fn)) {
       throw new JobSpecError(`aggregates.${a.name}`, `"${a.metric.fn}" is not an aggregate function`);
     }
   }
   for (const { field, expr } of perRow) {
     for (const fn of functionsOf(expr)) {
-      if (!kind.has(fn)) throw new JobSpecError(field, `unknown function "${fn}"`);
-      if (kind.get(fn)) throw new JobSpecError(field, `aggregate "${fn}" is not allowed here (it must be per row)`);
+      if (kinds.isAggregate(fn)) {
+        throw new JobSpecError(field, `aggregate "${fn}" is not allowed here (it must be per row)`);
+      }
+      if (!kinds.known(fn)) throw new JobSpecError(field, `unknown function "${fn}"`);
     }
   }
   if (shape.engine === 'SummingMergeTree') {
