@@ -104,12 +104,29 @@ const renderStored = (shape: ViewShape, metric: AggregateMetric, column: ColumnR
   shape.engine === 'AggregatingMergeTree' ? renderStateAggregate(metric, column) : renderAggregate(metric, column);
 
 /**
- * Column references of a SELECT with the view's output aliases, reading `from`: a source column an aggregate's
- * output is named after (`bytes: sum(bytes)`) is qualified with the table's name (`` `pypi`.`bytes` ``), since in
- * ClickHouse an alias stands for the column of its name in WHERE and in the other columns; any other plainly.
+ * The aggregates' output names that the rest of the SELECT reads as source columns: in ClickHouse an alias stands
+ * for the column of its name in WHERE (the filter, the cutoff) and in the other columns, so `bytes: sum(bytes)`
+ * beside `where: bytes > 0` would filter on the sum. Within its own aggregate the name is the column.
+ */
+function capturedColumns(shape: ViewShape): Set<string> {
+  const readElsewhere = (skip: number): string[] => [
+    ...shape.groupBy.flatMap((g) => columnsOf(g.expr)),
+    ...shape.aggregates.flatMap((a, i) =>
+      i === skip ? [] : [...a.metric.params, ...a.metric.args].flatMap(columnsOf),
+    ),
+    ...(shape.where ? columnsOf(shape.where) : []),
+    ...(shape.timeColumn !== undefined ? [shape.timeColumn] : []),
+  ];
+  return new Set(shape.aggregates.filter((a, i) => readElsewhere(i).includes(a.name)).map((a) => a.name));
+}
+
+/**
+ * Column references of a SELECT with the view's output aliases, reading `from`: a source column an output alias
+ * would capture ({@link capturedColumns}) is qualified with the table's name (`` `pypi`.`bytes` ``); any other is
+ * read plainly, so a job without such a name renders as it always did.
  */
 function sourceColumns(shape: ViewShape, from: TableRef): ColumnRenderer {
-  const captured = new Set(shape.aggregates.map((a) => a.name));
+  const captured = capturedColumns(shape);
   return (name) => (captured.has(name) ? `${q(from.name)}.${q(name)}` : q(name));
 }
 
