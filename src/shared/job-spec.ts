@@ -8,9 +8,14 @@ import { dailyJobSchema, durationSchema } from './daily-job';
 import { DEFAULT_LEDGER_TABLE } from './ledger';
 import { SNAPSHOT_CUTOFF } from './snapshot-cutoff';
 import { fileBatchesSchema, fileSourceSchema } from './import-file-source';
+import { COLLAPSING_ENGINE } from './view-target-engine';
 
 /** The engines the structured form (`groupBy` + `aggregates`) writes: the job's declared engine, a family name. */
 const STRUCTURED_FORM_ENGINES: ReadonlySet<string> = new Set(['SummingMergeTree', 'AggregatingMergeTree']);
+
+/** Why a view target's engine is refused. */
+const ENGINE_REFUSAL =
+  'is not SummingMergeTree, AggregatingMergeTree, MergeTree, ReplacingMergeTree or CollapsingMergeTree(<sign column>)';
 
 /** A plain ClickHouse name; anything else (quotes, spaces, dots, semicolons, backticks) is refused. */
 export const plainName = z
@@ -258,13 +263,19 @@ export const viewJobSchema = z
     target: z
       .object({
         table: tableName,
-        /** SummingMergeTree: only count()/sum() aggregates; AggregatingMergeTree stores `-State` values. */
         /**
          * SummingMergeTree: only count()/sum() aggregates; AggregatingMergeTree stores `-State` values. A view given
-         * as SQL (`select`, `sql`) may also write a plain MergeTree or a ReplacingMergeTree.
+         * as SQL (`select`, `sql`) may also write a plain MergeTree, a ReplacingMergeTree, or a
+         * `CollapsingMergeTree(<sign column>)` (the sign an output of the SELECT).
          */
         engine: z
-          .enum(['SummingMergeTree', 'AggregatingMergeTree', 'MergeTree', 'ReplacingMergeTree'])
+          .union(
+            [
+              z.enum(['SummingMergeTree', 'AggregatingMergeTree', 'MergeTree', 'ReplacingMergeTree']),
+              z.string().regex(COLLAPSING_ENGINE, refusing(ENGINE_REFUSAL)),
+            ],
+            refusing(ENGINE_REFUSAL),
+          )
           .default('SummingMergeTree'),
         /** A view given as SQL: the target's ORDER BY (output columns); its first one is the partition column. */
         orderBy: z.array(plainName).min(1).optional(),

@@ -77,6 +77,49 @@ describe('kind: view — a materialized view added to a table with data, while i
     expect((await tablesOf(h.ch, db)).filter((t) => t.includes('_v2_'))).toEqual([]);
   });
 
+  it('an aggregate named after the column it sums (bytes: sum(bytes)), read elsewhere too: every row once', async () => {
+    await h.ch.exec({
+      query: `CREATE TABLE ${db}.downloads (timestamp DateTime, project String, bytes UInt64) ENGINE = MergeTree ORDER BY timestamp`,
+      params: {},
+    });
+    await h.ch.exec({
+      query: `INSERT INTO ${db}.downloads SELECT toDateTime('2024-01-01 00:00:00') + number * 3600, ['a', 'b', 'c'][number % 3 + 1], number % 250 FROM numbers(2000)`,
+      params: {},
+    });
+    const job: ViewJobInput = {
+      kind: 'view',
+      source: { table: `${db}.downloads`, timeColumn: 'timestamp' },
+      target: { table: `${db}.bytes_per_day`, engine: 'SummingMergeTree', partitionBy: 'month' },
+      view: { name: 'bytes_per_day_mv' },
+      groupBy: { day: 'toDate(timestamp)', project: 'project' },
+      // `bytes` is an output and a source column: the filter and the other sum read the column, not the sum.
+      aggregates: { bytes: 'sum(bytes)', double: 'sum(bytes * 2)', downloads: 'count()' },
+      where: 'bytes > 0',
+      cutoffMarginSeconds: 4,
+      latenessSeconds: 1,
+    };
+    const summary = await h.withWorker(() => execute({ job }));
+    expect(summary.partitions.map((p) => p.partition)).toEqual(['202401', '202402', '202403']);
+    // A row after the cutoff reaches the target through the live view, whose SELECT has the same aliases.
+    await h.ch.exec({ query: `INSERT INTO ${db}.downloads VALUES (now(), 'a', 300), (now(), 'b', 0)`, params: {} });
+    const contents = (q: string) =>
+      h.ch.rows(
+        statementOf<{ day: string; project: string; total: string; big: string; n: string }>({ query: q, params: {} }),
+      );
+    const target = await contents(
+      `SELECT toString(day) AS day, project, toString(sum(bytes)) AS total, toString(sum(double)) AS big, toString(sum(downloads)) AS n
+       FROM ${db}.bytes_per_day GROUP BY day, project ORDER BY day, project`,
+    );
+    const expected = await contents(
+      `SELECT toString(toDate(timestamp)) AS day, project, toString(sum(bytes)) AS total,
+         toString(sum(bytes * 2)) AS big, toString(count()) AS n
+       FROM ${db}.downloads WHERE bytes > 0 GROUP BY day, project ORDER BY day, project`,
+    );
+    expect(target).toEqual(expected);
+    expect(target.length).toBeGreaterThan(80);
+    expect(target.find((r) => r.project === 'a' && r.day === expected.at(-1)!.day)?.total).toBe('300');
+  });
+
   describe('bad input is refused before any DDL, naming the field', () => {
     const refusal = (job: ViewJobInput): Promise<string> =>
       refusalOf(h.ch, db, () => h.withWorker(() => execute({ job })));

@@ -149,6 +149,62 @@ describe('a view job given as SQL', () => {
     expect(target).toEqual(source);
   });
 
+  it('fills a CollapsingMergeTree(sign) target: its final rows are the SQL over the source, collapsed', async () => {
+    await h.ch.exec({
+      query: `CREATE TABLE ${db}.orders (ts DateTime, id UInt64, amount Int64, sign Int8) ENGINE = MergeTree ORDER BY ts`,
+      params: {},
+    });
+    // Each order's first state; every fifth one cancelled a second later and replaced by a new amount.
+    await h.ch.exec({
+      query: `INSERT INTO ${db}.orders
+        SELECT toDateTime('2024-01-01 00:00:00') + number * 1800, number, number % 97, 1 FROM numbers(3000)
+        UNION ALL SELECT toDateTime('2024-01-01 00:00:01') + number * 1800, number, number % 97, -1 FROM numbers(3000) WHERE number % 5 = 0
+        UNION ALL SELECT toDateTime('2024-01-01 00:00:02') + number * 1800, number, number % 89 + 100, 1 FROM numbers(3000) WHERE number % 5 = 0`,
+      params: {},
+    });
+    const select = `SELECT toStartOfMonth(ts) AS month, id, amount, sign FROM ${db}.orders`;
+    const job: ViewJobInput = {
+      kind: 'view',
+      source: { table: `${db}.orders`, timeColumn: 'ts' },
+      target: {
+        table: `${db}.order_states`,
+        engine: 'CollapsingMergeTree(sign)',
+        partitionBy: 'month',
+        orderBy: ['month', 'id'],
+      },
+      view: { name: 'order_states_mv' },
+      select,
+      cutoffMarginSeconds: 4,
+      latenessSeconds: 1,
+    };
+    const plan = await cli('plan', '--job', viewJobFile(job));
+    expect(plan.out).toContain('validation compares, per partition: the sum of the sign column');
+    const run = await cli('start', '--job', viewJobFile(job));
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    // After the cutoff, through the live view: a new order, then its cancel and new state.
+    await h.ch.exec({ query: `INSERT INTO ${db}.orders VALUES (now(), 99999, 5, 1)`, params: {} });
+    await h.ch.exec({
+      query: `INSERT INTO ${db}.orders VALUES (now(), 99999, 5, -1), (now(), 99999, 6, 1)`,
+      params: {},
+    });
+
+    type Row = { month: string; id: string; amount: string };
+    const rows = (query: string) => h.ch.rows(statementOf<Row>({ query, params: {} }));
+    const target = await rows(
+      `SELECT toString(month) AS month, toString(id) AS id, toString(amount) AS amount
+       FROM ${db}.order_states FINAL ORDER BY month, id`,
+    );
+    const expected = await rows(
+      `SELECT toString(month) AS month, toString(id) AS id, toString(sum(amount * sign)) AS amount FROM (${select})
+       GROUP BY month, id HAVING sum(sign) > 0 ORDER BY month, id`,
+    );
+    expect(target).toEqual(expected);
+    expect(target).toHaveLength(3001);
+    expect(target.find((r) => r.id === '5')?.amount).toBe(String((5 % 89) + 100));
+    expect(target.find((r) => r.id === '99999')?.amount).toBe('6');
+  });
+
   it('takes the view from a .sql file with the whole CREATE MATERIALIZED VIEW', async () => {
     const dir = path.join(tmpdir(), `view-sql-${randomUUID()}`);
     mkdirSync(dir);

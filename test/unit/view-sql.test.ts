@@ -82,6 +82,30 @@ describe('the live view', () => {
     expect(liveViewSelect(summing, source, CUTOFF)).toContain('count() AS `n`');
   });
 
+  it('reads a source column an aggregate is named after (bytes: sum(bytes)) qualified, so the alias cannot capture it', () => {
+    const named = shapeOf({
+      target: { table: 'agg.t', engine: 'SummingMergeTree', partitionBy: 'month' },
+      groupBy: { day: 'toDate(timestamp)' },
+      aggregates: { bytes: 'sum(bytes)', timestamp: 'count()' },
+      where: 'bytes > 0',
+    });
+    expect(liveViewSelect(named, source, CUTOFF)).toBe(
+      [
+        'SELECT toDate(`pypi`.`timestamp`) AS `day`, sum(`pypi`.`bytes`) AS `bytes`, count() AS `timestamp`',
+        'FROM `raw`.`pypi`',
+        `WHERE ((\`pypi\`.\`bytes\` > 0)) AND (\`pypi\`.\`timestamp\` >= toDateTime(${CUTOFF}))`,
+        'GROUP BY `day`',
+      ].join('\n'),
+    );
+    expect(insertViewRange(named, source, shadow, '202402', CUTOFF).query).toContain(
+      'WHERE ((`pypi`.`bytes` > 0)) AND (`pypi`.`timestamp` < toDateTime({cutoff:UInt32})) AND ' +
+        '(toYYYYMM(toDate(`pypi`.`timestamp`)) = {partition_key:UInt32})',
+    );
+    expect(createNullFillView(named, view, nullTable, shadow).query).toContain(
+      'sum(`pypi_hourly_v2_202402_0badcafe_null`.`bytes`) AS `bytes`',
+    );
+  });
+
   it('is created IF NOT EXISTS, TO the target, with no parameter (a view stores its text)', () => {
     const create = createLiveView(shape, view, source, target, CUTOFF);
     expect(create.query).toBe(

@@ -25,18 +25,12 @@ import {
 } from '../../sql/aggregate/aggregation';
 import { aggregationShape, partitionFunction, type AggregationShape } from '../../sql/aggregate/aggregation-shape';
 import { columnsOf, functionsOf, type Expr } from '../../shared/expression-syntax';
-import {
-  describeSelect,
-  selectAggregateCombinators,
-  selectFunctionKinds,
-  selectTableColumns,
-  selectTableInfo,
-  type TableColumn,
-} from '../../sql/engine/introspection';
+import { describeSelect, selectTableColumns, selectTableInfo, type TableColumn } from '../../sql/engine/introspection';
 import { selectPartitionRowsBetween } from '../../sql/engine/partition-ops';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import { selectSourcePartitionStats } from '../../sql/aggregate/source-stats';
 import type { ActivityDeps } from '../engine/deps';
+import { functionKinds } from '../engine/function-kinds';
 import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
 import { jobDefinitionHash } from '../engine/job-definition-hash';
@@ -88,25 +82,23 @@ async function checkSourceColumns(ch: ClickHouse, job: AggregateJob, shape: Aggr
 async function checkFunctions(ch: ClickHouse, shape: AggregationShape) {
   const inner = [shape.dateExpr, ...shape.metrics.flatMap((m) => [...m.metric.params, ...m.metric.args])];
   const names = [...new Set([...inner.flatMap(functionsOf), ...shape.metrics.map((m) => m.metric.fn)])];
-  const rows = await ch.rows(selectFunctionKinds(names));
-  const combinators = (await ch.rows(selectAggregateCombinators())).map((r) => r.name);
-  const kind = new Map(rows.map((r) => [r.name, Number(r.is_aggregate) === 1]));
-  const isAggregate = (fn: string): boolean =>
-    kind.get(fn) === true || combinators.some((c) => fn.endsWith(c) && kind.get(fn.slice(0, -c.length)) === true);
+  const kinds = await functionKinds(ch, names);
   for (const m of shape.metrics) {
-    if (!isAggregate(m.metric.fn)) {
-      const what = kind.has(m.metric.fn) ? 'is not an aggregate function' : 'is not a known aggregate function';
+    if (!kinds.isAggregate(m.metric.fn)) {
+      const what = kinds.known(m.metric.fn) ? 'is not an aggregate function' : 'is not a known aggregate function';
       throw new JobSpecError(`metrics.${m.name}`, `"${m.metric.fn}" ${what}; a metric must be e.g. sum(x) or count()`);
     }
     for (const fn of [...m.metric.params, ...m.metric.args].flatMap(functionsOf)) {
-      if (!kind.has(fn)) throw new JobSpecError(`metrics.${m.name}`, `unknown function "${fn}"`);
-      if (kind.get(fn))
+      if (kinds.isAggregate(fn))
         throw new JobSpecError(`metrics.${m.name}`, `aggregate "${fn}" cannot be nested in an aggregate`);
+      if (!kinds.known(fn)) throw new JobSpecError(`metrics.${m.name}`, `unknown function "${fn}"`);
     }
   }
   for (const fn of functionsOf(shape.dateExpr)) {
-    if (!kind.has(fn)) throw new JobSpecError('date.expression', `unknown function "${fn}"`);
-    if (kind.get(fn)) throw new JobSpecError('date.expression', `"${fn}" is an aggregate; the date must be per row`);
+    if (kinds.isAggregate(fn)) {
+      throw new JobSpecError('date.expression', `"${fn}" is an aggregate; the date must be per row`);
+    }
+    if (!kinds.known(fn)) throw new JobSpecError('date.expression', `unknown function "${fn}"`);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { isClickHouseError } from '../../clickhouse/clickhouse-error';
-import { engineFamily } from '../../clickhouse/engine-family';
+import { engineFamily, engineFamilyArguments } from '../../clickhouse/engine-family';
 import type { Statement } from '../../clickhouse/statement';
 import { functionRefusal } from '../../shared/function-allow-list';
 import type { ViewJob } from '../../shared/job-spec';
@@ -127,9 +127,18 @@ async function checkTimeColumn(ch: ClickHouse, source: TableRef, time: string): 
   }
 }
 
-/** The ORDER BY columns are outputs of the SELECT, the partition column a date. */
+/**
+ * The ORDER BY columns are outputs of the SELECT, the partition column a date, and a collapsing target's sign an
+ * `Int8` output.
+ */
 function checkOrderBy(vq: ViewQuery, output: TableColumn[]): void {
   const types = new Map(output.map((c) => [c.name, c.type]));
+  if (vq.sign !== undefined && types.get(vq.sign) !== 'Int8') {
+    throw new JobSpecError(
+      'target.engine',
+      `the sign column "${vq.sign}" must be an Int8 output of the SELECT (it has: ${output.map((c) => `${c.name} ${c.type}`).join(', ')})`,
+    );
+  }
   for (const name of vq.orderBy) {
     if (!types.has(name)) {
       throw new JobSpecError(
@@ -159,6 +168,10 @@ async function checkExistingQueryTarget(
   const differs = (what: string, actual: string, wanted: string) =>
     new JobSpecError('target.table', `${qualifiedName(target)} has ${what} "${actual}", the job needs "${wanted}"`);
   if (engineFamily(info.engine) !== vq.engine) throw differs('engine', info.engine, vq.engine);
+  const sign = engineFamilyArguments(info.engine_full)
+    .at(-1)
+    ?.replace(/^`(.*)`$/, '$1');
+  if (vq.sign !== undefined && sign !== vq.sign) throw differs('sign column', sign ?? '', vq.sign);
   if (info.partition_key !== viewQueryPartitionKey(vq)) {
     throw differs('partition key', info.partition_key, viewQueryPartitionKey(vq));
   }

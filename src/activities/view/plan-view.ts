@@ -10,14 +10,7 @@ import { viewPartitionTask } from '../../shared/view-partition-task';
 import { parseCutoff, type ViewJob } from '../../shared/job-spec';
 import { partitionFromId } from '../../shared/partitions';
 import { columnsOf, functionsOf } from '../../shared/expression-syntax';
-import {
-  describeSelect,
-  selectAggregateCombinators,
-  selectFunctionKinds,
-  selectTableColumns,
-  selectTableInfo,
-  type TableColumn,
-} from '../../sql/engine/introspection';
+import { describeSelect, selectTableColumns, selectTableInfo, type TableColumn } from '../../sql/engine/introspection';
 import {
   UNPARTITIONED_ID,
   additiveAggregates,
@@ -35,6 +28,7 @@ import {
 import { selectPartitionRowsBetween } from '../../sql/engine/partition-ops';
 import { refuseChainedTarget } from './refuse-chained-target';
 import type { ActivityDeps } from '../engine/deps';
+import { functionKinds } from '../engine/function-kinds';
 import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
 import { tableResolver } from '../engine/table-resolver';
@@ -95,21 +89,15 @@ async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, sourc
   for (const { field, exprs } of fields) {
     for (const name of exprs.flatMap(columnsOf)) if (!types.has(name)) throw missing(field, name);
   }
-  // ClickHouse lets an output alias stand for the source column of the same name in WHERE and in other columns:
-  // only a plain copy of the column (`project: project`) may reuse its name.
+  // ClickHouse lets an output alias stand for the source column of the same name in WHERE and in other columns.
+  // An aggregate may be named after a source column (`bytes: sum(bytes)`): the view's SELECT reads that column
+  // qualified with the table (src/sql/view/view.ts). A groupBy output is a key, the ORDER BY and partition column
+  // the fill filters on: only a plain copy of the column (`project: project`) may reuse its name.
   for (const g of shape.groupBy) {
     if (types.has(g.name) && !(g.expr.kind === 'column' && g.expr.name === g.name)) {
       throw new JobSpecError(
         `groupBy.${g.name}`,
         `"${g.name}" is a column of ${qualifiedName(source)}; name the output otherwise`,
-      );
-    }
-  }
-  for (const a of shape.aggregates) {
-    if (types.has(a.name)) {
-      throw new JobSpecError(
-        `aggregates.${a.name}`,
-        `"${a.name}" is a column of ${qualifiedName(source)}; name the output otherwise`,
       );
     }
   }
@@ -127,19 +115,18 @@ async function checkFunctions(ch: ClickHouse, shape: ViewShape): Promise<void> {
   const names = [
     ...new Set([...perRow.flatMap((p) => functionsOf(p.expr)), ...shape.aggregates.map((a) => a.metric.fn)]),
   ];
-  const kind = new Map((await ch.rows(selectFunctionKinds(names))).map((r) => [r.name, Number(r.is_aggregate) === 1]));
-  const combinators = (await ch.rows(selectAggregateCombinators())).map((r) => r.name);
-  const isAggregate = (fn: string): boolean =>
-    kind.get(fn) === true || combinators.some((c) => fn.endsWith(c) && kind.get(fn.slice(0, -c.length)) === true);
+  const kinds = await functionKinds(ch, names);
   for (const a of shape.aggregates) {
-    if (!isAggregate(a.metric.fn)) {
+    if (!kinds.isAggregate(a.metric.fn)) {
       throw new JobSpecError(`aggregates.${a.name}`, `"${a.metric.fn}" is not an aggregate function`);
     }
   }
   for (const { field, expr } of perRow) {
     for (const fn of functionsOf(expr)) {
-      if (!kind.has(fn)) throw new JobSpecError(field, `unknown function "${fn}"`);
-      if (kind.get(fn)) throw new JobSpecError(field, `aggregate "${fn}" is not allowed here (it must be per row)`);
+      if (kinds.isAggregate(fn)) {
+        throw new JobSpecError(field, `aggregate "${fn}" is not allowed here (it must be per row)`);
+      }
+      if (!kinds.known(fn)) throw new JobSpecError(field, `unknown function "${fn}"`);
     }
   }
   if (shape.engine === 'SummingMergeTree') {

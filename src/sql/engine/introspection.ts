@@ -8,6 +8,8 @@ export function selectCurrentDatabase(): Statement<{ database: string }> {
 /** A table's engine and keys as `system.tables` shows them; no row when the table does not exist. */
 export interface TableInfo {
   engine: string;
+  /** The engine with its arguments and clauses (`CollapsingMergeTree(sign) ORDER BY …`). */
+  engine_full: string;
   partition_key: string;
   sorting_key: string;
 }
@@ -15,7 +17,8 @@ export interface TableInfo {
 export function selectTableInfo(table: TableRef): Statement<TableInfo> {
   return {
     query:
-      'SELECT engine, partition_key, sorting_key FROM system.tables WHERE database = {db:String} AND name = {name:String}',
+      'SELECT engine, engine_full, partition_key, sorting_key FROM system.tables ' +
+      'WHERE database = {db:String} AND name = {name:String}',
     params: { db: table.database, name: table.name },
   };
 }

@@ -99,7 +99,7 @@ const UNPARTITIONED_ID = 'all';
 
 /** The partition id a history row gets in the main table: `partitionId(<key>)`, the server's own function. */
 function partitionIdOf(keys: Expr[]): string | undefined {
-  return keys.length === 0 ? undefined : `partitionId(${keys.map(renderExpression).join(', ')})`;
+  return keys.length === 0 ? undefined : `partitionId(${keys.map((k) => renderExpression(k)).join(', ')})`;
 }
 
 /**

@@ -4,6 +4,7 @@ import { quoteAllowListedIdentifier as q } from '../engine/quote-identifier';
 import { quotedTable, tableParam } from '../engine/table-param';
 import type { TableRef } from '../../shared/table-ref';
 import { addCondition, parseCreateViewText } from './select-condition';
+import { viewTargetEngine, type ViewTargetFamily } from '../../shared/view-target-engine';
 
 /**
  * The statements of a view job whose view is given as SQL (`select:`, or `sql:` read from a `sqlFile:`): the
@@ -16,7 +17,10 @@ export interface ViewQuery {
   /** The SELECT, exactly as after `AS` in `CREATE MATERIALIZED VIEW … TO … AS`. */
   select: string;
   timeColumn: string;
-  engine: ViewJob['target']['engine'];
+  /** The target's engine family. */
+  engine: ViewTargetFamily;
+  /** A `CollapsingMergeTree` target's sign column (an output of the SELECT). */
+  sign?: string;
   /** The target's ORDER BY; the first column is the partition column. */
   orderBy: string[];
   partitionBy: ViewJob['target']['partitionBy'];
@@ -29,10 +33,12 @@ export function viewQuery(job: ViewJob): ViewQuery | undefined {
   if (job.source.timeColumn === undefined || job.target.orderBy === undefined) {
     throw new Error('a view given as SQL needs source.timeColumn and target.orderBy (checked by the job schema)');
   }
+  const { family, sign } = viewTargetEngine(job.target.engine);
   return {
     select,
     timeColumn: job.source.timeColumn,
-    engine: job.target.engine,
+    engine: family,
+    ...(sign !== undefined ? { sign } : {}),
     orderBy: job.target.orderBy,
     partitionBy: job.target.partitionBy,
   };
@@ -120,7 +126,7 @@ export function createViewQueryTarget(vq: ViewQuery, target: TableRef): Statemen
   return {
     query: [
       `CREATE TABLE IF NOT EXISTS ${dst.sql}`,
-      `ENGINE = ${vq.engine}`,
+      `ENGINE = ${vq.sign !== undefined ? `CollapsingMergeTree(${q(vq.sign)})` : vq.engine}`,
       ...(fn ? [`PARTITION BY ${fn}(${q(vq.orderBy[0])})`] : []),
       `ORDER BY (${vq.orderBy.map(q).join(', ')})`,
       `EMPTY AS ${vq.select}`,
@@ -146,7 +152,7 @@ export function insertViewQueryRange(
 }
 
 /** What the validation of a target compares; `plan` shows it and the checks are named after it. */
-export type ViewQueryComparison = 'rows and sums' | 'keys and sums' | 'keys' | 'final rows';
+export type ViewQueryComparison = 'rows and sums' | 'keys and sums' | 'keys' | 'final rows' | 'signed sums';
 
 /** What stays exact in a target of each engine the job may declare (a family name) whatever it merges. */
 const COMPARISONS: Record<ViewQuery['engine'], ViewQueryComparison> = {
@@ -154,6 +160,7 @@ const COMPARISONS: Record<ViewQuery['engine'], ViewQueryComparison> = {
   SummingMergeTree: 'keys and sums',
   AggregatingMergeTree: 'keys',
   ReplacingMergeTree: 'final rows',
+  CollapsingMergeTree: 'signed sums',
 };
 
 /** What stays exact in a target of `engine` whatever it merges, for a view given as SQL. */
@@ -172,6 +179,11 @@ export function comparisonText(engine: ViewQuery['engine']): string {
       return 'distinct ORDER BY keys against the view query (states are not compared)';
     case 'final rows':
       return 'rows after FINAL (one per ORDER BY key) against the distinct keys of the view query';
+    case 'signed sums':
+      return (
+        'the sum of the sign column (the rows left once collapsed), and the total of each other numeric non-key ' +
+        'column times the sign, against the view query'
+      );
   }
 }
 
@@ -179,8 +191,22 @@ export function comparisonText(engine: ViewQuery['engine']): string {
 export const viewQuerySumAlias = (i: number): string => `sum_${i}`;
 
 /**
- * The totals validation compares, of the view query's output rows of one partition before the cutoff: rows,
- * distinct keys and the sum of each of `sums`.
+ * The columns both totals queries read: rows, distinct keys and the sum of each of `sums`; for a collapsing target
+ * (`sign`) each row weighs its sign, so rows are `sum(sign)` and a total `sum(c * sign)`: what stays of them once
+ * the target collapses each `-1` row with its `+1` row, whatever it has merged.
+ */
+function totalsColumns(vq: Pick<ViewQuery, 'orderBy' | 'sign'>, sums: string[]): string[] {
+  const weighed = (c: string) => (vq.sign === undefined ? q(c) : `${q(c)} * ${q(vq.sign)}`);
+  return [
+    vq.sign === undefined ? 'toString(count()) AS rows' : `toString(sum(${q(vq.sign)})) AS rows`,
+    `toString(uniqExact(${vq.orderBy.map(q).join(', ')})) AS keys`,
+    ...sums.map((c, i) => `toString(sum(${weighed(c)})) AS ${viewQuerySumAlias(i)}`),
+  ];
+}
+
+/**
+ * The totals validation compares, of the view query's output rows of one partition before the cutoff (see
+ * {@link totalsColumns}).
  */
 export function selectViewQueryTotals(
   vq: ViewQuery,
@@ -188,13 +214,8 @@ export function selectViewQueryTotals(
   partitionId: string,
   cutoff: number,
 ): Statement<Record<string, string>> {
-  const columns = [
-    'toString(count()) AS rows',
-    `toString(uniqExact(${vq.orderBy.map(q).join(', ')})) AS keys`,
-    ...sums.map((c, i) => `toString(sum(${q(c)})) AS ${viewQuerySumAlias(i)}`),
-  ];
   return {
-    query: `SELECT ${columns.join(', ')} FROM ${partitionRowsOf(vq)}`,
+    query: `SELECT ${totalsColumns(vq, sums).join(', ')} FROM ${partitionRowsOf(vq)}`,
     params: partitionParams(vq, partitionId, cutoff),
   };
 }
@@ -208,13 +229,8 @@ export function selectViewQueryTableTotals(
   final: boolean,
 ): Statement<Record<string, string>> {
   const t = tableParam('table', table);
-  const columns = [
-    'toString(count()) AS rows',
-    `toString(uniqExact(${vq.orderBy.map(q).join(', ')})) AS keys`,
-    ...sums.map((c, i) => `toString(sum(${q(c)})) AS ${viewQuerySumAlias(i)}`),
-  ];
   return {
-    query: `SELECT ${columns.join(', ')} FROM ${t.sql}${final ? ' FINAL' : ''} WHERE _partition_id = {partition_id:String}`,
+    query: `SELECT ${totalsColumns(vq, sums).join(', ')} FROM ${t.sql}${final ? ' FINAL' : ''} WHERE _partition_id = {partition_id:String}`,
     params: { ...t.params, partition_id: partitionId },
   };
 }

@@ -7,7 +7,13 @@ import {
   type AggregateMetric,
   type Expr,
 } from '../../shared/expression-syntax';
-import { renderAggregate, renderExpression, renderMergeAggregate, renderStateAggregate } from '../engine/expression';
+import {
+  renderAggregate,
+  renderExpression,
+  renderMergeAggregate,
+  renderStateAggregate,
+  type ColumnRenderer,
+} from '../engine/expression';
 import { quoteAllowListedIdentifier as q } from '../engine/quote-identifier';
 import { quotedTable, tableParam } from '../engine/table-param';
 import type { TableRef } from '../../shared/table-ref';
@@ -85,44 +91,84 @@ export const UNPARTITIONED_ID = 'all';
  * Where the rows of one target partition come from: the partition function over the first groupBy expression of
  * the source row (exactly the partition its output row lands in); nothing for an unpartitioned target.
  */
-function partitionFilter(shape: ViewShape): string[] {
+function partitionFilter(shape: ViewShape, column: ColumnRenderer): string[] {
   const fn = partitionFunction(shape);
-  return fn ? [`${fn}(${renderExpression(shape.groupBy[0].expr)}) = {partition_key:UInt32}`] : [];
+  return fn ? [`${fn}(${renderExpression(shape.groupBy[0].expr, column)}) = {partition_key:UInt32}`] : [];
 }
 
 function partitionParams(shape: ViewShape, partitionId: string): Record<string, number> {
   return partitionFunction(shape) ? { partition_key: Number(partitionId) } : {};
 }
 
-const renderStored = (shape: ViewShape, metric: AggregateMetric): string =>
-  shape.engine === 'AggregatingMergeTree' ? renderStateAggregate(metric) : renderAggregate(metric);
+const renderStored = (shape: ViewShape, metric: AggregateMetric, column: ColumnRenderer): string =>
+  shape.engine === 'AggregatingMergeTree' ? renderStateAggregate(metric, column) : renderAggregate(metric, column);
+
+/**
+ * The aggregates' output names that the rest of the SELECT reads as source columns: in ClickHouse an alias stands
+ * for the column of its name in WHERE (the filter, the cutoff) and in the other columns, so `bytes: sum(bytes)`
+ * beside `where: bytes > 0` would filter on the sum. Within its own aggregate the name is the column.
+ */
+function capturedColumns(shape: ViewShape): Set<string> {
+  const readElsewhere = (skip: number): string[] => [
+    ...shape.groupBy.flatMap((g) => columnsOf(g.expr)),
+    ...shape.aggregates.flatMap((a, i) =>
+      i === skip ? [] : [...a.metric.params, ...a.metric.args].flatMap(columnsOf),
+    ),
+    ...(shape.where ? columnsOf(shape.where) : []),
+    ...(shape.timeColumn !== undefined ? [shape.timeColumn] : []),
+  ];
+  return new Set(shape.aggregates.filter((a, i) => readElsewhere(i).includes(a.name)).map((a) => a.name));
+}
+
+/**
+ * Column references of a SELECT with the view's output aliases, reading `from`: a source column an output alias
+ * would capture ({@link capturedColumns}) is qualified with the table's name (`` `pypi`.`bytes` ``); any other is
+ * read plainly, so a job without such a name renders as it always did.
+ */
+function sourceColumns(shape: ViewShape, from: TableRef): ColumnRenderer {
+  const captured = capturedColumns(shape);
+  return (name) => (captured.has(name) ? `${q(from.name)}.${q(name)}` : q(name));
+}
 
 /**
  * The cutoff condition `<time> <op> <cutoff>` of a job with a time column. A snapshot job (no time column) has
  * none: its view reads every row, its fill the whole snapshot. A cutoff missing on one side refuses to render, so
  * a timed job's view or fill can never lose its cutoff by mistake.
  */
-function cutoffCondition(shape: ViewShape, cutoff: number | undefined, render: (time: string) => string): string[] {
+function cutoffCondition(
+  shape: ViewShape,
+  cutoff: number | undefined,
+  render: (time: string) => string,
+  column: ColumnRenderer = q,
+): string[] {
   if ((cutoff === undefined) !== (shape.timeColumn === undefined)) {
     throw new Error(`refusing to render a cutoff ${cutoff} with time column ${shape.timeColumn}`);
   }
-  return shape.timeColumn === undefined ? [] : [render(q(shape.timeColumn))];
+  return shape.timeColumn === undefined ? [] : [render(column(shape.timeColumn))];
 }
 
 /** `WHERE (c1) AND (c2) …`, or nothing without conditions. */
 const whereClause = (conditions: string[]): string[] =>
   conditions.length > 0 ? [`WHERE ${conditions.map((w) => `(${w})`).join(' AND ')}`] : [];
 
-/** `SELECT <groupBy> AS …, <aggregates> AS … FROM <from> WHERE <conditions> GROUP BY …` */
-function renderSelect(shape: ViewShape, from: string, conditions: string[]): string {
+/**
+ * `SELECT <groupBy> AS …, <aggregates> AS … FROM <from> WHERE <conditions> GROUP BY …`, `from` rendered as `sql`
+ * (a parameter or the quoted name); `conditions` render their columns with the renderer they are given.
+ */
+function renderSelect(
+  shape: ViewShape,
+  from: { sql: string; table: TableRef },
+  conditions: (column: ColumnRenderer) => string[],
+): string {
+  const column = sourceColumns(shape, from.table);
   const columns = [
-    ...shape.groupBy.map((g) => `${renderExpression(g.expr)} AS ${q(g.name)}`),
-    ...shape.aggregates.map((a) => `${renderStored(shape, a.metric)} AS ${q(a.name)}`),
+    ...shape.groupBy.map((g) => `${renderExpression(g.expr, column)} AS ${q(g.name)}`),
+    ...shape.aggregates.map((a) => `${renderStored(shape, a.metric, column)} AS ${q(a.name)}`),
   ];
-  const where = [...(shape.where ? [renderExpression(shape.where)] : []), ...conditions];
+  const where = [...(shape.where ? [renderExpression(shape.where, column)] : []), ...conditions(column)];
   return [
     `SELECT ${columns.join(', ')}`,
-    `FROM ${from}`,
+    `FROM ${from.sql}`,
     ...whereClause(where),
     `GROUP BY ${shape.groupBy.map((g) => q(g.name)).join(', ')}`,
   ].join('\n');
@@ -137,8 +183,9 @@ export function liveViewSelect(shape: ViewShape, source: TableRef, cutoff: numbe
   if (cutoff !== undefined && (!Number.isSafeInteger(cutoff) || cutoff <= 0)) {
     throw new Error(`refusing to render cutoff ${cutoff}`);
   }
-  const from = cutoffCondition(shape, cutoff, (time) => `${time} >= toDateTime(${cutoff})`);
-  return renderSelect(shape, quotedTable(source), from);
+  return renderSelect(shape, { sql: quotedTable(source), table: source }, (column) =>
+    cutoffCondition(shape, cutoff, (time) => `${time} >= toDateTime(${cutoff})`, column),
+  );
 }
 
 /**
@@ -179,7 +226,7 @@ export function selectViewDefinition(
 /** The view's SELECT over the whole source, for DESCRIBE (column types of a target to create or check). */
 export function selectViewOutput(shape: ViewShape, source: TableRef): Statement<Record<string, unknown>> {
   const src = tableParam('source', source);
-  return { query: renderSelect(shape, src.sql, []), params: src.params };
+  return { query: renderSelect(shape, { sql: src.sql, table: source }, () => []), params: src.params };
 }
 
 /** One expression alone over the source, for DESCRIBE: learns its type and whether ClickHouse accepts it. */
@@ -240,10 +287,10 @@ const cutoffParam = (cutoff: number | undefined): Record<string, number> => (cut
  * The source rows of one target partition before the cutoff (all of them for a snapshot), as `WHERE` conditions
  * of the fill and its checks.
  */
-function fillConditions(shape: ViewShape, cutoff: number | undefined): string[] {
+function fillConditions(shape: ViewShape, cutoff: number | undefined, column: ColumnRenderer = q): string[] {
   return [
-    ...cutoffCondition(shape, cutoff, (time) => `${time} < toDateTime({cutoff:UInt32})`),
-    ...partitionFilter(shape),
+    ...cutoffCondition(shape, cutoff, (time) => `${time} < toDateTime({cutoff:UInt32})`, column),
+    ...partitionFilter(shape, column),
   ];
 }
 
@@ -258,7 +305,7 @@ export function insertViewRange(
   const src = tableParam('source', source);
   const dst = tableParam('into', into);
   return {
-    query: `INSERT INTO ${dst.sql} (${viewColumns(shape).map(q).join(', ')})\n${renderSelect(shape, src.sql, fillConditions(shape, cutoff))}`,
+    query: `INSERT INTO ${dst.sql} (${viewColumns(shape).map(q).join(', ')})\n${renderSelect(shape, { sql: src.sql, table: source }, (column) => fillConditions(shape, cutoff, column))}`,
     params: { ...src.params, ...dst.params, ...cutoffParam(cutoff), ...partitionParams(shape, partitionId) },
   };
 }
@@ -285,7 +332,7 @@ export function createNullFillTableLike(table: TableRef, source: TableRef): Stat
 /** The copy of the view that aggregates each block inserted into the Null table into the shadow. */
 export function createNullFillView(shape: ViewShape, view: TableRef, nullTable: TableRef, shadow: TableRef): Statement {
   return {
-    query: `CREATE MATERIALIZED VIEW ${quotedTable(view)} TO ${quotedTable(shadow)}\nAS ${renderSelect(shape, quotedTable(nullTable), [])}`,
+    query: `CREATE MATERIALIZED VIEW ${quotedTable(view)} TO ${quotedTable(shadow)}\nAS ${renderSelect(shape, { sql: quotedTable(nullTable), table: nullTable }, () => [])}`,
     params: {},
   };
 }
