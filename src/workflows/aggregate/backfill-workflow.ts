@@ -1,6 +1,7 @@
 import {
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   upsertSearchAttributes,
@@ -17,6 +18,7 @@ import type { CarriedPartitions } from '../engine/carried-partitions';
 import { PartitionLoop } from '../engine/partition-loop';
 import { qualifiedName } from '../../shared/table-ref';
 import type { PartitionTask } from '../../shared/partition-task';
+import { shardedLocalTarget, shardTaskOf } from '../../shared/shard-partitions';
 
 const { planBackfill, dropShadow } = proxyActivities<Activities>({
   startToCloseTimeout: '2h',
@@ -84,7 +86,8 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
   const { progress } = loop;
 
   const plan = carried?.plan ?? (await planBackfill({ job, from, to, only: input.only, partitions: input.partitions }));
-  const backup = backupTableFor(plan.target, tag);
+  // On a sharded cluster each shard keeps its replaced partitions in a backup of its local target.
+  const backup = backupTableFor(shardedLocalTarget(plan) ?? plan.target, tag);
   const wanted = input.partitions && new Set(input.partitions);
   const listed = carried?.partitions ? loop.resume<PartitionPlan>(carried.partitions) : plan.partitions;
   const partitions = wanted ? listed.filter((p) => wanted.has(p.id)) : listed;
@@ -106,18 +109,37 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     { key: backfillPartitionsKey, value: searchablePartitionIds(progress.partitions.map((p) => p.id)) },
   ]);
 
-  const taskFor = (partition: PartitionPlan): PartitionTask => ({
-    job,
-    source: plan.source,
-    target: plan.target,
-    shadow: shadowTableFor(plan.target, partition.id, tag),
-    partition,
-    build: { kind: 'rebuild' },
-    sourceHasParts: plan.sourceHasParts,
-    server: plan.server,
-    backup,
-    maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
-  });
+  const taskFor = (partition: PartitionPlan): PartitionTask => {
+    // On a sharded cluster one task per (partition, shard): the shard's local tables, its own shadow.
+    const shard =
+      partition.shard !== undefined && patched('per-shard-partitions') ? shardTaskOf(plan, partition) : undefined;
+    if (shard) {
+      return {
+        job,
+        source: shard.source,
+        target: shard.target,
+        shadow: shadowTableFor(shard.target, `${shard.partition.id}_s${partition.shard}`, tag),
+        partition: shard.partition,
+        build: { kind: 'rebuild' },
+        sourceHasParts: plan.sourceHasParts,
+        server: shard.server,
+        backup,
+        maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
+      };
+    }
+    return {
+      job,
+      source: plan.source,
+      target: plan.target,
+      shadow: shadowTableFor(plan.target, partition.id, tag),
+      partition,
+      build: { kind: 'rebuild' },
+      sourceHasParts: plan.sourceHasParts,
+      server: plan.server,
+      backup,
+      maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
+    };
+  };
 
   const planned = new Map(partitions.map((p) => [p.id, p]));
   // A backup exists only if a started partition had live rows (an empty one is not kept): only then is there a
