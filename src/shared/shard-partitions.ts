@@ -1,4 +1,6 @@
 import type { BackfillPlan, PartitionPlan } from './backfill-results';
+import type { AggregatePartitionTask } from './partition-task';
+import { shadowTableFor } from './writer-tables';
 import { shardedPartitionId } from './partition-lock';
 import type { ServerProfile, ShardHosts } from './server-profile';
 import type { TableRef } from './table-ref';
@@ -48,4 +50,28 @@ export function shardTaskOf(
 /** The local table behind a sharded plan's Distributed target; undefined for any other plan. */
 export function shardedLocalTarget(plan: Pick<BackfillPlan, 'target' | 'server'>): TableRef | undefined {
   return plan.server?.sharding?.distributed[`${plan.target.database}.${plan.target.name}`]?.local;
+}
+
+/**
+ * One `(partition, shard)`'s task of a sharded plan (see {@link shardTaskOf}), with what every task of the job
+ * shares (`common`): its shadow `<local target>_v2_<partition>_s<shard>_<writer tag>`, one per shard, since every
+ * shard holds every shadow (DDL reaches the whole cluster) and a shard's cleanup must not drop another's. The one
+ * place the backfill and its dry run build such a task. Undefined for a partition of any other plan.
+ */
+export function shardedAggregateTask(
+  common: Pick<AggregatePartitionTask, 'job' | 'build' | 'sourceHasParts' | 'backup' | 'maxShrink'>,
+  plan: Pick<BackfillPlan, 'source' | 'target' | 'server'>,
+  partition: PartitionPlan,
+  tag: string,
+): AggregatePartitionTask | undefined {
+  const shard = shardTaskOf(plan, partition);
+  if (!shard) return undefined;
+  return {
+    ...common,
+    source: shard.source,
+    target: shard.target,
+    shadow: shadowTableFor(shard.target, `${shard.partition.id}_s${partition.shard}`, tag),
+    partition: shard.partition,
+    server: shard.server,
+  };
 }

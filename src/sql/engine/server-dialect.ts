@@ -140,7 +140,7 @@ export function applyPatchesInPartition(table: TableRef, partitionId: string, re
 const replicated = (server: ServerProfile | undefined): boolean =>
   server?.topology === 'cloud' ||
   server?.topology === 'replicated-cluster' ||
-  (server?.topology === 'sharded-cluster' && server.shard !== undefined);
+  (server?.topology === 'sharded-cluster' && server.sharding !== undefined);
 
 /**
  * DDL on a cluster answers one status per host; a host that has not finished within the timeout answers NULL
@@ -208,11 +208,12 @@ function clusterChoices(cluster: Pick<ReplicatedTarget, 'name' | 'databaseEngine
  * ALTERs through the shard's own client, each ALTER after a sync of the table it reads on the replica that runs
  * it (plain `SYSTEM SYNC REPLICA … LIGHTWEIGHT`, on that shard only); the check after the swap reads every replica
  * of that shard (`clusterAllReplicas` narrowed to the shard's hosts); load checks and KILL reach every replica of
- * every shard.
+ * every shard. Without a shard (the plan's own reads, the load guard): the same reads over the whole cluster, row
+ * counts from the (Distributed) tables themselves, since their `system.parts` is empty.
  */
 function shardDialect(
   server: ServerProfile,
-  shard: ShardHosts,
+  shard: ShardHosts | undefined,
   common: ReturnType<typeof commonChoices>,
 ): ServerDialect {
   const sharding = server.sharding;
@@ -232,17 +233,19 @@ function shardDialect(
     dropTable: c.dropTable,
     createLedger: c.createLedger,
     ddlSettings: CLUSTER_DDL_SETTINGS,
-    replicaRows(table: TableRef, partitionId: string): Statement<{ host: string; rows: string }> {
-      return {
-        query:
-          `SELECT hostName() AS host, toString(count()) AS rows FROM clusterAllReplicas('${c.plainName}', ` +
-          `${quotedTable(table)}) WHERE _partition_id = {partition_id:String} AND hostName() IN {hosts:Array(String)} ` +
-          'GROUP BY host ORDER BY host',
-        params: { partition_id: partitionId, hosts: shard.hosts },
-      };
-    },
-    replicaCount: shard.hosts.length,
-    emptiesByReplace: true,
+    ...(shard
+      ? {
+          replicaRows: (table: TableRef, partitionId: string): Statement<{ host: string; rows: string }> => ({
+            query:
+              `SELECT hostName() AS host, toString(count()) AS rows FROM clusterAllReplicas('${c.plainName}', ` +
+              `${quotedTable(table)}) WHERE _partition_id = {partition_id:String} ` +
+              'AND hostName() IN {hosts:Array(String)} GROUP BY host ORDER BY host',
+            params: { partition_id: partitionId, hosts: shard.hosts },
+          }),
+          replicaCount: shard.hosts.length,
+          emptiesByReplace: true as const,
+        }
+      : {}),
   };
 }
 
@@ -269,7 +272,7 @@ function commonChoices(server: ServerProfile | undefined) {
 export function dialectOf(server?: ServerProfile): ServerDialect {
   const many = replicated(server);
   const common = commonChoices(server);
-  if (server?.topology === 'sharded-cluster' && server.shard) return shardDialect(server, server.shard, common);
+  if (server?.topology === 'sharded-cluster' && server.sharding) return shardDialect(server, server.shard, common);
   if (server?.topology === 'replicated-cluster') {
     // Self-managed: sequential consistency covers only quorum inserts. Every replica is synced after a fill and
     // before an ALTER reads a table's parts, so a plain read on any replica sees them; the swap's check then

@@ -18,7 +18,7 @@ import type { CarriedPartitions } from '../engine/carried-partitions';
 import { PartitionLoop } from '../engine/partition-loop';
 import { qualifiedName } from '../../shared/table-ref';
 import type { PartitionTask } from '../../shared/partition-task';
-import { shardedLocalTarget, shardTaskOf } from '../../shared/shard-partitions';
+import { shardedAggregateTask, shardedLocalTarget } from '../../shared/shard-partitions';
 
 const { planBackfill, dropShadow } = proxyActivities<Activities>({
   startToCloseTimeout: '2h',
@@ -110,23 +110,18 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
   ]);
 
   const taskFor = (partition: PartitionPlan): PartitionTask => {
+    const maxShrink = input.allowShrink ? undefined : job.safety.maxShrink;
     // On a sharded cluster one task per (partition, shard): the shard's local tables, its own shadow.
-    const shard =
-      partition.shard !== undefined && patched('per-shard-partitions') ? shardTaskOf(plan, partition) : undefined;
-    if (shard) {
-      return {
-        job,
-        source: shard.source,
-        target: shard.target,
-        shadow: shadowTableFor(shard.target, `${shard.partition.id}_s${partition.shard}`, tag),
-        partition: shard.partition,
-        build: { kind: 'rebuild' },
-        sourceHasParts: plan.sourceHasParts,
-        server: shard.server,
-        backup,
-        maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
-      };
-    }
+    const sharded =
+      partition.shard !== undefined && patched('per-shard-partitions')
+        ? shardedAggregateTask(
+            { job, build: { kind: 'rebuild' }, sourceHasParts: plan.sourceHasParts, backup, maxShrink },
+            plan,
+            partition,
+            tag,
+          )
+        : undefined;
+    if (sharded) return sharded;
     return {
       job,
       source: plan.source,
