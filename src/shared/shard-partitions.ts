@@ -75,3 +75,20 @@ export function shardedAggregateTask(
     server: shard.server,
   };
 }
+
+/**
+ * What a rollback restores for an id `<partition id>@<shard>` of a sharded backfill (its progress lists them): the
+ * local table behind the Distributed `target`, the partition's own id and the profile narrowed to that shard.
+ * Undefined for any other id or server.
+ */
+export function shardRestoreOf(
+  server: ServerProfile | undefined,
+  target: TableRef,
+  id: string,
+): { target: TableRef; partitionId: string; server: ServerProfile } | undefined {
+  const m = /^(\d+)@(\d+)$/.exec(id);
+  const local = server?.sharding?.distributed[`${target.database}.${target.name}`]?.local;
+  const shard = m && server?.sharding?.shards.find((s) => s.num === Number(m[2]));
+  if (!m || !server || !local || !shard) return undefined;
+  return { target: local, partitionId: m[1], server: { ...server, shard } };
+}

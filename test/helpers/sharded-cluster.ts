@@ -14,10 +14,24 @@ export interface RoutedStatement extends SentStatement {
   on: string;
 }
 
-/** `ch`, recording each statement it answers in `log` with `on`; its control pool is itself. */
-function routed(ch: ClickHouse, on: string, log: RoutedStatement[]): ClickHouse {
-  const record = (via: 'rows' | 'exec', statement: Statement, options?: RunOptions) =>
+/** A fault on a sharded cluster: may answer a statement sent to `on` otherwise (see test/helpers/cluster-faults.ts). */
+export type ShardFault = (statement: Statement, on: string) => { error: Error } | undefined;
+
+/**
+ * `ch`, recording each statement it answers in `log` with `on`; its control pool is itself. A statement the fault
+ * (`fault()`, looked up on each statement) answers with an error is not recorded, and throws that error.
+ */
+function routed(
+  ch: ClickHouse,
+  on: string,
+  log: RoutedStatement[],
+  fault: () => ShardFault | undefined = () => undefined,
+): ClickHouse {
+  const record = (via: 'rows' | 'exec', statement: Statement, options?: RunOptions) => {
+    const failure = fault()?.(statement, on);
+    if (failure) throw failure.error;
     log.push({ on, via, query: statement.query, params: statement.params, settings: options?.settings });
+  };
   const client: ClickHouse = {
     embedded: false,
     rows: <T>(statement: Statement<T>, options?: RunOptions) => {
@@ -47,19 +61,30 @@ export function scriptedShardedCluster(
 ) {
   const { rows = 10, rowsOf = {}, replicaRows = {} } = options;
   const sent: RoutedStatement[] = [];
+  let fault: ShardFault | undefined;
+  const current = () => fault;
   const shards = server.sharding?.shards ?? [];
   const allHosts = shards.flatMap((s) => s.hosts);
-  const main = routed(scriptedClickHouse(false, PARTITION.id, rows, rowsOf, {}, allHosts).ch, 'main', sent);
+  const main = routed(scriptedClickHouse(false, PARTITION.id, rows, rowsOf, {}, allHosts).ch, 'main', sent, current);
   const clients = new Map(
     shards.map((s) => [
       s.num,
-      routed(scriptedClickHouse(false, PARTITION.id, rows, rowsOf, replicaRows, s.hosts).ch, `shard ${s.num}`, sent),
+      routed(
+        scriptedClickHouse(false, PARTITION.id, rows, rowsOf, replicaRows, s.hosts).ch,
+        `shard ${s.num}`,
+        sent,
+        current,
+      ),
     ]),
   );
   return {
     ch: main,
     shardClient: (shard: ShardHosts): ClickHouse => clients.get(shard.num)!,
     sent,
+    /** Switches `next` on (or every fault off with `undefined`). */
+    set(next: ShardFault | undefined): void {
+      fault = next;
+    },
   };
 }
 
