@@ -323,6 +323,12 @@ describe('the sharding-key check', () => {
     );
   });
 
+  test('a cluster older than 26.6 is refused, naming its version (no REPLACE from an empty source)', () => {
+    expect(() => checkShardedJob({ ...server, version: '25.8.3.1' }, job(), tables)).toThrow(
+      /^target\.table: ClickHouse 25\.8\.3\.1 is older than 26\.6: .*allow_replace_partition_from_empty_source/,
+    );
+  });
+
   test('other job kinds stay refused on a sharded cluster', () => {
     expect(() => refuseUnsupportedServer(server, tables.target, job().safety, 'append')).toThrow(
       /sharded cluster: default\.events(_daily)? is Distributed/,

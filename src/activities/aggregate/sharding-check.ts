@@ -1,9 +1,12 @@
 import { isReplicatedEngine } from '../../clickhouse/engine-family';
 import { columnsOf, parseExpression } from '../../shared/expression-syntax';
 import type { AggregateJob } from '../../shared/job-spec';
-import type { ServerProfile } from '../../shared/server-profile';
+import { versionAtLeast, type ServerProfile } from '../../shared/server-profile';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { JobSpecError } from '../engine/errors';
+
+/** `REPLACE PARTITION` from an empty source (`allow_replace_partition_from_empty_source`) exists from 26.6 on. */
+const EMPTY_SOURCE_REPLACE = [26, 6] as const;
 
 /** What the job's run on a sharded cluster rests on, in words: printed by the plan when the user states it. */
 export const SHARDING_STATED_CONSEQUENCE =
@@ -26,7 +29,8 @@ function shardingColumns(key: string): string[] | undefined {
  * key reads only columns among the job's keys (a function of them), so every group's source rows live on one shard
  * and a shard's aggregate of its local rows is exact. A key that does not follow the job's keys is refused naming
  * the table, its sharding key and the job's keys, unless the job states `sharding: {keyFollowsJobKeys: true}`;
- * then the consequence is returned for the plan to print. Returns nothing off a sharded cluster.
+ * then the consequence is returned for the plan to print. A server older than 26.6 (no REPLACE from an empty
+ * source) is refused. Returns nothing off a sharded cluster.
  *
  * @throws JobSpecError naming the field and echoing the value.
  */
@@ -36,6 +40,14 @@ export function checkShardedJob(
   tables: { source: TableRef; target: TableRef },
 ): string | undefined {
   if (profile.topology !== 'sharded-cluster') return undefined;
+  if (!versionAtLeast(profile, ...EMPTY_SOURCE_REPLACE)) {
+    throw new JobSpecError(
+      'target.table',
+      `ClickHouse ${profile.version} is older than ${EMPTY_SOURCE_REPLACE.join('.')}: a shard's swap of a partition ` +
+        'the source no longer has replaces it from the empty shadow (allow_replace_partition_from_empty_source), ' +
+        'which that version lacks; upgrade the cluster, see docs/clusters.md',
+    );
+  }
   const sharding = profile.sharding;
   const named = (role: 'source' | 'target') => {
     const table = qualifiedName(tables[role]);
