@@ -92,3 +92,8 @@ export function shardRestoreOf(
   if (!m || !server || !local || !shard) return undefined;
   return { target: local, partitionId: m[1], server: { ...server, shard } };
 }
+
+/** The local table behind a sharded plan's Distributed source; undefined for any other plan. */
+export function shardedLocalSource(plan: Pick<BackfillPlan, 'source' | 'server'>): TableRef | undefined {
+  return plan.server?.sharding?.distributed[`${plan.source.database}.${plan.source.name}`]?.local;
+}

@@ -9,6 +9,7 @@ import type { ServerProfile } from '../../src/shared/server-profile';
 import { partitionsPerShard } from '../../src/shared/shard-partitions';
 import { dialectOf } from '../../src/sql/engine/server-dialect';
 import { distributedTableOf } from '../../src/sql/engine/distributed-engine';
+import { selectClusterLoad } from '../../src/sql/engine/cluster-load';
 import { runPartition } from '../helpers/scripted-clickhouse';
 import { distributedTables, scriptedShardedCluster, shardTask, type RoutedStatement } from '../helpers/sharded-cluster';
 import { aggregateJob, PARTITION } from '../helpers/topology-jobs';
@@ -245,6 +246,15 @@ describe.each(SHARDED)('%s', (_name, server) => {
     expect(dialect.killScope).toBe(` ON CLUSTER \`${sharding.name}\``);
     // The plan's row counts read the Distributed tables themselves: their system.parts is empty.
     expect(dialect.rowCountsFrom).toBe('table');
+    // The load check counts the local tables' parts and mutations on every node.
+    const load = selectClusterLoad(
+      sharding.distributed[`${tables.source.database}.events`].local,
+      sharding.distributed[`${tables.target.database}.events_daily`].local,
+      dialect,
+    ).query;
+    expect(load).toContain(`FROM clusterAllReplicas('${sharding.name}', system.parts)`);
+    expect(load).toContain(`FROM clusterAllReplicas('${sharding.name}', system.mutations) WHERE is_done = 0`);
+    expect(load).not.toMatch(/FROM system\./);
   });
 
   test('the plan lists one entry per (partition, shard)', () => {

@@ -105,6 +105,12 @@ export interface ServerDialect {
    * `DROP PARTITION`; absent elsewhere (a `DROP PARTITION`).
    */
   readonly emptiesByReplace?: true;
+  /**
+   * On a sharded cluster: `system.parts` and `system.mutations` are each node's own (the local tables' parts), so
+   * the load check reads them through {@link ServerDialect.systemTable} too; absent elsewhere (one server, or Cloud's
+   * shared storage, the same on every replica).
+   */
+  readonly perNodeParts?: true;
 }
 
 /** `alter_sync = 3`: the ALTER returns once every active replica has done it (Cloud's default 0 waits for none). */
@@ -233,6 +239,7 @@ function shardDialect(
     dropTable: c.dropTable,
     createLedger: c.createLedger,
     ddlSettings: CLUSTER_DDL_SETTINGS,
+    perNodeParts: true,
     ...(shard
       ? {
           replicaRows: (table: TableRef, partitionId: string): Statement<{ host: string; rows: string }> => ({

@@ -18,7 +18,7 @@ import type { CarriedPartitions } from '../engine/carried-partitions';
 import { PartitionLoop } from '../engine/partition-loop';
 import { qualifiedName } from '../../shared/table-ref';
 import type { PartitionTask } from '../../shared/partition-task';
-import { shardedAggregateTask, shardedLocalTarget } from '../../shared/shard-partitions';
+import { shardedAggregateTask, shardedLocalSource, shardedLocalTarget } from '../../shared/shard-partitions';
 
 const { planBackfill, dropShadow } = proxyActivities<Activities>({
   startToCloseTimeout: '2h',
@@ -151,7 +151,13 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     safety: job.safety,
     load: {
       thresholds: job.load,
-      sample: () => checkClusterLoad({ source: plan.source, target: plan.target, server: plan.server }),
+      // On a sharded cluster the local tables' parts on every replica of every shard.
+      sample: () =>
+        checkClusterLoad({
+          source: shardedLocalSource(plan) ?? plan.source,
+          target: shardedLocalTarget(plan) ?? plan.target,
+          server: plan.server,
+        }),
     },
     target: qualifiedName(plan.target),
     continueAsNew: (carry) =>
