@@ -43,4 +43,6 @@ export interface BackfillDescription {
   estimate: RunEstimate;
   /** The server the run would write, as the plan finds it. */
   server: ServerProfile;
+  /** On a sharded cluster, when the job states `sharding.keyFollowsJobKeys`: what the run then rests on. */
+  shardingStated?: string;
 }

@@ -18,9 +18,19 @@ export const backfillInputSchema = z
     job: aggregateJobSpecSchema,
     from: isoDate,
     to: isoDate,
-    /** Only these partition ids of the range (e.g. the failed ones of an earlier run); all when absent. */
+    /**
+     * Only these partition ids of the range (e.g. the failed ones of an earlier run); all when absent. On a sharded
+     * cluster one shard's part of a partition is `<partition id>@<shard>`, as `status` lists it.
+     */
     partitions: z
-      .array(z.string().regex(/^\d{6}(\d{2})?$/, refusing('is not a partition id such as 202401 or 20240115')))
+      .array(
+        z
+          .string()
+          .regex(
+            /^\d{6}(\d{2})?(@\d+)?$/,
+            refusing('is not a partition id such as 202401, 20240115 or (one shard of it) 202401@2'),
+          ),
+      )
       .min(1)
       .optional(),
     /** Swap partitions that shrink past the job's `safety.maxShrink` without waiting for an operator. */

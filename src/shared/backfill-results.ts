@@ -11,6 +11,11 @@ export interface PartitionPlan extends PartitionBounds {
   maxRowsPerKey: number;
   /** Number of inner groups per key: 1 means a plain single-level aggregation. */
   salt: number;
+  /**
+   * On a sharded cluster: the shard (`shard_num`) whose part of the partition this entry is; its `id` is then
+   * `<partition id>@<shard>` (see src/shared/shard-partitions.ts). Absent everywhere else.
+   */
+  shard?: number;
 }
 
 export interface BackfillPlan {

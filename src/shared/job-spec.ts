@@ -182,6 +182,15 @@ export const aggregateJobSchema = z
      * `ON CLUSTER` to (`system.clusters`), when the server is listed in more than one (see docs/clusters.md).
      */
     cluster: plainName.optional(),
+    /**
+     * On a sharded cluster (`Distributed` source and target): `keyFollowsJobKeys: true` states that every group of
+     * the job's keys lives on one shard although the plan cannot see it from the sharding key (see
+     * docs/clusters.md); the plan prints the consequence. Absent: the plan checks the sharding key itself.
+     */
+    sharding: z
+      .object({ keyFollowsJobKeys: z.literal(true) })
+      .strict()
+      .optional(),
     /** Settings of the daily incremental run; defaults apply when absent. */
     daily: dailyJobSchema.optional(),
     /** Locks, shrink guard and backups; defaults in {@link safetySchema}. */

@@ -28,7 +28,13 @@ export const rollbackInputSchema = z
       .array(
         z
           .object({
-            id: z.string().regex(/^\d{6}(\d{2})?$/, refusing('is not a partition id such as 202401 or 20240115')),
+            // On a sharded cluster one shard's part of a partition: `<partition id>@<shard>`.
+            id: z
+              .string()
+              .regex(
+                /^\d{6}(\d{2})?(@\d+)?$/,
+                refusing('is not a partition id such as 202401, 20240115 or (one shard of it) 202401@2'),
+              ),
             rows: z.number().int().nonnegative(),
           })
           .strict(),

@@ -11,8 +11,19 @@ export function serverProfileLine(profile: ServerProfile): string {
     .map(([name, engine]) => `${name} ${engine}`)
     .join(', ');
   const patches = Object.entries(profile.patchPartitions).map(([t, ids]) => `${t} (${ids.length})`);
+  const sharding = profile.sharding;
+  // A sharded cluster: its shards, their replicas, and what each Distributed table spreads over.
+  const shards = sharding
+    ? `, cluster ${sharding.name}: ${sharding.shards.length} shards (${sharding.shards
+        .map((s) => `${s.num}: ${s.hosts.join(' ')}`)
+        .join('; ')}), ` +
+      Object.entries(sharding.distributed)
+        .map(([t, d]) => `${t} → ${d.local.database}.${d.local.name} by ${d.shardingKey ?? 'no key'}`)
+        .join(', ')
+    : '';
   return (
     `${profile.topology}, ClickHouse ${profile.version}, ${hosts}, engines: ${engines || 'none yet'}` +
-    (patches.length > 0 ? `, pending patch parts: ${patches.join(', ')}` : '')
+    (patches.length > 0 ? `, pending patch parts: ${patches.join(', ')}` : '') +
+    shards
   );
 }

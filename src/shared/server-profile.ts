@@ -1,8 +1,11 @@
+import type { TableRef } from './table-ref';
+
 /**
  * The topologies the tool tells apart. It writes on `embedded` (chDB in the worker), `single-server` and `cloud`
  * (ClickHouse Cloud: SharedMergeTree, replicas behind one load-balanced host) and `replicated-cluster` (one shard,
- * N replicas, self-managed: see docs/clusters.md); `sharded-cluster` is detected and refused
- * before any DDL.
+ * N replicas, self-managed: see docs/clusters.md); `sharded-cluster` (several shards behind
+ * `Distributed` tables) is detected, its shards and sharding keys recorded (`sharding`), and refused before any DDL
+ * unless every sharding key follows the job's keys (see docs/clusters.md).
  */
 export type Topology = 'embedded' | 'single-server' | 'cloud' | 'replicated-cluster' | 'sharded-cluster';
 
@@ -34,6 +37,41 @@ export interface ServerProfile {
   patchPartitions: Record<string, string[]>;
   /** On a `replicated-cluster`: the cluster the job's DDL, syncs and per-replica reads address. */
   cluster?: ReplicatedTarget;
+  /** On a `sharded-cluster`: its shards and the job's `Distributed` tables (their local tables, sharding keys). */
+  sharding?: ShardedTarget;
+  /**
+   * On a sharded cluster's partition task only (set by the backfill per task, never by the plan): the one shard
+   * the task's statements reach, through a client to that shard (src/activities/engine/shard-client.ts).
+   */
+  shard?: ShardHosts;
+}
+
+/** One shard of a cluster: its `shard_num` and the `host_name` of each of its replicas (`system.clusters`). */
+export interface ShardHosts {
+  num: number;
+  hosts: string[];
+}
+
+/** A `Distributed` table of the job as `engine_full` shows it: the cluster, the local table, the sharding key. */
+export interface DistributedTable {
+  cluster: string;
+  local: TableRef;
+  /** The sharding expression as the server shows it; absent: none (one shard only, or inserts refused). */
+  shardingKey?: string;
+}
+
+/**
+ * A sharded cluster as the plan found it: the cluster the job's `Distributed` tables spread over, its shards with
+ * their replicas' hosts, each `Distributed` table of the job (by `database.table`) and the `engine_full` of the
+ * local tables behind them (by `database.table`).
+ */
+export interface ShardedTarget {
+  name: string;
+  /** The local target's database engine: `Atomic` (DDL `ON CLUSTER`) or `Replicated` (the database replicates it). */
+  databaseEngine: 'Atomic' | 'Replicated';
+  shards: ShardHosts[];
+  distributed: Record<string, DistributedTable>;
+  engines: Record<string, string>;
 }
 
 /**

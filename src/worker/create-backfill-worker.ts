@@ -15,6 +15,8 @@ export interface BackfillWorkerOptions {
   namespace: string;
   taskQueue: string;
   clickhouse: ClickHouse;
+  /** On a sharded cluster: the client to one shard (see src/clickhouse/shard-clients.ts). */
+  shardClient?: ActivityDeps['shardClient'];
   onStep?: ActivityDeps['onStep'];
   /**
    * Where activities log. By default the activity context logger, so lines reach the Runtime's logger (see
@@ -51,6 +53,7 @@ export interface WorkerExtension {
 export async function createBackfillWorker(options: BackfillWorkerOptions): Promise<Worker> {
   const deps: ActivityDeps = {
     clickhouse: options.clickhouse,
+    ...(options.shardClient ? { shardClient: options.shardClient } : {}),
     log: options.log ?? activityLog,
     onStep: options.onStep,
   };

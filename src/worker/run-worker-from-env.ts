@@ -2,6 +2,7 @@ import { NativeConnection, Runtime, type WorkflowBundleOption } from '@temporali
 import type { ActivityDeps } from '../activities';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { connectClickHouse } from '../clickhouse/connect';
+import { shardClients } from '../clickhouse/shard-clients';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queue';
 import { temporalConfigFromEnv } from '../temporal/connection';
 import { createBackfillWorker } from './create-backfill-worker';
@@ -28,6 +29,8 @@ export async function runWorkerFromEnv(options: RunWorkerOptions = {}): Promise<
   const deployment = workerDeploymentFromEnv(env);
   // The client's own log lines go through the runtime's (JSON, redacting) logger, as the worker's do.
   const clickhouse = connectClickHouse(env, Runtime.instance().logger);
+  // On a sharded cluster a shard's partition task reaches its shard through a client of its own.
+  const shards = env.CLICKHOUSE_URL ? shardClients(env, Runtime.instance().logger) : undefined;
   const connection = await NativeConnection.connect(temporal.connectionOptions);
   try {
     const worker = await createBackfillWorker({
@@ -35,6 +38,7 @@ export async function runWorkerFromEnv(options: RunWorkerOptions = {}): Promise<
       namespace: temporal.namespace,
       taskQueue: env.TEMPORAL_TASK_QUEUE || DEFAULT_TASK_QUEUE,
       clickhouse,
+      ...(shards ? { shardClient: (shard) => shards.clientFor(shard) } : {}),
       onStep: options.onStep,
       log: options.log,
       workflowBundle: options.workflowBundle,
@@ -46,5 +50,6 @@ export async function runWorkerFromEnv(options: RunWorkerOptions = {}): Promise<
   } finally {
     await connection.close();
     await clickhouse.close();
+    await shards?.close();
   }
 }

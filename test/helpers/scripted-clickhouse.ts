@@ -2,6 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { ClickHouse, RunOptions } from '../../src/clickhouse/clickhouse';
 import type { Statement } from '../../src/clickhouse/statement';
 import { partitionSteps } from '../../src/activities/engine/partition-steps';
+import type { ActivityDeps } from '../../src/activities/engine/deps';
 import type { PartitionTask } from '../../src/shared/partition-task';
 
 /** One statement as the steps sent it: rows() or exec(), text, parameters and the settings it was run with. */
@@ -19,7 +20,8 @@ const uniformRow = (value: string): Record<string, string> => new Proxy({}, { ge
  * A ClickHouse that runs nothing: it records every statement in order and answers reads from a script, so the real
  * step bodies can run as if on a server of any topology. Every partition holds `rows` rows (`rowsOf` a table, by
  * `database.name`, where given) until a `MOVE PARTITION` takes a table's parts away; a table's partitions are
- * `partitionId`. Row counts are answered alike from `system.parts` (one server) and from the table (Cloud).
+ * `partitionId`. Row counts are answered alike from `system.parts` (one server) and from the table (Cloud). On a
+ * cluster every host of `replicaHosts` answers DDL and the check of every replica.
  */
 export function scriptedClickHouse(
   embedded: boolean,
@@ -27,8 +29,8 @@ export function scriptedClickHouse(
   rows = 10,
   rowsOf: Record<string, number> = {},
   replicaRows: Record<string, number> = {},
+  replicaHosts = ['ch-node-1', 'ch-node-2', 'ch-node-3'],
 ) {
-  const replicaHosts = ['ch-node-1', 'ch-node-2', 'ch-node-3'];
   const sent: SentStatement[] = [];
   const moved = new Set<string>();
   const tableOf = (params: Record<string, unknown>, key: string) =>
@@ -80,6 +82,9 @@ export function scriptedClickHouse(
     exec: (statement: Statement, options?: RunOptions) => {
       sent.push({ via: 'exec', query: statement.query, params: statement.params, settings: options?.settings });
       if (/MOVE PARTITION/.test(statement.query)) moved.add(tableOf(statement.params, 'shadow'));
+      // A REPLACE from an empty shadow (a sharded cluster's shard) leaves the target's partition empty.
+      if (/allow_replace_partition_from_empty_source = 1/.test(statement.query))
+        moved.add(tableOf(statement.params, 'target'));
       return Promise.resolve();
     },
     close: () => Promise.resolve(),
@@ -110,8 +115,12 @@ const quiet = { info: () => undefined, warn: () => undefined };
  * Runs a partition task's activities as the partition workflow schedules them: the one build activity (prepare,
  * build, validate), the backup when the task keeps one, the swap with the validated rows, the cleanup.
  */
-export async function runPartition(ch: ClickHouse, task: PartitionTask): Promise<void> {
-  const steps = partitionSteps({ clickhouse: ch, log: quiet });
+export async function runPartition(
+  ch: ClickHouse,
+  task: PartitionTask,
+  deps: Pick<ActivityDeps, 'shardClient'> = {},
+): Promise<void> {
+  const steps = partitionSteps({ clickhouse: ch, log: quiet, ...deps });
   const env = new MockActivityEnvironment({
     workflowExecution: { workflowId: 'wf', runId: 'run' },
     activityId: '1',

@@ -30,6 +30,8 @@ interface ServerAnswers {
   tables: { database: string; name: string; engine: string; engine_full?: string }[];
   clusters: { name: string; shards: string; replicas: string; local?: string }[];
   patches?: { database: string; table: string; partition_id: string }[];
+  /** A sharded cluster's replicas (`system.clusters` of its cluster), one row per replica. */
+  shardHosts?: { shard: string; host: string }[];
 }
 
 function answering(server: ServerAnswers): CannedAnswer[] {
@@ -40,6 +42,7 @@ function answering(server: ServerAnswers): CannedAnswer[] {
     { match: 'system.settings', rows: server.cloudMode === undefined ? [] : [{ value: server.cloudMode }] },
     { match: 'system.databases', rows: server.databases },
     { match: 'system.tables', rows: server.tables },
+    { match: 'host_name AS host FROM system.clusters', rows: server.shardHosts ?? [] },
     { match: 'system.clusters', rows: server.clusters },
     { match: 'system.parts', rows: server.patches ?? [] },
   ];
@@ -57,14 +60,29 @@ const sortedClusters = (p: ServerProfile) => [...p.clusters].sort((a, b) => a.na
 
 /** The system-table answers of a recorded profile's server (clusters as system.clusters rows). */
 function answersOfRecorded(p: ServerProfile, extra: Partial<ServerAnswers> = {}): ServerAnswers {
+  const distributed = (qualified: string) => {
+    const d = p.sharding?.distributed[qualified];
+    return d && `Distributed('${d.cluster}', '${d.local.database}', '${d.local.name}', ${d.shardingKey ?? 'rand()'})`;
+  };
+  // A sharded cluster's local tables exist too (the job names only the Distributed ones).
+  const locals = Object.entries(p.sharding?.engines ?? {}).map(([qualified, engineFull]) => ({
+    ...table(qualified),
+    engine: /^\w+/.exec(engineFull)![0],
+    engine_full: engineFull,
+  }));
   return {
     version: p.version,
     hosts: p.hosts,
     databases: Object.entries(p.databaseEngines).map(([name, engine]) => ({ name, engine })),
-    tables: tablesOf(p.tableEngines).map((t) => ({
-      ...t,
-      engine_full: p.cluster?.engines[`${t.database}.${t.name}`] ?? t.engine,
-    })),
+    tables: [
+      ...tablesOf(p.tableEngines).map((t) => ({
+        ...t,
+        engine_full:
+          p.cluster?.engines[`${t.database}.${t.name}`] ?? distributed(`${t.database}.${t.name}`) ?? t.engine,
+      })),
+      ...locals,
+    ],
+    shardHosts: (p.sharding?.shards ?? []).flatMap((s) => s.hosts.map((host) => ({ shard: String(s.num), host }))),
     // The server is listed in its own cluster and, as a stock server, in the sample one: `cluster` decides.
     clusters: sortedClusters(p).map((c) => ({
       name: c.name,
@@ -84,6 +102,7 @@ describe('detectServerProfile', () => {
     ['replicated-cluster', {}],
     ['replicated-database-cluster', {}],
     ['sharded-cluster', {}],
+    ['sharded-database-cluster', {}],
   ])('reads the recorded %s profile from its system tables', async (name, extra) => {
     const expected = recorded(name);
     const tables = Object.keys(expected.tableEngines).map(table);

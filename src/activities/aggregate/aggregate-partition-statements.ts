@@ -2,7 +2,13 @@ import { firstFingerprintRead } from './source-fingerprint';
 import type { Statement } from '../../clickhouse/statement';
 import { insertAggregation } from '../../sql/aggregate/aggregation';
 import { aggregationShape, rowCountMetric } from '../../sql/aggregate/aggregation-shape';
-import { attachPartitionFrom, dropPartition, replacePartition, truncateTable } from '../../sql/engine/partition-ops';
+import {
+  attachPartitionFrom,
+  dropPartition,
+  replaceFromEmptySource,
+  replacePartition,
+  truncateTable,
+} from '../../sql/engine/partition-ops';
 import { deleteDay } from '../../sql/daily/daily-ops';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { nextDay } from '../../shared/days';
@@ -66,7 +72,10 @@ export interface AggregatePartitionStatements {
    * replica that cloned fewer of the shadow's parts; the retried swap then replaces again.
    */
   replace: Statement[];
-  /** The swap when the shadow holds none and the live partition does: the partition emptied. */
+  /**
+   * The swap when the shadow holds none and the live partition does: the partition emptied (`DROP PARTITION`; on a
+   * sharded cluster's shard `REPLACE PARTITION` from the empty shadow, `allow_replace_partition_from_empty_source`).
+   */
   empty: Statement;
   cleanup: Statement[];
   /** DDL (prepare, the backup table's create, cleanup) runs with these settings where it reaches several hosts. */
@@ -104,7 +113,9 @@ export function replacingPartitionStatements(task: ReplacingTask): ReplacingStat
       : [],
     beforeSwap: dialect.applyPatches(target, partition.id),
     replace: [...dialect.syncBeforeAlter(shadow), alter(replacePartition(target, shadow, partition.id))],
-    empty: alter(dropPartition(target, partition.id)),
+    empty: dialect.emptiesByReplace
+      ? replaceFromEmptySource(alter(replacePartition(target, shadow, partition.id)))
+      : alter(dropPartition(target, partition.id)),
     cleanup: [dialect.dropTable(shadow)],
     ...(dialect.ddlSettings ? { ddlSettings: dialect.ddlSettings } : {}),
   };

@@ -32,6 +32,7 @@ import { validationCheck } from '../engine/validation-check';
 import type { KindSteps } from '../engine/kind-steps';
 import { runDdl, runStatement } from '../engine/cluster-ddl';
 import { everyReplicaHolds } from '../engine/replica-checks';
+import { onShard } from '../engine/shard-client';
 
 /** The checks of a rebuilt partition against the source partition. */
 export async function rebuildChecks(ch: ClickHouse, shape: AggregationShape, task: AggregatePartitionTask) {
@@ -88,10 +89,13 @@ async function dayChecks(ch: ClickHouse, shape: AggregationShape, task: Aggregat
  * atomically; every other step touches the shadow or the backup only.
  */
 export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartitionTask> {
-  const { clickhouse: ch, onStep } = deps;
+  const { onStep } = deps;
+  // The worker's client, or on a sharded cluster the client to the task's shard.
+  const clientOf = (task: AggregatePartitionTask) => onShard(deps, task).clickhouse;
   // The (salted) aggregation of the source partition; the live partition (hard links) with one day deleted and
   // re-aggregated; or the backup's copy of the partition. `fresh`: the shadow was just made, so it needs no truncate.
   const build = async (task: AggregatePartitionTask, options: { fresh?: boolean }) => {
+    const ch = clientOf(task);
     const shape = aggregationShape(task.job);
     const { queryId, killEarlier } = buildQueries(ch, task);
     const { build, partition } = task;
@@ -154,6 +158,7 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
   return {
     prepare: (task) =>
       runStep(task, 'prepare', async () => {
+        const ch = clientOf(task);
         const dialect = dialectOf(task.server);
         for (const statement of aggregatePartitionStatements(task).prepare) await runDdl(ch, statement, dialect);
         return {};
@@ -165,6 +170,7 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
       const shape = aggregationShape(task.job);
       const { build, partition } = task;
       const dialect = dialectOf(task.server);
+      const ch = clientOf(task);
       return runStep(task, 'validate', async () => {
         let outcome: { rowsRead: number; checks: ValidationCheck[]; shadowRows?: number };
         // A rebuild's totals count the shadow's rows themselves: one query to the engine less per partition.
@@ -183,11 +189,12 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
       });
     },
 
-    backup: (task) => replacingBackup(deps, task, aggregatePartitionStatements(task)),
+    backup: (task) => replacingBackup(onShard(deps, task), task, aggregatePartitionStatements(task)),
 
+    // The ledger row goes through the worker's own client: one ledger, read back by the plan through it.
     swap: (task, context) =>
       replacingSwap(
-        deps,
+        onShard(deps, task),
         task,
         aggregatePartitionStatements(task),
         (swap) => recordSwap(deps, task, context, swap),
@@ -196,6 +203,7 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
 
     drop: (task) =>
       runStep(task, 'cleanup', async () => {
+        const ch = clientOf(task);
         const dialect = dialectOf(task.server);
         for (const statement of aggregatePartitionStatements(task).cleanup) await runDdl(ch, statement, dialect);
         await onStep?.('cleanup:dropped', task.partition.id);

@@ -11,6 +11,8 @@ import { aggregatePartitionStatements } from './aggregate-partition-statements';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
+import { partitionsPerShard, shardedAggregateTask, shardedLocalTarget } from '../../shared/shard-partitions';
+import { checkShardedJob } from './sharding-check';
 import type { ActivityDeps } from '../engine/deps';
 import { fansOut } from '../engine/cluster-ddl';
 import { withHeartbeat } from '../engine/heartbeat';
@@ -135,10 +137,13 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
             target,
             cluster: job.cluster,
           });
-          refuseUnsupportedServer(server, target, job.safety, 'replace');
+          refuseUnsupportedServer(server, target, job.safety, 'replace', { perShard: true });
+          const stated = checkShardedJob(server, job, { source, target });
           // The server is known before the target and the ledger are read: on Cloud they are read consistently.
           const dialect = dialectOf(server);
-          const all = await partitionsOfRange(ch, job, checked, from, to, dialect);
+          const ranged = await partitionsOfRange(ch, job, checked, from, to, dialect);
+          // On a sharded cluster each partition runs per shard, as the backfill's plan lists them.
+          const all = server.sharding ? partitionsPerShard(ranged, server.sharding.shards) : ranged;
           const { changes, snapshots } = await changesOf(ch, job, checked, all, dialect);
           const modes: BackfillDescription['modes'] = {};
           for (const mode of ONLY_MODES) {
@@ -166,28 +171,22 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
             };
           });
 
-          const backup = backupTableFor(target, DESCRIBED_WRITER_TAG);
+          const backup = backupTableFor(shardedLocalTarget({ target, server }) ?? target, DESCRIBED_WRITER_TAG);
           const statements: PlannedStatement[] = targetExisted
             ? []
             : [{ step: 'create the target', ...createTargetTable(shape, source, target) }];
           let ledgerMissing = ledgerTable !== undefined && !(await tableExists(ch, ledgerTable));
           for (const partition of taken) {
-            statements.push(
-              ...plannedPartitionStatements(
-                {
-                  job,
-                  source,
-                  target,
-                  shadow: shadowTableFor(target, partition.id, DESCRIBED_WRITER_TAG),
-                  partition,
-                  build: { kind: 'rebuild' },
-                  server,
-                  backup,
-                  maxShrink: job.safety.maxShrink,
-                },
-                ledgerMissing,
-              ),
-            );
+            const common = { job, build: { kind: 'rebuild' } as const, backup, maxShrink: job.safety.maxShrink };
+            const task = shardedAggregateTask(common, { source, target, server }, partition, DESCRIBED_WRITER_TAG) ?? {
+              ...common,
+              source,
+              target,
+              shadow: shadowTableFor(target, partition.id, DESCRIBED_WRITER_TAG),
+              partition,
+              server,
+            };
+            statements.push(...plannedPartitionStatements(task, ledgerMissing));
             ledgerMissing = false;
           }
 
@@ -212,6 +211,7 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
             statements,
             estimate: estimateRun(sample, jobHash, taken, job.parallelism),
             server,
+            ...(stated ? { shardingStated: stated } : {}),
           };
         },
       );

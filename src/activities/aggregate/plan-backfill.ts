@@ -39,6 +39,8 @@ import { emptySnapshot, sourceHasParts, sourceSnapshots } from './source-fingerp
 import { tableResolver } from '../engine/table-resolver';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
+import { partitionsPerShard } from '../../shared/shard-partitions';
+import { checkShardedJob } from './sharding-check';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 
 export interface PlanBackfillInput {
@@ -340,11 +342,15 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
           target,
           cluster: job.cluster,
         });
-        refuseUnsupportedServer(server, target, job.safety, 'replace');
+        refuseUnsupportedServer(server, target, job.safety, 'replace', { perShard: true });
+        const stated = checkShardedJob(server, job, { source, target });
+        if (stated) log.warn("sharded job run on the job's word", { consequence: stated });
         if (!targetExisted) await ch.exec(createTargetTable(shape, source, target));
         // The server is known before the target and the ledger are read: on Cloud they are read consistently.
         const dialect = dialectOf(server);
-        const all = await partitionsOfRange(ch, job, checked, from, to, dialect);
+        const ranged = await partitionsOfRange(ch, job, checked, from, to, dialect);
+        // On a sharded cluster each partition runs per shard: one entry per (partition, shard).
+        const all = server.sharding ? partitionsPerShard(ranged, server.sharding.shards) : ranged;
         const changed = only === 'changed' ? await changesOf(ch, job, checked, all, dialect) : undefined;
         const partitions = partitionsTaken(only, all, changed?.changes, failed);
         const unchanged = changed && unchangedPartitions(all, changed.changes, changed.entries);

@@ -6,6 +6,7 @@ import type { AggregateJob } from '../../shared/job-spec';
 import { partitionOf } from '../../shared/partitions';
 import { selectReadiness } from '../../sql/daily/daily-ops';
 import type { ActivityDeps } from '../engine/deps';
+import { JobSpecError } from '../engine/errors';
 import { planBackfill } from '../aggregate/plan-backfill';
 import { tableResolver } from '../engine/table-resolver';
 import type { TableRef } from '../../shared/table-ref';
@@ -57,6 +58,13 @@ export function dailySteps(deps: ActivityDeps) {
      */
     async planDay({ job, day }: DayInput): Promise<DayPlan> {
       const planned = await plan({ job, from: day, to: day });
+      if (planned.server?.topology === 'sharded-cluster') {
+        throw new JobSpecError(
+          'daily',
+          `${job.target.table} is on a sharded cluster: daily runs there are not built yet (backfills run per ` +
+            'shard), see docs/clusters.md',
+        );
+      }
       const bounds = partitionOf(day, job.partitionBy);
       const partition = planned.partitions.find((p) => p.id === bounds.id) ?? {
         ...bounds,

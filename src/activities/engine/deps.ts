@@ -1,4 +1,5 @@
 import type { ClickHouse } from '../../clickhouse/clickhouse';
+import type { ShardHosts } from '../../shared/server-profile';
 
 export interface Logger {
   info(message: string, meta?: Record<string, unknown>): void;
@@ -27,4 +28,9 @@ export interface ActivityDeps {
   clickhouse: ClickHouse;
   log: Logger;
   onStep?: (point: StepPoint, partition: string) => void | Promise<void>;
+  /**
+   * On a sharded cluster: the client to one shard (a replica host of it, see src/clickhouse/shard-clients.ts), which
+   * a shard's partition task runs its fill, syncs and swap through (src/activities/engine/shard-client.ts).
+   */
+  shardClient?: (shard: ShardHosts) => ClickHouse;
 }

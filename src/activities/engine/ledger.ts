@@ -21,6 +21,7 @@ import { tableExists, type BuildResult, type SwapResult } from './step-runner';
 import { tableResolver } from './table-resolver';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { AggregatePartitionTask } from '../../shared/partition-task';
+import { shardedPartitionId } from '../../shared/partition-lock';
 
 /** What the partition workflow tells its swap about the run, for the ledger row. */
 export interface SwapContext {
@@ -201,7 +202,8 @@ export async function recordSwap(
   );
   const record: LedgerRecord = {
     target: task.target.name,
-    partition: task.partition.id,
+    // On a sharded cluster one row per (partition, shard): `<partition>@<shard>`.
+    partition: shardedPartitionId(task.partition.id, task.server?.shard?.num),
     writer: context?.writer ?? execution.workflowId,
     writer_run: execution.runId,
     build: task.build.kind === 'day' ? `day ${task.build.day}` : task.build.kind,

@@ -18,6 +18,7 @@ import {
 import { viewPartitionSteps } from '../view/view-steps';
 import { viewRestateSteps } from '../view-restate/restate-steps';
 import { dialectOf } from '../../sql/engine/server-dialect';
+import { onShard } from './shard-client';
 
 /**
  * The activities of one partition writer over its own shadow table (`<target>_v2_<partition>_<writer>`), for every
@@ -60,7 +61,8 @@ export function partitionSteps(deps: ActivityDeps) {
     async buildShadow(task: PartitionTask): Promise<BuildResult> {
       const built = await of(task).build({});
       const rows =
-        built.rowsWritten ?? (await partitionRows(ch, task.shadow, task.partition.id, dialectOf(task.server)));
+        built.rowsWritten ??
+        (await partitionRows(onShard(deps, task).clickhouse, task.shadow, task.partition.id, dialectOf(task.server)));
       return { ...built, rowsWritten: rows };
     },
 

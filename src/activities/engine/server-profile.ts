@@ -1,9 +1,18 @@
 import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { isReplicatedEngine, isSharedEngine } from '../../clickhouse/engine-family';
-import { versionAtLeast, type ReplicatedTarget, type ServerProfile, type Topology } from '../../shared/server-profile';
+import {
+  versionAtLeast,
+  type DistributedTable,
+  type ReplicatedTarget,
+  type ServerProfile,
+  type ShardedTarget,
+  type Topology,
+} from '../../shared/server-profile';
 import type { TableRef } from '../../shared/table-ref';
+import { distributedTableOf } from '../../sql/engine/distributed-engine';
 import {
   selectCloudMode,
+  selectClusterHosts,
   selectClusters,
   selectDatabaseEngines,
   selectHostName,
@@ -130,10 +139,53 @@ export async function detectServerProfile(
   const cloudMode = (await ch.rows(selectCloudMode())).some((s) => s.value === '1' || s.value === 'true');
   const facts = { version, hosts: [...hosts].sort(), databaseEngines, tableEngines, clusters, patchPartitions };
   const topology = topologyOf({ ...facts, embedded: ch.embedded, cloudMode });
+  if (topology === 'sharded-cluster') {
+    const sharding = await shardingOf(ch, tableRows, databaseEngines);
+    return { topology, ...facts, ...(sharding ? { sharding } : {}) };
+  }
   if (topology !== 'replicated-cluster') return { topology, ...facts };
   const engines = Object.fromEntries(
     tableRows.filter((t) => isReplicatedEngine(t.engine)).map((t) => [`${t.database}.${t.name}`, t.engine_full]),
   );
   const cluster = clusterOf(facts, local, engines, request);
   return { topology, ...facts, ...(cluster ? { cluster } : {}) };
+}
+
+/**
+ * On a sharded cluster: the job's `Distributed` tables (cluster, local table, sharding key), the shards of their
+ * cluster with each replica's host, and the `engine_full` of the local tables behind them. None when the job has
+ * no readable `Distributed` table (the plan then refuses, naming it).
+ */
+async function shardingOf(
+  ch: ClickHouse,
+  tableRows: { database: string; name: string; engine: string; engine_full: string }[],
+  databaseEngines: Record<string, string>,
+): Promise<ShardedTarget | undefined> {
+  const distributed: Record<string, DistributedTable> = {};
+  for (const t of tableRows) {
+    const table = t.engine === 'Distributed' ? distributedTableOf(t.engine_full) : undefined;
+    if (table) distributed[`${t.database}.${t.name}`] = table;
+  }
+  const tables = Object.values(distributed);
+  if (tables.length === 0) return undefined;
+  const name = tables[tables.length - 1].cluster;
+  const shards = new Map<number, string[]>();
+  for (const { shard, host } of await ch.rows(selectClusterHosts(name))) {
+    const list = shards.get(Number(shard)) ?? [];
+    shards.set(Number(shard), [...list, host]);
+  }
+  const locals = tables.map((t) => t.local);
+  const localRows = (
+    await ch.rows(selectTableEngines(unique(locals.map((t) => t.database)), unique(locals.map((t) => t.name))))
+  ).filter((r) => locals.some((l) => l.database === r.database && l.name === r.name));
+  const localDatabase = tables[tables.length - 1].local.database;
+  const localDatabaseEngine =
+    databaseEngines[localDatabase] ?? (await ch.rows(selectDatabaseEngines([localDatabase])))[0]?.engine ?? 'Atomic';
+  return {
+    name,
+    databaseEngine: localDatabaseEngine === 'Replicated' ? 'Replicated' : 'Atomic',
+    shards: [...shards.entries()].map(([num, hosts]) => ({ num, hosts })),
+    distributed,
+    engines: Object.fromEntries(localRows.map((r) => [`${r.database}.${r.name}`, r.engine_full])),
+  };
 }

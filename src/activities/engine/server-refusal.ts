@@ -6,18 +6,19 @@ import { JobSpecError } from './errors';
 
 /** Where a refused topology is explained, and what to do about it. */
 const CLUSTER_WAY_FORWARD =
-  'sharded clusters are not supported yet (for view and import jobs: filling each shard\'s duplicates from the ' +
-  "rows that shard owns through the Distributed table's sharding expression, and moving them shard by shard); " +
-  'run the job against one shard of replicas, a single server or ClickHouse Cloud, see docs/clusters.md';
+  'view and import jobs and daily runs on a sharded cluster are not supported yet (view and import jobs need each ' +
+  "shard's duplicates filled from the rows that shard owns through the Distributed table's sharding expression, " +
+  'and moved shard by shard); run the job against one shard of replicas, a single server or ClickHouse Cloud, ' +
+  'see docs/clusters.md';
 
 /**
- * Why a sharded cluster is refused: a swap per shard would be exact only with what is not built yet, and swapping
- * through one node would replace the partition on that node's shard alone.
+ * Why a sharded cluster is refused for everything but an aggregate backfill, which runs per (partition, shard): the
+ * other jobs would need the same per-shard tasks, and swapping through one node replaces on that node's shard alone.
  */
 const SHARDED_NOT_BUILT =
-  'a job there must run per shard, and what that needs is not built yet (partition tasks addressing one shard, ' +
-  "the check that the Distributed table's sharding key follows the job's keys, a ledger, status, rollback and " +
-  'retry per (partition, shard))';
+  'a job there must run per shard: aggregate backfills do (each shard swaps its own part of a partition, once the ' +
+  "plan has checked that the sharding key follows the job's keys, with status and retry per (partition, shard)); " +
+  'this job kind does not yet';
 
 /** What detection found that makes a cluster, in words: the first table or database that decided it. */
 function clusterEvidence(profile: ServerProfile): string {
@@ -48,14 +49,18 @@ function clusterEvidence(profile: ServerProfile): string {
  * way forward): a self-managed replicated or sharded cluster (writing one node would silently miss the others),
  * and a single server older than 26.6 with a plain MergeTree-family target whose partitions a swap replaces
  * (`swap: 'replace'`; appends by `MOVE PARTITION` replace nothing), whose replaced parts can come back after a
- * restart (#107605), unless the job accepts that with `safety.acceptPre266ReplacedParts`.
+ * restart (#107605), unless the job accepts that with `safety.acceptPre266ReplacedParts`. A sharded cluster is let
+ * through only for a caller that runs per shard (`perShard`: an aggregate backfill) and then checks the job there.
  */
 export function refuseUnsupportedServer(
   profile: ServerProfile,
   target: TableRef,
   safety: Safety,
   swap: 'replace' | 'append',
+  options: { perShard?: boolean } = {},
 ): void {
+  // An aggregate backfill runs per shard; its own check (checkShardedJob) refuses what it cannot run there.
+  if (profile.topology === 'sharded-cluster' && swap === 'replace' && options.perShard && profile.sharding) return;
   if (profile.topology === 'replicated-cluster') {
     refuseUnknownCluster(profile, target, swap);
     return;

@@ -12,6 +12,7 @@ import { tableRefOf } from '../../shared/table-ref';
 import type { ActivityDeps } from '../engine/deps';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
+import { JobSpecError } from '../engine/errors';
 import { validateInputSchema } from '../../shared/validate-input';
 import { viewBackfillInputSchema } from '../../shared/view-input';
 import { viewRestateInputSchema } from '../../shared/view-restate-input';
@@ -58,7 +59,18 @@ export function inputResolvers({ clickhouse: ch }: ActivityDeps) {
         target,
         cluster: input.job.kind === 'aggregate' ? input.job.cluster : undefined,
       });
-      refuseUnsupportedServer(server, target, input.job.safety, 'replace');
+      // An aggregate backfill's rollback restores per (partition, shard), as the backfill swapped.
+      refuseUnsupportedServer(server, target, input.job.safety, 'replace', {
+        perShard: input.job.kind === 'aggregate',
+      });
+      const whole = server.sharding ? input.partitions.filter((p) => !p.id.includes('@')) : [];
+      if (whole.length > 0) {
+        throw new JobSpecError(
+          'partitions',
+          `${input.target} is sharded: a rollback restores each shard's part of a partition, ` +
+            `<partition>@<shard> as the backfill's status lists it, not ${whole.map((p) => p.id).join(', ')}`,
+        );
+      }
       return { ...input, server };
     },
     resolveViewBackfillInput: inputResolver(viewBackfillInputSchema, 'viewBackfillWorkflow'),

@@ -78,6 +78,7 @@ export function formatBackfillDescription(
   return [
     `plan of ${file}, ${input.from} … ${input.to}, only ${d.only}: nothing was created or changed`,
     `server: ${serverProfileLine(d.server)}`,
+    ...(d.shardingStated ? [d.shardingStated] : []),
     `source ${qualifiedName(d.source)} → target ${qualifiedName(d.target)} (${d.targetExists ? 'exists' : 'to create'}); ` +
       `ledger ${qualifiedName(d.ledger)}; job definition ${d.jobHash}`,
     ...(d.fingerprints

@@ -19,7 +19,8 @@ export interface ClusterLoadRow {
  * target, the fullest partition (active parts) of the source or target, and three `system.metrics` gauges.
  * The query counts itself among the running queries. On Cloud the per-node tables (processes, merges, metrics)
  * are read over all replicas (`clusterAllReplicas`, the dialect's `systemTable`); parts and mutations of shared
- * storage are the table's own, the same on every replica, so they are read where the query lands.
+ * storage are the table's own, the same on every replica, so they are read where the query lands; on a sharded
+ * cluster each node's own, over every replica of every shard (the caller names the local tables).
  */
 export function selectClusterLoad(
   source: TableRef,
@@ -27,16 +28,19 @@ export function selectClusterLoad(
   dialect: ServerDialect = dialectOf(),
 ): Statement<ClusterLoadRow> {
   const sys = dialect.systemTable;
+  // Each node's own parts and mutations where they differ per node (a sharded cluster's local tables).
+  const parts = dialect.perNodeParts ? sys('parts') : 'system.parts';
+  const mutations = dialect.perNodeParts ? sys('mutations') : 'system.mutations';
   return {
     query: [
       'SELECT',
       `  (SELECT count() FROM ${sys('processes')}) AS running_queries,`,
       `  (SELECT max(memory_usage) FROM ${sys('processes')}) AS max_query_memory,`,
       `  (SELECT count() FROM ${sys('merges')}) AS active_merges,`,
-      '  (SELECT count() FROM system.mutations WHERE is_done = 0',
+      `  (SELECT count() FROM ${mutations} WHERE is_done = 0`,
       '     AND database = {target_db:String} AND table = {target_table:String}) AS pending_mutations,',
       '  (SELECT (max(parts), argMax(place, parts)) FROM (',
-      "     SELECT count() AS parts, concat(database, '.', table, '/', partition_id) AS place FROM system.parts",
+      `     SELECT count() AS parts, concat(database, '.', table, '/', partition_id) AS place FROM ${parts}`,
       '     WHERE active AND ((database = {source_db:String} AND table = {source_table:String})',
       '       OR (database = {target_db:String} AND table = {target_table:String}))',
       '     GROUP BY database, table, partition_id)) AS fullest,',

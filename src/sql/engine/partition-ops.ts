@@ -23,6 +23,15 @@ export function replacePartition(target: TableRef, from: TableRef, partitionId: 
 }
 
 /**
+ * A `REPLACE PARTITION` (already carrying its `SETTINGS alter_sync = …`) allowed to replace from a source holding
+ * nothing in the partition (`allow_replace_partition_from_empty_source = 1`): on a sharded cluster's shard, how a
+ * partition the source no longer has is emptied there.
+ */
+export function replaceFromEmptySource(replace: Statement): Statement {
+  return { ...replace, query: `${replace.query}, allow_replace_partition_from_empty_source = 1` };
+}
+
+/**
  * Copies one partition of `from` into `into` by hard links (`ATTACH PARTITION … FROM`): cheap, leaves `from` as it
  * was, and adds nothing when `from` has nothing in that partition.
  */

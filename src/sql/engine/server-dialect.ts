@@ -1,5 +1,11 @@
 import type { Statement } from '../../clickhouse/statement';
-import { versionAtLeast, type ServerProfile, type Topology } from '../../shared/server-profile';
+import {
+  versionAtLeast,
+  type ServerProfile,
+  type ReplicatedTarget,
+  type ShardHosts,
+  type Topology,
+} from '../../shared/server-profile';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { quotedTable, tableParam } from './table-param';
 import { createTableLike, createTableLikeIfNotExists, dropTableIfExists } from './table-ddl';
@@ -125,6 +131,18 @@ export interface ServerDialect {
   replicaRows?(table: TableRef, partitionId: string): Statement<{ host: string; rows: string }>;
   /** With `replicaRows`: how many replicas must answer (a replica holding nothing of the table answers no row). */
   readonly replicaCount?: number;
+  /**
+   * On a sharded cluster's task: the swap empties the shard's partition, when the shadow holds none, by
+   * `REPLACE PARTITION … FROM` the empty shadow with `allow_replace_partition_from_empty_source = 1`, never a
+   * `DROP PARTITION`; absent elsewhere (a `DROP PARTITION`).
+   */
+  readonly emptiesByReplace?: true;
+  /**
+   * On a sharded cluster: `system.parts` and `system.mutations` are each node's own (the local tables' parts), so
+   * the load check reads them through {@link ServerDialect.systemTable} too; absent elsewhere (one server, or Cloud's
+   * shared storage, the same on every replica).
+   */
+  readonly perNodeParts?: true;
 }
 
 /** `alter_sync = 3`: the ALTER returns once every active replica has done it (Cloud's default 0 waits for none). */
@@ -158,7 +176,9 @@ export function applyPatchesInPartition(table: TableRef, partitionId: string, re
 
 /** Whether the server runs the statements of several replicas: Cloud or a self-managed replicated cluster. */
 const replicated = (server: ServerProfile | undefined): boolean =>
-  server?.topology === 'cloud' || server?.topology === 'replicated-cluster';
+  server?.topology === 'cloud' ||
+  server?.topology === 'replicated-cluster' ||
+  (server?.topology === 'sharded-cluster' && server.sharding !== undefined);
 
 /**
  * DDL on a cluster answers one status per host; a host that has not finished within the timeout answers NULL
@@ -173,9 +193,7 @@ const CLUSTER_DDL_SETTINGS = {
  * The dialect's choices on a self-managed replicated cluster (one shard, N replicas): the cluster, its `ON CLUSTER`
  * clause (Atomic database only) and how a table is created on it.
  */
-function clusterChoices(server: ServerProfile) {
-  const cluster = server.cluster;
-  if (!cluster) throw new Error('a replicated cluster without a cluster: the plan refuses it before any statement');
+function clusterChoices(cluster: Pick<ReplicatedTarget, 'name' | 'databaseEngine' | 'engines'>) {
   const name = quoteAllowListedIdentifier(cluster.name);
   // Checked plain by the quoting helper just above: safe inside a string literal too.
   const plainName = cluster.name;
@@ -230,13 +248,64 @@ function clusterChoices(server: ServerProfile) {
 }
 
 /**
- * The dialect of `server`. Absent (the embedded engine, or a task recorded before plans kept a profile): exactly
- * the statements of one server, as before profiles existed.
+ * The dialect of one shard's task on a sharded cluster (`server.shard`): DDL (shadows, backups, the ledger) as on
+ * a replicated cluster (`ON CLUSTER <c>` in an Atomic database, none in a Replicated one; a status per host), so
+ * every shard holds the empty shadow and only the task's shard fills it; the fill, the syncs and the partition
+ * ALTERs through the shard's own client, each ALTER after a sync of the table it reads on the replica that runs
+ * it (plain `SYSTEM SYNC REPLICA … LIGHTWEIGHT`, on that shard only); the check after the swap reads every replica
+ * of that shard (`clusterAllReplicas` narrowed to the shard's hosts); load checks and KILL reach every replica of
+ * every shard. Without a shard (the plan's own reads, the load guard): the same reads over the whole cluster, row
+ * counts from the (Distributed) tables themselves, since their `system.parts` is empty.
  */
-export function dialectOf(server?: ServerProfile): ServerDialect {
+function shardDialect(
+  server: ServerProfile,
+  shard: ShardHosts | undefined,
+  common: ReturnType<typeof commonChoices>,
+): ServerDialect {
+  const sharding = server.sharding;
+  if (!sharding)
+    throw new Error("a sharded task without the plan's sharding: the plan refuses it before any statement");
+  const c = clusterChoices(sharding);
+  const sync = (table: TableRef) => [syncReplicaLightweight(table)];
+  return {
+    ...common,
+    topology: 'sharded-cluster',
+    consistentRead: (statement) => statement,
+    syncBeforeAlter: sync,
+    syncAfterFill: sync,
+    systemTable: (name) => `clusterAllReplicas('${c.plainName}', system.${name})`,
+    killScope: ` ON CLUSTER ${c.quoted}`,
+    createLike: c.createLike,
+    dropTable: c.dropTable,
+    ddl: c.ddl,
+    createAsSelect: false,
+    createsTarget: false,
+    syncBeforeRead: (table) => [c.sync(table)],
+    bookkeepingTable: c.bookkeepingTable,
+    createLedger: c.createLedger,
+    ddlSettings: CLUSTER_DDL_SETTINGS,
+    perNodeParts: true,
+    ...(shard
+      ? {
+          replicaRows: (table: TableRef, partitionId: string): Statement<{ host: string; rows: string }> => ({
+            query:
+              `SELECT hostName() AS host, toString(count()) AS rows FROM clusterAllReplicas('${c.plainName}', ` +
+              `${quotedTable(table)}) WHERE _partition_id = {partition_id:String} ` +
+              'AND hostName() IN {hosts:Array(String)} GROUP BY host ORDER BY host',
+            params: { partition_id: partitionId, hosts: shard.hosts },
+          }),
+          replicaCount: shard.hosts.length,
+          emptiesByReplace: true as const,
+        }
+      : {}),
+  };
+}
+
+/** What every dialect shares, from the profile: its topology, row counts, partition ALTERs and patches. */
+function commonChoices(server: ServerProfile | undefined) {
   const many = replicated(server);
   const patches = server && versionAtLeast(server, ...PATCH_PARTS_SINCE) ? server.patchPartitions : {};
-  const common = {
+  return {
     topology: server?.topology ?? 'embedded',
     rowCountsFrom: many ? 'table' : 'parts',
     partitionAlter: (statement: Statement) =>
@@ -246,11 +315,23 @@ export function dialectOf(server?: ServerProfile): ServerDialect {
         ? [applyPatchesInPartition(table, partitionId, many)]
         : [],
   } as const;
+}
+
+/**
+ * The dialect of `server`. Absent (the embedded engine, or a task recorded before plans kept a profile): exactly
+ * the statements of one server, as before profiles existed.
+ */
+export function dialectOf(server?: ServerProfile): ServerDialect {
+  const many = replicated(server);
+  const common = commonChoices(server);
+  if (server?.topology === 'sharded-cluster' && server.sharding) return shardDialect(server, server.shard, common);
   if (server?.topology === 'replicated-cluster') {
     // Self-managed: sequential consistency covers only quorum inserts. Every replica is synced after a fill and
     // before an ALTER reads a table's parts, so a plain read on any replica sees them; the swap's check then
     // reads every replica.
-    const c = clusterChoices(server);
+    if (!server.cluster)
+      throw new Error('a replicated cluster without a cluster: the plan refuses it before any statement');
+    const c = clusterChoices(server.cluster);
     return {
       ...common,
       consistentRead: (statement) => statement,

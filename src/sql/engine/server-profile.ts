@@ -69,3 +69,13 @@ export function selectPatchPartitions(
     params: { databases, names },
   };
 }
+
+/** The replicas of every shard of `cluster` (`system.clusters`): shard number and host name, in order. */
+export function selectClusterHosts(cluster: string): Statement<{ shard: string; host: string }> {
+  return {
+    query:
+      'SELECT toString(shard_num) AS shard, host_name AS host FROM system.clusters ' +
+      'WHERE cluster = {cluster:String} ORDER BY shard_num, replica_num',
+    params: { cluster },
+  };
+}

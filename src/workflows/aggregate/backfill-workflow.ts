@@ -1,4 +1,11 @@
-import { log, proxyActivities, proxyLocalActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { BackfillInput, BackfillInputRaw } from '../../shared/backfill-input';
 import type { BackfillPlan, BackfillSummary, PartitionPlan } from '../../shared/backfill-results';
@@ -11,6 +18,7 @@ import { PartitionLoop } from '../engine/partition-loop';
 import { qualifiedName } from '../../shared/table-ref';
 import type { PartitionTask } from '../../shared/partition-task';
 import { continueOntoCurrentBuild } from '../engine/continue-onto-current-build';
+import { shardedAggregateTask, shardedLocalSource, shardedLocalTarget } from '../../shared/shard-partitions';
 
 const { planBackfill, dropShadow } = proxyActivities<Activities>({
   startToCloseTimeout: '2h',
@@ -78,7 +86,8 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
   const { progress } = loop;
 
   const plan = carried?.plan ?? (await planBackfill({ job, from, to, only: input.only, partitions: input.partitions }));
-  const backup = backupTableFor(plan.target, tag);
+  // On a sharded cluster each shard keeps its replaced partitions in a backup of its local target.
+  const backup = backupTableFor(shardedLocalTarget(plan) ?? plan.target, tag);
   const wanted = input.partitions && new Set(input.partitions);
   const listed = carried?.partitions ? loop.resume<PartitionPlan>(carried.partitions) : plan.partitions;
   const partitions = wanted ? listed.filter((p) => wanted.has(p.id)) : listed;
@@ -100,18 +109,32 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     { key: backfillPartitionsKey, value: searchablePartitionIds(progress.partitions.map((p) => p.id)) },
   ]);
 
-  const taskFor = (partition: PartitionPlan): PartitionTask => ({
-    job,
-    source: plan.source,
-    target: plan.target,
-    shadow: shadowTableFor(plan.target, partition.id, tag),
-    partition,
-    build: { kind: 'rebuild' },
-    sourceHasParts: plan.sourceHasParts,
-    server: plan.server,
-    backup,
-    maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
-  });
+  const taskFor = (partition: PartitionPlan): PartitionTask => {
+    const maxShrink = input.allowShrink ? undefined : job.safety.maxShrink;
+    // On a sharded cluster one task per (partition, shard): the shard's local tables, its own shadow.
+    const sharded =
+      partition.shard !== undefined && patched('per-shard-partitions')
+        ? shardedAggregateTask(
+            { job, build: { kind: 'rebuild' }, sourceHasParts: plan.sourceHasParts, backup, maxShrink },
+            plan,
+            partition,
+            tag,
+          )
+        : undefined;
+    if (sharded) return sharded;
+    return {
+      job,
+      source: plan.source,
+      target: plan.target,
+      shadow: shadowTableFor(plan.target, partition.id, tag),
+      partition,
+      build: { kind: 'rebuild' },
+      sourceHasParts: plan.sourceHasParts,
+      server: plan.server,
+      backup,
+      maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
+    };
+  };
 
   const planned = new Map(partitions.map((p) => [p.id, p]));
   // A backup exists only if a started partition had live rows (an empty one is not kept): only then is there a
@@ -128,7 +151,13 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     safety: job.safety,
     load: {
       thresholds: job.load,
-      sample: () => checkClusterLoad({ source: plan.source, target: plan.target, server: plan.server }),
+      // On a sharded cluster the local tables' parts on every replica of every shard.
+      sample: () =>
+        checkClusterLoad({
+          source: shardedLocalSource(plan) ?? plan.source,
+          target: shardedLocalTarget(plan) ?? plan.target,
+          server: plan.server,
+        }),
     },
     target: qualifiedName(plan.target),
     continueAsNew: (carry) =>

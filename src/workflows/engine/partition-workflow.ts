@@ -16,6 +16,7 @@ import type { Activities } from '../../activities';
 import { partitionMetrics } from '../../shared/backfill-metrics';
 import type { PartitionResult, PartitionStep } from '../../shared/backfill-results';
 import { innermostFailureType, innermostMessage } from '../../shared/failure-message';
+import { shardedPartitionId } from '../../shared/partition-lock';
 import { FailureType } from '../../shared/failure-types';
 import {
   approveSignal,
@@ -112,7 +113,8 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
   setHandler(approveSignal, () => control.decide('approve'));
   setHandler(rejectSignal, () => control.decide('reject'));
   // As Updates, refused unless the partition awaits an answer (a daily run's partition is answered this way).
-  const partitionId = task.partition.id;
+  // What the parent knows the partition as: its id, or on a sharded cluster `<id>@<shard>`.
+  const partitionId = shardedPartitionId(task.partition.id, task.server?.shard?.num);
   const answer =
     (decision: 'approve' | 'reject') =>
     (_ref?: PartitionRef): string => {
@@ -135,7 +137,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     if (!parent) return;
     // Best effort: a progress report must never fail the partition.
     getExternalWorkflowHandle(parent.workflowId)
-      .signal(partitionStepSignal, { partition: task.partition.id, step, at: Date.now(), shrink })
+      .signal(partitionStepSignal, { partition: partitionId, step, at: Date.now(), shrink })
       .catch(() => undefined);
   };
   const generation = codeGeneration();
@@ -191,7 +193,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
       if (control.decision === 'reject') {
         throw ApplicationFailure.create({
           message:
-            `partition ${task.partition.id} rejected by an operator: it would shrink from ` +
+            `partition ${partitionId} rejected by an operator: it would shrink from ` +
             `${validate.liveRows} to ${validate.shadowRows} rows; the live partition is unchanged`,
           type: FailureType.ShrinkRejected,
           nonRetryable: true,
@@ -221,7 +223,7 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     metrics.swapped.add(1);
     if (swap.action === 'dropped') metrics.emptied.add(1);
     return {
-      partition: task.partition.id,
+      partition: partitionId,
       salt: task.partition.salt,
       rowsRead: validate.rowsRead,
       rowsWritten: build.rowsWritten,

@@ -28,7 +28,7 @@ export async function startPartitionWriter(
   safety: Pick<Safety, 'whenPartitionBusy' | 'busyRecheckSeconds'>,
   onWaiting: (holder: string) => void = () => undefined,
 ): Promise<PartitionWriter> {
-  const workflowId = partitionLockId(task.target, task.partition.id);
+  const workflowId = partitionLockId(task.target, task.partition.id, task.server?.shard?.num);
   for (;;) {
     try {
       return await startChild(partitionWorkflow, {

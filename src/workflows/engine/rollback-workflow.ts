@@ -1,4 +1,4 @@
-import { ApplicationFailure, isCancellation, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { innermostMessage } from '../../shared/failure-message';
 import { FailureType } from '../../shared/failure-types';
@@ -6,6 +6,7 @@ import { partitionFromId } from '../../shared/partitions';
 import { type RollbackInputRaw, type RollbackSummary } from '../../shared/rollback-input';
 import { tableRefOf } from '../../shared/table-ref';
 import { shadowTableFor, writerTag } from '../../shared/writer-tables';
+import { shardRestoreOf } from '../../shared/shard-partitions';
 import { startPartitionWriter } from './partition-writer';
 import type { PartitionTask } from '../../shared/partition-task';
 
@@ -36,16 +37,36 @@ export async function rollbackWorkflow(raw: RollbackInputRaw): Promise<RollbackS
   const restored: RollbackSummary['partitions'] = [];
   const failed: string[] = [];
   for (const { id, rows } of input.partitions) {
+    // The partition's own id (on a sharded cluster the id names a shard too: `<id>@<shard>`).
+    const [partitionId] = id.split('@');
     // A restate's partitions are months or days as their ids say (its job names no granularity).
-    const granularity = job.kind === 'aggregate' ? job.partitionBy : id.length === 6 ? 'month' : 'day';
+    const granularity = job.kind === 'aggregate' ? job.partitionBy : partitionId.length === 6 ? 'month' : 'day';
     const common = {
       source: target,
       target,
       shadow: shadowTableFor(target, id, tag),
-      partition: { ...partitionFromId(id, granularity), sourceRows: 0, targetRows: 0, maxRowsPerKey: 0, salt: 1 },
+      partition: {
+        ...partitionFromId(partitionId, granularity),
+        sourceRows: 0,
+        targetRows: 0,
+        maxRowsPerKey: 0,
+        salt: 1,
+      },
       build: { kind: 'restore' as const, from: backup, rows },
       server: input.server,
     };
+    // On a sharded cluster one shard's part of a partition (`<id>@<shard>`): restored on that shard's local table.
+    const shard =
+      id.includes('@') && patched('per-shard-rollback') ? shardRestoreOf(input.server, target, id) : undefined;
+    const placed = shard
+      ? {
+          ...common,
+          source: shard.target,
+          target: shard.target,
+          shadow: shadowTableFor(shard.target, `${shard.partitionId}_s${shard.server.shard?.num}`, tag),
+          server: shard.server,
+        }
+      : common;
     // A restate's chain is restored with its target, each level from its own backup, deepest first.
     const chain = input.chain?.map((level) => {
       const levelTarget = tableRefOf(level.target);
@@ -57,7 +78,7 @@ export async function rollbackWorkflow(raw: RollbackInputRaw): Promise<RollbackS
       };
     });
     const task: PartitionTask =
-      job.kind === 'aggregate' ? { job, ...common } : { job, ...common, swap: 'replace', ...(chain ? { chain } : {}) };
+      job.kind === 'aggregate' ? { job, ...placed } : { job, ...placed, swap: 'replace', ...(chain ? { chain } : {}) };
     try {
       const result = await (await startPartitionWriter(task, job.safety)).result();
       restored.push({ partition: id, rows: result.rowsWritten, emptied: rows === 0 });
