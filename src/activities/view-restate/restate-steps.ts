@@ -19,6 +19,8 @@ import { fingerprintColumns, insertLedgerRecord, type SwapContext } from '../eng
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { partitionRows, runStep, tableExists, validated, type SwapResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
+import { selectSourceFingerprintDays } from '../../sql/aggregate/source-fingerprint';
+import { emptySnapshot, sourceSnapshots } from '../aggregate/source-fingerprint';
 
 /**
  * The statements of a restated partition's steps, in the order they run: the shadow, backup and swap of every
@@ -62,12 +64,12 @@ export function viewRestateStatements(task: RestatingTask): ViewRestateStatement
 }
 
 /** What decides a restated partition's rows: the source, the view's stored query, the columns and partitioning. */
-function restateDefinitionHash(task: RestatingTask): string {
-  const { select, columns, partitionBy } = task.build;
+export function restateDefinitionHash(source: TableRef, build: ViewRestateBuild): string {
+  const { select, columns, partitionBy } = build;
   const definition = JSON.stringify({
     version: 1,
     kind: 'view-restate',
-    source: qualifiedName(task.source),
+    source: qualifiedName(source),
     select,
     columns,
     partitionBy,
@@ -88,6 +90,14 @@ function restateDefinitionHash(task: RestatingTask): string {
 export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestatePartitionTask> {
   const { clickhouse: ch, log, onStep } = deps;
   const restating = statementSteps(deps, viewRestateStatements);
+  /** The source's fingerprint of the partition's rows (by `sourceDay`), read before the build's INSERT. */
+  const sourceSnapshotOf = async (task: ViewRestatePartitionTask, b: ViewRestateBuild) => {
+    if (!b.sourceDay) return undefined;
+    const granularity = b.partitionBy?.fn === 'toYYYYMMDD' ? 'day' : 'month';
+    const days = selectSourceFingerprintDays({ dateExpr: b.sourceDay }, task.source, task.partition);
+    const snapshots = await sourceSnapshots(ch, task.source, granularity, days);
+    return snapshots && (snapshots.get(task.partition.id) ?? emptySnapshot());
+  };
   const dialectRun = async (statements: Statement[], task: ViewRestatePartitionTask) => {
     for (const statement of statements) await runDdl(ch, statement, dialectOf(task.server));
   };
@@ -122,6 +132,8 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
       workflowId: task.shadow.name,
       runId: task.shadow.name,
     };
+    // What the build read of the source just before its INSERT: a change after it looks changed later, never not.
+    const fingerprint = isRestating(task) ? context?.build.source?.fingerprint : undefined;
     const row: LedgerRecord = {
       target: task.target.name,
       partition: task.partition.id,
@@ -129,13 +141,13 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
       writer_run: execution.runId,
       build: task.build.kind,
       action: swap.action,
-      job_hash: isRestating(task) ? restateDefinitionHash(task) : '',
+      job_hash: isRestating(task) ? restateDefinitionHash(task.source, task.build) : '',
       source: qualifiedName(task.source),
-      ...fingerprintColumns(undefined),
+      ...fingerprintColumns(fingerprint),
       note:
         task.build.kind === 'restore'
           ? `restored from ${qualifiedName(task.build.from)}`
-          : `restated from view ${task.job.view}`,
+          : `restated from view ${task.job.view}${fingerprint ? '' : '; no source fingerprint'}`,
       target_rows: swap.targetRows,
       rows_read: context?.rowsRead ?? 0,
       build_ms: context?.build.durationMs ?? 0,
@@ -152,11 +164,12 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
         return {};
       }),
 
-    build: (task, options) => {
+    build: async (task, options) => {
       const b = task.build;
-      return b.kind === 'view-restate'
-        ? restating.build({ ...task, build: b })
-        : restore(task, b.from, b.rows, options.fresh === true);
+      if (b.kind !== 'view-restate') return restore(task, b.from, b.rows, options.fresh === true);
+      const source = await sourceSnapshotOf(task, b);
+      const built = await restating.build({ ...task, build: b });
+      return source ? { ...built, source } : built;
     },
 
     /**

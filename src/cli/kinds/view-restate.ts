@@ -17,6 +17,7 @@ function parseViewRestateInput(job: ViewRestateJob, options: BackfillOptions): V
     from: options.from ?? '',
     to: options.to ?? '',
     allowShrink: options.allowShrink ?? false,
+    ...(options.only === 'changed' ? { only: 'changed' } : {}),
   });
   if (!parsed.success) throw new CliError(`invalid view restate input:\n${describeIssues(parsed.error)}`);
   return parsed.data;
@@ -37,9 +38,10 @@ export const viewRestateKind: JobKind<ViewRestateJob> = {
     if (!job.partitions && (options.from === undefined || options.to === undefined)) {
       throw new CliError(`${file} is a view restate: give the range of days with --from and --to, or list partitions`);
     }
-    if (options.only !== undefined || options.retryOf !== undefined) {
+    if ((options.only !== undefined && options.only !== 'all' && options.only !== 'changed') || options.retryOf) {
       throw new CliError(
-        `${file} is a view restate: --only is not taken yet (every partition of the range is restated)`,
+        `${file} is a view restate: --only takes all or changed (the partitions whose source rows changed since ` +
+          `their last restate), not ${options.only ?? 'failed'}`,
       );
     }
   },
@@ -51,12 +53,24 @@ export const viewRestateKind: JobKind<ViewRestateJob> = {
       args: [input],
       staticSummary: `restate view ${job.view} ${job.partitions?.join(' ') ?? `${input.from} … ${input.to}`}`,
     });
+    const paused = job.ingestion === 'paused-by-operator';
     return {
       handle,
-      notes: [],
+      notes: paused
+        ? [
+            'partitions the live view can still write into wait for: ch-backfill confirm ' +
+              `${handle.workflowId}, once ingestion is paused (status says when it is waiting for confirm)`,
+          ]
+        : [],
       async summary() {
         const s = await handle.result();
-        return `${formatSummary(s)}\n${s.partitions.length} partition(s) of ${s.target} restated from ${s.view}'s query.`;
+        if (s.unchanged && s.partitions.length === 0 && s.failed.length === 0) return formatSummary(s);
+        return (
+          `${formatSummary(s)}\n${s.partitions.length} partition(s) of ${s.target} restated from ${s.view}'s query.` +
+          (s.ingestionMayResumeAt
+            ? `\nIngestion into the view's source may resume since ${s.ingestionMayResumeAt}.`
+            : '')
+        );
       },
     };
   },
