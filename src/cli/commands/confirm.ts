@@ -30,8 +30,13 @@ async function confirmRestate(
   await sendUpdate(workflowId, () => handle.executeUpdate(confirmRestateUpdate));
   console.log(`confirm accepted by ${workflowId}: keep ingestion into ${s.source} paused until it says it may resume`);
   if (!wait) return;
+  const told = new Set<string>();
   for (;;) {
     const p = await handle.query(progressQuery).catch(queryFailure(workflowId));
+    for (const x of p.partitions.filter((x) => x.step === 'awaiting-approval' && !told.has(x.id))) {
+      told.add(x.id);
+      console.log(`partition ${x.id} would shrink: it waits for ch-backfill approve ${workflowId} ${x.id} (or reject)`);
+    }
     if (p.ingestion?.state === 'ingestion-may-resume') {
       console.log(ingestionPhrase(workflowId, p.ingestion));
       return;

@@ -89,7 +89,8 @@ export function sourceDateOf(select: string, column: string, sourceColumns: read
   return { reason: `the view's query names no output column ${column} of its own` };
 }
 
-/** `toDate(<expression>)`: the day of a source row in the target's partitioning. */
+/** `toDate(<expression>)`: the day of a source row in the target's partitioning (the expression when it is one). */
 export function sourceDayOf(expr: Expr): Expr {
+  if (expr.kind === 'call' && expr.name === 'toDate' && expr.args.length === 1 && !expr.params) return expr;
   return { kind: 'call', name: 'toDate', args: [expr] };
 }
