@@ -38,11 +38,14 @@ export const viewRestateKind: JobKind<ViewRestateJob> = {
     if (!job.partitions && (options.from === undefined || options.to === undefined)) {
       throw new CliError(`${file} is a view restate: give the range of days with --from and --to, or list partitions`);
     }
-    if ((options.only !== undefined && options.only !== 'all' && options.only !== 'changed') || options.retryOf) {
+    if (options.only !== undefined && options.only !== 'all' && options.only !== 'changed') {
       throw new CliError(
         `${file} is a view restate: --only takes all or changed (the partitions whose source rows changed since ` +
-          `their last restate), not ${options.only ?? 'failed'}`,
+          `their last restate), not ${options.only}`,
       );
+    }
+    if (options.retryOf !== undefined) {
+      throw new CliError(`${file} is a view restate: --retry-of does not apply (list the partitions in the job)`);
     }
   },
   async start(client, job, options, workflowId) {
