@@ -5,6 +5,7 @@ import type { Workflow, WorkflowResultType } from '@temporalio/common';
 import { HELPER_ROLE, backfillRoleKey } from '../shared/search-attributes';
 import { CliError } from './cli-error';
 import { taskQueueFromEnv } from './temporal-client';
+import { OPERATOR_PRIORITY } from '../shared/task-priority';
 
 export interface AskOptions {
   /** The workflow id is `<idPrefix>-<uuid>`. */
@@ -37,6 +38,7 @@ export async function askWorker<W extends Workflow>(
     workflowId: `${idPrefix}-${randomUUID()}`,
     args,
     workflowExecutionTimeout: executionTimeout,
+    priority: OPERATOR_PRIORITY,
   } as unknown as WorkflowStartOptions<W>;
   const handle = await client.workflow
     .start<W>(workflowType, { ...options, typedSearchAttributes: [{ key: backfillRoleKey, value: HELPER_ROLE }] })

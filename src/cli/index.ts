@@ -16,6 +16,7 @@ import { registerScheduleCommand } from './commands/schedule';
 import { registerStatusCommand } from './commands/status';
 import { registerPlanCommand } from './commands/plan';
 import { registerHistoryCommand } from './commands/history';
+import { registerReportCommand } from './commands/report';
 
 /**
  * The `ch-backfill` command line: it only talks to Temporal (and `dev-server` runs one); the worker does all
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerDoctorCommand(program);
   registerPlanCommand(program);
   registerHistoryCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

@@ -13,7 +13,36 @@ export const MetricName = {
   validationFailures: 'ch_backfill_validation_failures',
   loadPausedSeconds: 'ch_backfill_load_paused_seconds',
   stepDuration: 'ch_backfill_step_duration_seconds',
+  stepsRunning: 'ch_backfill_steps_running',
 } as const;
+
+/** What each of our metrics is, which decides the names Prometheus exposes it under. */
+export const METRIC_TYPES: Record<keyof typeof MetricName, 'counter' | 'histogram' | 'gauge'> = {
+  rowsRead: 'counter',
+  rowsWritten: 'counter',
+  partitionsSwapped: 'counter',
+  partitionsEmptied: 'counter',
+  partitionsFailed: 'counter',
+  validationFailures: 'counter',
+  loadPausedSeconds: 'counter',
+  stepDuration: 'histogram',
+  stepsRunning: 'gauge',
+};
+
+/**
+ * Every series name the worker's Prometheus endpoint exposes of our metrics (src/worker/worker-runtime.ts): a
+ * counter with `_total`, a histogram as `_bucket`, `_sum` and `_count`, a gauge as it is named. What dashboards
+ * and alerts may query.
+ */
+export function prometheusSeriesNames(): string[] {
+  return (Object.keys(MetricName) as (keyof typeof MetricName)[]).flatMap((key) => {
+    const name = MetricName[key];
+    const type = METRIC_TYPES[key];
+    if (type === 'counter') return [`${name}_total`];
+    if (type === 'histogram') return [`${name}_bucket`, `${name}_sum`, `${name}_count`];
+    return [name];
+  });
+}
 
 /** Buckets of the step histogram, in seconds: from a quick DDL step to an hour-long INSERT. */
 export const STEP_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];

@@ -99,6 +99,28 @@ export interface ViewRestateBuild {
 }
 
 /**
+ * A view further down a restated chain (A → A_target → B → B_target): B, the table it reads (A_target or a deeper
+ * level's target) and its stored query as the plan read it, reading that table by its qualified name.
+ */
+export interface RestateChainBuild extends ViewRestateBuild {
+  view: TableRef;
+  reads: TableRef;
+}
+
+/**
+ * One level of a restated chain below the restated view's target, for one writer: its target's partition is
+ * rebuilt in `shadow` by the level's view re-pointed at the shadow of the table it reads, or (a rollback) restored
+ * from `from`, the restate's backup of that level (its rows are read there: the task's `rows` are every level's).
+ */
+export interface RestateChainLevel {
+  target: TableRef;
+  shadow: TableRef;
+  /** Where the level's live partition is kept before the swap (`<target>_backup_<writer>`); none on a rollback. */
+  backup?: TableRef;
+  build: RestateChainBuild | { kind: 'restore'; from: TableRef };
+}
+
+/**
  * A view restate's partition: the view's stored query over the source, filtered to the partition, into the
  * writer's shadow; validated per target engine, then replaced (`REPLACE PARTITION`) as an aggregate partition is,
  * after the shrink guard and the backup. The plan took only partitions the live view writes no more into.
@@ -110,6 +132,11 @@ export interface ViewRestatePartitionTask extends PartitionTaskBase {
   swap: 'replace';
   backup?: TableRef;
   maxShrink?: number;
+  /**
+   * The levels of a chain fed from the target, each after the level it reads (absent: no chain). Every level is
+   * built and validated with the target, and swapped before it, deepest first.
+   */
+  chain?: RestateChainLevel[];
 }
 
 export type PartitionTask = AggregatePartitionTask | ViewPartitionTask | ImportPartitionTask | ViewRestatePartitionTask;

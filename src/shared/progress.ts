@@ -140,6 +140,11 @@ export interface BackfillProgress {
   lastLoadReason?: string;
   /** The table keeping the replaced partitions for `rollback` (`database.table`). */
   backup?: string;
+  /**
+   * A view restate of a chain: each level below the target (`database.table`) with the table keeping its replaced
+   * partitions, each after the level it reads; rolled back with the target.
+   */
+  chain?: { target: string; backup: string }[];
   /** How many times this backfill continued as new. */
   continuedAsNew: number;
   /** Checks passed and step times of the done partitions, summed (absent in progress recorded before it existed). */

@@ -34,6 +34,12 @@ export const rollbackInputSchema = z
           .strict(),
       )
       .min(1),
+    /**
+     * A view restate of a chain: each level below `target` with the backup its restate kept, each after the level
+     * it reads (the restate's `progress.chain`); restored with the target, the partition's `rows` counting every
+     * level's.
+     */
+    chain: z.array(z.object({ target: qualifiedTable, backup: qualifiedTable }).strict()).optional(),
   })
   .strict();
 

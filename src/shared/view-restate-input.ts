@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { BackfillSummary, PartitionPlan, UnchangedPartitions } from './backfill-results';
 import { viewRestateJobSchema } from './job-spec';
-import type { ViewRestateBuild } from './partition-task';
+import type { RestateChainBuild, ViewRestateBuild } from './partition-task';
 import type { ServerProfile } from './server-profile';
 import type { TableRef } from './table-ref';
 
@@ -48,6 +48,11 @@ export interface ViewRestatePlan {
   unchanged?: UnchangedPartitions;
   /** The server as the plan found it, copied into every partition task. */
   server: ServerProfile;
+  /**
+   * The views fed from the target and from their targets (a chain), each after the level it reads, with each
+   * level's live rows per partition; absent: the target feeds no view.
+   */
+  chain?: { build: RestateChainBuild; target: TableRef; targetRows: Record<string, number> }[];
 }
 
 /** A view restate's summary: a backfill's (with the backup table of the replaced partitions), and the view. */

@@ -6,6 +6,7 @@ import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from './backfill-search-attributes';
 import { SQLITE_THROUGHPUT_ARGS, THROUGHPUT_DYNAMIC_CONFIG_ARGS } from './dev-server-throughput';
+import { PRIORITY_DYNAMIC_CONFIG_ARGS } from './dev-server-task-priority';
 import { findTemporalCli } from './temporal-cli-path';
 
 /** gRPC port of the local Temporal dev server (also published by `temporal-dev.yml`). */
@@ -88,7 +89,8 @@ function acceptsConnections(port: number): Promise<boolean> {
 
 /**
  * Starts `temporal server start-dev` (the Temporal CLI found by {@link findTemporalCli}) with a persistent
- * SQLite database and the settings for many short tasks (src/temporal/dev-server-throughput.ts), and waits until
+ * SQLite database, the settings for many short tasks (src/temporal/dev-server-throughput.ts) and those that make
+ * it honour task priority and fairness (src/temporal/dev-server-task-priority.ts), and waits until
  * its gRPC port accepts connections.
  *
  * @param opts - Database file, ports and logger; see {@link DevServerOptions}.
@@ -112,7 +114,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   mkdirSync(path.dirname(dbFile), { recursive: true });
   const args = ['server', 'start-dev', '--db-filename', dbFile, '--ip', HOST, '--port', String(port)];
   args.push('--ui-port', String(uiPort), '--log-level', 'warn');
-  args.push(...BACKFILL_SEARCH_ATTRIBUTE_ARGS, ...THROUGHPUT_DYNAMIC_CONFIG_ARGS, ...SQLITE_THROUGHPUT_ARGS);
+  args.push(...BACKFILL_SEARCH_ATTRIBUTE_ARGS, ...THROUGHPUT_DYNAMIC_CONFIG_ARGS, ...PRIORITY_DYNAMIC_CONFIG_ARGS);
+  args.push(...SQLITE_THROUGHPUT_ARGS);
   if (opts.namespace && opts.namespace !== 'default') {
     args.push('--namespace', opts.namespace);
   }

@@ -1,5 +1,11 @@
 import { log as activityLog } from '@temporalio/activity';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  type WorkerDeploymentOptions,
+  type WorkerOptions,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { ClickHouse } from '../clickhouse/clickhouse';
 import { activityLogContext } from './activity-log-context';
@@ -22,6 +28,10 @@ export interface BackfillWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Workflows and activities served beside the product's (the demo's: examples/demo/demo-worker.ts). */
   extension?: WorkerExtension;
+  /** How many activities the worker runs at once (the SDK's default otherwise). */
+  slots?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions'>;
+  /** The Worker Deployment version the worker polls as (src/worker/worker-deployment.ts); none: unversioned. */
+  deployment?: WorkerDeploymentOptions;
 }
 
 /**
@@ -53,5 +63,7 @@ export async function createBackfillWorker(options: BackfillWorkerOptions): Prom
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: options.extension?.workflowsPath ?? require.resolve('../workflows') }),
     activities: { ...createActivities(deps), ...options.extension?.activities(deps) },
+    ...options.slots,
+    ...(options.deployment ? { workerDeploymentOptions: options.deployment } : {}),
   });
 }

@@ -5,6 +5,7 @@ import { connectClickHouse } from '../clickhouse/connect';
 import { DEFAULT_TASK_QUEUE } from '../shared/task-queue';
 import { temporalConfigFromEnv } from '../temporal/connection';
 import { createBackfillWorker } from './create-backfill-worker';
+import { workerDeploymentFromEnv } from './worker-deployment';
 
 export interface RunWorkerOptions {
   env?: NodeJS.ProcessEnv;
@@ -17,12 +18,14 @@ export interface RunWorkerOptions {
 
 /**
  * Serves the backfill workflows and activities on `TEMPORAL_TASK_QUEUE` (default `clickhouse-backfill`) against
- * the Temporal server and ClickHouse configured in the environment, until shut down (SIGINT/SIGTERM or `stop`);
+ * the Temporal server and ClickHouse configured in the environment, as the Worker Deployment version
+ * `TEMPORAL_DEPLOYMENT_NAME` / `TEMPORAL_WORKER_BUILD_ID` when both are set, until shut down (SIGINT/SIGTERM or `stop`);
  * then closes both connections.
  */
 export async function runWorkerFromEnv(options: RunWorkerOptions = {}): Promise<void> {
   const env = options.env ?? process.env;
   const temporal = temporalConfigFromEnv(env);
+  const deployment = workerDeploymentFromEnv(env);
   // The client's own log lines go through the runtime's (JSON, redacting) logger, as the worker's do.
   const clickhouse = connectClickHouse(env, Runtime.instance().logger);
   const connection = await NativeConnection.connect(temporal.connectionOptions);
@@ -35,6 +38,7 @@ export async function runWorkerFromEnv(options: RunWorkerOptions = {}): Promise<
       onStep: options.onStep,
       log: options.log,
       workflowBundle: options.workflowBundle,
+      deployment,
     });
     const running = worker.run();
     await options.onReady?.({ clickhouse, stop: () => worker.shutdown() });

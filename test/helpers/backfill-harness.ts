@@ -8,7 +8,7 @@ import type { ActivityDeps } from '../../src/activities';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { BackfillInputRaw } from '../../src/shared/backfill-input';
 import type { JobSpecInput } from '../../src/shared/job-spec';
-import { createBackfillWorker } from '../../src/worker/create-backfill-worker';
+import { createBackfillWorker, type BackfillWorkerOptions } from '../../src/worker/create-backfill-worker';
 import { demoWorkerExtension } from '../../examples/demo/demo-worker';
 import { openTestClickHouse } from './chdb-env';
 import { createTestTemporal } from './temporal-env';
@@ -102,7 +102,13 @@ export interface Harness {
    */
   withWorker<T>(
     fn: (worker: Worker) => Promise<T>,
-    options?: { onStep?: ActivityDeps['onStep']; clickhouse?: ClickHouse; demo?: boolean },
+    options?: {
+      onStep?: ActivityDeps['onStep'];
+      clickhouse?: ClickHouse;
+      demo?: boolean;
+      slots?: BackfillWorkerOptions['slots'];
+      deployment?: BackfillWorkerOptions['deployment'];
+    },
   ): Promise<T>;
   /** Starts `backfillWorkflow` and waits for its result, with a worker running. */
   backfill(input: BackfillInputRaw, workflowId?: string): Promise<unknown>;
@@ -128,6 +134,8 @@ export async function createHarness(extraServerArgs: string[] = [], uiPort?: num
       clickhouse: options.clickhouse ?? ch,
       log: { info: () => undefined, warn: () => undefined },
       onStep: options.onStep,
+      slots: options.slots,
+      deployment: options.deployment,
       ...(options.demo
         ? { workflowBundle: await demoWorkflowBundle(), extension: demoWorkerExtension }
         : { workflowBundle: await workflowBundle() }),

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { prometheusSeriesNames } from '../../src/shared/backfill-metrics';
 import type { BackfillSummary } from '../../src/shared/backfill-results';
 import { createDemoEventsTable, insertDemoEvents } from '../../examples/demo/sql/demo-events';
 import { exampleJob } from '../helpers/backfill-harness';
@@ -157,6 +158,19 @@ describe('the worker serves Prometheus metrics on METRICS_PORT', () => {
     expect(total(after, 'ch_backfill_step_duration_seconds_sum', insert)).toBeCloseTo(insertSeconds, 1);
     expect(total(after, 'ch_backfill_step_duration_seconds_bucket', { ...insert, le: '+Inf' })).toBe(2);
     expect(total(after, 'ch_backfill_step_duration_seconds_count', { step: 'swap' })).toBe(2);
+  });
+
+  it('counts each step running, back to none once the partitions are done', () => {
+    const insert = { step: 'insert', target: 'default.events_daily' };
+    expect(after.some((s) => s.name === 'ch_backfill_steps_running' && s.labels.step === 'insert')).toBe(true);
+    expect(total(after, 'ch_backfill_steps_running', insert)).toBe(0);
+    expect(total(after, 'ch_backfill_steps_running')).toBe(0);
+  });
+
+  it('exposes our metrics under exactly the names the code declares (what the dashboard queries)', () => {
+    const ours = new Set(after.map((s) => s.name).filter((n) => n.startsWith('ch_backfill_')));
+    expect([...ours].length).toBeGreaterThanOrEqual(6);
+    expect([...ours].filter((n) => !prometheusSeriesNames().includes(n))).toEqual([]);
   });
 
   it('prints a scrape excerpt', () => {

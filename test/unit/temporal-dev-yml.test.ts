@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { DEFAULT_CLICKHOUSE_HTTP_PORT } from '../../src/clickhouse/connect';
 import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from '../../src/temporal/backfill-search-attributes';
 import { DEFAULT_TEMPORAL_PORT, DEFAULT_UI_PORT } from '../../src/temporal/dev-server';
+import { PRIORITY_DYNAMIC_CONFIG_ARGS } from '../../src/temporal/dev-server-task-priority';
 import { SQLITE_THROUGHPUT_ARGS, THROUGHPUT_DYNAMIC_CONFIG_ARGS } from '../../src/temporal/dev-server-throughput';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -45,9 +46,11 @@ describe('temporal-dev.yml', () => {
     expect(compose.services.temporal.image).toBe(`temporalio/temporal:${pinned}`);
   });
 
-  it('starts Temporal with the throughput settings our own dev server uses', () => {
+  it('starts Temporal with the throughput and task-priority settings our own dev server uses', () => {
     const command = compose.services.temporal.command ?? '';
-    expect(command).toContain([...THROUGHPUT_DYNAMIC_CONFIG_ARGS, ...SQLITE_THROUGHPUT_ARGS].join(' '));
+    expect(command).toContain(
+      [...THROUGHPUT_DYNAMIC_CONFIG_ARGS, ...PRIORITY_DYNAMIC_CONFIG_ARGS, ...SQLITE_THROUGHPUT_ARGS].join(' '),
+    );
   });
 
   it('registers the search attributes our own dev server registers', () => {

@@ -1,7 +1,7 @@
 import type { ViewRestateBuild } from '../../src/shared/partition-task';
 import { viewRestateJobSchema } from '../../src/shared/job-spec';
 import { viewRestateStatements, type RestatingTask } from '../../src/activities/view-restate/restate-steps';
-import { selectRestateView } from '../../src/sql/view-restate/restate';
+import { selectRestateRowsOutside, selectRestateView } from '../../src/sql/view-restate/restate';
 
 const select =
   "SELECT toDate(timestamp) AS day, project, count() AS downloads FROM db.pypi WHERE type = 'x' GROUP BY day, project";
@@ -69,6 +69,20 @@ describe('view restate statements', () => {
   it('refuses hostile column names instead of rendering them', () => {
     expect(() => viewRestateStatements(task({ columns: ['day`; DROP TABLE x; --'] }))).toThrow();
     expect(() => viewRestateStatements(task({ partitionBy: { fn: 'toYYYYMM', column: 'a b' } }))).toThrow();
+  });
+
+  it("counts a chain level's rows outside the partition, the partition as a parameter, the column quoted", () => {
+    const s = selectRestateRowsOutside(task().build as ViewRestateBuild, '202402');
+    expect(s.query).toBe(
+      `SELECT toString(count()) AS rows FROM (${select}\n) WHERE toYYYYMM(\`day\`) != {partition_key:UInt32}`,
+    );
+    expect(s.params).toEqual({ partition_key: 202402 });
+    expect(() =>
+      selectRestateRowsOutside(
+        { ...(task().build as ViewRestateBuild), partitionBy: { fn: 'toYYYYMM', column: 'a`b' } },
+        '1',
+      ),
+    ).toThrow();
   });
 
   it('reads the view and its one source with the names as parameters', () => {

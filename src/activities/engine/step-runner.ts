@@ -10,6 +10,7 @@ import { killQueriesWithIdPrefix, selectActivePartitionRows, selectTableExists }
 import { selectQueriesRunningWithIdPrefix, type NodeTableExpression } from '../../sql/engine/query-tracking';
 import { EarlierBuildRunningError, ValidationMismatchError } from './errors';
 import { withHeartbeat } from './heartbeat';
+import { countRunningStep } from './running-steps';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { PartitionTask } from '../../shared/partition-task';
@@ -100,7 +101,8 @@ function followedTables(task: PartitionTask): NodeTableExpression {
 /**
  * Runs one step of a partition: heartbeating which step and for how long, and timing it, its queries labelled
  * with the step (`<activity>/<step>` in their `log_comment`). A completed step's
- * duration goes into the `ch_backfill_step_duration_seconds` histogram (label `step`: `insert` is the build).
+ * duration goes into the `ch_backfill_step_duration_seconds` histogram (label `step`: `insert` is the build), and
+ * while it runs it is counted in the `ch_backfill_steps_running` gauge.
  *
  * Every read of the step takes the activity's cancellation (see query-scope.ts), and a step that fails once the
  * activity is cancelled (`pause --now`, the partition cancelled) reports a cancellation, not the aborted read's
@@ -117,6 +119,7 @@ export async function runStep<T extends object>(
   const outer = currentQueryLabel()?.step;
   const label = { step: outer !== undefined && outer !== step ? `${outer}/${step}` : step };
   const systemTable = followedTables(task);
+  const done = countRunningStep(step, qualifiedName(task.target));
   const result = await withQueryLabel(label, () =>
     withHeartbeat(details, async (signal) => {
       try {
@@ -126,7 +129,7 @@ export async function runStep<T extends object>(
         throw new CancelledFailure(`the ${step} step was cancelled`, undefined, err as Error);
       }
     }),
-  );
+  ).finally(done);
   const durationMs = Date.now() - started;
   Context.current()
     .metricMeter.createHistogram(MetricName.stepDuration, 'float', 's', 'Duration of completed partition steps')

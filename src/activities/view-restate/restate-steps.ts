@@ -6,7 +6,13 @@ import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { LedgerRecord } from '../../sql/engine/ledger';
 import { attachPartitionFrom, truncateTable } from '../../sql/engine/partition-ops';
 import { dialectOf } from '../../sql/engine/server-dialect';
-import { insertRestatedPartition, selectRestateQueryTotals } from '../../sql/view-restate/restate';
+import {
+  insertRestatedPartition,
+  selectRestateQueryTotals,
+  selectRestateRowsOutside,
+} from '../../sql/view-restate/restate';
+import { repointViewSelect } from '../../sql/import/repoint-view-select';
+import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { comparisonFor, selectViewQueryTableTotals } from '../../sql/view/view-sql';
 import { replacingPartitionStatements, type ReplacingStatements } from '../aggregate/aggregate-partition-statements';
 import { replacingBackup, replacingSwap } from '../aggregate/aggregate-steps';
@@ -63,7 +69,7 @@ export function viewRestateStatements(task: RestatingTask): ViewRestateStatement
   };
 }
 
-/** What decides a restated partition's rows: the source, the view's stored query, the columns and partitioning. */
+/** What decides a restated partition's rows: the table read, the view's stored query, the columns and partitioning. */
 export function restateDefinitionHash(source: TableRef, build: ViewRestateBuild): string {
   const { select, columns, partitionBy } = build;
   const definition = JSON.stringify({
@@ -78,14 +84,101 @@ export function restateDefinitionHash(source: TableRef, build: ViewRestateBuild)
 }
 
 /**
+ * One level a restated partition rewrites: the restated target itself, or a level of a chain below it as a task of
+ * its own (its view's query re-pointed at the shadow of the table it reads), with where its ledger row goes, what
+ * its definition hash is made of, and how a failed check names it.
+ */
+interface Level {
+  task: ViewRestatePartitionTask;
+  /** The restated target's ledger, for every level. */
+  ledger: TableRef;
+  /** The stored query and the live table it reads (a level's task reads a shadow); absent on a rollback. */
+  definition?: { source: TableRef; build: ViewRestateBuild };
+  label: string;
+  /** A level of a chain below the restated target. */
+  chained: boolean;
+}
+
+/**
+ * The levels a restated partition rewrites, in the order they are built: the target, then each level of its chain
+ * after the level it reads. A level's view reads the shadow of the level above, re-pointed token-exactly (the
+ * import's re-pointing). On a rollback of a chain every level's rows come from its own backup (the task's `rows`
+ * count every level's; 0: nothing was kept, so each level is emptied); a missing backup fails non-retryably.
+ */
+async function levelsOf(ch: ClickHouse, task: ViewRestatePartitionTask): Promise<Level[]> {
+  const ledger = { database: task.target.database, name: task.job.ledger.table };
+  const top: Level = {
+    task,
+    ledger,
+    definition: isRestating(task) ? { source: task.source, build: task.build } : undefined,
+    label: task.partition.id,
+    chained: false,
+  };
+  if (!task.chain) return [top];
+  const id = task.partition.id;
+  const dialect = dialectOf(task.server);
+  const keptRows = async (from: TableRef): Promise<number> => {
+    if (task.build.kind !== 'restore' || task.build.rows === 0) return 0;
+    if (!(await tableExists(ch, from))) {
+      throw new BackupMissingError(`backup table ${qualifiedName(from)} no longer exists (its retention ended)`);
+    }
+    return partitionRows(ch, from, id, dialect);
+  };
+  const levels: Level[] = [];
+  const base = { ...task, chain: undefined, maxShrink: undefined };
+  if (task.build.kind === 'restore') {
+    const from = task.build.from;
+    levels.push({ ...top, task: { ...base, build: { kind: 'restore', from, rows: await keptRows(from) } } });
+  } else levels.push({ ...top, task: base });
+  const shadows = new Map([[qualifiedName(task.target), task.shadow]]);
+  for (const level of task.chain) {
+    shadows.set(qualifiedName(level.target), level.shadow);
+    const common = {
+      ...base,
+      target: level.target,
+      shadow: level.shadow,
+      backup: level.backup,
+      ledger,
+      label: `${id} of ${qualifiedName(level.target)}`,
+      chained: true,
+    };
+    const b = level.build;
+    if (b.kind === 'restore') {
+      const build = { kind: 'restore' as const, from: b.from, rows: await keptRows(b.from) };
+      levels.push({ task: { ...common, build }, ledger, label: common.label, chained: true });
+      continue;
+    }
+    const { view, reads, ...stored } = b;
+    const readsShadow = shadows.get(qualifiedName(reads));
+    if (!readsShadow) throw new Error(`chain level ${qualifiedName(view)} reads ${qualifiedName(reads)}, not above it`);
+    const build = { ...stored, select: repointViewSelect(stored.select, reads, readsShadow) };
+    levels.push({
+      task: { ...common, job: { ...task.job, view: qualifiedName(view) }, source: reads, build },
+      ledger,
+      definition: { source: reads, build: stored },
+      label: common.label,
+      chained: true,
+    });
+  }
+  return levels;
+}
+
+/**
  * The steps of a view restate's partition (`swap: 'replace'` with a `view-restate` build): the view's stored query
  * over the source, filtered to the partition, fills the writer's shadow; validation compares what stays exact in
  * the target's engine against the same query; backup and `REPLACE PARTITION` are the aggregate kind's. Only `swap`
  * changes the live target, atomically; the ledger records it in the same activity.
  *
+ * A chain (the task's `chain`: views fed from the target, A → A_target → B → B_target) is rewritten level by
+ * level in each step: every level's shadow is made and filled (B's from A's shadow with B's stored query
+ * re-pointed at it), validated (B's shadow against that query, and no row of it outside the partition), backed
+ * up, and swapped deepest first (B_target, then A_target), each with its ledger row. The validation's shadow and
+ * live rows (the shrink guard's) and the backup's rows are every level's together.
+ *
  * Durability: `prepare` drops before it creates; the build kills earlier build queries and truncates before it
- * inserts; the backup and swap are those of every replacing kind (idempotent, retried safely); the ledger row is
- * keyed by the partition workflow's run.
+ * inserts; the backup and swap are those of every replacing kind (idempotent, retried safely: a retried swap of a
+ * chain replaces the levels already swapped again from the same shadows); the ledger row is keyed by the partition
+ * workflow's run and the level's target.
  */
 export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestatePartitionTask> {
   const { clickhouse: ch, log, onStep } = deps;
@@ -123,91 +216,153 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
     });
 
   const record = async (
-    task: ViewRestatePartitionTask,
+    level: Level,
     context: SwapContext | undefined,
     swap: { action: SwapResult['action']; targetRows: number },
   ) => {
-    const ledger = { database: task.target.database, name: task.job.ledger.table };
+    const { task } = level;
     const execution = Context.current().info.workflowExecution ?? {
       workflowId: task.shadow.name,
       runId: task.shadow.name,
     };
     // What the build read of the source just before its INSERT: a change after it looks changed later, never not.
-    const fingerprint = isRestating(task) ? context?.build.source?.fingerprint : undefined;
+    // Only the restated target's row carries it: a chain's level reads the new rows of the level above, and the
+    // restated target's row (swapped last) vouches for every level of the partition.
+    const fingerprint = isRestating(task) && !level.chained ? context?.build.source?.fingerprint : undefined;
     const row: LedgerRecord = {
-      target: task.target.name,
+      target: level.ledger.database === task.target.database ? task.target.name : qualifiedName(task.target),
       partition: task.partition.id,
       writer: context?.writer ?? execution.workflowId,
       writer_run: execution.runId,
       build: task.build.kind,
       action: swap.action,
-      job_hash: isRestating(task) ? restateDefinitionHash(task.source, task.build) : '',
+      job_hash: level.definition ? restateDefinitionHash(level.definition.source, level.definition.build) : '',
       source: qualifiedName(task.source),
       ...fingerprintColumns(fingerprint),
       note:
         task.build.kind === 'restore'
           ? `restored from ${qualifiedName(task.build.from)}`
-          : `restated from view ${task.job.view}${fingerprint ? '' : '; no source fingerprint'}`,
+          : level.chained
+            ? `restated from view ${task.job.view} in a chain, reading ${qualifiedName(task.source)}`
+            : `restated from view ${task.job.view}${fingerprint ? '' : '; no source fingerprint'}`,
       target_rows: swap.targetRows,
-      rows_read: context?.rowsRead ?? 0,
-      build_ms: context?.build.durationMs ?? 0,
-      peak_memory: context?.build.peakMemoryBytes ?? null,
+      rows_read: level.chained ? 0 : (context?.rowsRead ?? 0),
+      build_ms: level.chained ? 0 : (context?.build.durationMs ?? 0),
+      peak_memory: level.chained ? null : (context?.build.peakMemoryBytes ?? null),
     };
-    await insertLedgerRecord(ch, ledger, row, dialectOf(task.server));
-    log.info('restate recorded in the ledger', { partition: task.partition.id });
+    await insertLedgerRecord(ch, level.ledger, row, dialectOf(task.server));
+    log.info('restate recorded in the ledger', { partition: task.partition.id, target: qualifiedName(task.target) });
   };
 
+  /** One level's validation: against its view query, or (a rollback) against the rows its backup kept. */
+  const validateLevel = async ({ task, label, chained }: Level) => {
+    const dialect = dialectOf(task.server);
+    const { partition, build: b } = task;
+    if (b.kind === 'restore') {
+      // The backup must still hold what the restate recorded keeping: nothing else may have touched it.
+      const shadowRows = await partitionRows(ch, task.shadow, partition.id, dialect);
+      const checks = [validationCheck('rows = rows kept before the restate', b.rows, shadowRows, 0)];
+      return validated(ch, task, { rowsRead: b.rows, checks, shadowRows }, label);
+    }
+    const statements = viewRestateStatements({ ...task, build: b });
+    const target = { ...b, shadow: task.shadow, relativeTolerance: task.job.validation.relativeTolerance };
+    const { rows, checks } = await viewQueryChecks(ch, target, (sums) => ({
+      source: statements.sourceTotals(sums),
+      shadow: statements.shadowTotals(sums),
+    }));
+    if (chained) {
+      // Rows of the level's view over the partition above that its partition function puts elsewhere.
+      const [outside] = await ch.rows(selectRestateRowsOutside(b, partition.id));
+      checks.push(validationCheck(`view output rows outside partition ${partition.id}`, 0, outside.rows, 0));
+    }
+    return validated(ch, task, { rowsRead: Number(rows), checks }, label);
+  };
+
+  /** Runs `step` on every level, in build order (or reversed: deepest first). */
+  const eachLevel = async <T>(task: ViewRestatePartitionTask, step: (level: Level) => Promise<T>, reversed = false) => {
+    const levels = await levelsOf(ch, task);
+    const results: T[] = [];
+    for (const level of reversed ? levels.reverse() : levels) results.push(await step(level));
+    return results;
+  };
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
   return {
-    prepare: (task) =>
-      runStep(task, 'prepare', async () => {
-        await dialectRun(replacingPartitionStatements(task).prepare, task);
-        return {};
-      }),
+    prepare: async (task) => {
+      const timings = await eachLevel(task, ({ task: t }) =>
+        runStep(t, 'prepare', async () => {
+          await dialectRun(replacingPartitionStatements(t).prepare, t);
+          return {};
+        }),
+      );
+      return { durationMs: sum(timings.map((t) => t.durationMs)) };
+    },
 
     build: async (task, options) => {
-      const b = task.build;
-      if (b.kind !== 'view-restate') return restore(task, b.from, b.rows, options.fresh === true);
-      const source = await sourceSnapshotOf(task, b);
-      const built = await restating.build({ ...task, build: b });
-      return source ? { ...built, source } : built;
+      const built = await eachLevel(task, async ({ task: t, chained }) => {
+        const b = t.build;
+        if (b.kind !== 'view-restate') return restore(t, b.from, b.rows, options.fresh === true);
+        // The source's fingerprint, of the restated target's level only (a chain's levels read shadows).
+        const source = chained ? undefined : await sourceSnapshotOf(t, b);
+        const done = await restating.build({ ...t, build: b });
+        return source ? { ...done, source } : done;
+      });
+      if (built.length === 1) return built[0];
+      return { ...built[0], durationMs: sum(built.map((b) => b.durationMs)) };
     },
 
     /**
      * The shadow's partition against the view's stored query over the partition: what stays exact in the target's
-     * engine whatever it merges (`comparisonFor`: rows and sums, keys and sums, keys, or rows after FINAL).
+     * engine whatever it merges (`comparisonFor`: rows and sums, keys and sums, keys, or rows after FINAL); each
+     * level of a chain likewise against its view over the level above's shadow.
      */
-    validate(task) {
-      const dialect = dialectOf(task.server);
-      const { partition, build: b } = task;
-      if (b.kind === 'restore') {
-        // The backup must still hold what the restate recorded keeping: nothing else may have touched it.
-        return runStep(task, 'validate', async () => {
-          const shadowRows = await partitionRows(ch, task.shadow, partition.id, dialect);
-          const checks = [validationCheck('rows = rows kept before the restate', b.rows, shadowRows, 0)];
-          return validated(ch, task, { rowsRead: b.rows, checks, shadowRows });
-        });
-      }
-      const statements = viewRestateStatements({ ...task, build: b });
-      return runStep(task, 'validate', async () => {
-        const target = { ...b, shadow: task.shadow, relativeTolerance: task.job.validation.relativeTolerance };
-        const { rows, checks } = await viewQueryChecks(ch, target, (sums) => ({
-          source: statements.sourceTotals(sums),
-          shadow: statements.shadowTotals(sums),
-        }));
-        return validated(ch, task, { rowsRead: Number(rows), checks });
-      });
+    validate: (task) =>
+      runStep(task, 'validate', async () => {
+        const results = [];
+        for (const level of await levelsOf(ch, task)) results.push(await validateLevel(level));
+        if (results.length === 1) return results[0];
+        return {
+          rowsRead: results[0].rowsRead,
+          checks: results.flatMap((r, i) =>
+            i === 0
+              ? r.checks
+              : r.checks.map((c) => ({ ...c, name: `${qualifiedName(task.chain![i - 1].target)}: ${c.name}` })),
+          ),
+          shadowRows: sum(results.map((r) => r.shadowRows)),
+          liveRows: sum(results.map((r) => r.liveRows)),
+        };
+      }),
+
+    backup: async (task) => {
+      const kept = await eachLevel(task, ({ task: t }) => replacingBackup(deps, t, replacingPartitionStatements(t)));
+      return { durationMs: sum(kept.map((k) => k.durationMs)), backupRows: sum(kept.map((k) => k.backupRows)) };
     },
 
-    backup: (task) => replacingBackup(deps, task, replacingPartitionStatements(task)),
+    swap: async (task, context) => {
+      // Deepest first: a level's live partition is replaced only once every level it feeds holds its new rows.
+      const swapped = await eachLevel(
+        task,
+        (level) => {
+          // A chain's validated rows are every level's: each level's swap counts its own shadow.
+          const own = task.chain && context ? { ...context, validatedRows: undefined } : context;
+          const t = level.task;
+          return replacingSwap(deps, t, replacingPartitionStatements(t), (swap) => record(level, own, swap), own);
+        },
+        true,
+      );
+      const top = swapped[swapped.length - 1];
+      return { ...top, durationMs: sum(swapped.map((s) => s.durationMs)) };
+    },
 
-    swap: (task, context) =>
-      replacingSwap(deps, task, replacingPartitionStatements(task), (swap) => record(task, context, swap), context),
-
-    drop: (task) =>
-      runStep(task, 'cleanup', async () => {
-        await dialectRun(replacingPartitionStatements(task).cleanup, task);
-        await onStep?.('cleanup:dropped', task.partition.id);
-        return {};
-      }),
+    drop: async (task) => {
+      const dropped = await eachLevel(task, ({ task: t }) =>
+        runStep(t, 'cleanup', async () => {
+          await dialectRun(replacingPartitionStatements(t).cleanup, t);
+          await onStep?.('cleanup:dropped', t.partition.id);
+          return {};
+        }),
+      );
+      return { durationMs: sum(dropped.map((d) => d.durationMs)) };
+    },
   };
 }

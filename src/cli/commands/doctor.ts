@@ -12,6 +12,7 @@ import { CliError } from '../cli-error';
 import { errorLine } from '../error-line';
 import { loadJobFile } from '../job-file';
 import { nameWorkflowFailures, taskQueueFromEnv } from '../temporal-client';
+import { OPERATOR_PRIORITY } from '../../shared/task-priority';
 
 const { IndexedValueType } = temporal.api.enums.v1;
 const GRPC_NOT_FOUND = 5;
@@ -100,6 +101,7 @@ async function checkWorkerAndClickHouse(
     workflowId: `doctor-${randomUUID()}`,
     args: [input],
     workflowExecutionTimeout: '2m',
+    priority: OPERATOR_PRIORITY,
   });
   const timer = new AbortController();
   const outcome = await Promise.race([

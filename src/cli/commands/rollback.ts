@@ -6,6 +6,7 @@ import { CliError } from '../cli-error';
 import { connectTemporalClient, taskQueueFromEnv } from '../temporal-client';
 import { backfillInputOf, queryFailure } from './backfill-handle';
 import { progressQuery } from '../../shared/messages';
+import { OPERATOR_PRIORITY } from '../../shared/task-priority';
 
 /**
  * `rollback <id> [--partition P …]`: restores the partitions a finished backfill swapped in (or only the given
@@ -46,6 +47,7 @@ export function registerRollbackCommand(program: Command): void {
         target: progress.target,
         backup: progress.backup,
         partitions,
+        ...(progress.chain ? { chain: progress.chain } : {}),
       };
       const rollbackId = `rollback-${workflowId}`;
       const summary = await client.workflow.execute<typeof rollbackWorkflow>('rollbackWorkflow', {
@@ -54,6 +56,7 @@ export function registerRollbackCommand(program: Command): void {
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         args: [input],
         staticSummary: `rollback of ${workflowId} on ${progress.target}: ${chosen.join(', ')}`,
+        priority: OPERATOR_PRIORITY,
       });
       for (const p of summary.partitions) {
         console.log(

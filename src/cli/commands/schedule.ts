@@ -5,6 +5,8 @@ import {
   WorkflowIdConflictPolicy,
   type Client,
   type ScheduleOptions,
+  type ScheduleOptionsAction,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { dailyIncrementalWorkflow } from '../../workflows';
 import { dailyInputSchema } from '../../shared/daily-input';
@@ -14,6 +16,7 @@ import { isoDateRefusal, parseIsoDate } from '../../shared/partitions';
 import { CliError } from '../cli-error';
 import { loadAggregateJobFile } from '../job-file';
 import { connectTemporalClient, taskQueueFromEnv } from '../temporal-client';
+import { freshDataPriority } from '../../shared/task-priority';
 
 export interface DailyScheduleSpec {
   job: AggregateJob;
@@ -27,11 +30,17 @@ export interface DailyScheduleSpec {
 export const dailyScheduleId = (job: AggregateJob): string => `daily-${job.target.table}`;
 
 /**
+ * The schedule's action with its priority: the SDK (1.24) sends a start action's `priority` to the server but
+ * leaves it out of the action's type.
+ */
+type DailyScheduleAction = ScheduleOptionsAction & Pick<WorkflowStartOptions, 'priority'>;
+
+/**
  * The Schedule: a cron in a time zone starting `dailyIncrementalWorkflow` (no date: the workflow derives the day
  * from the nominal time). Overlap BUFFER_ONE: a run never overlaps the previous one of the same target; one late
  * action waits, more are dropped (catch up with `schedule backfill`).
  */
-export function dailyScheduleOptions(spec: DailyScheduleSpec): ScheduleOptions {
+export function dailyScheduleOptions(spec: DailyScheduleSpec): ScheduleOptions<DailyScheduleAction> {
   const scheduleId = spec.scheduleId ?? dailyScheduleId(spec.job);
   return {
     scheduleId,
@@ -41,6 +50,7 @@ export function dailyScheduleOptions(spec: DailyScheduleSpec): ScheduleOptions {
       workflowType: 'dailyIncrementalWorkflow',
       workflowId: `${scheduleId}-run`,
       taskQueue: spec.taskQueue,
+      priority: freshDataPriority(spec.job.target.table),
       // Every default applied here, where the input enters: the schedule's runs replay what it recorded.
       args: [dailyInputSchema.parse({ job: spec.job, timezone: spec.timezone })],
     },
@@ -187,6 +197,7 @@ export function registerScheduleCommand(program: Command): void {
         taskQueue: taskQueueFromEnv(),
         workflowId,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        priority: freshDataPriority(job.target.table),
         args: [dailyInputSchema.parse({ job, date: options.date, timezone: 'UTC' })],
       });
       console.log(

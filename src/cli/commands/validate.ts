@@ -9,6 +9,7 @@ import { describeMismatches, type ValidationReport } from '../../shared/validati
 import { CliError } from '../cli-error';
 import { loadAggregateJobFile } from '../job-file';
 import { connectTemporalClient, taskQueueFromEnv } from '../temporal-client';
+import { OPERATOR_PRIORITY } from '../../shared/task-priority';
 
 interface ValidateOptions {
   job: string;
@@ -95,6 +96,7 @@ export function registerValidateCommand(program: Command): void {
           taskQueue: taskQueueFromEnv(),
           workflowId,
           args: [input],
+          priority: OPERATOR_PRIORITY,
         });
       } catch (err) {
         const cause = err instanceof WorkflowFailedError ? err.cause : undefined;

@@ -12,6 +12,7 @@ import { heldPartitions } from '../partition-locks';
 import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
 import type { JobKind } from './job-kind';
+import { historyFillPriority } from '../../shared/task-priority';
 
 /** A backfill's input with every default applied, as `start` and `plan` both take it; bad input is refused here. */
 export function parseBackfillInput(raw: unknown): BackfillInput {
@@ -33,6 +34,7 @@ export async function startBackfill(client: Client, raw: unknown, workflowId: st
     args: [input],
     staticSummary: `backfill ${input.job.target.table} ${input.from} … ${input.to}`,
     staticDetails: backfillDetails(input),
+    priority: historyFillPriority(input.job.target.table),
   });
 }
 

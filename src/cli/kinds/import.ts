@@ -9,6 +9,7 @@ import { formatImportDescription } from './import-description';
 import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
 import type { JobKind } from './job-kind';
+import { historyFillPriority } from '../../shared/task-priority';
 
 /** An import job's workflow input, every default applied; bad input refused naming each field. */
 function parseImportInput(raw: unknown): ImportInput {
@@ -54,6 +55,7 @@ export const importKind: JobKind<ImportJob> = {
       workflowId,
       args: [input],
       staticSummary: `import ${historyName(input.job)} → ${input.job.target.table} and its views, before checkpoint ${input.job.checkpoint}`,
+      priority: historyFillPriority(input.job.target.table),
     });
     return {
       handle,

@@ -9,6 +9,7 @@ import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
 import type { JobKind } from './job-kind';
 import { formatViewRestateDescription } from './view-restate-description';
+import { historyFillPriority } from '../../shared/task-priority';
 
 /** A restate's workflow input from the job and the options, every default applied; bad input refused by field. */
 function parseViewRestateInput(job: ViewRestateJob, options: BackfillOptions): ViewRestateInput {
@@ -55,6 +56,8 @@ export const viewRestateKind: JobKind<ViewRestateJob> = {
       workflowId,
       args: [input],
       staticSummary: `restate view ${job.view} ${job.partitions?.join(' ') ?? `${input.from} … ${input.to}`}`,
+      // The restate rewrites the view's target, which the worker resolves: the view names it here.
+      priority: historyFillPriority(job.view),
     });
     const paused = job.ingestion === 'paused-by-operator';
     return {

@@ -7,6 +7,7 @@ import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
 import type { JobKind } from './job-kind';
 import { describeViewJob, parseViewInput } from './view';
+import { historyFillPriority } from '../../shared/task-priority';
 
 /**
  * A view job with `cutoff: snapshot`, for a source without a timestamp (`viewSnapshotWorkflow`): the workflow waits
@@ -31,6 +32,7 @@ export const viewSnapshotKind: JobKind<ViewJob> = {
       workflowId,
       args: [input],
       staticSummary: `view ${input.job.view.name} → ${input.job.target.table}, backfill from a snapshot of ${input.job.source.table}`,
+      priority: historyFillPriority(input.job.target.table),
     });
     return {
       handle,

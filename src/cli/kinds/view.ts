@@ -9,6 +9,7 @@ import { formatSummary } from '../summary-table';
 import { taskQueueFromEnv } from '../temporal-client';
 import { formatViewDescription } from './view-description';
 import type { JobKind } from './job-kind';
+import { historyFillPriority } from '../../shared/task-priority';
 
 /** A view job's workflow input, every default applied; bad input refused naming each field. */
 export function parseViewInput(raw: unknown): ViewBackfillInput {
@@ -53,6 +54,7 @@ export const viewKind: JobKind<ViewJob> = {
       workflowId,
       args: [input],
       staticSummary: `view ${input.job.view.name} → ${input.job.target.table}, backfill before cutoff ${input.job.cutoff}`,
+      priority: historyFillPriority(input.job.target.table),
     });
     return {
       handle,

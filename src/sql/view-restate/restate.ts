@@ -76,6 +76,18 @@ export function selectRestatePartitions(build: ViewRestateBuild): Statement<{ id
   };
 }
 
+/**
+ * The view's output rows that fall outside the partition: for a level of a chain, whose view reads the shadow of
+ * the partition above it, rows its own partition function puts into another partition (which the fill would drop).
+ */
+export function selectRestateRowsOutside(build: ViewRestateBuild, partitionId: string): Statement<{ rows: string }> {
+  const by = build.partitionBy;
+  return {
+    query: `SELECT toString(count()) AS rows FROM (${build.select}\n)${by ? ` WHERE ${by.fn}(${q(by.column)}) != {partition_key:UInt32}` : ' WHERE 0'}`,
+    params: partitionParams(build, partitionId),
+  };
+}
+
 /** Which of `names` (lower case) are aggregate functions: a partition column computed by one maps no source row. */
 export function selectAggregateFunctions(names: string[]): Statement<{ name: string }> {
   return {

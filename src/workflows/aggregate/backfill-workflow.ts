@@ -1,11 +1,4 @@
-import {
-  continueAsNew,
-  log,
-  proxyActivities,
-  proxyLocalActivities,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { log, proxyActivities, proxyLocalActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { BackfillInput, BackfillInputRaw } from '../../shared/backfill-input';
 import type { BackfillPlan, BackfillSummary, PartitionPlan } from '../../shared/backfill-results';
@@ -17,6 +10,7 @@ import type { CarriedPartitions } from '../engine/carried-partitions';
 import { PartitionLoop } from '../engine/partition-loop';
 import { qualifiedName } from '../../shared/table-ref';
 import type { PartitionTask } from '../../shared/partition-task';
+import { continueOntoCurrentBuild } from '../engine/continue-onto-current-build';
 
 const { planBackfill, dropShadow } = proxyActivities<Activities>({
   startToCloseTimeout: '2h',
@@ -138,7 +132,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     },
     target: qualifiedName(plan.target),
     continueAsNew: (carry) =>
-      continueAsNew<typeof backfillWorkflow>(input, {
+      continueOntoCurrentBuild<typeof backfillWorkflow>(input, {
         input,
         plan: { ...plan, partitions: [] },
         ...carry,

@@ -36,6 +36,7 @@ import { buildStepsSummary, stepSummary } from './step-summaries';
 import type { PartitionTask } from '../../shared/partition-task';
 import type { PartitionActivity, ShrinkReport } from '../../shared/progress';
 import { qualifiedName } from '../../shared/table-ref';
+import { swapPriority } from '../../shared/task-priority';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 };
 
@@ -208,7 +209,8 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     // The swap records itself in the job's ledger: who swapped, and what the build read of the source.
     const context = { writer: parent?.workflowId ?? workflowInfo().workflowId, build, rowsRead: validate.rowsRead };
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
-      swap: await steps.swapPartition.executeWithOptions(beating('swap'), [
+      // A built partition swaps ahead of the history fills still building (it holds the partition's lock).
+      swap: await steps.swapPartition.executeWithOptions({ ...beating('swap'), priority: swapPriority(workflowInfo().priority) }, [
         task,
         generation === 'original' ? context : { ...context, validatedRows: validate.shadowRows },
       ]),

@@ -22,7 +22,8 @@ const { resolveRollbackInput } = proxyLocalActivities<Activities>({
  * Partitions run one at a time; a busy partition is waited for.
  *
  * Durability: the backup is only read, so restoring is idempotent: a rollback repeated, or resumed after a crash
- * at any step, leaves the same table. A backup dropped after its retention fails each partition non-retryably
+ * at any step, leaves the same table. A view restate of a chain (`chain`) restores every level of a partition in
+ * that partition's workflow, each from its own backup. A backup dropped after its retention fails each partition non-retryably
  * (`BackupMissingError`), the live table unchanged.
  */
 export async function rollbackWorkflow(raw: RollbackInputRaw): Promise<RollbackSummary> {
@@ -45,7 +46,18 @@ export async function rollbackWorkflow(raw: RollbackInputRaw): Promise<RollbackS
       build: { kind: 'restore' as const, from: backup, rows },
       server: input.server,
     };
-    const task: PartitionTask = job.kind === 'aggregate' ? { job, ...common } : { job, ...common, swap: 'replace' };
+    // A restate's chain is restored with its target, each level from its own backup, deepest first.
+    const chain = input.chain?.map((level) => {
+      const levelTarget = tableRefOf(level.target);
+      const from = tableRefOf(level.backup);
+      return {
+        target: levelTarget,
+        shadow: shadowTableFor(levelTarget, id, tag),
+        build: { kind: 'restore' as const, from },
+      };
+    });
+    const task: PartitionTask =
+      job.kind === 'aggregate' ? { job, ...common } : { job, ...common, swap: 'replace', ...(chain ? { chain } : {}) };
     try {
       const result = await (await startPartitionWriter(task, job.safety)).result();
       restored.push({ partition: id, rows: result.rowsWritten, emptied: rows === 0 });

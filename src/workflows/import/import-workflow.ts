@@ -1,4 +1,4 @@
-import { continueAsNew, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import {
   type ImportBatch,
@@ -13,6 +13,7 @@ import { filesProgress } from '../../shared/import-files-progress';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from '../engine/job-run';
 import type { LoopCarry } from '../engine/partition-loop';
 import { qualifiedName } from '../../shared/table-ref';
+import { continueOntoCurrentBuild } from '../engine/continue-onto-current-build';
 
 const { planImport } = proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
 
@@ -77,7 +78,7 @@ export async function importWorkflow(raw: ImportInputRaw, carried?: ImportCarry)
     partitions: batches,
     taskFor: (batch: ImportBatch) => importBatchTask(job, plan, batch, tag),
     ...jobLoopOptions(job, plan),
-    continueAsNew: (carry) => continueAsNew<typeof importWorkflow>(raw, { input, plan, ...carry }),
+    continueAsNew: (carry) => continueOntoCurrentBuild<typeof importWorkflow>(raw, { input, plan, ...carry }),
   });
 
   const checkpoint = formatCheckpoint(plan.checkpoint);

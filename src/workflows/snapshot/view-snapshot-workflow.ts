@@ -5,7 +5,6 @@ import {
   CancelledFailure,
   ContinueAsNew,
   condition,
-  continueAsNew,
   isCancellation,
   log,
   proxyActivities,
@@ -25,6 +24,7 @@ import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, start
 import type { LoopCarry } from '../engine/partition-loop';
 import { qualifiedName } from '../../shared/table-ref';
 import { isoOfEpochSeconds } from '../../shared/epoch-seconds';
+import { continueOntoCurrentBuild } from '../engine/continue-onto-current-build';
 
 const { planViewSnapshot, createSnapshotView, listSnapshotPartitions, dropSnapshot } =
   proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
@@ -166,7 +166,7 @@ export async function viewSnapshotWorkflow(
           undefined,
         ),
       ...jobLoopOptions(job, plan),
-      continueAsNew: (carry) => continueAsNew<typeof viewSnapshotWorkflow>(raw, { input, plan, ...carry }),
+      continueAsNew: (carry) => continueOntoCurrentBuild<typeof viewSnapshotWorkflow>(raw, { input, plan, ...carry }),
     });
   } catch (err) {
     // Before the view exists nothing needs the snapshot, and a cancel gives the job up; a failure after the view

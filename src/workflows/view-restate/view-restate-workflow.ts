@@ -1,9 +1,9 @@
 import {
   CancellationScope,
   condition,
-  continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -25,6 +25,7 @@ import { backupTableFor, shadowTableFor } from '../../shared/writer-tables';
 import { keepBackupFor } from '../engine/backup-retention-workflow';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from '../engine/job-run';
 import { packPartitions } from '../engine/carried-partitions';
+import { continueOntoCurrentBuild } from '../engine/continue-onto-current-build';
 import { refuseIf, restateConfirmRefusal } from '../engine/operator-refusals';
 import type { LoopCarry, PartitionLoop, PartitionLoopOptions } from '../engine/partition-loop';
 
@@ -46,7 +47,10 @@ export interface ViewRestateCarry extends LoopCarry {
  * 2. rebuilds each partition through its one writer (src/workflows/engine/partition-writer.ts) with a
  *    `view-restate` build: the view's stored query over the source, filtered to the partition, into the writer's
  *    shadow; validated per target engine; the shrink guard (unless `allowShrink`); the live partition kept in
- *    `<target>_backup_<writer>`; `REPLACE PARTITION`; the ledger row. The live view is not touched.
+ *    `<target>_backup_<writer>`; `REPLACE PARTITION`; the ledger row. The live view is not touched. When the
+ *    target feeds further views (a chain, in the plan's `chain`), each partition task carries every level: the
+ *    levels are built from the level above's shadow, validated, kept and swapped deepest first in the same steps,
+ *    and each level's backup is kept for its retention too (patch `view-restate-chain`).
  *
  * Messages, load checks and cancellation are the partition loop's (src/workflows/engine/partition-loop.ts), as for
  * an aggregate backfill. Rollback: `rollbackWorkflow` restores the backup; a `backupRetentionWorkflow` drops it
@@ -79,6 +83,13 @@ export async function viewRestateWorkflow(
   }
   const backup = backupTableFor(plan.target, tag);
   progress.backup = qualifiedName(backup);
+  const chain = plan.chain ?? [];
+  if (chain.length > 0) {
+    progress.chain = chain.map((l) => ({
+      target: qualifiedName(l.target),
+      backup: qualifiedName(backupTableFor(l.target, tag)),
+    }));
+  }
 
   const taskFor = (partition: PartitionPlan): ViewRestatePartitionTask => ({
     job,
@@ -91,9 +102,25 @@ export async function viewRestateWorkflow(
     server: plan.server,
     backup,
     maxShrink: input.allowShrink ? undefined : job.safety.maxShrink,
+    ...(chain.length > 0
+      ? {
+          chain: chain.map((l) => ({
+            target: l.target,
+            shadow: shadowTableFor(l.target, partition.id, tag),
+            backup: backupTableFor(l.target, tag),
+            build: l.build,
+          })),
+        }
+      : {}),
   });
   const keepBackup = async (): Promise<void> => {
-    if (plan.partitions.some((p) => p.targetRows > 0)) await keepBackupFor(backup, job.safety.backupRetention);
+    // A chain's backups are kept whenever any level had rows: a partition's backup step keeps every level's.
+    const anyRows = plan.partitions.some((p) => p.targetRows > 0 || chain.some((l) => (l.targetRows[p.id] ?? 0) > 0));
+    if (anyRows) await keepBackupFor(backup, job.safety.backupRetention);
+    // Restates of a chain are new (they were refused before this patch): no history without it keeps level backups.
+    if (chain.length > 0 && anyRows && patched('view-restate-chain')) {
+      for (const level of chain) await keepBackupFor(backupTableFor(level.target, tag), job.safety.backupRetention);
+    }
   };
 
   const options: PartitionLoopOptions<PartitionPlan> = {
@@ -101,7 +128,7 @@ export async function viewRestateWorkflow(
     taskFor,
     ...jobLoopOptions(job, plan),
     continueAsNew: (carry) =>
-      continueAsNew<typeof viewRestateWorkflow>(raw, { input, plan: { ...plan, partitions: [] }, ...carry }),
+      continueOntoCurrentBuild<typeof viewRestateWorkflow>(raw, { input, plan: { ...plan, partitions: [] }, ...carry }),
     afterCancel: async (cancelled) => {
       for (const partition of cancelled) await dropShadow(taskFor(partition));
       await keepBackup();

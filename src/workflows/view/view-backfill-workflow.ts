@@ -1,4 +1,4 @@
-import { continueAsNew, log, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import { log, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PartitionPlan } from '../../shared/backfill-results';
 import { pendingPartitions } from '../../shared/progress';
@@ -13,6 +13,7 @@ import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, start
 import type { LoopCarry } from '../engine/partition-loop';
 import { qualifiedName } from '../../shared/table-ref';
 import { isoOfEpochSeconds } from '../../shared/epoch-seconds';
+import { continueOntoCurrentBuild } from '../engine/continue-onto-current-build';
 
 const { planViewBackfill, createViewAndTarget, listViewPartitions } = proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
 
@@ -88,7 +89,7 @@ export async function viewBackfillWorkflow(
     partitions,
     taskFor: (partition) => viewPartitionTask(job, plan, partition, tag, cutoff),
     ...jobLoopOptions(job, plan),
-    continueAsNew: (carry) => continueAsNew<typeof viewBackfillWorkflow>(raw, { input, plan, ...carry }),
+    continueAsNew: (carry) => continueOntoCurrentBuild<typeof viewBackfillWorkflow>(raw, { input, plan, ...carry }),
   });
 
   const summary = loop.close<ViewBackfillSummary>({

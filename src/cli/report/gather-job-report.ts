@@ -1,0 +1,97 @@
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { queryFailure } from '../commands/backfill-handle';
+import { eventMs, firstEvent, historyEvents, runChain } from './history-events';
+import type { JobReport, PartitionReport } from './job-report';
+import { innermostFailure, readWriterHistory } from './partition-writer-history';
+import { referenceRuns } from './reference-runs';
+import { reportStatements } from './report-statements';
+import { ledgerRowsOf } from './report-ledger';
+
+/** How many partition writers' histories are read at once. */
+const READERS = 8;
+
+/** What a job's input tells the report, whatever its kind (each field read only when present). */
+interface JobInputSeen {
+  job?: { kind?: string; source?: { table?: string }; target?: { table?: string }; ledger?: { table?: string } };
+  from?: string;
+  to?: string;
+}
+
+/** The partition id of a writer's workflow id (`partition:<database>.<table>/<partition>`). */
+const partitionOf = (writerId: string): string => writerId.slice(writerId.lastIndexOf('/') + 1);
+
+/**
+ * Gathers a job's report, read-only: its description and every run's history from Temporal, streamed page by page
+ * and kept only as far as each partition's writer (asked for, waited for a lock, started); then each writer's own
+ * history (a few at a time), the ledger rows the job recorded, `validate` runs of its target, and its statements.
+ */
+export async function gatherJobReport(client: Client, workflowId: string): Promise<JobReport> {
+  const description = await client.workflow.getHandle(workflowId).describe().catch(queryFailure(workflowId));
+  const runIds = await runChain(client, workflowId, description.runId);
+  const started = (await firstEvent(client, workflowId, runIds[0])).workflowExecutionStartedEventAttributes;
+  const payload = started?.input?.payloads?.[0];
+  const input: JobInputSeen = payload ? (defaultPayloadConverter.fromPayload(payload) ?? {}) : {};
+
+  const partitions = new Map<string, PartitionReport>();
+  let failure: string | undefined;
+  for (const runId of runIds) {
+    for await (const event of historyEvents(client, workflowId, runId)) {
+      const initiated = event.startChildWorkflowExecutionInitiatedEventAttributes;
+      if (initiated?.workflowId && !partitions.has(initiated.workflowId)) {
+        partitions.set(initiated.workflowId, {
+          partition: partitionOf(initiated.workflowId),
+          writerId: initiated.workflowId,
+          state: 'waiting',
+          queuedAt: eventMs(event),
+          lockWaits: 0,
+          spans: [],
+        });
+      }
+      const busy = event.startChildWorkflowExecutionFailedEventAttributes;
+      const waiting = busy?.workflowId ? partitions.get(busy.workflowId) : undefined;
+      if (waiting) waiting.lockWaits++;
+      const child = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+      const writer = child?.workflowId ? partitions.get(child.workflowId) : undefined;
+      if (writer && child?.runId) writer.writerRunId = child.runId;
+      if (event.workflowExecutionFailedEventAttributes) {
+        failure = innermostFailure(event.workflowExecutionFailedEventAttributes.failure);
+      }
+    }
+  }
+
+  const pending = [...partitions.values()].filter((p) => p.writerRunId !== undefined);
+  await Promise.all(
+    Array.from({ length: READERS }, async () => {
+      for (let p = pending.shift(); p; p = pending.shift()) {
+        Object.assign(p, await readWriterHistory(client, p.writerId, p.writerRunId as string));
+      }
+    }),
+  );
+
+  const target = input.job?.target?.table;
+  const ledger = target
+    ? await ledgerRowsOf(client, target, input.job?.ledger?.table, workflowId)
+    : { rows: new Map(), note: 'the job names no target table: no ledger to read' };
+  for (const p of partitions.values()) p.ledger = ledger.rows.get(p.partition);
+
+  return {
+    workflowId,
+    workflowType: description.type,
+    status: description.status.name,
+    startedAt: description.startTime.getTime(),
+    closedAt: description.closeTime?.getTime(),
+    runIds,
+    target,
+    source: input.job?.source?.table,
+    from: input.from,
+    to: input.to,
+    job: input.job,
+    partitions: [...partitions.values()].sort((a, b) => a.partition.localeCompare(b.partition)),
+    failure,
+    ledgerNote: ledger.note,
+    references: target ? await referenceRuns(client, target, input.from, input.to) : [],
+    statements: await reportStatements(client, description.type, input),
+    generatedAt: Date.now(),
+  };
+}
