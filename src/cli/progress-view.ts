@@ -2,6 +2,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { WorkflowHandle } from '@temporalio/client';
 import { type BackfillProgress, type FilesProgress, type PartitionProgress } from '../shared/progress';
 import { partitionGrid } from './partition-grid';
+import { ingestionPhrase } from './restate-ingestion-status';
 import { snapshotLines, snapshotPhrase } from './snapshot-status';
 import { progressQuery } from '../shared/messages';
 import { latestProgress } from './latest-progress';
@@ -70,13 +71,14 @@ export function filesLines(f: FilesProgress): string[] {
 
 /**
  * The one-line status next to the bar: phase, current steps, rate, ETA and the pause reason (and what a snapshot
- * job asks of the operator: the confirm command names `workflowId`).
+ * job or a restate awaiting a confirm asks of the operator: the confirm command names `workflowId`).
  */
 export function describeProgress(p: BackfillProgress, workflowId: string): string {
   const current = p.partitions.flatMap((x) => describePartitionActivity(x) ?? []);
   return [
     p.phase === 'waiting' && p.cutoff ? `waiting for the cutoff ${p.cutoff}` : p.phase,
     p.snapshot ? snapshotPhrase(workflowId, p.snapshot) : '',
+    p.ingestion ? ingestionPhrase(workflowId, p.ingestion) : '',
     pauseReason(p),
     current.join(', '),
     p.files ? filesDone(p.files) : '',
@@ -95,6 +97,7 @@ export function formatProgress(workflowId: string, p: BackfillProgress): string 
     `${workflowId} → ${p.target ?? '?'}: ${p.phase}${pauseReason(p) ? ` (${pauseReason(p)})` : ''}`,
     ...(p.cutoff ? [`cutoff ${p.cutoff}: the view writes the rows from it on, the backfill the rows before it`] : []),
     ...(p.snapshot ? snapshotLines(workflowId, p.snapshot) : []),
+    ...(p.ingestion ? [ingestionPhrase(workflowId, p.ingestion)] : []),
     ...(p.checkpoint
       ? [`checkpoint ${p.checkpoint}: the history before it is loaded, ingestion writes the rows from it on`]
       : []),

@@ -511,11 +511,22 @@ export const viewRestateJobSchema = z
       .optional(),
     /**
      * A UTC time (`2024-12-01T00:00:00Z`) from which on the live view writes no rows into any partition ending
-     * before it: only partitions entirely before it may be restated.
+     * before it: partitions entirely before it are restated while ingestion runs. Required unless `ingestion` is
+     * `paused-by-operator`.
      */
-    writesEndBefore: z.string().refine((c) => parseCutoff(c) !== undefined, {
-      message: 'must be a UTC time written YYYY-MM-DDThh:mm:ssZ',
-    }),
+    writesEndBefore: z
+      .string()
+      .refine((c) => parseCutoff(c) !== undefined, {
+        message: 'must be a UTC time written YYYY-MM-DDThh:mm:ssZ',
+      })
+      .optional(),
+    /**
+     * `runs` (the default): ingestion into the view's source goes on, so every partition must lie before
+     * `writesEndBefore`. `paused-by-operator`: the partitions the live view can still write into are taken too;
+     * the run restates the others first, then waits for `ch-backfill confirm <id>` (the operator paused ingestion
+     * into the source), restates those, and says when ingestion may resume.
+     */
+    ingestion: z.enum(['runs', 'paused-by-operator']).default('runs'),
     parallelism: z.number().int().positive().max(64).default(1),
     insertSettings: insertSettingsSchema.default({}),
     validation: z
@@ -535,7 +546,13 @@ export const viewRestateJobSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .refine((job) => job.writesEndBefore !== undefined || job.ingestion === 'paused-by-operator', {
+    path: ['writesEndBefore'],
+    message:
+      'required: the UTC time before which the live view writes no more rows; or set ingestion: paused-by-operator ' +
+      'to pause ingestion and confirm before the partitions it still writes into',
+  });
 
 /**
  * Every job kind. The backfill, daily run, rollback and reference validation take aggregate jobs

@@ -1,5 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BackfillProgress, PartitionActivity, ShrinkReport, SnapshotProgress } from './progress';
+import type {
+  BackfillProgress,
+  IngestionPauseProgress,
+  PartitionActivity,
+  ShrinkReport,
+  SnapshotProgress,
+} from './progress';
 
 /** Input of the `pause` signal: why, and whether a running INSERT is cancelled (`now`) or allowed to finish. */
 export interface PauseRequest {
@@ -65,6 +71,14 @@ export const rejectUpdate = defineUpdate<string, [PartitionRef | undefined]>('re
  * the snapshot's state then (`inserts-may-resume`, or `awaiting-confirm` with the reason rows kept arriving).
  */
 export const confirmUpdate = defineUpdate<SnapshotProgress>('confirm');
+
+/**
+ * `confirm` to a view restate with `ingestion: paused-by-operator` (the same Update name, so `ch-backfill confirm`
+ * speaks to either): ingestion into the view's source is paused, so the partitions the live view can still write
+ * into may be restated. Refused unless the restate awaits a confirm; returns at once with the state then
+ * (`restating`): `progress` (`ingestion.state`) says when ingestion may resume.
+ */
+export const confirmRestateUpdate = defineUpdate<IngestionPauseProgress>('confirm');
 
 /** `setParallelism`: how many partitions run at once from now on; returns the previous value. */
 export const setParallelismUpdate = defineUpdate<number, [number]>('setParallelism');

@@ -1,3 +1,4 @@
+import type { Expr } from './expression-syntax';
 import type { PartitionPlan } from './backfill-results';
 import type { ImportBatchBuild, ImportDuplicates } from './import-input';
 import type { AggregateJob, ImportJob, ViewJob, ViewRestateJob } from './job-spec';
@@ -89,6 +90,12 @@ export interface ViewRestateBuild {
   /** The target's engine family and ORDER BY columns: what its validation compares (see `comparisonFor`). */
   engine: 'MergeTree' | 'SummingMergeTree' | 'AggregatingMergeTree' | 'ReplacingMergeTree';
   orderBy: string[];
+  /**
+   * The day of a source row in the target's partitioning (`toDate(...)` of the view's expression of the partition
+   * column, src/sql/view-restate/source-date.ts): which source rows the ledger's fingerprint of a partition covers.
+   * Absent when the view's query does not say (the ledger then vouches for nothing), and in builds from before it.
+   */
+  sourceDay?: Expr;
 }
 
 /**

@@ -64,6 +64,25 @@ export interface SnapshotProgress {
   insertsMayResumeAt?: number;
 }
 
+/**
+ * Where a view restate with `ingestion: paused-by-operator` stands with ingestion into its view's source:
+ * `restating-before-pause` (the partitions the live view writes no more into, while ingestion runs),
+ * `awaiting-confirm` (ingestion must be paused, then `confirm`), `restating` (the partitions the live view can
+ * still write into: ingestion must stay paused), `ingestion-may-resume` (those partitions were swapped, or the run
+ * ended without touching them).
+ */
+export interface IngestionPauseProgress {
+  state: 'restating-before-pause' | 'awaiting-confirm' | 'restating' | 'ingestion-may-resume';
+  /** The view's source whose ingestion the operator pauses (`database.table`). */
+  source: string;
+  /** The partitions restated while ingestion is paused. */
+  partitions: string[];
+  /** When the confirm was accepted (epoch ms). */
+  confirmedAt?: number;
+  /** Since when ingestion may resume (epoch ms). */
+  mayResumeAt?: number;
+}
+
 /** One running batch of an import from files, as progress shows it: its size and its first and last file. */
 export interface FileBatchProgress {
   batch: string;
@@ -98,6 +117,8 @@ export interface BackfillProgress {
   cutoff?: string;
   /** A `cutoff: snapshot` view job's snapshot of its source. */
   snapshot?: SnapshotProgress;
+  /** A view restate with `ingestion: paused-by-operator`: where it stands with ingestion into the view's source. */
+  ingestion?: IngestionPauseProgress;
   /** An import's checkpoint (UTC): history before it is loaded, ingestion writes the rows from it on. */
   checkpoint?: string;
   /** An import from files: files and bytes done out of the total, and the running batches' files. */

@@ -1,8 +1,9 @@
-import type { PartitionProgress, SnapshotProgress } from '../../src/shared/progress';
+import type { IngestionPauseProgress, PartitionProgress, SnapshotProgress } from '../../src/shared/progress';
 import {
   approvalRefusal,
   confirmRefusal,
   pauseRefusal,
+  restateConfirmRefusal,
   resumeRefusal,
 } from '../../src/workflows/engine/operator-refusals';
 
@@ -63,6 +64,33 @@ describe('operator-refusals: why a command does not apply to a job as it stands'
     );
     expect(confirmRefusal('running', s('inserts-may-resume'), true)).toBe(
       'nothing to confirm: the snapshot was taken and inserts into db.pypi may resume',
+    );
+  });
+
+  it('confirm to a restate: taken only while it waits for one, else refused with the reason', () => {
+    const s = (state: IngestionPauseProgress['state']): IngestionPauseProgress => ({
+      state,
+      source: 'db.pypi',
+      partitions: ['202612'],
+    });
+    expect(restateConfirmRefusal('waiting', s('awaiting-confirm'), false)).toBeUndefined();
+    expect(restateConfirmRefusal('planning', undefined, false)).toBe(
+      'nothing to confirm yet: the restate is still checking its plan',
+    );
+    expect(restateConfirmRefusal('running', undefined, false)).toBe(
+      'nothing to confirm: no partition of this restate needs ingestion paused',
+    );
+    expect(restateConfirmRefusal('running', s('restating-before-pause'), false)).toContain(
+      'nothing to confirm yet: the partitions the live view writes no more into are restated first',
+    );
+    expect(restateConfirmRefusal('waiting', s('awaiting-confirm'), true)).toBe(
+      'already confirmed: keep ingestion into db.pypi paused',
+    );
+    expect(restateConfirmRefusal('running', s('restating'), true)).toBe(
+      'already confirmed: restating 202612; keep ingestion into db.pypi paused',
+    );
+    expect(restateConfirmRefusal('completed', s('ingestion-may-resume'), true)).toBe(
+      'nothing to confirm: ingestion into db.pypi may resume',
     );
   });
 });

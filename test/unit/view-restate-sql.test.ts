@@ -104,4 +104,15 @@ describe('view restate statements', () => {
     expect(parse({ partitions: ['202401', '20240115'] }).success).toBe(true);
     expect(parse({ partitions: ["2024' OR 1"] }).success).toBe(false);
   });
+
+  it('needs writesEndBefore unless ingestion is paused by the operator', () => {
+    const parse = (extra: object) => viewRestateJobSchema.safeParse({ kind: 'view-restate', view: 'v', ...extra });
+    const missing = parse({});
+    expect(missing.success).toBe(false);
+    expect(JSON.stringify(missing.error?.issues)).toContain('ingestion: paused-by-operator');
+    expect(parse({ ingestion: 'paused-by-operator' }).success).toBe(true);
+    expect(parse({ ingestion: 'runs', writesEndBefore: '2024-04-01T00:00:00Z' }).data?.ingestion).toBe('runs');
+    expect(parse({ writesEndBefore: '2024-04-01T00:00:00Z' }).data?.ingestion).toBe('runs');
+    expect(parse({ ingestion: 'paused', writesEndBefore: '2024-04-01T00:00:00Z' }).success).toBe(false);
+  });
 });

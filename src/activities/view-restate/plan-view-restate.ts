@@ -1,3 +1,7 @@
+import type { ClickHouse } from '../../clickhouse/clickhouse';
+import type { PartitionPlan } from '../../shared/backfill-results';
+import { functionsOf } from '../../shared/expression-syntax';
+import { partitionChange, type LedgerEntry, type PartitionChange } from '../../shared/ledger';
 import { isPlainIdentifier } from '../../shared/plain-identifier';
 import { parseCutoff } from '../../shared/job-spec';
 import { partitionFromId, partitionsCovering } from '../../shared/partitions';
@@ -5,11 +9,17 @@ import type { RestateChainBuild, ViewRestateBuild } from '../../shared/partition
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import type { ViewRestateInput, ViewRestatePlan } from '../../shared/view-restate-input';
 import { selectTableColumns, selectTableInfo } from '../../sql/engine/introspection';
-import { dialectOf } from '../../sql/engine/server-dialect';
 import { selectDependentViews } from '../../sql/import/import';
 import { MAX_CHAIN_DEPTH } from '../import/plan-import';
 import { repointViewSelect, ViewRepointError } from '../../sql/import/repoint-view-select';
-import { selectRestatePartitions, selectRestateView } from '../../sql/view-restate/restate';
+import { selectSourceFingerprintDays } from '../../sql/aggregate/source-fingerprint';
+import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
+import { selectAggregateFunctions, selectRestatePartitions, selectRestateView } from '../../sql/view-restate/restate';
+import { sourceDateOf, sourceDayOf, type SourceDate } from '../../sql/view-restate/source-date';
+import { partitionsTaken, unchangedPartitions } from '../aggregate/plan-backfill';
+import { emptySnapshot, sourceHasParts, sourceSnapshots } from '../aggregate/source-fingerprint';
+import { latestLedgerEntries } from '../engine/ledger';
+import { restateDefinitionHash } from './restate-steps';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
@@ -126,12 +136,13 @@ async function chainFrom(ch: ActivityDeps['clickhouse'], top: TableRef, topBuild
  * name and joining none), its target's engine, ORDER BY and partition function (`toYYYYMM(col)` or
  * `toYYYYMMDD(col)`), and the server's profile (refusing a server a replacing kind cannot write correctly); lists
  * the run's partitions (the job's, or those covering `from`..`to`) with the view's output rows and the target's
- * rows of each. Every partition not entirely before `writesEndBefore` is refused, named, before anything is done.
+ * rows of each. Every partition not entirely before `writesEndBefore` is refused, named, before anything is done,
+ * unless the job says ingestion is `paused-by-operator`: then those are listed in `afterConfirm`.
  *
  * Durability: read-only; safe to retry. A job that does not fit its tables fails non-retryably naming the field.
  */
 export function planViewRestate({ clickhouse: ch, log }: ActivityDeps) {
-  return ({ job, from, to }: Pick<ViewRestateInput, 'job' | 'from' | 'to'>): Promise<ViewRestatePlan> =>
+  return ({ job, from, to, only }: Pick<ViewRestateInput, 'job' | 'from' | 'to' | 'only'>): Promise<ViewRestatePlan> =>
     withHeartbeat(
       () => ({ step: 'plan' }),
       async () => {
@@ -157,8 +168,10 @@ export function planViewRestate({ clickhouse: ch, log }: ActivityDeps) {
           if (err instanceof ViewRepointError) throw new JobSpecError('view', `${qualifiedName(view)}: ${err.message}`);
           throw err;
         }
-        const build = await restateBuildOf(ch, found.as_select, target, (why) => new JobSpecError('view', why));
-        const chain = await chainFrom(ch, target, build);
+        const stored = await restateBuildOf(ch, found.as_select, target, (why) => new JobSpecError('view', why));
+        const chain = await chainFrom(ch, target, stored);
+        const day = await sourceDayFor(ch, found.as_select, stored.partitionBy!.column, source);
+        const build: ViewRestateBuild = { ...stored, ...('expr' in day ? { sourceDay: sourceDayOf(day.expr) } : {}) };
         const ledger = { database: target.database, name: job.ledger.table };
         const levels = chain.map((l) => l.target);
         const server = await detectServerProfile(ch, [source, target, ...levels, ledger], {
@@ -178,20 +191,21 @@ export function planViewRestate({ clickhouse: ch, log }: ActivityDeps) {
             throw new JobSpecError('partitions', 'give --from and --to, or list partitions');
           bounds = partitionsCovering(from, to, granularity);
         }
-        const writesEnd = parseCutoff(job.writesEndBefore)!;
+        const writesEnd = job.writesEndBefore === undefined ? -Infinity : parseCutoff(job.writesEndBefore)!;
         const open = bounds.filter((b) => Date.parse(`${b.end}T00:00:00Z`) / 1000 > writesEnd);
-        if (open.length > 0) {
+        if (open.length > 0 && job.ingestion !== 'paused-by-operator') {
           throw new JobSpecError(
             'writesEndBefore',
             `the live view ${qualifiedName(view)} can still write into partition ${open.map((b) => b.id).join(', ')} ` +
-              `of ${qualifiedName(target)} (it does not end before ${job.writesEndBefore}); nothing was restated`,
+              `of ${qualifiedName(target)} (it does not end before ${job.writesEndBefore}); nothing was restated ` +
+              '(or set ingestion: paused-by-operator to restate them once ingestion is paused and confirmed)',
           );
         }
         const dialect = dialectOf(server);
         const outputRows = new Map((await ch.rows(selectRestatePartitions(build))).map((r) => [r.id, Number(r.rows)]));
-        const partitions = [];
+        const all = [];
         for (const b of bounds) {
-          partitions.push({
+          all.push({
             ...b,
             sourceRows: outputRows.get(b.id) ?? 0,
             targetRows: await partitionRows(ch, target, b.id, dialect),
@@ -205,10 +219,115 @@ export function planViewRestate({ clickhouse: ch, log }: ActivityDeps) {
           for (const b of bounds) targetRows[b.id] = await partitionRows(ch, level.target, b.id, dialect);
           chained.push({ ...level, targetRows });
         }
-        log.info('planned view restate', { view: qualifiedName(view), partitions: partitions.length });
-        return { view, source, target, build, partitions, server, ...(chained.length > 0 ? { chain: chained } : {}) };
+        let partitions = all;
+        let unchanged;
+        if (only === 'changed') {
+          const changes = await changesOf(ch, { source, target, build, ledger, chain: chained }, all, dialect);
+          partitions = partitionsTaken('changed', all, changes.changes, undefined);
+          unchanged = unchangedPartitions(all, changes.changes, changes.entries);
+        }
+        const taken = new Set(partitions.map((p) => p.id));
+        const afterConfirm = open.map((b) => b.id).filter((id) => taken.has(id));
+        log.info('planned view restate', { view: qualifiedName(view), partitions: partitions.length, only });
+        return {
+          view,
+          source,
+          target,
+          build,
+          partitions,
+          server,
+          ...(chained.length > 0 ? { chain: chained } : {}),
+          ...(afterConfirm.length ? { afterConfirm } : {}),
+          ...('reason' in day ? { noFingerprint: day.reason } : {}),
+          ...(unchanged ? { unchanged } : {}),
+        };
       },
     );
+}
+
+/**
+ * Which source rows feed each target partition (see src/sql/view-restate/source-date.ts), or why the ledger cannot
+ * tell: the expression the view gives the partition column must read only source columns and call no aggregate
+ * function, and the source must be a MergeTree table (its parts are what a fingerprint is made of).
+ */
+async function sourceDayFor(ch: ClickHouse, select: string, column: string, source: TableRef): Promise<SourceDate> {
+  if (!(await sourceHasParts(ch, source)))
+    return { reason: `the source ${qualifiedName(source)} is not a MergeTree table` };
+  const sourceColumns = (await ch.rows(selectTableColumns(source))).map((c) => c.name);
+  const day = sourceDateOf(select, column, sourceColumns);
+  if ('reason' in day) return day;
+  const aggregates = await ch.rows(selectAggregateFunctions(functionsOf(day.expr)));
+  if (aggregates.length > 0) {
+    return {
+      reason: `the view computes ${column} with the aggregate function ${aggregates.map((a) => a.name).join(', ')}`,
+    };
+  }
+  return day;
+}
+
+/**
+ * Whether each partition changed since the ledger's newest row of it (`partitionChange`): the source's fingerprint
+ * of its rows by `build.sourceDay` (none when the view's query does not say: every partition is then changed), the
+ * ledger read with sequential consistency on Cloud (`dialect`). A chain is restated whole, partition by partition,
+ * so the restated target's row (its swap is the last of a chain's, deepest first) decides for every level; a level
+ * below it only adds reasons to restate: no ledger row of its own, its view's query changed since, or other live rows.
+ */
+async function changesOf(
+  ch: ClickHouse,
+  tables: {
+    source: TableRef;
+    target: TableRef;
+    build: ViewRestateBuild;
+    ledger: TableRef;
+    chain: NonNullable<ViewRestatePlan['chain']>;
+  },
+  partitions: PartitionPlan[],
+  dialect: ServerDialect,
+): Promise<{ changes: Map<string, PartitionChange>; entries: Map<string, LedgerEntry> }> {
+  const { source, target, build, ledger, chain } = tables;
+  const changes = new Map<string, PartitionChange>();
+  if (partitions.length === 0) return { changes, entries: new Map() };
+  const first = partitions[0].id;
+  const last = partitions[partitions.length - 1].id;
+  const range = { start: partitions[0].start, end: partitions[partitions.length - 1].end };
+  const granularity = build.partitionBy?.fn === 'toYYYYMMDD' ? 'day' : 'month';
+  const snapshots = build.sourceDay
+    ? await sourceSnapshots(
+        ch,
+        source,
+        granularity,
+        selectSourceFingerprintDays({ dateExpr: build.sourceDay }, source, range),
+      )
+    : undefined;
+  const entries = await latestLedgerEntries(ch, ledger, target, first, last, dialect);
+  const hash = restateDefinitionHash(source, build);
+  for (const p of partitions) {
+    const current = snapshots && (snapshots.get(p.id) ?? emptySnapshot()).fingerprint;
+    changes.set(p.id, partitionChange(current, entries.get(p.id), hash, p.targetRows));
+  }
+  for (const level of chain) {
+    // The name a level's ledger row carries (qualified when the level is in another database than the ledger).
+    const named =
+      level.target.database === ledger.database
+        ? level.target
+        : { database: ledger.database, name: qualifiedName(level.target) };
+    const rows = await latestLedgerEntries(ch, ledger, named, first, last, dialect);
+    const { view, reads, ...stored } = level.build;
+    const levelHash = restateDefinitionHash(reads, stored);
+    for (const p of partitions) {
+      if (changes.get(p.id)?.changed !== false) continue;
+      const entry = rows.get(p.id);
+      const of = `${qualifiedName(level.target)} (view ${qualifiedName(view)})`;
+      if (!entry) changes.set(p.id, { changed: true, reason: `${of} is not in the ledger` });
+      else if (entry.jobHash !== levelHash) {
+        changes.set(p.id, { changed: true, reason: `${of}: view definition changed since ${entry.writer}` });
+      } else if (entry.targetRows !== (level.targetRows[p.id] ?? 0)) {
+        const reason = `${of} holds ${level.targetRows[p.id] ?? 0} rows, the ledger recorded ${entry.targetRows}`;
+        changes.set(p.id, { changed: true, reason });
+      }
+    }
+  }
+  return { changes, entries };
 }
 
 /** The restate's planning activity, for createActivities. */

@@ -25,6 +25,8 @@ import { fingerprintColumns, insertLedgerRecord, type SwapContext } from '../eng
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { partitionRows, runStep, tableExists, validated, type SwapResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
+import { selectSourceFingerprintDays } from '../../sql/aggregate/source-fingerprint';
+import { emptySnapshot, sourceSnapshots } from '../aggregate/source-fingerprint';
 
 /**
  * The statements of a restated partition's steps, in the order they run: the shadow, backup and swap of every
@@ -68,7 +70,7 @@ export function viewRestateStatements(task: RestatingTask): ViewRestateStatement
 }
 
 /** What decides a restated partition's rows: the table read, the view's stored query, the columns and partitioning. */
-function restateDefinitionHash(source: TableRef, build: ViewRestateBuild): string {
+export function restateDefinitionHash(source: TableRef, build: ViewRestateBuild): string {
   const { select, columns, partitionBy } = build;
   const definition = JSON.stringify({
     version: 1,
@@ -181,6 +183,14 @@ async function levelsOf(ch: ClickHouse, task: ViewRestatePartitionTask): Promise
 export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestatePartitionTask> {
   const { clickhouse: ch, log, onStep } = deps;
   const restating = statementSteps(deps, viewRestateStatements);
+  /** The source's fingerprint of the partition's rows (by `sourceDay`), read before the build's INSERT. */
+  const sourceSnapshotOf = async (task: ViewRestatePartitionTask, b: ViewRestateBuild) => {
+    if (!b.sourceDay) return undefined;
+    const granularity = b.partitionBy?.fn === 'toYYYYMMDD' ? 'day' : 'month';
+    const days = selectSourceFingerprintDays({ dateExpr: b.sourceDay }, task.source, task.partition);
+    const snapshots = await sourceSnapshots(ch, task.source, granularity, days);
+    return snapshots && (snapshots.get(task.partition.id) ?? emptySnapshot());
+  };
   const dialectRun = async (statements: Statement[], task: ViewRestatePartitionTask) => {
     for (const statement of statements) await runDdl(ch, statement, dialectOf(task.server));
   };
@@ -216,6 +226,10 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
       workflowId: task.shadow.name,
       runId: task.shadow.name,
     };
+    // What the build read of the source just before its INSERT: a change after it looks changed later, never not.
+    // Only the restated target's row carries it: a chain's level reads the new rows of the level above, and the
+    // restated target's row (swapped last) vouches for every level of the partition.
+    const fingerprint = isRestating(task) && !level.chained ? context?.build.source?.fingerprint : undefined;
     const row: LedgerRecord = {
       target: level.ledger.database === task.target.database ? task.target.name : qualifiedName(task.target),
       partition: task.partition.id,
@@ -225,11 +239,13 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
       action: swap.action,
       job_hash: level.definition ? restateDefinitionHash(level.definition.source, level.definition.build) : '',
       source: qualifiedName(task.source),
-      ...fingerprintColumns(undefined),
+      ...fingerprintColumns(fingerprint),
       note:
         task.build.kind === 'restore'
           ? `restored from ${qualifiedName(task.build.from)}`
-          : `restated from view ${task.job.view}`,
+          : level.chained
+            ? `restated from view ${task.job.view} in a chain, reading ${qualifiedName(task.source)}`
+            : `restated from view ${task.job.view}${fingerprint ? '' : '; no source fingerprint'}`,
       target_rows: swap.targetRows,
       rows_read: level.chained ? 0 : (context?.rowsRead ?? 0),
       build_ms: level.chained ? 0 : (context?.build.durationMs ?? 0),
@@ -284,11 +300,13 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
     },
 
     build: async (task, options) => {
-      const built = await eachLevel(task, ({ task: t }) => {
+      const built = await eachLevel(task, async ({ task: t, chained }) => {
         const b = t.build;
-        return b.kind === 'view-restate'
-          ? restating.build({ ...t, build: b })
-          : restore(t, b.from, b.rows, options.fresh === true);
+        if (b.kind !== 'view-restate') return restore(t, b.from, b.rows, options.fresh === true);
+        // The source's fingerprint, of the restated target's level only (a chain's levels read shadows).
+        const source = chained ? undefined : await sourceSnapshotOf(t, b);
+        const done = await restating.build({ ...t, build: b });
+        return source ? { ...done, source } : done;
       });
       if (built.length === 1) return built[0];
       return { ...built[0], durationMs: sum(built.map((b) => b.durationMs)) };

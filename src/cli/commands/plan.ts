@@ -29,7 +29,7 @@ export function registerPlanCommand(program: Command): void {
     .requiredOption('--job <file>', 'job file (YAML or JSON)')
     .option('--from <YYYY-MM-DD>', 'aggregate jobs: first day of the range')
     .option('--to <YYYY-MM-DD>', 'aggregate jobs: last day of the range')
-    .option('--only <mode>', 'aggregate jobs: all (default), missing, changed, failed (as start)')
+    .option('--only <mode>', 'aggregate jobs: all (default), missing, changed, failed; view restates: all, changed')
     .option('--retry-of <workflowId>', 'with --only failed: the backfill whose failed partitions to take')
     .option('--allow-shrink', 'as start (it changes no statement)')
     .option('--test-day <YYYY-MM-DD>', 'aggregate jobs: aggregate this day into a scratch table, check it, drop it')

@@ -38,7 +38,8 @@ export function registerStartCommand(program: Command): void {
     )
     .option(
       '--only <mode>',
-      'aggregate jobs: which partitions of the range: all (default), missing, changed (recommended), failed',
+      'aggregate jobs: which partitions of the range: all (default), missing, changed (recommended), failed; ' +
+        'view restates: all or changed',
     )
     .option('--retry-of <workflowId>', 'with --only failed: the backfill whose failed partitions to take')
     .option('--dry-run', 'print what a run would do (as `plan`), creating nothing')

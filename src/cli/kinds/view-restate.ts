@@ -19,6 +19,7 @@ function parseViewRestateInput(job: ViewRestateJob, options: BackfillOptions): V
     from: options.from ?? '',
     to: options.to ?? '',
     allowShrink: options.allowShrink ?? false,
+    ...(options.only === 'changed' ? { only: 'changed' } : {}),
   });
   if (!parsed.success) throw new CliError(`invalid view restate input:\n${describeIssues(parsed.error)}`);
   return parsed.data;
@@ -39,10 +40,14 @@ export const viewRestateKind: JobKind<ViewRestateJob> = {
     if (!job.partitions && (options.from === undefined || options.to === undefined)) {
       throw new CliError(`${file} is a view restate: give the range of days with --from and --to, or list partitions`);
     }
-    if (options.only !== undefined || options.retryOf !== undefined) {
+    if (options.only !== undefined && options.only !== 'all' && options.only !== 'changed') {
       throw new CliError(
-        `${file} is a view restate: --only is not taken yet (every partition of the range is restated)`,
+        `${file} is a view restate: --only takes all or changed (the partitions whose source rows changed since ` +
+          `their last restate), not ${options.only}`,
       );
+    }
+    if (options.retryOf !== undefined) {
+      throw new CliError(`${file} is a view restate: --retry-of does not apply (list the partitions in the job)`);
     }
   },
   async start(client, job, options, workflowId) {
@@ -55,12 +60,24 @@ export const viewRestateKind: JobKind<ViewRestateJob> = {
       // The restate rewrites the view's target, which the worker resolves: the view names it here.
       priority: historyFillPriority(job.view),
     });
+    const paused = job.ingestion === 'paused-by-operator';
     return {
       handle,
-      notes: [],
+      notes: paused
+        ? [
+            'partitions the live view can still write into wait for: ch-backfill confirm ' +
+              `${handle.workflowId}, once ingestion is paused (status says when it is waiting for confirm)`,
+          ]
+        : [],
       async summary() {
         const s = await handle.result();
-        return `${formatSummary(s)}\n${s.partitions.length} partition(s) of ${s.target} restated from ${s.view}'s query.`;
+        if (s.unchanged && s.partitions.length === 0 && s.failed.length === 0) return formatSummary(s);
+        return (
+          `${formatSummary(s)}\n${s.partitions.length} partition(s) of ${s.target} restated from ${s.view}'s query.` +
+          (s.ingestionMayResumeAt
+            ? `\nIngestion into the view's source may resume since ${s.ingestionMayResumeAt}.`
+            : '')
+        );
       },
     };
   },

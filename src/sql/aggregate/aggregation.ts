@@ -10,7 +10,7 @@ const INNER_DATE = '__date';
 const innerMetric = (i: number): string => `__m${i}`;
 
 /** `<date expression> >= {range_start:Date} AND <date expression> < {range_end:Date}` */
-export function dateRangeFilter(shape: AggregationShape): string {
+export function dateRangeFilter(shape: Pick<AggregationShape, 'dateExpr'>): string {
   const date = renderExpression(shape.dateExpr);
   return `${date} >= {range_start:Date} AND ${date} < {range_end:Date}`;
 }

@@ -26,9 +26,10 @@ export interface FingerprintDayRow {
  * Per day of the range: the source rows whose date falls on it, the source parts holding them (named by the `_part`
  * virtual column) and those parts' metadata from `system.parts`. Reads only the date expression's columns. The parts
  * are looked up without `active`, so a part merged away while the query ran is still found; MergeTree sources only.
+ * The date expression is the job's, or a view restate's day of a source row (src/sql/view-restate/source-date.ts).
  */
 export function selectSourceFingerprintDays(
-  shape: AggregationShape,
+  shape: Pick<AggregationShape, 'dateExpr'>,
   source: TableRef,
   range: Pick<PartitionBounds, 'start' | 'end'>,
 ): Statement<FingerprintDayRow> {

@@ -87,3 +87,11 @@ export function selectRestateRowsOutside(build: ViewRestateBuild, partitionId: s
     params: partitionParams(build, partitionId),
   };
 }
+
+/** Which of `names` (lower case) are aggregate functions: a partition column computed by one maps no source row. */
+export function selectAggregateFunctions(names: string[]): Statement<{ name: string }> {
+  return {
+    query: 'SELECT name FROM system.functions WHERE is_aggregate = 1 AND has({names:Array(String)}, lower(name))',
+    params: { names: names.map((n) => n.toLowerCase()) },
+  };
+}

@@ -1,4 +1,10 @@
-import type { BackfillProgress, PartitionProgress, PauseState, SnapshotProgress } from '../../shared/progress';
+import type {
+  BackfillProgress,
+  IngestionPauseProgress,
+  PartitionProgress,
+  PauseState,
+  SnapshotProgress,
+} from '../../shared/progress';
 
 /**
  * Why an operator's command does not apply to a job as it stands, or undefined when it does. The Update
@@ -59,6 +65,36 @@ export function confirmRefusal(
     return `nothing to confirm: the snapshot was taken and inserts into ${snapshot.source} may resume`;
   }
   return undefined;
+}
+
+/**
+ * `confirm` to a view restate: refused unless it awaits a confirm it has not received yet (the partitions the live
+ * view writes no more into come first; the confirm is taken once they are done).
+ */
+export function restateConfirmRefusal(
+  phase: BackfillProgress['phase'],
+  ingestion: IngestionPauseProgress | undefined,
+  confirmed: boolean,
+): string | undefined {
+  if (!ingestion) {
+    return phase === 'planning'
+      ? 'nothing to confirm yet: the restate is still checking its plan'
+      : 'nothing to confirm: no partition of this restate needs ingestion paused';
+  }
+  const source = ingestion.source;
+  switch (ingestion.state) {
+    case 'restating-before-pause':
+      return (
+        `nothing to confirm yet: the partitions the live view writes no more into are restated first; ` +
+        `pause ingestion into ${source} and confirm once status says it is waiting for confirm`
+      );
+    case 'awaiting-confirm':
+      return confirmed ? `already confirmed: keep ingestion into ${source} paused` : undefined;
+    case 'restating':
+      return `already confirmed: restating ${ingestion.partitions.join(', ')}; keep ingestion into ${source} paused`;
+    case 'ingestion-may-resume':
+      return `nothing to confirm: ingestion into ${source} may resume`;
+  }
 }
 
 /** Throws `reason` (an Update validator's refusal) when there is one. */

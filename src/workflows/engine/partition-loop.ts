@@ -48,7 +48,8 @@ import type { PartitionTask } from '../../shared/partition-task';
 export interface PartitionLoopOptions<P extends PartitionPlan> {
   /**
    * The planned partitions. The loop runs, in the order of `progress.partitions`, every entry still `pending`
-   * whose id is among these (so a continued run passes the same list and skips what is done).
+   * whose id is among these (so a continued run passes the same list and skips what is done; a job that runs its
+   * partitions in stages passes each stage's).
    */
   partitions: readonly P[];
   /** The partition writer's task for one partition: how its shadow is built and swapped in. */
@@ -262,7 +263,9 @@ export class PartitionLoop {
     const inFlight: Promise<void>[] = [];
     try {
       for (const entry of progress.partitions) {
-        if (entry.state !== 'pending') continue;
+        // A partition of another stage of the job (see `partitions`) is left pending, without waiting for a slot.
+        const partition = planned.get(entry.id);
+        if (entry.state !== 'pending' || !partition) continue;
         const ready = () => state.hasSlot && !pause.paused;
         await condition(ready);
         await this.waitForCalm(options);
@@ -276,8 +279,7 @@ export class PartitionLoop {
           const partitions = packPartitions(progress.partitions, [...options.partitions]);
           return await options.continueAsNew({ progress: { ...progress, partitions: [] }, partitions });
         }
-        const partition = planned.get(entry.id);
-        if (partition) inFlight.push(this.runPartition(options, partition, entry));
+        inFlight.push(this.runPartition(options, partition, entry));
       }
       await Promise.all(inFlight);
     } catch (err) {

@@ -20,5 +20,5 @@ const { resolveViewRestateInput } = proxyLocalActivities<Activities>({
  */
 export async function describeViewRestateWorkflow(raw: ViewRestateInputRaw): Promise<ViewRestatePlan> {
   const input = await resolveViewRestateInput(raw);
-  return planViewRestate({ job: input.job, from: input.from, to: input.to });
+  return planViewRestate({ job: input.job, from: input.from, to: input.to, only: input.only });
 }

@@ -1,8 +1,19 @@
-import { log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+} from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PartitionPlan } from '../../shared/backfill-results';
 import type { ViewRestatePartitionTask } from '../../shared/partition-task';
-import { pendingPartitions } from '../../shared/progress';
+import { confirmRestateUpdate } from '../../shared/messages';
+import { pendingPartitions, type IngestionPauseProgress } from '../../shared/progress';
+import { isoOfEpochSeconds } from '../../shared/epoch-seconds';
 import { qualifiedName } from '../../shared/table-ref';
 import type {
   ViewRestateInput,
@@ -13,8 +24,10 @@ import type {
 import { backupTableFor, shadowTableFor } from '../../shared/writer-tables';
 import { keepBackupFor } from '../engine/backup-retention-workflow';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from '../engine/job-run';
-import type { LoopCarry } from '../engine/partition-loop';
+import { packPartitions } from '../engine/carried-partitions';
 import { continueOntoCurrentBuild } from '../engine/continue-onto-current-build';
+import { refuseIf, restateConfirmRefusal } from '../engine/operator-refusals';
+import type { LoopCarry, PartitionLoop, PartitionLoopOptions } from '../engine/partition-loop';
 
 const { planViewRestate, dropShadow } = proxyActivities<Activities>(JOB_ACTIVITY_OPTIONS);
 const { resolveViewRestateInput } = proxyLocalActivities<Activities>(JOB_LOCAL_ACTIVITY_OPTIONS);
@@ -29,7 +42,8 @@ export interface ViewRestateCarry extends LoopCarry {
  * Restates an existing materialized view's target, partition by partition:
  * 1. plans: reads the view's stored query, its target and the server's profile, and refuses (by name, before
  *    anything is created) every partition of the run the live view can still write into (not entirely before the
- *    job's `writesEndBefore`);
+ *    job's `writesEndBefore`), unless the job says `ingestion: paused-by-operator`: then those partitions are
+ *    restated last, once the operator confirmed ingestion is paused (see `restateAroundConfirm`);
  * 2. rebuilds each partition through its one writer (src/workflows/engine/partition-writer.ts) with a
  *    `view-restate` build: the view's stored query over the source, filtered to the partition, into the writer's
  *    shadow; validated per target engine; the shrink guard (unless `allowShrink`); the live partition kept in
@@ -60,7 +74,7 @@ export async function viewRestateWorkflow(
     plan = carried.plan;
     partitions = loop.resume(carried.partitions);
   } else {
-    plan = await planViewRestate({ job, from: input.from, to: input.to });
+    plan = await planViewRestate({ job, from: input.from, to: input.to, only: input.only });
     partitions = plan.partitions;
     progress.phase = 'running';
     progress.target = qualifiedName(plan.target);
@@ -109,7 +123,7 @@ export async function viewRestateWorkflow(
     }
   };
 
-  await loop.run({
+  const options: PartitionLoopOptions<PartitionPlan> = {
     partitions,
     taskFor,
     ...jobLoopOptions(job, plan),
@@ -119,7 +133,9 @@ export async function viewRestateWorkflow(
       for (const partition of cancelled) await dropShadow(taskFor(partition));
       await keepBackup();
     },
-  });
+  };
+  if (plan.afterConfirm) await restateAroundConfirm(loop, options, plan, keepBackup);
+  else await loop.run(options);
   await keepBackup();
 
   const summary = loop.close<ViewRestateSummary>({
@@ -130,7 +146,82 @@ export async function viewRestateWorkflow(
     to: input.to,
     ...loop.outcome(),
     backup: progress.backup,
+    ...(plan.unchanged ? { unchanged: plan.unchanged } : {}),
+    ...(progress.ingestion?.mayResumeAt
+      ? { ingestionMayResumeAt: isoOfEpochSeconds(Math.floor(progress.ingestion.mayResumeAt / 1000)) }
+      : {}),
   });
   log.info('view restate completed', { partitions: summary.partitions.length });
   return summary;
+}
+
+/**
+ * The run of a restate with partitions the live view can still write into (`plan.afterConfirm`, `ingestion:
+ * paused-by-operator`): the other partitions first, while ingestion runs; then it waits, for days if need be, for
+ * the operator's `confirm` (an Update, refused when no confirm is awaited: `progress.ingestion.state`
+ * `awaiting-confirm`); then those partitions; then `ingestion-may-resume` and a log line saying so. A run
+ * continued as new carries every pending partition and `progress.ingestion`, and picks up where it stood.
+ */
+async function restateAroundConfirm(
+  loop: PartitionLoop,
+  options: PartitionLoopOptions<PartitionPlan>,
+  plan: ViewRestatePlan,
+  keepBackup: () => Promise<void>,
+): Promise<void> {
+  const { progress } = loop;
+  const open = new Set(plan.afterConfirm);
+  const ingestion: IngestionPauseProgress = (progress.ingestion ??= {
+    state: 'restating-before-pause',
+    source: qualifiedName(plan.source),
+    partitions: [...open],
+  });
+  let confirmed = ingestion.state === 'restating';
+  setHandler(
+    confirmRestateUpdate,
+    (): IngestionPauseProgress => {
+      confirmed = true;
+      return { ...ingestion, state: 'restating', confirmedAt: Date.now() };
+    },
+    { validator: () => refuseIf(restateConfirmRefusal(progress.phase, progress.ingestion, confirmed)) },
+  );
+  const all = options.partitions;
+  const stage = (taken: (p: PartitionPlan) => boolean): PartitionLoopOptions<PartitionPlan> => ({
+    ...options,
+    partitions: all.filter(taken),
+    // Every pending partition is carried, also those of the stage still to come.
+    continueAsNew: (carry) =>
+      options.continueAsNew({ ...carry, partitions: packPartitions(progress.partitions, [...all]) }),
+  });
+  const mayResume = (): void => {
+    ingestion.state = 'ingestion-may-resume';
+    ingestion.mayResumeAt = Date.now();
+    log.info(`ingestion into ${ingestion.source} may resume`, { partitions: ingestion.partitions });
+  };
+  try {
+    if (ingestion.state === 'restating-before-pause') {
+      await loop.run(stage((p) => !open.has(p.id)));
+      ingestion.state = 'awaiting-confirm';
+      progress.phase = 'waiting';
+      log.info('waiting for confirm: pause ingestion into the source', {
+        source: ingestion.source,
+        partitions: ingestion.partitions,
+      });
+      await condition(() => confirmed);
+      ingestion.state = 'restating';
+      ingestion.confirmedAt = Date.now();
+      progress.phase = 'running';
+    }
+    await loop.run(stage((p) => open.has(p.id)));
+  } catch (err) {
+    // A cancel while waiting touched none of those partitions; one while restating them let the swaps under way end.
+    if (isCancellation(err)) {
+      if (ingestion.state === 'awaiting-confirm') {
+        await CancellationScope.nonCancellable(keepBackup);
+        progress.phase = 'cancelled';
+      }
+      mayResume();
+    }
+    throw err;
+  }
+  mayResume();
 }
