@@ -24,6 +24,9 @@ function hashOfParts(parts: Iterable<string>): string {
     .slice(0, 16);
 }
 
+/** What a source fingerprint needs of a job: its date expression and the target's partition granularity. */
+export type FingerprintShape = Pick<AggregationShape, 'dateExpr' | 'granularity'>;
+
 /** Whether `source` is a MergeTree table: only its parts fingerprint what a build read. */
 export async function sourceHasParts(ch: ClickHouse, source: TableRef): Promise<boolean> {
   const [info] = await ch.rows(selectTableInfo(source));
@@ -49,7 +52,7 @@ export function emptySnapshot(): SourceSnapshot {
 
 /** The first statement {@link sourceFingerprintDays} sends for `range` (for the dry run's list of statements). */
 export function firstFingerprintRead(
-  shape: AggregationShape,
+  shape: FingerprintShape,
   source: TableRef,
   range: Pick<PartitionBounds, 'start' | 'end'>,
 ): Statement {
@@ -69,7 +72,7 @@ export function firstFingerprintRead(
  */
 export async function sourceFingerprintDays(
   ch: ClickHouse,
-  shape: AggregationShape,
+  shape: FingerprintShape,
   source: TableRef,
   range: Pick<PartitionBounds, 'start' | 'end'>,
 ): Promise<FingerprintDayRow[]> {
@@ -129,7 +132,7 @@ export async function sourceFingerprintDays(
 export async function sourceSnapshots(
   ch: ClickHouse,
   source: TableRef,
-  shape: AggregationShape,
+  shape: FingerprintShape,
   range: Pick<PartitionBounds, 'start' | 'end'>,
   hasParts?: boolean,
 ): Promise<Map<string, SourceSnapshot> | undefined> {

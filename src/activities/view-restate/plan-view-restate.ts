@@ -12,7 +12,6 @@ import { selectTableColumns, selectTableInfo } from '../../sql/engine/introspect
 import { selectDependentViews } from '../../sql/import/import';
 import { MAX_CHAIN_DEPTH } from '../import/plan-import';
 import { repointViewSelect, ViewRepointError } from '../../sql/import/repoint-view-select';
-import { selectSourceFingerprintDays } from '../../sql/aggregate/source-fingerprint';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import { selectAggregateFunctions, selectRestatePartitions, selectRestateView } from '../../sql/view-restate/restate';
 import { sourceDateOf, sourceDayOf, type SourceDate } from '../../sql/view-restate/source-date';
@@ -292,12 +291,7 @@ async function changesOf(
   const range = { start: partitions[0].start, end: partitions[partitions.length - 1].end };
   const granularity = build.partitionBy?.fn === 'toYYYYMMDD' ? 'day' : 'month';
   const snapshots = build.sourceDay
-    ? await sourceSnapshots(
-        ch,
-        source,
-        granularity,
-        selectSourceFingerprintDays({ dateExpr: build.sourceDay }, source, range),
-      )
+    ? await sourceSnapshots(ch, source, { dateExpr: build.sourceDay, granularity }, range)
     : undefined;
   const entries = await latestLedgerEntries(ch, ledger, target, first, last, dialect);
   const hash = restateDefinitionHash(source, build);

@@ -25,7 +25,6 @@ import { fingerprintColumns, insertLedgerRecord, type SwapContext } from '../eng
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { partitionRows, runStep, tableExists, validated, type SwapResult } from '../engine/step-runner';
 import { validationCheck } from '../engine/validation-check';
-import { selectSourceFingerprintDays } from '../../sql/aggregate/source-fingerprint';
 import { emptySnapshot, sourceSnapshots } from '../aggregate/source-fingerprint';
 
 /**
@@ -187,8 +186,7 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
   const sourceSnapshotOf = async (task: ViewRestatePartitionTask, b: ViewRestateBuild) => {
     if (!b.sourceDay) return undefined;
     const granularity = b.partitionBy?.fn === 'toYYYYMMDD' ? 'day' : 'month';
-    const days = selectSourceFingerprintDays({ dateExpr: b.sourceDay }, task.source, task.partition);
-    const snapshots = await sourceSnapshots(ch, task.source, granularity, days);
+    const snapshots = await sourceSnapshots(ch, task.source, { dateExpr: b.sourceDay, granularity }, task.partition);
     return snapshots && (snapshots.get(task.partition.id) ?? emptySnapshot());
   };
   const dialectRun = async (statements: Statement[], task: ViewRestatePartitionTask) => {

@@ -145,7 +145,7 @@ export interface SourceDayPartRow {
  * insert) is read too, so the caller sees it.
  */
 export function selectSourceDaysByPart(
-  shape: AggregationShape,
+  shape: Pick<AggregationShape, 'dateExpr'>,
   source: TableRef,
   range: Pick<PartitionBounds, 'start' | 'end'>,
   known: string[],
