@@ -19,6 +19,11 @@ export const ledgerHistoryInputSchema = z
       .regex(/^\d{6}(\d{2})?$/, refusing('is not a partition id, YYYYMM or YYYYMMDD'))
       .optional(),
     limit: z.number().int().positive().max(10_000).default(100),
+    /**
+     * On a self-managed replicated cluster with the target in an `Atomic` database: the cluster the ledger is synced
+     * on before it is read, when the server is listed in more than one (the job's `cluster:`, see docs/clusters.md).
+     */
+    cluster: plainName.optional(),
   })
   .strict();
 export type LedgerHistoryWorkflowInput = z.infer<typeof ledgerHistoryInputSchema>;

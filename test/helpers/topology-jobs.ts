@@ -82,7 +82,8 @@ export const importJob = importJobSchema.parse({
 });
 
 const byHost: TableRef = { database: 'default', name: 'events_by_host' };
-const importPlan: ImportPlan = {
+/** The import job's plan: one batch (January) of `default.events_history`, one view target. */
+export const importPlan: ImportPlan = {
   source: { database: 'default', name: 'events_history' },
   target: source,
   checkpoint: 1_706_745_600_000_000,

@@ -15,6 +15,7 @@ import { dialectOf } from '../../src/sql/engine/server-dialect';
 import { runPartition, scriptedClickHouse, type SentStatement } from '../helpers/scripted-clickhouse';
 import { importTask, PARTITION, viewJob, viewTask } from '../helpers/topology-jobs';
 import { backupTableFor, shadowTableFor } from '../../src/shared/writer-tables';
+import { withViewTargets } from '../helpers/view-target-profiles';
 
 /**
  * Statement-level tests of view, view-snapshot, import and view-restate jobs on topologies 1 (one shard, N
@@ -26,30 +27,6 @@ const recorded = (name: string): ServerProfile =>
   JSON.parse(
     readFileSync(path.resolve(__dirname, '../fixtures/server-profiles', `${name}.json`), 'utf8'),
   ) as ServerProfile;
-
-/** The recorded profile with the view jobs' targets (they exist, replicated, as a cluster requires). */
-function withViewTargets(server: ServerProfile): ServerProfile {
-  const cluster = server.cluster!;
-  const engineOf = (table: string, order: string) =>
-    cluster.databaseEngine === 'Atomic'
-      ? `ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/default/${table}', '{replica}') ` +
-        `PARTITION BY toYYYYMM(${order}) ORDER BY ${order} SETTINGS index_granularity = 8192`
-      : `ReplicatedSummingMergeTree('/clickhouse/tables/{uuid}/{shard}', '{replica}') ` +
-        `PARTITION BY toYYYYMM(${order}) ORDER BY ${order} SETTINGS index_granularity = 8192`;
-  const extra = {
-    'default.events_hourly': engineOf('events_hourly', 'hour'),
-    'default.events_by_host': engineOf('events_by_host', 'host'),
-    'default.daily': engineOf('daily', 'day'),
-  };
-  return {
-    ...server,
-    tableEngines: {
-      ...server.tableEngines,
-      ...Object.fromEntries(Object.keys(extra).map((t) => [t, 'ReplicatedSummingMergeTree'])),
-    },
-    cluster: { ...cluster, engines: { ...cluster.engines, ...extra } },
-  };
-}
 
 const CLUSTERS = [
   ['replicated-cluster (Atomic, ON CLUSTER main)', withViewTargets(recorded('replicated-cluster'))],

@@ -21,6 +21,7 @@ const PRIVILEGES = [
   { privilege: 'TRUNCATE', aliases: ['TRUNCATE TABLE'], parent_group: 'ALL' },
   { privilege: 'SYSTEM', aliases: [], parent_group: 'ALL' },
   { privilege: 'SYSTEM SYNC REPLICA', aliases: ['SYNC REPLICA'], parent_group: 'SYSTEM' },
+  { privilege: 'CLUSTER', aliases: [], parent_group: 'ALL' },
 ];
 
 const source = { database: 'raw', name: 'events' };
@@ -91,5 +92,33 @@ describe('grants a job needs', () => {
     expect(privileges('aggregate', 'cloud')).toContain('SYSTEM SYNC REPLICA');
     expect(privileges('view', 'single-server')).not.toContain('SYSTEM SYNC REPLICA');
     expect(privileges('import', 'replicated-cluster')).toContain('SYSTEM SYNC REPLICA');
+  });
+
+  it('asks a replicated cluster, and no other topology, for the global CLUSTER privilege of ON CLUSTER statements', () => {
+    const needed = neededGrants('view', source, target, 'replicated-cluster');
+    expect(needed.filter((n) => n.privilege === 'CLUSTER')).toEqual([
+      {
+        privilege: 'CLUSTER',
+        on: '*.*',
+        why: 'ON CLUSTER statements: DDL in an Atomic database, the syncs of every replica, KILL QUERY',
+      },
+    ]);
+    for (const topology of ['single-server', 'cloud', 'embedded'] as const) {
+      expect(neededGrants('view', source, target, topology).map((n) => n.privilege)).not.toContain('CLUSTER');
+    }
+    // A user with every privilege on the job's databases, but none global: CLUSTER alone is missing, granted on *.*.
+    const onDatabases = [
+      'GRANT SELECT ON raw.events TO backfill',
+      'GRANT SELECT, INSERT, CREATE, DROP, TRUNCATE, ALTER, SYSTEM SYNC REPLICA ON agg.* TO backfill',
+    ];
+    const missing = missingGrants(needed, onDatabases, PRIVILEGES);
+    expect(missing.map((n) => `${n.privilege} ON ${n.on}`)).toEqual(['CLUSTER ON *.*']);
+    expect(grantStatements(missing, 'backfill')).toEqual(['GRANT CLUSTER ON *.* TO backfill']);
+    // CLUSTER granted globally (or ALL): nothing missing; granted on a database only, it does not count.
+    expect(missingGrants(needed, [...onDatabases, 'GRANT CLUSTER ON *.* TO backfill'], PRIVILEGES)).toEqual([]);
+    expect(missingGrants(needed, ['GRANT ALL ON *.* TO backfill'], PRIVILEGES)).toEqual([]);
+    expect(
+      missingGrants(needed, [...onDatabases, 'GRANT CLUSTER ON agg.* TO backfill'], PRIVILEGES).map((n) => n.privilege),
+    ).toEqual(['CLUSTER']);
   });
 });

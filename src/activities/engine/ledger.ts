@@ -15,7 +15,8 @@ import {
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import type { ActivityDeps } from './deps';
 import { runDdl, runStatement } from './cluster-ddl';
-import { isUnknownTable } from './errors';
+import { isUnknownTable, JobSpecError } from './errors';
+import { detectServerProfile } from './server-profile';
 import { jobDefinitionHash } from './job-definition-hash';
 import { tableExists, type BuildResult, type SwapResult } from './step-runner';
 import { tableResolver } from './table-resolver';
@@ -221,6 +222,29 @@ export async function recordSwap(
   log.info('swap recorded in the ledger', { partition: task.partition.id, vouched: fingerprint !== undefined, note });
 }
 
+/**
+ * The dialect a read of the ledger outside a job (`history`, `report`) uses, from the server's profile: on a
+ * replicated cluster the ledger is synced on every replica first, on Cloud read with sequential consistency, as the
+ * plan reads it. A replicated cluster whose cluster is unclear (the server listed in several) is refused, asking
+ * for `--cluster`, rather than read through one replica.
+ */
+async function ledgerReadDialect(
+  ch: ClickHouse,
+  target: TableRef,
+  ledger: TableRef,
+  cluster: string | undefined,
+): Promise<ServerDialect> {
+  const server = await detectServerProfile(ch, [target, ledger], { target, cluster });
+  if (server.topology === 'replicated-cluster' && !server.cluster) {
+    throw new JobSpecError(
+      'cluster',
+      `the server is a replicated cluster and it is unclear which cluster database ${target.database} lives on: ` +
+        `name it with --cluster <name> (one of ${server.clusters.map((c) => c.name).join(', ')}), see docs/clusters.md`,
+    );
+  }
+  return dialectOf(server);
+}
+
 export interface LedgerHistory {
   target: TableRef;
   ledger: TableRef;
@@ -237,10 +261,13 @@ export function ledgerActivities({ clickhouse: ch }: ActivityDeps) {
     async readLedgerHistory(input: LedgerHistoryWorkflowInput): Promise<LedgerHistory> {
       const target = (await tableResolver(ch))(input.target);
       const ledger = { database: target.database, name: input.ledger };
+      // Read as the plan reads it: rows recorded through another node are seen (see latestLedgerEntries).
+      const dialect = await ledgerReadDialect(ch, target, ledger, input.cluster);
       const entries = await readLedger(
         ch,
         ledger,
-        selectLedgerHistory(ledger, target.name, input.partition, input.limit),
+        dialect.consistentRead(selectLedgerHistory(ledger, target.name, input.partition, input.limit)),
+        dialect,
       );
       return { target, ledger, entries };
     },

@@ -14,7 +14,10 @@ export interface NeededGrant {
  * through `s3`/`url`/`file`, whose READ grant is not checked here); in the target's database, where the
  * shadows and backups live, SELECT, INSERT, CREATE TABLE, DROP TABLE, TRUNCATE and ALTER DELETE (REPLACE, ATTACH
  * and DROP PARTITION); for view and import jobs also ALTER MOVE PARTITION, CREATE VIEW and DROP VIEW; on Cloud
- * and on a replicated cluster SYSTEM SYNC REPLICA (reads after writes on another replica).
+ * and on a replicated cluster SYSTEM SYNC REPLICA (reads after writes on another replica); on a replicated cluster
+ * also the global `CLUSTER` privilege, which a server requires of `ON CLUSTER` statements when
+ * `access_control_improvements.on_cluster_queries_require_cluster_grant` is on: the DDL in an `Atomic` database, and
+ * in either database engine the syncs of every replica and `KILL QUERY` (`SYSTEM SYNC REPLICA ON CLUSTER`).
  */
 export function neededGrants(
   kind: 'aggregate' | 'view' | 'import',
@@ -40,12 +43,21 @@ export function neededGrants(
     );
   }
   if (topology === 'cloud') {
-    needed.push({ privilege: 'SYSTEM SYNC REPLICA', on: db, why: 'bring the replica that runs a partition ALTER up to date' });
+    needed.push({
+      privilege: 'SYSTEM SYNC REPLICA',
+      on: db,
+      why: 'bring the replica that runs a partition ALTER up to date',
+    });
   } else if (topology === 'replicated-cluster') {
     needed.push({
       privilege: 'SYSTEM SYNC REPLICA',
       on: db,
       why: 'sync every replica after a fill, before a partition ALTER and before a ledger read',
+    });
+    needed.push({
+      privilege: 'CLUSTER',
+      on: '*.*',
+      why: 'ON CLUSTER statements: DDL in an Atomic database, the syncs of every replica, KILL QUERY',
     });
   }
   return needed;

@@ -38,45 +38,52 @@ export function registerHistoryCommand(program: Command): void {
     .option('--partition <id>', 'only this partition (YYYYMM or YYYYMMDD)')
     .option('--ledger <table>', "the ledger table in the target's database (the job's ledger.table)")
     .option('--limit <n>', 'at most this many rows', '100')
+    .option('--cluster <name>', "on a replicated cluster listing the server in several: the job's cluster")
     .option('--json', 'print the rows as JSON')
-    .action(async (target: string, options: { partition?: string; ledger?: string; limit: string; json?: boolean }) => {
-      const parsed = ledgerHistoryInputSchema.safeParse({
-        target,
-        partition: options.partition,
-        ledger: options.ledger,
-        limit: Number(options.limit),
-      });
-      if (!parsed.success) throw new CliError(`invalid history input:\n${describeIssues(parsed.error)}`);
-      const client = await connectTemporalClient();
-      const history = await askWorker<typeof ledgerHistoryWorkflow>(client, 'ledgerHistoryWorkflow', [parsed.data], {
-        idPrefix: 'ledger-history',
-        what: 'history',
-        executionTimeout: '5m',
-      });
-      if (options.json) {
-        console.log(JSON.stringify(history, null, 2));
-        return;
-      }
-      const ledger = qualifiedName(history.ledger);
-      const of = options.partition ? ` partition ${options.partition}` : '';
-      console.log(`${ledger} on ${qualifiedName(history.target)}${of}: ${history.entries.length} rows, newest first`);
-      if (history.entries.length === 0) return;
-      console.log(
-        textTable(
-          [
-            'swapped at (UTC)',
-            'partition',
-            'build',
-            'action',
-            'source rows',
-            'target rows',
-            'job definition',
-            'writer',
-            'vouches',
-          ],
-          history.entries.map(historyRow),
-          0,
-        ),
-      );
-    });
+    .action(
+      async (
+        target: string,
+        options: { partition?: string; ledger?: string; limit: string; cluster?: string; json?: boolean },
+      ) => {
+        const parsed = ledgerHistoryInputSchema.safeParse({
+          target,
+          partition: options.partition,
+          ledger: options.ledger,
+          limit: Number(options.limit),
+          cluster: options.cluster,
+        });
+        if (!parsed.success) throw new CliError(`invalid history input:\n${describeIssues(parsed.error)}`);
+        const client = await connectTemporalClient();
+        const history = await askWorker<typeof ledgerHistoryWorkflow>(client, 'ledgerHistoryWorkflow', [parsed.data], {
+          idPrefix: 'ledger-history',
+          what: 'history',
+          executionTimeout: '5m',
+        });
+        if (options.json) {
+          console.log(JSON.stringify(history, null, 2));
+          return;
+        }
+        const ledger = qualifiedName(history.ledger);
+        const of = options.partition ? ` partition ${options.partition}` : '';
+        console.log(`${ledger} on ${qualifiedName(history.target)}${of}: ${history.entries.length} rows, newest first`);
+        if (history.entries.length === 0) return;
+        console.log(
+          textTable(
+            [
+              'swapped at (UTC)',
+              'partition',
+              'build',
+              'action',
+              'source rows',
+              'target rows',
+              'job definition',
+              'writer',
+              'vouches',
+            ],
+            history.entries.map(historyRow),
+            0,
+          ),
+        );
+      },
+    );
 }

@@ -14,7 +14,13 @@ const READERS = 8;
 
 /** What a job's input tells the report, whatever its kind (each field read only when present). */
 interface JobInputSeen {
-  job?: { kind?: string; source?: { table?: string }; target?: { table?: string }; ledger?: { table?: string } };
+  job?: {
+    kind?: string;
+    source?: { table?: string };
+    target?: { table?: string };
+    ledger?: { table?: string };
+    cluster?: string;
+  };
   from?: string;
   to?: string;
 }
@@ -82,7 +88,7 @@ export async function gatherJobReport(client: Client, workflowId: string): Promi
 
   const target = input.job?.target?.table;
   const ledger = target
-    ? await ledgerRowsOf(client, target, input.job?.ledger?.table, workflowId)
+    ? await ledgerRowsOf(client, target, input.job?.ledger?.table, workflowId, input.job?.cluster)
     : { rows: new Map(), note: 'the job names no target table: no ledger to read' };
   for (const p of partitions.values()) p.ledger = ledger.rows.get(p.partition);
 

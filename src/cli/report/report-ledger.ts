@@ -9,19 +9,21 @@ const LEDGER_ROWS = 10_000;
 
 /**
  * The ledger rows `writer` (the job's workflow id) recorded on `target`, by partition (its newest per partition),
- * read on the worker as `history` reads them; or why they could not be read.
+ * read on the worker as `history` reads them (on a cluster synced first, on the job's `cluster`); or why they could
+ * not be read.
  */
 export async function ledgerRowsOf(
   client: Client,
   target: string,
   ledger: string | undefined,
   writer: string,
+  cluster?: string,
 ): Promise<{ rows: Map<string, LedgerEntry>; note?: string }> {
   try {
     const history = await askWorker<typeof ledgerHistoryWorkflow>(
       client,
       'ledgerHistoryWorkflow',
-      [{ target, ...(ledger ? { ledger } : {}), limit: LEDGER_ROWS }],
+      [{ target, ...(ledger ? { ledger } : {}), ...(cluster ? { cluster } : {}), limit: LEDGER_ROWS }],
       { idPrefix: 'ledger-history', what: 'history', executionTimeout: '5m' },
     );
     const rows = new Map<string, LedgerEntry>();
