@@ -3,15 +3,14 @@ import { viewJobSchema, type ViewJobInput } from '../../src/shared/job-spec';
 import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../../src/sql/engine/partition-ops';
 import { selectActivePartitions } from '../../src/sql/snapshot/snapshot';
 import {
-  createLiveView,
   insertNullFill,
   insertViewRange,
-  liveViewSelect,
   selectViewPartitions,
   selectViewSourceTotals,
   viewShape,
   type ViewShape,
 } from '../../src/sql/view/view';
+import { createLiveQueryView, liveViewQuerySelect, shorthandViewQuery } from '../../src/sql/view/view-sql';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
 import type { TableRef } from '../../src/shared/table-ref';
 
@@ -74,15 +73,15 @@ describe('the view and the fill of a snapshot job: no cutoff', () => {
   const shape = shapeOf();
 
   it('the view reads every row: no WHERE at all', () => {
-    expect(liveViewSelect(shape, source, undefined)).toBe(
+    expect(liveViewQuerySelect(shorthandViewQuery(shape, source), undefined)).toBe(
       [
         'SELECT toStartOfHour(`timestamp`) AS `hour`, `project` AS `project`, count() AS `count`',
         'FROM `raw`.`pypi`',
         'GROUP BY `hour`, `project`',
       ].join('\n'),
     );
-    expect(createLiveView(shape, view, source, target, undefined).query).toBe(
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS \`agg\`.\`pypi_hourly_mv\` TO \`agg\`.\`pypi_hourly\`\nAS ${liveViewSelect(shape, source, undefined)}`,
+    expect(createLiveQueryView(shorthandViewQuery(shape, source), view, target, undefined).query).toBe(
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS \`agg\`.\`pypi_hourly_mv\` TO \`agg\`.\`pypi_hourly\`\nAS ${liveViewQuerySelect(shorthandViewQuery(shape, source), undefined)}`,
     );
   });
 
@@ -116,8 +115,12 @@ describe('the view and the fill of a snapshot job: no cutoff', () => {
     const timed = viewShape(
       viewJobSchema.parse({ ...snapshotJob, source: { table: 'raw.pypi', timeColumn: 'timestamp' }, cutoff: 'auto' }),
     );
-    expect(() => liveViewSelect(shape, source, 1_734_426_000)).toThrow(/^refusing to render a cutoff/);
-    expect(() => liveViewSelect(timed, source, undefined)).toThrow(/^refusing to render a cutoff/);
+    expect(() => liveViewQuerySelect(shorthandViewQuery(shape, source), 1_734_426_000)).toThrow(
+      /^refusing to render a cutoff/,
+    );
+    expect(() => liveViewQuerySelect(shorthandViewQuery(timed, source), undefined)).toThrow(
+      /^refusing to render a cutoff/,
+    );
     expect(() => insertViewRange(timed, source, shadow, '202402', undefined)).toThrow(/^refusing to render a cutoff/);
     expect(() => selectViewSourceTotals(timed, source, '202402', undefined)).toThrow(/^refusing to render a cutoff/);
   });
@@ -164,8 +167,8 @@ describe('hostile strings never reach the SQL text of a snapshot job', () => {
         [
           notRefused(() => createTableLike(snapshot, t), refusal),
           notRefused(() => attachPartitionFrom(snapshot, t, '202401'), refusal),
-          notRefused(() => createLiveView(shape, view, t, target, undefined), refusal),
-          notRefused(() => createLiveView(shape, t, source, target, undefined), refusal),
+          notRefused(() => createLiveQueryView(shorthandViewQuery(shape, t), view, target, undefined), refusal),
+          notRefused(() => createLiveQueryView(shorthandViewQuery(shape, source), t, target, undefined), refusal),
         ].filter((outcome) => outcome !== undefined),
       ),
     );

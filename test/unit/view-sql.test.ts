@@ -1,24 +1,26 @@
 import type { Statement } from '../../src/clickhouse/statement';
 import { viewJobSchema, type ViewJobInput } from '../../src/shared/job-spec';
 import {
-  createLiveView,
   createNullFillTable,
   createNullFillView,
-  createViewTarget,
   dropViewIfExists,
   insertNullFill,
   insertViewRange,
-  liveViewSelect,
   movePartitionTo,
   selectExpression,
   selectViewDefinition,
-  selectViewOutput,
   selectViewPartitions,
   selectViewSourceTotals,
   selectViewTableTotals,
   viewShape,
   type ViewShape,
 } from '../../src/sql/view/view';
+import {
+  createLiveQueryView,
+  createViewQueryTarget,
+  liveViewQuerySelect,
+  shorthandViewQuery,
+} from '../../src/sql/view/view-sql';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
 import type { TableRef } from '../../src/shared/table-ref';
 
@@ -46,9 +48,8 @@ const CUTOFF = 1_734_426_000; // 2024-12-17T09:00:00Z
 /** Every statement that takes its tables as parameters, for properties that must hold of all of them. */
 function parameterised(shape: ViewShape, tables = { source, target, shadow, nullTable, view }, id = '202402') {
   return {
-    selectViewOutput: selectViewOutput(shape, tables.source),
     selectExpression: selectExpression(shape.groupBy[0].expr, 'hour', tables.source),
-    createViewTarget: createViewTarget(shape, tables.source, tables.target),
+    createViewTarget: createViewQueryTarget(shorthandViewQuery(shape, source), tables.target),
     selectViewPartitions: selectViewPartitions(shape, tables.source, CUTOFF),
     insertViewRange: insertViewRange(shape, tables.source, tables.shadow, id, CUTOFF),
     createNullFillTable: createNullFillTable(shape, tables.nullTable, tables.source),
@@ -65,13 +66,13 @@ const placeholders = (query: string): string[] => [...query.matchAll(/\{(\w+):[^
 describe('the live view', () => {
   const shape = shapeOf();
 
-  it("is the view's SELECT over rows from the cutoff on, the cutoff a checked integer literal", () => {
-    expect(liveViewSelect(shape, source, CUTOFF)).toBe(
+  it("is the structured form's SELECT with the SQL path's cutoff added to its WHERE, a checked integer literal", () => {
+    expect(liveViewQuerySelect(shorthandViewQuery(shape, source), CUTOFF)).toBe(
       [
         'SELECT toStartOfHour(`timestamp`) AS `hour`, `project` AS `project`, ' +
           'countState() AS `count`, uniqState(`installer`) AS `installers`',
         'FROM `raw`.`pypi`',
-        `WHERE ((\`size\` > 0)) AND (\`timestamp\` >= toDateTime(${CUTOFF}))`,
+        `WHERE ((\`size\` > 0)) AND \`timestamp\` >= toDateTime(${CUTOFF})`,
         'GROUP BY `hour`, `project`',
       ].join('\n'),
     );
@@ -79,7 +80,7 @@ describe('the live view', () => {
 
   it('stores plain count()/sum() into a SummingMergeTree', () => {
     const summing = shapeOf({ target: { table: 'agg.t', engine: 'SummingMergeTree' }, aggregates: { n: 'count()' } });
-    expect(liveViewSelect(summing, source, CUTOFF)).toContain('count() AS `n`');
+    expect(liveViewQuerySelect(shorthandViewQuery(summing, source), CUTOFF)).toContain('count() AS `n`');
   });
 
   it('reads a source column an aggregate is named after (bytes: sum(bytes)) qualified, so the alias cannot capture it', () => {
@@ -89,11 +90,11 @@ describe('the live view', () => {
       aggregates: { bytes: 'sum(bytes)', timestamp: 'count()' },
       where: 'bytes > 0',
     });
-    expect(liveViewSelect(named, source, CUTOFF)).toBe(
+    expect(liveViewQuerySelect(shorthandViewQuery(named, source), CUTOFF)).toBe(
       [
         'SELECT toDate(`pypi`.`timestamp`) AS `day`, sum(`pypi`.`bytes`) AS `bytes`, count() AS `timestamp`',
         'FROM `raw`.`pypi`',
-        `WHERE ((\`pypi\`.\`bytes\` > 0)) AND (\`pypi\`.\`timestamp\` >= toDateTime(${CUTOFF}))`,
+        `WHERE ((\`pypi\`.\`bytes\` > 0)) AND \`pypi\`.\`timestamp\` >= toDateTime(${CUTOFF})`,
         'GROUP BY `day`',
       ].join('\n'),
     );
@@ -107,15 +108,15 @@ describe('the live view', () => {
   });
 
   it('is created IF NOT EXISTS, TO the target, with no parameter (a view stores its text)', () => {
-    const create = createLiveView(shape, view, source, target, CUTOFF);
+    const create = createLiveQueryView(shorthandViewQuery(shape, source), view, target, CUTOFF);
     expect(create.query).toBe(
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS \`agg\`.\`pypi_hourly_mv\` TO \`agg\`.\`pypi_hourly\`\nAS ${liveViewSelect(shape, source, CUTOFF)}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS \`agg\`.\`pypi_hourly_mv\` TO \`agg\`.\`pypi_hourly\`\nAS ${liveViewQuerySelect(shorthandViewQuery(shape, source), CUTOFF)}`,
     );
     expect(create.params).toEqual({});
   });
 
   it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53])('refuses to render cutoff %p', (cutoff) => {
-    expect(() => liveViewSelect(shape, source, cutoff)).toThrow(/^refusing to render cutoff/);
+    expect(() => liveViewQuerySelect(shorthandViewQuery(shape, source), cutoff)).toThrow(/^refusing to render cutoff/);
   });
 
   it('is compared with an existing view through parameters only', () => {
@@ -154,7 +155,7 @@ describe('the fill of one partition', () => {
     );
     const copy = createNullFillView(shape, { database: 'agg', name: 'x_mv' }, nullTable, shadow).query;
     expect(copy.split('\n')[0]).toBe('CREATE MATERIALIZED VIEW `agg`.`x_mv` TO `agg`.`pypi_hourly_v2_202402_0badcafe`');
-    expect(copy).toContain('FROM `agg`.`pypi_hourly_v2_202402_0badcafe_null`\nWHERE ((`size` > 0))\n');
+    expect(copy).toContain('FROM `agg`.`pypi_hourly_v2_202402_0badcafe_null`\nWHERE (`size` > 0)\n');
     expect(insertNullFill(shape, source, nullTable, '202402', CUTOFF).query).toContain(
       'SELECT `timestamp`, `project`, `installer`, `size` FROM {source_db:Identifier}.{source:Identifier}',
     );
@@ -232,9 +233,9 @@ describe('hostile strings never reach the SQL text of a view job', () => {
       ];
       return bad.flatMap((t) =>
         [
-          notRefused(() => createLiveView(shape, t, source, target, CUTOFF), refusal),
-          notRefused(() => createLiveView(shape, view, t, target, CUTOFF), refusal),
-          notRefused(() => createLiveView(shape, view, source, t, CUTOFF), refusal),
+          notRefused(() => createLiveQueryView(shorthandViewQuery(shape, source), t, target, CUTOFF), refusal),
+          notRefused(() => createLiveQueryView(shorthandViewQuery(shape, t), view, target, CUTOFF), refusal),
+          notRefused(() => createLiveQueryView(shorthandViewQuery(shape, source), view, t, CUTOFF), refusal),
           notRefused(() => createNullFillView(shape, t, nullTable, shadow), refusal),
           notRefused(() => createNullFillView(shape, view, t, shadow), refusal),
           notRefused(() => createNullFillView(shape, view, nullTable, t), refusal),
@@ -255,11 +256,11 @@ describe('hostile strings never reach the SQL text of a view job', () => {
       ];
       return shapes.flatMap((bad) =>
         [
-          notRefused(() => liveViewSelect(bad, source, CUTOFF), refusal),
+          notRefused(() => liveViewQuerySelect(shorthandViewQuery(bad, source), CUTOFF), refusal),
           notRefused(() => insertViewRange(bad, source, shadow, '202402', CUTOFF), refusal),
           // The others render a part of the names: each refuses or leaves the string out.
           ...Object.entries({
-            createViewTarget: () => createViewTarget(bad, source, target),
+            createViewTarget: () => createViewQueryTarget(shorthandViewQuery(bad, source), target),
             createNullFillView: () => createNullFillView(bad, view, nullTable, shadow),
             selectViewPartitions: () => selectViewPartitions(bad, source, CUTOFF),
             createNullFillTable: () => createNullFillTable(bad, nullTable, source),
@@ -287,8 +288,14 @@ describe('hostile strings never reach the SQL text of a view job', () => {
         where: { kind: 'binary', op: '>', left: { kind: 'column', name: 'size' }, right: { kind: 'number', text: h } },
       };
       return [
-        notRefused(() => liveViewSelect(badFunction, source, CUTOFF), /^refusing to render function name/),
-        notRefused(() => liveViewSelect(badNumber, source, CUTOFF), /^refusing to render number/),
+        notRefused(
+          () => liveViewQuerySelect(shorthandViewQuery(badFunction, source), CUTOFF),
+          /^refusing to render function name/,
+        ),
+        notRefused(
+          () => liveViewQuerySelect(shorthandViewQuery(badNumber, source), CUTOFF),
+          /^refusing to render number/,
+        ),
         notRefused(() => selectViewPartitions(badNumber, source, CUTOFF), /^refusing to render number/),
       ].filter((outcome) => outcome !== undefined);
     });

@@ -9,14 +9,15 @@ import { selectTableInfo } from '../../sql/engine/introspection';
 import { attachPartitionFrom } from '../../sql/engine/partition-ops';
 import { selectActivePartitions } from '../../sql/snapshot/snapshot';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
-import { createLiveView, createViewTarget, liveViewSelect, selectViewDefinition, viewShape } from '../../sql/view/view';
+import { selectViewDefinition, viewShape } from '../../sql/view/view';
+import { createLiveQueryView, createViewQueryTarget, liveViewQuery, liveViewQuerySelect } from '../../sql/view/view-sql';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { runDdl, runStatement } from '../engine/cluster-ddl';
-import { checkViewJob, describePartitions, viewMatches, viewPartitions } from '../view/plan-view';
+import { checkViewJob, describePartitions, viewMatchesSelect, viewPartitions } from '../view/plan-view';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
 import type { DescribedStatement } from '../../shared/described-statement';
@@ -92,7 +93,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
         `viewSnapshotWorkflow takes cutoff: snapshot jobs; a job with cutoff ${job.cutoff} runs as viewBackfillWorkflow`,
       );
     }
-    const { shape, tables, targetExisted } = await checkViewJob(ch, job);
+    const { tables, targetExisted } = await checkViewJob(ch, job);
     const [info] = await ch.rows(selectTableInfo(tables.source));
     if (!isMergeTreeFamily(info.engine)) {
       throw new JobSpecError(
@@ -102,7 +103,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       );
     }
     const [existing] = await ch.rows(
-      selectViewDefinition(tables.view, liveViewSelect(shape, tables.source, undefined)),
+      selectViewDefinition(tables.view, liveViewQuerySelect(liveViewQuery(job, tables.source), undefined)),
     );
     if (existing) {
       throw new JobSpecError(
@@ -178,6 +179,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
     async describeViewSnapshot({ job }: { job: ViewJob }): Promise<SnapshotDescription> {
       const planned = await plan({ job, tag: DESCRIBED_WRITER_TAG });
       const shape = viewShape(job);
+      const vq = liveViewQuery(job, planned.source);
       const dialect = dialectOf(planned.server);
       const sourcePartitions = await activePartitions(ch, planned.source, dialect);
       // The partitions the snapshot will hold: the source's now (a snapshot is its copy).
@@ -194,11 +196,8 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
         ...snapshot.afterAttach.map((st) => ({ step: 'snapshot', ...st })),
         ...(planned.targetExisted || !dialect.createsTarget
           ? []
-          : [{ step: 'create the target', ...createViewTarget(shape, planned.source, planned.target) }]),
-        {
-          step: 'create the view',
-          ...dialect.ddl(createLiveView(shape, planned.view, planned.source, planned.target, undefined)),
-        },
+          : [{ step: 'create the target', ...createViewQueryTarget(vq, planned.target) }]),
+        { step: 'create the view', ...dialect.ddl(createLiveQueryView(vq, planned.view, planned.target, undefined)) },
         ...describePartitions(
           job,
           { source: planned.snapshot, target: planned.target, server: planned.server },
@@ -267,9 +266,9 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
      * legitimately have grown since: inserts may resume once the view exists).
      */
     async createSnapshotView({ job, plan: p, rows }: CreateSnapshotViewInput): Promise<SnapshotOutcome> {
-      const shape = viewShape(job);
-      const tables = { ...p, cutoff: undefined };
-      if (await viewMatches(ch, shape, tables)) return { ok: true, rows };
+      const vq = liveViewQuery(job, p.source);
+      const matches = () => viewMatchesSelect(ch, liveViewQuerySelect(vq, undefined), p);
+      if (await matches()) return { ok: true, rows };
       const now = await sourceRows(p);
       if (now !== rows) {
         return {
@@ -279,10 +278,10 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       }
       const dialect = dialectOf(p.server);
       // On a cluster the target exists on every replica (the plan refuses it otherwise): only the view is created.
-      if (dialect.createsTarget) await ch.exec(createViewTarget(shape, p.source, p.target));
-      await runDdl(ch, dialect.ddl(createLiveView(shape, p.view, p.source, p.target, undefined)), dialect);
+      if (dialect.createsTarget) await ch.exec(createViewQueryTarget(vq, p.target));
+      await runDdl(ch, dialect.ddl(createLiveQueryView(vq, p.view, p.target, undefined)), dialect);
       // Another writer may have created a view of that name in between: ours must be the one there.
-      if (!(await viewMatches(ch, shape, tables))) throw new Error(`${qualifiedName(p.view)} vanished`);
+      if (!(await matches())) throw new Error(`${qualifiedName(p.view)} vanished`);
       await onStep?.('view:created', qualifiedName(p.view));
       log.info('view created; inserts may resume', { view: qualifiedName(p.view), source: qualifiedName(p.source) });
       return { ok: true, rows };

@@ -15,6 +15,7 @@ import {
   selectViewQueryPartitions,
   viewQuery,
   viewQueryPartitionKey,
+  type TimedViewQuery,
   type ViewQuery,
 } from '../../sql/view/view-sql';
 import { selectPartitionRowsBetween } from '../../sql/engine/partition-ops';
@@ -67,7 +68,7 @@ function checkCreateViewNames(job: ViewJob, tables: { view: TableRef; target: Ta
 async function checkSelectAst(
   ch: ClickHouse,
   job: ViewJob,
-  vq: ViewQuery,
+  vq: TimedViewQuery,
   resolve: (name: string) => TableRef,
   source: TableRef,
 ): Promise<void> {
@@ -197,7 +198,7 @@ async function checkExistingQueryTarget(
 export async function checkViewQueryJob(
   ch: ClickHouse,
   job: ViewJob,
-  vq: ViewQuery,
+  vq: TimedViewQuery,
   resolve: (name: string) => TableRef,
   tables: { source: TableRef; target: TableRef; view: TableRef },
 ): Promise<{ columns: string[]; targetExisted: boolean }> {
@@ -223,7 +224,7 @@ export async function checkViewQueryJob(
  */
 export async function viewQueryPartitions(
   ch: ClickHouse,
-  vq: ViewQuery,
+  vq: TimedViewQuery,
   target: TableRef,
   cutoff: number,
 ): Promise<PartitionPlan[]> {

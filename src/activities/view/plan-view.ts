@@ -14,13 +14,10 @@ import { describeSelect, selectTableColumns, selectTableInfo, type TableColumn }
 import {
   UNPARTITIONED_ID,
   additiveAggregates,
-  createLiveView,
-  createViewTarget,
-  liveViewSelect,
   selectExpression,
   selectViewDefinition,
-  selectViewOutput,
   selectViewPartitions,
+  shorthandSelect,
   viewPartitionKey,
   viewShape,
   type ViewShape,
@@ -38,7 +35,13 @@ import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { viewPartitionStatements } from './view-steps';
 import { checkViewQueryJob, viewQueryPartitions, viewValidationText } from './plan-view-query';
-import { createLiveQueryView, createViewQueryTarget, liveViewQuerySelect, viewQuery } from '../../sql/view/view-sql';
+import {
+  createLiveQueryView,
+  createViewQueryTarget,
+  liveViewQuery,
+  liveViewQuerySelect,
+  viewQuery,
+} from '../../sql/view/view-sql';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
 import type { DescribedStatement } from '../../shared/described-statement';
@@ -145,7 +148,7 @@ async function checkFunctions(ch: ClickHouse, shape: ViewShape): Promise<void> {
 /** The view's output columns, each groupBy checked on its own first; the partition column must be a date. */
 async function describeOutput(ch: ClickHouse, shape: ViewShape, source: TableRef): Promise<TableColumn[]> {
   for (const g of shape.groupBy) await describe(ch, selectExpression(g.expr, g.name, source), `groupBy.${g.name}`);
-  const output = await describe(ch, selectViewOutput(shape, source), 'aggregates');
+  const output = await describe(ch, { query: shorthandSelect(shape, source).select, params: {} }, 'aggregates');
   if (shape.partitionBy !== 'none' && !/^(Date|Date32|DateTime|DateTime64)(\(.*\))?$/.test(output[0].type)) {
     throw new JobSpecError(
       'target.partitionBy',
@@ -180,18 +183,6 @@ async function checkExistingTarget(
   const render = (cols: TableColumn[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
   if (render(actual) !== render(expected)) throw differs('columns', render(actual), render(expected));
   return true;
-}
-
-/**
- * Whether the view exists with exactly the job's definition (`cutoff` undefined: a snapshot job's view, over every
- * row); another definition (or another target) refuses.
- */
-export async function viewMatches(
-  ch: ClickHouse,
-  shape: ViewShape,
-  plan: { source: TableRef; target: TableRef; view: TableRef; cutoff: number | undefined },
-): Promise<boolean> {
-  return viewMatchesSelect(ch, liveViewSelect(shape, plan.source, plan.cutoff), plan);
 }
 
 /** Whether the view exists with exactly `expectedSelect` into the plan's target; another definition refuses. */
@@ -241,7 +232,7 @@ export async function checkViewJob(ch: ClickHouse, job: ViewJob) {
   const output = await describeOutput(ch, shape, tables.source);
   const targetExisted = await checkExistingTarget(ch, shape, tables.target, output);
   if (targetExisted) await refuseChainedTarget(ch, tables.target);
-  return { shape, tables, targetExisted };
+  return { tables, targetExisted };
 }
 
 /**
@@ -327,17 +318,11 @@ function creationStatements(
   cutoff: number,
   dialect: ServerDialect,
 ): { target?: Statement; view: Statement } {
-  const vq = viewQuery(job);
-  const created = vq
-    ? {
-        target: createViewQueryTarget(vq, tables.target),
-        view: createLiveQueryView(vq, tables.view, tables.target, cutoff),
-      }
-    : {
-        target: createViewTarget(viewShape(job), tables.source, tables.target),
-        view: createLiveView(viewShape(job), tables.view, tables.source, tables.target, cutoff),
-      };
-  return { ...(dialect.createsTarget ? { target: created.target } : {}), view: dialect.ddl(created.view) };
+  const vq = liveViewQuery(job, tables.source);
+  return {
+    ...(dialect.createsTarget ? { target: createViewQueryTarget(vq, tables.target) } : {}),
+    view: dialect.ddl(createLiveQueryView(vq, tables.view, tables.target, cutoff)),
+  };
 }
 
 /** Seconds that must be left before the cutoff when the view is created, or rows at the cutoff could be missed. */
@@ -360,20 +345,21 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
     const now = Math.floor(Date.now() / 1000);
     const cutoff = job.cutoff === 'auto' ? now + job.cutoffMarginSeconds : (parseCutoff(job.cutoff) ?? Number.NaN);
     let checked: { tables: { source: TableRef; target: TableRef; view: TableRef }; targetExisted: boolean };
-    let viewExisted: boolean;
     let columns: string[] | undefined;
     if (vq) {
       const { resolve, ...tables } = await resolveTables(ch, job);
       const query = await checkViewQueryJob(ch, job, vq, resolve, tables);
       checked = { tables, targetExisted: query.targetExisted };
       columns = query.columns;
-      viewExisted = await viewMatchesSelect(ch, liveViewQuerySelect(vq, cutoff), tables);
     } else {
-      const { shape, ...rest } = await checkViewJob(ch, job);
-      checked = rest;
-      viewExisted = await viewMatches(ch, shape, { ...rest.tables, cutoff });
+      checked = await checkViewJob(ch, job);
     }
     const { tables, targetExisted } = checked;
+    const viewExisted = await viewMatchesSelect(
+      ch,
+      liveViewQuerySelect(liveViewQuery(job, tables.source), cutoff),
+      tables,
+    );
     if (!viewExisted && cutoff < now + MIN_LEAD_SECONDS) {
       throw new JobSpecError(
         'cutoff',
@@ -459,11 +445,8 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
      */
     async createViewAndTarget({ job, cutoff }: CreateViewInput): Promise<void> {
       const tables = await resolveTables(ch, job);
-      const vq = viewQuery(job);
-      const matches = () =>
-        vq
-          ? viewMatchesSelect(ch, liveViewQuerySelect(vq, cutoff), tables)
-          : viewMatches(ch, viewShape(job), { ...tables, cutoff });
+      const select = liveViewQuerySelect(liveViewQuery(job, tables.source), cutoff);
+      const matches = () => viewMatchesSelect(ch, select, tables);
       if (await matches()) return;
       if (Date.now() / 1000 > cutoff - MIN_LEAD_SECONDS) {
         throw new JobSpecError(

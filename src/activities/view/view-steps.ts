@@ -22,7 +22,7 @@ import {
   selectViewQueryTableTotals,
   selectViewQueryTotals,
   viewQuery,
-  type ViewQuery,
+  type TimedViewQuery,
 } from '../../sql/view/view-sql';
 import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
@@ -112,7 +112,7 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
 }
 
 /** The statements of a view given as SQL: the shadow, the ranged fill by column name, the move, the drop. */
-function viewQueryPartitionStatements(task: ViewPartitionTask, vq: ViewQuery): ViewPartitionStatements {
+function viewQueryPartitionStatements(task: ViewPartitionTask, vq: TimedViewQuery): ViewPartitionStatements {
   const { partition, build } = task;
   if (build.cutoff === undefined || build.columns === undefined) {
     throw new Error(`partition ${partition.id}: a view given as SQL needs the plan's cutoff and output columns`);
@@ -129,7 +129,7 @@ function viewQueryPartitionStatements(task: ViewPartitionTask, vq: ViewQuery): V
 }
 
 /** Validation of a view given as SQL (see {@link viewQueryChecks}). */
-function validateViewQuery(ch: ActivityDeps['clickhouse'], task: ViewPartitionTask, vq: ViewQuery) {
+function validateViewQuery(ch: ActivityDeps['clickhouse'], task: ViewPartitionTask, vq: TimedViewQuery) {
   const { partition, build } = task;
   const target = { ...vq, shadow: task.shadow, relativeTolerance: task.job.validation.relativeTolerance };
   return viewQueryChecks(ch, target, (sums) => ({

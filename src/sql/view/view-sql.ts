@@ -5,18 +5,24 @@ import { quotedTable, tableParam } from '../engine/table-param';
 import type { TableRef } from '../../shared/table-ref';
 import { addCondition, parseCreateViewText } from './select-condition';
 import { viewTargetEngine, type ViewTargetFamily } from '../../shared/view-target-engine';
+import { shorthandSelect, viewShape, type ViewShape } from './view';
 
 /**
  * The statements of a view job whose view is given as SQL (`select:`, or `sql:` read from a `sqlFile:`): the
  * user's SELECT is kept character for character, and only our conditions are inserted into its WHERE by token
- * (src/sql/view/select-condition.ts). The live view, the fill and the checks all start from the same text.
+ * (src/sql/view/select-condition.ts). The live view, the fill and the checks all start from the same text. The
+ * structured form (groupBy + aggregates) is shorthand for such a SELECT ({@link liveViewQuery}): its live view and
+ * its target are rendered here too.
  */
 
-/** A view given as SQL: its text and what the job says of its target. */
+/** A view's SELECT as SQL (given so, or rendered from the structured form) and what the job says of its target. */
 export interface ViewQuery {
   /** The SELECT, exactly as after `AS` in `CREATE MATERIALIZED VIEW … TO … AS`. */
   select: string;
-  timeColumn: string;
+  /** The column the cutoff applies to; none for a snapshot job, whose view reads every row. */
+  timeColumn?: string;
+  /** The time column as the SELECT reads it, when not its quoted name (qualified, where an alias would hide it). */
+  timeColumnSql?: string;
   /** The target's engine family. */
   engine: ViewTargetFamily;
   /** A `CollapsingMergeTree` target's sign column (an output of the SELECT). */
@@ -26,8 +32,11 @@ export interface ViewQuery {
   partitionBy: ViewJob['target']['partitionBy'];
 }
 
+/** A view query with a cutoff column: every view given as SQL. */
+export type TimedViewQuery = ViewQuery & { timeColumn: string };
+
 /** The SQL of a view job given as SQL; undefined for the structured form (groupBy + aggregates). */
-export function viewQuery(job: ViewJob): ViewQuery | undefined {
+export function viewQuery(job: ViewJob): TimedViewQuery | undefined {
   const select = job.select ?? (job.sql !== undefined ? parseCreateViewText(job.sql).select : undefined);
   if (select === undefined) return undefined;
   if (job.source.timeColumn === undefined || job.target.orderBy === undefined) {
@@ -44,6 +53,27 @@ export function viewQuery(job: ViewJob): ViewQuery | undefined {
   };
 }
 
+/**
+ * The structured form (groupBy + aggregates) as the SQL it is shorthand for: its SELECT over `source`
+ * (src/sql/view/view.ts renders it, names through the allow-list), its groupBy the ORDER BY, no time column for a
+ * snapshot job.
+ */
+export function shorthandViewQuery(shape: ViewShape, source: TableRef): ViewQuery {
+  const { select, timeColumnSql } = shorthandSelect(shape, source);
+  return {
+    select,
+    ...(shape.timeColumn !== undefined ? { timeColumn: shape.timeColumn, timeColumnSql } : {}),
+    engine: shape.engine,
+    orderBy: shape.groupBy.map((g) => g.name),
+    partitionBy: shape.partitionBy,
+  };
+}
+
+/** The SQL every view job's live view and target are rendered from: the job's, or its structured form's. */
+export function liveViewQuery(job: ViewJob, source: TableRef): ViewQuery {
+  return viewQuery(job) ?? shorthandViewQuery(viewShape(job), source);
+}
+
 function partitionFunction(vq: ViewQuery): 'toYYYYMM' | 'toYYYYMMDD' | undefined {
   if (vq.partitionBy === 'none') return undefined;
   return vq.partitionBy === 'month' ? 'toYYYYMM' : 'toYYYYMMDD';
@@ -55,17 +85,35 @@ export function viewQueryPartitionKey(vq: ViewQuery): string {
   return fn ? `${fn}(${vq.orderBy[0]})` : '';
 }
 
+/** The time column as the SELECT reads it. */
+const timeColumnOf = (vq: TimedViewQuery): string => vq.timeColumnSql ?? q(vq.timeColumn);
+
 /**
- * The live view's SELECT: the user's with `<time> >= toDateTime(<cutoff>)` added to its WHERE. The cutoff is a
- * checked integer literal, as for the structured form: a view stores its SELECT as text.
+ * The live view's SELECT: the query with `<time> >= toDateTime(<cutoff>)` added to its WHERE; a snapshot job's
+ * (no time column, `cutoff` undefined) as it is. The cutoff is a checked integer literal: a view stores its SELECT
+ * as text, and servers before 25.8 take no parameter in it. A cutoff missing on one side refuses to render, so a
+ * timed job's view can never lose its cutoff by mistake.
  */
-export function liveViewQuerySelect(vq: ViewQuery, cutoff: number): string {
+export function liveViewQuerySelect(vq: ViewQuery, cutoff: number | undefined): string {
+  if ((cutoff === undefined) !== (vq.timeColumn === undefined)) {
+    throw new Error(`refusing to render a cutoff ${cutoff} with time column ${vq.timeColumn}`);
+  }
+  if (cutoff === undefined || vq.timeColumn === undefined) return vq.select;
   if (!Number.isSafeInteger(cutoff) || cutoff <= 0) throw new Error(`refusing to render cutoff ${cutoff}`);
-  return addCondition(vq.select, `${q(vq.timeColumn)} >= toDateTime(${cutoff})`);
+  const time = vq.timeColumnSql ?? q(vq.timeColumn);
+  return addCondition(vq.select, `${time} >= toDateTime(${cutoff})`);
 }
 
-/** `CREATE MATERIALIZED VIEW IF NOT EXISTS <view> TO <target> AS <the user's SELECT from the cutoff on>`. */
-export function createLiveQueryView(vq: ViewQuery, view: TableRef, target: TableRef, cutoff: number): Statement {
+/**
+ * `CREATE MATERIALIZED VIEW IF NOT EXISTS <view> TO <target> AS <the SELECT from the cutoff on>` (the guide's
+ * scenario 2, step 1; step 4 of its last scenario, without a cutoff).
+ */
+export function createLiveQueryView(
+  vq: ViewQuery,
+  view: TableRef,
+  target: TableRef,
+  cutoff: number | undefined,
+): Statement {
   return {
     query: `CREATE MATERIALIZED VIEW IF NOT EXISTS ${quotedTable(view)} TO ${quotedTable(target)}\nAS ${liveViewQuerySelect(vq, cutoff)}`,
     params: {},
@@ -73,8 +121,8 @@ export function createLiveQueryView(vq: ViewQuery, view: TableRef, target: Table
 }
 
 /** The user's SELECT over the rows before the cutoff (a query parameter). */
-function selectBefore(vq: ViewQuery): string {
-  return addCondition(vq.select, `${q(vq.timeColumn)} < toDateTime({cutoff:UInt32})`);
+function selectBefore(vq: TimedViewQuery): string {
+  return addCondition(vq.select, `${timeColumnOf(vq)} < toDateTime({cutoff:UInt32})`);
 }
 
 /**
@@ -97,7 +145,7 @@ export function explainViewQuery(vq: ViewQuery): Statement<{ explain: string } |
  * The view's output rows before the cutoff in one target partition: the user's SELECT as a subquery, filtered by
  * the partition its rows land in (nothing more for an unpartitioned target).
  */
-function partitionRowsOf(vq: ViewQuery): string {
+function partitionRowsOf(vq: TimedViewQuery): string {
   const fn = partitionFunction(vq);
   return `(${selectBefore(vq)}\n)${fn ? ` WHERE ${fn}(${q(vq.orderBy[0])}) = {partition_key:UInt32}` : ''}`;
 }
@@ -107,7 +155,7 @@ function partitionParams(vq: ViewQuery, partitionId: string, cutoff: number): Re
 }
 
 /** Output rows of the view before the cutoff, per target partition: what the backfill must fill. */
-export function selectViewQueryPartitions(vq: ViewQuery, cutoff: number): Statement<{ id: string; rows: string }> {
+export function selectViewQueryPartitions(vq: TimedViewQuery, cutoff: number): Statement<{ id: string; rows: string }> {
   const fn = partitionFunction(vq);
   const id = fn ? `toString(${fn}(${q(vq.orderBy[0])}))` : `'all'`;
   return {
@@ -137,7 +185,7 @@ export function createViewQueryTarget(vq: ViewQuery, target: TableRef): Statemen
 
 /** The ranged fill: the view's output rows of one partition before the cutoff, into the shadow, by column name. */
 export function insertViewQueryRange(
-  vq: ViewQuery,
+  vq: TimedViewQuery,
   into: TableRef,
   columns: string[],
   partitionId: string,
@@ -209,7 +257,7 @@ function totalsColumns(vq: Pick<ViewQuery, 'orderBy' | 'sign'>, sums: string[]):
  * {@link totalsColumns}).
  */
 export function selectViewQueryTotals(
-  vq: ViewQuery,
+  vq: TimedViewQuery,
   sums: string[],
   partitionId: string,
   cutoff: number,

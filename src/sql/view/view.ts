@@ -19,9 +19,10 @@ import { quotedTable, tableParam } from '../engine/table-param';
 import type { TableRef } from '../../shared/table-ref';
 
 /**
- * The statements of a `kind: view` job (the ClickHouse guide's scenario 2: a materialized view added to a table
- * that already holds data). Every one renders the view's SELECT from the same parsed {@link ViewShape}, so the live
- * view, the fill and the checks cannot drift apart.
+ * The statements of a `kind: view` job in the structured form (the ClickHouse guide's scenario 2: a materialized
+ * view added to a table that already holds data). Every one renders the view's SELECT from the same parsed
+ * {@link ViewShape}, so the live view, the fill and the checks cannot drift apart; the live view and the target are
+ * rendered by the SQL path (src/sql/view/view-sql.ts) from {@link shorthandSelect}.
  */
 
 /** A view job's SELECT, parsed: what every statement about it is rendered from. */
@@ -132,8 +133,8 @@ function sourceColumns(shape: ViewShape, from: TableRef): ColumnRenderer {
 
 /**
  * The cutoff condition `<time> <op> <cutoff>` of a job with a time column. A snapshot job (no time column) has
- * none: its view reads every row, its fill the whole snapshot. A cutoff missing on one side refuses to render, so
- * a timed job's view or fill can never lose its cutoff by mistake.
+ * none: its fill reads the whole snapshot. A cutoff missing on one side refuses to render, so a timed job's fill
+ * can never lose its cutoff by mistake.
  */
 function cutoffCondition(
   shape: ViewShape,
@@ -147,9 +148,11 @@ function cutoffCondition(
   return shape.timeColumn === undefined ? [] : [render(column(shape.timeColumn))];
 }
 
-/** `WHERE (c1) AND (c2) …`, or nothing without conditions. */
-const whereClause = (conditions: string[]): string[] =>
-  conditions.length > 0 ? [`WHERE ${conditions.map((w) => `(${w})`).join(' AND ')}`] : [];
+/** `WHERE c`, `WHERE (c1) AND (c2) …`, or nothing without conditions. */
+const whereClause = (conditions: string[]): string[] => {
+  if (conditions.length === 0) return [];
+  return [`WHERE ${conditions.length === 1 ? conditions[0] : conditions.map((w) => `(${w})`).join(' AND ')}`];
+};
 
 /**
  * `SELECT <groupBy> AS …, <aggregates> AS … FROM <from> WHERE <conditions> GROUP BY …`, `from` rendered as `sql`
@@ -175,34 +178,17 @@ function renderSelect(
 }
 
 /**
- * The live view's SELECT: rows from the cutoff on (every row for a snapshot job, `cutoff` undefined). The cutoff is
- * rendered as a checked integer literal (a view stores its SELECT as text, and servers before 25.8 take no
- * parameter in it), names through the allow-list.
+ * The structured form written as the SQL a job could give in `select:`: its SELECT over the source (its name
+ * through the allow-list, as a view stores its SELECT as text), without a cutoff, and the time column as that
+ * SELECT reads it (qualified with the table where an output alias would capture it). The SQL path
+ * (src/sql/view/view-sql.ts) adds the cutoff to it and renders the live view and the target from it.
  */
-export function liveViewSelect(shape: ViewShape, source: TableRef, cutoff: number | undefined): string {
-  if (cutoff !== undefined && (!Number.isSafeInteger(cutoff) || cutoff <= 0)) {
-    throw new Error(`refusing to render cutoff ${cutoff}`);
-  }
-  return renderSelect(shape, { sql: quotedTable(source), table: source }, (column) =>
-    cutoffCondition(shape, cutoff, (time) => `${time} >= toDateTime(${cutoff})`, column),
-  );
-}
-
-/**
- * `CREATE MATERIALIZED VIEW IF NOT EXISTS <view> TO <target> AS <live SELECT>` (the guide's scenario 2, step 1;
- * step 4 of its last scenario, without a cutoff).
- */
-export function createLiveView(
-  shape: ViewShape,
-  view: TableRef,
-  source: TableRef,
-  target: TableRef,
-  cutoff: number | undefined,
-) {
+export function shorthandSelect(shape: ViewShape, source: TableRef): { select: string; timeColumnSql?: string } {
+  const column = sourceColumns(shape, source);
   return {
-    query: `CREATE MATERIALIZED VIEW IF NOT EXISTS ${quotedTable(view)} TO ${quotedTable(target)}\nAS ${liveViewSelect(shape, source, cutoff)}`,
-    params: {},
-  } satisfies Statement;
+    select: renderSelect(shape, { sql: quotedTable(source), table: source }, () => []),
+    ...(shape.timeColumn !== undefined ? { timeColumnSql: column(shape.timeColumn) } : {}),
+  };
 }
 
 /**
@@ -223,36 +209,10 @@ export function selectViewDefinition(
   };
 }
 
-/** The view's SELECT over the whole source, for DESCRIBE (column types of a target to create or check). */
-export function selectViewOutput(shape: ViewShape, source: TableRef): Statement<Record<string, unknown>> {
-  const src = tableParam('source', source);
-  return { query: renderSelect(shape, { sql: src.sql, table: source }, () => []), params: src.params };
-}
-
 /** One expression alone over the source, for DESCRIBE: learns its type and whether ClickHouse accepts it. */
 export function selectExpression(expr: Expr, alias: string, source: TableRef): Statement<Record<string, unknown>> {
   const src = tableParam('source', source);
   return { query: `SELECT ${renderExpression(expr)} AS ${q(alias)} FROM ${src.sql}`, params: src.params };
-}
-
-/**
- * Creates the view's target when missing: the job's engine, ORDER BY the groupBy columns, partitioned as the job
- * says, with the column types ClickHouse infers for the view's SELECT (`EMPTY AS` reads no data).
- */
-export function createViewTarget(shape: ViewShape, source: TableRef, target: TableRef): Statement {
-  const dst = tableParam('target', target);
-  const select = selectViewOutput(shape, source);
-  const fn = partitionFunction(shape);
-  return {
-    query: [
-      `CREATE TABLE IF NOT EXISTS ${dst.sql}`,
-      `ENGINE = ${shape.engine}`,
-      ...(fn ? [`PARTITION BY ${fn}(${q(shape.groupBy[0].name)})`] : []),
-      `ORDER BY (${shape.groupBy.map((g) => q(g.name)).join(', ')})`,
-      `EMPTY AS ${select.query}`,
-    ].join('\n'),
-    params: { ...dst.params, ...select.params },
-  };
 }
 
 /**
