@@ -302,14 +302,14 @@ export function describePartitions(
 
 /**
  * One view partition's statements as its steps send them, in order (validation's totals and the row-count reads
- * left out): prepare, the fill, the move (on Cloud after a best-effort sync of the shadow), the cleanup.
+ * left out): prepare, the fill (into the shadow just made, so without a truncate), the move (on Cloud after a
+ * best-effort sync of the shadow), the cleanup.
  */
 export function describedViewPartition(task: ViewPartitionTask): DescribedStatement[] {
   const steps = viewPartitionStatements(task);
   const at = (step: string) => `partition ${task.partition.id}: ${step}`;
   return [
     ...steps.prepare.map((st) => ({ step: at('prepare'), ...st })),
-    ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
     { step: at('fill'), ...steps.insert, settings: task.job.insertSettings as Record<string, number> },
     ...steps.move.map((st) => ({ step: at('move'), ...st })),
     ...steps.drop.map((st) => ({ step: at('cleanup'), ...st })),
