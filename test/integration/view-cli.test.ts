@@ -123,7 +123,7 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
     expect(steps).toEqual([
       'create the target',
       'create the view',
-      ...['prepare', 'prepare', 'prepare', 'prepare', 'fill', 'fill', 'move', 'cleanup', 'cleanup', 'cleanup'].map(
+      ...['prepare', 'prepare', 'prepare', 'prepare', 'fill', 'move', 'cleanup', 'cleanup', 'cleanup'].map(
         (step) => `partition all: ${step}`,
       ),
     ]);

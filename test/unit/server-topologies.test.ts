@@ -287,6 +287,25 @@ describe.each(TOPOLOGIES)('%s', (_name, server) => {
           const range = { start: String(before[scan].params.range_start), end: String(before[scan].params.range_end) };
           before[scan] = { via: 'rows', ...firstFingerprintRead(shape, aggregate.source, range) };
         }
+        // Less for a view's fill into the shadow just made: no second KILL (and its read), no truncate, no count of
+        // the shadow after the INSERT (validation counts it), and validation's count comes with the shadow's totals.
+        if (kind === 'view') {
+          const kills = before.flatMap((st, i) => (st.query.startsWith('KILL QUERY') ? [i] : []));
+          if (kills.length > 1) before.splice(kills[1], 2);
+          before.splice(
+            before.findIndex((st) => st.query.startsWith('TRUNCATE TABLE')),
+            1,
+          );
+          const insert = before.findIndex((st) => st.query.startsWith('INSERT INTO'));
+          before.splice(insert + 1, 1);
+          // The shadow's totals count its rows too, so validation reads no row count of the shadow after them.
+          const totals = before.findIndex((st) => /^SELECT .* FROM \{table_db:Identifier\}/.test(st.query));
+          before[totals] = {
+            ...before[totals],
+            query: before[totals].query.replace(/^SELECT /, 'SELECT toString(count()) AS rows, '),
+          };
+          before.splice(totals + 1, 1);
+        }
         expect(normalised(sent)).toEqual(before);
         expect(sent.some((s) => /SYNC REPLICA|alter_sync|ON CLUSTER|clusterAllReplicas/.test(s.query))).toBe(false);
       });

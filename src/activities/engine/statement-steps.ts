@@ -1,7 +1,8 @@
 import { CancelledFailure } from '@temporalio/common';
 import type { Statement } from '../../clickhouse/statement';
 import type { ActivityDeps } from './deps';
-import { buildQueries, partitionRows, runStep, type BuildResult, type StepTiming } from './step-runner';
+import type { BuildOptions, BuildOutcome } from './kind-steps';
+import { buildQueries, partitionRows, runStep, type StepTiming } from './step-runner';
 import type { PartitionTask } from '../../shared/partition-task';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { runDdl, runStatement } from './cluster-ddl';
@@ -36,7 +37,8 @@ export interface ShadowStatements {
  *
  * Durability: `prepare` drops before it creates, so a retry after any crash starts from the same empty tables. The
  * build kills every earlier build query of the partition workflow's run (on a server), truncates, then inserts, so a
- * retry never adds to a partial fill; a cancelled build stops its query and reports a cancellation (the workflow
+ * retry never adds to a partial fill (a `fresh` build, right after `prepare` in the one build activity, which
+ * stopped earlier builds first, skips both); a cancelled build stops its query and reports a cancellation (the workflow
  * redoes the build). The cleanup's drops are `IF EXISTS`.
  */
 export function statementSteps<T extends PartitionTask>(
@@ -56,15 +58,20 @@ export function statementSteps<T extends PartitionTask>(
       });
     },
 
-    async build(task: T): Promise<BuildResult> {
+    /**
+     * `fresh`: `prepare` has just made the tables afresh (the one build activity, which stopped earlier builds
+     * before it), so they need no truncate, no earlier build is left to stop, and the written rows are left to
+     * validation, which counts the shadow anyway.
+     */
+    async build(task: T, { fresh = false }: BuildOptions = {}): Promise<BuildOutcome> {
       const { queryId, killEarlier } = buildQueries(ch, task);
       const { truncate, insert, afterFill } = statementsOf(task);
       const dialect = dialectOf(task.server);
       const id = task.partition.id;
       return runStep(task, 'insert', async (signal) => {
-        await killEarlier();
+        if (!fresh) await killEarlier();
         try {
-          for (const statement of truncate) await ch.exec(statement, { signal });
+          if (!fresh) for (const statement of truncate) await ch.exec(statement, { signal });
           await onStep?.('insert:started', id);
           await ch.exec(insert, { signal, settings: task.job.insertSettings, queryId });
           for (const statement of afterFill) await runStatement(ch, statement, dialect, { signal });
@@ -74,6 +81,7 @@ export function statementSteps<T extends PartitionTask>(
           throw new CancelledFailure('the build was cancelled', undefined, err as Error);
         }
         await onStep?.('insert:finished', id);
+        if (fresh) return {};
         // Our own write, counted as of every committed part (sequential consistency on Cloud).
         return { rowsWritten: await partitionRows(ch, task.shadow, id, dialect) };
       });

@@ -282,7 +282,8 @@ export function describePartitions(
 
 /**
  * One view partition's statements as its steps send them, in order (validation's totals and the row-count reads
- * left out): prepare, the fill, the move (on Cloud after a best-effort sync of the shadow), the cleanup.
+ * left out): prepare, the fill (into the shadow just made, so without a truncate), the move (on Cloud after a
+ * best-effort sync of the shadow), the cleanup.
  */
 export function describedViewPartition(task: ViewPartitionTask): DescribedStatement[] {
   const steps = viewPartitionStatements(task);
@@ -291,7 +292,6 @@ export function describedViewPartition(task: ViewPartitionTask): DescribedStatem
   const run = (st: Statement, ddl = false) => ({ ...st, ...ddlRunSettings(st, dialect, ddl) });
   return [
     ...steps.prepare.map((st) => ({ step: at('prepare'), ...run(st, true) })),
-    ...steps.truncate.map((st) => ({ step: at('fill'), ...st })),
     { step: at('fill'), ...steps.insert, settings: task.job.insertSettings as Record<string, number> },
     ...steps.afterFill.map((st) => ({ step: at('fill'), ...run(st) })),
     ...steps.move.map((st) => ({ step: at('move'), ...run(st) })),

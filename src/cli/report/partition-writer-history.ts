@@ -16,6 +16,33 @@ const STEP_OF_ACTIVITY: Record<string, StepSpan['step']> = {
   swapPartition: 'swap',
 };
 
+/** The steps a writer runs as local activities (recorded as markers), by the step of the timeline they belong to. */
+const STEP_OF_LOCAL_ACTIVITY: Record<string, StepSpan['step']> = { swapPartition: 'swap' };
+
+/** What Temporal's SDK core records of a local activity in its marker's `data` (the fields read here). */
+interface LocalActivityMarkerData {
+  activity_type?: string;
+  original_schedule_time?: { seconds: number; nanos: number } | null;
+  complete_time?: { seconds: number; nanos: number } | null;
+}
+
+const markerMs = (t: { seconds: number; nanos: number }): number => t.seconds * 1000 + Math.floor(t.nanos / 1e6);
+
+/** The span of a step run as a local activity (the swap's try in the workflow task), from its marker. */
+function localActivitySpan(marker: temporal.api.history.v1.IMarkerRecordedEventAttributes): StepSpan | undefined {
+  if (marker.markerName !== 'core_local_activity') return undefined;
+  const payload = marker.details?.data?.payloads?.[0];
+  const data = payload ? defaultPayloadConverter.fromPayload<LocalActivityMarkerData>(payload) : undefined;
+  const step = STEP_OF_LOCAL_ACTIVITY[data?.activity_type ?? ''];
+  if (!data?.activity_type || !step || !data.original_schedule_time || !data.complete_time) return undefined;
+  return {
+    step,
+    activity: data.activity_type,
+    start: markerMs(data.original_schedule_time),
+    end: markerMs(data.complete_time),
+  };
+}
+
 /** What one partition writer's own history tells: its task, when it ran, its steps' spans, and how it ended. */
 export interface WriterHistory {
   /** The task the writer was started with (its shadow, salt, backup, server profile): its statements' values. */
@@ -36,8 +63,9 @@ export function innermostFailure(failure: temporal.api.failure.v1.IFailure | nul
 }
 
 /**
- * Reads one run of a partition writer (a child workflow, small whatever the job's size): its task, the spans of its step
- * activities (shadow built and validated, backup, swap), from their scheduling to their close, and its result or
+ * Reads one run of a partition writer (a child workflow, small whatever the job's size): its task, the spans of its
+ * step activities (shadow built and validated, backup, swap; the swap's try as a local activity from its marker),
+ * from their scheduling to their close, and its result or
  * failure. The gaps between spans are where it waited (a pause, an approval, a worker).
  */
 export async function readWriterHistory(client: Client, workflowId: string, runId: string): Promise<WriterHistory> {
@@ -59,6 +87,8 @@ export async function readWriterHistory(client: Client, workflowId: string, runI
       open.set(id, span);
       out.spans.push(span);
     }
+    const local = event.markerRecordedEventAttributes && localActivitySpan(event.markerRecordedEventAttributes);
+    if (local) out.spans.push(local);
     const closedActivity =
       event.activityTaskCompletedEventAttributes ??
       event.activityTaskFailedEventAttributes ??

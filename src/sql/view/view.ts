@@ -349,7 +349,8 @@ export function selectViewSourceTotals(
 
 /**
  * The same totals of one partition of a view table (the shadow), whatever its merge state: distinct groups (unless
- * `groups` is false), and each additive aggregate summed (`-Merge` for AggregatingMergeTree states).
+ * `groups` is false), and each additive aggregate summed (`-Merge` for AggregatingMergeTree states); also the rows
+ * its parts hold (`rows`: `count()` without `FINAL`, what `system.parts` sums), so validation needs no count of its own.
  */
 export function selectViewTableTotals(
   shape: ViewShape,
@@ -359,6 +360,7 @@ export function selectViewTableTotals(
 ): Statement<Record<string, string>> {
   const t = tableParam('table', table);
   const columns = [
+    'toString(count()) AS rows',
     ...(groups ? [`toString(uniqExact(${shape.groupBy.map((g) => q(g.name)).join(', ')})) AS groups`] : []),
     ...additiveAggregates(shape).map((a, i) => {
       const total =

@@ -62,6 +62,16 @@ const readSteps = proxyLocalActivities<Activities>({
   retry,
 });
 
+// The swap tried once in the workflow task that learns of the build's (or backup's) result, the shadow's drop after
+// it: a partition's writer then needs two workflow tasks and one activity task instead of three and two. A failed try
+// goes to the swap activity, retried as before (and shown as pending, with its attempts). A crash during the try
+// re-runs it on replay: the shadow is intact until the drop, so a repeated swap gives the same target, and the ledger
+// row is keyed by the run. A try longer than a workflow task timeout keeps the task alive by heartbeats.
+const swapOnce = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2h',
+  retry: { maximumAttempts: 1 },
+});
+
 // A cancelled build (pause --now) is waited for until the activity has stopped its query, so the redo never runs
 // next to its predecessor.
 const buildStep = proxyActivities<Activities>({
@@ -97,7 +107,9 @@ const buildStep = proxyActivities<Activities>({
  * Durability: each step is an idempotent activity, so after a crash the workflow resumes at the first step not
  * recorded as complete and repeats it safely. Validation's result comes with the build's, so the backup and the
  * swap are scheduled only once it is in history (histories from before this had a local validation activity,
- * recorded with the workflow task that schedules them). The target changes only in the swap, atomically. On a
+ * recorded with the workflow task that schedules them). The swap is tried once as a local activity in the task that
+ * learns of the step before it (a crash re-runs it on replay: it is idempotent), then, if that try failed, as the
+ * retried `swapPartition` activity. The target changes only in the swap, atomically. On a
  * failure, rejection or cancellation before the swap the shadow is dropped and the target keeps what it had; once
  * the swap has started, a cancellation no longer interrupts it and the workflow completes. An import batch that fails
  * once its moves began keeps its duplicates (`MoveIncomplete`): they hold what the live tables still lack.
@@ -210,12 +222,19 @@ export async function partitionWorkflow(task: PartitionTask): Promise<PartitionR
     moving = partitionKindFacts(task).keepsDuplicatesOnFailure;
     // The swap records itself in the job's ledger: who swapped, and what the build read of the source.
     const context = { writer: parent?.workflowId ?? workflowInfo().workflowId, build, rowsRead: validate.rowsRead };
+    const swapArgs = [
+      task,
+      generation === 'original' ? context : { ...context, validatedRows: validate.shadowRows },
+    ] as const;
+    // A built partition swaps ahead of the history fills still building (it holds the partition's lock).
+    const swapActivity = () =>
+      steps.swapPartition.executeWithOptions({ ...beating('swap'), priority: swapPriority(workflowInfo().priority) }, [
+        ...swapArgs,
+      ]);
     const { swap, cleanup } = await CancellationScope.nonCancellable(async () => ({
-      // A built partition swaps ahead of the history fills still building (it holds the partition's lock).
-      swap: await steps.swapPartition.executeWithOptions({ ...beating('swap'), priority: swapPriority(workflowInfo().priority) }, [
-        task,
-        generation === 'original' ? context : { ...context, validatedRows: validate.shadowRows },
-      ]),
+      swap: patched('local-swap')
+        ? await swapOnce.swapPartition.executeWithOptions(about('swap'), [...swapArgs]).catch(swapActivity)
+        : await swapActivity(),
       cleanup: await quickSteps.dropShadow.executeWithOptions(about('cleanup'), [task]),
     }));
     metrics.rowsRead.add(validate.rowsRead);
