@@ -94,6 +94,21 @@ function shardViolations(sent: RoutedStatement[], server: ServerProfile, shard: 
   return found;
 }
 
+/**
+ * A sharded cluster's ledger (or other bookkeeping table) that is not one replica group over the whole cluster, as
+ * words: a Keeper path with `{shard}` (each shard's nodes would hold their own ledger, and a row written through a
+ * node of one shard would be missing through a node of another), no arguments (a Replicated database's default
+ * path, `/clickhouse/tables/{uuid}/{shard}`, is per shard too), a replica name that is unique only within a shard.
+ */
+function ledgerViolations(query: string): string[] {
+  const engine = /ENGINE = Replicated\w*MergeTree(?:\('([^']*)', '([^']*)'\))?/.exec(query);
+  if (!engine) return ['not replicated'];
+  if (engine[1] === undefined) return ["the database's default path (per shard)"];
+  if (engine[1].includes('{shard}')) return ['a Keeper path per shard'];
+  if (!engine[2].includes('{shard}')) return ['a replica name unique only within a shard'];
+  return [];
+}
+
 describe.each(SHARDED)('%s', (_name, server) => {
   const sharding = server.sharding!;
   const local = (t: string) => `${sharding.distributed[t].local.database}.${sharding.distributed[t].local.name}`;
@@ -255,6 +270,46 @@ describe.each(SHARDED)('%s', (_name, server) => {
     expect(load).toContain(`FROM clusterAllReplicas('${sharding.name}', system.parts)`);
     expect(load).toContain(`FROM clusterAllReplicas('${sharding.name}', system.mutations) WHERE is_done = 0`);
     expect(load).not.toMatch(/FROM system\./);
+  });
+
+  test('the ledger is one replica group over every node of every shard: no {shard} in its path', () => {
+    const ledger = { database: tables.target.database, name: '_backfill_ledger' };
+    const create = dialectOf(shardTask(server, 2).server).createLedger(ledger);
+    const replication =
+      `ReplicatedReplacingMergeTree('/clickhouse/tables/all_shards/${sharding.name}/${ledger.database}/` +
+      "_backfill_ledger', '{shard}-{replica}') ORDER BY";
+    expect(create.query).toContain(`ENGINE = ${replication}`);
+    if (sharding.databaseEngine === 'Atomic') {
+      expect(create.query).toMatch(
+        /^CREATE TABLE IF NOT EXISTS \{ledger_db:Identifier\}\.\{ledger:Identifier\} ON CLUSTER `main` \(/,
+      );
+      expect(dialectOf(server).ddlSettings).not.toHaveProperty('database_replicated_allow_replicated_engine_arguments');
+    } else {
+      expect(create.query).not.toContain('ON CLUSTER');
+      // The database takes explicit arguments only with this setting (2 would replace them with its own path).
+      expect(dialectOf(server).ddlSettings).toMatchObject({ database_replicated_allow_replicated_engine_arguments: 1 });
+    }
+    expect(ledgerViolations(create.query)).toEqual([]);
+    // The failure modes: the per-shard path of topologies 1 and 2, the database's default (per shard too), and a
+    // replica name unique only within a shard.
+    expect(
+      ledgerViolations(create.query.replace('all_shards/main/', '{shard}/').replace('all_shards/rdb/', '{shard}/')),
+    ).toEqual(['a Keeper path per shard']);
+    expect(ledgerViolations(create.query.replace(/(MergeTree)\('[^)]*\)/, '$1'))).toEqual([
+      "the database's default path (per shard)",
+    ]);
+    expect(ledgerViolations(create.query.replace("'{shard}-{replica}'", "'{replica}'"))).toEqual([
+      'a replica name unique only within a shard',
+    ]);
+    // The import's bookkeeping tables alike.
+    const files = dialectOf(server).bookkeepingTable(
+      { query: 'CREATE TABLE IF NOT EXISTS {t:Identifier} (a String) ENGINE = MergeTree ORDER BY a', params: {} },
+      { database: ledger.database, name: '_backfill_import_files' },
+    );
+    expect(files.query).toContain(
+      `ENGINE = ReplicatedMergeTree('/clickhouse/tables/all_shards/${sharding.name}/${ledger.database}/_backfill_import_files', '{shard}-{replica}') ORDER BY a`,
+    );
+    expect(ledgerViolations(files.query)).toEqual([]);
   });
 
   test('the plan lists one entry per (partition, shard)', () => {
