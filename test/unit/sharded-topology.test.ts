@@ -9,7 +9,10 @@ import type { ServerProfile } from '../../src/shared/server-profile';
 import { partitionsPerShard } from '../../src/shared/shard-partitions';
 import { dialectOf } from '../../src/sql/engine/server-dialect';
 import { distributedTableOf } from '../../src/sql/engine/distributed-engine';
-import { selectClusterLoad } from '../../src/sql/engine/cluster-load';
+import { selectClusterLoadPerHost, type HostLoadRow } from '../../src/sql/engine/cluster-load';
+import { loadPerHost } from '../../src/activities/engine/cluster-load';
+import { assessLoad } from '../../src/shared/load-assessment';
+import { loadThresholdsSchema } from '../../src/shared/load-thresholds';
 import { runPartition } from '../helpers/scripted-clickhouse';
 import { distributedTables, scriptedShardedCluster, shardTask, type RoutedStatement } from '../helpers/sharded-cluster';
 import { aggregateJob, PARTITION } from '../helpers/topology-jobs';
@@ -261,15 +264,47 @@ describe.each(SHARDED)('%s', (_name, server) => {
     expect(dialect.killScope).toBe(` ON CLUSTER \`${sharding.name}\``);
     // The plan's row counts read the Distributed tables themselves: their system.parts is empty.
     expect(dialect.rowCountsFrom).toBe('table');
-    // The load check counts the local tables' parts and mutations on every node.
-    const load = selectClusterLoad(
+    // The load check reads the local tables' parts and mutations on every node, per host (never summed).
+    expect(dialect.loadPerHost).toBe(true);
+    const load = selectClusterLoadPerHost(
       sharding.distributed[`${tables.source.database}.events`].local,
       sharding.distributed[`${tables.target.database}.events_daily`].local,
       dialect,
     ).query;
     expect(load).toContain(`FROM clusterAllReplicas('${sharding.name}', system.parts)`);
-    expect(load).toContain(`FROM clusterAllReplicas('${sharding.name}', system.mutations) WHERE is_done = 0`);
+    expect(load).toContain(`FROM clusterAllReplicas('${sharding.name}', system.mutations)\n  WHERE is_done = 0`);
     expect(load).not.toMatch(/FROM system\./);
+    const signals = load.split('\n').filter((l) => /^(UNION ALL )?SELECT /.test(l));
+    expect(signals).toHaveLength(8);
+    // Each signal grouped by host (the fullest partition twice: per partition and host, then per host).
+    expect(load.match(/GROUP BY host\b/g)).toHaveLength(9);
+    expect(load).not.toMatch(/\bsum\(/);
+  });
+
+  test('the load guard pauses on the worst host, naming it, where the sum over hosts would differ', () => {
+    const rows = (host: string, parts: number, delayed: number): HostLoadRow[] => [
+      { host, signal: 'running_queries', value: '3', place: '' },
+      { host, signal: 'fullest', value: String(parts), place: 'default.events_local/202401' },
+      { host, signal: 'delayed_inserts', value: String(delayed), place: '' },
+    ];
+    const [h1, h2] = sharding.shards[0].hosts;
+    const [h3] = sharding.shards[1].hosts;
+    const thresholds = loadThresholdsSchema.parse({ maxPartsPerPartition: 300, maxRunningQueries: 8 });
+    // Each host runs 3 queries (9 summed, over 8): no host is over, so no pause.
+    const calm = loadPerHost([...rows(h1, 100, 0), ...rows(h2, 100, 0), ...rows(h3, 100, 0)]);
+    expect(calm.runningQueries).toBe(3);
+    expect(assessLoad(calm, thresholds)).toEqual({ overloaded: false });
+    // Shard 2's replica has 412 parts in a partition, and inserts delayed: the pause names it.
+    const busy = loadPerHost([...rows(h1, 310, 0), ...rows(h2, 100, 0), ...rows(h3, 412, 2)]);
+    const verdict = assessLoad(busy, thresholds);
+    expect(verdict).toEqual({
+      overloaded: true,
+      reason:
+        `on ${h3}: parts per partition 412 > 300 (default.events_local/202401 on ${h3}); DelayedInserts 2 > 0 ` +
+        `(also over a threshold: ${h1})`,
+      signals: ['parts per partition', 'DelayedInserts'],
+    });
+    expect(busy.fullestPartition).toBe(`default.events_local/202401 on ${h3}`);
   });
 
   test('the ledger is one replica group over every node of every shard: no {shard} in its path', () => {

@@ -146,6 +146,12 @@ export interface ServerDialect {
    * shared storage, the same on every replica).
    */
   readonly perNodeParts?: true;
+  /**
+   * On a self-managed cluster (replicated or sharded): the load guard reads its signals per host
+   * (`selectClusterLoadPerHost`) and pauses on the worst host, naming it, rather than summing every node's
+   * readings into one; absent elsewhere (one server, or Cloud's one reading over its replicas).
+   */
+  readonly loadPerHost?: true;
 }
 
 /** `alter_sync = 3`: the ALTER returns once every active replica has done it (Cloud's default 0 waits for none). */
@@ -313,6 +319,7 @@ function shardDialect(
         ? { ...CLUSTER_DDL_SETTINGS, database_replicated_allow_replicated_engine_arguments: 1 }
         : CLUSTER_DDL_SETTINGS,
     perNodeParts: true,
+    loadPerHost: true,
     ...(shard
       ? {
           replicaRows: (table: TableRef, partitionId: string): Statement<{ host: string; rows: string }> => ({
@@ -378,6 +385,7 @@ export function dialectOf(server?: ServerProfile): ServerDialect {
       ddlSettings: CLUSTER_DDL_SETTINGS,
       replicaRows: c.replicaRows,
       replicaCount: server.clusters.find((x) => x.name === c.plainName)?.replicas ?? 1,
+      loadPerHost: true,
     };
   }
   return {
