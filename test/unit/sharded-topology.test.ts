@@ -14,6 +14,7 @@ import { loadPerHost } from '../../src/activities/engine/cluster-load';
 import { assessLoad } from '../../src/shared/load-assessment';
 import { loadThresholdsSchema } from '../../src/shared/load-thresholds';
 import { runPartition } from '../helpers/scripted-clickhouse';
+import { partitionSteps } from '../../src/activities/engine/partition-steps';
 import { distributedTables, scriptedShardedCluster, shardTask, type RoutedStatement } from '../helpers/sharded-cluster';
 import { aggregateJob, PARTITION } from '../helpers/topology-jobs';
 
@@ -345,6 +346,24 @@ describe.each(SHARDED)('%s', (_name, server) => {
       `ENGINE = ReplicatedMergeTree('/clickhouse/tables/all_shards/${sharding.name}/${ledger.database}/_backfill_import_files', '{shard}-{replica}') ORDER BY a`,
     );
     expect(ledgerViolations(files.query)).toEqual([]);
+  });
+
+  test("the backup's retention drop reaches every node (the dialect's DROP, read per host), never one node", async () => {
+    const cluster = scriptedShardedCluster(server);
+    const steps = partitionSteps({ clickhouse: cluster.ch, log: { info: () => undefined, warn: () => undefined } });
+    const backup = { database: tables.target.database, name: 'events_daily_local_backup_w1' };
+    await steps.dropBackup(backup, server);
+    expect(cluster.sent.map((s) => [s.on, s.via, s.query, s.settings])).toEqual([
+      [
+        'main',
+        'rows',
+        sharding.databaseEngine === 'Atomic'
+          ? 'DROP TABLE IF EXISTS {table_db:Identifier}.{table:Identifier} ON CLUSTER `main` SYNC'
+          : 'DROP TABLE IF EXISTS {table_db:Identifier}.{table:Identifier} SYNC',
+        dialectOf(server).ddlSettings,
+      ],
+    ]);
+    expect(cluster.sent[0].params).toEqual({ table_db: backup.database, table: backup.name });
   });
 
   test('the plan lists one entry per (partition, shard)', () => {
