@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { plannedPartitionStatements } from '../../src/activities/aggregate/describe-backfill';
-import { checkShardedJob, SHARDING_STATED_CONSEQUENCE } from '../../src/activities/aggregate/sharding-check';
+import {
+  checkShardedJob,
+  refuseOnlyChangedSharded,
+  SHARDING_STATED_CONSEQUENCE,
+} from '../../src/activities/aggregate/sharding-check';
+import { partitionsPerShardOf } from '../../src/activities/aggregate/plan-backfill';
+import { aggregationShape } from '../../src/sql/aggregate/aggregation-shape';
+import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { refuseUnsupportedServer } from '../../src/activities/engine/server-refusal';
 import { aggregateJobSchema, type AggregateJob } from '../../src/shared/job-spec';
 import { partitionLockId } from '../../src/shared/partition-lock';
@@ -364,6 +371,55 @@ describe.each(SHARDED)('%s', (_name, server) => {
       ],
     ]);
     expect(cluster.sent[0].params).toEqual({ table_db: backup.database, table: backup.name });
+  });
+
+  test("each (partition, shard) entry carries its own shard's planned rows, read per shard through Distributed", async () => {
+    const sent: string[] = [];
+    const answers: Record<string, { id: string; shard: string; rows: string }[]> = {
+      source: [
+        { id: '202401', shard: '1', rows: '70' },
+        { id: '202401', shard: '2', rows: '30' },
+        { id: '202402', shard: '2', rows: '5' },
+      ],
+      table: [{ id: '202401', shard: '1', rows: '40' }],
+    };
+    const ch = {
+      rows: (statement: { query: string; params: Record<string, unknown> }) => {
+        sent.push(statement.query);
+        return Promise.resolve(answers['source' in statement.params ? 'source' : 'table']);
+      },
+    } as unknown as ClickHouse;
+    const checked = { shape: aggregationShape(aggregateJob), ...tables, targetExisted: true };
+    // What the plan read through the Distributed tables: the partitions' rows over every shard.
+    const ranged = [
+      { ...PARTITION, sourceRows: 100, targetRows: 40 },
+      { ...PARTITION, id: '202402', start: '2024-02-01', end: '2024-03-01', sourceRows: 5, targetRows: 0 },
+    ];
+    const planned = await partitionsPerShardOf(ch, checked, ranged, server);
+    expect(planned.map((p) => [p.id, p.sourceRows, p.targetRows])).toEqual([
+      ['202401@1', 70, 40],
+      ['202401@2', 30, 0],
+      ['202402@1', 0, 0],
+      ['202402@2', 5, 0],
+    ]);
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toMatch(/^SELECT toString\(toYYYYMM\(.*\)\) AS id,\n  toString\(_shard_num\) AS shard/);
+    expect(sent[0]).toContain('FROM {source_db:Identifier}.{source:Identifier}');
+    expect(sent[0]).toMatch(/GROUP BY id, shard/);
+    expect(sent[1]).toMatch(
+      /^SELECT _partition_id AS id, toString\(_shard_num\) AS shard, toString\(count\(\)\) AS rows FROM/,
+    );
+    // Without the per-shard read every entry would carry the whole partition's rows (the backup decision reads
+    // targetRows: shard 2 of 202401 holds none, so it needs no backup).
+    expect(partitionsPerShard(ranged, sharding.shards).map((p) => p.targetRows)).toEqual([40, 40, 0, 0]);
+  });
+
+  test('--only changed is refused on a sharded cluster, naming the mode (never every partition taken silently)', () => {
+    expect(() => refuseOnlyChangedSharded(server, 'changed')).toThrow(
+      /^only: changed is not supported on a sharded cluster: its ledger rows are per \(partition, shard\)/,
+    );
+    for (const only of ['all', 'missing', 'failed', undefined])
+      expect(() => refuseOnlyChangedSharded(server, only)).not.toThrow();
   });
 
   test('the plan lists one entry per (partition, shard)', () => {
