@@ -7,6 +7,7 @@ import {
   SHARDING_STATED_CONSEQUENCE,
 } from '../../src/activities/aggregate/sharding-check';
 import { partitionsPerShardOf } from '../../src/activities/aggregate/plan-backfill';
+import { dayPartitionPerShard } from '../../src/activities/daily/daily-steps';
 import { aggregationShape } from '../../src/sql/aggregate/aggregation-shape';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { refuseUnsupportedServer } from '../../src/activities/engine/server-refusal';
@@ -412,6 +413,17 @@ describe.each(SHARDED)('%s', (_name, server) => {
     // Without the per-shard read every entry would carry the whole partition's rows (the backup decision reads
     // targetRows: shard 2 of 202401 holds none, so it needs no backup).
     expect(partitionsPerShard(ranged, sharding.shards).map((p) => p.targetRows)).toEqual([40, 40, 0, 0]);
+  });
+
+  test("a daily run's plan lists the day's partition on every shard, each with its own rows", () => {
+    const empty = { ...PARTITION, sourceRows: 0, targetRows: 0, maxRowsPerKey: 0, salt: 1 };
+    const planned = [{ ...PARTITION, id: '202401@2', shard: 2, sourceRows: 7, targetRows: 3 }];
+    expect(
+      dayPartitionPerShard(planned, empty, sharding.shards).map((p) => [p.id, p.shard, p.sourceRows, p.targetRows]),
+    ).toEqual([
+      ['202401@1', 1, 0, 0],
+      ['202401@2', 2, 7, 3],
+    ]);
   });
 
   test('--only changed is refused on a sharded cluster, naming the mode (never every partition taken silently)', () => {

@@ -10,7 +10,7 @@ import { JobSpecError } from '../engine/errors';
 import { planBackfill } from '../aggregate/plan-backfill';
 import { tableResolver } from '../engine/table-resolver';
 import type { TableRef } from '../../shared/table-ref';
-import type { ServerProfile } from '../../shared/server-profile';
+import type { ServerProfile, ShardHosts } from '../../shared/server-profile';
 import { partitionsPerShard } from '../../shared/shard-partitions';
 
 /** The day's target partition, planned: the tables resolved, the salt sized from the source. */
@@ -39,6 +39,19 @@ export interface ReadinessResult {
   ready: boolean;
   check: string;
   seen: string;
+}
+
+/**
+ * The day's partition on each shard (`<partition>@<shard>`), as a sharded plan listed it (its entries are per
+ * `(partition, shard)`, each with its own shard's rows); a shard the plan found no rows on gets `empty` (no rows).
+ */
+export function dayPartitionPerShard(
+  planned: PartitionPlan[],
+  empty: PartitionPlan,
+  shards: ShardHosts[],
+): PartitionPlan[] {
+  const planOf = new Map(planned.map((p) => [p.id, p]));
+  return partitionsPerShard([empty], shards).map((p) => planOf.get(p.id) ?? p);
 }
 
 /**
@@ -75,9 +88,7 @@ export function dailySteps(deps: ActivityDeps) {
       if (planned.server?.topology === 'sharded-cluster') {
         if (!sharding?.shards.length)
           throw new JobSpecError('daily', `${job.target.table} is on a sharded cluster whose shards were not read`);
-        // The plan's entries are per (partition, shard): the day's partition on each shard, with its own rows.
-        const planOf = new Map(planned.partitions.map((p) => [p.id, p]));
-        const shards = partitionsPerShard([empty], sharding.shards).map((p) => planOf.get(p.id) ?? p);
+        const shards = dayPartitionPerShard(planned.partitions, empty, sharding.shards);
         const partition = { ...empty, sourceRows: shards.reduce((n, p) => n + p.sourceRows, 0) };
         return {
           source: planned.source,
