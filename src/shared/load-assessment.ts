@@ -12,7 +12,15 @@ export interface LoadSample {
   backgroundPoolTasks: number;
   delayedInserts: number;
   memoryTrackingBytes: number;
+  /**
+   * On a self-managed cluster, each host's own reading (the fields above are then each signal's largest over the
+   * hosts): the verdict is taken host by host. Absent elsewhere, and in samples recorded before.
+   */
+  hosts?: HostLoad[];
 }
+
+/** One host's reading on a self-managed cluster. */
+export type HostLoad = Omit<LoadSample, 'hosts'> & { host: string };
 
 export interface LoadVerdict {
   overloaded: boolean;
@@ -25,6 +33,21 @@ export interface LoadVerdict {
 /** Decides from one sample whether the cluster is too busy for the next heavy step. Pure: no I/O. */
 export function assessLoad(sample: LoadSample, t: LoadThresholds): LoadVerdict {
   if (!t.enabled) return { overloaded: false };
+  if (sample.hosts?.length) {
+    // The worst host: the one with the most signals over their thresholds (the first by name on a tie).
+    const verdicts = sample.hosts.map((h) => ({ host: h.host, verdict: assessLoad(h, t) }));
+    const worst = verdicts.reduce((a, b) =>
+      (b.verdict.signals?.length ?? 0) > (a.verdict.signals?.length ?? 0) ? b : a,
+    );
+    if (!worst.verdict.overloaded) return { overloaded: false };
+    const others = verdicts.filter((v) => v !== worst && v.verdict.overloaded).map((v) => v.host);
+    return {
+      ...worst.verdict,
+      reason:
+        `on ${worst.host}: ${worst.verdict.reason}` +
+        (others.length ? ` (also over a threshold: ${others.join(', ')})` : ''),
+    };
+  }
   const checks: [string, number, number | undefined, string?][] = [
     ['running queries', sample.runningQueries, t.maxRunningQueries],
     ['largest query memory bytes', sample.maxQueryMemoryBytes, t.maxQueryMemoryBytes],

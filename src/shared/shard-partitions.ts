@@ -5,13 +5,28 @@ import { shardedPartitionId } from './partition-lock';
 import type { ServerProfile, ShardHosts } from './server-profile';
 import type { TableRef } from './table-ref';
 
+/** Planned rows of one `(partition, shard)`, by its id `<partition id>@<shard>`. */
+export type ShardRows = Map<string, { sourceRows: number; targetRows: number }>;
+
 /**
  * The plan's partitions on a sharded cluster, one per `(partition, shard)`: id `<partition id>@<shard>` (what
- * `status` lists, `--only failed` retries and the lock carries), `shard` the shard's number. Each keeps the
- * partition's planned rows over every shard (the plan reads them through the Distributed tables).
+ * `status` lists, `--only failed` retries and the lock carries), `shard` the shard's number. With `rows` (the plan
+ * reads them per shard through the Distributed tables), each carries its own shard's source and target rows (0
+ * where the shard holds none), which the estimate and the backup decision read; without, the partition's rows
+ * over every shard.
  */
-export function partitionsPerShard(partitions: PartitionPlan[], shards: ShardHosts[]): PartitionPlan[] {
-  return partitions.flatMap((p) => shards.map((s) => ({ ...p, id: shardedPartitionId(p.id, s.num), shard: s.num })));
+export function partitionsPerShard(
+  partitions: PartitionPlan[],
+  shards: ShardHosts[],
+  rows?: ShardRows,
+): PartitionPlan[] {
+  return partitions.flatMap((p) =>
+    shards.map((s) => {
+      const id = shardedPartitionId(p.id, s.num);
+      const own = rows && (rows.get(id) ?? { sourceRows: 0, targetRows: 0 });
+      return { ...p, ...own, id, shard: s.num };
+    }),
+  );
 }
 
 /** What one shard's partition task works on: the local tables, the partition's own id, the profile with its shard. */

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { plannedPartitionStatements } from '../../src/activities/aggregate/describe-backfill';
-import { checkShardedJob, SHARDING_STATED_CONSEQUENCE } from '../../src/activities/aggregate/sharding-check';
+import {
+  checkShardedJob,
+  refuseOnlyChangedSharded,
+  SHARDING_STATED_CONSEQUENCE,
+} from '../../src/activities/aggregate/sharding-check';
+import { partitionsPerShardOf } from '../../src/activities/aggregate/plan-backfill';
+import { dayPartitionPerShard } from '../../src/activities/daily/daily-steps';
+import { aggregationShape } from '../../src/sql/aggregate/aggregation-shape';
+import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import { refuseUnsupportedServer } from '../../src/activities/engine/server-refusal';
 import { aggregateJobSchema, type AggregateJob } from '../../src/shared/job-spec';
 import { partitionLockId } from '../../src/shared/partition-lock';
@@ -9,8 +17,12 @@ import type { ServerProfile } from '../../src/shared/server-profile';
 import { partitionsPerShard } from '../../src/shared/shard-partitions';
 import { dialectOf } from '../../src/sql/engine/server-dialect';
 import { distributedTableOf } from '../../src/sql/engine/distributed-engine';
-import { selectClusterLoad } from '../../src/sql/engine/cluster-load';
+import { selectClusterLoadPerHost, type HostLoadRow } from '../../src/sql/engine/cluster-load';
+import { loadPerHost } from '../../src/activities/engine/cluster-load';
+import { assessLoad } from '../../src/shared/load-assessment';
+import { loadThresholdsSchema } from '../../src/shared/load-thresholds';
 import { runPartition } from '../helpers/scripted-clickhouse';
+import { partitionSteps } from '../../src/activities/engine/partition-steps';
 import { distributedTables, scriptedShardedCluster, shardTask, type RoutedStatement } from '../helpers/sharded-cluster';
 import { aggregateJob, PARTITION } from '../helpers/topology-jobs';
 
@@ -92,6 +104,21 @@ function shardViolations(sent: RoutedStatement[], server: ServerProfile, shard: 
       found.push(`${i}: ledger row of ${String(s.params.partition)}, not of ${PARTITION.id}@${shard}`);
   });
   return found;
+}
+
+/**
+ * A sharded cluster's ledger (or other bookkeeping table) that is not one replica group over the whole cluster, as
+ * words: a Keeper path with `{shard}` (each shard's nodes would hold their own ledger, and a row written through a
+ * node of one shard would be missing through a node of another), no arguments (a Replicated database's default
+ * path, `/clickhouse/tables/{uuid}/{shard}`, is per shard too), a replica name that is unique only within a shard.
+ */
+function ledgerViolations(query: string): string[] {
+  const engine = /ENGINE = Replicated\w*MergeTree(?:\('([^']*)', '([^']*)'\))?/.exec(query);
+  if (!engine) return ['not replicated'];
+  if (engine[1] === undefined) return ["the database's default path (per shard)"];
+  if (engine[1].includes('{shard}')) return ['a Keeper path per shard'];
+  if (!engine[2].includes('{shard}')) return ['a replica name unique only within a shard'];
+  return [];
 }
 
 describe.each(SHARDED)('%s', (_name, server) => {
@@ -246,15 +273,165 @@ describe.each(SHARDED)('%s', (_name, server) => {
     expect(dialect.killScope).toBe(` ON CLUSTER \`${sharding.name}\``);
     // The plan's row counts read the Distributed tables themselves: their system.parts is empty.
     expect(dialect.rowCountsFrom).toBe('table');
-    // The load check counts the local tables' parts and mutations on every node.
-    const load = selectClusterLoad(
+    // The load check reads the local tables' parts and mutations on every node, per host (never summed).
+    expect(dialect.loadPerHost).toBe(true);
+    const load = selectClusterLoadPerHost(
       sharding.distributed[`${tables.source.database}.events`].local,
       sharding.distributed[`${tables.target.database}.events_daily`].local,
       dialect,
     ).query;
     expect(load).toContain(`FROM clusterAllReplicas('${sharding.name}', system.parts)`);
-    expect(load).toContain(`FROM clusterAllReplicas('${sharding.name}', system.mutations) WHERE is_done = 0`);
+    expect(load).toContain(`FROM clusterAllReplicas('${sharding.name}', system.mutations)\n  WHERE is_done = 0`);
     expect(load).not.toMatch(/FROM system\./);
+    const signals = load.split('\n').filter((l) => /^(UNION ALL )?SELECT /.test(l));
+    expect(signals).toHaveLength(8);
+    // Each signal grouped by host (the fullest partition twice: per partition and host, then per host).
+    expect(load.match(/GROUP BY host\b/g)).toHaveLength(9);
+    expect(load).not.toMatch(/\bsum\(/);
+  });
+
+  test('the load guard pauses on the worst host, naming it, where the sum over hosts would differ', () => {
+    const rows = (host: string, parts: number, delayed: number): HostLoadRow[] => [
+      { host, signal: 'running_queries', value: '3', place: '' },
+      { host, signal: 'fullest', value: String(parts), place: 'default.events_local/202401' },
+      { host, signal: 'delayed_inserts', value: String(delayed), place: '' },
+    ];
+    const [h1, h2] = sharding.shards[0].hosts;
+    const [h3] = sharding.shards[1].hosts;
+    const thresholds = loadThresholdsSchema.parse({ maxPartsPerPartition: 300, maxRunningQueries: 8 });
+    // Each host runs 3 queries (9 summed, over 8): no host is over, so no pause.
+    const calm = loadPerHost([...rows(h1, 100, 0), ...rows(h2, 100, 0), ...rows(h3, 100, 0)]);
+    expect(calm.runningQueries).toBe(3);
+    expect(assessLoad(calm, thresholds)).toEqual({ overloaded: false });
+    // Shard 2's replica has 412 parts in a partition, and inserts delayed: the pause names it.
+    const busy = loadPerHost([...rows(h1, 310, 0), ...rows(h2, 100, 0), ...rows(h3, 412, 2)]);
+    const verdict = assessLoad(busy, thresholds);
+    expect(verdict).toEqual({
+      overloaded: true,
+      reason:
+        `on ${h3}: parts per partition 412 > 300 (default.events_local/202401 on ${h3}); DelayedInserts 2 > 0 ` +
+        `(also over a threshold: ${h1})`,
+      signals: ['parts per partition', 'DelayedInserts'],
+    });
+    expect(busy.fullestPartition).toBe(`default.events_local/202401 on ${h3}`);
+  });
+
+  test('the ledger is one replica group over every node of every shard: no {shard} in its path', () => {
+    const ledger = { database: tables.target.database, name: '_backfill_ledger' };
+    const create = dialectOf(shardTask(server, 2).server).createLedger(ledger);
+    const replication =
+      `ReplicatedReplacingMergeTree('/clickhouse/tables/all_shards/${sharding.name}/${ledger.database}/` +
+      "_backfill_ledger', '{shard}-{replica}') ORDER BY";
+    expect(create.query).toContain(`ENGINE = ${replication}`);
+    if (sharding.databaseEngine === 'Atomic') {
+      expect(create.query).toMatch(
+        /^CREATE TABLE IF NOT EXISTS \{ledger_db:Identifier\}\.\{ledger:Identifier\} ON CLUSTER `main` \(/,
+      );
+      expect(dialectOf(server).ddlSettings).not.toHaveProperty('database_replicated_allow_replicated_engine_arguments');
+    } else {
+      expect(create.query).not.toContain('ON CLUSTER');
+      // The database takes explicit arguments only with this setting (2 would replace them with its own path).
+      expect(dialectOf(server).ddlSettings).toMatchObject({ database_replicated_allow_replicated_engine_arguments: 1 });
+    }
+    expect(ledgerViolations(create.query)).toEqual([]);
+    // The failure modes: the per-shard path of topologies 1 and 2, the database's default (per shard too), and a
+    // replica name unique only within a shard.
+    expect(
+      ledgerViolations(create.query.replace('all_shards/main/', '{shard}/').replace('all_shards/rdb/', '{shard}/')),
+    ).toEqual(['a Keeper path per shard']);
+    expect(ledgerViolations(create.query.replace(/(MergeTree)\('[^)]*\)/, '$1'))).toEqual([
+      "the database's default path (per shard)",
+    ]);
+    expect(ledgerViolations(create.query.replace("'{shard}-{replica}'", "'{replica}'"))).toEqual([
+      'a replica name unique only within a shard',
+    ]);
+    // The import's bookkeeping tables alike.
+    const files = dialectOf(server).bookkeepingTable(
+      { query: 'CREATE TABLE IF NOT EXISTS {t:Identifier} (a String) ENGINE = MergeTree ORDER BY a', params: {} },
+      { database: ledger.database, name: '_backfill_import_files' },
+    );
+    expect(files.query).toContain(
+      `ENGINE = ReplicatedMergeTree('/clickhouse/tables/all_shards/${sharding.name}/${ledger.database}/_backfill_import_files', '{shard}-{replica}') ORDER BY a`,
+    );
+    expect(ledgerViolations(files.query)).toEqual([]);
+  });
+
+  test("the backup's retention drop reaches every node (the dialect's DROP, read per host), never one node", async () => {
+    const cluster = scriptedShardedCluster(server);
+    const steps = partitionSteps({ clickhouse: cluster.ch, log: { info: () => undefined, warn: () => undefined } });
+    const backup = { database: tables.target.database, name: 'events_daily_local_backup_w1' };
+    await steps.dropBackup(backup, server);
+    expect(cluster.sent.map((s) => [s.on, s.via, s.query, s.settings])).toEqual([
+      [
+        'main',
+        'rows',
+        sharding.databaseEngine === 'Atomic'
+          ? 'DROP TABLE IF EXISTS {table_db:Identifier}.{table:Identifier} ON CLUSTER `main` SYNC'
+          : 'DROP TABLE IF EXISTS {table_db:Identifier}.{table:Identifier} SYNC',
+        dialectOf(server).ddlSettings,
+      ],
+    ]);
+    expect(cluster.sent[0].params).toEqual({ table_db: backup.database, table: backup.name });
+  });
+
+  test("each (partition, shard) entry carries its own shard's planned rows, read per shard through Distributed", async () => {
+    const sent: string[] = [];
+    const answers: Record<string, { id: string; shard: string; rows: string }[]> = {
+      source: [
+        { id: '202401', shard: '1', rows: '70' },
+        { id: '202401', shard: '2', rows: '30' },
+        { id: '202402', shard: '2', rows: '5' },
+      ],
+      table: [{ id: '202401', shard: '1', rows: '40' }],
+    };
+    const ch = {
+      rows: (statement: { query: string; params: Record<string, unknown> }) => {
+        sent.push(statement.query);
+        return Promise.resolve(answers['source' in statement.params ? 'source' : 'table']);
+      },
+    } as unknown as ClickHouse;
+    const checked = { shape: aggregationShape(aggregateJob), ...tables, targetExisted: true };
+    // What the plan read through the Distributed tables: the partitions' rows over every shard.
+    const ranged = [
+      { ...PARTITION, sourceRows: 100, targetRows: 40 },
+      { ...PARTITION, id: '202402', start: '2024-02-01', end: '2024-03-01', sourceRows: 5, targetRows: 0 },
+    ];
+    const planned = await partitionsPerShardOf(ch, checked, ranged, server);
+    expect(planned.map((p) => [p.id, p.sourceRows, p.targetRows])).toEqual([
+      ['202401@1', 70, 40],
+      ['202401@2', 30, 0],
+      ['202402@1', 0, 0],
+      ['202402@2', 5, 0],
+    ]);
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toMatch(/^SELECT toString\(toYYYYMM\(.*\)\) AS id,\n  toString\(_shard_num\) AS shard/);
+    expect(sent[0]).toContain('FROM {source_db:Identifier}.{source:Identifier}');
+    expect(sent[0]).toMatch(/GROUP BY id, shard/);
+    expect(sent[1]).toMatch(
+      /^SELECT _partition_id AS id, toString\(_shard_num\) AS shard, toString\(count\(\)\) AS rows FROM/,
+    );
+    // Without the per-shard read every entry would carry the whole partition's rows (the backup decision reads
+    // targetRows: shard 2 of 202401 holds none, so it needs no backup).
+    expect(partitionsPerShard(ranged, sharding.shards).map((p) => p.targetRows)).toEqual([40, 40, 0, 0]);
+  });
+
+  test("a daily run's plan lists the day's partition on every shard, each with its own rows", () => {
+    const empty = { ...PARTITION, sourceRows: 0, targetRows: 0, maxRowsPerKey: 0, salt: 1 };
+    const planned = [{ ...PARTITION, id: '202401@2', shard: 2, sourceRows: 7, targetRows: 3 }];
+    expect(
+      dayPartitionPerShard(planned, empty, sharding.shards).map((p) => [p.id, p.shard, p.sourceRows, p.targetRows]),
+    ).toEqual([
+      ['202401@1', 1, 0, 0],
+      ['202401@2', 2, 7, 3],
+    ]);
+  });
+
+  test('--only changed is refused on a sharded cluster, naming the mode (never every partition taken silently)', () => {
+    expect(() => refuseOnlyChangedSharded(server, 'changed')).toThrow(
+      /^only: changed is not supported on a sharded cluster: its ledger rows are per \(partition, shard\)/,
+    );
+    for (const only of ['all', 'missing', 'failed', undefined])
+      expect(() => refuseOnlyChangedSharded(server, only)).not.toThrow();
   });
 
   test('the plan lists one entry per (partition, shard)', () => {

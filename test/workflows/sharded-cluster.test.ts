@@ -69,6 +69,16 @@ describe('a sharded cluster: status, retry and rollback per (partition, shard)',
       activities: {
         ...createActivities({ clickhouse: cluster.ch, log: quiet, shardClient: cluster.shardClient }),
         planBackfill: () => Promise.resolve(plan()),
+        checkDailyReadiness: () => Promise.resolve({ ready: true, check: 'scripted', seen: 'ready' }),
+        planDay: () =>
+          Promise.resolve({
+            source: plan().source,
+            target: plan().target,
+            partition: { ...PARTITION },
+            server,
+            shards: plan().partitions,
+            sourceHasParts: true,
+          }),
         checkClusterLoad: () => Promise.resolve(quietLoad),
         resolveRollbackInput: (raw: RollbackInputRaw) => Promise.resolve({ ...rollbackInputSchema.parse(raw), server }),
       },
@@ -162,6 +172,41 @@ describe('a sharded cluster: status, retry and rollback per (partition, shard)',
       expect(restore?.on).toBe('shard 1');
       expect(swapsOn(cluster.sent)).toEqual(['shard 1']);
       expect(new Set(cluster.sent.map((s) => s.on))).toEqual(new Set(['main', 'shard 1']));
+    });
+  });
+
+  it("a daily run loads its day on each shard in turn: the shard's live partition copied, the day re-aggregated from its local source, swapped there, one ledger row per shard", async () => {
+    await withWorker(async () => {
+      cluster.sent.length = 0;
+      const daily = await env.client.workflow.start('dailyIncrementalWorkflow', {
+        taskQueue,
+        workflowId: `sharded-daily-${randomUUID()}`,
+        args: [{ job: aggregateJob, date: '2024-01-10', timezone: 'UTC' }],
+      });
+      const result = await daily.result();
+      expect(result).toMatchObject({ day: '2024-01-10', partition: JANUARY });
+      expect(states(await daily.query(progressQuery))).toEqual([
+        [`${JANUARY}@1`, 'swapped'],
+        [`${JANUARY}@2`, 'swapped'],
+      ]);
+      expect(swapsOn(cluster.sent)).toEqual(['shard 1', 'shard 2']);
+      expect(ledgerRows(cluster.sent)).toEqual([`${JANUARY}@1`, `${JANUARY}@2`]);
+      // Each shard's shadow starts as that shard's live partition, then its day is re-aggregated from the local
+      // source: both on that shard.
+      for (const shard of [1, 2]) {
+        const on = cluster.sent.filter((s) => s.on === `shard ${shard}`).map((s) => s.query);
+        const copy = on.findIndex((q) =>
+          /ATTACH PARTITION ID \{partition_id:String\} FROM `default`\.`events_daily_local`/.test(q),
+        );
+        const insert = on.findIndex((q) => /^INSERT INTO \{into_db/.test(q));
+        expect(copy).toBeGreaterThanOrEqual(0);
+        expect(insert).toBeGreaterThan(copy);
+      }
+      const fills = cluster.sent.filter((s) => /^INSERT INTO \{into_db/.test(s.query));
+      expect(fills.map((s) => [s.on, s.params.source])).toEqual([
+        ['shard 1', 'events_local'],
+        ['shard 2', 'events_local'],
+      ]);
     });
   });
 });

@@ -114,13 +114,7 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
         // A shadow just made afresh is empty: only a build on its own (a retry, a redo) must empty it.
         if (!options.fresh) await ch.exec(statements.truncate, { signal });
         if (build.kind !== 'restore') {
-          const snapshots = await sourceSnapshots(
-            ch,
-            task.source,
-            shape,
-            partition,
-            task.sourceHasParts,
-          );
+          const snapshots = await sourceSnapshots(ch, task.source, shape, partition, task.sourceHasParts);
           source = snapshots && (snapshots.get(partition.id) ?? emptySnapshot());
         }
         await onStep?.('insert:started', partition.id);

@@ -11,14 +11,21 @@ import { aggregatePartitionStatements } from './aggregate-partition-statements';
 import { dialectOf } from '../../sql/engine/server-dialect';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
-import { partitionsPerShard, shardedAggregateTask, shardedLocalTarget } from '../../shared/shard-partitions';
-import { checkShardedJob } from './sharding-check';
+import { shardedAggregateTask, shardedLocalTarget } from '../../shared/shard-partitions';
+import { checkShardedJob, refuseOnlyChangedSharded } from './sharding-check';
 import type { ActivityDeps } from '../engine/deps';
 import { fansOut } from '../engine/cluster-ddl';
 import { withHeartbeat } from '../engine/heartbeat';
 import { jobDefinitionHash } from '../engine/job-definition-hash';
 import { fingerprintColumns, ledgerTableOf, readLedger } from '../engine/ledger';
-import { changesOf, checkJob, partitionsOfRange, partitionsTaken, type PlanBackfillInput } from './plan-backfill';
+import {
+  changesOf,
+  checkJob,
+  partitionsOfRange,
+  partitionsPerShardOf,
+  partitionsTaken,
+  type PlanBackfillInput,
+} from './plan-backfill';
 import { tableExists } from '../engine/step-runner';
 import type { AggregatePartitionTask } from '../../shared/partition-task';
 
@@ -141,12 +148,15 @@ export function describeBackfillActivities({ clickhouse: ch }: ActivityDeps) {
           const stated = checkShardedJob(server, job, { source, target });
           // The server is known before the target and the ledger are read: on Cloud they are read consistently.
           const dialect = dialectOf(server);
+          refuseOnlyChangedSharded(server, only);
           const ranged = await partitionsOfRange(ch, job, checked, from, to, dialect);
           // On a sharded cluster each partition runs per shard, as the backfill's plan lists them.
-          const all = server.sharding ? partitionsPerShard(ranged, server.sharding.shards) : ranged;
+          const all = await partitionsPerShardOf(ch, checked, ranged, server);
           const { changes, snapshots } = await changesOf(ch, job, checked, all, dialect);
           const modes: BackfillDescription['modes'] = {};
           for (const mode of ONLY_MODES) {
+            // `changed` is refused on a sharded cluster (refuseOnlyChangedSharded): not listed as a mode there.
+            if (mode === 'changed' && server.sharding) continue;
             if (mode !== 'failed' || failed) modes[mode] = partitionsTaken(mode, all, changes, failed).map((p) => p.id);
           }
           const taken = partitionsTaken(only, all, changes, failed);

@@ -38,9 +38,12 @@ import { latestLedgerEntries, ledgerTableOf } from '../engine/ledger';
 import { emptySnapshot, sourceHasParts, sourceSnapshots } from './source-fingerprint';
 import { tableResolver } from '../engine/table-resolver';
 import { detectServerProfile } from '../engine/server-profile';
+import type { ServerProfile } from '../../shared/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
-import { partitionsPerShard } from '../../shared/shard-partitions';
-import { checkShardedJob } from './sharding-check';
+import { partitionsPerShard, type ShardRows } from '../../shared/shard-partitions';
+import { shardedPartitionId } from '../../shared/partition-lock';
+import { selectSourceRowsPerShard, selectTargetRowsPerShard } from '../../sql/aggregate/shard-partition-rows';
+import { checkShardedJob, refuseOnlyChangedSharded } from './sharding-check';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 
 export interface PlanBackfillInput {
@@ -245,6 +248,37 @@ export async function partitionsOfRange(
 }
 
 /**
+ * On a sharded cluster the plan's partitions one per `(partition, shard)` ({@link partitionsPerShard}), each with
+ * its own shard's source and target rows, read through the Distributed tables grouped by `_shard_num`; the
+ * partitions as they are elsewhere.
+ */
+export async function partitionsPerShardOf(
+  ch: ClickHouse,
+  checked: CheckedJob,
+  ranged: PartitionPlan[],
+  server: ServerProfile,
+): Promise<PartitionPlan[]> {
+  if (!server.sharding) return ranged;
+  if (ranged.length === 0) return [];
+  const { shape, source, target, targetExisted } = checked;
+  const first = ranged[0];
+  const last = ranged[ranged.length - 1];
+  const rows: ShardRows = new Map();
+  const at = (id: string, shard: string) => {
+    const key = shardedPartitionId(id, Number(shard));
+    const entry = rows.get(key) ?? { sourceRows: 0, targetRows: 0 };
+    rows.set(key, entry);
+    return entry;
+  };
+  for (const r of await ch.rows(selectSourceRowsPerShard(shape, source, { start: first.start, end: last.end })))
+    at(r.id, r.shard).sourceRows = Number(r.rows);
+  if (targetExisted)
+    for (const r of await ch.rows(selectTargetRowsPerShard(target, first.id, last.id)))
+      at(r.id, r.shard).targetRows = Number(r.rows);
+  return partitionsPerShard(ranged, server.sharding.shards, rows);
+}
+
+/**
  * Whether each partition changed since the ledger's newest row of it (see `partitionChange`), by partition id: one
  * pass over the source's date columns for the fingerprints, one read of the ledger (with sequential consistency
  * on Cloud: `dialect`, from the plan's server profile).
@@ -348,9 +382,10 @@ export function planBackfill({ clickhouse: ch, log }: ActivityDeps) {
         if (!targetExisted) await ch.exec(createTargetTable(shape, source, target));
         // The server is known before the target and the ledger are read: on Cloud they are read consistently.
         const dialect = dialectOf(server);
+        refuseOnlyChangedSharded(server, only);
         const ranged = await partitionsOfRange(ch, job, checked, from, to, dialect);
-        // On a sharded cluster each partition runs per shard: one entry per (partition, shard).
-        const all = server.sharding ? partitionsPerShard(ranged, server.sharding.shards) : ranged;
+        // On a sharded cluster each partition runs per shard: one entry per (partition, shard), with its rows.
+        const all = await partitionsPerShardOf(ch, checked, ranged, server);
         const changed = only === 'changed' ? await changesOf(ch, job, checked, all, dialect) : undefined;
         const partitions = partitionsTaken(only, all, changed?.changes, failed);
         const unchanged = changed && unchangedPartitions(all, changed.changes, changed.entries);

@@ -98,3 +98,19 @@ export function checkShardedJob(
   }
   return job.sharding?.keyFollowsJobKeys === true ? SHARDING_STATED_CONSEQUENCE : undefined;
 }
+
+/**
+ * `--only changed` on a sharded cluster is refused: its ledger rows are per `(partition, shard)` and carry no
+ * source fingerprint (the source has none through its Distributed table), so no partition could be found
+ * unchanged and every one would silently be taken.
+ *
+ * @throws JobSpecError naming `only` and its value.
+ */
+export function refuseOnlyChangedSharded(profile: ServerProfile, only: string | undefined): void {
+  if (profile.topology !== 'sharded-cluster' || only !== 'changed') return;
+  throw new JobSpecError(
+    'only',
+    'changed is not supported on a sharded cluster: its ledger rows are per (partition, shard) and carry no source ' +
+      'fingerprint, so every partition would be taken; use --only all, missing or failed, see docs/clusters.md',
+  );
+}

@@ -1,6 +1,7 @@
 import type { PartitionTask } from '../../shared/partition-task';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
-import { dropTableIfExists } from '../../sql/engine/partition-ops';
+import { runDdl } from './cluster-ddl';
+import type { ServerProfile } from '../../shared/server-profile';
 import { aggregateSteps } from '../aggregate/aggregate-steps';
 import type { ActivityDeps } from './deps';
 import { stepsFor, type StepsByKind } from './steps-for';
@@ -137,11 +138,13 @@ export function partitionSteps(deps: ActivityDeps) {
     },
 
     /**
-     * Drops a writer's backup table once its retention has ended. Durability: `DROP TABLE IF EXISTS`, a no-op
-     * when repeated.
+     * Drops a writer's backup table once its retention has ended, through the dialect of `server` (on a cluster
+     * with an `Atomic` database `ON CLUSTER`, read per host by `runDdl`, so no node keeps it). Durability:
+     * `DROP TABLE IF EXISTS`, a no-op when repeated; a host not answering in time retries the activity.
      */
-    async dropBackup(backup: TableRef): Promise<void> {
-      await ch.exec(dropTableIfExists(backup));
+    async dropBackup(backup: TableRef, server?: ServerProfile): Promise<void> {
+      const dialect = dialectOf(server);
+      await runDdl(ch, dialect.dropTable(backup), dialect);
       log.info('backup dropped', { backup: qualifiedName(backup) });
     },
   };

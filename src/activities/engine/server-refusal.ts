@@ -6,7 +6,7 @@ import { JobSpecError } from './errors';
 
 /** Where a refused topology is explained, and what to do about it. */
 const CLUSTER_WAY_FORWARD =
-  'view and import jobs and daily runs on a sharded cluster are not supported yet (view and import jobs need each ' +
+  'view and import jobs on a sharded cluster are not supported yet (they need each ' +
   "shard's duplicates filled from the rows that shard owns through the Distributed table's sharding expression, " +
   'and moved shard by shard); run the job against one shard of replicas, a single server or ClickHouse Cloud, ' +
   'see docs/clusters.md';

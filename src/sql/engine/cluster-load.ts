@@ -56,3 +56,51 @@ export function selectClusterLoad(
     },
   };
 }
+
+/** One signal of one host: `value` a number as text; `place` the fullest partition (`fullest` only). */
+export interface HostLoadRow {
+  host: string;
+  signal: keyof Omit<ClusterLoadRow, 'fullest'> | 'fullest';
+  value: string;
+  place: string;
+}
+
+/**
+ * The load signals of {@link selectClusterLoad} per host, one row per (host, signal), on a self-managed cluster
+ * (`dialect.loadPerHost`): every node's own processes, merges, mutations, parts and metrics over every replica of
+ * every shard (`clusterAllReplicas`), grouped by `hostName()` rather than summed, so the load guard compares hosts
+ * and pauses on the worst one, naming it. A host with no row for a signal (no running merge) reads as 0.
+ */
+export function selectClusterLoadPerHost(
+  source: TableRef,
+  target: TableRef,
+  dialect: ServerDialect,
+): Statement<HostLoadRow> {
+  const sys = dialect.systemTable;
+  const metric = (signal: string, name: string) =>
+    `SELECT hostName() AS host, '${signal}' AS signal, toString(sumIf(value, metric = '${name}')) AS value, '' AS place ` +
+    `FROM ${sys('metrics')} GROUP BY host`;
+  return {
+    query: [
+      `SELECT hostName() AS host, 'running_queries' AS signal, toString(count()) AS value, '' AS place FROM ${sys('processes')} GROUP BY host`,
+      `UNION ALL SELECT hostName() AS host, 'max_query_memory' AS signal, toString(max(memory_usage)) AS value, '' AS place FROM ${sys('processes')} GROUP BY host`,
+      `UNION ALL SELECT hostName() AS host, 'active_merges' AS signal, toString(count()) AS value, '' AS place FROM ${sys('merges')} GROUP BY host`,
+      `UNION ALL SELECT hostName() AS host, 'pending_mutations' AS signal, toString(count()) AS value, '' AS place FROM ${sys('mutations')}`,
+      '  WHERE is_done = 0 AND database = {target_db:String} AND table = {target_table:String} GROUP BY host',
+      "UNION ALL SELECT host, 'fullest' AS signal, toString(max(parts)) AS value, argMax(place, parts) AS place FROM (",
+      `  SELECT hostName() AS host, count() AS parts, concat(database, '.', table, '/', partition_id) AS place FROM ${sys('parts')}`,
+      '  WHERE active AND ((database = {source_db:String} AND table = {source_table:String})',
+      '    OR (database = {target_db:String} AND table = {target_table:String}))',
+      '  GROUP BY host, database, table, partition_id) GROUP BY host',
+      `UNION ALL ${metric('pool_tasks', 'BackgroundMergesAndMutationsPoolTask')}`,
+      `UNION ALL ${metric('delayed_inserts', 'DelayedInserts')}`,
+      `UNION ALL ${metric('memory_tracking', 'MemoryTracking')}`,
+    ].join('\n'),
+    params: {
+      source_db: source.database,
+      source_table: source.name,
+      target_db: target.database,
+      target_table: target.name,
+    },
+  };
+}

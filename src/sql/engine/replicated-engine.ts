@@ -9,6 +9,19 @@ export function ownKeeperPath(table: TableRef): string {
   return `/clickhouse/tables/{shard}/${table.database}/${table.name}`;
 }
 
+/**
+ * The Keeper path and replica name of a bookkeeping table that is ONE replica group across every node of every
+ * shard of `cluster` (the ledger on a sharded cluster): the path carries no `{shard}` (one path for the whole
+ * cluster, named after it), and the replica name is `{shard}-{replica}`, since ClickHouse requires replica names to
+ * be unique only within a shard (the `{replica}` macro of two shards may be equal).
+ */
+export function clusterWideReplication(table: TableRef, cluster: string): string {
+  quoteAllowListedIdentifier(cluster);
+  quoteAllowListedIdentifier(table.database);
+  quoteAllowListedIdentifier(table.name);
+  return `'/clickhouse/tables/all_shards/${cluster}/${table.database}/${table.name}', '{shard}-{replica}'`;
+}
+
 /** The end of the engine call that opens `text` (`Name(…)`), past nested parentheses and quoted strings. */
 function callEnd(text: string, open: number): number {
   let depth = 0;

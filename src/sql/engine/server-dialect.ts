@@ -10,7 +10,7 @@ import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { quotedTable, tableParam } from './table-param';
 import { createTableLike, createTableLikeIfNotExists, dropTableIfExists } from './table-ddl';
 import { quoteAllowListedIdentifier } from './quote-identifier';
-import { ownKeeperPath, replicatedEngineWithOwnPath } from './replicated-engine';
+import { clusterWideReplication, ownKeeperPath, replicatedEngineWithOwnPath } from './replicated-engine';
 import { createLedgerTable } from './ledger';
 
 /** The per-node system tables the tool reads where every replica's rows count. */
@@ -74,8 +74,10 @@ export interface ServerDialect {
    * The job's ledger, created if missing (`CREATE TABLE IF NOT EXISTS`), run through `runDdl`. On a replicated
    * cluster a `ReplicatedReplacingMergeTree` on every replica, so a swap recorded through one node is read through
    * any other: in an `Atomic` database `ON CLUSTER <c>` with its own Keeper path ({@link ownKeeperPath}); in a
-   * `Replicated` database without arguments (the database gives it its own `{uuid}` path). Elsewhere a plain
-   * `ReplacingMergeTree`.
+   * `Replicated` database without arguments (the database gives it its own `{uuid}` path). On a sharded cluster
+   * one replica group over every node of every shard ({@link clusterWideReplication}: no `{shard}` in the path,
+   * replica `{shard}-{replica}`), with these arguments in a `Replicated` database too, since the worker's own client
+   * may reach any shard. Elsewhere a plain `ReplacingMergeTree`.
    */
   createLedger(ledger: TableRef): Statement;
   /** `DROP TABLE IF EXISTS … SYNC`, with `ON CLUSTER <c>` on a replicated cluster with an `Atomic` database. */
@@ -109,7 +111,8 @@ export interface ServerDialect {
    * ledger, the per-file counts, the staged file lists) as sent: on a replicated cluster on every replica as a
    * `ReplicatedMergeTree`, so what one node wrote is read through any other (in an `Atomic` database
    * `ON CLUSTER <c>` with its own Keeper path, {@link ownKeeperPath}; in a `Replicated` database without
-   * arguments); unchanged elsewhere. Run through `runDdl`.
+   * arguments; on a sharded cluster one replica group over every shard, as {@link ServerDialect.createLedger});
+   * unchanged elsewhere. Run through `runDdl`.
    */
   bookkeepingTable(statement: Statement, table: TableRef): Statement;
   /**
@@ -143,6 +146,12 @@ export interface ServerDialect {
    * shared storage, the same on every replica).
    */
   readonly perNodeParts?: true;
+  /**
+   * On a self-managed cluster (replicated or sharded): the load guard reads its signals per host
+   * (`selectClusterLoadPerHost`) and pauses on the worst host, naming it, rather than summing every node's
+   * readings into one; absent elsewhere (one server, or Cloud's one reading over its replicas).
+   */
+  readonly loadPerHost?: true;
 }
 
 /** `alter_sync = 3`: the ALTER returns once every active replica has done it (Cloud's default 0 waits for none). */
@@ -230,7 +239,10 @@ function clusterChoices(cluster: Pick<ReplicatedTarget, 'name' | 'databaseEngine
         cluster.databaseEngine === 'Replicated'
           ? 'ReplicatedMergeTree'
           : `ReplicatedMergeTree('${ownKeeperPath(table)}', '{replica}')`;
-      return withOnCluster({ ...statement, query: statement.query.replace(/ ENGINE = MergeTree /, ` ENGINE = ${engine} `) });
+      return withOnCluster({
+        ...statement,
+        query: statement.query.replace(/ ENGINE = MergeTree /, ` ENGINE = ${engine} `),
+      });
     },
     sync: (table: TableRef): Statement => ({
       query: `SYSTEM SYNC REPLICA ON CLUSTER ${name} ${quotedTable(table)} LIGHTWEIGHT`,
@@ -267,6 +279,17 @@ function shardDialect(
     throw new Error("a sharded task without the plan's sharding: the plan refuses it before any statement");
   const c = clusterChoices(sharding);
   const sync = (table: TableRef) => [syncReplicaLightweight(table)];
+  // The ledger and the other bookkeeping tables are read and written through the worker's own client, which may
+  // reach any node of any shard: one replica group over the whole cluster (no `{shard}` in its path), created on
+  // every node (`ON CLUSTER` in an Atomic database; a Replicated database's DDL reaches every node itself).
+  const clusterWide = (statement: Statement, table: TableRef, engine: string): Statement =>
+    c.ddl({
+      ...statement,
+      query: statement.query.replace(
+        new RegExp(` ENGINE = ${engine} `),
+        ` ENGINE = ${engine}(${clusterWideReplication(table, sharding.name)}) `,
+      ),
+    });
   return {
     ...common,
     topology: 'sharded-cluster',
@@ -281,10 +304,22 @@ function shardDialect(
     createAsSelect: false,
     createsTarget: false,
     syncBeforeRead: (table) => [c.sync(table)],
-    bookkeepingTable: c.bookkeepingTable,
-    createLedger: c.createLedger,
-    ddlSettings: CLUSTER_DDL_SETTINGS,
+    bookkeepingTable: (statement, table) =>
+      clusterWide(
+        { ...statement, query: statement.query.replace(/ ENGINE = MergeTree /, ' ENGINE = ReplicatedMergeTree ') },
+        table,
+        'ReplicatedMergeTree',
+      ),
+    createLedger: (ledger) =>
+      clusterWide(createLedgerTable(ledger, 'ReplicatedReplacingMergeTree'), ledger, 'ReplicatedReplacingMergeTree'),
+    // A Replicated database gives a table without arguments its `{shard}` path: the cluster-wide ones need
+    // explicit arguments, which it takes only with this setting (2 would silently replace them with its default).
+    ddlSettings:
+      sharding.databaseEngine === 'Replicated'
+        ? { ...CLUSTER_DDL_SETTINGS, database_replicated_allow_replicated_engine_arguments: 1 }
+        : CLUSTER_DDL_SETTINGS,
     perNodeParts: true,
+    loadPerHost: true,
     ...(shard
       ? {
           replicaRows: (table: TableRef, partitionId: string): Statement<{ host: string; rows: string }> => ({
@@ -350,6 +385,7 @@ export function dialectOf(server?: ServerProfile): ServerDialect {
       ddlSettings: CLUSTER_DDL_SETTINGS,
       replicaRows: c.replicaRows,
       replicaCount: server.clusters.find((x) => x.name === c.plainName)?.replicas ?? 1,
+      loadPerHost: true,
     };
   }
   return {

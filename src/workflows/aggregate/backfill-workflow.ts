@@ -143,7 +143,7 @@ export async function backfillWorkflow(raw: BackfillInputRaw, carried?: Backfill
     carried?.backupNeeded === true ||
     progress.partitions.some((p) => p.state !== 'pending' && (planned.get(p.id)?.targetRows ?? 0) > 0);
   const keepBackup = async (): Promise<void> => {
-    if (backupNeeded()) await keepBackupFor(backup, job.safety.backupRetention);
+    if (backupNeeded()) await keepBackupFor(backup, job.safety.backupRetention, plan.server);
   };
   await loop.run({
     partitions,

@@ -4,6 +4,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  patched,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -22,6 +23,7 @@ import { initialProgress, type PartitionProgress } from '../../shared/progress';
 import { applyStepReport } from '../engine/partition-progress';
 import { startPartitionWriter } from '../engine/partition-writer';
 import { qualifiedName } from '../../shared/table-ref';
+import { runDayPerShard } from './daily-shards';
 
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 };
 
@@ -77,7 +79,9 @@ function dayToLoad(input: { date?: string; timezone: string }): { day: string; n
 export async function dailyIncrementalWorkflow(raw: DailyInputRaw): Promise<DailyResult> {
   const progress = initialProgress(1);
   setHandler(progressQuery, () => progress);
-  setHandler(partitionStepSignal, (report) => applyStepReport(progress.partitions[0], report));
+  // The entry of the partition writer running now (on a sharded cluster the shards run one after another).
+  let current = (): PartitionProgress => progress.partitions[0];
+  setHandler(partitionStepSignal, (report) => applyStepReport(current(), report));
   const input = await resolveDailyInput(raw);
   const job = input.job;
   const { day, nominalTime } = dayToLoad(input);
@@ -101,8 +105,26 @@ export async function dailyIncrementalWorkflow(raw: DailyInputRaw): Promise<Dail
     await sleep(pollMs);
   }
 
-  const { source, target, partition, server } = await check.planDay({ job, day });
+  const { source, target, partition, server, shards, sourceHasParts } = await check.planDay({ job, day });
   progress.target = qualifiedName(target);
+  if (shards?.length && patched('per-shard-days')) {
+    const { workflowId, firstExecutionRunId } = workflowInfo();
+    const tag = writerTag(workflowId, firstExecutionRunId);
+    const entries = shards.map((p): PartitionProgress => ({
+      id: p.id,
+      state: 'pending',
+      salt: p.salt,
+      sourceRows: p.sourceRows,
+    }));
+    Object.assign(progress, { partitions: entries, total: entries.length, phase: 'running' });
+    const ran = await runDayPerShard(
+      { job, day, input, source, target, server, shards, sourceHasParts, tag, progress },
+      (e) => {
+        current = () => e;
+      },
+    );
+    return { day, nominalTime, partition: partition.id, readinessChecks, ...ran };
+  }
   const entry: PartitionProgress = { id: partition.id, state: 'running', salt: partition.salt, sourceRows: 0 };
   progress.partitions = [entry];
   progress.total = 1;
