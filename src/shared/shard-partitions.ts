@@ -10,7 +10,10 @@ import type { TableRef } from './table-ref';
  * `status` lists, `--only failed` retries and the lock carries), `shard` the shard's number. Each keeps the
  * partition's planned rows over every shard (the plan reads them through the Distributed tables).
  */
-export function partitionsPerShard(partitions: PartitionPlan[], shards: ShardHosts[]): PartitionPlan[] {
+export function partitionsPerShard<P extends PartitionPlan>(
+  partitions: P[],
+  shards: ShardHosts[],
+): (P & Required<Pick<PartitionPlan, 'shard'>>)[] {
   return partitions.flatMap((p) => shards.map((s) => ({ ...p, id: shardedPartitionId(p.id, s.num), shard: s.num })));
 }
 

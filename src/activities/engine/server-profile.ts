@@ -170,9 +170,11 @@ async function shardingOf(
   if (tables.length === 0) return undefined;
   const name = tables[tables.length - 1].cluster;
   const shards = new Map<number, string[]>();
-  for (const { shard, host } of await ch.rows(selectClusterHosts(name))) {
+  const weights = new Map<number, number>();
+  for (const { shard, host, weight } of await ch.rows(selectClusterHosts(name))) {
     const list = shards.get(Number(shard)) ?? [];
     shards.set(Number(shard), [...list, host]);
+    if (weight !== undefined) weights.set(Number(shard), Number(weight));
   }
   const locals = tables.map((t) => t.local);
   const localRows = (
@@ -184,8 +186,17 @@ async function shardingOf(
   return {
     name,
     databaseEngine: localDatabaseEngine === 'Replicated' ? 'Replicated' : 'Atomic',
-    shards: [...shards.entries()].map(([num, hosts]) => ({ num, hosts })),
+    shards: [...shards.entries()].map(([num, hosts]) => {
+      const weight = weights.get(num);
+      return { num, hosts, ...(weight === undefined ? {} : { weight }) };
+    }),
     distributed,
-    engines: Object.fromEntries(localRows.map((r) => [`${r.database}.${r.name}`, r.engine_full])),
+    // The local tables, and the job's other replicated tables (an import's view targets on every shard).
+    engines: Object.fromEntries(
+      [...tableRows.filter((r) => isReplicatedEngine(r.engine)), ...localRows].map((r) => [
+        `${r.database}.${r.name}`,
+        r.engine_full,
+      ]),
+    ),
   };
 }

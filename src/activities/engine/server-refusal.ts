@@ -6,9 +6,9 @@ import { JobSpecError } from './errors';
 
 /** Where a refused topology is explained, and what to do about it. */
 const CLUSTER_WAY_FORWARD =
-  'view and import jobs and daily runs on a sharded cluster are not supported yet (view and import jobs need each ' +
-  "shard's duplicates filled from the rows that shard owns through the Distributed table's sharding expression, " +
-  'and moved shard by shard); run the job against one shard of replicas, a single server or ClickHouse Cloud, ' +
+  'view jobs, file imports and daily runs on a sharded cluster are not supported yet (a view job needs its live ' +
+  "view on every shard's local source and each shard's history moved from that shard's rows; imports from a " +
+  'table run per shard); run the job against one shard of replicas, a single server or ClickHouse Cloud, ' +
   'see docs/clusters.md';
 
 /**
@@ -50,7 +50,8 @@ function clusterEvidence(profile: ServerProfile): string {
  * and a single server older than 26.6 with a plain MergeTree-family target whose partitions a swap replaces
  * (`swap: 'replace'`; appends by `MOVE PARTITION` replace nothing), whose replaced parts can come back after a
  * restart (#107605), unless the job accepts that with `safety.acceptPre266ReplacedParts`. A sharded cluster is let
- * through only for a caller that runs per shard (`perShard`: an aggregate backfill) and then checks the job there.
+ * through only for a caller that runs per shard (`perShard`: an aggregate backfill, an import from a table) and then
+ * checks the job there.
  */
 export function refuseUnsupportedServer(
   profile: ServerProfile,
@@ -59,8 +60,9 @@ export function refuseUnsupportedServer(
   swap: 'replace' | 'append',
   options: { perShard?: boolean } = {},
 ): void {
-  // An aggregate backfill runs per shard; its own check (checkShardedJob) refuses what it cannot run there.
-  if (profile.topology === 'sharded-cluster' && swap === 'replace' && options.perShard && profile.sharding) return;
+  // An aggregate backfill or a table import runs per shard; its own check (checkShardedJob, checkShardedImport)
+  // refuses what it cannot run there.
+  if (profile.topology === 'sharded-cluster' && options.perShard && profile.sharding) return;
   if (profile.topology === 'replicated-cluster') {
     refuseUnknownCluster(profile, target, swap);
     return;
