@@ -72,6 +72,11 @@ const unique = (values: string[]): string[] => [...new Set(values)].sort();
 export interface ProfileRequest {
   target?: TableRef;
   cluster?: string;
+  /**
+   * On a sharded cluster: further tables the job writes on every shard (an import's view targets), whose
+   * `engine_full` the profile records with the local tables' (their duplicates are created with it).
+   */
+  shardTables?: TableRef[];
 }
 
 /**
@@ -140,7 +145,7 @@ export async function detectServerProfile(
   const facts = { version, hosts: [...hosts].sort(), databaseEngines, tableEngines, clusters, patchPartitions };
   const topology = topologyOf({ ...facts, embedded: ch.embedded, cloudMode });
   if (topology === 'sharded-cluster') {
-    const sharding = await shardingOf(ch, tableRows, databaseEngines);
+    const sharding = await shardingOf(ch, tableRows, databaseEngines, request.shardTables ?? []);
     return { topology, ...facts, ...(sharding ? { sharding } : {}) };
   }
   if (topology !== 'replicated-cluster') return { topology, ...facts };
@@ -160,6 +165,7 @@ async function shardingOf(
   ch: ClickHouse,
   tableRows: { database: string; name: string; engine: string; engine_full: string }[],
   databaseEngines: Record<string, string>,
+  shardTables: TableRef[],
 ): Promise<ShardedTarget | undefined> {
   const distributed: Record<string, DistributedTable> = {};
   for (const t of tableRows) {
@@ -191,12 +197,12 @@ async function shardingOf(
       return { num, hosts, ...(weight === undefined ? {} : { weight }) };
     }),
     distributed,
-    // The local tables, and the job's other replicated tables (an import's view targets on every shard).
+    // The local tables, and the further tables the job writes on every shard (an import's view targets).
     engines: Object.fromEntries(
-      [...tableRows.filter((r) => isReplicatedEngine(r.engine)), ...localRows].map((r) => [
-        `${r.database}.${r.name}`,
-        r.engine_full,
-      ]),
+      [
+        ...tableRows.filter((r) => shardTables.some((t) => t.database === r.database && t.name === r.name)),
+        ...localRows,
+      ].map((r) => [`${r.database}.${r.name}`, r.engine_full]),
     ),
   };
 }

@@ -291,7 +291,11 @@ async function serverOf(
   options: { perShard?: boolean } = {},
 ): Promise<ServerProfile> {
   const [target, ...viewTargets] = written;
-  const server = await detectServerProfile(ch, [...written, ...read], { target, cluster: job.cluster });
+  const server = await detectServerProfile(ch, [...written, ...read], {
+    target,
+    cluster: job.cluster,
+    shardTables: viewTargets,
+  });
   refuseUnsupportedServer(server, target, job.safety, 'append', options);
   // A table import on a sharded cluster runs per (batch, shard): its own check refuses what it cannot run there.
   if (server.topology === 'sharded-cluster') checkShardedImport(server, target, viewTargets);
