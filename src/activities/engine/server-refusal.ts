@@ -12,13 +12,15 @@ const CLUSTER_WAY_FORWARD =
   'see docs/clusters.md';
 
 /**
- * Why a sharded cluster is refused for everything but an aggregate backfill, which runs per (partition, shard): the
- * other jobs would need the same per-shard tasks, and swapping through one node replaces on that node's shard alone.
+ * Why a sharded cluster is refused for everything but an aggregate backfill and an import from a table, which run
+ * per (partition, shard): the other jobs would need the same per-shard tasks, and swapping or moving through one
+ * node changes that node's shard alone.
  */
 const SHARDED_NOT_BUILT =
   'a job there must run per shard: aggregate backfills do (each shard swaps its own part of a partition, once the ' +
-  "plan has checked that the sharding key follows the job's keys, with status and retry per (partition, shard)); " +
-  'this job kind does not yet';
+  "plan has checked that the sharding key follows the job's keys, with status and retry per (partition, shard)), " +
+  "and so do imports from a table (each shard's duplicates filled with the rows that shard owns by the " +
+  "Distributed table's sharding key); this job kind does not yet";
 
 /** What detection found that makes a cluster, in words: the first table or database that decided it. */
 function clusterEvidence(profile: ServerProfile): string {
