@@ -4,6 +4,7 @@ import { isoOfEpochSeconds } from './epoch-seconds';
 import { shadowTableFor } from './writer-tables';
 import type { TableRef } from './table-ref';
 import type { ImportPartitionTask } from './partition-task';
+import { shardedLocalTarget } from './shard-partitions';
 
 /**
  * The duplicates of one batch for one writer: `<table>_v2_<partition>_<writer tag>` of each view target and each
@@ -59,6 +60,37 @@ export function importBatchTask(
     swap: 'move-all',
     duplicates: importDuplicates(plan, batch.id, tag),
     server: plan.server,
+  };
+}
+
+/**
+ * One `(batch, shard)`'s task of a sharded import (the plan's batch `<partition>@<shard>`, see
+ * src/shared/shard-partitions.ts): the batch's task on the local target behind the plan's `Distributed` target, under
+ * the partition's own id, its duplicates named `<table>_v2_<partition>_s<shard>_<writer tag>` (every shard holds
+ * every duplicate, DDL reaching the whole cluster, so a shard's cleanup must not drop another's), the profile
+ * narrowed to that shard (its statements go through that shard's client, its fill takes the rows that shard owns).
+ * The view targets are already the local ones (the plan reads the views of the local target). Undefined for a batch
+ * of any other plan.
+ */
+export function shardedImportTask(
+  job: ImportJob,
+  plan: ImportPlan,
+  batch: ImportBatch,
+  tag: string,
+): ImportPartitionTask | undefined {
+  const shard = plan.server?.sharding?.shards.find((s) => s.num === batch.shard);
+  const local = shardedLocalTarget(plan);
+  if (!plan.server || !shard || !local) return undefined;
+  const id = batch.id.slice(0, batch.id.lastIndexOf('@'));
+  const names = `${id}_s${shard.num}`;
+  const task = importBatchTask(job, { ...plan, target: local }, { ...batch, id }, tag);
+  const { shard: _num, ...partition } = task.partition;
+  return {
+    ...task,
+    shadow: shadowTableFor(local, names, tag),
+    partition,
+    duplicates: importDuplicates(plan, names, tag),
+    server: { ...plan.server, shard },
   };
 }
 

@@ -50,6 +50,11 @@ export interface ServerProfile {
 export interface ShardHosts {
   num: number;
   hosts: string[];
+  /**
+   * `system.clusters.shard_weight`: how many of the remainders of a `Distributed` insert's sharding key the shard
+   * takes (src/sql/engine/shard-rows.ts). Absent in profiles recorded before weights were read: 1.
+   */
+  weight?: number;
 }
 
 /** A `Distributed` table of the job as `engine_full` shows it: the cluster, the local table, the sharding key. */

@@ -15,11 +15,11 @@ export type ShardRows = Map<string, { sourceRows: number; targetRows: number }>;
  * where the shard holds none), which the estimate and the backup decision read; without, the partition's rows
  * over every shard.
  */
-export function partitionsPerShard(
-  partitions: PartitionPlan[],
+export function partitionsPerShard<P extends PartitionPlan>(
+  partitions: P[],
   shards: ShardHosts[],
   rows?: ShardRows,
-): PartitionPlan[] {
+): (P & Required<Pick<PartitionPlan, 'shard'>>)[] {
   return partitions.flatMap((p) =>
     shards.map((s) => {
       const id = shardedPartitionId(p.id, s.num);

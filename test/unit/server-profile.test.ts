@@ -31,7 +31,7 @@ interface ServerAnswers {
   clusters: { name: string; shards: string; replicas: string; local?: string }[];
   patches?: { database: string; table: string; partition_id: string }[];
   /** A sharded cluster's replicas (`system.clusters` of its cluster), one row per replica. */
-  shardHosts?: { shard: string; host: string }[];
+  shardHosts?: { shard: string; host: string; weight?: string }[];
 }
 
 function answering(server: ServerAnswers): CannedAnswer[] {
@@ -110,6 +110,32 @@ describe('detectServerProfile', () => {
     const target = tables.find((t) => t.name === 'events_daily');
     const profile = await detectServerProfile(ch, tables, { target });
     expect(profile).toEqual({ ...expected, clusters: sortedClusters(expected), hosts: [...expected.hosts].sort() });
+  });
+
+  it("records each shard's weight and the engine of a table the job writes on every shard", async () => {
+    const expected = recorded('sharded-cluster');
+    const byHost = { database: 'default', name: 'by_host_local' };
+    const byHostEngine =
+      "ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/default/by_host_local', '{replica}') ORDER BY host";
+    const answers = answersOfRecorded(expected);
+    const { ch } = cannedClickHouse(
+      answering({
+        ...answers,
+        tables: [...answers.tables, { ...byHost, engine: 'ReplicatedSummingMergeTree', engine_full: byHostEngine }],
+        shardHosts: answers.shardHosts!.map((h) => ({ ...h, weight: h.shard === '1' ? '1' : '2' })),
+      }),
+    );
+    const tables = [...Object.keys(expected.tableEngines).map(table), byHost];
+    const profile = await detectServerProfile(ch, tables, {
+      target: tables.find((t) => t.name === 'events_daily'),
+      shardTables: [byHost],
+    });
+    expect(profile.sharding?.shards.map((s) => [s.num, s.weight])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+    expect(profile.sharding?.engines['default.by_host_local']).toBe(byHostEngine);
+    expect(profile.sharding?.engines['default.backfill_ledger']).toBeUndefined();
   });
 
   it('asks the embedded engine once for its host and calls it embedded', async () => {

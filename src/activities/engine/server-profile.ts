@@ -72,6 +72,11 @@ const unique = (values: string[]): string[] => [...new Set(values)].sort();
 export interface ProfileRequest {
   target?: TableRef;
   cluster?: string;
+  /**
+   * On a sharded cluster: further tables the job writes on every shard (an import's view targets), whose
+   * `engine_full` the profile records with the local tables' (their duplicates are created with it).
+   */
+  shardTables?: TableRef[];
 }
 
 /**
@@ -140,7 +145,7 @@ export async function detectServerProfile(
   const facts = { version, hosts: [...hosts].sort(), databaseEngines, tableEngines, clusters, patchPartitions };
   const topology = topologyOf({ ...facts, embedded: ch.embedded, cloudMode });
   if (topology === 'sharded-cluster') {
-    const sharding = await shardingOf(ch, tableRows, databaseEngines);
+    const sharding = await shardingOf(ch, tableRows, databaseEngines, request.shardTables ?? []);
     return { topology, ...facts, ...(sharding ? { sharding } : {}) };
   }
   if (topology !== 'replicated-cluster') return { topology, ...facts };
@@ -160,6 +165,7 @@ async function shardingOf(
   ch: ClickHouse,
   tableRows: { database: string; name: string; engine: string; engine_full: string }[],
   databaseEngines: Record<string, string>,
+  shardTables: TableRef[],
 ): Promise<ShardedTarget | undefined> {
   const distributed: Record<string, DistributedTable> = {};
   for (const t of tableRows) {
@@ -170,9 +176,11 @@ async function shardingOf(
   if (tables.length === 0) return undefined;
   const name = tables[tables.length - 1].cluster;
   const shards = new Map<number, string[]>();
-  for (const { shard, host } of await ch.rows(selectClusterHosts(name))) {
+  const weights = new Map<number, number>();
+  for (const { shard, host, weight } of await ch.rows(selectClusterHosts(name))) {
     const list = shards.get(Number(shard)) ?? [];
     shards.set(Number(shard), [...list, host]);
+    if (weight !== undefined) weights.set(Number(shard), Number(weight));
   }
   const locals = tables.map((t) => t.local);
   const localRows = (
@@ -184,8 +192,17 @@ async function shardingOf(
   return {
     name,
     databaseEngine: localDatabaseEngine === 'Replicated' ? 'Replicated' : 'Atomic',
-    shards: [...shards.entries()].map(([num, hosts]) => ({ num, hosts })),
+    shards: [...shards.entries()].map(([num, hosts]) => {
+      const weight = weights.get(num);
+      return { num, hosts, ...(weight === undefined ? {} : { weight }) };
+    }),
     distributed,
-    engines: Object.fromEntries(localRows.map((r) => [`${r.database}.${r.name}`, r.engine_full])),
+    // The local tables, and the further tables the job writes on every shard (an import's view targets).
+    engines: Object.fromEntries(
+      [
+        ...tableRows.filter((r) => shardTables.some((t) => t.database === r.database && t.name === r.name)),
+        ...localRows,
+      ].map((r) => [`${r.database}.${r.name}`, r.engine_full]),
+    ),
   };
 }

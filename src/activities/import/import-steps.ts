@@ -13,11 +13,13 @@ import { truncateTable } from '../../sql/engine/partition-ops';
 import { repointViewSelect } from '../../sql/import/repoint-view-select';
 import { dropViewIfExists, movePartitionTo } from '../../sql/view/view';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
+import { shardRowsOf } from '../../sql/engine/shard-rows';
 import type { Statement } from '../../clickhouse/statement';
 import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
 import { SwapVerificationError } from '../engine/errors';
 import { runStatement } from '../engine/cluster-ddl';
+import { onShard } from '../engine/shard-client';
 import { nothingLeftOnReplicas } from '../engine/replica-checks';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { runStep, validated, type SwapResult, type ValidateResult } from '../engine/step-runner';
@@ -96,7 +98,14 @@ export function importBatchStatements(task: ListedImportTask): ImportBatchStatem
           task.build.checkpoint,
           task.build.files.list.map((f) => f.path),
         )
-      : insertImportBatch(task.source, task.shadow, task.job.target.timeColumn, task.build, task.partition.id),
+      : insertImportBatch(
+          task.source,
+          task.shadow,
+          task.job.target.timeColumn,
+          task.build,
+          task.partition.id,
+          shardRowsOf(task.server, task.target),
+        ),
     // Every duplicate: the fill wrote the main one, the view copies the others.
     afterFill: tables.flatMap((t) => dialect.syncAfterFill(t)),
     drop: [...dropViews, ...dropTables],
@@ -131,6 +140,20 @@ async function partitionsOf(
  * what a duplicate still holds.
  */
 export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionTask> {
+  const own = batchSteps(deps);
+  // On a sharded cluster's task, every statement through the client to the task's shard (DDL still ON CLUSTER).
+  const on = (task: ImportPartitionTask) => (task.server?.shard ? batchSteps(onShard(deps, task)) : own);
+  return {
+    prepare: (task) => on(task).prepare(task),
+    build: (task, options) => on(task).build(task, options),
+    validate: (task) => on(task).validate(task),
+    swap: (task, context) => on(task).swap(task, context),
+    drop: (task) => on(task).drop(task),
+  };
+}
+
+/** {@link importBatchSteps} with every statement through `deps.clickhouse`. */
+function batchSteps(deps: ActivityDeps): KindSteps<ImportPartitionTask> {
   const { clickhouse: ch, log, onStep } = deps;
   // Every duplicate afresh (the main table's and each view target's, `CREATE TABLE … AS`, then the view copies);
   // the fill: every duplicate truncated, then the batch's history rows into the main table's duplicate; the drops.
@@ -168,7 +191,15 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
         // The history as committed; the duplicates, our own writes, as of every committed part (Cloud).
         const [source] = fileBatch
           ? [await files.historyRows(task, fileBatch)]
-          : await ch.rows(selectImportBatchRows(task.source, task.job.target.timeColumn, task.build, id));
+          : await ch.rows(
+              selectImportBatchRows(
+                task.source,
+                task.job.target.timeColumn,
+                task.build,
+                id,
+                shardRowsOf(task.server, task.target),
+              ),
+            );
         const held = await partitionsOf(ch, task.shadow, dialect);
         const total = held.reduce((n, p) => n + p.rows, 0);
         // A batch of files spans whatever partitions its rows fall in; a table's batch is one partition.
@@ -222,7 +253,10 @@ export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionT
         for (const { copy, live } of moves) {
           // Listed as of every part the fill wrote (sequential consistency on Cloud): none is left out of the moves.
           const partitions = await partitionsOf(ch, copy, dialect);
-          moved.set(qualifiedName(copy), partitions.map((p) => p.id));
+          moved.set(
+            qualifiedName(copy),
+            partitions.map((p) => p.id),
+          );
           for (const statement of statements.beforeMoves(copy)) await runStatement(ch, statement, dialect);
           for (const p of partitions) {
             for (const statement of statements.move(copy, live, p.id)) await runStatement(ch, statement, dialect);

@@ -2,7 +2,7 @@ import type { ClickHouse } from '../../clickhouse/clickhouse';
 import { isClickHouseError } from '../../clickhouse/clickhouse-error';
 import { engineFamily, isMergeTreeFamily } from '../../clickhouse/engine-family';
 import { type ImportBatch, type ImportDescription, type ImportPlan, type ImportView } from '../../shared/import-input';
-import { formatCheckpoint, importBatchTask } from '../../shared/import-batch-task';
+import { formatCheckpoint, importBatchTask, shardedImportTask } from '../../shared/import-batch-task';
 import { parseCutoff, type ImportJob } from '../../shared/job-spec';
 import { DESCRIBED_WRITER_TAG } from '../../shared/view-input';
 import { shadowTableFor } from '../../shared/writer-tables';
@@ -28,6 +28,9 @@ import { dialectOf } from '../../sql/engine/server-dialect';
 import type { Statement } from '../../clickhouse/statement';
 import type { ServerProfile } from '../../shared/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
+import { distributedTableOf } from '../../sql/engine/distributed-engine';
+import { partitionsPerShard } from '../../shared/shard-partitions';
+import { checkShardedImport } from './sharded-import-check';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
@@ -43,14 +46,26 @@ const same = (a: TableRef, b: TableRef): boolean => a.database === b.database &&
 
 type ColumnDetails = Awaited<ReturnType<typeof columnsOf>>[number];
 
+/** The checked main table: its `system.tables` row and columns; `local`: the table behind a `Distributed` one. */
+interface CheckedMain {
+  info: ReturnType<typeof selectImportTableInfo> extends Statement<infer Row> ? Row : never;
+  columns: ColumnDetails[];
+  local?: TableRef;
+}
+
 function columnsOf(ch: ClickHouse, table: TableRef) {
   return ch.rows(selectColumnDetails(table));
 }
 
-/** The main table: a MergeTree-family table with a DateTime time column and a partition key the grammar reads. */
-export async function checkMain(ch: ClickHouse, job: ImportJob, main: TableRef) {
+/**
+ * The main table: a MergeTree-family table with a DateTime time column and a partition key the grammar reads. A
+ * `Distributed` table (a sharded cluster's target) is checked through its local table, returned as `local`.
+ */
+export async function checkMain(ch: ClickHouse, job: ImportJob, main: TableRef): Promise<CheckedMain> {
   const [info] = await ch.rows(selectImportTableInfo(main));
   if (!info) throw new JobSpecError('target.table', `table ${qualifiedName(main)} does not exist`);
+  const distributed = info.engine === 'Distributed' ? distributedTableOf(info.engine_full) : undefined;
+  if (distributed) return { ...(await checkMain(ch, job, distributed.local)), local: distributed.local };
   if (!isMergeTreeFamily(info.engine)) {
     throw new JobSpecError(
       'target.table',
@@ -273,10 +288,17 @@ async function serverOf(
   job: ImportJob,
   written: TableRef[],
   read: TableRef[] = [],
+  options: { perShard?: boolean } = {},
 ): Promise<ServerProfile> {
-  const [target] = written;
-  const server = await detectServerProfile(ch, [...written, ...read], { target, cluster: job.cluster });
-  refuseUnsupportedServer(server, target, job.safety, 'append');
+  const [target, ...viewTargets] = written;
+  const server = await detectServerProfile(ch, [...written, ...read], {
+    target,
+    cluster: job.cluster,
+    shardTables: viewTargets,
+  });
+  refuseUnsupportedServer(server, target, job.safety, 'append', options);
+  // A table import on a sharded cluster runs per (batch, shard): its own check refuses what it cannot run there.
+  if (server.topology === 'sharded-cluster') checkShardedImport(server, target, viewTargets);
   if (server.topology === 'replicated-cluster') {
     const plain = written.find((t) => !isReplicatedEngine(server.tableEngines[qualifiedName(t)] ?? ''));
     if (plain) {
@@ -320,9 +342,11 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
     const { source, target } = await resolveTables(ch, job, job.source.table);
     checkPlain('table', target);
     const main = await checkMain(ch, job, target);
-    const columns = await insertedColumns(ch, target, source, main.columns);
+    // On a sharded cluster the target is Distributed: its local table has the columns and the views.
+    const local = main.local ?? target;
+    const columns = await insertedColumns(ch, local, source, main.columns);
     const checkpoint = await checkpointOf(ch, job, target);
-    const { views, targets } = await viewsOf(ch, target);
+    const { views, targets } = await viewsOf(ch, local);
     const partitionKey = main.info.partition_key;
     const batches = (await ch.rows(selectImportBatches(source, job.target.timeColumn, partitionKey, checkpoint))).map(
       (b): ImportBatch => {
@@ -341,8 +365,20 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
         };
       },
     );
-    const server = await serverOf(ch, job, [target, ...targets.map((t) => t.table)], [source]);
-    return { source, target, checkpoint, partitionKey, columns, views, targets, batches, server };
+    const server = await serverOf(ch, job, [target, ...targets.map((t) => t.table)], [source], { perShard: true });
+    // On a sharded cluster one batch per (partition, shard): `<partition>@<shard>`, each shard filling its own part.
+    const shards = server.topology === 'sharded-cluster' ? server.sharding?.shards : undefined;
+    return {
+      source,
+      target,
+      checkpoint,
+      partitionKey,
+      columns,
+      views,
+      targets,
+      batches: shards ? partitionsPerShard(batches, shards) : batches,
+      server,
+    };
   };
 
   return {
@@ -397,7 +433,10 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
       const statements: DescribedStatement[] = [];
       for (const batch of describedBatches(planned)) {
         // A dry run stages nothing: its batches keep their file lists.
-        const task = listedTask(importBatchTask(job, planned, batch, DESCRIBED_WRITER_TAG));
+        const task = listedTask(
+          shardedImportTask(job, planned, batch, DESCRIBED_WRITER_TAG) ??
+            importBatchTask(job, planned, batch, DESCRIBED_WRITER_TAG),
+        );
         if (!task) throw new Error(`batch ${batch.id} of a dry run has no file list`);
         creates.push(
           qualifiedName(task.shadow),

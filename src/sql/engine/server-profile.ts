@@ -70,11 +70,11 @@ export function selectPatchPartitions(
   };
 }
 
-/** The replicas of every shard of `cluster` (`system.clusters`): shard number and host name, in order. */
-export function selectClusterHosts(cluster: string): Statement<{ shard: string; host: string }> {
+/** The replicas of every shard of `cluster` (`system.clusters`): shard number, its weight and host name, in order. */
+export function selectClusterHosts(cluster: string): Statement<{ shard: string; host: string; weight?: string }> {
   return {
     query:
-      'SELECT toString(shard_num) AS shard, host_name AS host FROM system.clusters ' +
+      'SELECT toString(shard_num) AS shard, toString(shard_weight) AS weight, host_name AS host FROM system.clusters ' +
       'WHERE cluster = {cluster:String} ORDER BY shard_num, replica_num',
     params: { cluster },
   };

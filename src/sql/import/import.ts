@@ -126,8 +126,14 @@ export function selectImportBatches(
   };
 }
 
-/** The history rows of one batch, as `WHERE` conditions and their parameters. */
-function batchFilter(build: ImportBatchBuild, timeColumn: string, partitionId: string) {
+/** A further condition on the history rows and its parameters: on a shard's task, the rows that shard owns. */
+export interface RowsCondition {
+  where: string;
+  params: Record<string, number>;
+}
+
+/** The history rows of one batch (on a shard's task, those `owns` selects), as `WHERE` conditions and their parameters. */
+function batchFilter(build: ImportBatchBuild, timeColumn: string, partitionId: string, owns?: RowsCondition) {
   const time = q(timeColumn);
   const id = partitionIdOf(parsePartitionKey(build.partitionKey));
   return {
@@ -136,6 +142,7 @@ function batchFilter(build: ImportBatchBuild, timeColumn: string, partitionId: s
       `${time} >= ${timeParam('batch_from')}`,
       `${time} < ${timeParam('batch_to')}`,
       ...(id ? [`${id} = {partition_id:String}`] : []),
+      ...(owns ? [owns.where] : []),
     ]
       .map((w) => `(${w})`)
       .join(' AND '),
@@ -144,13 +151,15 @@ function batchFilter(build: ImportBatchBuild, timeColumn: string, partitionId: s
       batch_from: build.fromMicros,
       batch_to: build.toMicros,
       ...(id ? { partition_id: partitionId } : {}),
+      ...owns?.params,
     },
   };
 }
 
 /**
  * The batch's fill: its history rows into the main table's duplicate, whose view copies write the target
- * duplicates block by block, as the live views do on ingestion.
+ * duplicates block by block, as the live views do on ingestion. On a shard's task (`owns`): only the rows that
+ * shard owns.
  */
 export function insertImportBatch(
   source: TableRef,
@@ -158,10 +167,11 @@ export function insertImportBatch(
   timeColumn: string,
   build: ImportBatchBuild,
   partitionId: string,
+  owns?: RowsCondition,
 ): Statement {
   const src = tableParam('source', source);
   const dst = tableParam('into', into);
-  const filter = batchFilter(build, timeColumn, partitionId);
+  const filter = batchFilter(build, timeColumn, partitionId, owns);
   const columns = build.columns.map(q).join(', ');
   return {
     query: `INSERT INTO ${dst.sql} (${columns})\nSELECT ${columns} FROM ${src.sql}\nWHERE ${filter.where}`,
@@ -169,15 +179,19 @@ export function insertImportBatch(
   };
 }
 
-/** How many history rows the batch holds: what the main table's duplicate must hold after the fill. */
+/**
+ * How many history rows the batch holds (on a shard's task, `owns`: those that shard owns): what the main table's
+ * duplicate must hold after the fill.
+ */
 export function selectImportBatchRows(
   source: TableRef,
   timeColumn: string,
   build: ImportBatchBuild,
   partitionId: string,
+  owns?: RowsCondition,
 ): Statement<{ rows: string }> {
   const src = tableParam('source', source);
-  const filter = batchFilter(build, timeColumn, partitionId);
+  const filter = batchFilter(build, timeColumn, partitionId, owns);
   return {
     query: `SELECT toString(count()) AS rows FROM ${src.sql} WHERE ${filter.where}`,
     params: { ...src.params, ...filter.params },

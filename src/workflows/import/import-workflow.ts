@@ -1,4 +1,4 @@
-import { log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import {
   type ImportBatch,
@@ -7,7 +7,7 @@ import {
   type ImportPlan,
   type ImportSummary,
 } from '../../shared/import-input';
-import { formatCheckpoint, importBatchTask } from '../../shared/import-batch-task';
+import { formatCheckpoint, importBatchTask, shardedImportTask } from '../../shared/import-batch-task';
 import { pendingPartitions } from '../../shared/progress';
 import { filesProgress } from '../../shared/import-files-progress';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from '../engine/job-run';
@@ -76,7 +76,11 @@ export async function importWorkflow(raw: ImportInputRaw, carried?: ImportCarry)
 
   await loop.run({
     partitions: batches,
-    taskFor: (batch: ImportBatch) => importBatchTask(job, plan, batch, tag),
+    // On a sharded cluster one task per (batch, shard): the shard's local tables, its own duplicates.
+    taskFor: (batch: ImportBatch) =>
+      (batch.shard !== undefined && patched('per-shard-import-batches')
+        ? shardedImportTask(job, plan, batch, tag)
+        : undefined) ?? importBatchTask(job, plan, batch, tag),
     ...jobLoopOptions(job, plan),
     continueAsNew: (carry) => continueOntoCurrentBuild<typeof importWorkflow>(raw, { input, plan, ...carry }),
   });
