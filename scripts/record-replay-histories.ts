@@ -24,13 +24,7 @@ import { parse } from 'yaml';
 import { openEmbeddedClickHouse } from '../src/clickhouse/connect';
 import type { BackfillSummary } from '../src/shared/backfill-results';
 import { jobSpecSchema, type ImportJobInput, type JobSpecInput, type ViewJobInput } from '../src/shared/job-spec';
-import {
-  confirmRestateUpdate,
-  confirmSignal,
-  pauseSignal,
-  progressQuery,
-  resumeSignal,
-} from '../src/shared/messages';
+import { confirmRestateUpdate, confirmSignal, pauseSignal, progressQuery, resumeSignal } from '../src/shared/messages';
 import { createDemoEventsTable, insertDemoEvents } from '../examples/demo/sql/demo-events';
 import { createPypiTable, createPypiTableWithViews, insertPypiRows } from '../examples/demo/sql/pypi-demo';
 import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from '../src/temporal/backfill-search-attributes';
@@ -270,7 +264,8 @@ async function main(): Promise<void> {
           to: '2024-01-20',
         });
         await handle.result();
-        if ((await query(handle)).continuedAsNew === 0) throw new Error('no continue-as-new in replay-view-restate-chain');
+        if ((await query(handle)).continuedAsNew === 0)
+          throw new Error('no continue-as-new in replay-view-restate-chain');
         return handle;
       },
       'view-restate-confirm': async () => {
