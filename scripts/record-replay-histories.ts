@@ -24,7 +24,7 @@ import { parse } from 'yaml';
 import { openEmbeddedClickHouse } from '../src/clickhouse/connect';
 import type { BackfillSummary } from '../src/shared/backfill-results';
 import { jobSpecSchema, type ImportJobInput, type JobSpecInput, type ViewJobInput } from '../src/shared/job-spec';
-import { confirmSignal, pauseSignal, progressQuery, resumeSignal } from '../src/shared/messages';
+import { confirmRestateUpdate, confirmSignal, pauseSignal, progressQuery, resumeSignal } from '../src/shared/messages';
 import { createDemoEventsTable, insertDemoEvents } from '../examples/demo/sql/demo-events';
 import { createPypiTable, createPypiTableWithViews, insertPypiRows } from '../examples/demo/sql/pypi-demo';
 import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from '../src/temporal/backfill-search-attributes';
@@ -240,6 +240,57 @@ async function main(): Promise<void> {
           from: '2024-01-01',
           to: '2024-01-05',
         });
+        await handle.result();
+        return handle;
+      },
+      'view-restate-chain': async () => {
+        // A chain (pypi → chain_daily_mv → chain_daily → chain_totals_mv → chain_totals) whose first level was
+        // written by a wrong definition (wheels only), then fixed: twenty days restated at both levels, enough
+        // for a continue-as-new (the backups' retention is kept by the continued run).
+        const select = (filter: string) =>
+          `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${db}.pypi ${filter} GROUP BY day, project`;
+        const totals = `SELECT day, sum(downloads) AS downloads FROM ${db}.chain_daily GROUP BY day`;
+        const sql = [
+          `CREATE TABLE ${db}.chain_daily (day Date, project String, downloads UInt64) ENGINE = MergeTree PARTITION BY toYYYYMMDD(day) ORDER BY (day, project)`,
+          `CREATE TABLE ${db}.chain_totals (day Date, downloads UInt64) ENGINE = SummingMergeTree PARTITION BY toYYYYMMDD(day) ORDER BY day`,
+          `CREATE MATERIALIZED VIEW ${db}.chain_totals_mv TO ${db}.chain_totals AS ${totals}`,
+          `INSERT INTO ${db}.chain_daily ${select("WHERE type = 'bdist_wheel'")}`,
+          `CREATE MATERIALIZED VIEW ${db}.chain_daily_mv TO ${db}.chain_daily AS ${select('')}`,
+        ];
+        for (const query of sql) await ch.exec({ query, params: {} });
+        const handle = await start('viewRestateWorkflow', 'replay-view-restate-chain', {
+          job: { kind: 'view-restate', view: `${db}.chain_daily_mv`, writesEndBefore: '2024-02-01T00:00:00Z' },
+          from: '2024-01-01',
+          to: '2024-01-20',
+        });
+        await handle.result();
+        if ((await query(handle)).continuedAsNew === 0)
+          throw new Error('no continue-as-new in replay-view-restate-chain');
+        return handle;
+      },
+      'view-restate-confirm': async () => {
+        // Days the live view still writes into (no writesEndBefore): the earlier ones restated first, then the
+        // run waits for the operator's confirm and restates the last two.
+        const select = (filter: string) =>
+          `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${db}.pypi ${filter} GROUP BY day, project`;
+        const sql = [
+          `CREATE TABLE ${db}.pypi_confirmed (day Date, project String, downloads UInt64) ENGINE = MergeTree PARTITION BY toYYYYMMDD(day) ORDER BY (day, project)`,
+          `INSERT INTO ${db}.pypi_confirmed ${select("WHERE type = 'bdist_wheel'")}`,
+          `CREATE MATERIALIZED VIEW ${db}.pypi_confirmed_mv TO ${db}.pypi_confirmed AS ${select('')}`,
+        ];
+        for (const query of sql) await ch.exec({ query, params: {} });
+        const handle = await start('viewRestateWorkflow', 'replay-view-restate-confirm', {
+          job: {
+            kind: 'view-restate',
+            view: `${db}.pypi_confirmed_mv`,
+            writesEndBefore: '2024-01-03T00:00:00Z',
+            ingestion: 'paused-by-operator',
+          },
+          from: '2024-01-01',
+          to: '2024-01-04',
+        });
+        await until(handle, (p) => p.ingestion?.state === 'awaiting-confirm');
+        await handle.executeUpdate(confirmRestateUpdate);
         await handle.result();
         return handle;
       },

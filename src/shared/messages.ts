@@ -95,3 +95,9 @@ export interface StepReport {
 }
 
 export const partitionStepSignal = defineSignal<[StepReport]>('partitionStep');
+
+/**
+ * `releaseLock`: sent by a writer's parent to the partition lock it holds beside the writer (a lower level of a
+ * restated chain, see src/workflows/engine/partition-lock-workflow.ts) once the writer has closed.
+ */
+export const releaseLockSignal = defineSignal('releaseLock');

@@ -1,5 +1,6 @@
 export { backfillWorkflow } from './aggregate/backfill-workflow';
 export { partitionWorkflow } from './engine/partition-workflow';
+export { partitionLockWorkflow } from './engine/partition-lock-workflow';
 export { rollbackWorkflow } from './engine/rollback-workflow';
 export { backupRetentionWorkflow } from './engine/backup-retention-workflow';
 export { dailyIncrementalWorkflow } from './daily/daily-incremental-workflow';

@@ -256,12 +256,42 @@ export class CrashTest {
   }
 
   /**
-   * A fresh worker (`<name>-recovered`) finishes the run: returns the workflow's result and that worker, stopped (its
-   * steps stay readable). Throws, with the worker's last lines, when the workflow fails.
+   * Starts a worker (`<name>-killed`), then the workflow (`start`), waits until `until` resolves (e.g. once the
+   * workflow's progress says it waits for an operator, where no step point is), and kills that worker with SIGKILL.
+   * The server is then told that the dead worker caches none of the run's workflows.
    */
-  async recover<T>(name: string, run: KilledRun<T>): Promise<{ summary: T; recovered: WorkerProcess }> {
+  async killWhen<T>(
+    name: string,
+    start: (client: TestWorkflowEnvironment['client'], taskQueue: string) => Promise<WorkflowHandle>,
+    until: (handle: WorkflowHandle) => Promise<void>,
+  ): Promise<KilledRun<T>> {
+    const killed = this.workers.start(this.env.address, `${name}-killed`);
+    const handle = await start(this.env.client, this.taskQueue);
+    const result = handle.result() as Promise<T>;
+    // Awaited by `recover`; a failure before then is its to report.
+    result.catch(() => undefined);
+    await until(handle);
+    const marker = path.join(this.dirs.runDir, `${name}.fired`);
+    writeFileSync(marker, JSON.stringify({ point: 'killed by the test', pid: killed.child.pid }));
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    await forgetStickyWorker(this.env.client, handle.workflowId);
+    return { handle, result, killed, marker };
+  }
+
+  /**
+   * A fresh worker (`<name>-recovered`) finishes the run: returns the workflow's result and that worker, stopped (its
+   * steps stay readable). `then`, when given, acts on the run once that worker runs (e.g. an operator's command).
+   * Throws, with the worker's last lines, when the workflow fails.
+   */
+  async recover<T>(
+    name: string,
+    run: KilledRun<T>,
+    then?: (handle: WorkflowHandle) => Promise<unknown>,
+  ): Promise<{ summary: T; recovered: WorkerProcess }> {
     const recovered = this.workers.start(this.env.address, `${name}-recovered`);
     try {
+      await then?.(run.handle);
       return { summary: await run.result, recovered };
     } catch (err) {
       throw new Error(`the workflow failed after the restart: ${String(err)}\n${recovered.logTail()}`);

@@ -46,7 +46,9 @@ export async function gatherJobReport(client: Client, workflowId: string): Promi
   for (const runId of runIds) {
     for await (const event of historyEvents(client, workflowId, runId)) {
       const initiated = event.startChildWorkflowExecutionInitiatedEventAttributes;
-      if (initiated?.workflowId && !partitions.has(initiated.workflowId)) {
+      // A lock held beside a writer (a restated chain's lower level) writes nothing: its writer is reported.
+      const lockOnly = initiated?.workflowType?.name === 'partitionLockWorkflow';
+      if (initiated?.workflowId && !lockOnly && !partitions.has(initiated.workflowId)) {
         partitions.set(initiated.workflowId, {
           partition: partitionOf(initiated.workflowId),
           writerId: initiated.workflowId,

@@ -35,7 +35,14 @@ const { resolveViewRestateInput } = proxyLocalActivities<Activities>(JOB_LOCAL_A
 /** What a view restate hands to its next run when it continues as new: input, plan and its partitions. */
 export interface ViewRestateCarry extends LoopCarry {
   input: ViewRestateInput;
+  /** The plan without its partitions (they are carried packed, see {@link LoopCarry}). */
   plan: ViewRestatePlan;
+  /**
+   * Whether the restate's backups may hold rows (a planned partition had live rows at some level), read from the
+   * full plan by the first run, so the run that ends keeps them for their retention. Absent in a carry from before
+   * it was carried: such a run keeps no backup, as it did when recorded.
+   */
+  backupsHoldRows?: boolean;
 }
 
 /**
@@ -50,7 +57,9 @@ export interface ViewRestateCarry extends LoopCarry {
  *    `<target>_backup_<writer>`; `REPLACE PARTITION`; the ledger row. The live view is not touched. When the
  *    target feeds further views (a chain, in the plan's `chain`), each partition task carries every level: the
  *    levels are built from the level above's shadow, validated, kept and swapped deepest first in the same steps,
- *    and each level's backup is kept for its retention too (patch `view-restate-chain`).
+ *    and each level's backup is kept for its retention too (patch `view-restate-chain`). The partition's writer
+ *    holds every level's partition lock meanwhile (src/workflows/engine/partition-writer.ts, patch
+ *    `view-restate-level-locks`).
  *
  * Messages, load checks and cancellation are the partition loop's (src/workflows/engine/partition-loop.ts), as for
  * an aggregate backfill. Rollback: `rollbackWorkflow` restores the backup; a `backupRetentionWorkflow` drops it
@@ -58,7 +67,8 @@ export interface ViewRestateCarry extends LoopCarry {
  *
  * Durability: the input, the plan and every partition's completion are in history; after a crash the restate
  * resumes with the partitions not yet swapped, each partition's swap being atomic and verified. When Temporal
- * suggests it, the restate continues as new carrying input, plan and progress.
+ * suggests it, the restate continues as new carrying input, plan, progress and whether its backups hold rows (so
+ * the run that ends keeps them for their retention).
  */
 export async function viewRestateWorkflow(
   raw: ViewRestateInputRaw,
@@ -113,9 +123,12 @@ export async function viewRestateWorkflow(
         }
       : {}),
   });
+  // A chain's backups are kept whenever any level had rows: a partition's backup step keeps every level's. A
+  // continued run's plan has no partitions: the first run's answer is carried.
+  const anyRows = carried
+    ? carried.backupsHoldRows === true
+    : plan.partitions.some((p) => p.targetRows > 0 || chain.some((l) => (l.targetRows[p.id] ?? 0) > 0));
   const keepBackup = async (): Promise<void> => {
-    // A chain's backups are kept whenever any level had rows: a partition's backup step keeps every level's.
-    const anyRows = plan.partitions.some((p) => p.targetRows > 0 || chain.some((l) => (l.targetRows[p.id] ?? 0) > 0));
     if (anyRows) await keepBackupFor(backup, job.safety.backupRetention);
     // Restates of a chain are new (they were refused before this patch): no history without it keeps level backups.
     if (chain.length > 0 && anyRows && patched('view-restate-chain')) {
@@ -128,7 +141,12 @@ export async function viewRestateWorkflow(
     taskFor,
     ...jobLoopOptions(job, plan),
     continueAsNew: (carry) =>
-      continueOntoCurrentBuild<typeof viewRestateWorkflow>(raw, { input, plan: { ...plan, partitions: [] }, ...carry }),
+      continueOntoCurrentBuild<typeof viewRestateWorkflow>(raw, {
+        input,
+        plan: { ...plan, partitions: [] },
+        backupsHoldRows: anyRows,
+        ...carry,
+      }),
     afterCancel: async (cancelled) => {
       for (const partition of cancelled) await dropShadow(taskFor(partition));
       await keepBackup();
