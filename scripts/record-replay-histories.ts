@@ -17,7 +17,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { parse } from 'yaml';
@@ -31,6 +36,12 @@ import { BACKFILL_SEARCH_ATTRIBUTE_ARGS } from '../src/temporal/backfill-search-
 import { findTemporalCli } from '../src/temporal/temporal-cli-path';
 import { createBackfillWorker } from '../src/worker/create-backfill-worker';
 import { qualifiedName as qualified, type TableRef } from '../src/shared/table-ref';
+import {
+  ASK_UPDATE,
+  SERVICE_WORKFLOW_TYPE,
+  serviceWorkflowId,
+  type ServiceQuestion,
+} from '../src/shared/service-workflow';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '..');
@@ -322,6 +333,41 @@ async function main(): Promise<void> {
         });
         await handle.result();
         return handle;
+      },
+      'service-questions': async () => {
+        // Questions as the CLI asks them (update-with-start), a refused one among them, until the service has
+        // continued as new (the server here suggests it after 150 events) and answered once more.
+        const id = serviceWorkflowId(taskQueue);
+        const ask = (question: ServiceQuestion, input: unknown) =>
+          client.workflow
+            .executeUpdateWithStart(ASK_UPDATE, {
+              args: [{ question, args: [input] }],
+              startWorkflowOperation: new WithStartWorkflowOperation(SERVICE_WORKFLOW_TYPE, {
+                workflowId: id,
+                taskQueue,
+                workflowIdConflictPolicy: 'USE_EXISTING',
+              }),
+            })
+            .then(
+              () => undefined,
+              (err: unknown) => err,
+            );
+        if (await ask('describeBackfillWorkflow', { job, from: '2024-01-01', to: '2024-03-31' })) {
+          throw new Error('the plan was refused');
+        }
+        const firstExecutionRunId = (await client.workflow.getHandle(id).describe()).runId;
+        const bad = { ...job, metrics: { clicks: 'sum(clicks)' } };
+        if (!(await ask('describeBackfillWorkflow', { job: bad, from: '2024-01-01', to: '2024-01-31' }))) {
+          throw new Error('a plan naming a missing column was not refused');
+        }
+        for (let i = 0; i < 60; i++) {
+          await ask('ledgerHistoryWorkflow', { target: `${db}.events_daily`, limit: 10 });
+          if ((await client.workflow.getHandle(id).describe()).runId !== firstExecutionRunId) break;
+        }
+        await ask('ledgerHistoryWorkflow', { target: `${db}.events_daily`, limit: 10 });
+        const handle = client.workflow.getHandle(id);
+        if ((await handle.describe()).runId === firstExecutionRunId) throw new Error('the service never continued');
+        return Object.assign(handle, { firstExecutionRunId });
       },
     };
 

@@ -19,8 +19,9 @@ export interface AskOptions {
 }
 
 /**
- * Runs a read-only workflow on the worker and returns its result: the way the CLI asks the worker questions, since
- * in embedded mode only the worker may open the data directory. When no worker picks it up within `pickupMs` (its
+ * Runs a workflow of its own on the worker and returns its result, for a question that needs one (`plan --test-day`
+ * names its scratch table after its workflow); read-only questions go to the service workflow (`askService`). In
+ * embedded mode only the worker may open the data directory. When no worker picks it up within `pickupMs` (its
  * history still holds only "started" and "task scheduled"), the workflow is terminated and the error says so.
  * The workflow is tagged `BackfillRole = 'helper'`, so the Web UI's view `BackfillRole IS NULL` leaves it out; on a
  * server without that search attribute registered it is started untagged (`doctor` says how to register it).

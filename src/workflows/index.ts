@@ -15,3 +15,4 @@ export { describeBackfillWorkflow, testBackfillDayWorkflow } from './aggregate/d
 export { ledgerHistoryWorkflow } from './service/ledger-history-workflow';
 export { viewRestateWorkflow } from './view-restate/view-restate-workflow';
 export { describeViewRestateWorkflow } from './view-restate/describe-view-restate-workflow';
+export { backfillServiceWorkflow } from './service/backfill-service-workflow';

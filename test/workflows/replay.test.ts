@@ -6,8 +6,9 @@ import { workflowBundle } from '../helpers/backfill-harness';
 /*
  * Histories of real runs (a backfill paused and resumed, one that continued as new, a cancelled one, a daily run,
  * a rollback, a view backfill paused and resumed across continue-as-new, a snapshot view job through its confirm,
- * an import, view restates: of a chain across continue-as-new and one through its confirm; with every partition
- * workflow and lock they started), recorded by `npm run record-histories`, replayed
+ * an import, view restates: of a chain across continue-as-new and one through its confirm, the service workflow's
+ * questions across a continue-as-new; with every partition workflow and lock they started), recorded by
+ * `npm run record-histories`, replayed
  * against the current workflow code, with the same scenarios as recorded before each `patched()` change since. A change that would break a running workflow's replay fails here.
  */
 const dir = path.resolve(__dirname, '..', 'replay', 'histories');
@@ -45,6 +46,7 @@ function replayAll(): Promise<ReplayResult[]> {
 /** Scenarios first recorded after the one-build-activity patch: they have no recording from before it. */
 const RECORDED_AFTER_ONE_BUILD_ACTIVITY = [
   'import-files.json',
+  'service-questions.json',
   'view-restate.json',
   'view-restate-chain.json',
   'view-restate-confirm.json',
@@ -65,6 +67,7 @@ describe('recorded histories replay against the current workflow code', () => {
       'import-files.json',
       'import.json',
       'rollback.json',
+      'service-questions.json',
       'view-backfill.json',
       'view-restate-chain.json',
       'view-restate-confirm.json',

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -8,11 +6,11 @@ import type { ClickHouseDoctorInput, DoctorCheck } from '../../activities/servic
 import { backfillPartitionsKey, backfillRoleKey, backfillTargetKey } from '../../temporal/backfill-search-attributes';
 import { temporalConfigFromEnv, type TemporalConfig } from '../../temporal/connection';
 import type { doctorWorkflow } from '../../workflows';
+import { askService, NoWorkerError } from '../ask-service';
 import { CliError } from '../cli-error';
 import { errorLine } from '../error-line';
 import { loadJobFile } from '../job-file';
 import { nameWorkflowFailures, taskQueueFromEnv } from '../temporal-client';
-import { OPERATOR_PRIORITY } from '../../shared/task-priority';
 
 const { IndexedValueType } = temporal.api.enums.v1;
 const GRPC_NOT_FOUND = 5;
@@ -88,7 +86,7 @@ async function checkTemporal(client: Client, config: TemporalConfig, r: Report):
   return true;
 }
 
-/** Runs `doctorWorkflow` on the task queue; a worker must pick it up within `timeoutMs`. */
+/** Runs `doctorWorkflow`'s checks on the task queue's service workflow; a worker must take them within `timeoutMs`. */
 async function checkWorkerAndClickHouse(
   client: Client,
   input: ClickHouseDoctorInput,
@@ -96,53 +94,29 @@ async function checkWorkerAndClickHouse(
   r: Report,
 ): Promise<void> {
   const taskQueue = taskQueueFromEnv();
-  const handle = await client.workflow.start<typeof doctorWorkflow>('doctorWorkflow', {
-    taskQueue,
-    workflowId: `doctor-${randomUUID()}`,
-    args: [input],
-    workflowExecutionTimeout: '2m',
-    priority: OPERATOR_PRIORITY,
-  });
-  const timer = new AbortController();
-  const outcome = await Promise.race([
-    handle.result().then(
-      (checks) => ({ checks }),
-      (error: unknown) => ({ error }),
-    ),
-    sleep(timeoutMs, undefined, { signal: timer.signal }).then(
-      () => undefined,
-      () => undefined,
-    ),
-  ]);
-  // An unfinished timer would keep the process alive for the rest of the timeout.
-  timer.abort();
-  const seconds = `${timeoutMs / 1000} s`;
-  if (outcome === undefined) {
-    // The history holds only "started" and "task scheduled" until a worker takes the first workflow task.
-    const { historyLength } = await handle.describe();
-    await handle.terminate('ch-backfill doctor gave up waiting');
-    r.print(
-      historyLength <= 2
-        ? {
-            name: 'worker',
-            ok: false,
-            detail: `no worker on task queue ${taskQueue} picked up a check within ${seconds}`,
-          }
-        : {
-            name: 'worker',
-            ok: false,
-            detail: `the ClickHouse checks did not finish within ${seconds} on ${taskQueue}`,
-          },
-      historyLength <= 2 ? [`fix: start one with TEMPORAL_TASK_QUEUE=${taskQueue} npm run worker`] : [],
-    );
-    return;
-  }
-  if ('error' in outcome) {
-    r.print({ name: 'worker', ok: false, detail: errorLine(outcome.error) });
+  let checks: DoctorCheck[];
+  try {
+    checks = await askService<typeof doctorWorkflow>(client, 'doctorWorkflow', [input], {
+      what: 'ClickHouse checks',
+      pickupMs: timeoutMs,
+    });
+  } catch (err) {
+    if (err instanceof NoWorkerError) {
+      r.print(
+        {
+          name: 'worker',
+          ok: false,
+          detail: `no worker on task queue ${taskQueue} picked up a check within ${timeoutMs / 1000} s`,
+        },
+        [`fix: start one with TEMPORAL_TASK_QUEUE=${taskQueue} npm run worker`],
+      );
+    } else {
+      r.print({ name: 'worker', ok: false, detail: errorLine(err) });
+    }
     return;
   }
   r.print({ name: 'worker', ok: true, detail: `serves task queue ${taskQueue}` });
-  for (const check of outcome.checks) r.print(check, check.fix);
+  for (const check of checks) r.print(check, check.fix);
 }
 
 /**

@@ -3,7 +3,7 @@ import { ledgerHistoryInputSchema } from '../../shared/plan-input';
 import { describeIssues } from '../../shared/input-errors';
 import type { LedgerEntry } from '../../shared/ledger';
 import type { ledgerHistoryWorkflow } from '../../workflows';
-import { askWorker } from '../ask-worker';
+import { askService } from '../ask-service';
 import { CliError } from '../cli-error';
 import { connectTemporalClient } from '../temporal-client';
 import { textTable } from '../text-table';
@@ -54,10 +54,8 @@ export function registerHistoryCommand(program: Command): void {
         });
         if (!parsed.success) throw new CliError(`invalid history input:\n${describeIssues(parsed.error)}`);
         const client = await connectTemporalClient();
-        const history = await askWorker<typeof ledgerHistoryWorkflow>(client, 'ledgerHistoryWorkflow', [parsed.data], {
-          idPrefix: 'ledger-history',
+        const history = await askService<typeof ledgerHistoryWorkflow>(client, 'ledgerHistoryWorkflow', [parsed.data], {
           what: 'history',
-          executionTimeout: '5m',
         });
         if (options.json) {
           console.log(JSON.stringify(history, null, 2));

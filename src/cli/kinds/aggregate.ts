@@ -4,7 +4,7 @@ import { describeIssues } from '../../shared/input-errors';
 import type { AggregateJob } from '../../shared/job-spec';
 import { partitionsCovering } from '../../shared/partitions';
 import type { backfillWorkflow, describeBackfillWorkflow } from '../../workflows';
-import { askWorker } from '../ask-worker';
+import { askService } from '../ask-service';
 import { formatBackfillDescription } from './aggregate-description';
 import { backfillInputFrom } from '../backfill-options';
 import { CliError } from '../cli-error';
@@ -73,8 +73,7 @@ export const aggregateKind: JobKind<AggregateJob> = {
   },
   async describe(client, file, job, options) {
     const input = parseBackfillInput(await backfillInputFrom(client, job, options));
-    const description = await askWorker<typeof describeBackfillWorkflow>(client, 'describeBackfillWorkflow', [input], {
-      idPrefix: 'describe-backfill',
+    const description = await askService<typeof describeBackfillWorkflow>(client, 'describeBackfillWorkflow', [input], {
       what: 'plan',
     });
     const taken = description.partitions.filter((p) => p.taken).map((p) => p.id);

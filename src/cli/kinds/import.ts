@@ -2,7 +2,7 @@ import { importInputSchema, type ImportInput } from '../../shared/import-input';
 import { describeIssues } from '../../shared/input-errors';
 import { historyName, type ImportJob } from '../../shared/job-spec';
 import type { describeImportWorkflow, importWorkflow } from '../../workflows';
-import { askWorker } from '../ask-worker';
+import { askService } from '../ask-service';
 import { refuseRangeOptions, type BackfillOptions } from '../backfill-options';
 import { CliError } from '../cli-error';
 import { formatImportDescription } from './import-description';
@@ -73,11 +73,11 @@ export const importKind: JobKind<ImportJob> = {
     };
   },
   async describe(client, file, job, options) {
-    const description = await askWorker<typeof describeImportWorkflow>(
+    const description = await askService<typeof describeImportWorkflow>(
       client,
       'describeImportWorkflow',
       [parseImportInput({ job, ...importOnlyOf(options) })],
-      { idPrefix: 'describe-import', what: 'dry run', executionTimeout: '1m' },
+      { what: 'dry run' },
     );
     return {
       text: formatImportDescription(file, job, description),

@@ -2,7 +2,7 @@ import { describeIssues } from '../../shared/input-errors';
 import type { ViewRestateJob } from '../../shared/job-spec';
 import { viewRestateInputSchema, type ViewRestateInput } from '../../shared/view-restate-input';
 import type { describeViewRestateWorkflow, viewRestateWorkflow } from '../../workflows';
-import { askWorker } from '../ask-worker';
+import { askService } from '../ask-service';
 import type { BackfillOptions } from '../backfill-options';
 import { CliError } from '../cli-error';
 import { formatSummary } from '../summary-table';
@@ -83,8 +83,7 @@ export const viewRestateKind: JobKind<ViewRestateJob> = {
   },
   async describe(client, file, job, options) {
     const input = parseViewRestateInput(job, options);
-    const plan = await askWorker<typeof describeViewRestateWorkflow>(client, 'describeViewRestateWorkflow', [input], {
-      idPrefix: 'describe-view-restate',
+    const plan = await askService<typeof describeViewRestateWorkflow>(client, 'describeViewRestateWorkflow', [input], {
       what: 'plan',
     });
     return { text: formatViewRestateDescription(file, plan), json: plan };

@@ -2,7 +2,7 @@ import { describeIssues } from '../../shared/input-errors';
 import type { ViewJob } from '../../shared/job-spec';
 import { viewBackfillInputSchema, type ViewBackfillInput, type ViewDescription } from '../../shared/view-input';
 import type { describeViewBackfillWorkflow, viewBackfillWorkflow } from '../../workflows';
-import { askWorker } from '../ask-worker';
+import { askService } from '../ask-service';
 import { refuseRangeOptions } from '../backfill-options';
 import { CliError } from '../cli-error';
 import { formatSummary } from '../summary-table';
@@ -20,12 +20,12 @@ export function parseViewInput(raw: unknown): ViewBackfillInput {
 }
 
 /** A view job's dry run, with a cutoff or from a snapshot: `describeViewBackfillWorkflow` on the worker. */
-export async function describeViewJob(client: Parameters<typeof askWorker>[0], job: ViewJob) {
-  return askWorker<typeof describeViewBackfillWorkflow>(
+export async function describeViewJob(client: Parameters<typeof askService>[0], job: ViewJob) {
+  return askService<typeof describeViewBackfillWorkflow>(
     client,
     'describeViewBackfillWorkflow',
     [parseViewInput({ job })],
-    { idPrefix: 'describe-view', what: 'dry run', executionTimeout: '1m' },
+    { what: 'dry run' },
   );
 }
 

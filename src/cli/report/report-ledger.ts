@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { LedgerEntry } from '../../shared/ledger';
 import type { ledgerHistoryWorkflow } from '../../workflows';
-import { askWorker } from '../ask-worker';
+import { askService } from '../ask-service';
 import { errorLine } from '../error-line';
 
 /** The most ledger rows a report reads (the ledger keeps every swap of the target, newest first). */
@@ -20,11 +20,11 @@ export async function ledgerRowsOf(
   cluster?: string,
 ): Promise<{ rows: Map<string, LedgerEntry>; note?: string }> {
   try {
-    const history = await askWorker<typeof ledgerHistoryWorkflow>(
+    const history = await askService<typeof ledgerHistoryWorkflow>(
       client,
       'ledgerHistoryWorkflow',
       [{ target, ...(ledger ? { ledger } : {}), ...(cluster ? { cluster } : {}), limit: LEDGER_ROWS }],
-      { idPrefix: 'ledger-history', what: 'history', executionTimeout: '5m' },
+      { what: 'history' },
     );
     const rows = new Map<string, LedgerEntry>();
     for (const e of history.entries) if (e.writer === writer && !rows.has(e.partition)) rows.set(e.partition, e);
