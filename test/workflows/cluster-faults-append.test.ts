@@ -155,14 +155,26 @@ describe('cluster faults of view and import jobs, as the operator sees them (fau
     });
   }
 
-  /** The partition workflow's pending activity once its last failure matches `message`: attempt and message. */
+  /**
+   * Where the partition workflow's swap failed with `message`: its pending `activity` once its last failure matches
+   * (attempt and message), or the swap's first try in the workflow task (patch `local-swap`), a local activity whose
+   * failure its history records (attempt 1; the activity that follows may then succeed at once).
+   */
   async function retrying(target: TableRef, activity: string, message: RegExp) {
     const lock = env.client.workflow.getHandle(partitionLockId(target, JANUARY));
     for (let i = 0; i < 300; i++) {
       const described = await lock.describe().catch(() => undefined);
       const pending = described?.raw.pendingActivities?.find((a) => a.activityType?.name === activity);
       const last = pending?.lastFailure?.message ?? '';
-      if (message.test(last)) return { attempt: pending?.attempt ?? 0, message: last };
+      if (message.test(last)) return { attempt: pending?.attempt ?? 0, message: last, via: 'activity' as const };
+      const history = described ? await lock.fetchHistory().catch(() => undefined) : undefined;
+      const tried = history?.events?.find((e) => message.test(e.markerRecordedEventAttributes?.failure?.message ?? ''));
+      if (tried)
+        return {
+          attempt: 1,
+          message: tried.markerRecordedEventAttributes?.failure?.message ?? '',
+          via: 'local try' as const,
+        };
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`${activity} of ${JANUARY} never retried with ${String(message)}`);
@@ -200,7 +212,9 @@ describe('cluster faults of view and import jobs, as the operator sees them (fau
             'swapPartition',
             /still holds rows after MOVE PARTITION on ch-node-3 \(4\)/,
           );
-          expect(seen.attempt).toBeGreaterThanOrEqual(2);
+          // Failed and went on: either the activity is on its second attempt, or the first try failed in the
+          // workflow task (an import's retry then finds nothing left to move and completes).
+          expect(seen.via === 'local try' || seen.attempt >= 2).toBe(true);
         },
       );
       expect(progress.partitions.map((p) => [p.id, p.state])).toEqual([[JANUARY, 'swapped']]);
