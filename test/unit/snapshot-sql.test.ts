@@ -3,14 +3,18 @@ import { viewJobSchema, type ViewJobInput } from '../../src/shared/job-spec';
 import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../../src/sql/engine/partition-ops';
 import { selectActivePartitions } from '../../src/sql/snapshot/snapshot';
 import {
-  insertNullFill,
   insertViewRange,
   selectViewPartitions,
   selectViewSourceTotals,
   viewShape,
   type ViewShape,
 } from '../../src/sql/view/view';
-import { createLiveQueryView, liveViewQuerySelect, shorthandViewQuery } from '../../src/sql/view/view-sql';
+import {
+  createLiveQueryView,
+  insertNullFill,
+  liveViewQuerySelect,
+  shorthandViewQuery,
+} from '../../src/sql/view/view-sql';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
 import type { TableRef } from '../../src/shared/table-ref';
 
@@ -41,7 +45,14 @@ function parameterised(shape: ViewShape, t = { source, snapshot, shadow }, id = 
     dropSnapshot: dropTableIfExists(t.snapshot),
     selectViewPartitions: selectViewPartitions(shape, t.snapshot, undefined),
     insertViewRange: insertViewRange(shape, t.snapshot, t.shadow, id, undefined),
-    insertNullFill: insertNullFill(shape, t.snapshot, t.shadow, id, undefined),
+    insertNullFill: insertNullFill(
+      // The query names its tables (a view stores its text); the statement's tables travel as parameters.
+      shorthandViewQuery(shape, snapshot, shadow),
+      t.snapshot,
+      t.shadow,
+      id,
+      undefined,
+    ),
     selectViewSourceTotals: selectViewSourceTotals(shape, t.snapshot, id, undefined),
   } satisfies Record<string, Statement>;
 }
@@ -123,6 +134,12 @@ describe('the view and the fill of a snapshot job: no cutoff', () => {
     );
     expect(() => insertViewRange(timed, source, shadow, '202402', undefined)).toThrow(/^refusing to render a cutoff/);
     expect(() => selectViewSourceTotals(timed, source, '202402', undefined)).toThrow(/^refusing to render a cutoff/);
+    expect(() =>
+      insertNullFill(shorthandViewQuery(timed, source, shadow), source, shadow, '202402', undefined),
+    ).toThrow(/^refusing to render a cutoff/);
+    expect(() =>
+      insertNullFill(shorthandViewQuery(shape, source, shadow), source, shadow, '202402', 1_734_426_000),
+    ).toThrow(/^refusing to render a cutoff/);
   });
 
   it.each(Object.entries(parameterised(shapeOf())))(

@@ -3,11 +3,7 @@ import type { ValidationCheck } from '../../shared/backfill-results';
 import { truncateTable } from '../../sql/engine/partition-ops';
 import {
   additiveAggregates,
-  createNullFillTable,
-  createNullFillTableLike,
-  createNullFillView,
   dropViewIfExists,
-  insertNullFill,
   insertViewRange,
   movePartitionTo,
   selectViewSourceTotals,
@@ -18,7 +14,12 @@ import {
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import {
   comparisonFor,
+  createNullFillTable,
+  createNullFillTableLike,
+  createNullFillView,
+  insertNullFill,
   insertViewQueryRange,
+  shorthandViewQuery,
   selectViewQueryTableTotals,
   selectViewQueryTotals,
   viewQuery,
@@ -84,7 +85,8 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
   const dialect = dialectOf(task.server);
   // The view first: it writes into the shadow and reads the Null table.
   const dropHelpers = [dialect.ddl(dropViewIfExists(view)), dialect.dropTable(nullTable)];
-  const nullFill = task.job.fill === 'null';
+  // A Null fill goes through the SQL path: the structured form as the SQL it is shorthand for, through `nullTable`.
+  const nullFill = task.job.fill === 'null' ? shorthandViewQuery(shape, task.source, nullTable) : undefined;
   return {
     prepare: [
       ...dropHelpers,
@@ -94,16 +96,16 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
         ? [
             dialect.ddl(
               dialect.createAsSelect
-                ? createNullFillTable(shape, nullTable, task.source)
+                ? createNullFillTable(nullFill, nullTable, task.source)
                 : createNullFillTableLike(nullTable, task.source),
             ),
-            dialect.ddl(createNullFillView(shape, view, nullTable, task.shadow)),
+            dialect.ddl(createNullFillView(nullFill, view, task.shadow)),
           ]
         : []),
     ],
     truncate: [truncateTable(task.shadow)],
     insert: nullFill
-      ? insertNullFill(shape, task.source, nullTable, partition.id, build.cutoff)
+      ? insertNullFill(nullFill, task.source, nullTable, partition.id, build.cutoff)
       : insertViewRange(shape, task.source, task.shadow, partition.id, build.cutoff),
     afterFill: dialect.syncAfterFill(task.shadow),
     move: moveStatements(task, dialect),

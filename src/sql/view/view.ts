@@ -21,8 +21,9 @@ import type { TableRef } from '../../shared/table-ref';
 /**
  * The statements of a `kind: view` job in the structured form (the ClickHouse guide's scenario 2: a materialized
  * view added to a table that already holds data). Every one renders the view's SELECT from the same parsed
- * {@link ViewShape}, so the live view, the fill and the checks cannot drift apart; the live view and the target are
- * rendered by the SQL path (src/sql/view/view-sql.ts) from {@link shorthandSelect}.
+ * {@link ViewShape}, so the live view, the fill and the checks cannot drift apart; the live view, the target and the
+ * Null-engine fill are rendered by the SQL path (src/sql/view/view-sql.ts) from {@link shorthandSelect} and
+ * {@link shorthandNullFill}.
  */
 
 /** A view job's SELECT, parsed: what every statement about it is rendered from. */
@@ -192,6 +193,32 @@ export function shorthandSelect(shape: ViewShape, source: TableRef): { select: s
 }
 
 /**
+ * What a Null-engine fill of a view query needs beyond its SELECT, rendered from the structured form
+ * ({@link shorthandNullFill}): a SELECT given as SQL does not say which source columns it reads.
+ */
+export interface NullFillQuery {
+  /** The source columns the SELECT reads: the Null table's columns, in first-seen order. */
+  sourceColumns: string[];
+  /** The first ORDER BY column's expression over a source row: where the row's output lands. */
+  partitionSql: string;
+  /** The SELECT reading the Null table instead of the source: the Null fill's copy of the view. */
+  select: string;
+}
+
+/**
+ * What the SQL path's Null-engine fill (src/sql/view/view-sql.ts) needs of the structured form, which only it
+ * knows: the source columns its SELECT reads, its first groupBy expression over a source row (the partition the
+ * row's output lands in), and its SELECT reading the Null table instead of the source.
+ */
+export function shorthandNullFill(shape: ViewShape, nullTable: TableRef): NullFillQuery {
+  return {
+    sourceColumns: viewSourceColumns(shape),
+    partitionSql: renderExpression(shape.groupBy[0].expr),
+    select: renderSelect(shape, { sql: quotedTable(nullTable), table: nullTable }, () => []),
+  };
+}
+
+/**
  * An existing view's definition next to ours, both normalised by the server (`formatQuerySingleLine` drops our
  * backticks the way the stored `as_select` has them dropped): same text means the same view. No row: no view.
  */
@@ -266,54 +293,6 @@ export function insertViewRange(
   const dst = tableParam('into', into);
   return {
     query: `INSERT INTO ${dst.sql} (${viewColumns(shape).map(q).join(', ')})\n${renderSelect(shape, { sql: src.sql, table: source }, (column) => fillConditions(shape, cutoff, column))}`,
-    params: { ...src.params, ...dst.params, ...cutoffParam(cutoff), ...partitionParams(shape, partitionId) },
-  };
-}
-
-/** A Null-engine table with only the source columns the view reads (the guide's tuning section). */
-export function createNullFillTable(shape: ViewShape, table: TableRef, source: TableRef): Statement {
-  const t = tableParam('table', table);
-  const src = tableParam('source', source);
-  return {
-    query: `CREATE TABLE ${t.sql} ENGINE = Null EMPTY AS SELECT ${viewSourceColumns(shape).map(q).join(', ')} FROM ${src.sql}`,
-    params: { ...t.params, ...src.params },
-  };
-}
-
-/**
- * A Null-engine table with every column of the source (`CREATE TABLE t AS source ENGINE = Null`): where no
- * `CREATE … AS SELECT` may be sent (a replicated cluster); the fill inserts only the columns the view reads.
- */
-export function createNullFillTableLike(table: TableRef, source: TableRef): Statement {
-  const t = tableParam('table', table);
-  return { query: `CREATE TABLE ${t.sql} AS ${quotedTable(source)} ENGINE = Null`, params: t.params };
-}
-
-/** The copy of the view that aggregates each block inserted into the Null table into the shadow. */
-export function createNullFillView(shape: ViewShape, view: TableRef, nullTable: TableRef, shadow: TableRef): Statement {
-  return {
-    query: `CREATE MATERIALIZED VIEW ${quotedTable(view)} TO ${quotedTable(shadow)}\nAS ${renderSelect(shape, { sql: quotedTable(nullTable), table: nullTable }, () => [])}`,
-    params: {},
-  };
-}
-
-/** The Null-engine fill: streams one partition's rows before the cutoff into the Null table, block by block. */
-export function insertNullFill(
-  shape: ViewShape,
-  source: TableRef,
-  nullTable: TableRef,
-  partitionId: string,
-  cutoff: number | undefined,
-): Statement {
-  const src = tableParam('source', source);
-  const dst = tableParam('into', nullTable);
-  const columns = viewSourceColumns(shape).map(q).join(', ');
-  return {
-    query: [
-      `INSERT INTO ${dst.sql} (${columns})`,
-      `SELECT ${columns} FROM ${src.sql}`,
-      ...whereClause(fillConditions(shape, cutoff)),
-    ].join('\n'),
     params: { ...src.params, ...dst.params, ...cutoffParam(cutoff), ...partitionParams(shape, partitionId) },
   };
 }
