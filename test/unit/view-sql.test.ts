@@ -2,13 +2,13 @@ import type { Statement } from '../../src/clickhouse/statement';
 import { viewJobSchema, type ViewJobInput } from '../../src/shared/job-spec';
 import {
   dropViewIfExists,
-  insertViewRange,
   movePartitionTo,
   selectExpression,
   selectViewDefinition,
   selectViewPartitions,
   selectViewSourceTotals,
   selectViewTableTotals,
+  viewColumns,
   viewShape,
   type ViewShape,
 } from '../../src/sql/view/view';
@@ -18,6 +18,7 @@ import {
   createNullFillView,
   createViewQueryTarget,
   insertNullFill,
+  insertViewQueryRange,
   liveViewQuerySelect,
   shorthandViewQuery,
   viewQuery,
@@ -46,6 +47,10 @@ const shadow: TableRef = { database: 'agg', name: 'pypi_hourly_v2_202402_0badcaf
 const nullTable: TableRef = { database: 'agg', name: 'pypi_hourly_v2_202402_0badcafe_null' };
 const CUTOFF = 1_734_426_000; // 2024-12-17T09:00:00Z
 
+/** The ranged fill of the structured form through the SQL path, as the partition step renders it. */
+const rangedFill = (shape: ViewShape, into: TableRef, id: string, cutoff = CUTOFF) =>
+  insertViewQueryRange(shorthandViewQuery(shape, source), into, viewColumns(shape), id, cutoff);
+
 /** The structured form as the SQL path's query, with what a Null fill through `through` needs. */
 const nullFillQuery = (shape: ViewShape, through: TableRef = nullTable) => shorthandViewQuery(shape, source, through);
 
@@ -55,7 +60,7 @@ function parameterised(shape: ViewShape, tables = { source, target, shadow, null
     selectExpression: selectExpression(shape.groupBy[0].expr, 'hour', tables.source),
     createViewTarget: createViewQueryTarget(shorthandViewQuery(shape, source), tables.target),
     selectViewPartitions: selectViewPartitions(shape, tables.source, CUTOFF),
-    insertViewRange: insertViewRange(shape, tables.source, tables.shadow, id, CUTOFF),
+    insertViewRange: rangedFill(shape, tables.shadow, id),
     createNullFillTable: createNullFillTable(nullFillQuery(shape), tables.nullTable, tables.source),
     insertNullFill: insertNullFill(nullFillQuery(shape), tables.source, tables.nullTable, id, CUTOFF),
     selectViewSourceTotals: selectViewSourceTotals(shape, tables.source, id, CUTOFF),
@@ -102,9 +107,9 @@ describe('the live view', () => {
         'GROUP BY `day`',
       ].join('\n'),
     );
-    expect(insertViewRange(named, source, shadow, '202402', CUTOFF).query).toContain(
-      'WHERE ((`pypi`.`bytes` > 0)) AND (`pypi`.`timestamp` < toDateTime({cutoff:UInt32})) AND ' +
-        '(toYYYYMM(toDate(`pypi`.`timestamp`)) = {partition_key:UInt32})',
+    expect(rangedFill(named, shadow, '202402').query).toContain(
+      'WHERE ((`pypi`.`bytes` > 0)) AND `pypi`.`timestamp` < toDateTime({cutoff:UInt32})\nGROUP BY `day`\n' +
+        ') WHERE toYYYYMM(`day`) = {partition_key:UInt32}',
     );
     expect(createNullFillView(nullFillQuery(named), view, shadow).query).toContain(
       'sum(`pypi_hourly_v2_202402_0badcafe_null`.`bytes`) AS `bytes`',
@@ -133,21 +138,25 @@ describe('the live view', () => {
 describe('the fill of one partition', () => {
   const shape = shapeOf();
 
-  it("ranged: the view's SELECT over the partition's rows before the cutoff, into the shadow's named columns", () => {
-    const s = insertViewRange(shape, source, shadow, '202402', CUTOFF);
-    expect(s.query.split('\n')[0]).toBe(
-      'INSERT INTO {into_db:Identifier}.{into:Identifier} (`hour`, `project`, `count`, `installers`)',
-    );
-    expect(s.query).toContain(
-      'WHERE ((`size` > 0)) AND (`timestamp` < toDateTime({cutoff:UInt32})) ' +
-        'AND (toYYYYMM(toStartOfHour(`timestamp`)) = {partition_key:UInt32})',
+  it("ranged: the view's SELECT before the cutoff, its rows of the partition, into the shadow's named columns", () => {
+    const s = rangedFill(shape, shadow, '202402');
+    expect(s.query).toBe(
+      [
+        'INSERT INTO {into_db:Identifier}.{into:Identifier} (`hour`, `project`, `count`, `installers`)',
+        'SELECT `hour`, `project`, `count`, `installers` FROM (SELECT toStartOfHour(`timestamp`) AS `hour`, ' +
+          '`project` AS `project`, countState() AS `count`, uniqState(`installer`) AS `installers`',
+        'FROM `raw`.`pypi`',
+        'WHERE ((`size` > 0)) AND `timestamp` < toDateTime({cutoff:UInt32})',
+        'GROUP BY `hour`, `project`',
+        ') WHERE toYYYYMM(`hour`) = {partition_key:UInt32}',
+      ].join('\n'),
     );
     expect(s.params).toMatchObject({ cutoff: CUTOFF, partition_key: 202402, into: shadow.name });
   });
 
   it('of an unpartitioned target takes no partition key', () => {
     const all = shapeOf({ target: { table: 'agg.t', engine: 'SummingMergeTree' }, aggregates: { n: 'count()' } });
-    const s = insertViewRange(all, source, shadow, 'all', CUTOFF);
+    const s = rangedFill(all, shadow, 'all');
     expect(s.query).not.toContain('partition_key');
     expect(s.params).not.toHaveProperty('partition_key');
   });
@@ -277,7 +286,7 @@ describe('hostile strings never reach the SQL text of a view job', () => {
       return shapes.flatMap((bad) =>
         [
           notRefused(() => liveViewQuerySelect(shorthandViewQuery(bad, source), CUTOFF), refusal),
-          notRefused(() => insertViewRange(bad, source, shadow, '202402', CUTOFF), refusal),
+          notRefused(() => rangedFill(bad, shadow, '202402'), refusal),
           // The others render a part of the names: each refuses or leaves the string out.
           ...Object.entries({
             createViewTarget: () => createViewQueryTarget(shorthandViewQuery(bad, source), target),

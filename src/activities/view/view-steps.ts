@@ -4,10 +4,10 @@ import { truncateTable } from '../../sql/engine/partition-ops';
 import {
   additiveAggregates,
   dropViewIfExists,
-  insertViewRange,
   movePartitionTo,
   selectViewSourceTotals,
   selectViewTableTotals,
+  viewColumns,
   viewShape,
   viewTotalAlias,
 } from '../../sql/view/view';
@@ -85,7 +85,8 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
   const dialect = dialectOf(task.server);
   // The view first: it writes into the shadow and reads the Null table.
   const dropHelpers = [dialect.ddl(dropViewIfExists(view)), dialect.dropTable(nullTable)];
-  // A Null fill goes through the SQL path: the structured form as the SQL it is shorthand for, through `nullTable`.
+  // The fill goes through the SQL path: the structured form as the SQL it is shorthand for (a Null fill through
+  // `nullTable`), into the shadow's columns by name.
   const nullFill = task.job.fill === 'null' ? shorthandViewQuery(shape, task.source, nullTable) : undefined;
   return {
     prepare: [
@@ -106,7 +107,13 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
     truncate: [truncateTable(task.shadow)],
     insert: nullFill
       ? insertNullFill(nullFill, task.source, nullTable, partition.id, build.cutoff)
-      : insertViewRange(shape, task.source, task.shadow, partition.id, build.cutoff),
+      : insertViewQueryRange(
+          shorthandViewQuery(shape, task.source),
+          task.shadow,
+          viewColumns(shape),
+          partition.id,
+          build.cutoff,
+        ),
     afterFill: dialect.syncAfterFill(task.shadow),
     move: moveStatements(task, dialect),
     drop: [...dropHelpers, dialect.dropTable(task.shadow)],

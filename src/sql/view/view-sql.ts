@@ -12,7 +12,7 @@ import { shorthandNullFill, shorthandSelect, viewShape, type NullFillQuery, type
  * user's SELECT is kept character for character, and only our conditions are inserted into its WHERE by token
  * (src/sql/view/select-condition.ts). The live view, the fill and the checks all start from the same text. The
  * structured form (groupBy + aggregates) is shorthand for such a SELECT ({@link liveViewQuery}): its live view, its
- * target and its Null-engine fill are rendered here too.
+ * target and its fill (ranged, or through the Null engine) are rendered here too.
  */
 
 /** A view's SELECT as SQL (given so, or rendered from the structured form) and what the job says of its target. */
@@ -88,9 +88,6 @@ export function viewQueryPartitionKey(vq: ViewQuery): string {
   return fn ? `${fn}(${vq.orderBy[0]})` : '';
 }
 
-/** The time column as the SELECT reads it. */
-const timeColumnOf = (vq: TimedViewQuery): string => vq.timeColumnSql ?? q(vq.timeColumn);
-
 /**
  * The live view's SELECT: the query with `<time> >= toDateTime(<cutoff>)` added to its WHERE; a snapshot job's
  * (no time column, `cutoff` undefined) as it is. The cutoff is a checked integer literal: a view stores its SELECT
@@ -123,9 +120,10 @@ export function createLiveQueryView(
   };
 }
 
-/** The user's SELECT over the rows before the cutoff (a query parameter). */
-function selectBefore(vq: TimedViewQuery): string {
-  return addCondition(vq.select, `${timeColumnOf(vq)} < toDateTime({cutoff:UInt32})`);
+/** The user's SELECT over the rows before the cutoff (a query parameter); a snapshot job's over every row. */
+function selectBefore(vq: ViewQuery): string {
+  if (vq.timeColumn === undefined) return vq.select;
+  return addCondition(vq.select, `${vq.timeColumnSql ?? q(vq.timeColumn)} < toDateTime({cutoff:UInt32})`);
 }
 
 /**
@@ -148,13 +146,23 @@ export function explainViewQuery(vq: ViewQuery): Statement<{ explain: string } |
  * The view's output rows before the cutoff in one target partition: the user's SELECT as a subquery, filtered by
  * the partition its rows land in (nothing more for an unpartitioned target).
  */
-function partitionRowsOf(vq: TimedViewQuery): string {
+function partitionRowsOf(vq: ViewQuery): string {
   const fn = partitionFunction(vq);
   return `(${selectBefore(vq)}\n)${fn ? ` WHERE ${fn}(${q(vq.orderBy[0])}) = {partition_key:UInt32}` : ''}`;
 }
 
-function partitionParams(vq: ViewQuery, partitionId: string, cutoff: number): Record<string, number> {
-  return { cutoff, ...(partitionFunction(vq) ? { partition_key: Number(partitionId) } : {}) };
+/**
+ * The cutoff and partition key of one partition's rows. A cutoff missing on one side refuses to render, so a timed
+ * job's fill can never lose its cutoff by mistake.
+ */
+function partitionParams(vq: ViewQuery, partitionId: string, cutoff: number | undefined): Record<string, number> {
+  if ((cutoff === undefined) !== (vq.timeColumn === undefined)) {
+    throw new Error(`refusing to render a cutoff ${cutoff} with time column ${vq.timeColumn}`);
+  }
+  return {
+    ...(cutoff !== undefined ? { cutoff } : {}),
+    ...(partitionFunction(vq) ? { partition_key: Number(partitionId) } : {}),
+  };
 }
 
 /** Output rows of the view before the cutoff, per target partition: what the backfill must fill. */
@@ -186,13 +194,18 @@ export function createViewQueryTarget(vq: ViewQuery, target: TableRef): Statemen
   };
 }
 
-/** The ranged fill: the view's output rows of one partition before the cutoff, into the shadow, by column name. */
+/**
+ * The ranged fill: the view's output rows of one partition before the cutoff (every row of a snapshot, `cutoff`
+ * undefined), into the shadow, by column name. The partition filter is on the output's first ORDER BY column, which
+ * ClickHouse pushes below the GROUP BY into the read of the source (test/integration/view-fill-pushdown.test.ts), so
+ * each fill reads only its partition's rows.
+ */
 export function insertViewQueryRange(
-  vq: TimedViewQuery,
+  vq: ViewQuery,
   into: TableRef,
   columns: string[],
   partitionId: string,
-  cutoff: number,
+  cutoff: number | undefined,
 ): Statement {
   const dst = tableParam('into', into);
   const names = columns.map(q).join(', ');
