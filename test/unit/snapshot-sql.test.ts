@@ -3,14 +3,19 @@ import { viewJobSchema, type ViewJobInput } from '../../src/shared/job-spec';
 import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../../src/sql/engine/partition-ops';
 import { selectActivePartitions } from '../../src/sql/snapshot/snapshot';
 import {
-  insertNullFill,
-  insertViewRange,
   selectViewPartitions,
   selectViewSourceTotals,
+  viewColumns,
   viewShape,
   type ViewShape,
 } from '../../src/sql/view/view';
-import { createLiveQueryView, liveViewQuerySelect, shorthandViewQuery } from '../../src/sql/view/view-sql';
+import {
+  createLiveQueryView,
+  insertNullFill,
+  insertViewQueryRange,
+  liveViewQuerySelect,
+  shorthandViewQuery,
+} from '../../src/sql/view/view-sql';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
 import type { TableRef } from '../../src/shared/table-ref';
 
@@ -34,14 +39,25 @@ const target: TableRef = { database: 'agg', name: 'pypi_hourly' };
 const view: TableRef = { database: 'agg', name: 'pypi_hourly_mv' };
 const shadow: TableRef = { database: 'agg', name: 'pypi_hourly_v2_202402_0badcafe' };
 
+/** The ranged fill of the structured form through the SQL path, from the snapshot (it names its tables). */
+const rangedFill = (shape: ViewShape, into: TableRef, id: string, cutoff?: number, from: TableRef = snapshot) =>
+  insertViewQueryRange(shorthandViewQuery(shape, from), into, viewColumns(shape), id, cutoff);
+
 /** Every statement of a snapshot job that takes its tables and partition as parameters. */
 function parameterised(shape: ViewShape, t = { source, snapshot, shadow }, id = '202402') {
   return {
     selectActivePartitions: selectActivePartitions(t.source),
     dropSnapshot: dropTableIfExists(t.snapshot),
     selectViewPartitions: selectViewPartitions(shape, t.snapshot, undefined),
-    insertViewRange: insertViewRange(shape, t.snapshot, t.shadow, id, undefined),
-    insertNullFill: insertNullFill(shape, t.snapshot, t.shadow, id, undefined),
+    insertViewRange: rangedFill(shape, t.shadow, id),
+    insertNullFill: insertNullFill(
+      // The query names its tables (a view stores its text); the statement's tables travel as parameters.
+      shorthandViewQuery(shape, snapshot, shadow),
+      t.snapshot,
+      t.shadow,
+      id,
+      undefined,
+    ),
     selectViewSourceTotals: selectViewSourceTotals(shape, t.snapshot, id, undefined),
   } satisfies Record<string, Statement>;
 }
@@ -87,12 +103,12 @@ describe('the view and the fill of a snapshot job: no cutoff', () => {
 
   it("the fill reads the snapshot's rows of the partition only, with the view's filter", () => {
     const filtered = shapeOf({ where: 'size > 0' });
-    const s = insertViewRange(filtered, snapshot, shadow, '202402', undefined);
+    const s = rangedFill(filtered, shadow, '202402');
     expect(s.query).toContain(
-      'FROM {source_db:Identifier}.{source:Identifier}\n' +
-        'WHERE ((`size` > 0)) AND (toYYYYMM(toStartOfHour(`timestamp`)) = {partition_key:UInt32})',
+      'FROM `raw`.`pypi_snapshot_0badcafe`\nWHERE (`size` > 0)\nGROUP BY `hour`, `project`\n' +
+        ') WHERE toYYYYMM(`hour`) = {partition_key:UInt32}',
     );
-    expect(s.params).toMatchObject({ source: snapshot.name, partition_key: 202402 });
+    expect(s.params).toMatchObject({ partition_key: 202402 });
     expect(s.params).not.toHaveProperty('cutoff');
   });
 
@@ -121,8 +137,15 @@ describe('the view and the fill of a snapshot job: no cutoff', () => {
     expect(() => liveViewQuerySelect(shorthandViewQuery(timed, source), undefined)).toThrow(
       /^refusing to render a cutoff/,
     );
-    expect(() => insertViewRange(timed, source, shadow, '202402', undefined)).toThrow(/^refusing to render a cutoff/);
+    expect(() => rangedFill(timed, shadow, '202402', undefined, source)).toThrow(/^refusing to render a cutoff/);
+    expect(() => rangedFill(shape, shadow, '202402', 1_734_426_000)).toThrow(/^refusing to render a cutoff/);
     expect(() => selectViewSourceTotals(timed, source, '202402', undefined)).toThrow(/^refusing to render a cutoff/);
+    expect(() =>
+      insertNullFill(shorthandViewQuery(timed, source, shadow), source, shadow, '202402', undefined),
+    ).toThrow(/^refusing to render a cutoff/);
+    expect(() =>
+      insertNullFill(shorthandViewQuery(shape, source, shadow), source, shadow, '202402', 1_734_426_000),
+    ).toThrow(/^refusing to render a cutoff/);
   });
 
   it.each(Object.entries(parameterised(shapeOf())))(
@@ -158,7 +181,7 @@ describe('hostile strings never reach the SQL text of a snapshot job', () => {
     expect(leaks).toEqual([]);
   });
 
-  it('where the grammar takes no parameter (CREATE TABLE … AS, ATTACH … FROM, the view), rendering refuses them', () => {
+  it('where the grammar takes no parameter (CREATE TABLE … AS, ATTACH … FROM, the view, the fill SELECT), rendering refuses them', () => {
     const accepted = hostile.flatMap((h) =>
       [
         { database: h, name: 'pypi' },
@@ -169,6 +192,7 @@ describe('hostile strings never reach the SQL text of a snapshot job', () => {
           notRefused(() => attachPartitionFrom(snapshot, t, '202401'), refusal),
           notRefused(() => createLiveQueryView(shorthandViewQuery(shape, t), view, target, undefined), refusal),
           notRefused(() => createLiveQueryView(shorthandViewQuery(shape, source), t, target, undefined), refusal),
+          notRefused(() => rangedFill(shape, shadow, '202402', undefined, t), refusal),
         ].filter((outcome) => outcome !== undefined),
       ),
     );

@@ -1,25 +1,27 @@
 import type { Statement } from '../../src/clickhouse/statement';
 import { viewJobSchema, type ViewJobInput } from '../../src/shared/job-spec';
 import {
-  createNullFillTable,
-  createNullFillView,
   dropViewIfExists,
-  insertNullFill,
-  insertViewRange,
   movePartitionTo,
   selectExpression,
   selectViewDefinition,
   selectViewPartitions,
   selectViewSourceTotals,
   selectViewTableTotals,
+  viewColumns,
   viewShape,
   type ViewShape,
 } from '../../src/sql/view/view';
 import {
   createLiveQueryView,
+  createNullFillTable,
+  createNullFillView,
   createViewQueryTarget,
+  insertNullFill,
+  insertViewQueryRange,
   liveViewQuerySelect,
   shorthandViewQuery,
+  viewQuery,
 } from '../../src/sql/view/view-sql';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
 import type { TableRef } from '../../src/shared/table-ref';
@@ -45,15 +47,22 @@ const shadow: TableRef = { database: 'agg', name: 'pypi_hourly_v2_202402_0badcaf
 const nullTable: TableRef = { database: 'agg', name: 'pypi_hourly_v2_202402_0badcafe_null' };
 const CUTOFF = 1_734_426_000; // 2024-12-17T09:00:00Z
 
+/** The ranged fill of the structured form through the SQL path, as the partition step renders it. */
+const rangedFill = (shape: ViewShape, into: TableRef, id: string, cutoff = CUTOFF) =>
+  insertViewQueryRange(shorthandViewQuery(shape, source), into, viewColumns(shape), id, cutoff);
+
+/** The structured form as the SQL path's query, with what a Null fill through `through` needs. */
+const nullFillQuery = (shape: ViewShape, through: TableRef = nullTable) => shorthandViewQuery(shape, source, through);
+
 /** Every statement that takes its tables as parameters, for properties that must hold of all of them. */
 function parameterised(shape: ViewShape, tables = { source, target, shadow, nullTable, view }, id = '202402') {
   return {
     selectExpression: selectExpression(shape.groupBy[0].expr, 'hour', tables.source),
     createViewTarget: createViewQueryTarget(shorthandViewQuery(shape, source), tables.target),
     selectViewPartitions: selectViewPartitions(shape, tables.source, CUTOFF),
-    insertViewRange: insertViewRange(shape, tables.source, tables.shadow, id, CUTOFF),
-    createNullFillTable: createNullFillTable(shape, tables.nullTable, tables.source),
-    insertNullFill: insertNullFill(shape, tables.source, tables.nullTable, id, CUTOFF),
+    insertViewRange: rangedFill(shape, tables.shadow, id),
+    createNullFillTable: createNullFillTable(nullFillQuery(shape), tables.nullTable, tables.source),
+    insertNullFill: insertNullFill(nullFillQuery(shape), tables.source, tables.nullTable, id, CUTOFF),
     selectViewSourceTotals: selectViewSourceTotals(shape, tables.source, id, CUTOFF),
     selectViewTableTotals: selectViewTableTotals(shape, tables.shadow, id),
     dropViewIfExists: dropViewIfExists(tables.view),
@@ -98,11 +107,11 @@ describe('the live view', () => {
         'GROUP BY `day`',
       ].join('\n'),
     );
-    expect(insertViewRange(named, source, shadow, '202402', CUTOFF).query).toContain(
-      'WHERE ((`pypi`.`bytes` > 0)) AND (`pypi`.`timestamp` < toDateTime({cutoff:UInt32})) AND ' +
-        '(toYYYYMM(toDate(`pypi`.`timestamp`)) = {partition_key:UInt32})',
+    expect(rangedFill(named, shadow, '202402').query).toContain(
+      'WHERE ((`pypi`.`bytes` > 0)) AND `pypi`.`timestamp` < toDateTime({cutoff:UInt32})\nGROUP BY `day`\n' +
+        ') WHERE toYYYYMM(`day`) = {partition_key:UInt32}',
     );
-    expect(createNullFillView(named, view, nullTable, shadow).query).toContain(
+    expect(createNullFillView(nullFillQuery(named), view, shadow).query).toContain(
       'sum(`pypi_hourly_v2_202402_0badcafe_null`.`bytes`) AS `bytes`',
     );
   });
@@ -129,36 +138,56 @@ describe('the live view', () => {
 describe('the fill of one partition', () => {
   const shape = shapeOf();
 
-  it("ranged: the view's SELECT over the partition's rows before the cutoff, into the shadow's named columns", () => {
-    const s = insertViewRange(shape, source, shadow, '202402', CUTOFF);
-    expect(s.query.split('\n')[0]).toBe(
-      'INSERT INTO {into_db:Identifier}.{into:Identifier} (`hour`, `project`, `count`, `installers`)',
-    );
-    expect(s.query).toContain(
-      'WHERE ((`size` > 0)) AND (`timestamp` < toDateTime({cutoff:UInt32})) ' +
-        'AND (toYYYYMM(toStartOfHour(`timestamp`)) = {partition_key:UInt32})',
+  it("ranged: the view's SELECT before the cutoff, its rows of the partition, into the shadow's named columns", () => {
+    const s = rangedFill(shape, shadow, '202402');
+    expect(s.query).toBe(
+      [
+        'INSERT INTO {into_db:Identifier}.{into:Identifier} (`hour`, `project`, `count`, `installers`)',
+        'SELECT `hour`, `project`, `count`, `installers` FROM (SELECT toStartOfHour(`timestamp`) AS `hour`, ' +
+          '`project` AS `project`, countState() AS `count`, uniqState(`installer`) AS `installers`',
+        'FROM `raw`.`pypi`',
+        'WHERE ((`size` > 0)) AND `timestamp` < toDateTime({cutoff:UInt32})',
+        'GROUP BY `hour`, `project`',
+        ') WHERE toYYYYMM(`hour`) = {partition_key:UInt32}',
+      ].join('\n'),
     );
     expect(s.params).toMatchObject({ cutoff: CUTOFF, partition_key: 202402, into: shadow.name });
   });
 
   it('of an unpartitioned target takes no partition key', () => {
     const all = shapeOf({ target: { table: 'agg.t', engine: 'SummingMergeTree' }, aggregates: { n: 'count()' } });
-    const s = insertViewRange(all, source, shadow, 'all', CUTOFF);
+    const s = rangedFill(all, shadow, 'all');
     expect(s.query).not.toContain('partition_key');
     expect(s.params).not.toHaveProperty('partition_key');
   });
 
   it('Null engine: a table of only the columns the view reads, and a copy of the view from it into the shadow', () => {
-    expect(createNullFillTable(shape, nullTable, source).query).toBe(
+    expect(createNullFillTable(nullFillQuery(shape), nullTable, source).query).toBe(
       'CREATE TABLE {table_db:Identifier}.{table:Identifier} ENGINE = Null EMPTY AS SELECT ' +
         '`timestamp`, `project`, `installer`, `size` FROM {source_db:Identifier}.{source:Identifier}',
     );
-    const copy = createNullFillView(shape, { database: 'agg', name: 'x_mv' }, nullTable, shadow).query;
+    const copy = createNullFillView(nullFillQuery(shape), { database: 'agg', name: 'x_mv' }, shadow).query;
     expect(copy.split('\n')[0]).toBe('CREATE MATERIALIZED VIEW `agg`.`x_mv` TO `agg`.`pypi_hourly_v2_202402_0badcafe`');
     expect(copy).toContain('FROM `agg`.`pypi_hourly_v2_202402_0badcafe_null`\nWHERE (`size` > 0)\n');
-    expect(insertNullFill(shape, source, nullTable, '202402', CUTOFF).query).toContain(
+    expect(insertNullFill(nullFillQuery(shape), source, nullTable, '202402', CUTOFF).query).toContain(
       'SELECT `timestamp`, `project`, `installer`, `size` FROM {source_db:Identifier}.{source:Identifier}',
     );
+  });
+
+  it('Null engine: a view given as SQL, which does not say which source columns it reads, is refused', () => {
+    const given = viewQuery(
+      viewJobSchema.parse({
+        kind: 'view',
+        source: { table: 'raw.pypi', timeColumn: 'timestamp' },
+        target: { table: 'agg.t', engine: 'SummingMergeTree', orderBy: ['day'] },
+        view: { name: 't_mv' },
+        select: 'SELECT toDate(timestamp) AS day, count() AS n FROM raw.pypi GROUP BY day',
+      }),
+    )!;
+    const refusal = /only the structured form gives them/;
+    expect(() => createNullFillTable(given, nullTable, source)).toThrow(refusal);
+    expect(() => createNullFillView(given, view, shadow)).toThrow(refusal);
+    expect(() => insertNullFill(given, source, nullTable, '202402', CUTOFF)).toThrow(refusal);
   });
 
   it('is moved in by partition ID as a parameter, the target allow-list quoted', () => {
@@ -236,9 +265,9 @@ describe('hostile strings never reach the SQL text of a view job', () => {
           notRefused(() => createLiveQueryView(shorthandViewQuery(shape, source), t, target, CUTOFF), refusal),
           notRefused(() => createLiveQueryView(shorthandViewQuery(shape, t), view, target, CUTOFF), refusal),
           notRefused(() => createLiveQueryView(shorthandViewQuery(shape, source), view, t, CUTOFF), refusal),
-          notRefused(() => createNullFillView(shape, t, nullTable, shadow), refusal),
-          notRefused(() => createNullFillView(shape, view, t, shadow), refusal),
-          notRefused(() => createNullFillView(shape, view, nullTable, t), refusal),
+          notRefused(() => createNullFillView(nullFillQuery(shape), t, shadow), refusal),
+          notRefused(() => createNullFillView(nullFillQuery(shape, t), view, shadow), refusal),
+          notRefused(() => createNullFillView(nullFillQuery(shape), view, t), refusal),
           notRefused(() => movePartitionTo(shadow, t, '202402'), refusal),
         ].filter((outcome) => outcome !== undefined),
       );
@@ -257,14 +286,14 @@ describe('hostile strings never reach the SQL text of a view job', () => {
       return shapes.flatMap((bad) =>
         [
           notRefused(() => liveViewQuerySelect(shorthandViewQuery(bad, source), CUTOFF), refusal),
-          notRefused(() => insertViewRange(bad, source, shadow, '202402', CUTOFF), refusal),
+          notRefused(() => rangedFill(bad, shadow, '202402'), refusal),
           // The others render a part of the names: each refuses or leaves the string out.
           ...Object.entries({
             createViewTarget: () => createViewQueryTarget(shorthandViewQuery(bad, source), target),
-            createNullFillView: () => createNullFillView(bad, view, nullTable, shadow),
+            createNullFillView: () => createNullFillView(nullFillQuery(bad), view, shadow),
             selectViewPartitions: () => selectViewPartitions(bad, source, CUTOFF),
-            createNullFillTable: () => createNullFillTable(bad, nullTable, source),
-            insertNullFill: () => insertNullFill(bad, source, nullTable, '202402', CUTOFF),
+            createNullFillTable: () => createNullFillTable(nullFillQuery(bad), nullTable, source),
+            insertNullFill: () => insertNullFill(nullFillQuery(bad), source, nullTable, '202402', CUTOFF),
             selectViewSourceTotals: () => selectViewSourceTotals(bad, source, '202402', CUTOFF),
             selectViewTableTotals: () => selectViewTableTotals(bad, shadow, '202402'),
           }).flatMap(([name, render]) => {

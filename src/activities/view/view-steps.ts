@@ -3,22 +3,23 @@ import type { ValidationCheck } from '../../shared/backfill-results';
 import { truncateTable } from '../../sql/engine/partition-ops';
 import {
   additiveAggregates,
-  createNullFillTable,
-  createNullFillTableLike,
-  createNullFillView,
   dropViewIfExists,
-  insertNullFill,
-  insertViewRange,
   movePartitionTo,
   selectViewSourceTotals,
   selectViewTableTotals,
+  viewColumns,
   viewShape,
   viewTotalAlias,
 } from '../../sql/view/view';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import {
   comparisonFor,
+  createNullFillTable,
+  createNullFillTableLike,
+  createNullFillView,
+  insertNullFill,
   insertViewQueryRange,
+  shorthandViewQuery,
   selectViewQueryTableTotals,
   selectViewQueryTotals,
   viewQuery,
@@ -84,7 +85,9 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
   const dialect = dialectOf(task.server);
   // The view first: it writes into the shadow and reads the Null table.
   const dropHelpers = [dialect.ddl(dropViewIfExists(view)), dialect.dropTable(nullTable)];
-  const nullFill = task.job.fill === 'null';
+  // The fill goes through the SQL path: the structured form as the SQL it is shorthand for (a Null fill through
+  // `nullTable`), into the shadow's columns by name.
+  const nullFill = task.job.fill === 'null' ? shorthandViewQuery(shape, task.source, nullTable) : undefined;
   return {
     prepare: [
       ...dropHelpers,
@@ -94,17 +97,23 @@ export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionS
         ? [
             dialect.ddl(
               dialect.createAsSelect
-                ? createNullFillTable(shape, nullTable, task.source)
+                ? createNullFillTable(nullFill, nullTable, task.source)
                 : createNullFillTableLike(nullTable, task.source),
             ),
-            dialect.ddl(createNullFillView(shape, view, nullTable, task.shadow)),
+            dialect.ddl(createNullFillView(nullFill, view, task.shadow)),
           ]
         : []),
     ],
     truncate: [truncateTable(task.shadow)],
     insert: nullFill
-      ? insertNullFill(shape, task.source, nullTable, partition.id, build.cutoff)
-      : insertViewRange(shape, task.source, task.shadow, partition.id, build.cutoff),
+      ? insertNullFill(nullFill, task.source, nullTable, partition.id, build.cutoff)
+      : insertViewQueryRange(
+          shorthandViewQuery(shape, task.source),
+          task.shadow,
+          viewColumns(shape),
+          partition.id,
+          build.cutoff,
+        ),
     afterFill: dialect.syncAfterFill(task.shadow),
     move: moveStatements(task, dialect),
     drop: [...dropHelpers, dialect.dropTable(task.shadow)],

@@ -5,14 +5,14 @@ import { quotedTable, tableParam } from '../engine/table-param';
 import type { TableRef } from '../../shared/table-ref';
 import { addCondition, parseCreateViewText } from './select-condition';
 import { viewTargetEngine, type ViewTargetFamily } from '../../shared/view-target-engine';
-import { shorthandSelect, viewShape, type ViewShape } from './view';
+import { shorthandNullFill, shorthandSelect, viewShape, type NullFillQuery, type ViewShape } from './view';
 
 /**
  * The statements of a view job whose view is given as SQL (`select:`, or `sql:` read from a `sqlFile:`): the
  * user's SELECT is kept character for character, and only our conditions are inserted into its WHERE by token
  * (src/sql/view/select-condition.ts). The live view, the fill and the checks all start from the same text. The
- * structured form (groupBy + aggregates) is shorthand for such a SELECT ({@link liveViewQuery}): its live view and
- * its target are rendered here too.
+ * structured form (groupBy + aggregates) is shorthand for such a SELECT ({@link liveViewQuery}): its live view, its
+ * target and its fill (ranged, or through the Null engine) are rendered here too.
  */
 
 /** A view's SELECT as SQL (given so, or rendered from the structured form) and what the job says of its target. */
@@ -30,6 +30,8 @@ export interface ViewQuery {
   /** The target's ORDER BY; the first column is the partition column. */
   orderBy: string[];
   partitionBy: ViewJob['target']['partitionBy'];
+  /** What a Null-engine fill needs; only the structured form gives it (see {@link NullFillQuery}). */
+  nullFill?: NullFillQuery;
 }
 
 /** A view query with a cutoff column: every view given as SQL. */
@@ -56,9 +58,9 @@ export function viewQuery(job: ViewJob): TimedViewQuery | undefined {
 /**
  * The structured form (groupBy + aggregates) as the SQL it is shorthand for: its SELECT over `source`
  * (src/sql/view/view.ts renders it, names through the allow-list), its groupBy the ORDER BY, no time column for a
- * snapshot job.
+ * snapshot job; with `nullTable`, what a Null-engine fill through that table needs.
  */
-export function shorthandViewQuery(shape: ViewShape, source: TableRef): ViewQuery {
+export function shorthandViewQuery(shape: ViewShape, source: TableRef, nullTable?: TableRef): ViewQuery {
   const { select, timeColumnSql } = shorthandSelect(shape, source);
   return {
     select,
@@ -66,6 +68,7 @@ export function shorthandViewQuery(shape: ViewShape, source: TableRef): ViewQuer
     engine: shape.engine,
     orderBy: shape.groupBy.map((g) => g.name),
     partitionBy: shape.partitionBy,
+    ...(nullTable !== undefined ? { nullFill: shorthandNullFill(shape, nullTable) } : {}),
   };
 }
 
@@ -84,9 +87,6 @@ export function viewQueryPartitionKey(vq: ViewQuery): string {
   const fn = partitionFunction(vq);
   return fn ? `${fn}(${vq.orderBy[0]})` : '';
 }
-
-/** The time column as the SELECT reads it. */
-const timeColumnOf = (vq: TimedViewQuery): string => vq.timeColumnSql ?? q(vq.timeColumn);
 
 /**
  * The live view's SELECT: the query with `<time> >= toDateTime(<cutoff>)` added to its WHERE; a snapshot job's
@@ -120,9 +120,10 @@ export function createLiveQueryView(
   };
 }
 
-/** The user's SELECT over the rows before the cutoff (a query parameter). */
-function selectBefore(vq: TimedViewQuery): string {
-  return addCondition(vq.select, `${timeColumnOf(vq)} < toDateTime({cutoff:UInt32})`);
+/** The user's SELECT over the rows before the cutoff (a query parameter); a snapshot job's over every row. */
+function selectBefore(vq: ViewQuery): string {
+  if (vq.timeColumn === undefined) return vq.select;
+  return addCondition(vq.select, `${vq.timeColumnSql ?? q(vq.timeColumn)} < toDateTime({cutoff:UInt32})`);
 }
 
 /**
@@ -145,13 +146,23 @@ export function explainViewQuery(vq: ViewQuery): Statement<{ explain: string } |
  * The view's output rows before the cutoff in one target partition: the user's SELECT as a subquery, filtered by
  * the partition its rows land in (nothing more for an unpartitioned target).
  */
-function partitionRowsOf(vq: TimedViewQuery): string {
+function partitionRowsOf(vq: ViewQuery): string {
   const fn = partitionFunction(vq);
   return `(${selectBefore(vq)}\n)${fn ? ` WHERE ${fn}(${q(vq.orderBy[0])}) = {partition_key:UInt32}` : ''}`;
 }
 
-function partitionParams(vq: ViewQuery, partitionId: string, cutoff: number): Record<string, number> {
-  return { cutoff, ...(partitionFunction(vq) ? { partition_key: Number(partitionId) } : {}) };
+/**
+ * The cutoff and partition key of one partition's rows. A cutoff missing on one side refuses to render, so a timed
+ * job's fill can never lose its cutoff by mistake.
+ */
+function partitionParams(vq: ViewQuery, partitionId: string, cutoff: number | undefined): Record<string, number> {
+  if ((cutoff === undefined) !== (vq.timeColumn === undefined)) {
+    throw new Error(`refusing to render a cutoff ${cutoff} with time column ${vq.timeColumn}`);
+  }
+  return {
+    ...(cutoff !== undefined ? { cutoff } : {}),
+    ...(partitionFunction(vq) ? { partition_key: Number(partitionId) } : {}),
+  };
 }
 
 /** Output rows of the view before the cutoff, per target partition: what the backfill must fill. */
@@ -183,13 +194,18 @@ export function createViewQueryTarget(vq: ViewQuery, target: TableRef): Statemen
   };
 }
 
-/** The ranged fill: the view's output rows of one partition before the cutoff, into the shadow, by column name. */
+/**
+ * The ranged fill: the view's output rows of one partition before the cutoff (every row of a snapshot, `cutoff`
+ * undefined), into the shadow, by column name. The partition filter is on the output's first ORDER BY column, which
+ * ClickHouse pushes below the GROUP BY into the read of the source (test/integration/view-fill-pushdown.test.ts), so
+ * each fill reads only its partition's rows.
+ */
 export function insertViewQueryRange(
-  vq: TimedViewQuery,
+  vq: ViewQuery,
   into: TableRef,
   columns: string[],
   partitionId: string,
-  cutoff: number,
+  cutoff: number | undefined,
 ): Statement {
   const dst = tableParam('into', into);
   const names = columns.map(q).join(', ');
@@ -280,5 +296,80 @@ export function selectViewQueryTableTotals(
   return {
     query: `SELECT ${totalsColumns(vq, sums).join(', ')} FROM ${t.sql}${final ? ' FINAL' : ''} WHERE _partition_id = {partition_id:String}`,
     params: { ...t.params, partition_id: partitionId },
+  };
+}
+
+/** The query's Null-fill part; refuses a query without one (a view given as SQL). */
+function nullFillOf(vq: ViewQuery): NullFillQuery {
+  if (vq.nullFill === undefined) {
+    throw new Error('a Null-engine fill needs the source columns the view reads: only the structured form gives them');
+  }
+  return vq.nullFill;
+}
+
+/** A Null-engine table with only the source columns the view reads (the guide's tuning section). */
+export function createNullFillTable(vq: ViewQuery, table: TableRef, source: TableRef): Statement {
+  const t = tableParam('table', table);
+  const src = tableParam('source', source);
+  return {
+    query: `CREATE TABLE ${t.sql} ENGINE = Null EMPTY AS SELECT ${nullFillOf(vq).sourceColumns.map(q).join(', ')} FROM ${src.sql}`,
+    params: { ...t.params, ...src.params },
+  };
+}
+
+/**
+ * A Null-engine table with every column of the source (`CREATE TABLE t AS source ENGINE = Null`): where no
+ * `CREATE … AS SELECT` may be sent (a replicated cluster); the fill inserts only the columns the view reads.
+ */
+export function createNullFillTableLike(table: TableRef, source: TableRef): Statement {
+  const t = tableParam('table', table);
+  return { query: `CREATE TABLE ${t.sql} AS ${quotedTable(source)} ENGINE = Null`, params: t.params };
+}
+
+/** The copy of the view that aggregates each block inserted into the Null table into the shadow. */
+export function createNullFillView(vq: ViewQuery, view: TableRef, shadow: TableRef): Statement {
+  return {
+    query: `CREATE MATERIALIZED VIEW ${quotedTable(view)} TO ${quotedTable(shadow)}\nAS ${nullFillOf(vq).select}`,
+    params: {},
+  };
+}
+
+/**
+ * The Null-engine fill: streams one partition's source rows before the cutoff (every row of a snapshot, `cutoff`
+ * undefined) into the Null table, block by block; the view's filter is the view copy's. A cutoff missing on one
+ * side refuses to render, so a timed job's fill can never lose its cutoff by mistake.
+ */
+export function insertNullFill(
+  vq: ViewQuery,
+  source: TableRef,
+  nullTable: TableRef,
+  partitionId: string,
+  cutoff: number | undefined,
+): Statement {
+  if ((cutoff === undefined) !== (vq.timeColumn === undefined)) {
+    throw new Error(`refusing to render a cutoff ${cutoff} with time column ${vq.timeColumn}`);
+  }
+  const { sourceColumns, partitionSql } = nullFillOf(vq);
+  const src = tableParam('source', source);
+  const dst = tableParam('into', nullTable);
+  const fn = partitionFunction(vq);
+  const conditions = [
+    ...(vq.timeColumn !== undefined ? [`${q(vq.timeColumn)} < toDateTime({cutoff:UInt32})`] : []),
+    ...(fn ? [`${fn}(${partitionSql}) = {partition_key:UInt32}`] : []),
+  ];
+  const where = conditions.length === 1 ? conditions[0] : conditions.map((c) => `(${c})`).join(' AND ');
+  const columns = sourceColumns.map(q).join(', ');
+  return {
+    query: [
+      `INSERT INTO ${dst.sql} (${columns})`,
+      `SELECT ${columns} FROM ${src.sql}`,
+      ...(conditions.length > 0 ? [`WHERE ${where}`] : []),
+    ].join('\n'),
+    params: {
+      ...src.params,
+      ...dst.params,
+      ...(cutoff !== undefined ? { cutoff } : {}),
+      ...(fn ? { partition_key: Number(partitionId) } : {}),
+    },
   };
 }

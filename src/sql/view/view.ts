@@ -21,8 +21,9 @@ import type { TableRef } from '../../shared/table-ref';
 /**
  * The statements of a `kind: view` job in the structured form (the ClickHouse guide's scenario 2: a materialized
  * view added to a table that already holds data). Every one renders the view's SELECT from the same parsed
- * {@link ViewShape}, so the live view, the fill and the checks cannot drift apart; the live view and the target are
- * rendered by the SQL path (src/sql/view/view-sql.ts) from {@link shorthandSelect}.
+ * {@link ViewShape}, so the live view, the fill and the checks cannot drift apart; the live view, the target and the
+ * fill (ranged or through the Null engine) are rendered by the SQL path (src/sql/view/view-sql.ts) from
+ * {@link shorthandSelect} and {@link shorthandNullFill}.
  */
 
 /** A view job's SELECT, parsed: what every statement about it is rendered from. */
@@ -92,9 +93,9 @@ export const UNPARTITIONED_ID = 'all';
  * Where the rows of one target partition come from: the partition function over the first groupBy expression of
  * the source row (exactly the partition its output row lands in); nothing for an unpartitioned target.
  */
-function partitionFilter(shape: ViewShape, column: ColumnRenderer): string[] {
+function partitionFilter(shape: ViewShape): string[] {
   const fn = partitionFunction(shape);
-  return fn ? [`${fn}(${renderExpression(shape.groupBy[0].expr, column)}) = {partition_key:UInt32}`] : [];
+  return fn ? [`${fn}(${renderExpression(shape.groupBy[0].expr)}) = {partition_key:UInt32}`] : [];
 }
 
 function partitionParams(shape: ViewShape, partitionId: string): Record<string, number> {
@@ -136,16 +137,11 @@ function sourceColumns(shape: ViewShape, from: TableRef): ColumnRenderer {
  * none: its fill reads the whole snapshot. A cutoff missing on one side refuses to render, so a timed job's fill
  * can never lose its cutoff by mistake.
  */
-function cutoffCondition(
-  shape: ViewShape,
-  cutoff: number | undefined,
-  render: (time: string) => string,
-  column: ColumnRenderer = q,
-): string[] {
+function cutoffCondition(shape: ViewShape, cutoff: number | undefined, render: (time: string) => string): string[] {
   if ((cutoff === undefined) !== (shape.timeColumn === undefined)) {
     throw new Error(`refusing to render a cutoff ${cutoff} with time column ${shape.timeColumn}`);
   }
-  return shape.timeColumn === undefined ? [] : [render(column(shape.timeColumn))];
+  return shape.timeColumn === undefined ? [] : [render(q(shape.timeColumn))];
 }
 
 /** `WHERE c`, `WHERE (c1) AND (c2) …`, or nothing without conditions. */
@@ -155,23 +151,19 @@ const whereClause = (conditions: string[]): string[] => {
 };
 
 /**
- * `SELECT <groupBy> AS …, <aggregates> AS … FROM <from> WHERE <conditions> GROUP BY …`, `from` rendered as `sql`
- * (a parameter or the quoted name); `conditions` render their columns with the renderer they are given.
+ * `SELECT <groupBy> AS …, <aggregates> AS … FROM <from> WHERE <the view's filter> GROUP BY …`, `from` by its
+ * allow-listed name (a view stores its SELECT as text).
  */
-function renderSelect(
-  shape: ViewShape,
-  from: { sql: string; table: TableRef },
-  conditions: (column: ColumnRenderer) => string[],
-): string {
-  const column = sourceColumns(shape, from.table);
+function renderSelect(shape: ViewShape, from: TableRef): string {
+  const column = sourceColumns(shape, from);
   const columns = [
     ...shape.groupBy.map((g) => `${renderExpression(g.expr, column)} AS ${q(g.name)}`),
     ...shape.aggregates.map((a) => `${renderStored(shape, a.metric, column)} AS ${q(a.name)}`),
   ];
-  const where = [...(shape.where ? [renderExpression(shape.where, column)] : []), ...conditions(column)];
+  const where = shape.where ? [renderExpression(shape.where, column)] : [];
   return [
     `SELECT ${columns.join(', ')}`,
-    `FROM ${from.sql}`,
+    `FROM ${quotedTable(from)}`,
     ...whereClause(where),
     `GROUP BY ${shape.groupBy.map((g) => q(g.name)).join(', ')}`,
   ].join('\n');
@@ -186,8 +178,34 @@ function renderSelect(
 export function shorthandSelect(shape: ViewShape, source: TableRef): { select: string; timeColumnSql?: string } {
   const column = sourceColumns(shape, source);
   return {
-    select: renderSelect(shape, { sql: quotedTable(source), table: source }, () => []),
+    select: renderSelect(shape, source),
     ...(shape.timeColumn !== undefined ? { timeColumnSql: column(shape.timeColumn) } : {}),
+  };
+}
+
+/**
+ * What a Null-engine fill of a view query needs beyond its SELECT, rendered from the structured form
+ * ({@link shorthandNullFill}): a SELECT given as SQL does not say which source columns it reads.
+ */
+export interface NullFillQuery {
+  /** The source columns the SELECT reads: the Null table's columns, in first-seen order. */
+  sourceColumns: string[];
+  /** The first ORDER BY column's expression over a source row: where the row's output lands. */
+  partitionSql: string;
+  /** The SELECT reading the Null table instead of the source: the Null fill's copy of the view. */
+  select: string;
+}
+
+/**
+ * What the SQL path's Null-engine fill (src/sql/view/view-sql.ts) needs of the structured form, which only it
+ * knows: the source columns its SELECT reads, its first groupBy expression over a source row (the partition the
+ * row's output lands in), and its SELECT reading the Null table instead of the source.
+ */
+export function shorthandNullFill(shape: ViewShape, nullTable: TableRef): NullFillQuery {
+  return {
+    sourceColumns: viewSourceColumns(shape),
+    partitionSql: renderExpression(shape.groupBy[0].expr),
+    select: renderSelect(shape, nullTable),
   };
 }
 
@@ -247,75 +265,11 @@ const cutoffParam = (cutoff: number | undefined): Record<string, number> => (cut
  * The source rows of one target partition before the cutoff (all of them for a snapshot), as `WHERE` conditions
  * of the fill and its checks.
  */
-function fillConditions(shape: ViewShape, cutoff: number | undefined, column: ColumnRenderer = q): string[] {
+function fillConditions(shape: ViewShape, cutoff: number | undefined): string[] {
   return [
-    ...cutoffCondition(shape, cutoff, (time) => `${time} < toDateTime({cutoff:UInt32})`, column),
-    ...partitionFilter(shape, column),
+    ...cutoffCondition(shape, cutoff, (time) => `${time} < toDateTime({cutoff:UInt32})`),
+    ...partitionFilter(shape),
   ];
-}
-
-/** The ranged fill: the view's SELECT over one partition's rows before the cutoff, into the shadow. */
-export function insertViewRange(
-  shape: ViewShape,
-  source: TableRef,
-  into: TableRef,
-  partitionId: string,
-  cutoff: number | undefined,
-): Statement {
-  const src = tableParam('source', source);
-  const dst = tableParam('into', into);
-  return {
-    query: `INSERT INTO ${dst.sql} (${viewColumns(shape).map(q).join(', ')})\n${renderSelect(shape, { sql: src.sql, table: source }, (column) => fillConditions(shape, cutoff, column))}`,
-    params: { ...src.params, ...dst.params, ...cutoffParam(cutoff), ...partitionParams(shape, partitionId) },
-  };
-}
-
-/** A Null-engine table with only the source columns the view reads (the guide's tuning section). */
-export function createNullFillTable(shape: ViewShape, table: TableRef, source: TableRef): Statement {
-  const t = tableParam('table', table);
-  const src = tableParam('source', source);
-  return {
-    query: `CREATE TABLE ${t.sql} ENGINE = Null EMPTY AS SELECT ${viewSourceColumns(shape).map(q).join(', ')} FROM ${src.sql}`,
-    params: { ...t.params, ...src.params },
-  };
-}
-
-/**
- * A Null-engine table with every column of the source (`CREATE TABLE t AS source ENGINE = Null`): where no
- * `CREATE … AS SELECT` may be sent (a replicated cluster); the fill inserts only the columns the view reads.
- */
-export function createNullFillTableLike(table: TableRef, source: TableRef): Statement {
-  const t = tableParam('table', table);
-  return { query: `CREATE TABLE ${t.sql} AS ${quotedTable(source)} ENGINE = Null`, params: t.params };
-}
-
-/** The copy of the view that aggregates each block inserted into the Null table into the shadow. */
-export function createNullFillView(shape: ViewShape, view: TableRef, nullTable: TableRef, shadow: TableRef): Statement {
-  return {
-    query: `CREATE MATERIALIZED VIEW ${quotedTable(view)} TO ${quotedTable(shadow)}\nAS ${renderSelect(shape, { sql: quotedTable(nullTable), table: nullTable }, () => [])}`,
-    params: {},
-  };
-}
-
-/** The Null-engine fill: streams one partition's rows before the cutoff into the Null table, block by block. */
-export function insertNullFill(
-  shape: ViewShape,
-  source: TableRef,
-  nullTable: TableRef,
-  partitionId: string,
-  cutoff: number | undefined,
-): Statement {
-  const src = tableParam('source', source);
-  const dst = tableParam('into', nullTable);
-  const columns = viewSourceColumns(shape).map(q).join(', ');
-  return {
-    query: [
-      `INSERT INTO ${dst.sql} (${columns})`,
-      `SELECT ${columns} FROM ${src.sql}`,
-      ...whereClause(fillConditions(shape, cutoff)),
-    ].join('\n'),
-    params: { ...src.params, ...dst.params, ...cutoffParam(cutoff), ...partitionParams(shape, partitionId) },
-  };
 }
 
 /** Column alias of the n-th additive aggregate's total in both totals queries. */
