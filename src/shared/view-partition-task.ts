@@ -44,7 +44,7 @@ export function shardedViewTask(
   plan: { source: TableRef; target: TableRef; server?: ServerProfile; columns?: string[] },
   partition: PartitionPlan,
   tag: string,
-  cutoff: number,
+  cutoff: number | undefined,
 ): ViewPartitionTask | undefined {
   const shard = shardTaskOf(plan, partition);
   if (!shard) return undefined;

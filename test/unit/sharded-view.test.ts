@@ -6,6 +6,9 @@ import type { ViewPartitionTask } from '../../src/shared/partition-task';
 import type { ServerProfile } from '../../src/shared/server-profile';
 import { partitionsPerShard } from '../../src/shared/shard-partitions';
 import { shardedViewTask } from '../../src/shared/view-partition-task';
+import { checkShardedView } from '../../src/activities/view/sharded-view-check';
+import { creationStatements } from '../../src/activities/view/plan-view';
+import { dialectOf } from '../../src/sql/engine/server-dialect';
 import { runPartition } from '../helpers/scripted-clickhouse';
 import { distributedTables, scriptedShardedCluster, type RoutedStatement } from '../helpers/sharded-cluster';
 import { PARTITION } from '../helpers/topology-jobs';
@@ -15,7 +18,7 @@ import { PARTITION } from '../helpers/topology-jobs';
  * from the recorded sharded profiles in an Atomic database (DDL `ON CLUSTER`) and a Replicated one: each partition
  * runs once per shard, each statement recorded with the client it went through (`main` or `shard <n>`). No server or
  * Keeper runs here: these check what the tool sends, and each failure mode is shown to be found when introduced
- * into what was sent. The view job's plan still refuses a sharded cluster; these cover its per-shard tasks only.
+ * into what was sent: the live view on every shard's local source, each (partition, shard)'s fill, move and checks.
  */
 const profile = (name: string): ServerProfile =>
   JSON.parse(
@@ -210,5 +213,91 @@ describe.each(SHARDED)('%s', (_name, server) => {
         );
       }
     });
+  });
+});
+
+/**
+ * The failure modes of the live view's CREATE on a sharded cluster, as words: without `ON CLUSTER` in an Atomic
+ * database (one shard's local source alone would feed its view), with it in a Replicated one, reading another
+ * source than the local one, or writing another target than the local one.
+ */
+function liveViewViolations(query: string, server: ServerProfile, db: string): string[] {
+  const found: string[] = [];
+  const onCluster = / ON CLUSTER /.test(query);
+  if (server.sharding!.databaseEngine === 'Atomic' && !onCluster) found.push('live view not ON CLUSTER');
+  if (server.sharding!.databaseEngine === 'Replicated' && onCluster) found.push('ON CLUSTER in a Replicated database');
+  if (!query.includes(`FROM \`${db}\`.\`events_local\``)) found.push('the view reads another source');
+  if (!query.includes(` TO \`${db}\`.\`events_daily_local\``)) found.push('the view writes another target');
+  return found;
+}
+
+describe.each(SHARDED)('%s: the plan and the live view', (_name, server) => {
+  const tables = distributedTables(server);
+  const db = tables.target.database;
+  const job = viewJob(db);
+  const sharding = server.sharding!;
+  const local = {
+    source: { database: db, name: 'events_local' },
+    target: { database: db, name: 'events_daily_local' },
+  };
+  const withTarget = (engine: string | undefined): ServerProfile => {
+    const { [`${db}.events_daily_local`]: _own, ...engines } = sharding.engines;
+    return {
+      ...server,
+      tableEngines: {},
+      sharding: { ...sharding, engines: engine ? { ...engines, [`${db}.events_daily_local`]: engine } : engines },
+    };
+  };
+
+  test('the job runs on the local tables behind its Distributed source and target', () => {
+    expect(checkShardedView(server, job, tables)).toEqual(local);
+  });
+
+  test('a target that is not Distributed, or whose local table is not Replicated, is refused naming it', () => {
+    expect(() =>
+      checkShardedView(server, job, { ...tables, target: { database: db, name: 'events_daily_local' } }),
+    ).toThrow(new RegExp(`^target\\.table: .*${db}\\.events_daily_local is not a Distributed table`));
+    expect(() => checkShardedView(server, job, { ...tables, source: { database: db, name: 'events_local' } })).toThrow(
+      new RegExp(`^source\\.table: .*${db}\\.events_local is not a Distributed table`),
+    );
+    expect(() => checkShardedView(withTarget('SummingMergeTree ORDER BY hour'), job, tables)).toThrow(
+      new RegExp(`^target\\.table: ${db}\\.events_daily_local, behind ${db}\\.events_daily, is SummingMergeTree`),
+    );
+    expect(() => checkShardedView(withTarget(undefined), job, tables)).toThrow(/is missing: a view job's target/);
+  });
+
+  test('a Null fill and a view given as SQL are refused naming them', () => {
+    expect(() => checkShardedView(server, { ...job, fill: 'null' }, tables)).toThrow(
+      /^fill: fill: null is not supported/,
+    );
+    const sql = { ...job, select: `SELECT host FROM ${db}.events` };
+    expect(() => checkShardedView(server, sql, tables)).toThrow(/^select: a view given as SQL is not supported/);
+  });
+
+  test("the live view is created on every shard's local source, writing its local target", () => {
+    const view = { database: db, name: 'events_daily_mv' };
+    const { target, view: create } = creationStatements(job, { ...local, view }, CUTOFF, dialectOf(server));
+    expect(target).toBeUndefined();
+    const head = create.query.split('\n')[0];
+    expect(create.query).toContain(`FROM \`${db}\`.\`events_local\``);
+    expect(create.query).toContain(`toDateTime(${CUTOFF})`);
+    expect(liveViewViolations(create.query, server, db)).toEqual([]);
+    const found = (query: string) => liveViewViolations(query, server, db).join('; ');
+    if (sharding.databaseEngine === 'Atomic') {
+      expect(found(create.query.replace(/ ON CLUSTER `\w+`/, ''))).toMatch(/live view not ON CLUSTER/);
+    } else {
+      expect(found(create.query.replace(' TO ', ' ON CLUSTER `rdb` TO '))).toMatch(/ON CLUSTER in a Replicated/);
+    }
+    expect(found(create.query.replace('`events_local`', '`events`'))).toMatch(/reads another source/);
+    expect(found(create.query.replace('`events_daily_local`', '`events_daily`'))).toMatch(/writes another target/);
+    if (sharding.databaseEngine === 'Atomic') {
+      expect(head).toBe(
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS \`${db}\`.\`events_daily_mv\` ON CLUSTER \`${sharding.name}\` TO \`${db}\`.\`events_daily_local\``,
+      );
+    } else {
+      expect(head).toBe(
+        `CREATE MATERIALIZED VIEW IF NOT EXISTS \`${db}\`.\`events_daily_mv\` TO \`${db}\`.\`events_daily_local\``,
+      );
+    }
   });
 });
