@@ -6,22 +6,23 @@ import { JobSpecError } from './errors';
 
 /** Where a refused topology is explained, and what to do about it. */
 const CLUSTER_WAY_FORWARD =
-  'view jobs and file imports on a sharded cluster are not supported yet (a view job needs its live view on ' +
-  "every shard's local source and each shard's history moved from that shard's rows; aggregate backfills, daily " +
-  'runs and imports from a table run per shard); run the job against one shard of replicas, a single server or ' +
+  'view snapshots, view restates and file imports on a sharded cluster are not supported yet (aggregate ' +
+  'backfills, daily runs, imports from a table and timed view jobs run per shard); run the job against one shard ' +
+  'of replicas, a single server or ' +
   'ClickHouse Cloud, ' +
   'see docs/clusters.md';
 
 /**
- * Why a sharded cluster is refused for everything but an aggregate backfill and an import from a table, which run
- * per (partition, shard): the other jobs would need the same per-shard tasks, and swapping or moving through one
- * node changes that node's shard alone.
+ * Why a sharded cluster is refused for everything but an aggregate backfill, an import from a table and a timed
+ * view job, which run per (partition, shard): the other jobs would need the same per-shard tasks, and swapping or
+ * moving through one node changes that node's shard alone.
  */
 const SHARDED_NOT_BUILT =
   'a job there must run per shard: aggregate backfills do (each shard swaps its own part of a partition, once the ' +
   "plan has checked that the sharding key follows the job's keys, with status and retry per (partition, shard)), " +
   "and so do imports from a table (each shard's duplicates filled with the rows that shard owns by the " +
-  "Distributed table's sharding key); this job kind does not yet";
+  "Distributed table's sharding key), and so do timed view jobs (each shard's live view on its local source, its " +
+  "history filled from that shard's local rows); this job kind does not yet";
 
 /** What detection found that makes a cluster, in words: the first table or database that decided it. */
 function clusterEvidence(profile: ServerProfile): string {
@@ -53,7 +54,8 @@ function clusterEvidence(profile: ServerProfile): string {
  * and a single server older than 26.6 with a plain MergeTree-family target whose partitions a swap replaces
  * (`swap: 'replace'`; appends by `MOVE PARTITION` replace nothing), whose replaced parts can come back after a
  * restart (#107605), unless the job accepts that with `safety.acceptPre266ReplacedParts`. A sharded cluster is let
- * through only for a caller that runs per shard (`perShard`: an aggregate backfill, an import from a table) and then
+ * through only for a caller that runs per shard (`perShard`: an aggregate backfill, an import from a table, a timed
+ * view job) and then
  * checks the job there.
  */
 export function refuseUnsupportedServer(

@@ -6,7 +6,9 @@ import type { Statement } from '../../clickhouse/statement';
 import { engineFamily } from '../../clickhouse/engine-family';
 import type { PartitionPlan } from '../../shared/backfill-results';
 import { DESCRIBED_WRITER_TAG, type ViewDescription, type ViewPlan } from '../../shared/view-input';
-import { viewPartitionTask } from '../../shared/view-partition-task';
+import { shardedViewTask, viewPartitionTask } from '../../shared/view-partition-task';
+import { partitionsPerShard, shardedLocalSource, shardedLocalTarget } from '../../shared/shard-partitions';
+import { checkShardedView } from './sharded-view-check';
 import { parseCutoff, type ViewJob } from '../../shared/job-spec';
 import { partitionFromId } from '../../shared/partitions';
 import { columnsOf, functionsOf } from '../../shared/expression-syntax';
@@ -221,17 +223,19 @@ async function resolveTables(ch: ClickHouse, job: ViewJob) {
 
 /**
  * The checks every view job passes before any DDL: the source and its columns (and time column), the functions,
- * the SELECT's output, and an existing target's engine, keys and columns. Returns the resolved tables and whether
- * the target exists.
+ * the SELECT's output, and an existing target's engine, keys and columns (on a sharded cluster those of the `local`
+ * tables behind the job's Distributed ones). Returns the resolved tables and whether the target exists.
  */
-export async function checkViewJob(ch: ClickHouse, job: ViewJob) {
+export async function checkViewJob(ch: ClickHouse, job: ViewJob, local?: { source: TableRef; target: TableRef }) {
   const shape = viewShape(job);
   const { resolve: _resolve, ...tables } = await resolveTables(ch, job);
-  await checkSource(ch, job, shape, tables.source);
+  // On a sharded cluster the local tables behind the Distributed ones hold the columns and the target's keys.
+  const read = local ?? tables;
+  await checkSource(ch, job, shape, read.source);
   await checkFunctions(ch, shape);
-  const output = await describeOutput(ch, shape, tables.source);
-  const targetExisted = await checkExistingTarget(ch, shape, tables.target, output);
-  if (targetExisted) await refuseChainedTarget(ch, tables.target);
+  const output = await describeOutput(ch, shape, read.source);
+  const targetExisted = await checkExistingTarget(ch, shape, read.target, output);
+  if (targetExisted) await refuseChainedTarget(ch, read.target);
   return { tables, targetExisted };
 }
 
@@ -275,7 +279,9 @@ export function describePartitions(
   server?: ServerProfile,
 ): DescribedStatement[] {
   return partitions.flatMap((partition) => {
-    const task = viewPartitionTask(job, tables, partition, DESCRIBED_WRITER_TAG, cutoff);
+    const task =
+      shardedViewTask(job, tables, partition, DESCRIBED_WRITER_TAG, cutoff) ??
+      viewPartitionTask(job, tables, partition, DESCRIBED_WRITER_TAG, cutoff);
     return describedViewPartition(server ? { ...task, server } : task);
   });
 }
@@ -312,7 +318,7 @@ export interface CreateViewInput {
  * The statements creating the target (where the dialect lets a job create one) and the live view (on a cluster on
  * every replica), of the structured form or of a view given as SQL.
  */
-function creationStatements(
+export function creationStatements(
   job: ViewJob,
   tables: { source: TableRef; target: TableRef; view: TableRef },
   cutoff: number,
@@ -343,6 +349,7 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
     }
     const vq = viewQuery(job);
     const now = Math.floor(Date.now() / 1000);
+    const { server, local } = await liveTables(job);
     const cutoff = job.cutoff === 'auto' ? now + job.cutoffMarginSeconds : (parseCutoff(job.cutoff) ?? Number.NaN);
     let checked: { tables: { source: TableRef; target: TableRef; view: TableRef }; targetExisted: boolean };
     let columns: string[] | undefined;
@@ -352,13 +359,14 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
       checked = { tables, targetExisted: query.targetExisted };
       columns = query.columns;
     } else {
-      checked = await checkViewJob(ch, job);
+      checked = await checkViewJob(ch, job, local);
     }
     const { tables, targetExisted } = checked;
+    const live = { ...tables, ...local };
     const viewExisted = await viewMatchesSelect(
       ch,
-      liveViewQuerySelect(liveViewQuery(job, tables.source), cutoff),
-      tables,
+      liveViewQuerySelect(liveViewQuery(job, live.source), cutoff),
+      live,
     );
     if (!viewExisted && cutoff < now + MIN_LEAD_SECONDS) {
       throw new JobSpecError(
@@ -366,20 +374,38 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
         `${job.cutoff} is already past (now ${isoOfEpochSeconds(now)}): give a later one or auto`,
       );
     }
+    // A view job on a sharded cluster runs per (partition, shard); checkShardedView refused what it cannot run there.
+    refuseUnsupportedServer(server, tables.target, job.safety, 'append', { perShard: local !== undefined });
+    return { ...tables, cutoff, viewExisted, targetExisted, server, ...(columns ? { columns } : {}) };
+  };
+
+  /**
+   * The job's tables and server, and on a sharded cluster the local tables behind its Distributed ones, which the
+   * live view on every shard reads and writes (see {@link checkShardedView}).
+   */
+  const liveTables = async (job: ViewJob) => {
+    const { resolve: _resolve, ...tables } = await resolveTables(ch, job);
     const server = await detectServerProfile(ch, [tables.source, tables.target], {
       target: tables.target,
       cluster: job.cluster,
     });
-    refuseUnsupportedServer(server, tables.target, job.safety, 'append');
-    return { ...tables, cutoff, viewExisted, targetExisted, server, ...(columns ? { columns } : {}) };
+    const sharded = server.topology === 'sharded-cluster' && server.sharding !== undefined;
+    return { tables, server, local: sharded ? checkShardedView(server, job, tables) : undefined };
   };
 
-  const partitionsBefore = async (job: ViewJob, cutoff: number): Promise<PartitionPlan[]> => {
+  /** On a sharded cluster one partition per (partition, shard), its rows those of every shard. */
+  const partitionsBefore = async (
+    job: ViewJob,
+    cutoff: number,
+    server: ServerProfile | undefined,
+  ): Promise<PartitionPlan[]> => {
     const { source, target } = await resolveTables(ch, job);
     const vq = viewQuery(job);
-    return vq
-      ? viewQueryPartitions(ch, vq, target, cutoff)
-      : viewPartitions(ch, viewShape(job), source, target, cutoff);
+    const partitions = vq
+      ? await viewQueryPartitions(ch, vq, target, cutoff)
+      : await viewPartitions(ch, viewShape(job), source, target, cutoff);
+    const shards = server?.topology === 'sharded-cluster' ? server.sharding?.shards : undefined;
+    return shards ? partitionsPerShard(partitions, shards) : partitions;
   };
 
   return {
@@ -415,10 +441,14 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
      */
     async describeViewBackfill({ job }: ViewPlanInput): Promise<ViewDescription> {
       const planned = await plan(job);
-      const partitions = await partitionsBefore(job, planned.cutoff);
+      const partitions = await partitionsBefore(job, planned.cutoff, planned.server);
       const { target: createTarget, view: createView } = creationStatements(
         job,
-        planned,
+        {
+          view: planned.view,
+          source: shardedLocalSource(planned) ?? planned.source,
+          target: shardedLocalTarget(planned) ?? planned.target,
+        },
         planned.cutoff,
         dialectOf(planned.server),
       );
@@ -444,7 +474,10 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
      * the view landed finds it and changes nothing.
      */
     async createViewAndTarget({ job, cutoff }: CreateViewInput): Promise<void> {
-      const tables = await resolveTables(ch, job);
+      // The plan's server, read again: the workflow hands this activity the job and the cutoff only. On a sharded
+      // cluster the view is created on every shard's local source, writing that shard's local target.
+      const { server, local, tables: jobTables } = await liveTables(job);
+      const tables = { ...jobTables, ...local };
       const select = liveViewQuerySelect(liveViewQuery(job, tables.source), cutoff);
       const matches = () => viewMatchesSelect(ch, select, tables);
       if (await matches()) return;
@@ -454,11 +487,6 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
           `${isoOfEpochSeconds(cutoff)} passed before the view could be created; run the job again`,
         );
       }
-      // The plan's server, read again: the workflow hands this activity the job and the cutoff only.
-      const server = await detectServerProfile(ch, [tables.source, tables.target], {
-        target: tables.target,
-        cluster: job.cluster,
-      });
       const dialect = dialectOf(server);
       const create = creationStatements(job, tables, cutoff, dialect);
       if (create.target) await ch.exec(create.target);
@@ -475,7 +503,7 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
     async listViewPartitions({ job, cutoff }: CreateViewInput): Promise<PartitionPlan[]> {
       return withHeartbeat(
         () => ({ step: 'list partitions' }),
-        () => partitionsBefore(job, cutoff),
+        async () => partitionsBefore(job, cutoff, (await liveTables(job)).server),
       );
     },
   };

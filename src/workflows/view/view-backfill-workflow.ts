@@ -1,4 +1,4 @@
-import { log, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import { log, patched, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { PartitionPlan } from '../../shared/backfill-results';
 import { pendingPartitions } from '../../shared/progress';
@@ -8,7 +8,7 @@ import {
   type ViewBackfillSummary,
   type ViewPlan,
 } from '../../shared/view-input';
-import { viewPartitionTask } from '../../shared/view-partition-task';
+import { shardedViewTask, viewPartitionTask } from '../../shared/view-partition-task';
 import { JOB_ACTIVITY_OPTIONS, JOB_LOCAL_ACTIVITY_OPTIONS, jobLoopOptions, startJobRun } from '../engine/job-run';
 import type { LoopCarry } from '../engine/partition-loop';
 import { qualifiedName } from '../../shared/table-ref';
@@ -87,7 +87,11 @@ export async function viewBackfillWorkflow(
 
   await loop.run({
     partitions,
-    taskFor: (partition) => viewPartitionTask(job, plan, partition, tag, cutoff),
+    // On a sharded cluster one task per (partition, shard): the shard's local tables, its own shadow and lock.
+    taskFor: (partition) =>
+      (partition.shard !== undefined && patched('per-shard-view-partitions')
+        ? shardedViewTask(job, plan, partition, tag, cutoff)
+        : undefined) ?? viewPartitionTask(job, plan, partition, tag, cutoff),
     ...jobLoopOptions(job, plan),
     continueAsNew: (carry) => continueOntoCurrentBuild<typeof viewBackfillWorkflow>(raw, { input, plan, ...carry }),
   });
