@@ -83,7 +83,6 @@ describe('kind: view with cutoff: snapshot — a view over a table without a tim
         'prepare',
         'prepare',
         'fill',
-        'fill',
         'move',
         'cleanup',
         'cleanup',
