@@ -139,6 +139,7 @@ function importViolations(sent: RoutedStatement[], server: ServerProfile, shard:
       found.push(`${i}: ${s.query.split(' ').slice(0, 2).join(' ')} sent to ${s.on}`);
     if (/^INSERT INTO \{into_db/.test(s.query)) ownRows(s, 'the fill', i);
     if (/^SELECT toString\(count\(\)\) AS rows FROM \{source_db/.test(s.query)) ownRows(s, 'the history count', i);
+    if (/^SELECT _path AS path, toString\(count\(\)\) AS rows/.test(s.query)) ownRows(s, 'the file count', i);
     if (/MOVE PARTITION/.test(s.query)) {
       const moved = tableOf(s, 'shadow');
       const [d, t] = moved.split('.');
@@ -280,6 +281,92 @@ describe.each(SHARDED)('%s', (_name, server) => {
           /ON CLUSTER in a Replicated database/,
         );
       }
+    });
+  });
+});
+
+/** A file import's plan on `server`: the shardedPlan's tables, one batch of one file, per shard (as planImport). */
+function shardedFilePlan(server: ServerProfile): { plan: ImportPlan; db: string } {
+  const { plan, db } = shardedPlan(server);
+  const file = { path: 'history/2024-01.parquet', size: 100, etag: '', mtime: 0 };
+  const batch = {
+    ...PARTITION,
+    id: 'f0001',
+    start: file.path,
+    end: file.path,
+    fromMicros: 0,
+    toMicros: 0,
+    files: [file],
+    bytes: 100,
+  };
+  return {
+    db,
+    plan: {
+      ...plan,
+      source: { database: 's3', name: 'https://bucket/history/*.parquet' },
+      batches: partitionsPerShard([batch], server.sharding!.shards),
+      files: {
+        reader: { fn: 's3', path: 'https://bucket/history/*.parquet', format: 'Parquet' },
+        files: 1,
+        bytes: 100,
+        alreadyLoaded: 0,
+        changed: [],
+      },
+    },
+  };
+}
+
+describe.each(SHARDED)('%s, an import from files', (_name, server) => {
+  const { plan, db } = shardedFilePlan(server);
+  const job = importJobSchema.parse({
+    ...importJob(db),
+    source: { s3: 'https://bucket/history/*.parquet', format: 'Parquet' },
+  });
+
+  describe.each([1, 2])('shard %i of batch f0001', (shard) => {
+    const task: ImportPartitionTask = shardedImportTask(job, plan, plan.batches[shard - 1], 'w1')!;
+    let sent: RoutedStatement[];
+    beforeAll(async () => {
+      const cluster = scriptedShardedCluster(server);
+      await runPartition(cluster.ch, task, { shardClient: cluster.shardClient });
+      sent = cluster.sent;
+    });
+
+    test("fills the duplicate with the batch's file rows this shard owns, counts the same rows per file, through the shard", () => {
+      expect(task.shadow.name).toBe(`events_local_v2_f0001_s${shard}_w1`);
+      const fill = sent.find((s) => /^INSERT INTO \{into_db/.test(s.query))!;
+      expect(fill.on).toBe(`shard ${shard}`);
+      expect(fill.query).toMatch(/FROM s3\(/);
+      expect(fill.params).toMatchObject({ batch_files: ['history/2024-01.parquet'], ...slotOf(shard) });
+      const counts = sent.filter((s) => /^SELECT _path AS path, toString\(count\(\)\) AS rows/.test(s.query));
+      expect(counts.length).toBeGreaterThan(0);
+      expect(counts.every((s) => s.on === `shard ${shard}`)).toBe(true);
+      expect(importViolations(sent, server, shard, db)).toEqual([]);
+    });
+
+    test('the ledger and the per-file counts are bookkeeping tables of the whole cluster', () => {
+      const creates = sent.filter((s) => /^CREATE TABLE IF NOT EXISTS/.test(s.query));
+      expect(creates.map((s) => [s.params.ledger ?? s.params.counts, /Replicated/.test(s.query)])).toEqual(
+        expect.arrayContaining([
+          ['_backfill_import_files', true],
+          ['_backfill_import_file_counts', true],
+        ]),
+      );
+      expect(sent.some((s) => /^INSERT INTO \{ledger_db/.test(s.query) && s.on === `shard ${shard}`)).toBe(true);
+    });
+
+    test('a fill or file count without the shard filter, or with the other shard\'s remainders, is found', () => {
+      const found = (mutated: RoutedStatement[]) => importViolations(mutated, server, shard, db).join('; ');
+      const replaced = (i: number, s: Partial<RoutedStatement>) => sent.map((x, j) => (j === i ? { ...x, ...s } : x));
+      const fill = sent.findIndex((s) => /^INSERT INTO \{into_db/.test(s.query));
+      const unfiltered = sent[fill].query.replace(/ AND \(\(reinterpretAsUInt64.*$/s, '');
+      expect(found(replaced(fill, { query: unfiltered }))).toMatch(/the fill without the rows of shard/);
+      expect(found(replaced(fill, { params: { ...sent[fill].params, ...slotOf(3 - shard) } }))).toMatch(
+        /the fill without the rows of shard/,
+      );
+      const count = sent.findIndex((s) => /^SELECT _path AS path, toString\(count\(\)\) AS rows/.test(s.query));
+      const uncounted = sent[count].query.replace(/ AND \(\(reinterpretAsUInt64[^\n]*< \{shard_slot_to:UInt64\}\)/, '');
+      expect(found(replaced(count, { query: uncounted }))).toMatch(/the file count without the rows of shard/);
     });
   });
 });

@@ -58,7 +58,8 @@ const quietLoad: LoadSample = {
 };
 const quiet = { info: () => undefined, warn: () => undefined };
 const states = (p: BackfillProgress) => p.partitions.map((x) => [x.id, x.state]);
-const isMove = (s: RoutedStatement) => /MOVE PARTITION ID \{partition_id:String\} TO TABLE `default`\.`events_local`/.test(s.query);
+const isMove = (s: RoutedStatement) =>
+  /MOVE PARTITION ID \{partition_id:String\} TO TABLE `default`\.`events_local`/.test(s.query);
 const fills = (sent: RoutedStatement[]) => sent.filter((s) => /^INSERT INTO \{into_db/.test(s.query));
 
 describe('a sharded import: status per (batch, shard)', () => {
@@ -98,7 +99,11 @@ describe('a sharded import: status per (batch, shard)', () => {
       const outcome = await run.result().catch((err: unknown) => err);
       cluster.set(undefined);
       expect(outcome).toMatchObject({
-        cause: { message: expect.stringMatching(/^1 of 2 partitions failed: 202401@2 \(batch 202401 failed once its move .*different structure on ch-s2-r1/) },
+        cause: {
+          message: expect.stringMatching(
+            /^1 of 2 partitions failed: 202401@2 \(batch 202401 failed once its move .*different structure on ch-s2-r1/,
+          ),
+        },
       });
       const progress = await run.query(progressQuery);
       expect(states(progress)).toEqual([
@@ -123,6 +128,76 @@ describe('a sharded import: status per (batch, shard)', () => {
       };
       expect(dropsAfterFill(1)).toEqual(['events_local_v2_202401_s1']);
       expect(dropsAfterFill(2)).toEqual([]);
+    });
+  });
+
+  it("an import from files runs each batch on each shard: each shard fills its own rows of the batch's files, moves them, records them", async () => {
+    const file = { path: 'history/2024-01.parquet', size: 100, etag: '', mtime: 0 };
+    const filesPlan = (): ImportPlan => ({
+      ...plan(),
+      source: { database: 's3', name: 'https://bucket/history/*.parquet' },
+      batches: partitionsPerShard(
+        [
+          {
+            ...PARTITION,
+            id: 'f0001',
+            start: file.path,
+            end: file.path,
+            fromMicros: 0,
+            toMicros: 0,
+            files: [file],
+            bytes: 100,
+          },
+        ],
+        server.sharding!.shards,
+      ),
+      files: {
+        reader: { fn: 's3', path: 'https://bucket/history/*.parquet', format: 'Parquet' },
+        files: 1,
+        bytes: 100,
+        alreadyLoaded: 0,
+        changed: [],
+      },
+    });
+    const filesJob = importJobSchema.parse({
+      ...job,
+      source: { s3: 'https://bucket/history/*.parquet', format: 'Parquet' },
+    });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue: `${taskQueue}-files`,
+      workflowBundle: await workflowBundle(),
+      activities: {
+        ...createActivities({ clickhouse: cluster.ch, log: quiet, shardClient: cluster.shardClient }),
+        planImport: () => Promise.resolve(filesPlan()),
+        checkClusterLoad: () => Promise.resolve(quietLoad),
+      },
+    });
+    await worker.runUntil(async () => {
+      cluster.sent.length = 0;
+      const run = await env.client.workflow.start('importWorkflow', {
+        taskQueue: `${taskQueue}-files`,
+        workflowId: `sharded-import-files-${randomUUID()}`,
+        args: [{ job: filesJob }],
+      });
+      await run.result();
+      expect(states(await run.query(progressQuery))).toEqual([
+        ['f0001@1', 'swapped'],
+        ['f0001@2', 'swapped'],
+      ]);
+      expect(
+        fills(cluster.sent).map((s) => [s.on, s.params.into, s.params.batch_files, s.params.shard_slot_from]),
+      ).toEqual([
+        ['shard 1', expect.stringMatching(/^events_local_v2_f0001_s1_/), [file.path], 0],
+        ['shard 2', expect.stringMatching(/^events_local_v2_f0001_s2_/), [file.path], 1],
+      ]);
+      expect(cluster.sent.filter(isMove).map((s) => s.on)).toEqual(['shard 1', 'shard 2']);
+      const recorded = cluster.sent.filter((s) => /^INSERT INTO \{ledger_db/.test(s.query));
+      expect(recorded.map((s) => [s.on, s.params.paths, String(s.params.run).replace(/_\w{8}$/, '')])).toEqual([
+        ['shard 1', [file.path], 'default.events_local_v2_f0001_s1'],
+        ['shard 2', [file.path], 'default.events_local_v2_f0001_s2'],
+      ]);
     });
   });
 
