@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ClickHouse } from '../../src/clickhouse/clickhouse';
+import type { Statement } from '../../src/clickhouse/statement';
+import { filePlanning } from '../../src/activities/import/plan-file-import';
 import { importJobSchema } from '../../src/shared/job-spec';
 import type { ImportPlan } from '../../src/shared/import-input';
 import { shardedImportTask } from '../../src/shared/import-batch-task';
@@ -355,7 +358,7 @@ describe.each(SHARDED)('%s, an import from files', (_name, server) => {
       expect(sent.some((s) => /^INSERT INTO \{ledger_db/.test(s.query) && s.on === `shard ${shard}`)).toBe(true);
     });
 
-    test('a fill or file count without the shard filter, or with the other shard\'s remainders, is found', () => {
+    test("a fill or file count without the shard filter, or with the other shard's remainders, is found", () => {
       const found = (mutated: RoutedStatement[]) => importViolations(mutated, server, shard, db).join('; ');
       const replaced = (i: number, s: Partial<RoutedStatement>) => sent.map((x, j) => (j === i ? { ...x, ...s } : x));
       const fill = sent.findIndex((s) => /^INSERT INTO \{into_db/.test(s.query));
@@ -368,5 +371,61 @@ describe.each(SHARDED)('%s, an import from files', (_name, server) => {
       const uncounted = sent[count].query.replace(/ AND \(\(reinterpretAsUInt64[^\n]*< \{shard_slot_to:UInt64\}\)/, '');
       expect(found(replaced(count, { query: uncounted }))).toMatch(/the file count without the rows of shard/);
     });
+  });
+});
+
+describe.each(SHARDED)('%s, the plan of an import from files', (_name, server) => {
+  const { plan } = shardedPlan(server);
+  const db = plan.target.database;
+  const job = importJobSchema.parse({
+    ...importJob(db),
+    source: { s3: 'https://bucket/history/*.parquet', format: 'Parquet' },
+  });
+  const local = { database: db, name: 'events_local' };
+  /** Lists one file and describes its columns; every other read is the injected checks'. */
+  const ch = {
+    rows: (st: Statement) =>
+      Promise.resolve(
+        /^DESCRIBE/.test(st.query)
+          ? plan.columns.map((name) => ({ name, type: 'String' }))
+          : [{ path: 'history/2024-01.parquet', size: '100', etag: '', mtime: 0 }],
+      ),
+  } as unknown as ClickHouse;
+  const asked: { written: string[]; perShard?: boolean; columnsOf?: string; viewsOf?: string }[] = [];
+  const planFiles = filePlanning(ch, {
+    checkPlain: () => undefined,
+    checkMain: () =>
+      Promise.resolve({
+        info: { partition_key: 'toYYYYMM(ts)' },
+        columns: plan.columns.map((name) => ({ name, type: 'String', default_kind: '' })),
+        local,
+      }),
+    checkpointOf: () => Promise.resolve(plan.checkpoint),
+    viewsOf: (_ch, main) => {
+      asked.push({ written: [], viewsOf: `${main.database}.${main.name}` });
+      return Promise.resolve({ views: plan.views, targets: plan.targets });
+    },
+    serverOf: (_ch, _job, written, _read, options) => {
+      asked.push({ written: written.map((t) => `${t.database}.${t.name}`), perShard: options.perShard });
+      return Promise.resolve(server);
+    },
+  });
+
+  test('reads the views of the local table, asks for a per-shard server check, plans the file batches', async () => {
+    asked.length = 0;
+    const planned = await planFiles(job, { s3: 'https://bucket/history/*.parquet', format: 'Parquet' }, 'all');
+    expect(asked).toEqual([
+      { written: [], viewsOf: `${db}.events_local` },
+      { written: [`${db}.events`, `${db}.events_by_host_local`], perShard: true },
+    ]);
+    expect(planned.batches.map((b) => [b.id, b.files?.map((f) => f.path)])).toEqual([
+      ['f0001', ['history/2024-01.parquet']],
+    ]);
+  });
+
+  test.each(['missing', 'failed'] as const)('--only %s is refused, naming it', async (only) => {
+    await expect(planFiles(job, { s3: 'https://bucket/history/*.parquet', format: 'Parquet' }, only)).rejects.toThrow(
+      `source: --only ${only} on a sharded cluster: the ledger of loaded files does not record`,
+    );
   });
 });
