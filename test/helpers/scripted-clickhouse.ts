@@ -60,6 +60,11 @@ export function scriptedClickHouse(
       return [{ id: partitionId, rows: moved.has(named) ? '0' : String(rowsOf[named] ?? rows) }];
     }
     if (query.includes('FROM system.tables WHERE database')) return [{ present: 1 }];
+    // A batch of files: each file of the batch holds `rows` rows before the checkpoint, of 100 bytes, no ETag; the
+    // ledger holds none of the batch yet.
+    if (/^SELECT _path AS path, toString\(count\(\)\) AS rows/.test(query))
+      return (params.batch_files as string[]).map((path) => ({ path, rows: String(rows), size: '100', etag: '' }));
+    if (/^SELECT toString\(count\(\)\) AS files FROM \{ledger_db/.test(query)) return [{ files: '0' }];
     if (query.includes('AS part_rows FROM '))
       return moved.has(named) ? [] : [{ id: partitionId, part_rows: String(rows) }];
     if (

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ClickHouse } from '../../src/clickhouse/clickhouse';
+import type { Statement } from '../../src/clickhouse/statement';
+import { filePlanning } from '../../src/activities/import/plan-file-import';
 import { importJobSchema } from '../../src/shared/job-spec';
 import type { ImportPlan } from '../../src/shared/import-input';
 import { shardedImportTask } from '../../src/shared/import-batch-task';
@@ -139,6 +142,7 @@ function importViolations(sent: RoutedStatement[], server: ServerProfile, shard:
       found.push(`${i}: ${s.query.split(' ').slice(0, 2).join(' ')} sent to ${s.on}`);
     if (/^INSERT INTO \{into_db/.test(s.query)) ownRows(s, 'the fill', i);
     if (/^SELECT toString\(count\(\)\) AS rows FROM \{source_db/.test(s.query)) ownRows(s, 'the history count', i);
+    if (/^SELECT _path AS path, toString\(count\(\)\) AS rows/.test(s.query)) ownRows(s, 'the file count', i);
     if (/MOVE PARTITION/.test(s.query)) {
       const moved = tableOf(s, 'shadow');
       const [d, t] = moved.split('.');
@@ -281,5 +285,147 @@ describe.each(SHARDED)('%s', (_name, server) => {
         );
       }
     });
+  });
+});
+
+/** A file import's plan on `server`: the shardedPlan's tables, one batch of one file, per shard (as planImport). */
+function shardedFilePlan(server: ServerProfile): { plan: ImportPlan; db: string } {
+  const { plan, db } = shardedPlan(server);
+  const file = { path: 'history/2024-01.parquet', size: 100, etag: '', mtime: 0 };
+  const batch = {
+    ...PARTITION,
+    id: 'f0001',
+    start: file.path,
+    end: file.path,
+    fromMicros: 0,
+    toMicros: 0,
+    files: [file],
+    bytes: 100,
+  };
+  return {
+    db,
+    plan: {
+      ...plan,
+      source: { database: 's3', name: 'https://bucket/history/*.parquet' },
+      batches: partitionsPerShard([batch], server.sharding!.shards),
+      files: {
+        reader: { fn: 's3', path: 'https://bucket/history/*.parquet', format: 'Parquet' },
+        files: 1,
+        bytes: 100,
+        alreadyLoaded: 0,
+        changed: [],
+      },
+    },
+  };
+}
+
+describe.each(SHARDED)('%s, an import from files', (_name, server) => {
+  const { plan, db } = shardedFilePlan(server);
+  const job = importJobSchema.parse({
+    ...importJob(db),
+    source: { s3: 'https://bucket/history/*.parquet', format: 'Parquet' },
+  });
+
+  describe.each([1, 2])('shard %i of batch f0001', (shard) => {
+    const task: ImportPartitionTask = shardedImportTask(job, plan, plan.batches[shard - 1], 'w1')!;
+    let sent: RoutedStatement[];
+    beforeAll(async () => {
+      const cluster = scriptedShardedCluster(server);
+      await runPartition(cluster.ch, task, { shardClient: cluster.shardClient });
+      sent = cluster.sent;
+    });
+
+    test("fills the duplicate with the batch's file rows this shard owns, counts the same rows per file, through the shard", () => {
+      expect(task.shadow.name).toBe(`events_local_v2_f0001_s${shard}_w1`);
+      const fill = sent.find((s) => /^INSERT INTO \{into_db/.test(s.query))!;
+      expect(fill.on).toBe(`shard ${shard}`);
+      expect(fill.query).toMatch(/FROM s3\(/);
+      expect(fill.params).toMatchObject({ batch_files: ['history/2024-01.parquet'], ...slotOf(shard) });
+      const counts = sent.filter((s) => /^SELECT _path AS path, toString\(count\(\)\) AS rows/.test(s.query));
+      expect(counts.length).toBeGreaterThan(0);
+      expect(counts.every((s) => s.on === `shard ${shard}`)).toBe(true);
+      expect(importViolations(sent, server, shard, db)).toEqual([]);
+    });
+
+    test('the ledger and the per-file counts are bookkeeping tables of the whole cluster', () => {
+      const creates = sent.filter((s) => /^CREATE TABLE IF NOT EXISTS/.test(s.query));
+      expect(creates.map((s) => [s.params.ledger ?? s.params.counts, /Replicated/.test(s.query)])).toEqual(
+        expect.arrayContaining([
+          ['_backfill_import_files', true],
+          ['_backfill_import_file_counts', true],
+        ]),
+      );
+      expect(sent.some((s) => /^INSERT INTO \{ledger_db/.test(s.query) && s.on === `shard ${shard}`)).toBe(true);
+    });
+
+    test("a fill or file count without the shard filter, or with the other shard's remainders, is found", () => {
+      const found = (mutated: RoutedStatement[]) => importViolations(mutated, server, shard, db).join('; ');
+      const replaced = (i: number, s: Partial<RoutedStatement>) => sent.map((x, j) => (j === i ? { ...x, ...s } : x));
+      const fill = sent.findIndex((s) => /^INSERT INTO \{into_db/.test(s.query));
+      const unfiltered = sent[fill].query.replace(/ AND \(\(reinterpretAsUInt64.*$/s, '');
+      expect(found(replaced(fill, { query: unfiltered }))).toMatch(/the fill without the rows of shard/);
+      expect(found(replaced(fill, { params: { ...sent[fill].params, ...slotOf(3 - shard) } }))).toMatch(
+        /the fill without the rows of shard/,
+      );
+      const count = sent.findIndex((s) => /^SELECT _path AS path, toString\(count\(\)\) AS rows/.test(s.query));
+      const uncounted = sent[count].query.replace(/ AND \(\(reinterpretAsUInt64[^\n]*< \{shard_slot_to:UInt64\}\)/, '');
+      expect(found(replaced(count, { query: uncounted }))).toMatch(/the file count without the rows of shard/);
+    });
+  });
+});
+
+describe.each(SHARDED)('%s, the plan of an import from files', (_name, server) => {
+  const { plan } = shardedPlan(server);
+  const db = plan.target.database;
+  const job = importJobSchema.parse({
+    ...importJob(db),
+    source: { s3: 'https://bucket/history/*.parquet', format: 'Parquet' },
+  });
+  const local = { database: db, name: 'events_local' };
+  /** Lists one file and describes its columns; every other read is the injected checks'. */
+  const ch = {
+    rows: (st: Statement) =>
+      Promise.resolve(
+        /^DESCRIBE/.test(st.query)
+          ? plan.columns.map((name) => ({ name, type: 'String' }))
+          : [{ path: 'history/2024-01.parquet', size: '100', etag: '', mtime: 0 }],
+      ),
+  } as unknown as ClickHouse;
+  const asked: { written: string[]; perShard?: boolean; columnsOf?: string; viewsOf?: string }[] = [];
+  const planFiles = filePlanning(ch, {
+    checkPlain: () => undefined,
+    checkMain: () =>
+      Promise.resolve({
+        info: { partition_key: 'toYYYYMM(ts)' },
+        columns: plan.columns.map((name) => ({ name, type: 'String', default_kind: '' })),
+        local,
+      }),
+    checkpointOf: () => Promise.resolve(plan.checkpoint),
+    viewsOf: (_ch, main) => {
+      asked.push({ written: [], viewsOf: `${main.database}.${main.name}` });
+      return Promise.resolve({ views: plan.views, targets: plan.targets });
+    },
+    serverOf: (_ch, _job, written, _read, options) => {
+      asked.push({ written: written.map((t) => `${t.database}.${t.name}`), perShard: options.perShard });
+      return Promise.resolve(server);
+    },
+  });
+
+  test('reads the views of the local table, asks for a per-shard server check, plans the file batches', async () => {
+    asked.length = 0;
+    const planned = await planFiles(job, { s3: 'https://bucket/history/*.parquet', format: 'Parquet' }, 'all');
+    expect(asked).toEqual([
+      { written: [], viewsOf: `${db}.events_local` },
+      { written: [`${db}.events`, `${db}.events_by_host_local`], perShard: true },
+    ]);
+    expect(planned.batches.map((b) => [b.id, b.files?.map((f) => f.path)])).toEqual([
+      ['f0001', ['history/2024-01.parquet']],
+    ]);
+  });
+
+  test.each(['missing', 'failed'] as const)('--only %s is refused, naming it', async (only) => {
+    await expect(planFiles(job, { s3: 'https://bucket/history/*.parquet', format: 'Parquet' }, only)).rejects.toThrow(
+      `source: --only ${only} on a sharded cluster: the ledger of loaded files does not record`,
+    );
   });
 });

@@ -16,6 +16,7 @@ import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
 import { tableExists } from '../engine/step-runner';
 import { dialectOf } from '../../sql/engine/server-dialect';
+import { shardRowsOf } from '../../sql/engine/shard-rows';
 import type { Statement } from '../../clickhouse/statement';
 import { runDdl, runStatement } from '../engine/cluster-ddl';
 import type { ListedFiles, ListedImportTask } from './staged-batch-files';
@@ -58,7 +59,10 @@ export function importFileChecks({ clickhouse: ch, log }: ActivityDeps) {
     for (const statement of dialect.syncBeforeRead(table)) await runStatement(ch, statement, dialect);
   }
 
-  /** Rows before the checkpoint per file of the batch; a file changed since the plan fails the batch, named. */
+  /**
+   * Rows before the checkpoint per file of the batch (on a shard's task, the rows that shard owns); a file changed
+   * since the plan fails the batch, named.
+   */
   async function perFile(task: ImportPartitionTask, files: BatchFiles) {
     const rows = await ch.rows(
       selectFileBatchRows(
@@ -66,6 +70,7 @@ export function importFileChecks({ clickhouse: ch, log }: ActivityDeps) {
         task.job.target.timeColumn,
         task.build.checkpoint,
         files.list.map((f) => f.path),
+        shardRowsOf(task.server, task.target),
       ),
     );
     const byPath = new Map(rows.map((r) => [r.path, r]));

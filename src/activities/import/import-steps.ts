@@ -97,6 +97,7 @@ export function importBatchStatements(task: ListedImportTask): ImportBatchStatem
           task.job.target.timeColumn,
           task.build.checkpoint,
           task.build.files.list.map((f) => f.path),
+          shardRowsOf(task.server, task.target),
         )
       : insertImportBatch(
           task.source,

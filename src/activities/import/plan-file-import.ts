@@ -26,11 +26,24 @@ export interface SharedImportChecks {
     ch: ClickHouse,
     job: ImportJob,
     main: TableRef,
-  ): Promise<{ info: { partition_key: string }; columns: { name: string; type: string; default_kind: string }[] }>;
+  ): Promise<{
+    info: { partition_key: string };
+    columns: { name: string; type: string; default_kind: string }[];
+    local?: TableRef;
+  }>;
   checkpointOf(ch: ClickHouse, job: ImportJob, main: TableRef): Promise<number>;
   viewsOf(ch: ClickHouse, main: TableRef): Promise<Pick<ImportPlan, 'views' | 'targets'>>;
-  /** The server the job writes, its profile read once its tables are known; refused if it cannot be written. */
-  serverOf(ch: ClickHouse, job: ImportJob, written: TableRef[]): Promise<ServerProfile>;
+  /**
+   * The server the job writes, its profile read once its tables are known; refused if it cannot be written
+   * (`perShard`: a sharded cluster is checked for a run per (batch, shard) instead).
+   */
+  serverOf(
+    ch: ClickHouse,
+    job: ImportJob,
+    written: TableRef[],
+    read: TableRef[],
+    options: { perShard?: boolean },
+  ): Promise<ServerProfile>;
 }
 
 /** The ledger of loaded files of a target: beside it, in its database. */
@@ -140,9 +153,19 @@ export function filePlanning(ch: ClickHouse, checks: SharedImportChecks) {
     const target = (await tableResolver(ch))(job.target.table);
     checks.checkPlain('table', target);
     const main = await checks.checkMain(ch, job, target);
-    const columns = await insertedColumns(reader, target, main.columns);
-    const { views, targets } = await checks.viewsOf(ch, target);
-    const server = await checks.serverOf(ch, job, [target, ...targets.map((t) => t.table)]);
+    // On a sharded cluster the target is Distributed: its local table has the columns and the views.
+    const local = main.local ?? target;
+    const columns = await insertedColumns(reader, local, main.columns);
+    const { views, targets } = await checks.viewsOf(ch, local);
+    const server = await checks.serverOf(ch, job, [target, ...targets.map((t) => t.table)], [], { perShard: true });
+    if (server.topology === 'sharded-cluster' && only !== 'all') {
+      // The ledger records a file once any shard's batch moved it: it cannot tell which shards still lack its rows.
+      throw new JobSpecError(
+        'source',
+        `--only ${only} on a sharded cluster: the ledger of loaded files does not record which shards loaded a ` +
+          'file, so it cannot say what is missing there (see docs/clusters.md, "Sharded imports")',
+      );
+    }
     const listed = await listFiles(reader);
 
     let files = listed;

@@ -319,6 +319,15 @@ async function resolveTables(ch: ClickHouse, job: ImportJob, history: string) {
   return { source: resolve(history), target: resolve(job.target.table) };
 }
 
+/**
+ * A file plan's batches on a sharded cluster: one per (batch, shard), `<batch>@<shard>`, each shard filling its own
+ * rows of the batch's files; the batch's staged list stays under the batch's own id (the task's). Elsewhere as given.
+ */
+function filesPerShard(batches: ImportBatch[], plan: ImportPlan): ImportBatch[] {
+  const shards = plan.server?.topology === 'sharded-cluster' ? plan.server.sharding?.shards : undefined;
+  return shards ? partitionsPerShard(batches, shards) : batches;
+}
+
 /** The batches a dry run renders: every one of a table; of files, the first two and the last (they read alike). */
 function describedBatches(plan: ImportPlan): ImportBatch[] {
   if (!plan.files || plan.batches.length <= 3) return plan.batches;
@@ -406,7 +415,7 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
           if (planned.files) {
             // The file lists stay out of the workflow's payloads: staged, each batch with the hash of its own.
             const { staged, batches } = await stageBatchFiles(ch, planned.target, planned.batches, planned.server);
-            planned = { ...planned, batches, files: { ...planned.files, staged } };
+            planned = { ...planned, batches: filesPerShard(batches, planned), files: { ...planned.files, staged } };
           }
           log.info('planned import', {
             target: qualifiedName(planned.target),
@@ -428,7 +437,10 @@ export function importPlanning({ clickhouse: ch, log }: ActivityDeps) {
      * Durability: read-only; creates nothing, so repeating it is harmless.
      */
     async describeImport({ job, only }: ImportPlanInput): Promise<ImportDescription> {
-      const planned = await plan(job, only);
+      const unsharded = await plan(job, only);
+      const planned = unsharded.files
+        ? { ...unsharded, batches: filesPerShard(unsharded.batches, unsharded) }
+        : unsharded;
       const creates: string[] = [];
       const statements: DescribedStatement[] = [];
       for (const batch of describedBatches(planned)) {

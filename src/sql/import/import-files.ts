@@ -4,6 +4,7 @@ import { quoteAllowListedIdentifier as q } from '../engine/quote-identifier';
 import { tableParam } from '../engine/table-param';
 import { fileTableFunction } from '../engine/file-table-function';
 import type { TableRef } from '../../shared/table-ref';
+import type { RowsCondition } from './import';
 
 /**
  * The statements of an import whose history is files (`s3`, `url`, `file`). The table function is built here,
@@ -39,15 +40,18 @@ export function describeSourceFiles(reader: FileReader): Statement<{ name: strin
   return { query: `DESCRIBE TABLE ${fn.sql}`, params: fn.params };
 }
 
-/** A batch's files and its rows before the checkpoint, as `WHERE` conditions and their parameters. */
-function batchFilesFilter(timeColumn: string, checkpoint: number, paths: string[]) {
+/**
+ * A batch's files and its rows before the checkpoint (on a shard's task, those `owns` selects: the rows that shard
+ * owns), as `WHERE` conditions and their parameters.
+ */
+function batchFilesFilter(timeColumn: string, checkpoint: number, paths: string[], owns?: RowsCondition) {
   return {
-    where: `_path IN {batch_files:Array(String)} AND ${q(timeColumn)} < fromUnixTimestamp64Micro({checkpoint:Int64})`,
-    params: { batch_files: paths, checkpoint },
+    where:
+      `_path IN {batch_files:Array(String)} AND ${q(timeColumn)} < fromUnixTimestamp64Micro({checkpoint:Int64})` +
+      (owns ? ` AND (${owns.where})` : ''),
+    params: { batch_files: paths, checkpoint, ...owns?.params },
   };
 }
-
-/** A batch's fill: the rows before the checkpoint of exactly its files, into the main table's duplicate. */
 
 /** Files' identity as the array parameters the statements zip back into rows: path, size, etag, mtime. */
 function fileColumns(files: { path: string; size: number; etag: string; mtime: number }[]) {
@@ -58,6 +62,11 @@ function fileColumns(files: { path: string; size: number; etag: string; mtime: n
     mtimes: files.map((f) => f.mtime),
   };
 }
+
+/**
+ * A batch's fill: the rows before the checkpoint of exactly its files (on a shard's task, `owns`: those that shard
+ * owns), into the main table's duplicate.
+ */
 export function insertFileBatch(
   reader: FileReader,
   into: TableRef,
@@ -65,10 +74,11 @@ export function insertFileBatch(
   timeColumn: string,
   checkpoint: number,
   paths: string[],
+  owns?: RowsCondition,
 ): Statement {
   const fn = tableFunction(reader);
   const dst = tableParam('into', into);
-  const filter = batchFilesFilter(timeColumn, checkpoint, paths);
+  const filter = batchFilesFilter(timeColumn, checkpoint, paths, owns);
   const list = columns.map(q).join(', ');
   return {
     query: `INSERT INTO ${dst.sql} (${list})\nSELECT ${list} FROM ${fn.sql}\nWHERE ${filter.where}`,
@@ -77,17 +87,18 @@ export function insertFileBatch(
 }
 
 /**
- * Per file of a batch, its rows before the checkpoint and its size and ETag now (a file with none before the
- * checkpoint has no row).
+ * Per file of a batch, its rows before the checkpoint (on a shard's task, `owns`: those that shard owns) and its
+ * size and ETag now (a file with none of those rows has no row).
  */
 export function selectFileBatchRows(
   reader: FileReader,
   timeColumn: string,
   checkpoint: number,
   paths: string[],
+  owns?: RowsCondition,
 ): Statement<{ path: string; rows: string; size: string; etag: string }> {
   const fn = tableFunction(reader);
-  const filter = batchFilesFilter(timeColumn, checkpoint, paths);
+  const filter = batchFilesFilter(timeColumn, checkpoint, paths, owns);
   return {
     query: [
       `SELECT _path AS path, toString(count()) AS rows, toString(any(ifNull(_size, 0))) AS size,`,
