@@ -6,21 +6,19 @@ import { JobSpecError } from './errors';
 
 /** Where a refused topology is explained, and what to do about it. */
 const CLUSTER_WAY_FORWARD =
-  'view snapshots, view restates and file imports on a sharded cluster are not supported yet (aggregate ' +
-  'backfills, daily runs, imports from a table and timed view jobs run per shard); run the job against one shard ' +
-  'of replicas, a single server or ' +
-  'ClickHouse Cloud, ' +
-  'see docs/clusters.md';
+  'view snapshots and view restates on a sharded cluster are not supported yet (aggregate backfills, daily runs, ' +
+  'imports and timed view jobs run per shard); run the job against one shard of replicas, a single server or ' +
+  'ClickHouse Cloud, see docs/clusters.md';
 
 /**
- * Why a sharded cluster is refused for everything but an aggregate backfill, an import from a table and a timed
+ * Why a sharded cluster is refused for everything but an aggregate backfill, an import (from a table or files) and a timed
  * view job, which run per (partition, shard): the other jobs would need the same per-shard tasks, and swapping or
  * moving through one node changes that node's shard alone.
  */
 const SHARDED_NOT_BUILT =
   'a job there must run per shard: aggregate backfills do (each shard swaps its own part of a partition, once the ' +
   "plan has checked that the sharding key follows the job's keys, with status and retry per (partition, shard)), " +
-  "and so do imports from a table (each shard's duplicates filled with the rows that shard owns by the " +
+  "and so do imports from a table or files (each shard's duplicates filled with the rows that shard owns by the " +
   "Distributed table's sharding key), and so do timed view jobs (each shard's live view on its local source, its " +
   "history filled from that shard's local rows); this job kind does not yet";
 
