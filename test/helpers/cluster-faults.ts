@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ClickHouseError } from '@clickhouse/client-common';
 import type { ClickHouse, RunOptions } from '../../src/clickhouse/clickhouse';
 import type { Statement } from '../../src/clickhouse/statement';
+import type { LoadSample } from '../../src/shared/load-assessment';
 import type { ServerProfile } from '../../src/shared/server-profile';
 import { scriptedClickHouse, type SentStatement } from './scripted-clickhouse';
 
@@ -12,6 +13,28 @@ export function recordedProfile(name: string): ServerProfile {
     readFileSync(path.resolve(__dirname, '../fixtures/server-profiles', `${name}.json`), 'utf8'),
   ) as ServerProfile;
 }
+
+/** A load sample of a calm cluster: the tests simulate the load check with it. */
+export const quietLoad: LoadSample = {
+  runningQueries: 0,
+  maxQueryMemoryBytes: 0,
+  activeMerges: 0,
+  pendingMutations: 0,
+  maxPartsPerPartition: 0,
+  backgroundPoolTasks: 0,
+  delayedInserts: 0,
+  memoryTrackingBytes: 0,
+};
+
+/** A log that says nothing. */
+export const quiet = { info: () => undefined, warn: () => undefined };
+
+/** Whether a statement was sent as cluster DDL, whose answer is a status per host. */
+export const isDdlStatus = (settings?: Record<string, unknown>) => settings?.distributed_ddl_output_mode !== undefined;
+
+/** The per-host DDL status of the three replicas of `replicated-cluster` when `silent` has not answered in time. */
+export const hostsAnswering = (silent: string) =>
+  ['ch-node-1', 'ch-node-2', 'ch-node-3'].map((host) => ({ host, status: host === silent ? null : 0, error: '' }));
 
 /**
  * What a cluster answers instead of the scripted answer while a fault lasts: rows (a per-host status, a replica's

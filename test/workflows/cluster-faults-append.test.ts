@@ -3,14 +3,21 @@ import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
-import type { LoadSample } from '../../src/shared/load-assessment';
 import { progressQuery } from '../../src/shared/messages';
 import { partitionLockId } from '../../src/shared/partition-lock';
 import type { BackfillProgress } from '../../src/shared/progress';
 import type { TableRef } from '../../src/shared/table-ref';
 import type { ViewPlan } from '../../src/shared/view-input';
 import { workflowBundle } from '../helpers/backfill-harness';
-import { faultyCluster, recordedProfile, type Fault } from '../helpers/cluster-faults';
+import {
+  type Fault,
+  faultyCluster,
+  hostsAnswering,
+  isDdlStatus,
+  quiet,
+  quietLoad,
+  recordedProfile,
+} from '../helpers/cluster-faults';
 import type { SentStatement } from '../helpers/scripted-clickhouse';
 import { createTestTemporal } from '../helpers/temporal-env';
 import { importJob, importPlan, PARTITION, viewJob } from '../helpers/topology-jobs';
@@ -30,20 +37,6 @@ import { withViewTargets } from '../helpers/view-target-profiles';
  */
 const server = withViewTargets(recordedProfile('replicated-cluster'));
 const JANUARY = PARTITION.id;
-const quietLoad: LoadSample = {
-  runningQueries: 0,
-  maxQueryMemoryBytes: 0,
-  activeMerges: 0,
-  pendingMutations: 0,
-  maxPartsPerPartition: 0,
-  backgroundPoolTasks: 0,
-  delayedInserts: 0,
-  memoryTrackingBytes: 0,
-};
-const quiet = { info: () => undefined, warn: () => undefined };
-const isDdlStatus = (settings?: Record<string, unknown>) => settings?.distributed_ddl_output_mode !== undefined;
-const hostsAnswering = (silent: string) =>
-  ['ch-node-1', 'ch-node-2', 'ch-node-3'].map((host) => ({ host, status: host === silent ? null : 0, error: '' }));
 
 /** The activity a statement is sent from (a fault may hit one step's statements only). */
 const activityNow = (): string | undefined => {

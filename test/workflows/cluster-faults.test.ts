@@ -4,12 +4,21 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities, type StepPoint } from '../../src/activities';
 import type { BackfillPlan, PartitionPlan } from '../../src/shared/backfill-results';
-import type { LoadSample } from '../../src/shared/load-assessment';
 import { progressQuery } from '../../src/shared/messages';
 import { partitionLockId } from '../../src/shared/partition-lock';
 import type { BackfillProgress } from '../../src/shared/progress';
 import { workflowBundle } from '../helpers/backfill-harness';
-import { faultyCluster, ledgerWrites, recordedProfile, serverError, type Fault } from '../helpers/cluster-faults';
+import {
+  type Fault,
+  faultyCluster,
+  hostsAnswering,
+  isDdlStatus,
+  ledgerWrites,
+  quiet,
+  quietLoad,
+  recordedProfile,
+  serverError,
+} from '../helpers/cluster-faults';
 import { progressUntil } from '../helpers/progress-until';
 import { createTestTemporal } from '../helpers/temporal-env';
 import { aggregateJob, aggregateTask, PARTITION } from '../helpers/topology-jobs';
@@ -38,20 +47,6 @@ const plan = (): BackfillPlan => ({
   server,
   partitions: [partitionPlan(JANUARY, '2024-01-01', '2024-02-01'), partitionPlan(FEBRUARY, '2024-02-01', '2024-03-01')],
 });
-const quietLoad: LoadSample = {
-  runningQueries: 0,
-  maxQueryMemoryBytes: 0,
-  activeMerges: 0,
-  pendingMutations: 0,
-  maxPartsPerPartition: 0,
-  backgroundPoolTasks: 0,
-  delayedInserts: 0,
-  memoryTrackingBytes: 0,
-};
-const quiet = { info: () => undefined, warn: () => undefined };
-const isDdlStatus = (settings?: Record<string, unknown>) => settings?.distributed_ddl_output_mode !== undefined;
-const hostsAnswering = (silent: string) =>
-  ['ch-node-1', 'ch-node-2', 'ch-node-3'].map((host) => ({ host, status: host === silent ? null : 0, error: '' }));
 
 describe('cluster faults, as the operator sees them (fault table of docs/clusters.md)', () => {
   let env: TestWorkflowEnvironment;

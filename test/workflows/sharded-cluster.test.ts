@@ -3,13 +3,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import type { BackfillPlan, PartitionPlan } from '../../src/shared/backfill-results';
-import type { LoadSample } from '../../src/shared/load-assessment';
 import { progressQuery } from '../../src/shared/messages';
 import type { BackfillProgress } from '../../src/shared/progress';
 import { rollbackInputSchema, type RollbackInputRaw } from '../../src/shared/rollback-input';
 import { partitionsPerShard } from '../../src/shared/shard-partitions';
 import { workflowBundle } from '../helpers/backfill-harness';
-import { recordedProfile, serverError } from '../helpers/cluster-faults';
+import { quiet, quietLoad, recordedProfile, serverError } from '../helpers/cluster-faults';
 import { progressUntil } from '../helpers/progress-until';
 import { scriptedShardedCluster, type RoutedStatement } from '../helpers/sharded-cluster';
 import { createTestTemporal } from '../helpers/temporal-env';
@@ -32,17 +31,6 @@ const plan = (): BackfillPlan => ({
   server,
   partitions: partitionsPerShard([{ ...PARTITION } satisfies PartitionPlan], server.sharding!.shards),
 });
-const quietLoad: LoadSample = {
-  runningQueries: 0,
-  maxQueryMemoryBytes: 0,
-  activeMerges: 0,
-  pendingMutations: 0,
-  maxPartsPerPartition: 0,
-  backgroundPoolTasks: 0,
-  delayedInserts: 0,
-  memoryTrackingBytes: 0,
-};
-const quiet = { info: () => undefined, warn: () => undefined };
 const states = (p: BackfillProgress) => p.partitions.map((x) => [x.id, x.state]);
 const ledgerRows = (sent: RoutedStatement[]) =>
   sent.filter((s) => /^INSERT INTO \{ledger_db/.test(s.query)).map((s) => String(s.params.partition));

@@ -5,12 +5,11 @@ import { createActivities } from '../../src/activities';
 import { importKind } from '../../src/cli/kinds/import';
 import type { ImportPlan } from '../../src/shared/import-input';
 import { importJobSchema } from '../../src/shared/job-spec';
-import type { LoadSample } from '../../src/shared/load-assessment';
 import { progressQuery } from '../../src/shared/messages';
 import type { BackfillProgress } from '../../src/shared/progress';
 import { partitionsPerShard } from '../../src/shared/shard-partitions';
 import { workflowBundle } from '../helpers/backfill-harness';
-import { recordedProfile, serverError } from '../helpers/cluster-faults';
+import { quiet, quietLoad, recordedProfile, serverError } from '../helpers/cluster-faults';
 import { progressUntil } from '../helpers/progress-until';
 import { scriptedShardedCluster, type RoutedStatement } from '../helpers/sharded-cluster';
 import { createTestTemporal } from '../helpers/temporal-env';
@@ -46,17 +45,6 @@ const plan = (): ImportPlan => ({
   ),
   server,
 });
-const quietLoad: LoadSample = {
-  runningQueries: 0,
-  maxQueryMemoryBytes: 0,
-  activeMerges: 0,
-  pendingMutations: 0,
-  maxPartsPerPartition: 0,
-  backgroundPoolTasks: 0,
-  delayedInserts: 0,
-  memoryTrackingBytes: 0,
-};
-const quiet = { info: () => undefined, warn: () => undefined };
 const states = (p: BackfillProgress) => p.partitions.map((x) => [x.id, x.state]);
 const isMove = (s: RoutedStatement) =>
   /MOVE PARTITION ID \{partition_id:String\} TO TABLE `default`\.`events_local`/.test(s.query);

@@ -19,7 +19,7 @@ import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
 import { SwapVerificationError } from '../engine/errors';
 import { runStatement } from '../engine/cluster-ddl';
-import { onShard } from '../engine/shard-client';
+import { stepsOnTaskShard } from '../engine/shard-client';
 import { nothingLeftOnReplicas } from '../engine/replica-checks';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { runStep, validated, type SwapResult, type ValidateResult } from '../engine/step-runner';
@@ -141,16 +141,7 @@ async function partitionsOf(
  * what a duplicate still holds.
  */
 export function importBatchSteps(deps: ActivityDeps): KindSteps<ImportPartitionTask> {
-  const own = batchSteps(deps);
-  // On a sharded cluster's task, every statement through the client to the task's shard (DDL still ON CLUSTER).
-  const on = (task: ImportPartitionTask) => (task.server?.shard ? batchSteps(onShard(deps, task)) : own);
-  return {
-    prepare: (task) => on(task).prepare(task),
-    build: (task, options) => on(task).build(task, options),
-    validate: (task) => on(task).validate(task),
-    swap: (task, context) => on(task).swap(task, context),
-    drop: (task) => on(task).drop(task),
-  };
+  return stepsOnTaskShard(deps, batchSteps);
 }
 
 /** {@link importBatchSteps} with every statement through `deps.clickhouse`. */

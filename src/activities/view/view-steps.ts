@@ -30,7 +30,7 @@ import type { KindSteps } from '../engine/kind-steps';
 import { viewQueryChecks } from './view-query-checks';
 import { SwapVerificationError } from '../engine/errors';
 import { runStatement } from '../engine/cluster-ddl';
-import { onShard } from '../engine/shard-client';
+import { stepsOnTaskShard } from '../engine/shard-client';
 import { nothingLeftOnReplicas } from '../engine/replica-checks';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { partitionRows, runStep, validated, type SwapResult, type ValidateResult } from '../engine/step-runner';
@@ -160,16 +160,7 @@ function validateViewQuery(ch: ActivityDeps['clickhouse'], task: ViewPartitionTa
  * scheduled; the move takes the parts out of the shadow atomically, so a retried move finds nothing left to move.
  */
 export function viewPartitionSteps(deps: ActivityDeps): KindSteps<ViewPartitionTask> {
-  const own = partitionSteps(deps);
-  // On a sharded cluster's task, every statement through the client to the task's shard (DDL still ON CLUSTER).
-  const on = (task: ViewPartitionTask) => (task.server?.shard ? partitionSteps(onShard(deps, task)) : own);
-  return {
-    prepare: (task) => on(task).prepare(task),
-    build: (task, options) => on(task).build(task, options),
-    validate: (task) => on(task).validate(task),
-    swap: (task, context) => on(task).swap(task, context),
-    drop: (task) => on(task).drop(task),
-  };
+  return stepsOnTaskShard(deps, partitionSteps);
 }
 
 /** {@link viewPartitionSteps} with every statement through `deps.clickhouse`. */

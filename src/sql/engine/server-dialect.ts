@@ -260,6 +260,26 @@ function clusterChoices(cluster: Pick<ReplicatedTarget, 'name' | 'databaseEngine
 }
 
 /**
+ * What every self-managed cluster's dialect shares (one shard of replicas, or shards): plain reads (every replica is
+ * synced before a read that must see the latest writes), system tables and KILL over every replica, tables created
+ * empty with their own Keeper path and DDL `ON CLUSTER` where the database needs it, never `CREATE … AS SELECT`, no
+ * target created by the tool, and the ledger synced on every replica before it is read.
+ */
+function selfManagedChoices(c: ReturnType<typeof clusterChoices>) {
+  return {
+    consistentRead: (statement: Statement) => statement,
+    systemTable: (name: NodeSystemTable) => `clusterAllReplicas('${c.plainName}', system.${name})`,
+    killScope: ` ON CLUSTER ${c.quoted}`,
+    createLike: c.createLike,
+    dropTable: c.dropTable,
+    ddl: c.ddl,
+    createAsSelect: false,
+    createsTarget: false,
+    syncBeforeRead: (table: TableRef) => [c.sync(table)],
+  };
+}
+
+/**
  * The dialect of one shard's task on a sharded cluster (`server.shard`): DDL (shadows, backups, the ledger) as on
  * a replicated cluster (`ON CLUSTER <c>` in an Atomic database, none in a Replicated one; a status per host), so
  * every shard holds the empty shadow and only the task's shard fills it; the fill, the syncs and the partition
@@ -293,17 +313,9 @@ function shardDialect(
   return {
     ...common,
     topology: 'sharded-cluster',
-    consistentRead: (statement) => statement,
+    ...selfManagedChoices(c),
     syncBeforeAlter: sync,
     syncAfterFill: sync,
-    systemTable: (name) => `clusterAllReplicas('${c.plainName}', system.${name})`,
-    killScope: ` ON CLUSTER ${c.quoted}`,
-    createLike: c.createLike,
-    dropTable: c.dropTable,
-    ddl: c.ddl,
-    createAsSelect: false,
-    createsTarget: false,
-    syncBeforeRead: (table) => [c.sync(table)],
     bookkeepingTable: (statement, table) =>
       clusterWide(
         { ...statement, query: statement.query.replace(/ ENGINE = MergeTree /, ' ENGINE = ReplicatedMergeTree ') },
@@ -369,17 +381,9 @@ export function dialectOf(server?: ServerProfile): ServerDialect {
     const c = clusterChoices(server.cluster);
     return {
       ...common,
-      consistentRead: (statement) => statement,
+      ...selfManagedChoices(c),
       syncBeforeAlter: (table) => [c.sync(table)],
       syncAfterFill: (table) => [c.sync(table)],
-      systemTable: (name) => `clusterAllReplicas('${c.plainName}', system.${name})`,
-      killScope: ` ON CLUSTER ${c.quoted}`,
-      createLike: c.createLike,
-      dropTable: c.dropTable,
-      ddl: c.ddl,
-      createAsSelect: false,
-      createsTarget: false,
-      syncBeforeRead: (table) => [c.sync(table)],
       bookkeepingTable: c.bookkeepingTable,
       createLedger: c.createLedger,
       ddlSettings: CLUSTER_DDL_SETTINGS,
