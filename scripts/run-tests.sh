@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# `npm test`: the checks and the tests on both cores, the integration tests last and alone.
-# First, side by side: the type check, lint, the unit tests (two workers) and the workflow tests (one file at a
-# time: each starts a Temporal dev server). Each one's output is printed whole when it ends. Then the integration
-# tests, one file at a time on an otherwise quiet machine: they run Temporal and the embedded engine, and some time
-# a view's cutoff, so they get the machine to themselves.
+# `npm test`: the checks side by side, then the tests that start servers one file at a time.
+# First, side by side: the type check, lint and the unit tests (two workers); each one's output is printed whole
+# when it ends. Then the workflow and integration tests, one file at a time on an otherwise quiet machine: each
+# starts a Temporal dev server (and the embedded engine), some time a view's cutoff, and the scripted-cluster fault
+# tests watch retries as they happen, so they get the machine to themselves.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,10 +20,9 @@ start() {
 start typecheck npx tsc -p tsconfig.json
 start lint npx eslint .
 start unit npx jest --selectProjects unit
-start workflows npx jest --selectProjects workflows --runInBand
 
 failed=()
-for name in typecheck lint unit workflows; do
+for name in typecheck lint unit; do
   if ! wait "${pids[$name]}"; then failed+=("$name"); fi
   echo "── $name ──"
   cat "$logs/$name"
@@ -33,4 +32,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   exit 1
 fi
 
-npx jest --selectProjects integration --runInBand
+npx jest --selectProjects workflows integration --runInBand

@@ -185,7 +185,8 @@ describe('cluster faults of view and import jobs, as the operator sees them (fau
           syncBeforeMove(s.query) && isDdlStatus(settings) ? { rows: hostsAnswering('ch-node-2') } : undefined,
         async (cluster) => {
           const seen = await retrying(target, 'swapPartition', /DDL not finished in time on ch-node-2/);
-          expect(seen.attempt).toBeGreaterThanOrEqual(2);
+          // Failed and went on: the first try in the workflow task, or the activity's second attempt.
+          expect(seen.via === 'local try' || seen.attempt >= 2).toBe(true);
           expect(moves(cluster.sent)).toEqual([]);
         },
       );
