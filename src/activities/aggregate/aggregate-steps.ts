@@ -137,10 +137,10 @@ export function aggregateSteps(deps: ActivityDeps): KindSteps<AggregatePartition
       }
       await onStep?.('insert:finished', partition.id);
       const peakMemoryBytes =
-        build.kind === 'restore' || ch.embedded ? undefined : await loggedPeak(ch, queryId, dialectOf(task.server));
+        build.kind === 'restore' || ch.embedded ? undefined : await loggedPeak(ch, queryId, dialect);
       if (build.kind === 'day') {
         const [split] = await ch.rows(
-          dialectOf(task.server).consistentRead(selectDaySplitTotals(shape, task.shadow, partition.id, build.day)),
+          dialect.consistentRead(selectDaySplitTotals(shape, task.shadow, partition.id, build.day)),
         );
         return { rowsWritten: Number(split.day_rows), source, peakMemoryBytes };
       }

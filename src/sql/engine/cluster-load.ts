@@ -48,12 +48,7 @@ export function selectClusterLoad(
       `  (SELECT sumIf(value, metric = 'DelayedInserts') FROM ${sys('metrics')}) AS delayed_inserts,`,
       `  (SELECT sumIf(value, metric = 'MemoryTracking') FROM ${sys('metrics')}) AS memory_tracking`,
     ].join('\n'),
-    params: {
-      source_db: source.database,
-      source_table: source.name,
-      target_db: target.database,
-      target_table: target.name,
-    },
+    params: loadParams(source, target),
   };
 }
 
@@ -96,11 +91,16 @@ export function selectClusterLoadPerHost(
       `UNION ALL ${metric('delayed_inserts', 'DelayedInserts')}`,
       `UNION ALL ${metric('memory_tracking', 'MemoryTracking')}`,
     ].join('\n'),
-    params: {
-      source_db: source.database,
-      source_table: source.name,
-      target_db: target.database,
-      target_table: target.name,
-    },
+    params: loadParams(source, target),
+  };
+}
+
+/** The source and target whose parts and mutations the load statements read, as their query parameters. */
+function loadParams(source: TableRef, target: TableRef) {
+  return {
+    source_db: source.database,
+    source_table: source.name,
+    target_db: target.database,
+    target_table: target.name,
   };
 }
