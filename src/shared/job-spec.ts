@@ -342,9 +342,9 @@ export const viewJobSchema = z
      */
     fill: z.enum(['ranged', 'null']).default('ranged'),
     /**
-     * `full` (default): distinct groups and every count()/sum() total against the source; `fast`: the totals only,
-     * which read no group column (with no count() aggregate the groups are still compared, so that validation can
-     * always fail).
+     * What the target's engine lets validation compare against the view's query (docs/kinds/view.md). `full`
+     * (default): with the distinct keys; `fast`: without them where a count() output of the structured form shows a
+     * lost or doubled row (without one the keys are still compared, so that validation can always fail).
      */
     validation: validationSchema.default({ mode: 'full', relativeTolerance: 1e-9 }),
     parallelism: z.number().int().positive().max(64).default(1),

@@ -4,6 +4,8 @@ import type { Statement } from '../../src/clickhouse/statement';
 import { partitionSteps } from '../../src/activities/engine/partition-steps';
 import type { ActivityDeps } from '../../src/activities/engine/deps';
 import type { PartitionTask } from '../../src/shared/partition-task';
+import type { TableColumn } from '../../src/sql/engine/introspection';
+import { TOPOLOGY_COLUMNS } from './topology-jobs';
 
 /** One statement as the steps sent it: rows() or exec(), text, parameters and the settings it was run with. */
 export interface SentStatement {
@@ -21,7 +23,8 @@ const uniformRow = (value: string): Record<string, string> => new Proxy({}, { ge
  * step bodies can run as if on a server of any topology. Every partition holds `rows` rows (`rowsOf` a table, by
  * `database.name`, where given) until a `MOVE PARTITION` takes a table's parts away; a table's partitions are
  * `partitionId`. Row counts are answered alike from `system.parts` (one server) and from the table (Cloud). On a
- * cluster every host of `replicaHosts` answers DDL and the check of every replica.
+ * cluster every host of `replicaHosts` answers DDL and the check of every replica. A table of `columnsOf` (by
+ * `database.name`) answers `system.columns` with its columns.
  */
 export function scriptedClickHouse(
   embedded: boolean,
@@ -30,6 +33,7 @@ export function scriptedClickHouse(
   rowsOf: Record<string, number> = {},
   replicaRows: Record<string, number> = {},
   replicaHosts = ['ch-node-1', 'ch-node-2', 'ch-node-3'],
+  columnsOf: Record<string, TableColumn[]> = TOPOLOGY_COLUMNS,
 ) {
   const sent: SentStatement[] = [];
   const moved = new Set<string>();
@@ -60,6 +64,7 @@ export function scriptedClickHouse(
       return [{ id: partitionId, rows: moved.has(named) ? '0' : String(rowsOf[named] ?? rows) }];
     }
     if (query.includes('FROM system.tables WHERE database')) return [{ present: 1 }];
+    if (query.includes('FROM system.columns') && columnsOf[named] !== undefined) return columnsOf[named];
     // A batch of files: each file of the batch holds `rows` rows before the checkpoint, of 100 bytes, no ETag; the
     // ledger holds none of the batch yet.
     if (/^SELECT _path AS path, toString\(count\(\)\) AS rows/.test(query))

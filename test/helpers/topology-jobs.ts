@@ -2,6 +2,7 @@ import { aggregateJobSchema, importJobSchema, viewJobSchema } from '../../src/sh
 import type { ImportPlan } from '../../src/shared/import-input';
 import { importBatchTask } from '../../src/shared/import-batch-task';
 import type { AggregatePartitionTask, ImportPartitionTask, ViewPartitionTask } from '../../src/shared/partition-task';
+import type { TableColumn } from '../../src/sql/engine/introspection';
 import type { TableRef } from '../../src/shared/table-ref';
 import { viewPartitionTask } from '../../src/shared/view-partition-task';
 import { backupTableFor, shadowTableFor } from '../../src/shared/writer-tables';
@@ -66,6 +67,16 @@ export const viewJob = viewJobSchema.parse({
   aggregates: { events: 'count()', ctr: 'sum(ctr)' },
   insertSettings: { max_insert_threads: 1 },
 });
+
+/** The columns of the jobs' tables that validation reads from `system.columns`, by `database.name`. */
+export const TOPOLOGY_COLUMNS: Record<string, TableColumn[]> = {
+  'default.events_hourly': [
+    { name: 'hour', type: 'DateTime' },
+    { name: 'host', type: 'String' },
+    { name: 'events', type: 'UInt64' },
+    { name: 'ctr', type: 'Float64' },
+  ],
+};
 
 export function viewTask(): ViewPartitionTask {
   const target: TableRef = { database: 'default', name: 'events_hourly' };

@@ -118,6 +118,47 @@ describe('a view job given as SQL', () => {
     expect(target).toEqual(source);
   });
 
+  it('fills an AggregatingMergeTree target from SQL, its exact states merged in validation: target = SQL over the source', async () => {
+    const select = [
+      'SELECT toDate(timestamp) AS day, project, countState() AS n, sumState(length(url)) AS bytes,',
+      "  sumIfState(length(url), installer = 'pip') AS pip_bytes, uniqState(installer) AS installers",
+      `FROM ${db}.pypi`,
+      'GROUP BY day, project',
+    ].join('\n');
+    const job = hourlyJob('states_sql', {
+      target: {
+        table: `${db}.states_sql`,
+        engine: 'AggregatingMergeTree',
+        partitionBy: 'month',
+        orderBy: ['day', 'project'],
+      },
+      select,
+      dimensions: [],
+      allowFunctions: [],
+    });
+    const file = viewJobFile(job);
+    const dry = await cli('plan', '--job', file);
+    expect(dry.err).toBe('');
+    expect(dry.out).toContain(
+      'validation compares, per partition: distinct ORDER BY keys, and the -Merge total of each ' +
+        'sum/count/min/max/uniqExact state column, against the view query (other states are not compared)',
+    );
+    const { result: run } = await whileIngesting(h.ch, pypi, () => cli('start', '--job', file));
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    const keys = 'day, project, n, bytes, pip';
+    const target = await digest(
+      `SELECT day, project, countMerge(n) AS n, sumMerge(bytes) AS bytes, sumIfMerge(pip_bytes) AS pip FROM ${db}.states_sql GROUP BY day, project`,
+      keys,
+    );
+    const source = await digest(
+      `SELECT toDate(timestamp) AS day, project, count() AS n, sum(length(url)) AS bytes, sumIf(length(url), installer = 'pip') AS pip FROM ${db}.pypi GROUP BY day, project`,
+      keys,
+    );
+    expect(Number(source.rows)).toBeGreaterThan(100);
+    expect(target).toEqual(source);
+  });
+
   it('fills a ReplacingMergeTree target: its final rows are the distinct keys of the SQL over the source', async () => {
     const select = [
       'SELECT toStartOfMonth(timestamp) AS month, project, installer, timestamp AS seen',

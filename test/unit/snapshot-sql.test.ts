@@ -2,18 +2,14 @@ import type { Statement } from '../../src/clickhouse/statement';
 import { viewJobSchema, type ViewJobInput } from '../../src/shared/job-spec';
 import { attachPartitionFrom, createTableLike, dropTableIfExists } from '../../src/sql/engine/partition-ops';
 import { selectActivePartitions } from '../../src/sql/snapshot/snapshot';
-import {
-  selectViewPartitions,
-  selectViewSourceTotals,
-  viewColumns,
-  viewShape,
-  type ViewShape,
-} from '../../src/sql/view/view';
+import { viewColumns, viewShape, type ViewShape } from '../../src/sql/view/view';
 import {
   createLiveQueryView,
   insertNullFill,
   insertViewQueryRange,
   liveViewQuerySelect,
+  selectViewQueryPartitions,
+  selectViewQueryTotals,
   shorthandViewQuery,
 } from '../../src/sql/view/view-sql';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
@@ -48,7 +44,6 @@ function parameterised(shape: ViewShape, t = { source, snapshot, shadow }, id = 
   return {
     selectActivePartitions: selectActivePartitions(t.source),
     dropSnapshot: dropTableIfExists(t.snapshot),
-    selectViewPartitions: selectViewPartitions(shape, t.snapshot, undefined),
     insertViewRange: rangedFill(shape, t.shadow, id),
     insertNullFill: insertNullFill(
       // The query names its tables (a view stores its text); the statement's tables travel as parameters.
@@ -58,7 +53,6 @@ function parameterised(shape: ViewShape, t = { source, snapshot, shadow }, id = 
       id,
       undefined,
     ),
-    selectViewSourceTotals: selectViewSourceTotals(shape, t.snapshot, id, undefined),
   } satisfies Record<string, Statement>;
 }
 
@@ -114,17 +108,19 @@ describe('the view and the fill of a snapshot job: no cutoff', () => {
 
   it('of an unpartitioned target without a filter has no WHERE clause in any statement', () => {
     const all = shapeOf({ target: { table: 'agg.t', partitionBy: 'none' } });
-    const {
-      selectViewPartitions: partitions,
-      insertViewRange: ranged,
-      insertNullFill: nullFill,
-      selectViewSourceTotals: totals,
-    } = parameterised(all, undefined, 'all');
+    const { insertViewRange: ranged, insertNullFill: nullFill } = parameterised(all, undefined, 'all');
+    // The listing and the totals run the view's query over the snapshot, named in it (a view stores its text).
+    const partitions = selectViewQueryPartitions(shorthandViewQuery(all, snapshot), undefined);
+    const reads = { keys: true, sums: ['count'], merged: [] };
+    const totals = selectViewQueryTotals(shorthandViewQuery(all, snapshot), reads, 'all', undefined);
     const withWhere = Object.entries({ partitions, ranged, nullFill, totals }).filter(([, s]) =>
       s.query.includes('WHERE'),
     );
     expect(withWhere).toEqual([]);
-    expect(partitions.query).toContain('FROM {source_db:Identifier}.{source:Identifier}\nGROUP BY id');
+    expect(partitions.query).toContain(
+      'FROM `raw`.`pypi_snapshot_0badcafe`\nGROUP BY `hour`, `project`\n) GROUP BY id',
+    );
+    expect(partitions.params).toEqual({});
   });
 
   it('refuses to render a cutoff without a time column, and a timed job without its cutoff', () => {
@@ -139,7 +135,17 @@ describe('the view and the fill of a snapshot job: no cutoff', () => {
     );
     expect(() => rangedFill(timed, shadow, '202402', undefined, source)).toThrow(/^refusing to render a cutoff/);
     expect(() => rangedFill(shape, shadow, '202402', 1_734_426_000)).toThrow(/^refusing to render a cutoff/);
-    expect(() => selectViewSourceTotals(timed, source, '202402', undefined)).toThrow(/^refusing to render a cutoff/);
+    expect(() =>
+      selectViewQueryTotals(
+        shorthandViewQuery(timed, source),
+        { keys: true, sums: [], merged: [] },
+        '202402',
+        undefined,
+      ),
+    ).toThrow(/^refusing to render a cutoff/);
+    expect(() => selectViewQueryPartitions(shorthandViewQuery(timed, source), undefined)).toThrow(
+      /^refusing to render a cutoff/,
+    );
     expect(() =>
       insertNullFill(shorthandViewQuery(timed, source, shadow), source, shadow, '202402', undefined),
     ).toThrow(/^refusing to render a cutoff/);

@@ -32,14 +32,20 @@ describe('a view given as SQL into a CollapsingMergeTree(sign) target', () => {
 
   it('validates sign-weighted totals: sum(sign) for rows, sum(c * sign) for each compared column, on both sides', () => {
     expect(comparisonFor(vq.engine)).toBe('signed sums');
-    const source = selectViewQueryTotals(vq, ['amount'], '202402', 1_734_426_000);
+    const source = selectViewQueryTotals(vq, { keys: true, sums: ['amount'], merged: [] }, '202402', 1_734_426_000);
     expect(source.query).toBe(
       'SELECT toString(sum(`sign`)) AS rows, toString(uniqExact(`day`, `id`)) AS keys, ' +
         'toString(sum(`amount` * `sign`)) AS sum_0 FROM (SELECT toDate(ts) AS day, id, amount, sign FROM raw.orders ' +
         'WHERE `ts` < toDateTime({cutoff:UInt32})\n) WHERE toYYYYMM(`day`) = {partition_key:UInt32}',
     );
     expect(source.params).toEqual({ cutoff: 1_734_426_000, partition_key: 202402 });
-    const shadow = selectViewQueryTableTotals(vq, ['amount'], { database: 'agg', name: 's' }, '202402', false);
+    const shadow = selectViewQueryTableTotals(
+      vq,
+      { keys: true, sums: ['amount'], merged: [] },
+      { database: 'agg', name: 's' },
+      '202402',
+      false,
+    );
     expect(shadow.query).toBe(
       'SELECT toString(sum(`sign`)) AS rows, toString(uniqExact(`day`, `id`)) AS keys, ' +
         'toString(sum(`amount` * `sign`)) AS sum_0 FROM {table_db:Identifier}.{table:Identifier} ' +

@@ -59,11 +59,12 @@ describe('view restate statements', () => {
   });
 
   it('compares per target engine: sums of a MergeTree, rows after FINAL of a Replacing target', () => {
+    const sums = (columns: string[]) => ({ keys: true, sums: columns, merged: [] });
     const merge = viewRestateStatements(task());
-    expect(merge.sourceTotals(['downloads']).query).toContain('toString(sum(`downloads`)) AS sum_0');
-    expect(merge.shadowTotals(['downloads']).query).not.toContain('FINAL');
+    expect(merge.sourceTotals(sums(['downloads'])).query).toContain('toString(sum(`downloads`)) AS sum_0');
+    expect(merge.shadowTotals(sums(['downloads'])).query).not.toContain('FINAL');
     const replacing = viewRestateStatements(task({ engine: 'ReplacingMergeTree' }));
-    expect(replacing.shadowTotals([]).query).toContain(' FINAL WHERE _partition_id = {partition_id:String}');
+    expect(replacing.shadowTotals(sums([])).query).toContain(' FINAL WHERE _partition_id = {partition_id:String}');
   });
 
   it('refuses hostile column names instead of rendering them', () => {

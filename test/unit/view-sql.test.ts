@@ -5,9 +5,6 @@ import {
   movePartitionTo,
   selectExpression,
   selectViewDefinition,
-  selectViewPartitions,
-  selectViewSourceTotals,
-  selectViewTableTotals,
   viewColumns,
   viewShape,
   type ViewShape,
@@ -20,8 +17,12 @@ import {
   insertNullFill,
   insertViewQueryRange,
   liveViewQuerySelect,
+  selectViewQueryPartitions,
+  selectViewQueryTableTotals,
+  selectViewQueryTotals,
   shorthandViewQuery,
   viewQuery,
+  type ViewQueryTotalsReads,
 } from '../../src/sql/view/view-sql';
 import { hostileStrings, notRefused } from '../helpers/hostile-strings';
 import type { TableRef } from '../../src/shared/table-ref';
@@ -59,12 +60,16 @@ function parameterised(shape: ViewShape, tables = { source, target, shadow, null
   return {
     selectExpression: selectExpression(shape.groupBy[0].expr, 'hour', tables.source),
     createViewTarget: createViewQueryTarget(shorthandViewQuery(shape, source), tables.target),
-    selectViewPartitions: selectViewPartitions(shape, tables.source, CUTOFF),
     insertViewRange: rangedFill(shape, tables.shadow, id),
     createNullFillTable: createNullFillTable(nullFillQuery(shape), tables.nullTable, tables.source),
     insertNullFill: insertNullFill(nullFillQuery(shape), tables.source, tables.nullTable, id, CUTOFF),
-    selectViewSourceTotals: selectViewSourceTotals(shape, tables.source, id, CUTOFF),
-    selectViewTableTotals: selectViewTableTotals(shape, tables.shadow, id),
+    selectViewQueryTableTotals: selectViewQueryTableTotals(
+      shorthandViewQuery(shape, source),
+      { keys: true, sums: [], merged: [{ column: 'count', fn: 'count' }] },
+      tables.shadow,
+      id,
+      false,
+    ),
     dropViewIfExists: dropViewIfExists(tables.view),
   } satisfies Record<string, Statement>;
 }
@@ -199,21 +204,39 @@ describe('the fill of one partition', () => {
     expect(s.params).toEqual({ shadow_db: 'agg', shadow: shadow.name, partition_id: '202402' });
   });
 
-  it('is validated by -Merge totals of the additive aggregates only', () => {
-    const s = selectViewTableTotals(shape, shadow, '202402');
-    expect(s.query).toContain('toString(countMerge(`count`)) AS total_0');
-    expect(s.query).not.toContain('installers');
+  it("is validated through the SQL path: the structured form's query over the partition against the shadow", () => {
+    const vq = shorthandViewQuery(shape, source);
+    expect(vq.rowCounts).toEqual(['count']);
+    const reads: ViewQueryTotalsReads = { keys: true, sums: [], merged: [{ column: 'count', fn: 'count' }] };
+    const s = selectViewQueryTotals(vq, reads, '202402', CUTOFF);
+    expect(s.query).toBe(
+      'SELECT toString(count()) AS rows, toString(uniqExact(`hour`, `project`)) AS keys, ' +
+        'toString(countMerge(`count`)) AS merged_0 FROM (' +
+        liveViewQuerySelect(vq, CUTOFF).replace(`>= toDateTime(${CUTOFF})`, '< toDateTime({cutoff:UInt32})') +
+        '\n) WHERE toYYYYMM(`hour`) = {partition_key:UInt32}',
+    );
+    expect(s.params).toEqual({ cutoff: CUTOFF, partition_key: 202402 });
+    const fast = selectViewQueryTableTotals(vq, { ...reads, keys: false }, shadow, '202402', false);
+    expect(fast.query).not.toContain('uniqExact(');
+    expect(fast.query).toContain('toString(countMerge(`count`)) AS merged_0');
   });
 
-  it('fast validation reads no group column: totals without distinct groups, on both sides', () => {
-    const fastSource = selectViewSourceTotals(shape, source, '202402', CUTOFF, false);
-    const fastShadow = selectViewTableTotals(shape, shadow, '202402', false);
-    expect(selectViewSourceTotals(shape, source, '202402', CUTOFF).query).toContain('uniqExact(');
-    expect(fastSource.query).not.toContain('uniqExact(');
-    expect(fastSource.query).not.toContain('project');
-    expect(fastSource.query).toContain('toString(count()) AS rows');
-    expect(fastShadow.query).not.toContain('uniqExact(');
-    expect(fastShadow.query).toContain('toString(countMerge(`count`)) AS total_0');
+  it('merges only the states whose merged total is exact, the function read from the column type', () => {
+    const vq = shorthandViewQuery(shape, source);
+    const merged = (fn: string) => () =>
+      selectViewQueryTableTotals(vq, { keys: false, sums: [], merged: [{ column: 'x', fn }] }, shadow, '1', false);
+    expect(merged('sumIf')().query).toContain('toString(sumIfMerge(`x`)) AS merged_0');
+    expect(merged('uniq')).toThrow(/^refusing to merge uniq states/);
+    expect(merged('sum) FROM system.users --')).toThrow(/^refusing to merge/);
+  });
+
+  it('lists partitions by the output rows of the same query before the cutoff', () => {
+    const s = selectViewQueryPartitions(shorthandViewQuery(shape, source), CUTOFF);
+    expect(s.query).toMatch(
+      /^SELECT toString\(toYYYYMM\(`hour`\)\) AS id, toString\(count\(\)\) AS rows FROM \(SELECT /,
+    );
+    expect(s.query).toContain('< toDateTime({cutoff:UInt32})');
+    expect(s.params).toEqual({ cutoff: CUTOFF });
   });
 });
 
@@ -291,11 +314,16 @@ describe('hostile strings never reach the SQL text of a view job', () => {
           ...Object.entries({
             createViewTarget: () => createViewQueryTarget(shorthandViewQuery(bad, source), target),
             createNullFillView: () => createNullFillView(nullFillQuery(bad), view, shadow),
-            selectViewPartitions: () => selectViewPartitions(bad, source, CUTOFF),
+            selectViewQueryPartitions: () => selectViewQueryPartitions(shorthandViewQuery(bad, source), CUTOFF),
             createNullFillTable: () => createNullFillTable(nullFillQuery(bad), nullTable, source),
             insertNullFill: () => insertNullFill(nullFillQuery(bad), source, nullTable, '202402', CUTOFF),
-            selectViewSourceTotals: () => selectViewSourceTotals(bad, source, '202402', CUTOFF),
-            selectViewTableTotals: () => selectViewTableTotals(bad, shadow, '202402'),
+            selectViewQueryTotals: () =>
+              selectViewQueryTotals(
+                shorthandViewQuery(bad, source),
+                { keys: true, sums: [], merged: [] },
+                '202402',
+                CUTOFF,
+              ),
           }).flatMap(([name, render]) => {
             const outcome = notRefused(render, refusal);
             return outcome?.includes('Zq9') ? [`${name}: ${outcome}`] : [];
@@ -325,7 +353,10 @@ describe('hostile strings never reach the SQL text of a view job', () => {
           () => liveViewQuerySelect(shorthandViewQuery(badNumber, source), CUTOFF),
           /^refusing to render number/,
         ),
-        notRefused(() => selectViewPartitions(badNumber, source, CUTOFF), /^refusing to render number/),
+        notRefused(
+          () => selectViewQueryPartitions(shorthandViewQuery(badNumber, source), CUTOFF),
+          /^refusing to render number/,
+        ),
       ].filter((outcome) => outcome !== undefined);
     });
     expect(accepted).toEqual([]);

@@ -9,15 +9,21 @@ import { selectTableInfo } from '../../sql/engine/introspection';
 import { attachPartitionFrom } from '../../sql/engine/partition-ops';
 import { selectActivePartitions } from '../../sql/snapshot/snapshot';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
-import { selectViewDefinition, viewShape } from '../../sql/view/view';
-import { createLiveQueryView, createViewQueryTarget, liveViewQuery, liveViewQuerySelect } from '../../sql/view/view-sql';
+import { selectViewDefinition } from '../../sql/view/view';
+import {
+  createLiveQueryView,
+  createViewQueryTarget,
+  liveViewQuery,
+  liveViewQuerySelect,
+} from '../../sql/view/view-sql';
 import type { ActivityDeps } from '../engine/deps';
 import { JobSpecError } from '../engine/errors';
 import { withHeartbeat } from '../engine/heartbeat';
 import { detectServerProfile } from '../engine/server-profile';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { runDdl, runStatement } from '../engine/cluster-ddl';
-import { checkViewJob, describePartitions, viewMatchesSelect, viewPartitions } from '../view/plan-view';
+import { checkViewJob, describePartitions, viewMatchesSelect } from '../view/plan-view';
+import { viewQueryPartitions } from '../view/plan-view-query';
 import { qualifiedName, type TableRef } from '../../shared/table-ref';
 import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
 import type { DescribedStatement } from '../../shared/described-statement';
@@ -134,7 +140,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
       throw new JobSpecError(
         'source.table',
         `${qualifiedName(tables.source)} is a ${info.engine} table on cluster ${server.cluster?.name}: a snapshot there ` +
-          'is a replicated table attaching the source\'s partitions on every replica, so the source must be a ' +
+          "is a replicated table attaching the source's partitions on every replica, so the source must be a " +
           'Replicated…MergeTree table, see docs/clusters.md',
       );
     }
@@ -178,12 +184,11 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
      */
     async describeViewSnapshot({ job }: { job: ViewJob }): Promise<SnapshotDescription> {
       const planned = await plan({ job, tag: DESCRIBED_WRITER_TAG });
-      const shape = viewShape(job);
       const vq = liveViewQuery(job, planned.source);
       const dialect = dialectOf(planned.server);
       const sourcePartitions = await activePartitions(ch, planned.source, dialect);
       // The partitions the snapshot will hold: the source's now (a snapshot is its copy).
-      const partitions = await viewPartitions(ch, shape, planned.source, planned.target, undefined);
+      const partitions = await viewQueryPartitions(ch, vq, planned.target, undefined);
       const snapshot = snapshotStatements(
         planned,
         sourcePartitions.map((p) => p.id),
@@ -294,7 +299,7 @@ export function viewSnapshotSteps({ clickhouse: ch, log, onStep }: ActivityDeps)
     async listSnapshotPartitions({ job, plan: p }: SnapshotStepInput): Promise<PartitionPlan[]> {
       return withHeartbeat(
         () => ({ step: 'list partitions' }),
-        () => viewPartitions(ch, viewShape(job), p.snapshot, p.target, undefined),
+        () => viewQueryPartitions(ch, liveViewQuery(job, p.snapshot), p.target, undefined),
       );
     },
 

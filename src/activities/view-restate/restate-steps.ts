@@ -13,7 +13,7 @@ import {
 } from '../../sql/view-restate/restate';
 import { repointViewSelect } from '../../sql/import/repoint-view-select';
 import type { ClickHouse } from '../../clickhouse/clickhouse';
-import { comparisonFor, selectViewQueryTableTotals } from '../../sql/view/view-sql';
+import { comparisonFor, selectViewQueryTableTotals, type ViewQueryTotalsReads } from '../../sql/view/view-sql';
 import { replacingPartitionStatements, type ReplacingStatements } from '../aggregate/aggregate-partition-statements';
 import { replacingBackup, replacingSwap } from '../aggregate/aggregate-steps';
 import type { ActivityDeps } from '../engine/deps';
@@ -33,10 +33,10 @@ import { emptySnapshot, sourceSnapshots } from '../aggregate/source-fingerprint'
  * query; what the steps send and a dry run prints.
  */
 export interface ViewRestateStatements extends ShadowStatements, ReplacingStatements {
-  /** Validation's read of the view's output rows of the partition, for `sums` (the target's numeric columns). */
-  sourceTotals(sums: string[]): Statement<Record<string, string>>;
+  /** Validation's read of the view's output rows of the partition (what `reads` says, from the target's columns). */
+  sourceTotals(reads: ViewQueryTotalsReads): Statement<Record<string, string>>;
   /** The same totals of the shadow's partition (after `FINAL` for a Replacing target), our own write. */
-  shadowTotals(sums: string[]): Statement<Record<string, string>>;
+  shadowTotals(reads: ViewQueryTotalsReads): Statement<Record<string, string>>;
 }
 
 /** A restate's task while it restates (not a rollback's restore of it). */
@@ -54,12 +54,12 @@ export function viewRestateStatements(task: RestatingTask): ViewRestateStatement
     truncate: [truncateTable(shadow)],
     insert: insertRestatedPartition(build, shadow, partition.id),
     drop: replacing.cleanup,
-    sourceTotals: (sums) => selectRestateQueryTotals(build, sums, partition.id),
-    shadowTotals: (sums) =>
+    sourceTotals: (reads) => selectRestateQueryTotals(build, reads, partition.id),
+    shadowTotals: (reads) =>
       dialect.consistentRead(
         selectViewQueryTableTotals(
           { select: build.select, timeColumn: '', engine: build.engine, orderBy: build.orderBy, partitionBy: 'none' },
-          sums,
+          reads,
           shadow,
           partition.id,
           comparisonFor(build.engine) === 'final rows',
@@ -264,17 +264,23 @@ export function viewRestateSteps(deps: ActivityDeps): KindSteps<ViewRestateParti
       return validated(ch, task, { rowsRead: b.rows, checks, shadowRows }, label);
     }
     const statements = viewRestateStatements({ ...task, build: b });
-    const target = { ...b, shadow: task.shadow, relativeTolerance: task.job.validation.relativeTolerance };
-    const { rows, checks } = await viewQueryChecks(ch, target, (sums) => ({
-      source: statements.sourceTotals(sums),
-      shadow: statements.shadowTotals(sums),
+    const target = {
+      ...b,
+      target: task.target,
+      shadow: task.shadow,
+      relativeTolerance: task.job.validation.relativeTolerance,
+    };
+    const { rowsRead, checks, shadowRows } = await viewQueryChecks(ch, target, (reads) => ({
+      source: statements.sourceTotals(reads),
+      shadow: statements.shadowTotals(reads),
     }));
     if (chained) {
       // Rows of the level's view over the partition above that its partition function puts elsewhere.
       const [outside] = await ch.rows(selectRestateRowsOutside(b, partition.id));
       checks.push(validationCheck(`view output rows outside partition ${partition.id}`, 0, outside.rows, 0));
     }
-    return validated(ch, task, { rowsRead: Number(rows), checks }, label);
+    const parts = shadowRows !== undefined ? { shadowRows } : {};
+    return validated(ch, task, { rowsRead: Number(rowsRead), checks, ...parts }, label);
   };
 
   /** Runs `step` on every level, in build order (or reversed: deepest first). */

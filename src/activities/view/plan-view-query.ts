@@ -24,20 +24,32 @@ import { partitionFromId } from '../../shared/partitions';
 import { refuseChainedTarget } from './refuse-chained-target';
 import { JobSpecError } from '../engine/errors';
 import { readSelectAst } from './select-ast';
+import { isRowCount, viewShape } from '../../sql/view/view';
 
 /** The job field a view given as SQL is blamed on. */
 const sqlField = (job: ViewJob): string => (job.select !== undefined ? 'select' : 'sql');
 
-/** Runs a read of the user's SQL; ClickHouse refusing it is blamed on the job's SQL field. */
-async function rowsOfUserSql<Row>(ch: ClickHouse, job: ViewJob, st: Statement<Row>): Promise<Row[]> {
+/** Runs a read of the job's SQL; ClickHouse refusing it is blamed on `field`, where the job gave that SQL. */
+export async function rowsOfViewSql<Row>(ch: ClickHouse, field: string, st: Statement<Row>): Promise<Row[]> {
   try {
     return await ch.rows(st);
   } catch (err) {
     if (isClickHouseError(err)) {
-      throw new JobSpecError(sqlField(job), `ClickHouse refused it: ${err.message}`, { cause: err });
+      throw new JobSpecError(field, `ClickHouse refused it: ${err.message}`, { cause: err });
     }
     throw err;
   }
+}
+
+/**
+ * Where a view job's SQL came from, for the checks both forms share: the field its refusals name (`select`, `sql`,
+ * or the structured form's `aggregates`), what the partition column is called there, and whether an existing
+ * target must have exactly the output's columns and types (the structured form's target is the job's own).
+ */
+export interface ViewSqlForm {
+  field: string;
+  keyField: 'groupBy' | 'orderBy';
+  exactColumns: boolean;
 }
 
 /** The view and `TO` table a `.sql` file names must be the job's (a name without database: the name alone). */
@@ -68,13 +80,13 @@ function checkCreateViewNames(job: ViewJob, tables: { view: TableRef; target: Ta
 async function checkSelectAst(
   ch: ClickHouse,
   job: ViewJob,
-  vq: TimedViewQuery,
+  vq: ViewQuery,
   resolve: (name: string) => TableRef,
   source: TableRef,
+  field: string,
 ): Promise<void> {
-  const field = sqlField(job);
   const ast = readSelectAst(
-    (await rowsOfUserSql(ch, job, explainViewQuery(vq))).map((r) => (typeof r === 'string' ? r : r.explain)),
+    (await rowsOfViewSql(ch, field, explainViewQuery(vq))).map((r) => (typeof r === 'string' ? r : r.explain)),
   );
   if (ast.selects !== 1) {
     throw new JobSpecError(field, `found ${ast.selects} SELECTs (a UNION or a subquery); a view job takes exactly one`);
@@ -105,7 +117,8 @@ async function checkSelectAst(
     const refusal = functionRefusal(fn, job.allowFunctions);
     if (refusal) throw new JobSpecError(field, refusal);
   }
-  const time = vq.timeColumn;
+  // The structured form reads a time column an alias hides qualified (`timeColumnSql`); none to check for a snapshot.
+  const time = vq.timeColumnSql === undefined ? vq.timeColumn : undefined;
   const hiding = ast.aliases.find((a) => a.alias === time && a.node !== `Identifier ${time}`);
   if (hiding) {
     throw new JobSpecError(
@@ -115,24 +128,42 @@ async function checkSelectAst(
   }
 }
 
-/** The source exists and its time column is a DateTime. */
-async function checkTimeColumn(ch: ClickHouse, source: TableRef, time: string): Promise<void> {
+/**
+ * The source's columns, once it exists and its time column (when the job has one) is a DateTime; `hint`, where
+ * given, ends a refusal of the time column (the setup that fits a source without one).
+ */
+export async function checkSourceTime(
+  ch: ClickHouse,
+  source: TableRef,
+  time: string | undefined,
+  hint?: string,
+): Promise<TableColumn[]> {
   const columns = await ch.rows(selectTableColumns(source));
   if (columns.length === 0) throw new JobSpecError('source.table', `table ${qualifiedName(source)} does not exist`);
+  if (time === undefined) return columns;
+  const ending = hint === undefined ? '' : hint;
   const type = columns.find((c) => c.name === time)?.type;
   if (type === undefined) {
-    throw new JobSpecError('source.timeColumn', `column "${time}" does not exist in ${qualifiedName(source)}`);
+    const has = columns.map((c) => c.name).join(', ');
+    throw new JobSpecError(
+      'source.timeColumn',
+      `column "${time}" does not exist in ${qualifiedName(source)} (it has: ${has})${ending && `; ${ending}`}`,
+    );
   }
   if (!/^DateTime(64)?(\(.*\))?$/.test(type)) {
-    throw new JobSpecError('source.timeColumn', `"${time}" is ${type}; the cutoff needs a DateTime`);
+    throw new JobSpecError(
+      'source.timeColumn',
+      `"${time}" is ${type}; the cutoff needs a DateTime${ending && ` (${ending})`}`,
+    );
   }
+  return columns;
 }
 
 /**
  * The ORDER BY columns are outputs of the SELECT, the partition column a date, and a collapsing target's sign an
  * `Int8` output.
  */
-function checkOrderBy(vq: ViewQuery, output: TableColumn[]): void {
+function checkOrderBy(vq: ViewQuery, output: TableColumn[], keyField: ViewSqlForm['keyField']): void {
   const types = new Map(output.map((c) => [c.name, c.type]));
   if (vq.sign !== undefined && types.get(vq.sign) !== 'Int8') {
     throw new JobSpecError(
@@ -152,17 +183,21 @@ function checkOrderBy(vq: ViewQuery, output: TableColumn[]): void {
   if (vq.partitionBy !== 'none' && !/^(Date|Date32|DateTime|DateTime64)(\(.*\))?$/.test(first)) {
     throw new JobSpecError(
       'target.partitionBy',
-      `partitions are by the first orderBy column, "${vq.orderBy[0]}", which is ${first}, not a date`,
+      `partitions are by the first ${keyField} column, "${vq.orderBy[0]}", which is ${first}, not a date`,
     );
   }
 }
 
-/** An existing target: of the job's engine family, keys and partitioning, with a column for every output. */
+/**
+ * An existing target: of the job's engine family, keys and partitioning, with a column for every output (exactly
+ * the output's columns and types, with `exactColumns`).
+ */
 async function checkExistingQueryTarget(
   ch: ClickHouse,
   vq: ViewQuery,
   target: TableRef,
   output: TableColumn[],
+  exactColumns: boolean,
 ): Promise<boolean> {
   const [info] = await ch.rows(selectTableInfo(target));
   if (!info) return false;
@@ -179,7 +214,10 @@ async function checkExistingQueryTarget(
   const order = vq.orderBy.join(', ');
   const sortingKey = info.sorting_key.replace(/^\((.*)\)$/, '$1');
   if (sortingKey !== order) throw differs('sorting key', info.sorting_key, order);
-  const columns = new Set((await ch.rows(selectTableColumns(target))).map((c) => c.name));
+  const actual = await ch.rows(selectTableColumns(target));
+  const render = (cols: TableColumn[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
+  if (exactColumns && render(actual) !== render(output)) throw differs('columns', render(actual), render(output));
+  const columns = new Set(actual.map((c) => c.name));
   const missing = output.filter((c) => !columns.has(c.name)).map((c) => c.name);
   if (missing.length > 0) {
     throw new JobSpecError(
@@ -191,9 +229,29 @@ async function checkExistingQueryTarget(
 }
 
 /**
- * Every check of a view job given as SQL, before any DDL: the file's names, the server's parse of the SELECT
- * (one SELECT, what it reads and calls), the time column, the cutoff insertion (a test run of the rewriting), the
- * output columns and the ORDER BY, and an existing target. Returns the output columns and whether the target exists.
+ * The checks of a view's SQL both forms share, before any DDL: the server's parse of the SELECT (one SELECT, what it
+ * reads and calls), its output columns and the ORDER BY, and an existing target. Returns the output columns and
+ * whether the target exists.
+ */
+export async function checkViewSql(
+  ch: ClickHouse,
+  job: ViewJob,
+  vq: ViewQuery,
+  resolve: (name: string) => TableRef,
+  tables: { source: TableRef; target: TableRef },
+  form: ViewSqlForm,
+): Promise<{ columns: string[]; targetExisted: boolean }> {
+  await checkSelectAst(ch, job, vq, resolve, tables.source, form.field);
+  const output = await rowsOfViewSql(ch, form.field, describeViewQuery(vq));
+  checkOrderBy(vq, output, form.keyField);
+  const targetExisted = await checkExistingQueryTarget(ch, vq, tables.target, output, form.exactColumns);
+  if (targetExisted) await refuseChainedTarget(ch, tables.target);
+  return { columns: output.map((c) => c.name), targetExisted };
+}
+
+/**
+ * Every check of a view job given as SQL, before any DDL: the file's names, the cutoff insertion (a test run of
+ * the rewriting), the time column, then {@link checkViewSql}.
  */
 export async function checkViewQueryJob(
   ch: ClickHouse,
@@ -209,24 +267,20 @@ export async function checkViewQueryJob(
     if (err instanceof ViewSelectError) throw new JobSpecError(sqlField(job), err.message, { cause: err });
     throw err;
   }
-  await checkTimeColumn(ch, tables.source, vq.timeColumn);
-  await checkSelectAst(ch, job, vq, resolve, tables.source);
-  const output = await rowsOfUserSql(ch, job, describeViewQuery(vq));
-  checkOrderBy(vq, output);
-  const targetExisted = await checkExistingQueryTarget(ch, vq, tables.target, output);
-  if (targetExisted) await refuseChainedTarget(ch, tables.target);
-  return { columns: output.map((c) => c.name), targetExisted };
+  await checkSourceTime(ch, tables.source, vq.timeColumn);
+  return checkViewSql(ch, job, vq, resolve, tables, { field: sqlField(job), keyField: 'orderBy', exactColumns: false });
 }
 
 /**
- * The target partitions the view's output rows before the cutoff land in, with those rows and the live rows the
- * target holds now. Read-only.
+ * The target partitions the view's output rows before the cutoff (all of them for a snapshot, `cutoff` undefined)
+ * land in, with those rows and the live rows the target holds now; one `all` partition for an unpartitioned target.
+ * Read-only.
  */
 export async function viewQueryPartitions(
   ch: ClickHouse,
-  vq: TimedViewQuery,
+  vq: ViewQuery,
   target: TableRef,
-  cutoff: number,
+  cutoff: number | undefined,
 ): Promise<PartitionPlan[]> {
   const stats = await ch.rows(selectViewQueryPartitions(vq, cutoff));
   const live = new Map(
@@ -248,10 +302,14 @@ export async function viewQueryPartitions(
 export function viewValidationText(job: ViewJob): { validation: string } {
   const vq = viewQuery(job);
   if (vq) return { validation: comparisonText(vq.engine) };
+  const shape = viewShape(job);
+  const counts = shape.aggregates.filter((a) => isRowCount(a.metric)).map((a) => a.name);
+  if (counts.length === 0) return { validation: comparisonText(shape.engine) };
+  const exact = `${counts.join(', ')} equal to the source rows`;
   return {
     validation:
-      job.validation.mode === 'full'
-        ? 'distinct groups, and each count()/sum() total, against the source rows of the partition'
-        : 'each count()/sum() total against the source rows of the partition (distinct groups without a count())',
+      job.validation.mode === 'fast'
+        ? `${comparisonText(shape.engine, { keys: false })}; ${exact} (validation.mode fast: instead of the distinct keys)`
+        : `${comparisonText(shape.engine)}; ${exact}`,
   };
 }

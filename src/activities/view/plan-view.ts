@@ -1,31 +1,16 @@
 import type { ViewPartitionTask } from '../../shared/partition-task';
 import type { ServerProfile } from '../../shared/server-profile';
 import type { ClickHouse } from '../../clickhouse/clickhouse';
-import { isClickHouseError } from '../../clickhouse/clickhouse-error';
 import type { Statement } from '../../clickhouse/statement';
-import { engineFamily } from '../../clickhouse/engine-family';
 import type { PartitionPlan } from '../../shared/backfill-results';
 import { DESCRIBED_WRITER_TAG, type ViewDescription, type ViewPlan } from '../../shared/view-input';
 import { shardedViewTask, viewPartitionTask } from '../../shared/view-partition-task';
 import { partitionsPerShard, shardedLocalSource, shardedLocalTarget } from '../../shared/shard-partitions';
 import { checkShardedView } from './sharded-view-check';
 import { parseCutoff, type ViewJob } from '../../shared/job-spec';
-import { partitionFromId } from '../../shared/partitions';
 import { columnsOf, functionsOf } from '../../shared/expression-syntax';
-import { describeSelect, selectTableColumns, selectTableInfo, type TableColumn } from '../../sql/engine/introspection';
-import {
-  UNPARTITIONED_ID,
-  additiveAggregates,
-  selectExpression,
-  selectViewDefinition,
-  selectViewPartitions,
-  shorthandSelect,
-  viewPartitionKey,
-  viewShape,
-  type ViewShape,
-} from '../../sql/view/view';
-import { selectPartitionRowsBetween } from '../../sql/engine/partition-ops';
-import { refuseChainedTarget } from './refuse-chained-target';
+import { describeSelect } from '../../sql/engine/introspection';
+import { isAdditive, selectExpression, selectViewDefinition, viewShape, type ViewShape } from '../../sql/view/view';
 import type { ActivityDeps } from '../engine/deps';
 import { functionKinds } from '../engine/function-kinds';
 import { JobSpecError } from '../engine/errors';
@@ -36,7 +21,14 @@ import { ddlRunSettings, runDdl } from '../engine/cluster-ddl';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import { refuseUnsupportedServer } from '../engine/server-refusal';
 import { viewPartitionStatements } from './view-steps';
-import { checkViewQueryJob, viewQueryPartitions, viewValidationText } from './plan-view-query';
+import {
+  checkSourceTime,
+  checkViewQueryJob,
+  checkViewSql,
+  rowsOfViewSql,
+  viewQueryPartitions,
+  viewValidationText,
+} from './plan-view-query';
 import {
   createLiveQueryView,
   createViewQueryTarget,
@@ -49,16 +41,6 @@ import { SNAPSHOT_CUTOFF } from '../../shared/snapshot-cutoff';
 import type { DescribedStatement } from '../../shared/described-statement';
 import { isoOfEpochSeconds } from '../../shared/epoch-seconds';
 
-/** TableColumn types of a SELECT; ClickHouse refusing it is blamed on `field`. */
-async function describe(ch: ClickHouse, select: Statement, field: string): Promise<TableColumn[]> {
-  try {
-    return await ch.rows(describeSelect(select));
-  } catch (err) {
-    if (isClickHouseError(err)) throw new JobSpecError(field, `ClickHouse refused it: ${err.message}`, { cause: err });
-    throw err;
-  }
-}
-
 /** How a refusal of the time column points to the job without one. */
 const WITHOUT_TIME_COLUMN =
   'for a source without a usable time column, omit source.timeColumn and set cutoff: snapshot';
@@ -68,24 +50,13 @@ const WITHOUT_TIME_COLUMN =
  * column.
  */
 async function checkSource(ch: ClickHouse, job: ViewJob, shape: ViewShape, source: TableRef): Promise<void> {
-  const columns = await ch.rows(selectTableColumns(source));
-  if (columns.length === 0) throw new JobSpecError('source.table', `table ${qualifiedName(source)} does not exist`);
+  const columns = await checkSourceTime(ch, source, job.source.timeColumn, WITHOUT_TIME_COLUMN);
   const types = new Map(columns.map((c) => [c.name, c.type]));
-  const absent = (name: string) =>
-    `column "${name}" does not exist in ${qualifiedName(source)} (it has: ${[...types.keys()].join(', ')})`;
-  const missing = (field: string, name: string) => new JobSpecError(field, absent(name));
-  const { timeColumn } = job.source;
-  if (timeColumn !== undefined) {
-    const time = types.get(timeColumn);
-    if (time === undefined)
-      throw new JobSpecError('source.timeColumn', `${absent(timeColumn)}; ${WITHOUT_TIME_COLUMN}`);
-    if (!/^DateTime(64)?(\(.*\))?$/.test(time)) {
-      throw new JobSpecError(
-        'source.timeColumn',
-        `"${timeColumn}" is ${time}; the cutoff needs a DateTime (${WITHOUT_TIME_COLUMN})`,
-      );
-    }
-  }
+  const missing = (field: string, name: string) =>
+    new JobSpecError(
+      field,
+      `column "${name}" does not exist in ${qualifiedName(source)} (it has: ${[...types.keys()].join(', ')})`,
+    );
   const fields = [
     ...shape.groupBy.map((g) => ({ field: `groupBy.${g.name}`, exprs: [g.expr] })),
     ...shape.aggregates.map((a) => ({ field: `aggregates.${a.name}`, exprs: [...a.metric.params, ...a.metric.args] })),
@@ -135,9 +106,8 @@ async function checkFunctions(ch: ClickHouse, shape: ViewShape): Promise<void> {
     }
   }
   if (shape.engine === 'SummingMergeTree') {
-    const additive = new Set(additiveAggregates(shape).map((a) => a.name));
     for (const a of shape.aggregates) {
-      if (!additive.has(a.name)) {
+      if (!isAdditive(a.metric)) {
         throw new JobSpecError(
           `aggregates.${a.name}`,
           `a SummingMergeTree target can only add up count() and sum(); use target.engine: AggregatingMergeTree`,
@@ -145,46 +115,6 @@ async function checkFunctions(ch: ClickHouse, shape: ViewShape): Promise<void> {
       }
     }
   }
-}
-
-/** The view's output columns, each groupBy checked on its own first; the partition column must be a date. */
-async function describeOutput(ch: ClickHouse, shape: ViewShape, source: TableRef): Promise<TableColumn[]> {
-  for (const g of shape.groupBy) await describe(ch, selectExpression(g.expr, g.name, source), `groupBy.${g.name}`);
-  const output = await describe(ch, { query: shorthandSelect(shape, source).select, params: {} }, 'aggregates');
-  if (shape.partitionBy !== 'none' && !/^(Date|Date32|DateTime|DateTime64)(\(.*\))?$/.test(output[0].type)) {
-    throw new JobSpecError(
-      'target.partitionBy',
-      `partitions are by the first groupBy column, "${output[0].name}", which is ${output[0].type}, not a date`,
-    );
-  }
-  return output;
-}
-
-/** Refuses an existing target whose engine, partitioning, order or columns differ from what the view writes. */
-async function checkExistingTarget(
-  ch: ClickHouse,
-  shape: ViewShape,
-  target: TableRef,
-  expected: TableColumn[],
-): Promise<boolean> {
-  const [info] = await ch.rows(selectTableInfo(target));
-  if (!info) return false;
-  const field = 'target.table';
-  const differs = (what: string, actual: string, wanted: string) =>
-    new JobSpecError(field, `${qualifiedName(target)} has ${what} "${actual}", the job needs "${wanted}"`);
-  // Cloud reports the engine the job created as Shared…, a replicated database as Replicated…: compare families.
-  if (engineFamily(info.engine) !== shape.engine) throw differs('engine', info.engine, shape.engine);
-  if (info.partition_key !== viewPartitionKey(shape)) {
-    throw differs('partition key', info.partition_key, viewPartitionKey(shape));
-  }
-  const order = shape.groupBy.map((g) => g.name).join(', ');
-  // A one-column key created as `ORDER BY (project)` shows as "(project)".
-  const sortingKey = info.sorting_key.replace(/^\((.*)\)$/, '$1');
-  if (sortingKey !== order) throw differs('sorting key', info.sorting_key, order);
-  const actual = await ch.rows(selectTableColumns(target));
-  const render = (cols: TableColumn[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
-  if (render(actual) !== render(expected)) throw differs('columns', render(actual), render(expected));
-  return true;
 }
 
 /** Whether the view exists with exactly `expectedSelect` into the plan's target; another definition refuses. */
@@ -222,49 +152,28 @@ async function resolveTables(ch: ClickHouse, job: ViewJob) {
 }
 
 /**
- * The checks every view job passes before any DDL: the source and its columns (and time column), the functions,
- * the SELECT's output, and an existing target's engine, keys and columns (on a sharded cluster those of the `local`
- * tables behind the job's Distributed ones). Returns the resolved tables and whether the target exists.
+ * The checks of a view job in the structured form before any DDL, each naming its field: the source and its columns
+ * (and time column), the functions, and each groupBy expression on its own; then the checks of the SQL it is
+ * shorthand for, as a view given as SQL passes them ({@link checkViewSql}: the server's parse, the output, an
+ * existing target's engine, keys and exactly its columns). On a sharded cluster the `local` tables behind the job's
+ * Distributed ones are read. Returns the resolved tables and whether the target exists.
  */
 export async function checkViewJob(ch: ClickHouse, job: ViewJob, local?: { source: TableRef; target: TableRef }) {
   const shape = viewShape(job);
-  const { resolve: _resolve, ...tables } = await resolveTables(ch, job);
+  const { resolve, ...tables } = await resolveTables(ch, job);
   // On a sharded cluster the local tables behind the Distributed ones hold the columns and the target's keys.
   const read = local ?? tables;
   await checkSource(ch, job, shape, read.source);
   await checkFunctions(ch, shape);
-  const output = await describeOutput(ch, shape, read.source);
-  const targetExisted = await checkExistingTarget(ch, shape, read.target, output);
-  if (targetExisted) await refuseChainedTarget(ch, read.target);
+  for (const g of shape.groupBy) {
+    await rowsOfViewSql(ch, `groupBy.${g.name}`, describeSelect(selectExpression(g.expr, g.name, read.source)));
+  }
+  const { targetExisted } = await checkViewSql(ch, job, liveViewQuery(job, read.source), resolve, read, {
+    field: 'aggregates',
+    keyField: 'groupBy',
+    exactColumns: true,
+  });
   return { tables, targetExisted };
-}
-
-/**
- * The target partitions holding rows of `source` before the cutoff (all its rows when `cutoff` is undefined: a
- * snapshot), one `all` partition for an unpartitioned target, with their source rows and the live rows the target
- * holds now. Read-only.
- */
-export async function viewPartitions(
-  ch: ClickHouse,
-  shape: ViewShape,
-  source: TableRef,
-  target: TableRef,
-  cutoff: number | undefined,
-): Promise<PartitionPlan[]> {
-  const stats = await ch.rows(selectViewPartitions(shape, source, cutoff));
-  const live = new Map(
-    (shape.partitionBy === 'none'
-      ? await ch.rows(selectPartitionRowsBetween(target, UNPARTITIONED_ID, UNPARTITIONED_ID))
-      : await ch.rows(selectPartitionRowsBetween(target, stats[0]?.id ?? '0', stats.at(-1)?.id ?? '0'))
-    ).map((p) => [p.id, Number(p.live_rows)]),
-  );
-  return stats.map((s) => ({
-    ...(shape.partitionBy === 'none' ? { id: s.id, start: '', end: '' } : partitionFromId(s.id, shape.partitionBy)),
-    sourceRows: Number(s.rows),
-    targetRows: live.get(s.id) ?? 0,
-    maxRowsPerKey: 0,
-    salt: 1,
-  }));
 }
 
 /**
@@ -363,11 +272,7 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
     }
     const { tables, targetExisted } = checked;
     const live = { ...tables, ...local };
-    const viewExisted = await viewMatchesSelect(
-      ch,
-      liveViewQuerySelect(liveViewQuery(job, live.source), cutoff),
-      live,
-    );
+    const viewExisted = await viewMatchesSelect(ch, liveViewQuerySelect(liveViewQuery(job, live.source), cutoff), live);
     if (!viewExisted && cutoff < now + MIN_LEAD_SECONDS) {
       throw new JobSpecError(
         'cutoff',
@@ -400,10 +305,7 @@ export function viewPlanning({ clickhouse: ch, log }: ActivityDeps) {
     server: ServerProfile | undefined,
   ): Promise<PartitionPlan[]> => {
     const { source, target } = await resolveTables(ch, job);
-    const vq = viewQuery(job);
-    const partitions = vq
-      ? await viewQueryPartitions(ch, vq, target, cutoff)
-      : await viewPartitions(ch, viewShape(job), source, target, cutoff);
+    const partitions = await viewQueryPartitions(ch, liveViewQuery(job, source), target, cutoff);
     const shards = server?.topology === 'sharded-cluster' ? server.sharding?.shards : undefined;
     return shards ? partitionsPerShard(partitions, shards) : partitions;
   };

@@ -1,16 +1,6 @@
 import type { Statement } from '../../clickhouse/statement';
-import type { ValidationCheck } from '../../shared/backfill-results';
 import { truncateTable } from '../../sql/engine/partition-ops';
-import {
-  additiveAggregates,
-  dropViewIfExists,
-  movePartitionTo,
-  selectViewSourceTotals,
-  selectViewTableTotals,
-  viewColumns,
-  viewShape,
-  viewTotalAlias,
-} from '../../sql/view/view';
+import { dropViewIfExists, movePartitionTo, viewShape } from '../../sql/view/view';
 import { dialectOf, type ServerDialect } from '../../sql/engine/server-dialect';
 import {
   comparisonFor,
@@ -23,7 +13,7 @@ import {
   selectViewQueryTableTotals,
   selectViewQueryTotals,
   viewQuery,
-  type TimedViewQuery,
+  type ViewQuery,
 } from '../../sql/view/view-sql';
 import type { ActivityDeps } from '../engine/deps';
 import type { KindSteps } from '../engine/kind-steps';
@@ -34,7 +24,6 @@ import { stepsOnTaskShard } from '../engine/shard-client';
 import { nothingLeftOnReplicas } from '../engine/replica-checks';
 import { statementSteps, type ShadowStatements } from '../engine/statement-steps';
 import { partitionRows, runStep, validated, type SwapResult, type ValidateResult } from '../engine/step-runner';
-import { validationCheck } from '../engine/validation-check';
 import type { TableRef } from '../../shared/table-ref';
 import type { ViewPartitionTask } from '../../shared/partition-task';
 
@@ -76,77 +65,64 @@ function moveStatements(task: ViewPartitionTask, dialect: ServerDialect): Statem
   ];
 }
 
+/**
+ * The view query a partition's steps render from: the job's SQL, or the structured form as the SQL it is shorthand
+ * for, reading the task's source (for a Null-engine fill, with what that fill needs through the shadow's Null table).
+ */
+function taskViewQuery(task: ViewPartitionTask): ViewQuery {
+  const vq = viewQuery(task.job);
+  if (vq) return vq;
+  const nullTable = task.job.fill === 'null' ? nullFillObjects(task.shadow).nullTable : undefined;
+  return shorthandViewQuery(viewShape(task.job), task.source, nullTable);
+}
+
 /** Renders every statement of a view partition's steps from its task (see {@link ViewPartitionStatements}). */
 export function viewPartitionStatements(task: ViewPartitionTask): ViewPartitionStatements {
-  const vq = viewQuery(task.job);
-  if (vq) return viewQueryPartitionStatements(task, vq);
-  const shape = viewShape(task.job);
-  const { nullTable, view } = nullFillObjects(task.shadow);
+  const vq = taskViewQuery(task);
   const { partition, build } = task;
+  const columns = vq.columns ?? build.columns;
+  if (columns === undefined) throw new Error(`partition ${partition.id}: a view given as SQL needs the plan's columns`);
   const dialect = dialectOf(task.server);
+  const { nullTable, view } = nullFillObjects(task.shadow);
   // The view first: it writes into the shadow and reads the Null table.
-  const dropHelpers = [dialect.ddl(dropViewIfExists(view)), dialect.dropTable(nullTable)];
-  // The fill goes through the SQL path: the structured form as the SQL it is shorthand for (a Null fill through
-  // `nullTable`), into the shadow's columns by name.
-  const nullFill = task.job.fill === 'null' ? shorthandViewQuery(shape, task.source, nullTable) : undefined;
+  const dropHelpers = vq.nullFill ? [dialect.ddl(dropViewIfExists(view)), dialect.dropTable(nullTable)] : [];
   return {
     prepare: [
       ...dropHelpers,
       dialect.dropTable(task.shadow),
       dialect.createLike(task.shadow, task.target),
-      ...(nullFill
+      ...(vq.nullFill
         ? [
             dialect.ddl(
               dialect.createAsSelect
-                ? createNullFillTable(nullFill, nullTable, task.source)
+                ? createNullFillTable(vq, nullTable, task.source)
                 : createNullFillTableLike(nullTable, task.source),
             ),
-            dialect.ddl(createNullFillView(nullFill, view, task.shadow)),
+            dialect.ddl(createNullFillView(vq, view, task.shadow)),
           ]
         : []),
     ],
     truncate: [truncateTable(task.shadow)],
-    insert: nullFill
-      ? insertNullFill(nullFill, task.source, nullTable, partition.id, build.cutoff)
-      : insertViewQueryRange(
-          shorthandViewQuery(shape, task.source),
-          task.shadow,
-          viewColumns(shape),
-          partition.id,
-          build.cutoff,
-        ),
+    insert: vq.nullFill
+      ? insertNullFill(vq, task.source, nullTable, partition.id, build.cutoff)
+      : insertViewQueryRange(vq, task.shadow, columns, partition.id, build.cutoff),
     afterFill: dialect.syncAfterFill(task.shadow),
     move: moveStatements(task, dialect),
     drop: [...dropHelpers, dialect.dropTable(task.shadow)],
   };
 }
 
-/** The statements of a view given as SQL: the shadow, the ranged fill by column name, the move, the drop. */
-function viewQueryPartitionStatements(task: ViewPartitionTask, vq: TimedViewQuery): ViewPartitionStatements {
+/** A view partition's validation (see {@link viewQueryChecks}), against the view query over the task's source. */
+function validateView(ch: ActivityDeps['clickhouse'], task: ViewPartitionTask) {
   const { partition, build } = task;
-  if (build.cutoff === undefined || build.columns === undefined) {
-    throw new Error(`partition ${partition.id}: a view given as SQL needs the plan's cutoff and output columns`);
-  }
-  const dialect = dialectOf(task.server);
-  return {
-    prepare: [dialect.dropTable(task.shadow), dialect.createLike(task.shadow, task.target)],
-    truncate: [truncateTable(task.shadow)],
-    insert: insertViewQueryRange(vq, task.shadow, build.columns, partition.id, build.cutoff),
-    afterFill: dialect.syncAfterFill(task.shadow),
-    move: moveStatements(task, dialect),
-    drop: [dialect.dropTable(task.shadow)],
-  };
-}
-
-/** Validation of a view given as SQL (see {@link viewQueryChecks}). */
-function validateViewQuery(ch: ActivityDeps['clickhouse'], task: ViewPartitionTask, vq: TimedViewQuery) {
-  const { partition, build } = task;
-  const target = { ...vq, shadow: task.shadow, relativeTolerance: task.job.validation.relativeTolerance };
-  return viewQueryChecks(ch, target, (sums) => ({
-    source: selectViewQueryTotals(vq, sums, partition.id, build.cutoff!),
+  const vq = taskViewQuery(task);
+  const { mode, relativeTolerance } = task.job.validation;
+  const target = { ...vq, mode, target: task.target, shadow: task.shadow, relativeTolerance };
+  return viewQueryChecks(ch, target, (reads) => ({
+    source: selectViewQueryTotals(vq, reads, partition.id, build.cutoff),
     // The shadow, our own write, as of every committed part (Cloud).
     shadow: dialectOf(task.server).consistentRead(
-      selectViewQueryTableTotals(vq, sums, task.shadow, partition.id, comparisonFor(vq.engine) === 'final rows'),
+      selectViewQueryTableTotals(vq, reads, task.shadow, partition.id, comparisonFor(vq.engine) === 'final rows'),
     ),
   }));
 }
@@ -175,43 +151,18 @@ function partitionSteps(deps: ActivityDeps): KindSteps<ViewPartitionTask> {
     build,
 
     /**
-     * The shadow against the source rows before the cutoff: the same distinct groups (not in `fast` mode when a
-     * `count()` aggregate exists), and each additive aggregate's total (a `count()` aggregate sums to the source's
-     * rows: none lost or doubled). Totals are read through
-     * `sum`/`-Merge`, so they hold whatever the shadow's merge state and however many blocks a Null fill wrote.
+     * The shadow against the view query's output over the partition's rows before the cutoff (see
+     * {@link viewQueryChecks}): read through `sum`/`-Merge`/`uniqExact`, so they hold whatever the shadow's merge
+     * state and however many blocks a Null fill wrote.
      */
     async validate(task: ViewPartitionTask): Promise<ValidateResult> {
-      const { partition, build } = task;
-      const vq = viewQuery(task.job);
-      if (vq) {
-        return runStep(task, 'validate', async () => {
-          const { rows, checks } = await validateViewQuery(ch, task, vq);
-          return validated(ch, task, { rowsRead: Number(rows), checks });
-        });
-      }
-      const shape = viewShape(task.job);
       return runStep(task, 'validate', async () => {
-        const { mode, relativeTolerance } = task.job.validation;
-        // Without a count() aggregate the totals cannot show a lost or doubled row: the groups are compared then too.
-        const groups = mode === 'full' || !additiveAggregates(shape).some((a) => a.metric.fn === 'count');
-        const dialect = dialectOf(task.server);
-        // The source as committed; the shadow, our own write, as of every committed part (Cloud).
-        const [source] = await ch.rows(selectViewSourceTotals(shape, task.source, partition.id, build.cutoff, groups));
-        const [shadow] = await ch.rows(
-          dialect.consistentRead(selectViewTableTotals(shape, task.shadow, partition.id, groups)),
-        );
-        const checks: ValidationCheck[] = [];
-        const check = (name: string, expected: string, actual: string, tolerance: number) =>
-          checks.push(validationCheck(name, expected, actual, tolerance));
-        if (groups) check('groups = distinct groups of the source', source.groups, shadow.groups, 0);
-        additiveAggregates(shape).forEach((a, i) => {
-          const alias = viewTotalAlias(i);
-          const exact = a.metric.fn === 'count';
-          const name = exact ? `${a.name} = source rows` : `total ${a.name}`;
-          check(name, source[alias], shadow[alias], exact ? 0 : relativeTolerance);
+        const { rowsRead, checks, shadowRows } = await validateView(ch, task);
+        return validated(ch, task, {
+          rowsRead: Number(rowsRead),
+          checks,
+          ...(shadowRows !== undefined ? { shadowRows } : {}),
         });
-        // The shadow's rows come with its totals: one read fewer per partition.
-        return validated(ch, task, { rowsRead: Number(source.rows), checks, shadowRows: Number(shadow.rows) });
       });
     },
 

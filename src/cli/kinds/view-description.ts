@@ -23,7 +23,7 @@ export function formatViewDescription(file: string, job: ViewJob, d: ViewDescrip
     `source ${qualifiedName(plan.source)} → view ${qualifiedName(plan.view)} (${exists(plan.viewExisted)}) → ` +
       `target ${qualifiedName(plan.target)} (${exists(plan.targetExisted)})`,
     `cutoff ${cutoff}: the view writes the rows from it on, the backfill the rows before it`,
-    `partitions with rows before the cutoff so far: ${
+    `partitions with the view's output rows before the cutoff so far: ${
       d.partitions.map((p) => `${p.id} (${p.sourceRows.toLocaleString('en-US')} rows)`).join(', ') || 'none'
     }`,
     `shadows are named <target>_v2_<partition>_${DESCRIBED_WRITER_TAG}: a run's tag is 8 hex digits of its ids`,

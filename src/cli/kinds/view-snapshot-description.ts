@@ -21,7 +21,7 @@ export function formatSnapshotDescription(file: string, d: SnapshotDescription):
     `a run waits for ch-backfill confirm <id> once inserts into ${qualifiedName(plan.source)} are paused, takes the ` +
       'snapshot and creates the view, then says inserts may resume and fills the target from the snapshot',
     `source partitions the snapshot attaches now: ${list(d.sourcePartitions.map((p) => ({ id: p.id, n: p.rows })))}`,
-    `target partitions to fill from it: ${list(d.partitions.map((p) => ({ id: p.id, n: p.sourceRows })))}`,
+    `target partitions to fill from it, with the view's output rows: ${list(d.partitions.map((p) => ({ id: p.id, n: p.sourceRows })))}`,
     `the snapshot and shadows are named with ${DESCRIBED_WRITER_TAG}: a run's tag is 8 hex digits of its ids`,
     ...formatStatements(d.statements),
   ].join('\n');

@@ -1,4 +1,5 @@
 import { engineFamily, engineFamilyArguments } from '../../clickhouse/engine-family';
+import { isNumericType, isSimpleSumType } from '../../clickhouse/column-type';
 import type { Statement } from '../../clickhouse/statement';
 import type { ImportBatchBuild, ImportTarget, TotalCheck } from '../../shared/import-input';
 import { parseExpression, type Expr } from '../../shared/expression-syntax';
@@ -272,8 +273,6 @@ export function selectViewsTotals(selects: string[], target: ImportTarget): Stat
   return { query: `SELECT ${outer.join(', ')} FROM (\n${inner.join('\nUNION ALL\n')}\n)`, params: {} };
 }
 
-const NUMERIC = /^(Nullable\()?(U?Int(8|16|32|64|128|256)|Float(32|64)|BFloat16|Decimal(32|64|128|256)?\(.*\))\)?$/;
-
 /** Step types of a SELECT's plan that keep rows as they are: filters, projections, reads, `arrayJoin`, sets. */
 // prettier-ignore
 const ROW_WISE_STEPS = new Set([
@@ -322,20 +321,20 @@ export function targetChecks(
       table,
       engine,
       rows: false,
-      totals: sums(written.filter((c) => NUMERIC.test(c.type) && !Number(c.is_in_sorting_key))),
+      totals: sums(written.filter((c) => isNumericType(c.type) && !Number(c.is_in_sorting_key))),
     };
   }
   if (family === 'AggregatingMergeTree') {
     const totals = written.flatMap((c): TotalCheck[] => {
       const state = /^AggregateFunction\((count|sum)\s*[,)]/.exec(c.type);
       if (state) return [{ column: c.name, read: state[1] === 'count' ? 'countMerge' : 'sumMerge' }];
-      return /^SimpleAggregateFunction\(sum\s*,/.test(c.type) ? [{ column: c.name, read: 'sum' }] : [];
+      return isSimpleSumType(c.type) ? [{ column: c.name, read: 'sum' }] : [];
     });
     return { table, engine, rows: false, totals };
   }
   if (family === 'MergeTree') {
     if (!rowWise) return none('a view aggregates into this MergeTree (rows per insert block): not compared');
-    return { table, engine, rows: true, totals: sums(written.filter((c) => NUMERIC.test(c.type))) };
+    return { table, engine, rows: true, totals: sums(written.filter((c) => isNumericType(c.type))) };
   }
   return none(`${engine} drops or merges rows by its own rule: not compared`);
 }

@@ -3,7 +3,7 @@ import type { ViewRestateBuild } from '../../shared/partition-task';
 import type { TableRef } from '../../shared/table-ref';
 import { quoteAllowListedIdentifier as q } from '../engine/quote-identifier';
 import { tableParam } from '../engine/table-param';
-import { viewQuerySumAlias } from '../view/view-sql';
+import { viewQueryTotalsColumns, type ViewQueryTotalsReads } from '../view/view-sql';
 
 /**
  * The statements of a view restate: the view's stored query (`system.tables.as_select`, the server's own text)
@@ -49,19 +49,14 @@ export function insertRestatedPartition(build: ViewRestateBuild, into: TableRef,
   };
 }
 
-/** Validation's totals of the view's output rows of the partition: rows, distinct keys, the sum of each of `sums`. */
+/** Validation's totals of the view's output rows of the partition (see {@link viewQueryTotalsColumns}). */
 export function selectRestateQueryTotals(
   build: ViewRestateBuild,
-  sums: string[],
+  reads: ViewQueryTotalsReads,
   partitionId: string,
 ): Statement<Record<string, string>> {
-  const columns = [
-    'toString(count()) AS rows',
-    `toString(uniqExact(${build.orderBy.map(q).join(', ')})) AS keys`,
-    ...sums.map((c, i) => `toString(sum(${q(c)})) AS ${viewQuerySumAlias(i)}`),
-  ];
   return {
-    query: `SELECT ${columns.join(', ')} FROM ${partitionRowsOf(build)}`,
+    query: `SELECT ${viewQueryTotalsColumns(build, reads).join(', ')} FROM ${partitionRowsOf(build)}`,
     params: partitionParams(build, partitionId),
   };
 }

@@ -5,7 +5,15 @@ import { quotedTable, tableParam } from '../engine/table-param';
 import type { TableRef } from '../../shared/table-ref';
 import { addCondition, parseCreateViewText } from './select-condition';
 import { viewTargetEngine, type ViewTargetFamily } from '../../shared/view-target-engine';
-import { shorthandNullFill, shorthandSelect, viewShape, type NullFillQuery, type ViewShape } from './view';
+import {
+  isRowCount,
+  shorthandNullFill,
+  shorthandSelect,
+  viewColumns,
+  viewShape,
+  type NullFillQuery,
+  type ViewShape,
+} from './view';
 
 /**
  * The statements of a view job whose view is given as SQL (`select:`, or `sql:` read from a `sqlFile:`): the
@@ -32,6 +40,14 @@ export interface ViewQuery {
   partitionBy: ViewJob['target']['partitionBy'];
   /** What a Null-engine fill needs; only the structured form gives it (see {@link NullFillQuery}). */
   nullFill?: NullFillQuery;
+  /**
+   * Output columns whose every row counts its source rows (the structured form's `count()` aggregates): validation
+   * compares their totals with the source's rows exactly, and `validation.mode: fast` lets them stand in for the
+   * distinct keys. A SELECT given as SQL names none.
+   */
+  rowCounts?: string[];
+  /** The output columns, in order, where the job's form says them (the structured form); else the plan's DESCRIBE. */
+  columns?: string[];
 }
 
 /** A view query with a cutoff column: every view given as SQL. */
@@ -69,6 +85,8 @@ export function shorthandViewQuery(shape: ViewShape, source: TableRef, nullTable
     orderBy: shape.groupBy.map((g) => g.name),
     partitionBy: shape.partitionBy,
     ...(nullTable !== undefined ? { nullFill: shorthandNullFill(shape, nullTable) } : {}),
+    rowCounts: shape.aggregates.filter((a) => isRowCount(a.metric)).map((a) => a.name),
+    columns: viewColumns(shape),
   };
 }
 
@@ -152,26 +170,37 @@ function partitionRowsOf(vq: ViewQuery): string {
 }
 
 /**
- * The cutoff and partition key of one partition's rows. A cutoff missing on one side refuses to render, so a timed
- * job's fill can never lose its cutoff by mistake.
+ * The cutoff of the rows before it. A cutoff missing on one side refuses to render, so a timed job's fill can never
+ * lose its cutoff by mistake.
  */
-function partitionParams(vq: ViewQuery, partitionId: string, cutoff: number | undefined): Record<string, number> {
+function cutoffParams(vq: ViewQuery, cutoff: number | undefined): Record<string, number> {
   if ((cutoff === undefined) !== (vq.timeColumn === undefined)) {
     throw new Error(`refusing to render a cutoff ${cutoff} with time column ${vq.timeColumn}`);
   }
+  return cutoff !== undefined ? { cutoff } : {};
+}
+
+/** The cutoff and partition key of one partition's rows (see {@link cutoffParams}). */
+function partitionParams(vq: ViewQuery, partitionId: string, cutoff: number | undefined): Record<string, number> {
   return {
-    ...(cutoff !== undefined ? { cutoff } : {}),
+    ...cutoffParams(vq, cutoff),
     ...(partitionFunction(vq) ? { partition_key: Number(partitionId) } : {}),
   };
 }
 
-/** Output rows of the view before the cutoff, per target partition: what the backfill must fill. */
-export function selectViewQueryPartitions(vq: TimedViewQuery, cutoff: number): Statement<{ id: string; rows: string }> {
+/**
+ * Output rows of the view before the cutoff (every row of a snapshot, `cutoff` undefined), per target partition: what
+ * the backfill must fill. It runs the view's whole query once, the aggregation a fill of every partition runs.
+ */
+export function selectViewQueryPartitions(
+  vq: ViewQuery,
+  cutoff: number | undefined,
+): Statement<{ id: string; rows: string }> {
   const fn = partitionFunction(vq);
   const id = fn ? `toString(${fn}(${q(vq.orderBy[0])}))` : `'all'`;
   return {
     query: `SELECT ${id} AS id, toString(count()) AS rows FROM (${selectBefore(vq)}\n) GROUP BY id HAVING count() > 0 ORDER BY id`,
-    params: { cutoff },
+    params: cutoffParams(vq, cutoff),
   };
 }
 
@@ -232,15 +261,22 @@ export function comparisonFor(engine: ViewQuery['engine']): ViewQueryComparison 
   return COMPARISONS[engine];
 }
 
-/** Sentence of `plan` saying what is compared for a target of `engine`. */
-export function comparisonText(engine: ViewQuery['engine']): string {
+/**
+ * Sentence of `plan` saying what is compared for a target of `engine` (without the distinct keys when `keys` is
+ * false: a fast validation with a row-count column).
+ */
+export function comparisonText(engine: ViewQuery['engine'], { keys = true } = {}): string {
+  const merged = ', and the -Merge total of each sum/count/min/max/uniqExact state column';
+  const distinct = keys ? 'distinct ORDER BY keys, and ' : '';
   switch (comparisonFor(engine)) {
     case 'rows and sums':
-      return 'rows, and the total of each numeric column, against the view query over the partition';
+      return `rows, and the total of each numeric column${merged}, against the view query over the partition`;
     case 'keys and sums':
-      return 'distinct ORDER BY keys, and the total of each numeric non-key column, against the view query';
+      return `${distinct}the total of each numeric non-key column${merged}, against the view query`;
     case 'keys':
-      return 'distinct ORDER BY keys against the view query (states are not compared)';
+      return keys
+        ? `distinct ORDER BY keys${merged}, against the view query (other states are not compared)`
+        : `the -Merge total of each sum/count/min/max/uniqExact state column against the view query (other states are not compared)`;
     case 'final rows':
       return 'rows after FINAL (one per ORDER BY key) against the distinct keys of the view query';
     case 'signed sums':
@@ -254,32 +290,63 @@ export function comparisonText(engine: ViewQuery['engine']): string {
 /** Alias of the n-th summed column in both totals queries. */
 export const viewQuerySumAlias = (i: number): string => `sum_${i}`;
 
+/** Alias of the n-th merged state column in both totals queries. */
+export const viewQueryMergedAlias = (i: number): string => `merged_${i}`;
+
 /**
- * The columns both totals queries read: rows, distinct keys and the sum of each of `sums`; for a collapsing target
- * (`sign`) each row weighs its sign, so rows are `sum(sign)` and a total `sum(c * sign)`: what stays of them once
- * the target collapses each `-1` row with its `+1` row, whatever it has merged.
+ * What both totals queries read besides the rows: the distinct keys (when compared), the sum of each of `sums`, and
+ * each of `merged`, an `AggregateFunction` column, merged whole with `<fn>Merge` (`fn` read from the column's type
+ * by {@link mergedAggregateOf}).
  */
-function totalsColumns(vq: Pick<ViewQuery, 'orderBy' | 'sign'>, sums: string[]): string[] {
+export interface ViewQueryTotalsReads {
+  keys: boolean;
+  sums: string[];
+  merged: { column: string; fn: string }[];
+}
+
+/**
+ * The aggregates whose states validation merges whole: those whose merged total is exact, however the states were
+ * split over rows, parts and blocks.
+ */
+const MERGED_AGGREGATE = /^(?:sum|count|min|max|uniqExact)(?:If)?$/;
+
+/** The aggregate of an `AggregateFunction(fn, …)` column type when its states merge exactly; else undefined. */
+export function mergedAggregateOf(type: string): string | undefined {
+  const fn = /^AggregateFunction\((\w+)[,)]/.exec(type)?.[1];
+  return fn !== undefined && MERGED_AGGREGATE.test(fn) ? fn : undefined;
+}
+
+/**
+ * The columns both totals queries read: rows, and {@link ViewQueryTotalsReads}; for a collapsing target (`sign`)
+ * each row weighs its sign, so rows are `sum(sign)` and a total `sum(c * sign)`: what stays of them once the target
+ * collapses each `-1` row with its `+1` row, whatever it has merged.
+ */
+export function viewQueryTotalsColumns(vq: Pick<ViewQuery, 'orderBy' | 'sign'>, reads: ViewQueryTotalsReads): string[] {
   const weighed = (c: string) => (vq.sign === undefined ? q(c) : `${q(c)} * ${q(vq.sign)}`);
   return [
     vq.sign === undefined ? 'toString(count()) AS rows' : `toString(sum(${q(vq.sign)})) AS rows`,
-    `toString(uniqExact(${vq.orderBy.map(q).join(', ')})) AS keys`,
-    ...sums.map((c, i) => `toString(sum(${weighed(c)})) AS ${viewQuerySumAlias(i)}`),
+    ...(reads.keys ? [`toString(uniqExact(${vq.orderBy.map(q).join(', ')})) AS keys`] : []),
+    ...reads.sums.map((c, i) => `toString(sum(${weighed(c)})) AS ${viewQuerySumAlias(i)}`),
+    ...reads.merged.map(({ column, fn }, i) => {
+      // `fn` came from a column type: only the aggregates MERGED_AGGREGATE names are ever rendered.
+      if (!MERGED_AGGREGATE.test(fn)) throw new Error(`refusing to merge ${fn} states`);
+      return `toString(${fn}Merge(${q(column)})) AS ${viewQueryMergedAlias(i)}`;
+    }),
   ];
 }
 
 /**
- * The totals validation compares, of the view query's output rows of one partition before the cutoff (see
- * {@link totalsColumns}).
+ * The totals validation compares, of the view query's output rows of one partition before the cutoff (every row of
+ * a snapshot, `cutoff` undefined; see {@link viewQueryTotalsColumns}).
  */
 export function selectViewQueryTotals(
-  vq: TimedViewQuery,
-  sums: string[],
+  vq: ViewQuery,
+  reads: ViewQueryTotalsReads,
   partitionId: string,
-  cutoff: number,
+  cutoff: number | undefined,
 ): Statement<Record<string, string>> {
   return {
-    query: `SELECT ${totalsColumns(vq, sums).join(', ')} FROM ${partitionRowsOf(vq)}`,
+    query: `SELECT ${viewQueryTotalsColumns(vq, reads).join(', ')} FROM ${partitionRowsOf(vq)}`,
     params: partitionParams(vq, partitionId, cutoff),
   };
 }
@@ -287,14 +354,14 @@ export function selectViewQueryTotals(
 /** The same totals of one partition of a table (the shadow); `final`: read after `FINAL` (a Replacing target). */
 export function selectViewQueryTableTotals(
   vq: ViewQuery,
-  sums: string[],
+  reads: ViewQueryTotalsReads,
   table: TableRef,
   partitionId: string,
   final: boolean,
 ): Statement<Record<string, string>> {
   const t = tableParam('table', table);
   return {
-    query: `SELECT ${totalsColumns(vq, sums).join(', ')} FROM ${t.sql}${final ? ' FINAL' : ''} WHERE _partition_id = {partition_id:String}`,
+    query: `SELECT ${viewQueryTotalsColumns(vq, reads).join(', ')} FROM ${t.sql}${final ? ' FINAL' : ''} WHERE _partition_id = {partition_id:String}`,
     params: { ...t.params, partition_id: partitionId },
   };
 }

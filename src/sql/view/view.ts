@@ -7,23 +7,18 @@ import {
   type AggregateMetric,
   type Expr,
 } from '../../shared/expression-syntax';
-import {
-  renderAggregate,
-  renderExpression,
-  renderMergeAggregate,
-  renderStateAggregate,
-  type ColumnRenderer,
-} from '../engine/expression';
+import { renderAggregate, renderExpression, renderStateAggregate, type ColumnRenderer } from '../engine/expression';
 import { quoteAllowListedIdentifier as q } from '../engine/quote-identifier';
 import { quotedTable, tableParam } from '../engine/table-param';
 import type { TableRef } from '../../shared/table-ref';
 
 /**
- * The statements of a `kind: view` job in the structured form (the ClickHouse guide's scenario 2: a materialized
- * view added to a table that already holds data). Every one renders the view's SELECT from the same parsed
- * {@link ViewShape}, so the live view, the fill and the checks cannot drift apart; the live view, the target and the
- * fill (ranged or through the Null engine) are rendered by the SQL path (src/sql/view/view-sql.ts) from
- * {@link shorthandSelect} and {@link shorthandNullFill}.
+ * The structured form of a `kind: view` job (groupBy + aggregates, the ClickHouse guide's scenario 2: a materialized
+ * view added to a table that already holds data), parsed into a {@link ViewShape} and rendered as the SELECT it is
+ * shorthand for ({@link shorthandSelect}), with what a Null-engine fill needs besides ({@link shorthandNullFill}).
+ * Everything else (the live view, the target, the listing, the fills, the validation) the SQL path renders from that
+ * text (src/sql/view/view-sql.ts). Also the statements every view job shares: the comparison with an existing view,
+ * the move of a partition into the target, a view's drop.
  */
 
 /** A view job's SELECT, parsed: what every statement about it is rendered from. */
@@ -58,7 +53,7 @@ export function viewColumns(shape: ViewShape): string[] {
 }
 
 /** The source columns the view reads (what a Null-engine fill table needs), in first-seen order. */
-export function viewSourceColumns(shape: ViewShape): string[] {
+function viewSourceColumns(shape: ViewShape): string[] {
   const exprs = [
     ...shape.groupBy.map((g) => g.expr),
     ...shape.aggregates.flatMap((a) => [...a.metric.params, ...a.metric.args]),
@@ -67,40 +62,13 @@ export function viewSourceColumns(shape: ViewShape): string[] {
   return [...new Set(exprs.flatMap(columnsOf))];
 }
 
-/** Aggregates whose total over output rows equals the same aggregate over the source rows (`count`, `sum`). */
-export function additiveAggregates(shape: ViewShape): ViewShape['aggregates'] {
-  return shape.aggregates.filter(
-    (a) => (a.metric.fn === 'sum' || a.metric.fn === 'count') && a.metric.params.length === 0,
-  );
-}
+/** Whether a SummingMergeTree can add up the aggregate's outputs (`count`, `sum`). */
+export const isAdditive = (metric: AggregateMetric): boolean =>
+  (metric.fn === 'sum' || metric.fn === 'count') && metric.params.length === 0;
 
-/** The partition function of the target (an allow-listed literal), or undefined for an unpartitioned one. */
-function partitionFunction(shape: ViewShape): 'toYYYYMM' | 'toYYYYMMDD' | undefined {
-  if (shape.partitionBy === 'none') return undefined;
-  return shape.partitionBy === 'month' ? 'toYYYYMM' : 'toYYYYMMDD';
-}
-
-/** The target's partition key over output columns, as `system.tables.partition_key` shows it ('' when none). */
-export function viewPartitionKey(shape: ViewShape): string {
-  const fn = partitionFunction(shape);
-  return fn ? `${fn}(${shape.groupBy[0].name})` : '';
-}
-
-/** The id ClickHouse gives the one partition of an unpartitioned table. */
-export const UNPARTITIONED_ID = 'all';
-
-/**
- * Where the rows of one target partition come from: the partition function over the first groupBy expression of
- * the source row (exactly the partition its output row lands in); nothing for an unpartitioned target.
- */
-function partitionFilter(shape: ViewShape): string[] {
-  const fn = partitionFunction(shape);
-  return fn ? [`${fn}(${renderExpression(shape.groupBy[0].expr)}) = {partition_key:UInt32}`] : [];
-}
-
-function partitionParams(shape: ViewShape, partitionId: string): Record<string, number> {
-  return partitionFunction(shape) ? { partition_key: Number(partitionId) } : {};
-}
+/** Whether each output of the aggregate counts the source rows of its group (`count()`). */
+export const isRowCount = (metric: AggregateMetric): boolean =>
+  metric.fn === 'count' && metric.params.length === 0 && metric.args.length === 0;
 
 const renderStored = (shape: ViewShape, metric: AggregateMetric, column: ColumnRenderer): string =>
   shape.engine === 'AggregatingMergeTree' ? renderStateAggregate(metric, column) : renderAggregate(metric, column);
@@ -133,24 +101,6 @@ function sourceColumns(shape: ViewShape, from: TableRef): ColumnRenderer {
 }
 
 /**
- * The cutoff condition `<time> <op> <cutoff>` of a job with a time column. A snapshot job (no time column) has
- * none: its fill reads the whole snapshot. A cutoff missing on one side refuses to render, so a timed job's fill
- * can never lose its cutoff by mistake.
- */
-function cutoffCondition(shape: ViewShape, cutoff: number | undefined, render: (time: string) => string): string[] {
-  if ((cutoff === undefined) !== (shape.timeColumn === undefined)) {
-    throw new Error(`refusing to render a cutoff ${cutoff} with time column ${shape.timeColumn}`);
-  }
-  return shape.timeColumn === undefined ? [] : [render(q(shape.timeColumn))];
-}
-
-/** `WHERE c`, `WHERE (c1) AND (c2) …`, or nothing without conditions. */
-const whereClause = (conditions: string[]): string[] => {
-  if (conditions.length === 0) return [];
-  return [`WHERE ${conditions.length === 1 ? conditions[0] : conditions.map((w) => `(${w})`).join(' AND ')}`];
-};
-
-/**
  * `SELECT <groupBy> AS …, <aggregates> AS … FROM <from> WHERE <the view's filter> GROUP BY …`, `from` by its
  * allow-listed name (a view stores its SELECT as text).
  */
@@ -160,11 +110,10 @@ function renderSelect(shape: ViewShape, from: TableRef): string {
     ...shape.groupBy.map((g) => `${renderExpression(g.expr, column)} AS ${q(g.name)}`),
     ...shape.aggregates.map((a) => `${renderStored(shape, a.metric, column)} AS ${q(a.name)}`),
   ];
-  const where = shape.where ? [renderExpression(shape.where, column)] : [];
   return [
     `SELECT ${columns.join(', ')}`,
     `FROM ${quotedTable(from)}`,
-    ...whereClause(where),
+    ...(shape.where ? [`WHERE ${renderExpression(shape.where, column)}`] : []),
     `GROUP BY ${shape.groupBy.map((g) => q(g.name)).join(', ')}`,
   ].join('\n');
 }
@@ -231,101 +180,6 @@ export function selectViewDefinition(
 export function selectExpression(expr: Expr, alias: string, source: TableRef): Statement<Record<string, unknown>> {
   const src = tableParam('source', source);
   return { query: `SELECT ${renderExpression(expr)} AS ${q(alias)} FROM ${src.sql}`, params: src.params };
-}
-
-/**
- * Rows before the cutoff (every row of a snapshot, `cutoff` undefined) passing the view's filter, per target
- * partition: what the backfill must fill.
- */
-export function selectViewPartitions(
-  shape: ViewShape,
-  source: TableRef,
-  cutoff: number | undefined,
-): Statement<{ id: string; rows: string }> {
-  const src = tableParam('source', source);
-  const fn = partitionFunction(shape);
-  const where = [
-    ...(shape.where ? [renderExpression(shape.where)] : []),
-    ...cutoffCondition(shape, cutoff, (time) => `${time} < toDateTime({cutoff:UInt32})`),
-  ];
-  const id = fn ? `toString(${fn}(${renderExpression(shape.groupBy[0].expr)}))` : '{all:String}';
-  return {
-    query: [
-      `SELECT ${id} AS id, toString(count()) AS rows FROM ${src.sql}`,
-      ...whereClause(where),
-      'GROUP BY id HAVING count() > 0 ORDER BY id',
-    ].join('\n'),
-    params: { ...src.params, ...cutoffParam(cutoff), ...(fn ? {} : { all: UNPARTITIONED_ID }) },
-  };
-}
-
-const cutoffParam = (cutoff: number | undefined): Record<string, number> => (cutoff === undefined ? {} : { cutoff });
-
-/**
- * The source rows of one target partition before the cutoff (all of them for a snapshot), as `WHERE` conditions
- * of the fill and its checks.
- */
-function fillConditions(shape: ViewShape, cutoff: number | undefined): string[] {
-  return [
-    ...cutoffCondition(shape, cutoff, (time) => `${time} < toDateTime({cutoff:UInt32})`),
-    ...partitionFilter(shape),
-  ];
-}
-
-/** Column alias of the n-th additive aggregate's total in both totals queries. */
-export const viewTotalAlias = (i: number): string => `total_${i}`;
-
-/**
- * Totals of one partition's source rows before the cutoff (all of a snapshot's) passing the view's filter: rows,
- * distinct groups (the rows the target holds once merged; without `groups`, not read) and each additive aggregate.
- */
-export function selectViewSourceTotals(
-  shape: ViewShape,
-  source: TableRef,
-  partitionId: string,
-  cutoff: number | undefined,
-  groups = true,
-): Statement<Record<string, string>> {
-  const src = tableParam('source', source);
-  const columns = [
-    'toString(count()) AS rows',
-    ...(groups
-      ? [`toString(uniqExact(${shape.groupBy.map((g) => renderExpression(g.expr)).join(', ')})) AS groups`]
-      : []),
-    ...additiveAggregates(shape).map((a, i) => `toString(${renderAggregate(a.metric)}) AS ${viewTotalAlias(i)}`),
-  ];
-  const where = [...(shape.where ? [renderExpression(shape.where)] : []), ...fillConditions(shape, cutoff)];
-  return {
-    query: [`SELECT ${columns.join(', ')} FROM ${src.sql}`, ...whereClause(where)].join(' '),
-    params: { ...src.params, ...cutoffParam(cutoff), ...partitionParams(shape, partitionId) },
-  };
-}
-
-/**
- * The same totals of one partition of a view table (the shadow), whatever its merge state: distinct groups (unless
- * `groups` is false), and each additive aggregate summed (`-Merge` for AggregatingMergeTree states); also the rows
- * its parts hold (`rows`: `count()` without `FINAL`, what `system.parts` sums), so validation needs no count of its own.
- */
-export function selectViewTableTotals(
-  shape: ViewShape,
-  table: TableRef,
-  partitionId: string,
-  groups = true,
-): Statement<Record<string, string>> {
-  const t = tableParam('table', table);
-  const columns = [
-    'toString(count()) AS rows',
-    ...(groups ? [`toString(uniqExact(${shape.groupBy.map((g) => q(g.name)).join(', ')})) AS groups`] : []),
-    ...additiveAggregates(shape).map((a, i) => {
-      const total =
-        shape.engine === 'AggregatingMergeTree' ? renderMergeAggregate(a.metric, a.name) : `sum(${q(a.name)})`;
-      return `toString(${total}) AS ${viewTotalAlias(i)}`;
-    }),
-  ];
-  return {
-    query: `SELECT ${columns.join(', ')} FROM ${t.sql} WHERE _partition_id = {partition_id:String}`,
-    params: { ...t.params, partition_id: partitionId },
-  };
 }
 
 /**
