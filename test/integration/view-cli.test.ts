@@ -117,6 +117,7 @@ describe('ch-backfill with a view job: start, status, pause, resume, cancel', ()
     });
     const file = jobFile(job);
     const dry = await dryRun(h, db, file);
+    if (process.env.PLAN_OUT) writeFileSync(process.env.PLAN_OUT, dry.out);
     const { steps } = dry;
     expect(dry.out).toContain(`view ${db}.dry_mv (to create) → target ${db}.dry_target (to create)`);
     expect(dry.out).toContain(`cutoff ${cutoff}: the view writes the rows from it on`);

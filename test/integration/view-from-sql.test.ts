@@ -140,8 +140,9 @@ describe('a view job given as SQL', () => {
     const dry = await cli('plan', '--job', file);
     expect(dry.err).toBe('');
     expect(dry.out).toContain(
-      'validation compares, per partition: distinct ORDER BY keys, and the -Merge total of each ' +
-        'sum/count/min/max/uniqExact state column, against the view query (other states are not compared)',
+      'validation compares, per partition: distinct ORDER BY keys, and the total of each sum/count/min/max/uniqExact ' +
+        'state column (its -Merge) and SimpleAggregateFunction(sum) column, against the view query (other states are ' +
+        'not compared)',
     );
     const { result: run } = await whileIngesting(h.ch, pypi, () => cli('start', '--job', file));
     expect(run.err).toBe('');

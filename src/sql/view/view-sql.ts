@@ -266,17 +266,17 @@ export function comparisonFor(engine: ViewQuery['engine']): ViewQueryComparison 
  * false: a fast validation with a row-count column).
  */
 export function comparisonText(engine: ViewQuery['engine'], { keys = true } = {}): string {
-  const merged = ', and the -Merge total of each sum/count/min/max/uniqExact state column';
-  const distinct = keys ? 'distinct ORDER BY keys, and ' : '';
+  const states = 'the -Merge total of a sum/count/min/max/uniqExact state';
   switch (comparisonFor(engine)) {
     case 'rows and sums':
-      return `rows, and the total of each numeric column${merged}, against the view query over the partition`;
+      return `rows, and the total of each numeric column (${states}), against the view query over the partition`;
     case 'keys and sums':
-      return `${distinct}the total of each numeric non-key column${merged}, against the view query`;
+      return `${keys ? 'distinct ORDER BY keys, and ' : ''}the total of each numeric non-key column (${states}), against the view query`;
     case 'keys':
-      return keys
-        ? `distinct ORDER BY keys${merged}, against the view query (other states are not compared)`
-        : `the -Merge total of each sum/count/min/max/uniqExact state column against the view query (other states are not compared)`;
+      return (
+        `${keys ? 'distinct ORDER BY keys, and ' : ''}the total of each sum/count/min/max/uniqExact state column ` +
+        '(its -Merge) and SimpleAggregateFunction(sum) column, against the view query (other states are not compared)'
+      );
     case 'final rows':
       return 'rows after FINAL (one per ORDER BY key) against the distinct keys of the view query';
     case 'signed sums':
