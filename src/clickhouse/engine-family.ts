@@ -84,3 +84,13 @@ export function engineFamilyArguments(engineFull: string): string[] {
   while (replication < 2 && replication < args.length && /^'.*'$/s.test(args[replication])) replication++;
   return args.slice(replication);
 }
+
+/**
+ * The columns a `SummingMergeTree` (plain, Replicated or Shared) sums when its engine names them
+ * (`SummingMergeTree((a, b))`), or undefined when it sums every numeric column outside the key.
+ */
+export function summedColumns(engineFull: string): string[] | undefined {
+  const [listed] = engineFamilyArguments(engineFull);
+  if (listed === undefined) return undefined;
+  return splitArguments(listed.replace(/^\((.*)\)$/s, '$1')).map((c) => c.replace(/^`(.*)`$/, '$1'));
+}

@@ -63,6 +63,12 @@ export function scriptedClickHouse(
     if (/AS rows FROM (system\.parts|\S+ WHERE _partition_id = |\S+ GROUP BY id)/.test(query)) {
       return [{ id: partitionId, rows: moved.has(named) ? '0' : String(rowsOf[named] ?? rows) }];
     }
+    // A table's engine (read by a view's validation): a plain one, its arguments naming nothing.
+    if (query.startsWith('SELECT engine, engine_full')) {
+      return [
+        { engine: 'SummingMergeTree', engine_full: 'SummingMergeTree ORDER BY k', partition_key: '', sorting_key: 'k' },
+      ];
+    }
     if (query.includes('FROM system.tables WHERE database')) return [{ present: 1 }];
     if (query.includes('FROM system.columns') && columnsOf[named] !== undefined) return columnsOf[named];
     // A batch of files: each file of the batch holds `rows` rows before the checkpoint, of 100 bytes, no ETag; the

@@ -31,7 +31,7 @@ import {
   selectViewQueryTotals,
   shorthandViewQuery,
 } from '../../src/sql/view/view-sql';
-import { selectTableColumns } from '../../src/sql/engine/introspection';
+import { selectTableColumns, selectTableInfo } from '../../src/sql/engine/introspection';
 
 /**
  * Statement-level tests per topology: the same aggregate (and daily day), view and import partitions, run through
@@ -322,7 +322,8 @@ describe.each(TOPOLOGIES)('%s', (_name, server) => {
           );
           const insert = before.findIndex((st) => st.query.startsWith('INSERT INTO'));
           before.splice(insert + 1, 1);
-          // Validation through the SQL path (issue 18): the live target's columns, then the view query's totals over
+          // Validation through the SQL path (issue 18): the live target's columns and engine (a Summing one may name
+          // the columns it sums), then the view query's totals over
           // the partition and the shadow's, whose count of rows spares the row count of the shadow after them.
           const vq = shorthandViewQuery(shape, view.source);
           const reads = { keys: true, sums: ['events', 'ctr'], merged: [] };
@@ -331,6 +332,7 @@ describe.each(TOPOLOGIES)('%s', (_name, server) => {
             totals,
             3,
             { via: 'rows', ...selectTableColumns(view.target) },
+            { via: 'rows', ...selectTableInfo(view.target) },
             { via: 'rows', ...selectViewQueryTotals(vq, reads, PARTITION.id, view.build.cutoff) },
             { via: 'rows', ...selectViewQueryTableTotals(vq, reads, view.shadow, PARTITION.id, false) },
           );

@@ -8,10 +8,16 @@ import type { ViewQueryTotalsReads } from '../../src/sql/view/view-sql';
  * A ClickHouse answering the target's columns from `system.columns` and each totals read with its side's row: what
  * `viewQueryChecks` reads, so the checks it builds can be seen without a server.
  */
-function answering(columns: TableColumn[], source: Record<string, string>, shadow: Record<string, string>) {
+function answering(
+  columns: TableColumn[],
+  source: Record<string, string>,
+  shadow: Record<string, string>,
+  engineFull = 'SummingMergeTree ORDER BY day',
+) {
   const ch = {
     rows: (st: Statement) => {
       if (st.query.includes('system.columns')) return Promise.resolve(columns);
+      if (st.query.includes('system.tables')) return Promise.resolve([{ engine_full: engineFull }]);
       return Promise.resolve([st.query === 'source' ? source : shadow]);
     },
   } as unknown as ClickHouse;
@@ -26,10 +32,11 @@ async function run(
   columns: TableColumn[],
   source: Record<string, string>,
   shadow: Record<string, string> = source,
+  engineFull?: string,
 ) {
   let reads: ViewQueryTotalsReads | undefined;
   const outcome = await viewQueryChecks(
-    answering(columns, source, shadow),
+    answering(columns, source, shadow, engineFull),
     { ...target, ...tables, relativeTolerance: 1e-9 },
     (r) => {
       reads = r;
@@ -107,6 +114,26 @@ describe('validation of a shadow against its view query', () => {
     });
     expect(withoutCount.reads.keys).toBe(true);
     expect(withoutCount.checks[0].name).toBe('keys = distinct keys of the view query');
+  });
+
+  it("sums only the columns a SummingMergeTree names, the others keeping any row's value", async () => {
+    const columns: TableColumn[] = [
+      { name: 'day', type: 'Date' },
+      { name: 'n', type: 'UInt64' },
+      { name: 'last_size', type: 'UInt64' },
+    ];
+    const engine =
+      "ReplicatedSummingMergeTree('/t/{uuid}', '{replica}', (`n`)) PARTITION BY toYYYYMM(day) ORDER BY day";
+    const { reads } = await run(
+      { engine: 'SummingMergeTree', orderBy: ['day'] },
+      columns,
+      { keys: '2' },
+      undefined,
+      engine,
+    );
+    expect(reads.sums).toEqual(['n']);
+    const every = await run({ engine: 'SummingMergeTree', orderBy: ['day'] }, columns, { keys: '2' });
+    expect(every.reads.sums).toEqual(['n', 'last_size']);
   });
 
   it('compares a Replacing target after FINAL by keys alone: no sums, no merges, no part rows', async () => {

@@ -2,7 +2,8 @@ import type { ClickHouse } from '../../clickhouse/clickhouse';
 import type { Statement } from '../../clickhouse/statement';
 import type { ValidationCheck } from '../../shared/backfill-results';
 import type { TableRef } from '../../shared/table-ref';
-import { selectTableColumns } from '../../sql/engine/introspection';
+import { selectTableColumns, selectTableInfo } from '../../sql/engine/introspection';
+import { summedColumns } from '../../clickhouse/engine-family';
 import { isNumericType, isSimpleSumType } from '../../clickhouse/column-type';
 import {
   comparisonFor,
@@ -40,9 +41,9 @@ export interface ViewQueryCheckTarget {
 
 /**
  * What the shadow's columns let validation read, for a target compared as {@link comparisonFor} says: the sums of
- * numeric columns (non-key ones where the engine sums by key, none after FINAL), the `-Merge` totals of exact
- * aggregate states and the sums of `SimpleAggregateFunction(sum, …)` columns (not where rows are weighed by a sign
- * or replaced), and the distinct keys unless fast mode may skip them.
+ * numeric columns (non-key ones where the engine sums by key, only those it names where it names them; none after
+ * FINAL), the `-Merge` totals of exact aggregate states and the sums of `SimpleAggregateFunction(sum, …)` columns
+ * (not where rows are weighed by a sign or replaced), and the distinct keys unless fast mode may skip them.
  */
 async function totalsReads(ch: ClickHouse, target: ViewQueryCheckTarget): Promise<ViewQueryTotalsReads> {
   const comparison = comparisonFor(target.engine);
@@ -50,22 +51,25 @@ async function totalsReads(ch: ClickHouse, target: ViewQueryCheckTarget): Promis
   const columns = (await ch.rows(selectTableColumns(target.target))).filter(
     (c) => c.name !== target.sign && (comparison === 'rows and sums' || !keys.has(c.name)),
   );
+  // A SummingMergeTree naming the columns it sums keeps any value of one of its rows in the others.
+  const [info] = comparison === 'keys and sums' ? await ch.rows(selectTableInfo(target.target)) : [];
+  const listed = info === undefined ? undefined : summedColumns(info.engine_full);
   const summed = comparison === 'rows and sums' || comparison === 'keys and sums' || comparison === 'signed sums';
   const merges = comparison !== 'signed sums' && comparison !== 'final rows';
-  const counted = (target.rowCounts ?? []).some((c) => columns.some((col) => col.name === c));
   const keysCompared = comparison === 'final rows' || comparison === 'keys' || comparison === 'keys and sums';
-  return {
-    keys: keysCompared && !(target.mode === 'fast' && counted && comparison !== 'final rows'),
-    sums: columns
-      .filter((c) => (summed && isNumericType(c.type)) || (merges && isSimpleSumType(c.type)))
-      .map((c) => c.name),
-    merged: merges
-      ? columns.flatMap((c) => {
-          const fn = mergedAggregateOf(c.type);
-          return fn === undefined ? [] : [{ column: c.name, fn }];
-        })
-      : [],
-  };
+  const sums = columns
+    .filter((c) => (summed && isNumericType(c.type)) || (merges && isSimpleSumType(c.type)))
+    .filter((c) => listed === undefined || listed.includes(c.name))
+    .map((c) => c.name);
+  const merged = merges
+    ? columns.flatMap((c) => {
+        const fn = mergedAggregateOf(c.type);
+        return fn === undefined ? [] : [{ column: c.name, fn }];
+      })
+    : [];
+  // A row-count column compared shows a lost or doubled row: fast mode may skip the distinct keys then.
+  const counted = (target.rowCounts ?? []).some((c) => sums.includes(c) || merged.some((m) => m.column === c));
+  return { keys: keysCompared && !(target.mode === 'fast' && counted && comparison !== 'final rows'), sums, merged };
 }
 
 /**
