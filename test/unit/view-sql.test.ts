@@ -221,6 +221,37 @@ describe('the fill of one partition', () => {
     expect(fast.query).toContain('toString(countMerge(`count`)) AS merged_0');
   });
 
+  it('without keys to compare, reads the same totals by a plain scan: the aggregates without GROUP BY', () => {
+    const vq = shorthandViewQuery(shape, source);
+    const fast = selectViewQueryTotals(
+      vq,
+      { keys: false, sums: [], merged: [{ column: 'count', fn: 'count' }] },
+      '202402',
+      CUTOFF,
+    );
+    expect(fast.query).toBe(
+      [
+        'SELECT toString(count()) AS rows, toString(countMerge(`count`)) AS merged_0 FROM (SELECT countState() AS `count`, ' +
+          'uniqState(`installer`) AS `installers`',
+        'FROM `raw`.`pypi`',
+        'WHERE ((`size` > 0)) AND (`timestamp` < toDateTime({cutoff:UInt32})) AND (' +
+          'toYYYYMM(toStartOfHour(`timestamp`)) = {partition_key:UInt32})',
+        ')',
+      ].join('\n'),
+    );
+    expect(fast.params).toEqual({ cutoff: CUTOFF, partition_key: 202402 });
+    // An output named after the column it reads: the partition's source expression reads it qualified too.
+    const named = shapeOf({
+      target: { table: 'agg.t', engine: 'SummingMergeTree', partitionBy: 'month' },
+      groupBy: { day: 'toDate(timestamp)' },
+      aggregates: { timestamp: 'count()' },
+    });
+    const reads = { keys: false, sums: ['timestamp'], merged: [] };
+    expect(selectViewQueryTotals(shorthandViewQuery(named, source), reads, '202402', CUTOFF).query).toContain(
+      'toYYYYMM(toDate(`pypi`.`timestamp`)) = {partition_key:UInt32}',
+    );
+  });
+
   it('merges only the states whose merged total is exact, the function read from the column type', () => {
     const vq = shorthandViewQuery(shape, source);
     const merged = (fn: string) => () =>

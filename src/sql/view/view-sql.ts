@@ -9,9 +9,11 @@ import {
   isRowCount,
   shorthandNullFill,
   shorthandSelect,
+  shorthandUngrouped,
   viewColumns,
   viewShape,
   type NullFillQuery,
+  type UngroupedTotals,
   type ViewShape,
 } from './view';
 
@@ -48,6 +50,11 @@ export interface ViewQuery {
   rowCounts?: string[];
   /** The output columns, in order, where the job's form says them (the structured form); else the plan's DESCRIBE. */
   columns?: string[];
+  /**
+   * The structured form's aggregates without GROUP BY ({@link UngroupedTotals}): where validation compares no keys,
+   * its totals are read by a plain scan of the source instead of the grouped query.
+   */
+  ungrouped?: UngroupedTotals;
 }
 
 /** A view query with a cutoff column: every view given as SQL. */
@@ -87,6 +94,7 @@ export function shorthandViewQuery(shape: ViewShape, source: TableRef, nullTable
     ...(nullTable !== undefined ? { nullFill: shorthandNullFill(shape, nullTable) } : {}),
     rowCounts: shape.aggregates.filter((a) => isRowCount(a.metric)).map((a) => a.name),
     columns: viewColumns(shape),
+    ungrouped: shorthandUngrouped(shape, source),
   };
 }
 
@@ -139,9 +147,9 @@ export function createLiveQueryView(
 }
 
 /** The user's SELECT over the rows before the cutoff (a query parameter); a snapshot job's over every row. */
-function selectBefore(vq: ViewQuery): string {
-  if (vq.timeColumn === undefined) return vq.select;
-  return addCondition(vq.select, `${vq.timeColumnSql ?? q(vq.timeColumn)} < toDateTime({cutoff:UInt32})`);
+function selectBefore(vq: ViewQuery, select = vq.select): string {
+  if (vq.timeColumn === undefined) return select;
+  return addCondition(select, `${vq.timeColumnSql ?? q(vq.timeColumn)} < toDateTime({cutoff:UInt32})`);
 }
 
 /**
@@ -167,6 +175,17 @@ export function explainViewQuery(vq: ViewQuery): Statement<{ explain: string } |
 function partitionRowsOf(vq: ViewQuery): string {
   const fn = partitionFunction(vq);
   return `(${selectBefore(vq)}\n)${fn ? ` WHERE ${fn}(${q(vq.orderBy[0])}) = {partition_key:UInt32}` : ''}`;
+}
+
+/** The same over the structured form's ungrouped aggregates: one row, the partition chosen by its source rows. */
+function ungroupedRowsOf(vq: ViewQuery, ungrouped: UngroupedTotals): string {
+  const fn = partitionFunction(vq);
+  const conditions = [
+    ...(vq.timeColumn !== undefined ? [`${vq.timeColumnSql ?? q(vq.timeColumn)} < toDateTime({cutoff:UInt32})`] : []),
+    ...(fn ? [`${fn}(${ungrouped.partitionSql}) = {partition_key:UInt32}`] : []),
+  ];
+  const where = conditions.length > 1 ? conditions.map((c) => `(${c})`).join(' AND ') : conditions[0];
+  return `(${where === undefined ? ungrouped.select : addCondition(ungrouped.select, where)}\n)`;
 }
 
 /**
@@ -337,7 +356,8 @@ export function viewQueryTotalsColumns(vq: Pick<ViewQuery, 'orderBy' | 'sign'>, 
 
 /**
  * The totals validation compares, of the view query's output rows of one partition before the cutoff (every row of
- * a snapshot, `cutoff` undefined; see {@link viewQueryTotalsColumns}).
+ * a snapshot, `cutoff` undefined; see {@link viewQueryTotalsColumns}). Without keys to compare, the structured
+ * form's ungrouped aggregates give the same totals by a plain scan ({@link UngroupedTotals}); `rows` is then 1.
  */
 export function selectViewQueryTotals(
   vq: ViewQuery,
@@ -345,8 +365,11 @@ export function selectViewQueryTotals(
   partitionId: string,
   cutoff: number | undefined,
 ): Statement<Record<string, string>> {
+  // Keys or rows compared need the grouped query's output rows.
+  const plain = !reads.keys && ['keys', 'keys and sums'].includes(comparisonFor(vq.engine));
+  const rows = plain && vq.ungrouped ? ungroupedRowsOf(vq, vq.ungrouped) : partitionRowsOf(vq);
   return {
-    query: `SELECT ${viewQueryTotalsColumns(vq, reads).join(', ')} FROM ${partitionRowsOf(vq)}`,
+    query: `SELECT ${viewQueryTotalsColumns(vq, reads).join(', ')} FROM ${rows}`,
     params: partitionParams(vq, partitionId, cutoff),
   };
 }

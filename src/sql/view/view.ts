@@ -102,19 +102,19 @@ function sourceColumns(shape: ViewShape, from: TableRef): ColumnRenderer {
 
 /**
  * `SELECT <groupBy> AS …, <aggregates> AS … FROM <from> WHERE <the view's filter> GROUP BY …`, `from` by its
- * allow-listed name (a view stores its SELECT as text).
+ * allow-listed name (a view stores its SELECT as text); not `grouped`, the aggregates alone over every row.
  */
-function renderSelect(shape: ViewShape, from: TableRef): string {
+function renderSelect(shape: ViewShape, from: TableRef, grouped = true): string {
   const column = sourceColumns(shape, from);
   const columns = [
-    ...shape.groupBy.map((g) => `${renderExpression(g.expr, column)} AS ${q(g.name)}`),
+    ...(grouped ? shape.groupBy.map((g) => `${renderExpression(g.expr, column)} AS ${q(g.name)}`) : []),
     ...shape.aggregates.map((a) => `${renderStored(shape, a.metric, column)} AS ${q(a.name)}`),
   ];
   return [
     `SELECT ${columns.join(', ')}`,
     `FROM ${quotedTable(from)}`,
     ...(shape.where ? [`WHERE ${renderExpression(shape.where, column)}`] : []),
-    `GROUP BY ${shape.groupBy.map((g) => q(g.name)).join(', ')}`,
+    ...(grouped ? [`GROUP BY ${shape.groupBy.map((g) => q(g.name)).join(', ')}`] : []),
   ].join('\n');
 }
 
@@ -129,6 +129,28 @@ export function shorthandSelect(shape: ViewShape, source: TableRef): { select: s
   return {
     select: renderSelect(shape, source),
     ...(shape.timeColumn !== undefined ? { timeColumnSql: column(shape.timeColumn) } : {}),
+  };
+}
+
+/**
+ * The structured form's aggregates over all the source rows of a partition at once (see {@link shorthandUngrouped}).
+ */
+export interface UngroupedTotals {
+  /** The SELECT without its groupBy columns and GROUP BY: one row, each aggregate over every row it reads. */
+  select: string;
+  /** The first groupBy expression over a source row, as that SELECT reads it: the partition the row's output is in. */
+  partitionSql: string;
+}
+
+/**
+ * The same totals validation reads of the grouped query (a `sum`/`count` column's sum, an exact state's `-Merge`),
+ * without the GROUP BY: each of those adds up across groups, so one row over the partition's source rows holds
+ * them, read by a plain scan. Only the structured form knows its SELECT well enough to drop the grouping.
+ */
+export function shorthandUngrouped(shape: ViewShape, source: TableRef): UngroupedTotals {
+  return {
+    select: renderSelect(shape, source, false),
+    partitionSql: renderExpression(shape.groupBy[0].expr, sourceColumns(shape, source)),
   };
 }
 
