@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { ViewRestateInputRaw } from '../../src/shared/view-restate-input';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { runCliOn } from '../helpers/run-cli-captured';
 import { statementOf } from '../helpers/statement-of';
+import {
+  createDaily,
+  createMonthly,
+  everyDownloadDaily,
+  monthTotals,
+  monthlyFrom,
+  restateJobFile,
+} from '../helpers/restate-daily';
 import { seedPypi } from '../helpers/view-jobs';
 
 /*
@@ -23,26 +29,11 @@ describe('a view restate of a chain with --only changed', () => {
   const cli = (...args: string[]) => runCliOn(h, ...args);
   const exec = (query: string) => h.ch.exec(statementOf({ query, params: {} }));
 
-  const select = (d: string) =>
-    `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${d}.pypi GROUP BY day, project`;
-  const monthlySelect = (from: string) =>
-    `SELECT toStartOfMonth(day) AS month, project, sum(downloads) AS downloads FROM ${from} GROUP BY month, project`;
+  const select = everyDownloadDaily;
+  /** B: the month's downloads per project, from daily (or from a query of daily's rows for expectations). */
+  const monthlySelect = monthlyFrom;
 
-  /** Per month: groups, total and a digest of `(key, n)` rows grouped from `inner` (keys `day` or `month`). */
-  const byMonth = async (inner: string, key: 'day' | 'month') => {
-    const rows = await h.ch.rows(
-      statementOf<{ month: string; groups: string; total: string; digest: string }>({
-        query: [
-          `SELECT toString(toYYYYMM(${key})) AS month, toString(count()) AS groups, toString(sum(n)) AS total,`,
-          `  toString(groupBitXor(cityHash64(${key}, project, n))) AS digest`,
-          `FROM (SELECT ${key}, project, sum(downloads) AS n FROM (${inner}) GROUP BY ${key}, project)`,
-          'GROUP BY month ORDER BY month',
-        ].join('\n'),
-        params: {},
-      }),
-    );
-    return Object.fromEntries(rows.map((r) => [r.month, { groups: r.groups, total: r.total, digest: r.digest }]));
-  };
+  const byMonth = (inner: string, key: 'day' | 'month') => monthTotals(h.ch, inner, key);
   const daily = () => byMonth(`SELECT * FROM ${db}.daily`, 'day');
   const monthly = () => byMonth(`SELECT * FROM ${db}.monthly`, 'month');
 
@@ -68,9 +59,7 @@ describe('a view restate of a chain with --only changed', () => {
       writesEndBefore: '2024-04-01T00:00:00Z',
       ...extra,
     } as ViewRestateInputRaw['job'];
-    const file = path.join(tmpdir(), `view-restate-chain-changed-${randomUUID()}.json`);
-    writeFileSync(file, JSON.stringify(job));
-    return file;
+    return restateJobFile(job);
   };
   const range = ['--from', '2024-01-01', '--to', '2024-03-31'];
   const start = (file: string, ...args: string[]) =>
@@ -80,12 +69,8 @@ describe('a view restate of a chain with --only changed', () => {
     h = await createHarness();
     db = await freshDatabase(h.ch, 'restchain_changed');
     await seedPypi(h.ch, db, 30_000, '2024-01-01 00:00:00', '2024-04-01 00:00:00');
-    await exec(
-      `CREATE TABLE ${db}.daily (day Date, project String, downloads UInt64) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, project)`,
-    );
-    await exec(
-      `CREATE TABLE ${db}.monthly (month Date, project String, downloads UInt64) ENGINE = SummingMergeTree PARTITION BY toYYYYMM(month) ORDER BY (month, project)`,
-    );
+    await exec(createDaily(db));
+    await exec(createMonthly(db));
     await exec(`CREATE MATERIALIZED VIEW ${db}.daily_mv TO ${db}.daily AS ${select(db)}`);
     await exec(`CREATE MATERIALIZED VIEW ${db}.monthly_mv TO ${db}.monthly AS ${monthlySelect(`${db}.daily`)}`);
     h.serve();

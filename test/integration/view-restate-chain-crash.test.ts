@@ -4,6 +4,7 @@ import type { ViewRestateInputRaw, ViewRestateSummary } from '../../src/shared/v
 import { createPypiTable, insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { CRASH_SAFETY, shadowTables, useCrashTest } from '../helpers/crash-workers';
 import { statementOf } from '../helpers/statement-of';
+import { createDaily, createMonthly, everyDownloadDaily, monthlyFrom, wheelsOnlyDaily } from '../helpers/restate-daily';
 
 /*
  * A worker restating a chain (daily_mv → daily → monthly_mv → monthly) killed with SIGKILL right after the deepest
@@ -12,10 +13,9 @@ import { statementOf } from '../helpers/statement-of';
  */
 
 const db = 'restate_chain_crash';
-const oldSelect = `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${db}.pypi WHERE type = 'bdist_wheel' GROUP BY day, project`;
-const newSelect = `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${db}.pypi GROUP BY day, project`;
-const monthlyOf = (from: string) =>
-  `SELECT toStartOfMonth(day) AS month, project, sum(downloads) AS downloads FROM ${from} GROUP BY month, project`;
+const oldSelect = wheelsOnlyDaily(db);
+const newSelect = everyDownloadDaily(db);
+const monthlyOf = monthlyFrom;
 
 /** Rows and a digest of `(key, project, n)` of one month, of a target or of a query over the source. */
 async function digest(ch: ClickHouse, inner: string, key: 'day' | 'month', month: number) {
@@ -34,12 +34,8 @@ describe('crash recovery of a view restate of a chain', () => {
     await ch.exec(createPypiTable(pypi));
     await ch.exec(insertPypiRows(pypi, 200_000, '2024-01-01 00:00:00', '2024-04-01 00:00:00'));
     const exec = (query: string) => ch.exec(statementOf({ query, params: {} }));
-    await exec(
-      `CREATE TABLE ${db}.daily (day Date, project String, downloads UInt64) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, project)`,
-    );
-    await exec(
-      `CREATE TABLE ${db}.monthly (month Date, project String, downloads UInt64) ENGINE = SummingMergeTree PARTITION BY toYYYYMM(month) ORDER BY (month, project)`,
-    );
+    await exec(createDaily(db));
+    await exec(createMonthly(db));
     await exec(`CREATE MATERIALIZED VIEW ${db}.monthly_mv TO ${db}.monthly AS ${monthlyOf(`${db}.daily`)}`);
     // The history as the old definition wrote it, through both levels; then A's query fixed.
     await exec(`INSERT INTO ${db}.daily ${oldSelect}`);

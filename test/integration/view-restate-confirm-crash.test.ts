@@ -7,6 +7,7 @@ import { createPypiTable, insertPypiRows } from '../../examples/demo/sql/pypi-de
 import { CRASH_SAFETY, shadowTables, useCrashTest } from '../helpers/crash-workers';
 import { progressUntil } from '../helpers/progress-until';
 import { statementOf } from '../helpers/statement-of';
+import { createDaily, everyDownloadDaily, wheelsOnlyDaily } from '../helpers/restate-daily';
 
 /*
  * A view restate with `ingestion: paused-by-operator` whose worker is killed with SIGKILL (see
@@ -18,8 +19,8 @@ import { statementOf } from '../helpers/statement-of';
  */
 
 const db = 'restate_confirm_crash';
-const oldSelect = `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${db}.pypi WHERE type = 'bdist_wheel' GROUP BY day, project`;
-const newSelect = `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${db}.pypi GROUP BY day, project`;
+const oldSelect = wheelsOnlyDaily(db);
+const newSelect = everyDownloadDaily(db);
 
 /** Rows, total and a digest of the grouped totals of one month, of the target or of a query over the source. */
 async function digest(ch: ClickHouse, inner: string, month: number) {
@@ -73,9 +74,7 @@ describe('crash recovery of a view restate around its confirm', () => {
     await ch.exec(createPypiTable(pypi));
     await ch.exec(insertPypiRows(pypi, 100_000, '2024-01-01 00:00:00', '2024-04-01 00:00:00'));
     const exec = (query: string) => ch.exec(statementOf({ query, params: {} }));
-    await exec(
-      `CREATE TABLE ${db}.daily (day Date, project String, downloads UInt64) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, project)`,
-    );
+    await exec(createDaily(db));
     await exec(`INSERT INTO ${db}.daily ${oldSelect}`);
     await exec(`CREATE MATERIALIZED VIEW ${db}.daily_mv TO ${db}.daily AS ${newSelect}`);
   });

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { ViewRestateInputRaw, ViewRestateSummary } from '../../src/shared/view-restate-input';
 import type { TableRef } from '../../src/shared/table-ref';
 import { insertPypiRows } from '../../examples/demo/sql/pypi-demo';
@@ -10,6 +8,13 @@ import { freshDatabase } from '../helpers/chdb-env';
 import { progressUntil } from '../helpers/progress-until';
 import { runCliOn } from '../helpers/run-cli-captured';
 import { statementOf } from '../helpers/statement-of';
+import {
+  createDaily,
+  everyDownloadDaily,
+  monthTotals,
+  restateJobFile,
+  wheelsOnlyDaily,
+} from '../helpers/restate-daily';
 import { seedPypi, sqlTime, whileIngesting } from '../helpers/view-jobs';
 
 /*
@@ -27,26 +32,10 @@ describe('a view restate with ingestion paused by the operator', () => {
   const now = new Date();
   const currentMonth = now.toISOString().slice(0, 7).replace('-', '');
 
-  const oldSelect = (d: string) =>
-    `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${d}.pypi WHERE type = 'bdist_wheel' GROUP BY day, project`;
-  const newSelect = (d: string) =>
-    `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${d}.pypi GROUP BY day, project`;
+  const oldSelect = wheelsOnlyDaily;
+  const newSelect = everyDownloadDaily;
 
-  /** Per month: groups, total and a digest of the grouped totals, of the target or of a query over the source. */
-  const byMonth = async (inner: string) => {
-    const rows = await h.ch.rows(
-      statementOf<{ month: string; groups: string; total: string; digest: string }>({
-        query: [
-          'SELECT toString(toYYYYMM(day)) AS month, toString(count()) AS groups, toString(sum(n)) AS total,',
-          '  toString(groupBitXor(cityHash64(day, project, n))) AS digest',
-          `FROM (SELECT day, project, sum(downloads) AS n FROM (${inner}) GROUP BY day, project)`,
-          'GROUP BY month ORDER BY month',
-        ].join('\n'),
-        params: {},
-      }),
-    );
-    return Object.fromEntries(rows.map((r) => [r.month, { groups: r.groups, total: r.total, digest: r.digest }]));
-  };
+  const byMonth = (inner: string) => monthTotals(h.ch, inner);
 
   const jobFile = (): string => {
     const job: ViewRestateInputRaw['job'] = {
@@ -56,9 +45,7 @@ describe('a view restate with ingestion paused by the operator', () => {
       writesEndBefore: '2024-05-01T00:00:00Z',
       ingestion: 'paused-by-operator',
     };
-    const file = path.join(tmpdir(), `view-restate-confirm-${randomUUID()}.json`);
-    writeFileSync(file, JSON.stringify(job));
-    return file;
+    return restateJobFile(job);
   };
 
   beforeAll(async () => {
@@ -68,9 +55,7 @@ describe('a view restate with ingestion paused by the operator', () => {
     // Rows of the current month so far, up to a minute ago.
     const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
     await h.ch.exec(insertPypiRows(pypi, 20_000, sqlTime(monthStart), sqlTime(now.getTime() - 60_000)));
-    await exec(
-      `CREATE TABLE ${db}.daily (day Date, project String, downloads UInt64) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, project)`,
-    );
+    await exec(createDaily(db));
     // The target as the old definition (wheels only) filled it; the live view now counts every download.
     await exec(`INSERT INTO ${db}.daily ${oldSelect(db)}`);
     await exec(`CREATE MATERIALIZED VIEW ${db}.daily_mv TO ${db}.daily AS ${newSelect(db)}`);

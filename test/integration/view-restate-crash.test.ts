@@ -4,6 +4,7 @@ import type { ViewRestateInputRaw, ViewRestateSummary } from '../../src/shared/v
 import { createPypiTable, insertPypiRows } from '../../examples/demo/sql/pypi-demo';
 import { CRASH_SAFETY, shadowTables, useCrashTest, type CrashTest } from '../helpers/crash-workers';
 import { statementOf } from '../helpers/statement-of';
+import { createDaily, everyDownloadDaily, wheelsOnlyDaily } from '../helpers/restate-daily';
 
 /*
  * A worker running a view restate killed with SIGKILL (see test/fixtures/crash-worker.ts) after the fill, and
@@ -14,8 +15,8 @@ import { statementOf } from '../helpers/statement-of';
  */
 
 const db = 'restate_crash';
-const oldSelect = `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${db}.pypi WHERE type = 'bdist_wheel' GROUP BY day, project`;
-const newSelect = `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${db}.pypi GROUP BY day, project`;
+const oldSelect = wheelsOnlyDaily(db);
+const newSelect = everyDownloadDaily(db);
 
 /** Rows and a digest of the grouped totals of some months, of the target or of a query over the source. */
 async function digest(ch: ClickHouse, inner: string, month: number) {
@@ -55,9 +56,7 @@ describe('crash recovery of a view restate', () => {
     await ch.exec(createPypiTable(pypi));
     await ch.exec(insertPypiRows(pypi, 200_000, '2024-01-01 00:00:00', '2024-04-01 00:00:00'));
     const exec = (query: string) => ch.exec(statementOf({ query, params: {} }));
-    await exec(
-      `CREATE TABLE ${db}.daily (day Date, project String, downloads UInt64) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, project)`,
-    );
+    await exec(createDaily(db));
     await exec(`INSERT INTO ${db}.daily ${oldSelect}`);
     await exec(`CREATE MATERIALIZED VIEW ${db}.daily_mv TO ${db}.daily AS ${newSelect}`);
   });

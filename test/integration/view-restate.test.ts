@@ -1,13 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { ViewRestateInputRaw } from '../../src/shared/view-restate-input';
 import type { TableRef } from '../../src/shared/table-ref';
 import { createHarness, type Harness } from '../helpers/backfill-harness';
 import { freshDatabase } from '../helpers/chdb-env';
 import { runCliOn } from '../helpers/run-cli-captured';
 import { statementOf } from '../helpers/statement-of';
+import {
+  createDaily,
+  everyDownloadDaily,
+  monthTotals,
+  restateJobFile,
+  wheelsOnlyDaily,
+} from '../helpers/restate-daily';
 import { seedPypi, tablesOf, whileIngesting } from '../helpers/view-jobs';
 
 /*
@@ -23,26 +27,10 @@ describe('a view restate', () => {
   const cli = (...args: string[]) => runCliOn(h, ...args);
   const exec = (query: string) => h.ch.exec(statementOf({ query, params: {} }));
 
-  const oldSelect = (d: string) =>
-    `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${d}.pypi WHERE type = 'bdist_wheel' GROUP BY day, project`;
-  const newSelect = (d: string) =>
-    `SELECT toDate(timestamp) AS day, project, count() AS downloads FROM ${d}.pypi GROUP BY day, project`;
+  const oldSelect = wheelsOnlyDaily;
+  const newSelect = everyDownloadDaily;
 
-  /** Per partition: rows of the grouped totals and a digest of them, of the target or of a query over the source. */
-  const byMonth = async (inner: string) => {
-    const rows = await h.ch.rows(
-      statementOf<{ month: string; groups: string; total: string; digest: string }>({
-        query: [
-          'SELECT toString(toYYYYMM(day)) AS month, toString(count()) AS groups, toString(sum(n)) AS total,',
-          '  toString(groupBitXor(cityHash64(day, project, n))) AS digest',
-          `FROM (SELECT day, project, sum(downloads) AS n FROM (${inner}) GROUP BY day, project)`,
-          'GROUP BY month ORDER BY month',
-        ].join('\n'),
-        params: {},
-      }),
-    );
-    return Object.fromEntries(rows.map((r) => [r.month, { groups: r.groups, total: r.total, digest: r.digest }]));
-  };
+  const byMonth = (inner: string) => monthTotals(h.ch, inner);
 
   /** A restate job file of the view `daily_mv`. */
   const jobFile = (): string => {
@@ -51,18 +39,14 @@ describe('a view restate', () => {
       view: `${db}.daily_mv`,
       writesEndBefore: '2024-04-01T00:00:00Z',
     };
-    const file = path.join(tmpdir(), `view-restate-job-${randomUUID()}.json`);
-    writeFileSync(file, JSON.stringify(job));
-    return file;
+    return restateJobFile(job);
   };
 
   beforeAll(async () => {
     h = await createHarness();
     db = await freshDatabase(h.ch, 'restate');
     pypi = await seedPypi(h.ch, db, 40_000, '2024-01-01 00:00:00', '2024-05-01 00:00:00');
-    await exec(
-      `CREATE TABLE ${db}.daily (day Date, project String, downloads UInt64) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, project)`,
-    );
+    await exec(createDaily(db));
     // The view as it was: wheels only; its history filled with that definition.
     await exec(`CREATE MATERIALIZED VIEW ${db}.daily_mv TO ${db}.daily AS ${oldSelect(db)}`);
     await exec(`INSERT INTO ${db}.daily ${oldSelect(db)}`);
