@@ -1,18 +1,8 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { ClickHouseError } from '@clickhouse/client-common';
 import type { ClickHouse, RunOptions } from '../../src/clickhouse/clickhouse';
 import type { Statement } from '../../src/clickhouse/statement';
 import type { LoadSample } from '../../src/shared/load-assessment';
-import type { ServerProfile } from '../../src/shared/server-profile';
 import { scriptedClickHouse, type SentStatement } from './scripted-clickhouse';
-
-/** A recorded server profile of test/fixtures/server-profiles/. */
-export function recordedProfile(name: string): ServerProfile {
-  return JSON.parse(
-    readFileSync(path.resolve(__dirname, '../fixtures/server-profiles', `${name}.json`), 'utf8'),
-  ) as ServerProfile;
-}
 
 /** A load sample of a calm cluster: the tests simulate the load check with it. */
 export const quietLoad: LoadSample = {

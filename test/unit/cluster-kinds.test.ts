@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { ClickHouse, RunOptions } from '../../src/clickhouse/clickhouse';
 import type { Statement } from '../../src/clickhouse/statement';
@@ -16,6 +14,7 @@ import { runPartition, scriptedClickHouse, type SentStatement } from '../helpers
 import { importTask, PARTITION, viewJob, viewTask } from '../helpers/topology-jobs';
 import { backupTableFor, shadowTableFor } from '../../src/shared/writer-tables';
 import { withViewTargets } from '../helpers/view-target-profiles';
+import { recordedProfile } from '../helpers/recorded-profile';
 
 /**
  * Statement-level tests of view, view-snapshot, import and view-restate jobs on topologies 1 (one shard, N
@@ -23,14 +22,13 @@ import { withViewTargets } from '../helpers/view-target-profiles';
  * profiles. No server or Keeper runs here: these check what the tool sends, and each failure mode of
  * docs/clusters.md is shown to be found when introduced into what was sent.
  */
-const recorded = (name: string): ServerProfile =>
-  JSON.parse(
-    readFileSync(path.resolve(__dirname, '../fixtures/server-profiles', `${name}.json`), 'utf8'),
-  ) as ServerProfile;
 
 const CLUSTERS = [
-  ['replicated-cluster (Atomic, ON CLUSTER main)', withViewTargets(recorded('replicated-cluster'))],
-  ['replicated-database-cluster (Replicated database)', withViewTargets(recorded('replicated-database-cluster'))],
+  ['replicated-cluster (Atomic, ON CLUSTER main)', withViewTargets(recordedProfile('replicated-cluster'))],
+  [
+    'replicated-database-cluster (Replicated database)',
+    withViewTargets(recordedProfile('replicated-database-cluster')),
+  ],
 ] as const;
 
 /** A view restate's partition of `default.daily` (a view over `default.events`), kept for rollback. */
@@ -326,7 +324,7 @@ describe.each(CLUSTERS)('%s', (_name, server) => {
     expect(sync.settings).toEqual(dialectOf(server).ddlSettings);
     // Elsewhere (Cloud, one server, embedded) no sync: the read itself is as before.
     const cloud = scriptedClickHouse(false, PARTITION.id);
-    await latestLedgerEntries(cloud.ch, ledger, target, '202401', '202403', dialectOf(recorded('cloud-26.7')));
+    await latestLedgerEntries(cloud.ch, ledger, target, '202401', '202403', dialectOf(recordedProfile('cloud-26.7')));
     expect(cloud.sent.some((s) => /SYNC REPLICA/.test(s.query))).toBe(false);
   });
 });

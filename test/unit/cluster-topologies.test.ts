@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { aggregatePartitionStatements } from '../../src/activities/aggregate/aggregate-partition-statements';
 import { plannedPartitionStatements } from '../../src/activities/aggregate/describe-backfill';
 import { DdlPendingError, runDdl } from '../../src/activities/engine/cluster-ddl';
@@ -9,20 +7,17 @@ import { dialectOf } from '../../src/sql/engine/server-dialect';
 import { replicatedEngineWithOwnPath } from '../../src/sql/engine/replicated-engine';
 import { runPartition, scriptedClickHouse, type SentStatement } from '../helpers/scripted-clickhouse';
 import { aggregateTask, dayTask, PARTITION } from '../helpers/topology-jobs';
+import { recordedProfile } from '../helpers/recorded-profile';
 
 /**
  * Statement-level tests of topologies 1 (one shard, N replicas, Atomic database: DDL `ON CLUSTER`) and 2 (the same
  * in a Replicated database: no `ON CLUSTER`) from recorded profiles. No server or Keeper runs here: these check what
  * the tool sends, and each failure mode of docs/clusters.md is shown to fail the check when introduced.
  */
-const profile = (name: string): ServerProfile =>
-  JSON.parse(
-    readFileSync(path.resolve(__dirname, '../fixtures/server-profiles', `${name}.json`), 'utf8'),
-  ) as ServerProfile;
 
 const CLUSTERS = [
-  ['replicated-cluster (Atomic, ON CLUSTER main)', profile('replicated-cluster')],
-  ['replicated-database-cluster (Replicated database)', profile('replicated-database-cluster')],
+  ['replicated-cluster (Atomic, ON CLUSTER main)', recordedProfile('replicated-cluster')],
+  ['replicated-database-cluster (Replicated database)', recordedProfile('replicated-database-cluster')],
 ] as const;
 
 async function sentBy(task: AggregatePartitionTask, replicaRows: Record<string, number> = {}) {
@@ -211,7 +206,7 @@ describe.each(CLUSTERS)('%s', (_name, server) => {
 });
 
 describe('replicated cluster DDL and engines', () => {
-  const server = profile('replicated-cluster');
+  const server = recordedProfile('replicated-cluster');
   const shadow = { database: 'default', name: 'events_daily_v2_202401_w1' };
 
   test('the shadow is the live engine with its own Keeper path; its other arguments and clauses are kept', () => {

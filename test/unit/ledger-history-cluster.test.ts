@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { ClickHouse, RunOptions } from '../../src/clickhouse/clickhouse';
 import type { Statement } from '../../src/clickhouse/statement';
@@ -8,16 +6,13 @@ import { ledgerHistoryInputSchema } from '../../src/shared/plan-input';
 import type { ServerProfile } from '../../src/shared/server-profile';
 import { dialectOf } from '../../src/sql/engine/server-dialect';
 import { cannedClickHouse } from '../helpers/canned-clickhouse';
+import { recordedProfile } from '../helpers/recorded-profile';
 
 /**
  * `ch-backfill history` (and `report`, which reads the ledger the same way) on each recorded topology: the ledger is
  * read as the plan reads it, synced on every replica of a replicated cluster first. Statement-level: the server's
  * answers are those of the recorded profiles; no server runs here.
  */
-const recorded = (name: string): ServerProfile =>
-  JSON.parse(
-    readFileSync(path.resolve(__dirname, '../fixtures/server-profiles', `${name}.json`), 'utf8'),
-  ) as ServerProfile;
 
 /** A server answering detection as `p` describes it (listed `local` in `localClusters`), recording what it is sent. */
 function serverOf(p: ServerProfile, localClusters: string[] = p.cluster ? [p.cluster.name] : []) {
@@ -87,7 +82,7 @@ describe('history reads the ledger as the plan does', () => {
   ])(
     'on %s the ledger is synced on every replica, through the DDL queue, just before it is read',
     async (name, sync) => {
-      const profile = recorded(name);
+      const profile = recordedProfile(name);
       const { ch, sent } = serverOf(profile);
       expect(await history(ch)).toEqual({
         target: { database: 'default', name: 'events_daily' },
@@ -102,14 +97,14 @@ describe('history reads the ledger as the plan does', () => {
   );
 
   test('on Cloud the read carries select_sequential_consistency; no sync', async () => {
-    const { ch, sent } = serverOf(recorded('cloud-26.7'));
+    const { ch, sent } = serverOf(recordedProfile('cloud-26.7'));
     await history(ch);
     expect(sent[readOf(sent)].query).toMatch(/ SETTINGS select_sequential_consistency = 1$/);
     expect(sent.some((s) => /SYNC REPLICA/.test(s.query))).toBe(false);
   });
 
   test('on one server the read is as before: no sync, no setting', async () => {
-    const { ch, sent } = serverOf(recorded('single-server-26.7'));
+    const { ch, sent } = serverOf(recordedProfile('single-server-26.7'));
     await history(ch);
     expect(sent[readOf(sent)].query).not.toMatch(/SETTINGS/);
     expect(sent.some((s) => /SYNC REPLICA|ON CLUSTER/.test(s.query))).toBe(false);
@@ -117,7 +112,7 @@ describe('history reads the ledger as the plan does', () => {
 
   test('a cluster that is unclear is refused asking for --cluster, reading nothing; --cluster names it', async () => {
     // The server is listed in both of its clusters: which one the Atomic database's DDL goes to is unclear.
-    const profile = recorded('replicated-cluster');
+    const profile = recordedProfile('replicated-cluster');
     const unclear = serverOf(profile, ['main', 'test_shard_localhost']);
     await expect(history(unclear.ch)).rejects.toThrow(
       /^cluster: the server is a replicated cluster and it is unclear which cluster database default lives on: name it with --cluster <name> \(one of main, test_shard_localhost\)/,

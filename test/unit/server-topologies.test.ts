@@ -32,6 +32,7 @@ import {
   shorthandViewQuery,
 } from '../../src/sql/view/view-sql';
 import { selectTableColumns, selectTableInfo } from '../../src/sql/engine/introspection';
+import { recordedProfile } from '../helpers/recorded-profile';
 
 /**
  * Statement-level tests per topology: the same aggregate (and daily day), view and import partitions, run through
@@ -39,15 +40,10 @@ import { selectTableColumns, selectTableInfo } from '../../src/sql/engine/intros
  * here: these tests check what the tool sends, not what a server does with it.
  */
 
-const profile = (name: string): ServerProfile =>
-  JSON.parse(
-    readFileSync(path.resolve(__dirname, '../fixtures/server-profiles', `${name}.json`), 'utf8'),
-  ) as ServerProfile;
-
 const SERVERS = ['single-server-24.8', 'single-server-26.7', 'cloud-26.7'] as const;
 const TOPOLOGIES: [string, ServerProfile | undefined][] = [
   ['embedded (no profile)', undefined],
-  ...SERVERS.map((name): [string, ServerProfile] => [name, profile(name)]),
+  ...SERVERS.map((name): [string, ServerProfile] => [name, recordedProfile(name)]),
 ];
 const KINDS = { aggregate: aggregateTask, day: dayTask, view: viewTask, import: importTask };
 type Kind = keyof typeof KINDS;
@@ -359,7 +355,7 @@ describe.each(TOPOLOGIES)('%s', (_name, server) => {
 
 describe('pending lightweight updates (patch parts)', () => {
   const patched = (name: string, table: string): ServerProfile => ({
-    ...profile(name),
+    ...recordedProfile(name),
     patchPartitions: { [table]: [PARTITION.id] },
   });
 

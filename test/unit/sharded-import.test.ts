@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { ClickHouse } from '../../src/clickhouse/clickhouse';
 import type { Statement } from '../../src/clickhouse/statement';
 import { filePlanning } from '../../src/activities/import/plan-file-import';
@@ -14,6 +12,7 @@ import type { TableRef } from '../../src/shared/table-ref';
 import { runPartition } from '../helpers/scripted-clickhouse';
 import { scriptedShardedCluster, type RoutedStatement } from '../helpers/sharded-cluster';
 import { PARTITION } from '../helpers/topology-jobs';
+import { recordedProfile } from '../helpers/recorded-profile';
 
 /**
  * Statement-level tests of an import from a table on topology 3 (several shards behind `Distributed` tables), from
@@ -22,10 +21,6 @@ import { PARTITION } from '../helpers/topology-jobs';
  * here: these check what the tool sends, and each failure mode of docs/clusters.md is shown to be found when
  * introduced into what was sent.
  */
-const profile = (name: string): ServerProfile =>
-  JSON.parse(
-    readFileSync(path.resolve(__dirname, '../fixtures/server-profiles', `${name}.json`), 'utf8'),
-  ) as ServerProfile;
 
 /** The recorded profile with the import's view target behind the Distributed target (it exists, replicated). */
 function withViewTarget(server: ServerProfile): ServerProfile {
@@ -48,8 +43,8 @@ function withViewTarget(server: ServerProfile): ServerProfile {
 }
 
 const SHARDED = [
-  ['sharded-cluster (Atomic, ON CLUSTER main)', withViewTarget(profile('sharded-cluster'))],
-  ['sharded-database-cluster (Replicated database)', withViewTarget(profile('sharded-database-cluster'))],
+  ['sharded-cluster (Atomic, ON CLUSTER main)', withViewTarget(recordedProfile('sharded-cluster'))],
+  ['sharded-database-cluster (Replicated database)', withViewTarget(recordedProfile('sharded-database-cluster'))],
 ] as const;
 
 /** An import plan as planImport makes it on `server`: the Distributed target, the local view target, per-shard batches. */

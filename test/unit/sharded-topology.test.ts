@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { plannedPartitionStatements } from '../../src/activities/aggregate/describe-backfill';
 import {
   checkShardedJob,
@@ -25,6 +23,7 @@ import { runPartition } from '../helpers/scripted-clickhouse';
 import { partitionSteps } from '../../src/activities/engine/partition-steps';
 import { distributedTables, scriptedShardedCluster, shardTask, type RoutedStatement } from '../helpers/sharded-cluster';
 import { aggregateJob, PARTITION } from '../helpers/topology-jobs';
+import { recordedProfile } from '../helpers/recorded-profile';
 
 /**
  * Statement-level tests of topology 3 (several shards behind `Distributed` tables) from recorded profiles, in an
@@ -33,14 +32,10 @@ import { aggregateJob, PARTITION } from '../helpers/topology-jobs';
  * `main`, or the one of a shard). No server or Keeper runs here: these check what the tool sends, and each failure
  * mode of docs/clusters.md is shown to fail the check when introduced.
  */
-const profile = (name: string): ServerProfile =>
-  JSON.parse(
-    readFileSync(path.resolve(__dirname, '../fixtures/server-profiles', `${name}.json`), 'utf8'),
-  ) as ServerProfile;
 
 const SHARDED = [
-  ['sharded-cluster (Atomic, ON CLUSTER main)', profile('sharded-cluster')],
-  ['sharded-database-cluster (Replicated database)', profile('sharded-database-cluster')],
+  ['sharded-cluster (Atomic, ON CLUSTER main)', recordedProfile('sharded-cluster')],
+  ['sharded-database-cluster (Replicated database)', recordedProfile('sharded-database-cluster')],
 ] as const;
 
 const tableOf = (s: RoutedStatement, key: string) => `${String(s.params[`${key}_db`])}.${String(s.params[key])}`;
@@ -446,7 +441,7 @@ describe.each(SHARDED)('%s', (_name, server) => {
 });
 
 describe('the sharding-key check', () => {
-  const server = profile('sharded-cluster');
+  const server = recordedProfile('sharded-cluster');
   const tables = {
     source: { database: 'default', name: 'events' },
     target: { database: 'default', name: 'events_daily' },

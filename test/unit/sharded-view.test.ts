@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { viewJobSchema } from '../../src/shared/job-spec';
 import { partitionLockId } from '../../src/shared/partition-lock';
 import type { ViewPartitionTask } from '../../src/shared/partition-task';
@@ -12,6 +10,7 @@ import { dialectOf } from '../../src/sql/engine/server-dialect';
 import { runPartition } from '../helpers/scripted-clickhouse';
 import { distributedTables, scriptedShardedCluster, type RoutedStatement } from '../helpers/sharded-cluster';
 import { PARTITION } from '../helpers/topology-jobs';
+import { recordedProfile } from '../helpers/recorded-profile';
 
 /**
  * Statement-level tests of a view job's partition task on topology 3 (several shards behind `Distributed` tables),
@@ -20,14 +19,10 @@ import { PARTITION } from '../helpers/topology-jobs';
  * Keeper runs here: these check what the tool sends, and each failure mode is shown to be found when introduced
  * into what was sent: the live view on every shard's local source, each (partition, shard)'s fill, move and checks.
  */
-const profile = (name: string): ServerProfile =>
-  JSON.parse(
-    readFileSync(path.resolve(__dirname, '../fixtures/server-profiles', `${name}.json`), 'utf8'),
-  ) as ServerProfile;
 
 const SHARDED = [
-  ['sharded-cluster (Atomic, ON CLUSTER main)', profile('sharded-cluster')],
-  ['sharded-database-cluster (Replicated database)', profile('sharded-database-cluster')],
+  ['sharded-cluster (Atomic, ON CLUSTER main)', recordedProfile('sharded-cluster')],
+  ['sharded-database-cluster (Replicated database)', recordedProfile('sharded-database-cluster')],
 ] as const;
 
 const CUTOFF = 1_706_745_600;

@@ -9,15 +9,8 @@ import type { BackfillProgress } from '../../src/shared/progress';
 import type { TableRef } from '../../src/shared/table-ref';
 import type { ViewPlan } from '../../src/shared/view-input';
 import { workflowBundle } from '../helpers/backfill-harness';
-import {
-  type Fault,
-  faultyCluster,
-  hostsAnswering,
-  isDdlStatus,
-  quiet,
-  quietLoad,
-  recordedProfile,
-} from '../helpers/cluster-faults';
+import { type Fault, faultyCluster, hostsAnswering, isDdlStatus, quiet, quietLoad } from '../helpers/cluster-faults';
+import { recordedProfile } from '../helpers/recorded-profile';
 import type { SentStatement } from '../helpers/scripted-clickhouse';
 import { createTestTemporal } from '../helpers/temporal-env';
 import { importJob, importPlan, PARTITION, viewJob } from '../helpers/topology-jobs';

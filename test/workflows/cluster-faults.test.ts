@@ -16,9 +16,9 @@ import {
   ledgerWrites,
   quiet,
   quietLoad,
-  recordedProfile,
   serverError,
 } from '../helpers/cluster-faults';
+import { recordedProfile } from '../helpers/recorded-profile';
 import { progressUntil } from '../helpers/progress-until';
 import { createTestTemporal } from '../helpers/temporal-env';
 import { aggregateJob, aggregateTask, PARTITION } from '../helpers/topology-jobs';
