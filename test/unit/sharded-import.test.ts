@@ -13,6 +13,13 @@ import { runPartition } from '../helpers/scripted-clickhouse';
 import { scriptedShardedCluster, type RoutedStatement } from '../helpers/sharded-cluster';
 import { PARTITION } from '../helpers/topology-jobs';
 import { recordedProfile } from '../helpers/recorded-profile';
+import {
+  checkedOnEveryReplica,
+  ddlViolations,
+  isWrite,
+  syncedSinceLastWrite,
+  tableOf,
+} from '../helpers/sharded-violations';
 
 /**
  * Statement-level tests of an import from a table on topology 3 (several shards behind `Distributed` tables), from
@@ -83,9 +90,6 @@ const importJob = (db: string) =>
     checkpoint: 'auto',
   });
 
-const tableOf = (s: RoutedStatement, key: string) => `${String(s.params[`${key}_db`])}.${String(s.params[key])}`;
-const isDdl = (q: string) => /^(CREATE|DROP) (TABLE|VIEW|MATERIALIZED VIEW) /.test(q);
-const isWrite = (q: string) => /^(INSERT INTO|ALTER TABLE|TRUNCATE TABLE)/.test(q);
 /** The sharding key of the recorded profiles as the fill must evaluate it on a history row. */
 const REMAINDER = 'reinterpretAsUInt64(cityHash64(`user_id`)) % {shard_weights:UInt64}';
 
@@ -111,9 +115,7 @@ function objectOf(s: RoutedStatement): string | undefined {
  */
 function importViolations(sent: RoutedStatement[], server: ServerProfile, shard: number, db: string): string[] {
   const found: string[] = [];
-  const sharding = server.sharding!;
   const on = `shard ${shard}`;
-  const hosts = sharding.shards.find((s) => s.num === shard)!.hosts;
   const ownRows = (s: RoutedStatement, what: string, i: number) => {
     const slot = slotOf(shard);
     const filtered =
@@ -123,16 +125,10 @@ function importViolations(sent: RoutedStatement[], server: ServerProfile, shard:
     if (!filtered) found.push(`${i}: ${what} without the rows of ${on} alone`);
   };
   sent.forEach((s, i) => {
-    if (/^CREATE TABLE/.test(s.query) && /\bSELECT\b/i.test(s.query)) found.push(`${i}: CREATE … AS SELECT`);
+    found.push(...ddlViolations(s, i, server));
     const object = objectOf(s);
     if (/^CREATE /.test(s.query) && object && !object.startsWith(`${db}.`))
       found.push(`${i}: created in another database`);
-    const onCluster = / ON CLUSTER /.test(s.query) && !/^(SYSTEM SYNC REPLICA|KILL QUERY)/.test(s.query);
-    if (sharding.databaseEngine === 'Replicated' && onCluster) found.push(`${i}: ON CLUSTER in a Replicated database`);
-    if (sharding.databaseEngine === 'Atomic' && isDdl(s.query) && !onCluster)
-      found.push(`${i}: DDL without ON CLUSTER`);
-    if (isDdl(s.query) && (s.via !== 'rows' || s.settings?.distributed_ddl_output_mode !== 'null_status_on_timeout'))
-      found.push(`${i}: DDL not read per host`);
     if (isWrite(s.query) && s.on !== on)
       found.push(`${i}: ${s.query.split(' ').slice(0, 2).join(' ')} sent to ${s.on}`);
     if (/^INSERT INTO \{into_db/.test(s.query)) ownRows(s, 'the fill', i);
@@ -140,22 +136,9 @@ function importViolations(sent: RoutedStatement[], server: ServerProfile, shard:
     if (/^SELECT _path AS path, toString\(count\(\)\) AS rows/.test(s.query)) ownRows(s, 'the file count', i);
     if (/MOVE PARTITION/.test(s.query)) {
       const moved = tableOf(s, 'shadow');
-      const [d, t] = moved.split('.');
-      const sync = `SYSTEM SYNC REPLICA \`${d}\`.\`${t}\` LIGHTWEIGHT`;
-      const lastWrite = sent
-        .slice(0, i)
-        .map((x, j) => (x.via === 'exec' && x.on === s.on && isWrite(x.query) ? j : -1))
-        .reduce((a, b) => Math.max(a, b), -1);
-      if (!sent.slice(lastWrite + 1, i).some((x) => x.query === sync && x.on === s.on))
-        found.push(`${i}: MOVE not preceded by a sync of ${moved} on ${s.on}`);
-      const checked = sent
-        .slice(i + 1)
-        .some(
-          (x) =>
-            x.query.includes(`clusterAllReplicas('${sharding.name}', \`${d}\`.\`${t}\`)`) &&
-            JSON.stringify(x.params.hosts) === JSON.stringify(hosts),
-        );
-      if (!checked) found.push(`${i}: ${moved} not checked on every replica of ${on} after the move`);
+      if (!syncedSinceLastWrite(sent, i, moved)) found.push(`${i}: MOVE not preceded by a sync of ${moved} on ${s.on}`);
+      if (!checkedOnEveryReplica(sent, i, server, shard, moved))
+        found.push(`${i}: ${moved} not checked on every replica of ${on} after the move`);
     }
   });
   return found;

@@ -24,6 +24,7 @@ import { partitionSteps } from '../../src/activities/engine/partition-steps';
 import { distributedTables, scriptedShardedCluster, shardTask, type RoutedStatement } from '../helpers/sharded-cluster';
 import { aggregateJob, PARTITION } from '../helpers/topology-jobs';
 import { recordedProfile } from '../helpers/recorded-profile';
+import { ddlViolations, syncedSinceLastWrite, tableOf } from '../helpers/sharded-violations';
 
 /**
  * Statement-level tests of topology 3 (several shards behind `Distributed` tables) from recorded profiles, in an
@@ -38,8 +39,6 @@ const SHARDED = [
   ['sharded-database-cluster (Replicated database)', recordedProfile('sharded-database-cluster')],
 ] as const;
 
-const tableOf = (s: RoutedStatement, key: string) => `${String(s.params[`${key}_db`])}.${String(s.params[key])}`;
-const isDdl = (q: string) => /^(CREATE|DROP) TABLE/.test(q);
 const quoted = (qualified: string) =>
   qualified
     .split('.')
@@ -61,25 +60,16 @@ function shardViolations(sent: RoutedStatement[], server: ServerProfile, shard: 
   const on = `shard ${shard}`;
   const hosts = sharding.shards.find((s) => s.num === shard)!.hosts;
   sent.forEach((s, i) => {
-    if (/^CREATE TABLE/.test(s.query) && /\bSELECT\b/i.test(s.query)) found.push(`${i}: CREATE … AS SELECT`);
+    found.push(...ddlViolations(s, i, server));
     if (/^CREATE TABLE \{table_db/.test(s.query) && s.params.table_db !== db)
       found.push(`${i}: created in another database`);
-    const onCluster = / ON CLUSTER /.test(s.query) && !/^(SYSTEM SYNC REPLICA|KILL QUERY)/.test(s.query);
-    if (sharding.databaseEngine === 'Replicated' && onCluster) found.push(`${i}: ON CLUSTER in a Replicated database`);
-    if (sharding.databaseEngine === 'Atomic' && isDdl(s.query) && !onCluster)
-      found.push(`${i}: DDL without ON CLUSTER`);
-    if (isDdl(s.query) && s.via !== 'rows') found.push(`${i}: DDL not read per host`);
     const write = /^(INSERT INTO \{into_db|ALTER TABLE)/.test(s.query);
     if (write && s.on !== on)
       found.push(`${i}: ${s.query.split(' ').slice(0, 3).join(' ')} sent to ${s.on}, not ${on}`);
     const reads = /(?:REPLACE|ATTACH) PARTITION ID \{partition_id:String\} FROM `(\w+)`\.`(\w+)`/.exec(s.query);
     if (reads && !/allow_replace_partition_from_empty_source = 1/.test(s.query)) {
-      const sync = `SYSTEM SYNC REPLICA \`${reads[1]}\`.\`${reads[2]}\` LIGHTWEIGHT`;
-      const lastWrite = sent
-        .slice(0, i)
-        .map((x, j) => (x.via === 'exec' && x.on === s.on && !/^SYSTEM/.test(x.query) ? j : -1))
-        .reduce((a, b) => Math.max(a, b), -1);
-      if (!sent.slice(lastWrite + 1, i).some((x) => x.query === sync && x.on === s.on))
+      const anyWrite = (x: RoutedStatement) => x.via === 'exec' && !/^SYSTEM/.test(x.query);
+      if (!syncedSinceLastWrite(sent, i, `${reads[1]}.${reads[2]}`, anyWrite))
         found.push(`${i}: ALTER not preceded by a sync of the replica that runs it`);
     }
     if (/DROP PARTITION/.test(s.query) && tableOf(s, 'target') === target)

@@ -11,6 +11,13 @@ import { runPartition } from '../helpers/scripted-clickhouse';
 import { distributedTables, scriptedShardedCluster, type RoutedStatement } from '../helpers/sharded-cluster';
 import { PARTITION } from '../helpers/topology-jobs';
 import { recordedProfile } from '../helpers/recorded-profile';
+import {
+  checkedOnEveryReplica,
+  ddlViolations,
+  isWrite,
+  syncedSinceLastWrite,
+  tableOf,
+} from '../helpers/sharded-violations';
 
 /**
  * Statement-level tests of a view job's partition task on topology 3 (several shards behind `Distributed` tables),
@@ -37,14 +44,11 @@ const viewJob = (db: string) =>
     aggregates: { events: 'count()', ctr: 'sum(ctr)' },
   });
 
-const tableOf = (s: RoutedStatement, key: string) => `${String(s.params[`${key}_db`])}.${String(s.params[key])}`;
 /** The table a fill reads: named in its SELECT text (the view's query, rendered through the quoting helper). */
 const fillSource = (s: RoutedStatement) => {
   const m = /FROM `([^`]+)`\.`([^`]+)`/.exec(s.query);
   return m ? `${m[1]}.${m[2]}` : 'none';
 };
-const isDdl = (q: string) => /^(CREATE|DROP) (TABLE|VIEW|MATERIALIZED VIEW) /.test(q);
-const isWrite = (q: string) => /^(INSERT INTO|ALTER TABLE|TRUNCATE TABLE)/.test(q);
 
 /**
  * The failure modes of one (partition, shard) of a sharded view job found in what was sent, as words: a CTAS; a
@@ -56,44 +60,23 @@ const isWrite = (q: string) => /^(INSERT INTO|ALTER TABLE|TRUNCATE TABLE)/.test(
  */
 function viewViolations(sent: RoutedStatement[], server: ServerProfile, shard: number, local: string): string[] {
   const found: string[] = [];
-  const sharding = server.sharding!;
   const on = `shard ${shard}`;
   const db = local.split('.')[0];
-  const hosts = sharding.shards.find((s) => s.num === shard)!.hosts;
   sent.forEach((s, i) => {
-    if (/^CREATE TABLE/.test(s.query) && /\bSELECT\b/i.test(s.query)) found.push(`${i}: CREATE … AS SELECT`);
+    found.push(...ddlViolations(s, i, server));
     if (/^CREATE TABLE \{table_db/.test(s.query) && s.params.table_db !== db)
       found.push(`${i}: created in another database`);
-    const onCluster = / ON CLUSTER /.test(s.query) && !/^(SYSTEM SYNC REPLICA|KILL QUERY)/.test(s.query);
-    if (sharding.databaseEngine === 'Replicated' && onCluster) found.push(`${i}: ON CLUSTER in a Replicated database`);
-    if (sharding.databaseEngine === 'Atomic' && isDdl(s.query) && !onCluster)
-      found.push(`${i}: DDL without ON CLUSTER`);
-    if (isDdl(s.query) && (s.via !== 'rows' || s.settings?.distributed_ddl_output_mode !== 'null_status_on_timeout'))
-      found.push(`${i}: DDL not read per host`);
     if (isWrite(s.query) && s.on !== on)
       found.push(`${i}: ${s.query.split(' ').slice(0, 2).join(' ')} sent to ${s.on}`);
     if (/^INSERT INTO \{into_db/.test(s.query) && fillSource(s) !== local)
       found.push(`${i}: the fill reads ${fillSource(s)}, not ${local}`);
     if (/MOVE PARTITION/.test(s.query)) {
       const moved = tableOf(s, 'shadow');
-      const [d, t] = moved.split('.');
-      const sync = `SYSTEM SYNC REPLICA \`${d}\`.\`${t}\` LIGHTWEIGHT`;
-      const lastWrite = sent
-        .slice(0, i)
-        .map((x, j) => (x.via === 'exec' && x.on === s.on && isWrite(x.query) ? j : -1))
-        .reduce((a, b) => Math.max(a, b), -1);
-      if (!sent.slice(lastWrite + 1, i).some((x) => x.query === sync && x.on === s.on))
-        found.push(`${i}: MOVE not preceded by a sync of ${moved} on ${s.on}`);
+      if (!syncedSinceLastWrite(sent, i, moved)) found.push(`${i}: MOVE not preceded by a sync of ${moved} on ${s.on}`);
       if (!/SETTINGS alter_sync = 3$/.test(s.query) && s.settings?.alter_sync !== 3)
         found.push(`${i}: MOVE without alter_sync = 3`);
-      const checked = sent
-        .slice(i + 1)
-        .some(
-          (x) =>
-            x.query.includes(`clusterAllReplicas('${sharding.name}', \`${d}\`.\`${t}\`)`) &&
-            JSON.stringify(x.params.hosts) === JSON.stringify(hosts),
-        );
-      if (!checked) found.push(`${i}: ${moved} not checked on every replica of ${on} after the move`);
+      if (!checkedOnEveryReplica(sent, i, server, shard, moved))
+        found.push(`${i}: ${moved} not checked on every replica of ${on} after the move`);
     }
   });
   return found;
