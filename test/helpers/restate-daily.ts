@@ -60,7 +60,7 @@ export async function monthTotals(
 }
 
 /** A restate job written to a file of its own, for `ch-backfill … --job`; its path. */
-export function restateJobFile(job: ViewRestateInputRaw['job'] | Record<string, unknown>): string {
+export function restateJobFile(job: ViewRestateInputRaw['job']): string {
   const file = path.join(tmpdir(), `view-restate-job-${randomUUID()}.json`);
   writeFileSync(file, JSON.stringify(job));
   return file;

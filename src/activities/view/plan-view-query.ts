@@ -24,7 +24,7 @@ import { partitionFromId } from '../../shared/partitions';
 import { refuseChainedTarget } from './refuse-chained-target';
 import { JobSpecError } from '../engine/errors';
 import { readSelectAst } from './select-ast';
-import { isRowCount, viewShape } from '../../sql/view/view';
+import { rowCountColumns, viewShape } from '../../sql/view/view';
 
 /** The job field a view given as SQL is blamed on. */
 const sqlField = (job: ViewJob): string => (job.select !== undefined ? 'select' : 'sql');
@@ -141,7 +141,7 @@ export async function checkSourceTime(
   const columns = await ch.rows(selectTableColumns(source));
   if (columns.length === 0) throw new JobSpecError('source.table', `table ${qualifiedName(source)} does not exist`);
   if (time === undefined) return columns;
-  const ending = hint === undefined ? '' : hint;
+  const ending = hint ?? '';
   const type = columns.find((c) => c.name === time)?.type;
   if (type === undefined) {
     const has = columns.map((c) => c.name).join(', ');
@@ -303,7 +303,7 @@ export function viewValidationText(job: ViewJob): { validation: string } {
   const vq = viewQuery(job);
   if (vq) return { validation: comparisonText(vq.engine) };
   const shape = viewShape(job);
-  const counts = shape.aggregates.filter((a) => isRowCount(a.metric)).map((a) => a.name);
+  const counts = rowCountColumns(shape);
   if (counts.length === 0) return { validation: comparisonText(shape.engine) };
   const exact = `${counts.join(', ')} equal to the source rows`;
   return {

@@ -6,7 +6,7 @@ import type { TableRef } from '../../shared/table-ref';
 import { addCondition, parseCreateViewText } from './select-condition';
 import { viewTargetEngine, type ViewTargetFamily } from '../../shared/view-target-engine';
 import {
-  isRowCount,
+  rowCountColumns,
   shorthandNullFill,
   shorthandSelect,
   shorthandUngrouped,
@@ -92,7 +92,7 @@ export function shorthandViewQuery(shape: ViewShape, source: TableRef, nullTable
     orderBy: shape.groupBy.map((g) => g.name),
     partitionBy: shape.partitionBy,
     ...(nullTable !== undefined ? { nullFill: shorthandNullFill(shape, nullTable) } : {}),
-    rowCounts: shape.aggregates.filter((a) => isRowCount(a.metric)).map((a) => a.name),
+    rowCounts: rowCountColumns(shape),
     columns: viewColumns(shape),
     ungrouped: shorthandUngrouped(shape, source),
   };
@@ -177,14 +177,23 @@ function partitionRowsOf(vq: ViewQuery): string {
   return `(${selectBefore(vq)}\n)${fn ? ` WHERE ${fn}(${q(vq.orderBy[0])}) = {partition_key:UInt32}` : ''}`;
 }
 
-/** The same over the structured form's ungrouped aggregates: one row, the partition chosen by its source rows. */
-function ungroupedRowsOf(vq: ViewQuery, ungrouped: UngroupedTotals): string {
+/**
+ * One partition's source rows before the cutoff, as a condition over a source row: `<time> < cutoff` where timed
+ * (`time`: the time column as the SELECT reads it, its quoted name by default), and `fn(<partitionSql>) = key` where
+ * partitioned; none without either.
+ */
+function sourceRowsCondition(vq: ViewQuery, partitionSql: string, time?: string): string | undefined {
   const fn = partitionFunction(vq);
   const conditions = [
-    ...(vq.timeColumn !== undefined ? [`${vq.timeColumnSql ?? q(vq.timeColumn)} < toDateTime({cutoff:UInt32})`] : []),
-    ...(fn ? [`${fn}(${ungrouped.partitionSql}) = {partition_key:UInt32}`] : []),
+    ...(vq.timeColumn !== undefined ? [`${time ?? q(vq.timeColumn)} < toDateTime({cutoff:UInt32})`] : []),
+    ...(fn ? [`${fn}(${partitionSql}) = {partition_key:UInt32}`] : []),
   ];
-  const where = conditions.length > 1 ? conditions.map((c) => `(${c})`).join(' AND ') : conditions[0];
+  return conditions.length > 1 ? conditions.map((c) => `(${c})`).join(' AND ') : conditions[0];
+}
+
+/** The same over the structured form's ungrouped aggregates: one row, the partition chosen by its source rows. */
+function ungroupedRowsOf(vq: ViewQuery, ungrouped: UngroupedTotals): string {
+  const where = sourceRowsCondition(vq, ungrouped.partitionSql, vq.timeColumnSql);
   return `(${where === undefined ? ungrouped.select : addCondition(ungrouped.select, where)}\n)`;
 }
 
@@ -436,30 +445,18 @@ export function insertNullFill(
   partitionId: string,
   cutoff: number | undefined,
 ): Statement {
-  if ((cutoff === undefined) !== (vq.timeColumn === undefined)) {
-    throw new Error(`refusing to render a cutoff ${cutoff} with time column ${vq.timeColumn}`);
-  }
+  const params = partitionParams(vq, partitionId, cutoff);
   const { sourceColumns, partitionSql } = nullFillOf(vq);
   const src = tableParam('source', source);
   const dst = tableParam('into', nullTable);
-  const fn = partitionFunction(vq);
-  const conditions = [
-    ...(vq.timeColumn !== undefined ? [`${q(vq.timeColumn)} < toDateTime({cutoff:UInt32})`] : []),
-    ...(fn ? [`${fn}(${partitionSql}) = {partition_key:UInt32}`] : []),
-  ];
-  const where = conditions.length === 1 ? conditions[0] : conditions.map((c) => `(${c})`).join(' AND ');
+  const where = sourceRowsCondition(vq, partitionSql);
   const columns = sourceColumns.map(q).join(', ');
   return {
     query: [
       `INSERT INTO ${dst.sql} (${columns})`,
       `SELECT ${columns} FROM ${src.sql}`,
-      ...(conditions.length > 0 ? [`WHERE ${where}`] : []),
+      ...(where !== undefined ? [`WHERE ${where}`] : []),
     ].join('\n'),
-    params: {
-      ...src.params,
-      ...dst.params,
-      ...(cutoff !== undefined ? { cutoff } : {}),
-      ...(fn ? { partition_key: Number(partitionId) } : {}),
-    },
+    params: { ...src.params, ...dst.params, ...params },
   };
 }

@@ -66,9 +66,12 @@ function viewSourceColumns(shape: ViewShape): string[] {
 export const isAdditive = (metric: AggregateMetric): boolean =>
   (metric.fn === 'sum' || metric.fn === 'count') && metric.params.length === 0;
 
-/** Whether each output of the aggregate counts the source rows of its group (`count()`). */
-export const isRowCount = (metric: AggregateMetric): boolean =>
-  metric.fn === 'count' && metric.params.length === 0 && metric.args.length === 0;
+/** The outputs that count the source rows of their group (`count()` aggregates), in table order. */
+export function rowCountColumns(shape: ViewShape): string[] {
+  return shape.aggregates
+    .filter((a) => a.metric.fn === 'count' && a.metric.params.length === 0 && a.metric.args.length === 0)
+    .map((a) => a.name);
+}
 
 const renderStored = (shape: ViewShape, metric: AggregateMetric, column: ColumnRenderer): string =>
   shape.engine === 'AggregatingMergeTree' ? renderStateAggregate(metric, column) : renderAggregate(metric, column);
